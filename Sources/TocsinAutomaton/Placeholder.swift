@@ -1,0 +1,1 @@
+// Placeholder so the target builds; delete when the target gets real sources.

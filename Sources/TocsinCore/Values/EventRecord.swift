@@ -1,0 +1,40 @@
+/// The stable, arrival-order-independent identity of an event.
+///
+/// It is the event's id field when it has one (`--id-field`, default `id`), otherwise a hash of
+/// the raw line, so the alert id (a hash of event ids) does not depend on arrival order.
+public typealias EventIdentity = String
+
+/// One ingested event, reduced to what the loaded rules read.
+///
+/// `slots[i]` holds the value of the i-th projected ``FieldPath`` (`.null` when absent).
+/// Events are ordered by `(time, sequence)`; `sequence` is the arrival position, which breaks
+/// ties between equal timestamps deterministically (Flink's `EventId(timestamp, counter)`).
+public struct EventRecord: Sendable {
+  /// The event time taken from the time field.
+  public var time: EventTime
+  /// Arrival order, starting at 0 for the first accepted event.
+  public var sequence: UInt64
+  /// The 1-based line number in the input (for messages and dead letters).
+  public var line: Int
+  /// Stable identity used in alert ids and alert output.
+  public var identity: EventIdentity
+  /// Projected field values, indexed by ``SlotIndex``.
+  public var slots: [Value]
+
+  /// Creates an event record.
+  public init(time: EventTime, sequence: UInt64, line: Int, identity: EventIdentity, slots: [Value]) {
+    self.time = time
+    self.sequence = sequence
+    self.line = line
+    self.identity = identity
+    self.slots = slots
+  }
+
+  /// The value in `slot`.
+  @inlinable public subscript(slot: SlotIndex) -> Value { slots[slot.index] }
+
+  /// Whether `self` is ordered before `other` in event-time order: `(time, sequence)`.
+  @inlinable public func precedes(_ other: EventRecord) -> Bool {
+    time != other.time ? time < other.time : sequence < other.sequence
+  }
+}

@@ -1,0 +1,39 @@
+/// A 64-bit FNV-1a hash that is the same in every process and on every machine.
+///
+/// Swift's `Hasher` is seeded per process, so it can never feed anything that is written out.
+/// This one feeds alert ids and event ids derived from raw lines. Components are separated by a
+/// 0xFF byte (which never occurs in UTF-8) so `("ab","c")` and `("a","bc")` differ.
+public struct StableHash: Sendable {
+  private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+  /// A fresh hash state.
+  public init() {}
+
+  /// Mixes the bytes of `bytes`.
+  public mutating func combine<S: Sequence>(bytes: S) where S.Element == UInt8 {
+    for byte in bytes {
+      state ^= UInt64(byte)
+      state = state &* 0x0000_0100_0000_01b3
+    }
+  }
+
+  /// Mixes one component: its UTF-8 bytes then a separator.
+  public mutating func combine(_ component: String) {
+    combine(bytes: component.utf8)
+    combine(bytes: CollectionOfOne(0xFF))
+  }
+
+  /// The final value, passed through a 64-bit finaliser (from splitmix64) to spread FNV's low bits.
+  public var value: UInt64 {
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+    return z ^ (z >> 31)
+  }
+
+  /// The final value as 16 lower-case hex digits.
+  public var hex: String {
+    let s = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - s.count) + s
+  }
+}

@@ -1,0 +1,102 @@
+import TocsinCore
+
+/// The static type of an expression as far as the checker can tell.
+///
+/// Fields have type ``unknown`` unless a schema says otherwise: their type is only known at run
+/// time, and a mismatch there makes the condition false and counts a warning.
+public enum ValueType: String, Hashable, Sendable {
+  case null, bool, int, float, string
+  /// int or float.
+  case number
+  /// Any type (an event field, or a function that returns any type).
+  case unknown
+
+  /// Whether a value of type `self` may be passed where `expected` is required.
+  public func isAssignable(to expected: ValueType) -> Bool {
+    if self == .unknown || expected == .unknown || self == expected { return true }
+    if expected == .number { return self == .int || self == .float }
+    if expected == .float && self == .int { return true }  // int→float widening
+    if self == .number { return expected == .int || expected == .float }
+    return false
+  }
+
+  /// Whether the type is numeric (or may be).
+  public var mayBeNumber: Bool { self == .int || self == .float || self == .number || self == .unknown }
+}
+
+/// The built-in scalar functions.
+public enum Builtin: String, Hashable, Sendable, CaseIterable {
+  /// `distance_km(lat1, lon1, lat2, lon2)`: great-circle distance (haversine, mean Earth radius
+  /// 6371.0088 km), a float.
+  case distanceKm = "distance_km"
+  /// `abs(n)`: absolute value, same numeric type.
+  case abs
+  /// `round(n)`: nearest integer, halves away from zero, an int (a float beyond Int64's range).
+  case round
+  /// `lower(s)`: lower-cased string.
+  case lower
+  /// `upper(s)`: upper-cased string.
+  case upper
+  /// `len(s)`: number of characters, an int.
+  case len
+  /// `contains(s, part)`: whether `part` occurs in `s`.
+  case contains
+  /// `starts_with(s, prefix)`.
+  case startsWith = "starts_with"
+  /// `ends_with(s, suffix)`.
+  case endsWith = "ends_with"
+  /// `min(a, b)` of two numbers.
+  case min
+  /// `max(a, b)` of two numbers.
+  case max
+  /// `exists(f)`: whether the field is present and not null. The only function that accepts null
+  /// without it being a type error.
+  case exists
+
+  /// The function's name as written in rules.
+  public var name: String { rawValue }
+
+  /// Parameter types, in order.
+  public var parameters: [ValueType] {
+    switch self {
+    case .distanceKm: return [.number, .number, .number, .number]
+    case .abs, .round: return [.number]
+    case .lower, .upper, .len: return [.string]
+    case .contains, .startsWith, .endsWith: return [.string, .string]
+    case .min, .max: return [.number, .number]
+    case .exists: return [.unknown]
+    }
+  }
+
+  /// Result type.
+  public var result: ValueType {
+    switch self {
+    case .distanceKm: return .float
+    case .abs, .min, .max: return .number
+    case .round, .len: return .int
+    case .lower, .upper: return .string
+    case .contains, .startsWith, .endsWith, .exists: return .bool
+    }
+  }
+
+  /// A one-line usage string for diagnostics: `distance_km(lat1, lon1, lat2, lon2)`.
+  public var signature: String {
+    switch self {
+    case .distanceKm: return "distance_km(lat1, lon1, lat2, lon2)"
+    case .abs: return "abs(number)"
+    case .round: return "round(number)"
+    case .lower: return "lower(string)"
+    case .upper: return "upper(string)"
+    case .len: return "len(string)"
+    case .contains: return "contains(string, part)"
+    case .startsWith: return "starts_with(string, prefix)"
+    case .endsWith: return "ends_with(string, suffix)"
+    case .min: return "min(a, b)"
+    case .max: return "max(a, b)"
+    case .exists: return "exists(field)"
+    }
+  }
+
+  /// Looks a function up by its rule-language name.
+  public static func named(_ name: String) -> Builtin? { Builtin(rawValue: name) }
+}
