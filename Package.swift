@@ -26,6 +26,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
   ],
   targets: [
     .target(name: "TocsinCore"),
@@ -34,8 +35,13 @@ let package = Package(
     .target(name: "TocsinAutomaton", dependencies: ["TocsinCore", "TocsinExpressions"]),
     .target(
       name: "TocsinCompiler",
-      dependencies: ["TocsinCore", "TocsinExpressions", "TocsinLanguage", "TocsinAutomaton"]),
-    .target(name: "TocsinRuntime", dependencies: ["TocsinCore", "TocsinExpressions", "TocsinAutomaton"]),
+      dependencies: ["TocsinCore", "TocsinExpressions", "TocsinAutomaton"]),
+    .target(
+      name: "TocsinRuntime",
+      dependencies: [
+        "TocsinCore", "TocsinExpressions", "TocsinAutomaton",
+        .product(name: "HeapModule", package: "swift-collections"),
+      ]),
     .target(name: "TocsinIO", dependencies: ["TocsinCore", "TocsinAutomaton", "TocsinRuntime"]),
     .target(
       name: "TocsinApp",

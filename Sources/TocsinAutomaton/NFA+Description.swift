@@ -1,0 +1,81 @@
+import TocsinExpressions
+
+extension RuleProgram {
+  /// The automaton as text, one state per block, one edge per line — stable enough to be a
+  /// golden file:
+  ///
+  ///     rule geo_impossible_purchase (key user, within 10m, no_skip)
+  ///     [0] first (start)
+  ///         take    → [1]  where type == "purchase" and amount > 10000
+  ///     [1] second
+  ///         take    → [2]  where …
+  ///         ignore  → [1]  unless …
+  ///     [2] $final
+  public var nfaDescription: String {
+    let names = spec.steps.map(\.name)
+    var header = "rule \(spec.name) ("
+    header += spec.keyFields.isEmpty ? "no key" : "key " + spec.keyFields.map(\.description).joined(separator: ", ")
+    header += ", " + (spec.within.map { "within \($0)" } ?? "no within")
+    header += ", \(spec.skip))"
+    var lines = [header]
+    for state in nfa.states {
+      var title = "\(state.id) \(state.name)"
+      if state.id == nfa.start { title += " (start)" }
+      lines.append(title)
+      for edge in state.edges {
+        let action = edge.action.rawValue.padding(toLength: 7)
+        var line = "    \(action) → \(edge.target)"
+        switch edge.condition {
+        case .always: break
+        case .stepCondition(let step):
+          if let c = spec.steps[step].condition { line += "  where " + c.rendered(stepNames: names) }
+        case .notStepCondition(let step):
+          if let c = spec.steps[step].condition {
+            line += "  unless " + c.rendered(stepNames: names)
+          }
+        }
+        lines.append(line)
+      }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The automaton in Graphviz DOT.
+  public var nfaDOT: String {
+    let names = spec.steps.map(\.name)
+    var out = "digraph \"\(spec.name)\" {\n  rankdir=LR;\n  node [shape=circle];\n"
+    for state in nfa.states {
+      let shape = state.id == nfa.final ? "doublecircle" : "circle"
+      out += "  s\(state.id.rawValue) [label=\"\(state.name)\", shape=\(shape)];\n"
+    }
+    out += "  start [shape=point];\n  start -> s\(nfa.start.rawValue);\n"
+    for state in nfa.states {
+      for edge in state.edges {
+        var label = edge.action.rawValue
+        switch edge.condition {
+        case .always: break
+        case .stepCondition(let step):
+          if let c = spec.steps[step].condition { label += ": " + c.rendered(stepNames: names) }
+        case .notStepCondition(let step):
+          if let c = spec.steps[step].condition { label += ": not (" + c.rendered(stepNames: names) + ")" }
+        }
+        let style = edge.action == .proceed ? ", style=dashed" : ""
+        let escaped = label.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")
+        out += "  s\(state.id.rawValue) -> s\(edge.target.rawValue) [label=\"\(escaped)\"\(style)];\n"
+      }
+    }
+    return out + "}\n"
+  }
+}
+
+extension String {
+  fileprivate func padding(toLength length: Int) -> String {
+    count >= length ? self : self + String(repeating: " ", count: length - count)
+  }
+
+  fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+    var out = ""
+    for c in self { if c == target { out += replacement } else { out.append(c) } }
+    return out
+  }
+}

@@ -1,0 +1,64 @@
+import TocsinCore
+import TocsinExpressions
+
+/// A compiled rule: everything the runtime needs and nothing of the syntax.
+///
+/// Built once by `NFACompiler`, immutable, shared by every key and shard.
+public struct RuleProgram {
+  /// The checked rule it came from (names, severity, steps, emit IR), for output and `explain`.
+  public var spec: RuleSpec
+  /// The automaton.
+  public var nfa: NFA
+  /// `stepConditions[i]` is step i's compiled `where` conjunction, `nil` when it accepts all.
+  public var stepConditions: [Predicate?]
+  /// Compiled `emit` values, parallel to `spec.emit`.
+  public var emitValues: [Evaluator]
+  /// Slots of `spec.keyFields`, in order.
+  public var keySlots: [SlotIndex]
+
+  /// Creates a program. Use `NFACompiler`.
+  public init(
+    spec: RuleSpec, nfa: NFA, stepConditions: [Predicate?], emitValues: [Evaluator],
+    keySlots: [SlotIndex]
+  ) {
+    self.spec = spec
+    self.nfa = nfa
+    self.stepConditions = stepConditions
+    self.emitValues = emitValues
+    self.keySlots = keySlots
+  }
+
+  /// The rule's name.
+  public var name: String { spec.name }
+
+  /// Whether `condition` holds for `event` given the partial match's `bindings`.
+  @inlinable
+  public func holds(
+    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?,
+    _ context: EvalContext
+  ) -> Bool {
+    switch condition {
+    case .always: return true
+    case .stepCondition(let step):
+      guard let predicate = stepConditions[step] else { return true }
+      return predicate(event, bindings, context)
+    case .notStepCondition(let step):
+      guard let predicate = stepConditions[step] else { return false }
+      return !predicate(event, bindings, context)
+    }
+  }
+}
+
+/// Every rule of a run, compiled against one shared field projection.
+public struct ProgramSet {
+  /// The rules in load order (files sorted by path, rules in file order).
+  public var rules: [RuleProgram]
+  /// The fields any rule reads; ingestion fills exactly these slots.
+  public var projection: FieldProjection
+
+  /// Creates a program set.
+  public init(rules: [RuleProgram], projection: FieldProjection) {
+    self.rules = rules
+    self.projection = projection
+  }
+}

@@ -1,0 +1,40 @@
+import TocsinCore
+
+/// Mutable per-rule evaluation state shared by a rule's compiled expressions.
+///
+/// It carries the partition key of the match being evaluated (set by the runtime before it
+/// evaluates a key's partial matches) and counts run-time type errors, which make a condition
+/// false but never abort the stream. One context per rule and shard; not thread-safe.
+public final class EvalContext {
+  /// The key of the partial matches being evaluated, as the `key` expression sees it.
+  public var key: Value = .null
+  /// Number of evaluations that hit a type error (e.g. comparing a string with a number).
+  public private(set) var typeErrors: Int = 0
+  /// Number of arithmetic errors (division by zero, overflow to non-finite).
+  public private(set) var arithmeticErrors: Int = 0
+  /// The first type error's description, for the run summary.
+  public private(set) var firstTypeError: String?
+
+  /// A fresh context.
+  public init() {}
+
+  /// Records a type error; the message is built only for the first one.
+  @inline(never)
+  public func recordTypeError(_ message: @autoclosure () -> String) {
+    typeErrors += 1
+    if firstTypeError == nil { firstTypeError = message() }
+  }
+
+  /// Records an arithmetic error.
+  @inline(never)
+  public func recordArithmeticError() { arithmeticErrors += 1 }
+}
+
+/// A compiled expression: the value of an expression for the event under test, the partial
+/// match's bindings so far, and the rule's context.
+public typealias Evaluator = (_ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext)
+  -> Value
+
+/// A compiled condition: whether the expression is exactly `true`.
+public typealias Predicate = (_ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext)
+  -> Bool

@@ -1,0 +1,322 @@
+import TocsinCore
+
+/// Compiles ``Expr`` IR into closures over slot indices.
+///
+/// Field paths are turned into ``SlotIndex``es of a shared ``FieldProjection`` (so ingestion
+/// parses each field once for every rule), constant subtrees are folded, and the shapes that
+/// dominate real rules — `field <op> constant`, `and`/`or`/`not` of those — get dedicated closures
+/// that never build an intermediate ``Value`` or allocate. Everything else goes through the
+/// generic ``Operations``.
+public struct ExprCompiler {
+  /// The projection slots are allocated in; read it back after compiling every rule.
+  public private(set) var projection: FieldProjection
+
+  /// A compiler allocating slots in `projection`.
+  public init(projection: FieldProjection = FieldProjection()) { self.projection = projection }
+
+  // MARK: - Values
+
+  /// Compiles `expr` to a closure computing its value.
+  public mutating func compileValue(_ expr: Expr) -> Evaluator {
+    if let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
+    switch expr {
+    case .constant(let v):
+      return { _, _, _ in v }
+    case .field(let path):
+      let slot = projection.slot(for: path).index
+      return { event, _, _ in event.slots[slot] }
+    case .stepField(let step, let path):
+      let slot = projection.slot(for: path).index
+      return { _, bindings, _ in bindings?.latest(boundTo: step)?.event.slots[slot] ?? .null }
+    case .key:
+      return { _, _, context in context.key }
+    case .aggregate(let function, let step, let path):
+      return compileAggregate(function, step: step, path: path)
+    case .not, .and, .or:
+      let predicate = compilePredicate(expr, nullable: true)
+      return predicate
+    case .binary(let op, _, _) where op.isComparison:
+      let predicate = compilePredicate(expr, nullable: true)
+      return predicate
+    case .negate(let inner):
+      let operand = compileValue(inner)
+      return { event, bindings, context in
+        switch operand(event, bindings, context) {
+        case .null: return .null
+        case .int(let i) where i != .min: return .int(-i)
+        case .int(let i): return .float(-Double(i))
+        case .float(let d): return .float(-d)
+        case let other:
+          context.recordTypeError("cannot negate a \(other.typeName)")
+          return .null
+        }
+      }
+    case .binary(let op, let l, let r):
+      let lhs = compileValue(l)
+      let rhs = compileValue(r)
+      return { event, bindings, context in
+        let a = lhs(event, bindings, context)
+        let b = rhs(event, bindings, context)
+        switch Operations.arithmetic(op, a, b) {
+        case .value(let v): return v
+        case .typeError:
+          context.recordTypeError("cannot apply '\(op.rawValue)' to \(a.typeName) and \(b.typeName)")
+          return .null
+        case .arithmeticError:
+          context.recordArithmeticError()
+          return .null
+        }
+      }
+    case .call(let function, let args):
+      let compiled = args.map { compileValue($0) }
+      return { event, bindings, context in
+        let values = compiled.map { $0(event, bindings, context) }
+        if let result = Operations.call(function, values) { return result }
+        context.recordTypeError(
+          "\(function.name)() got \(values.map(\.typeName).joined(separator: ", "))")
+        return .null
+      }
+    }
+  }
+
+  // MARK: - Conditions
+
+  /// Compiles a condition: the closure returns whether `expr` evaluates to exactly `true`.
+  public mutating func compileCondition(_ expr: Expr) -> Predicate {
+    let boolValued = compilePredicate(expr, nullable: false)
+    return { event, bindings, context in boolValued(event, bindings, context).isTrue }
+  }
+
+  /// Compiles boolean-shaped expressions. With `nullable` the closure returns `.null` where a
+  /// value is required (so `not null` stays null); without, it may collapse null to `false`,
+  /// which is all a condition needs.
+  private mutating func compilePredicate(_ expr: Expr, nullable: Bool) -> Evaluator {
+    if let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
+    switch expr {
+    case .and(let l, let r):
+      let lhs = compilePredicate(l, nullable: false)
+      let rhs = compilePredicate(r, nullable: false)
+      return { e, b, c in .bool(lhs(e, b, c).isTrue && rhs(e, b, c).isTrue) }
+    case .or(let l, let r):
+      let lhs = compilePredicate(l, nullable: false)
+      let rhs = compilePredicate(r, nullable: false)
+      return { e, b, c in .bool(lhs(e, b, c).isTrue || rhs(e, b, c).isTrue) }
+    case .not(let inner):
+      let operand = compileValue(inner)
+      return { e, b, c in
+        switch operand(e, b, c) {
+        case .bool(let v): return .bool(!v)
+        case .null: return .null
+        case let other:
+          c.recordTypeError("'not' needs a bool, got \(other.typeName)")
+          return .null
+        }
+      }
+    case .binary(let op, let l, let r) where op.isComparison:
+      return compileComparison(op, l, r)
+    default:
+      return compileValue(expr)
+    }
+  }
+
+  private mutating func compileComparison(_ op: BinaryOperator, _ l: Expr, _ r: Expr) -> Evaluator {
+    // Fast path: `field <op> constant` reads one slot and compares without building values.
+    if case .field(let path) = l, let constant = Self.constantValue(of: r) {
+      let slot = projection.slot(for: path).index
+      return Self.compareSlot(slot, op, constant)
+    }
+    if case .field(let path) = r, let constant = Self.constantValue(of: l) {
+      let slot = projection.slot(for: path).index
+      return Self.compareSlot(slot, op.mirrored, constant)
+    }
+    let lhs = compileValue(l)
+    let rhs = compileValue(r)
+    return { e, b, c in
+      let a = lhs(e, b, c)
+      let v = rhs(e, b, c)
+      if let result = Operations.compare(op, a, v) { return .bool(result) }
+      c.recordTypeError("cannot compare \(a.typeName) with \(v.typeName) using '\(op.rawValue)'")
+      return .bool(false)
+    }
+  }
+
+  private static func compareSlot(_ slot: Int, _ op: BinaryOperator, _ constant: Value) -> Evaluator
+  {
+    switch constant {
+    case .string(let s) where op == .equal:
+      return { e, _, c in
+        switch e.slots[slot] {
+        case .string(let v): return .bool(v == s)
+        case .null: return .bool(false)
+        case let other:
+          c.recordTypeError("cannot compare \(other.typeName) with string using '=='")
+          return .bool(false)
+        }
+      }
+    case .int(let k):
+      let d = Double(k)
+      return { e, _, c in
+        switch e.slots[slot] {
+        case .int(let v): return .bool(Operations.ordered(op, v, k) ?? false)
+        case .float(let v): return .bool(Operations.ordered(op, v, d) ?? false)
+        case .null: return .bool(false)
+        case let other:
+          c.recordTypeError("cannot compare \(other.typeName) with int using '\(op.rawValue)'")
+          return .bool(false)
+        }
+      }
+    default:
+      return { e, _, c in
+        let v = e.slots[slot]
+        if let result = Operations.compare(op, v, constant) { return .bool(result) }
+        c.recordTypeError(
+          "cannot compare \(v.typeName) with \(constant.typeName) using '\(op.rawValue)'")
+        return .bool(false)
+      }
+    }
+  }
+
+  // MARK: - Aggregates
+
+  private mutating func compileAggregate(_ function: AggregateFunction, step: Int, path: FieldPath?)
+    -> Evaluator
+  {
+    let slot = path.map { projection.slot(for: $0).index }
+    switch function {
+    case .count:
+      return { _, bindings, _ in
+        var n: Int64 = 0
+        var node = bindings
+        while let current = node {
+          if current.step == step { n += 1 }
+          node = current.previous
+        }
+        return .int(n)
+      }
+    case .sum, .avg:
+      guard let slot else { return { _, _, _ in .null } }
+      let isAverage = function == .avg
+      return { _, bindings, context in
+        var intSum: Int64 = 0
+        var floatSum = 0.0
+        var isFloat = false
+        var n = 0
+        var node = bindings
+        while let current = node {
+          defer { node = current.previous }
+          guard current.step == step else { continue }
+          switch current.event.slots[slot] {
+          case .int(let i):
+            n += 1
+            if isFloat {
+              floatSum += Double(i)
+            } else {
+              let (s, overflow) = intSum.addingReportingOverflow(i)
+              if overflow {
+                isFloat = true
+                floatSum = Double(intSum) + Double(i)
+              } else {
+                intSum = s
+              }
+            }
+          case .float(let d):
+            n += 1
+            if !isFloat {
+              isFloat = true
+              floatSum = Double(intSum)
+            }
+            floatSum += d
+          case .null:
+            continue
+          case let other:
+            context.recordTypeError("\(function.rawValue)() skipped a \(other.typeName)")
+          }
+        }
+        if isAverage {
+          guard n > 0 else { return .null }
+          return .float((isFloat ? floatSum : Double(intSum)) / Double(n))
+        }
+        return isFloat ? .float(floatSum) : .int(intSum)
+      }
+    }
+  }
+
+  // MARK: - Constant folding
+
+  /// The value of `expr` if it reads nothing from events, bindings or the key.
+  public static func constantValue(of expr: Expr) -> Value? {
+    var readsInput = false
+    expr.visit { node in
+      switch node {
+      case .field, .stepField, .key, .aggregate: readsInput = true
+      default: break
+      }
+    }
+    if readsInput { return nil }
+    if case .constant(let v) = expr { return v }
+    var scratch = ExprCompiler()
+    let folded = scratch.compileValueUnfolded(expr)
+    let dummy = EventRecord(
+      time: .negativeInfinity, sequence: 0, line: 0, identity: "", slots: [])
+    return folded(dummy, nil, EvalContext())
+  }
+
+  /// `compileValue` without the folding check (used by folding itself).
+  private mutating func compileValueUnfolded(_ expr: Expr) -> Evaluator {
+    switch expr {
+    case .constant(let v): return { _, _, _ in v }
+    case .and(let l, let r):
+      let lhs = compileValueUnfolded(l)
+      let rhs = compileValueUnfolded(r)
+      return { e, b, c in .bool(lhs(e, b, c).isTrue && rhs(e, b, c).isTrue) }
+    case .or(let l, let r):
+      let lhs = compileValueUnfolded(l)
+      let rhs = compileValueUnfolded(r)
+      return { e, b, c in .bool(lhs(e, b, c).isTrue || rhs(e, b, c).isTrue) }
+    case .not(let inner):
+      let operand = compileValueUnfolded(inner)
+      return { e, b, c in
+        if case .bool(let v) = operand(e, b, c) { return .bool(!v) }
+        return .null
+      }
+    case .negate(let inner):
+      let operand = compileValueUnfolded(inner)
+      return { e, b, c in
+        switch operand(e, b, c) {
+        case .int(let i) where i != .min: return .int(-i)
+        case .int(let i): return .float(-Double(i))
+        case .float(let d): return .float(-d)
+        default: return .null
+        }
+      }
+    case .binary(let op, let l, let r):
+      let lhs = compileValueUnfolded(l)
+      let rhs = compileValueUnfolded(r)
+      return { e, b, c in
+        let a = lhs(e, b, c)
+        let v = rhs(e, b, c)
+        if op.isComparison { return .bool(Operations.compare(op, a, v) ?? false) }
+        if case .value(let result) = Operations.arithmetic(op, a, v) { return result }
+        return .null
+      }
+    case .call(let function, let args):
+      let compiled = args.map { compileValueUnfolded($0) }
+      return { e, b, c in Operations.call(function, compiled.map { $0(e, b, c) }) ?? .null }
+    case .field, .stepField, .key, .aggregate:
+      return compileValue(expr)
+    }
+  }
+}
+
+extension BinaryOperator {
+  /// The operator with its operands swapped: `a < b` ⇔ `b > a`.
+  public var mirrored: BinaryOperator {
+    switch self {
+    case .less: return .greater
+    case .lessOrEqual: return .greaterOrEqual
+    case .greater: return .less
+    case .greaterOrEqual: return .lessOrEqual
+    default: return self
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import TocsinCore
+import TocsinExpressions
+
+/// One complete match, ready to be written by a sink.
+public struct Alert {
+  /// The rule's position in the program set (for ordering).
+  public var ruleIndex: Int
+  /// The rule's name.
+  public var rule: String
+  /// The rule's severity.
+  public var severity: Severity
+  /// The rule's description, if any.
+  public var description: String?
+  /// The key fields and their values for this match (empty for an unkeyed rule).
+  public var key: [(field: FieldPath, value: Value)]
+  /// Deterministic id: a stable hash of rule name, key and matched event identities.
+  public var id: String
+  /// Event time of the match: its last event's time.
+  public var time: EventTime
+  /// Event time of the match's first event.
+  public var start: EventTime
+  /// The matched events grouped by step, in pattern order; steps that bound nothing are omitted.
+  public var events: [(step: String, identities: [EventIdentity])]
+  /// The `emit` fields in written order.
+  public var fields: [(name: String, value: Value)]
+
+  /// Builds the deterministic alert id.
+  public static func makeID(rule: String, keyText: String, identities: [EventIdentity]) -> String {
+    var hash = StableHash()
+    hash.combine(rule)
+    hash.combine(keyText)
+    for identity in identities { hash.combine(identity) }
+    return hash.hex
+  }
+}

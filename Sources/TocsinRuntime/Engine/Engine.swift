@@ -1,0 +1,255 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinExpressions
+
+/// The runtime core: events and the end of input go in, actions come out.
+///
+/// A pure state machine in the SwiftNIO sense — it performs no I/O and calls nothing upstream.
+/// The caller (the `run` pipeline, the fixture runner, a test) performs the returned
+/// ``EngineAction``s. The flow per event:
+///
+/// 1. Route: compute the event's key in every key space; an event with no key for any rule is
+///    a `missingKey` action.
+/// 2. Lateness: `time <= watermark` makes it a `late` action (or a drop, per policy).
+/// 3. Buffer it; advance the watermark to `max seen − out-of-orderness − 1ns`.
+/// 4. Release buffered events `<= watermark` in `(time, arrival)` order to every rule's matcher
+///    for the event's key.
+/// 5. Fire `within` timers whose deadline `<= watermark`, dropping timed-out partial matches.
+///
+/// ``finish(into:)`` is a final watermark of +∞: everything is released and every held match
+/// emitted. Alerts emitted by the same watermark step outside event processing (timers, end of
+/// input) are sorted by `(time, rule, key)` so output never depends on hash or arrival order.
+public final class Engine {
+  private struct Buffered {
+    var event: EventRecord
+    var keys: [KeyID?]
+  }
+
+  private struct RuleState {
+    var matcher: RuleMatcher
+    var keySpace: Int
+    var context: EvalContext
+    /// Indexed by `KeyID` of the rule's key space.
+    var keys: [PartialMatches]
+  }
+
+  /// The compiled rules.
+  public let programs: ProgramSet
+  /// The options in force.
+  public let options: EngineOptions
+  /// Counters for the run summary.
+  public private(set) var counters = EngineCounters()
+  /// The current watermark.
+  public private(set) var watermark = Watermark()
+
+  private var keySpaces: [KeySpace] = []
+  private var rules: [RuleState] = []
+  private var buffer = ReorderBuffer<Buffered>()
+  private var timers = TimerQueue()
+  private var maxEventTime = EventTime.negativeInfinity
+  private var finished = false
+
+  /// An engine for `programs`.
+  public init(programs: ProgramSet, options: EngineOptions = EngineOptions()) {
+    self.programs = programs
+    self.options = options
+    var spaceBySlots: [[SlotIndex]: Int] = [:]
+    for program in programs.rules {
+      let space: Int
+      if let existing = spaceBySlots[program.keySlots] {
+        space = existing
+      } else {
+        space = keySpaces.count
+        keySpaces.append(KeySpace(slots: program.keySlots))
+        spaceBySlots[program.keySlots] = space
+      }
+      rules.append(
+        RuleState(matcher: RuleMatcher(program: program), keySpace: space, context: EvalContext(), keys: []))
+    }
+    counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
+    counters.alertsByRule = Array(repeating: 0, count: rules.count)
+  }
+
+  // MARK: - Inputs
+
+  /// Handles one arriving event, appending the resulting actions.
+  public func eventArrived(_ event: EventRecord, into actions: inout [EngineAction]) {
+    precondition(!finished, "eventArrived after finish")
+    counters.eventsIn += 1
+
+    // 1) Route.
+    var keys: [KeyID?] = []
+    keys.reserveCapacity(keySpaces.count)
+    var hasAnyKey = keySpaces.isEmpty
+    for i in keySpaces.indices {
+      let key = keySpaces[i].key(of: event)
+      if key != nil { hasAnyKey = true }
+      keys.append(key)
+    }
+    guard hasAnyKey else {
+      counters.missingKey += 1
+      actions.append(.missingKey(event, fields: keySpaceFields()))
+      return
+    }
+
+    // 2) Lateness.
+    if watermark.isLate(event.time) {
+      counters.late += 1
+      if options.latePolicy == .deadLetter { actions.append(.late(event, watermark: watermark.time)) }
+      return
+    }
+
+    // 3) Buffer and advance.
+    buffer.insert(Buffered(event: event, keys: keys), at: EventPosition(event))
+    counters.peakBuffered = max(counters.peakBuffered, buffer.count)
+    if event.time > maxEventTime { maxEventTime = event.time }
+    let candidate = maxEventTime - options.outOfOrderness - EventDuration(nanoseconds: 1)
+    if watermark.advance(to: candidate) { watermarkAdvanced(into: &actions) }
+  }
+
+  /// Moves the watermark forward by processing time (for `--idle-advance`); never backwards.
+  public func advanceWatermark(to time: EventTime, into actions: inout [EngineAction]) {
+    if watermark.advance(to: time) { watermarkAdvanced(into: &actions) }
+  }
+
+  /// End of input: a final watermark of +∞. Releases every buffered event, then every held match.
+  public func finish(into actions: inout [EngineAction]) {
+    guard !finished else { return }
+    watermark.advance(to: .infinity)
+    releaseBuffered(into: &actions)
+    var pending: [Alert] = []
+    for r in rules.indices {
+      for k in rules[r].keys.indices where !rules[r].keys[k].isEmpty {
+        withKey(rule: r, key: KeyID(k)) { matcher, _, state, emit in matcher.finish(&state, emit: emit) }
+          collect: { pending.append($0) }
+      }
+    }
+    appendSorted(pending, into: &actions)
+    finished = true
+  }
+
+  // MARK: - Watermark steps
+
+  private func watermarkAdvanced(into actions: inout [EngineAction]) {
+    releaseBuffered(into: &actions)
+    var pending: [Alert] = []
+    let now = watermark.time
+    // Collect first: handling a timer may schedule new ones (always later than `now`).
+    var expired: [TimerQueue.Timer] = []
+    timers.popExpired(upTo: now) { expired.append($0) }
+    for timer in expired {
+      guard rules[timer.rule].keys[timer.key.index].scheduledDeadline == timer.deadline else { continue }
+      rules[timer.rule].keys[timer.key.index].scheduledDeadline = nil
+      withKey(rule: timer.rule, key: timer.key) { matcher, _, state, emit in
+        matcher.advanceTime(to: now, &state, emit: emit)
+      } collect: { pending.append($0) }
+    }
+    appendSorted(pending, into: &actions)
+  }
+
+  private func releaseBuffered(into actions: inout [EngineAction]) {
+    buffer.release(upTo: watermark.time) { item in
+      counters.eventsProcessed += 1
+      for r in rules.indices {
+        guard let key = item.keys[rules[r].keySpace] else {
+          counters.missingKeyByRule[r] += 1
+          continue
+        }
+        withKey(rule: r, key: key) { matcher, context, state, emit in
+          matcher.process(item.event, &state, context: context, emit: emit)
+        } collect: { actions.append(.alert($0)) }
+      }
+    }
+  }
+
+  /// Runs `body` on one key's state of one rule, turns emitted matches into alerts, and keeps
+  /// the key's `within` timer scheduled at its earliest partial match's deadline.
+  private func withKey(
+    rule r: Int, key: KeyID,
+    _ body: (RuleMatcher, EvalContext, inout PartialMatches, (MatchNode) -> Void) -> Void,
+    collect: (Alert) -> Void
+  ) {
+    if rules[r].keys.count <= key.index {
+      rules[r].keys.append(
+        contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - rules[r].keys.count))
+    }
+    let space = keySpaces[rules[r].keySpace]
+    let context = rules[r].context
+    context.key = .string(space.texts[key.index])
+    let matcher = rules[r].matcher
+    var matches: [MatchNode] = []
+    body(matcher, context, &rules[r].keys[key.index]) { matches.append($0) }
+    for match in matches {
+      counters.alertsByRule[r] += 1
+      collect(makeAlert(rule: r, key: key, match: match))
+    }
+    let state = rules[r].keys[key.index]
+    if let first = state.partials.first, let deadline = matcher.deadline(forStart: first.start),
+      state.scheduledDeadline.map({ deadline < $0 }) ?? true
+    {
+      rules[r].keys[key.index].scheduledDeadline = deadline
+      timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
+    }
+  }
+
+  private func appendSorted(_ alerts: [Alert], into actions: inout [EngineAction]) {
+    let sorted = alerts.sorted { a, b in
+      if a.time != b.time { return a.time < b.time }
+      if a.ruleIndex != b.ruleIndex { return a.ruleIndex < b.ruleIndex }
+      return a.id < b.id
+    }
+    for alert in sorted { actions.append(.alert(alert)) }
+  }
+
+  // MARK: - Alerts
+
+  private func makeAlert(rule r: Int, key: KeyID, match: MatchNode) -> Alert {
+    let program = rules[r].matcher.program
+    let spec = program.spec
+    let space = keySpaces[rules[r].keySpace]
+    let nodes = match.nodesInOrder
+    var events: [(step: String, identities: [EventIdentity])] = []
+    for (index, step) in spec.steps.enumerated() {
+      let ids = nodes.filter { $0.step == index }.map(\.event.identity)
+      if !ids.isEmpty { events.append((step.name, ids)) }
+    }
+    let context = rules[r].context
+    let last = match.event
+    let fields = zip(spec.emit, program.emitValues).map { field, evaluate in
+      (name: field.name, value: evaluate(last, match, context))
+    }
+    let keyText = space.texts[key.index]
+    return Alert(
+      ruleIndex: r, rule: spec.name, severity: spec.severity, description: spec.description,
+      key: Array(zip(spec.keyFields, space.values[key.index])).map { (field: $0, value: $1) },
+      id: Alert.makeID(rule: spec.name, keyText: keyText, identities: nodes.map(\.event.identity)),
+      time: last.time, start: match.first.event.time, events: events, fields: fields)
+  }
+
+  // MARK: - Introspection
+
+  private func keySpaceFields() -> [FieldPath] {
+    var seen = Set<FieldPath>()
+    var out: [FieldPath] = []
+    for program in programs.rules {
+      for f in program.spec.keyFields where seen.insert(f).inserted { out.append(f) }
+    }
+    return out
+  }
+
+  /// Number of open partial matches over all rules and keys.
+  public var openPartialMatches: Int {
+    rules.reduce(0) { sum, rule in sum + rule.keys.reduce(0) { $0 + $1.partials.count } }
+  }
+
+  /// Number of distinct keys per key space, summed.
+  public var distinctKeys: Int { keySpaces.reduce(0) { $0 + $1.count } }
+
+  /// Events waiting in the reorder buffer.
+  public var bufferedEvents: Int { buffer.count }
+
+  /// Per rule: the number of run-time type errors and the first one's description.
+  public var typeErrors: [(rule: String, count: Int, first: String?)] {
+    rules.map { ($0.matcher.program.name, $0.context.typeErrors, $0.context.firstTypeError) }
+  }
+}

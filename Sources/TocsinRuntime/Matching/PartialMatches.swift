@@ -1,0 +1,91 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinExpressions
+
+/// The position of an event in event-time order: `(time, arrival sequence)`.
+///
+/// Flink's `EventId(timestamp, counter)`. Skip strategies compare these to decide which partial
+/// matches a match overlaps.
+public struct EventPosition: Hashable, Comparable, Sendable {
+  /// The event time.
+  public var time: EventTime
+  /// The arrival sequence number, breaking ties between equal times.
+  public var sequence: UInt64
+
+  /// The position of `event`.
+  public init(_ event: EventRecord) {
+    time = event.time
+    sequence = event.sequence
+  }
+
+  public static func < (lhs: EventPosition, rhs: EventPosition) -> Bool {
+    lhs.time != rhs.time ? lhs.time < rhs.time : lhs.sequence < rhs.sequence
+  }
+}
+
+/// One partial match (Flink's `ComputationState`): where it is in the automaton, the events it
+/// has bound so far, and when it started.
+public struct Computation {
+  /// The automaton state it waits in.
+  public var state: StateID
+  /// The most recent bound event; the chain back is the whole match so far.
+  public var bindings: MatchNode
+  /// The first event's position; `within` and skip strategies are measured from it.
+  public var start: EventPosition
+
+  /// Creates a computation.
+  public init(state: StateID, bindings: MatchNode, start: EventPosition) {
+    self.state = state
+    self.bindings = bindings
+    self.start = start
+  }
+
+  /// The position of the most recently bound event.
+  public var last: EventPosition { EventPosition(bindings.event) }
+}
+
+/// The matching state of one rule for one key.
+///
+/// Invariant: `partials` and `completed` are sorted by `start` (stable for equal starts), which
+/// holds by construction because new partial matches start at the newest event.
+/// The start computation (waiting in the start state with nothing bound) is implicit: it exists
+/// for every key and is never stored.
+public struct PartialMatches {
+  /// Open partial matches, earliest start first.
+  public var partials: [Computation] = []
+  /// Complete matches held back by a skip strategy until no earlier partial match could still
+  /// produce an earlier match (Flink's `completedMatches`). Always empty with `no_skip`.
+  public var completed: [Computation] = []
+  /// The deadline of the timer currently scheduled for this key, if any.
+  public var scheduledDeadline: EventTime?
+
+  /// An empty state.
+  public init() {}
+
+  /// Whether nothing is open or held: the key's state can be dropped.
+  public var isEmpty: Bool { partials.isEmpty && completed.isEmpty }
+
+  /// The earliest start among stored computations.
+  public var earliestStart: EventPosition? {
+    switch (partials.first?.start, completed.first?.start) {
+    case (let a?, let b?): return min(a, b)
+    case (let a?, nil): return a
+    case (nil, let b?): return b
+    case (nil, nil): return nil
+    }
+  }
+
+  #if TOCSIN_INTERNAL_CHECKS
+    /// Verifies the sort invariant.
+    public func _checkInvariants() {
+      for list in [partials, completed] where list.count > 1 {
+        for i in 1..<list.count {
+          precondition(list[i - 1].start <= list[i].start, "partial matches out of start order")
+        }
+      }
+    }
+  #else
+    /// No-op without `TOCSIN_INTERNAL_CHECKS`.
+    @inline(__always) public func _checkInvariants() {}
+  #endif
+}
