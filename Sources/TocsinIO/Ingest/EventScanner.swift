@@ -1,0 +1,102 @@
+import TocsinCore
+
+/// Parses one NDJSON event line, keeping only the projected fields.
+///
+/// The scanner validates the whole line as JSON (RFC 8259) but materialises only the values of
+/// the paths in its ``FieldProjection``; every other value is skipped byte by byte without being
+/// decoded. It never uses Foundation.
+///
+/// Semantics:
+/// - The line must be exactly one JSON object, optionally surrounded by JSON whitespace.
+/// - Numbers: an integer literal (no fraction, no exponent) that fits `Int64` becomes `.int`;
+///   every other number becomes `.float` (out-of-range exponents give `±inf` or `0.0`, as
+///   `strtod` does). `-0` is the integer `0`.
+/// - Strings: escapes are decoded (`\uXXXX` including surrogate pairs; lone surrogates are an
+///   error); raw control characters are an error; invalid UTF-8 anywhere in a string (or key)
+///   is ``ScanError/invalidUTF8(offset:)``.
+/// - Nested paths (`geo.lat`) descend into objects. A projected path whose value is an object
+///   or an array is stored as `.null` (the rule language has no object values).
+/// - Duplicate keys: the last one wins, also for nested paths — a later `"geo"` replaces every
+///   `geo.*` slot set by an earlier one.
+/// - Nesting deeper than ``maxDepth`` objects/arrays (the event object is depth 1) is
+///   ``ScanError/nestingTooDeep(offset:limit:)``.
+///
+/// Performance: no allocation per line except for projected string values longer than 15 UTF-8
+/// bytes (shorter Swift strings are stored inline) and for escaped keys/strings beyond the
+/// scratch buffer's capacity on first use.
+///
+///     var scanner = EventScanner(projection: FieldProjection([FieldPath(["type"])]))
+///     var slots: [Value] = []
+///     try scanner.scan(lineBytes, into: &slots)   // slots[0] == .string("purchase")
+public struct EventScanner {
+  /// The default nesting limit (objects and arrays, the event object counting as 1).
+  public static let defaultMaxDepth = 64
+
+  /// The paths this scanner extracts; slot `i` of the output is `projection.paths[i]`.
+  public let projection: FieldProjection
+  /// The deepest allowed nesting of objects and arrays.
+  public let maxDepth: Int
+
+  let trie: ProjectionTrie
+  /// Decoded bytes of escaped strings; kept between lines so its capacity is reused.
+  var scratch: [UInt8] = []
+
+  /// Creates a scanner for `projection`.
+  /// - Parameters:
+  ///   - projection: the fields to extract.
+  ///   - maxDepth: the nesting limit; at least 1.
+  public init(projection: FieldProjection, maxDepth: Int = EventScanner.defaultMaxDepth) {
+    self.projection = projection
+    self.maxDepth = max(1, maxDepth)
+    self.trie = ProjectionTrie(projection)
+    scratch.reserveCapacity(256)
+  }
+
+  /// Parses `line` and writes the projected values to `slots`.
+  ///
+  /// `slots` is resized to ``FieldProjection/count`` if needed (reuse one array across lines to
+  /// avoid allocating), then every slot is set: the field's value, or `.null` when absent.
+  /// After an error the contents of `slots` are unspecified.
+  ///
+  /// - Parameters:
+  ///   - line: the line's bytes without its terminator.
+  ///   - slots: the caller's slot buffer.
+  /// - Throws: ``ScanError`` when the line is not a valid JSON object.
+  public mutating func scan(_ line: UnsafeRawBufferPointer, into slots: inout [Value]) throws(ScanError) {
+    let count = projection.count
+    if slots.count != count {
+      slots = [Value](repeating: .null, count: count)
+    } else {
+      for i in 0..<count { slots[i] = .null }
+    }
+    guard let base = line.baseAddress, line.count > 0 else { throw .emptyLine }
+    var parser = _JSONScanner(
+      base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie,
+      maxDepth: maxDepth, scratch: scratch)
+    scratch = []  // keep the buffer uniquely referenced by the parser while it runs
+    var failure: ScanError? = nil
+    slots.withUnsafeMutableBufferPointer { buffer in
+      do throws(ScanError) {
+        // swift-format-ignore: NeverForceUnwrap
+        // A zero-count buffer may have no base address; the parser never writes when the
+        // projection (and so every entry's slot) is empty, so any non-null pointer is fine.
+        let slotBase = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
+        try parser.run(slots: slotBase)
+      } catch {
+        failure = error
+      }
+    }
+    scratch = parser.scratch
+    if let failure { throw failure }
+  }
+
+  /// Convenience for tests and tools: scans the bytes of `line`.
+  public mutating func scan(_ line: String, into slots: inout [Value]) throws(ScanError) {
+    let bytes = Array(line.utf8)
+    var failure: ScanError? = nil
+    bytes.withUnsafeBytes { raw in
+      do throws(ScanError) { try scan(raw, into: &slots) } catch { failure = error }
+    }
+    if let failure { throw failure }
+  }
+}

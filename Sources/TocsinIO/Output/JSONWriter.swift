@@ -1,0 +1,174 @@
+import TocsinCore
+
+/// Appends JSON text to a byte buffer, byte-for-byte deterministically.
+///
+/// The writer inserts commas itself; callers open and close containers and write keys and
+/// values in order. It does not check that calls form a valid document beyond that (a key must
+/// be followed by exactly one value): it is a formatter for trusted code, not a validator.
+///
+/// Formatting rules:
+/// - No whitespace anywhere.
+/// - Strings: `"` and `\` are escaped with a backslash, every control character U+0000–U+001F
+///   as `\u00xx` (lower-case hex), everything else (including non-ASCII) passes through as UTF-8.
+/// - Integers in decimal; doubles in the shortest text that round-trips (Swift's
+///   `description`), integral values keep `.0` (`1.0`, `1e+20`); NaN and ±infinity are `null`.
+///
+///     var json = JSONWriter()
+///     json.beginObject()
+///     json.key("rule"); json.string("geo")
+///     json.key("km"); json.value(.float(512.0))
+///     json.endObject()          // {"rule":"geo","km":512.0}
+public struct JSONWriter {
+  /// The text written so far.
+  public var bytes: [UInt8]
+  /// One bit per open container: whether the next element needs a leading comma.
+  private var needsComma: [Bool] = []
+  /// Set after a key, so the following value gets no comma.
+  private var afterKey = false
+
+  /// Creates an empty writer with room for `capacity` bytes.
+  public init(capacity: Int = 256) {
+    bytes = []
+    bytes.reserveCapacity(capacity)
+    needsComma.reserveCapacity(8)
+  }
+
+  /// Empties the buffer, keeping its capacity.
+  public mutating func reset() {
+    bytes.removeAll(keepingCapacity: true)
+    needsComma.removeAll(keepingCapacity: true)
+    afterKey = false
+  }
+
+  // MARK: - Structure
+
+  /// Writes `{`.
+  public mutating func beginObject() {
+    separate()
+    bytes.append(UInt8(ascii: "{"))
+    needsComma.append(false)
+  }
+
+  /// Writes `}`.
+  public mutating func endObject() {
+    bytes.append(UInt8(ascii: "}"))
+    _ = needsComma.popLast()
+  }
+
+  /// Writes `[`.
+  public mutating func beginArray() {
+    separate()
+    bytes.append(UInt8(ascii: "["))
+    needsComma.append(false)
+  }
+
+  /// Writes `]`.
+  public mutating func endArray() {
+    bytes.append(UInt8(ascii: "]"))
+    _ = needsComma.popLast()
+  }
+
+  /// Writes an object key and the `:`; the next call must write its value.
+  public mutating func key(_ name: String) {
+    separate()
+    appendQuoted(name)
+    bytes.append(UInt8(ascii: ":"))
+    afterKey = true
+  }
+
+  // MARK: - Values
+
+  /// Writes `value` (strings quoted and escaped).
+  public mutating func value(_ value: Value) {
+    switch value {
+    case .null: null()
+    case .bool(let b): bool(b)
+    case .int(let i): int(i)
+    case .float(let d): double(d)
+    case .string(let s): string(s)
+    }
+  }
+
+  /// Writes a quoted, escaped string.
+  public mutating func string(_ text: String) {
+    separate()
+    appendQuoted(text)
+  }
+
+  /// Writes arbitrary bytes as a quoted string; invalid UTF-8 becomes U+FFFD.
+  public mutating func string(bytes raw: UnsafeRawBufferPointer) {
+    separate()
+    appendQuoted(String(decoding: raw, as: UTF8.self))
+  }
+
+  /// Writes an integer.
+  public mutating func int(_ i: Int64) {
+    separate()
+    bytes.append(contentsOf: String(i).utf8)
+  }
+
+  /// Writes a double: shortest round-trip text, `.0` kept, non-finite as `null`.
+  public mutating func double(_ d: Double) {
+    separate()
+    bytes.append(contentsOf: Value.formatDouble(d).utf8)
+  }
+
+  /// Writes `true` or `false`.
+  public mutating func bool(_ b: Bool) {
+    separate()
+    bytes.append(contentsOf: b ? "true".utf8 : "false".utf8)
+  }
+
+  /// Writes `null`.
+  public mutating func null() {
+    separate()
+    bytes.append(contentsOf: "null".utf8)
+  }
+
+  /// Writes `key` and `value`.
+  public mutating func field(_ key: String, _ value: Value) {
+    self.key(key)
+    self.value(value)
+  }
+
+  /// Appends a raw newline (for NDJSON); only valid between top-level values.
+  public mutating func newline() {
+    bytes.append(0x0A)
+  }
+
+  // MARK: - Helpers
+
+  @inline(__always)
+  private mutating func separate() {
+    if afterKey {
+      afterKey = false
+      return
+    }
+    if let last = needsComma.indices.last {
+      if needsComma[last] { bytes.append(UInt8(ascii: ",")) }
+      needsComma[last] = true
+    }
+  }
+
+  private mutating func appendQuoted(_ text: String) {
+    bytes.append(UInt8(ascii: "\""))
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(byte)
+      case 0..<0x20:
+        @inline(__always) func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "u"))
+        bytes.append(UInt8(ascii: "0"))
+        bytes.append(UInt8(ascii: "0"))
+        bytes.append(hex(byte >> 4))
+        bytes.append(hex(byte & 0xF))
+      default:
+        bytes.append(byte)
+      }
+    }
+    bytes.append(UInt8(ascii: "\""))
+  }
+}
