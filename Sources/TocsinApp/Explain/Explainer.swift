@@ -1,0 +1,36 @@
+import TocsinAutomaton
+import TocsinCore
+
+/// `tocsin explain`: the compiled automaton of each rule, as text or Graphviz DOT.
+public enum Explainer {
+  /// Output formats.
+  public enum Format: String, CaseIterable, Sendable {
+    /// One state per block, one edge per line (`[1] take → [2] where …`).
+    case text
+    /// Graphviz DOT, one `digraph` per rule.
+    case dot
+  }
+
+  /// Why explaining failed.
+  public enum Failure: Error, CustomStringConvertible {
+    /// No rule has the requested name.
+    case unknownRule(String, available: [String])
+    public var description: String {
+      switch self {
+      case .unknownRule(let name, let available):
+        return "error: no rule named '\(name)'; rules loaded: " + available.joined(separator: ", ")
+      }
+    }
+  }
+
+  /// Renders `programs`' automata, or only the rule named `rule`.
+  public static func explain(_ programs: ProgramSet, rule: String?, format: Format) throws -> String {
+    var selected = programs.rules
+    if let rule {
+      selected = selected.filter { $0.name == rule }
+      if selected.isEmpty { throw Failure.unknownRule(rule, available: programs.rules.map(\.name)) }
+    }
+    let parts = selected.map { format == .dot ? $0.nfaDOT : $0.nfaDescription }
+    return parts.joined(separator: format == .dot ? "" : "\n")
+  }
+}

@@ -1,0 +1,147 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinIO
+import TocsinRuntime
+
+/// How a replay reads events and orders them.
+public struct ReplayConfiguration: Sendable {
+  /// Time field, time format and id field.
+  public var ingest: IngestOptions
+  /// Out-of-orderness and late policy.
+  public var engine: EngineOptions
+  /// Lines longer than this are dead-lettered as `line_too_long`.
+  public var maxLineBytes: Int
+
+  /// Creates a configuration; the defaults are the CLI's defaults.
+  public init(
+    ingest: IngestOptions = IngestOptions(), engine: EngineOptions = EngineOptions(),
+    maxLineBytes: Int = LineReader.defaultMaxLineBytes
+  ) {
+    self.ingest = ingest
+    self.engine = engine
+    self.maxLineBytes = maxLineBytes
+  }
+}
+
+/// One pass of NDJSON lines through the engine: the shared core of `tocsin run` and
+/// `tocsin test`.
+///
+/// It decodes each line, feeds the engine, and performs the engine's actions by handing encoded
+/// bytes to two destinations: alerts and dead letters. Nothing in here knows whether those are
+/// files, stdout or in-memory buffers. Empty lines are counted and skipped (they are not
+/// events, and blank lines at the end of files are common).
+public final class ReplaySession {
+  /// Receives encoded bytes (one or more complete NDJSON lines).
+  public typealias Destination = ([UInt8]) throws -> Void
+
+  private let engine: Engine
+  private var decoder: EventDecoder
+  private var encoder = AlertEncoder()
+  private var deadLetters = DeadLetterEncoder()
+  private let alertDestination: Destination
+  private let deadLetterDestination: Destination
+  private var actions: [EngineAction] = []
+  private var sequence: UInt64 = 0
+  /// Counters for the run summary.
+  public private(set) var counters = ReplayCounters()
+
+  /// A session over `programs`.
+  public init(
+    programs: ProgramSet, configuration: ReplayConfiguration, alerts: @escaping Destination,
+    deadLetters: @escaping Destination
+  ) {
+    engine = Engine(programs: programs, options: configuration.engine)
+    decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
+    alertDestination = alerts
+    deadLetterDestination = deadLetters
+    counters.badLines = Dictionary(uniqueKeysWithValues: DeadLetterReason.allCases.map { ($0, 0) })
+  }
+
+  /// The engine, for its counters and state sizes.
+  public var engineState: Engine { engine }
+
+  /// Handles one input line.
+  /// - Throws: what a destination throws (a write error).
+  public func consume(_ line: InputLine) throws {
+    counters.lines += 1
+    if line.isEmpty {
+      counters.emptyLines += 1
+      return
+    }
+    if line.isTooLong {
+      try deadLetter(
+        .lineTooLong, "line is \(line.length) bytes, longer than the limit", line: line)
+      return
+    }
+    let event: EventRecord
+    do {
+      event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
+    } catch {
+      try deadLetter(error.reason, error.message, line: line)
+      return
+    }
+    sequence += 1
+    counters.events += 1
+    engine.eventArrived(event, into: &actions)
+    try perform(rawLine: line)
+  }
+
+  /// Ends the input: a final watermark of +∞ flushes every buffered event and held match.
+  public func finish() throws {
+    engine.finish(into: &actions)
+    try perform(rawLine: nil)
+  }
+
+  private func perform(rawLine: InputLine?) throws {
+    guard !actions.isEmpty else { return }
+    defer { actions.removeAll(keepingCapacity: true) }
+    for action in actions {
+      switch action {
+      case .alert(let alert):
+        counters.alerts += 1
+        try alertDestination(encoder.encode(alert))
+      case .late(let event, let watermark):
+        counters.badLines[.late, default: 0] += 1
+        let message =
+          "event time \(event.time.rfc3339) is at or before the watermark \(watermark.rfc3339)"
+        try deadLetterDestination(
+          deadLetters.encode(
+            reason: .late, message: message, lineNumber: event.line,
+            offset: rawLine?.offset ?? -1, raw: rawLine?.bytes,
+            extra: [("time", event.time.rfc3339), ("watermark", watermark.rfc3339)]))
+      case .missingKey(let event, let fields):
+        counters.badLines[.missingKey, default: 0] += 1
+        let names = fields.map { "'\($0)'" }.joined(separator: ", ")
+        try deadLetterDestination(
+          deadLetters.encode(
+            reason: .missingKey, message: "event has none of the key fields \(names)",
+            lineNumber: event.line, offset: rawLine?.offset ?? -1, raw: rawLine?.bytes, extra: []))
+      }
+    }
+  }
+
+  private func deadLetter(_ reason: DeadLetterReason, _ message: String, line: InputLine) throws {
+    counters.badLines[reason, default: 0] += 1
+    try deadLetterDestination(
+      deadLetters.encode(
+        reason: reason, message: message, lineNumber: line.number, offset: line.offset,
+        raw: line.bytes, extra: []))
+  }
+}
+
+/// Line-level counts of a replay.
+public struct ReplayCounters: Sendable {
+  /// Input lines seen (including empty ones).
+  public var lines = 0
+  /// Empty lines skipped.
+  public var emptyLines = 0
+  /// Lines decoded into events.
+  public var events = 0
+  /// Alerts written.
+  public var alerts = 0
+  /// Dead-lettered inputs by reason.
+  public var badLines: [DeadLetterReason: Int] = [:]
+
+  /// Total dead-lettered inputs.
+  public var deadLettered: Int { badLines.values.reduce(0, +) }
+}

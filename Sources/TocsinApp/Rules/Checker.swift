@@ -1,0 +1,33 @@
+import TocsinCore
+import TocsinLanguage
+
+/// `tocsin check`: every diagnostic of every rule file, rendered for a terminal.
+public enum Checker {
+  /// What `check` found.
+  public struct Report {
+    /// The rendered diagnostics followed by a one-line summary.
+    public var text: String
+    /// Number of errors (warnings count as errors with `strict`).
+    public var errors: Int
+    /// Number of warnings.
+    public var warnings: Int
+    /// Number of rules checked without error.
+    public var rules: Int
+    /// Whether `check` should fail.
+    public var failed: Bool { errors > 0 }
+  }
+
+  /// Checks `files`. With `strict`, warnings fail the check too.
+  public static func check(_ files: [SourceFile], colored: Bool, strict: Bool) -> Report {
+    let checked = FrontEnd.check(files)
+    var text = DiagnosticRenderer(colored: colored).render(checked.diagnostics)
+    let errors = checked.errorCount + (strict ? checked.warningCount : 0)
+    let fileWord = files.count == 1 ? "file" : "files"
+    let ruleWord = checked.rules.count == 1 ? "rule" : "rules"
+    text += "checked \(files.count) \(fileWord), \(checked.rules.count) \(ruleWord) ok: "
+    text += "\(checked.errorCount) error\(checked.errorCount == 1 ? "" : "s"), "
+    text += "\(checked.warningCount) warning\(checked.warningCount == 1 ? "" : "s")"
+    text += strict && checked.warningCount > 0 ? " (--strict: warnings are errors)\n" : "\n"
+    return Report(text: text, errors: errors, warnings: checked.warningCount, rules: checked.rules.count)
+  }
+}

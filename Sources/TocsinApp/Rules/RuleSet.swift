@@ -1,0 +1,30 @@
+import TocsinAutomaton
+import TocsinCompiler
+import TocsinCore
+import TocsinExpressions
+import TocsinIO
+import TocsinLanguage
+
+/// A loaded, checked and compiled set of rules: what `run`, `test` and `explain` start from.
+public struct RuleSet {
+  /// The checked front-end result (diagnostics included).
+  public var checked: CheckedRuleSet
+  /// The compiled programs; only present when there is no error.
+  public var programs: ProgramSet?
+
+  /// Loads `paths`, checks them and, when error-free, compiles them with the time and id fields
+  /// projected first.
+  /// - Throws: ``RuleSources/LoadError`` when a file cannot be read.
+  public static func load(_ paths: [String], ingest: IngestOptions) throws -> RuleSet {
+    let files = try RuleSources.load(paths)
+    return build(files, ingest: ingest)
+  }
+
+  /// Checks and compiles already-read sources.
+  public static func build(_ files: [SourceFile], ingest: IngestOptions) -> RuleSet {
+    let checked = FrontEnd.check(files)
+    guard !checked.hasErrors else { return RuleSet(checked: checked, programs: nil) }
+    let programs = NFACompiler.compile(checked.rules, extraFields: [ingest.timeField, ingest.idField])
+    return RuleSet(checked: checked, programs: programs)
+  }
+}
