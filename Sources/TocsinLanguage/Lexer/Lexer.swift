@@ -4,8 +4,8 @@ import TocsinCore
 ///
 /// Whitespace (including newlines) is insignificant. A `#` starts a comment to the end of the
 /// line; comments are kept as ranges in ``LexedFile/comments``. A malformed literal becomes an
-/// `.invalid` token (already reported, so the parser stays quiet about it); a stray character is
-/// reported and skipped.
+/// `.invalid` token (already reported, so the parser stays quiet about it), and so does a stray
+/// character.
 public struct Lexer {
   private let file: SourceFile
   private let bytes: [UInt8]
@@ -57,6 +57,9 @@ public struct Lexer {
           position = Lexer.endOfCharacter(in: bytes, at: start)
           let range = SourceRange(start: start, end: position)
           report(.unexpectedCharacter(file.text(of: range)), range)
+          // Kept as an `.invalid` token so the parser can recover around it without a second
+          // diagnostic for the same mistake.
+          tokens.append(Token(.invalid, range))
         }
       }
     }

@@ -44,7 +44,8 @@ public enum TokenKind: Hashable, Sendable {
   case duration(EventDuration)
   /// An operator or punctuation mark.
   case punctuator(Punctuator)
-  /// A malformed literal the lexer already reported; the parser skips it silently.
+  /// A malformed literal or stray character the lexer already reported; the parser skips it
+  /// silently.
   case invalid
   /// The end of the file (its range is empty, at the end).
   case endOfFile

@@ -44,11 +44,12 @@ public struct Parser {
     let all = (lexed.diagnostics + parser.diagnostics).enumerated().sorted {
       ($0.element.range.start, $0.offset) < ($1.element.range.start, $1.offset)
     }.map(\.element)
-    // A rule owns every error from its `rule` keyword up to the next rule's.
-    for i in rules.indices {
+    // The parser marked the rules it reported errors in; a lexer error belongs to the rule whose
+    // text contains it.
+    for i in rules.indices where !rules[i].hasSyntaxErrors {
       let start = rules[i].ruleKeyword.start
       let end = i + 1 < rules.count ? rules[i + 1].ruleKeyword.start : Int.max
-      rules[i].hasSyntaxErrors = all.contains {
+      rules[i].hasSyntaxErrors = lexed.diagnostics.contains {
         $0.severity == .error && $0.range.start >= start && $0.range.start < end
       }
     }
@@ -125,6 +126,7 @@ public struct Parser {
   }
 
   mutating func parseRule() -> RuleSyntax {
+    let diagnosticsBefore = diagnostics.count
     let keyword = advance()
     var name: Located<String>?
     if case .identifier(let word) = current.kind {
@@ -144,7 +146,7 @@ public struct Parser {
     }
     return RuleSyntax(
       ruleKeyword: keyword.range, name: name, clauses: clauses, range: range(from: keyword.range.start),
-      hasSyntaxErrors: false)
+      hasSyntaxErrors: diagnostics.count > diagnosticsBefore)
   }
 
   // MARK: - Clauses
@@ -363,7 +365,8 @@ public struct Parser {
       if current.isPunctuator(.comma) {
         advance()
       } else if !current.isPunctuator(.rightBrace) && !isAtClauseStart() {
-        reportExpected("',' or '}'", after: "emit field '\(name.value)'")
+        hadError = true
+        if current.kind != .invalid { reportExpected("',' or '}'", after: "emit field '\(name.value)'") }
         hadError = true
         recover(punctuators: [.comma, .rightBrace])
         if current.isPunctuator(.comma) { advance() }

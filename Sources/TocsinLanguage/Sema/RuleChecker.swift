@@ -124,7 +124,8 @@ struct RuleChecker {
     }
 
     // 2) Step order.
-    if steps.isEmpty {
+    // Steps may have been lost to a syntax error; then "no steps" would be a follow-on error.
+    if steps.isEmpty && !rule.hasSyntaxErrors {
       report(.missingStep(rule: rule.name?.value ?? "?"), at: rule.name?.range ?? rule.ruleKeyword)
     }
     for (i, step) in steps.enumerated() {
