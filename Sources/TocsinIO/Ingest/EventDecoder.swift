@@ -1,0 +1,122 @@
+import TocsinCore
+
+/// Turns NDJSON lines into ``EventRecord``s: scans the projected fields, reads the event time and
+/// derives the event's identity.
+///
+/// The decoder's ``projection`` is the rules' projection with the time and id fields added after
+/// it (or sharing a rule slot when a rule reads them), so rule slot indices stay valid and
+/// records carry two extra trailing slots at most.
+///
+/// Identity: the id field's value when it is a non-empty string or an integer (as decimal
+/// text); otherwise `"#"` followed by the ``StableHash`` hex of the line's bytes (without its
+/// terminator), so the identity never depends on arrival order.
+public struct EventDecoder {
+  /// The time/id configuration.
+  public let options: IngestOptions
+  /// Rule fields plus the time and id fields.
+  public let projection: FieldProjection
+  /// The slot holding the time field's value.
+  public let timeSlot: SlotIndex
+  /// The slot holding the id field's value.
+  public let idSlot: SlotIndex
+  private var scanner: EventScanner
+
+  /// Creates a decoder for the fields `ruleProjection` reads.
+  public init(ruleProjection: FieldProjection, options: IngestOptions = IngestOptions(),
+    maxDepth: Int = EventScanner.defaultMaxDepth)
+  {
+    var projection = ruleProjection
+    self.timeSlot = projection.slot(for: options.timeField)
+    self.idSlot = projection.slot(for: options.idField)
+    self.projection = projection
+    self.options = options
+    self.scanner = EventScanner(projection: projection, maxDepth: maxDepth)
+  }
+
+  /// Decodes one line.
+  ///
+  /// - Parameters:
+  ///   - line: the line's bytes without terminator.
+  ///   - lineNumber: the 1-based input line, stored in the record.
+  ///   - sequence: the arrival sequence number, stored in the record.
+  /// - Throws: ``IngestError``.
+  public mutating func decode(_ line: UnsafeRawBufferPointer, lineNumber: Int, sequence: UInt64)
+    throws(IngestError) -> EventRecord
+  {
+    var slots: [Value] = []
+    do {
+      try scanner.scan(line, into: &slots)
+    } catch {
+      throw .scan(error)
+    }
+    let time = try eventTime(slots[timeSlot.index])
+    let identity = EventDecoder.identity(slots[idSlot.index], line: line)
+    return EventRecord(time: time, sequence: sequence, line: lineNumber, identity: identity, slots: slots)
+  }
+
+  /// Convenience for tests and tools: decodes the UTF-8 bytes of `line`.
+  public mutating func decode(_ line: String, lineNumber: Int = 1, sequence: UInt64 = 0)
+    throws(IngestError) -> EventRecord
+  {
+    let bytes = Array(line.utf8)
+    var result: Result<EventRecord, IngestError> = .failure(.missingTime(field: options.timeField))
+    bytes.withUnsafeBytes { raw in
+      do throws(IngestError) {
+        result = .success(try decode(raw, lineNumber: lineNumber, sequence: sequence))
+      } catch {
+        result = .failure(error)
+      }
+    }
+    return try result.get()
+  }
+
+  /// The event time the time field's `value` denotes under ``IngestOptions/timeFormat``.
+  public func eventTime(_ value: Value) throws(IngestError) -> EventTime {
+    let field = options.timeField
+    let format = options.timeFormat
+    switch value {
+    case .null:
+      throw .missingTime(field: field)
+    case .int(let n):
+      guard let unit = format.nanosecondsPerUnit else { throw invalid(value) }
+      let (ns, overflow) = n.multipliedReportingOverflow(by: unit)
+      // The extreme values are the ±∞ sentinels of `EventTime`, not event times.
+      guard !overflow, ns != .max, ns != .min else { throw invalid(value) }
+      return EventTime(nanosecondsSinceEpoch: ns)
+    case .float(let d):
+      guard let unit = format.nanosecondsPerUnit, d.isFinite, abs(d) < 9.2e18 / Double(unit) else {
+        throw invalid(value)
+      }
+      // Whole units and the fraction separately, so large epoch values keep sub-unit precision.
+      let whole = d.rounded(.down)
+      let fraction = ((d - whole) * Double(unit)).rounded()
+      let (ns, overflow) = Int64(whole).multipliedReportingOverflow(by: unit)
+      guard !overflow else { throw invalid(value) }
+      return EventTime(nanosecondsSinceEpoch: ns + Int64(fraction))
+    case .string(let text):
+      guard format.acceptsStrings, let time = RFC3339.parse(text) else { throw invalid(value) }
+      return time
+    case .bool:
+      throw invalid(value)
+    }
+  }
+
+  @inline(never)
+  private func invalid(_ value: Value) -> IngestError {
+    var text = value.description
+    if text.utf8.count > 64 { text = String(decoding: text.utf8.prefix(64), as: UTF8.self) }
+    return .invalidTime(field: options.timeField, text: text)
+  }
+
+  /// The identity of an event whose id field holds `value` and whose line is `line`.
+  public static func identity(_ value: Value, line: UnsafeRawBufferPointer) -> EventIdentity {
+    switch value {
+    case .string(let s) where !s.isEmpty: return s
+    case .int(let i): return String(i)
+    default:
+      var hash = StableHash()
+      hash.combine(bytes: line)
+      return "#" + hash.hex
+    }
+  }
+}

@@ -1,0 +1,249 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// One line handed out by ``LineReader``.
+///
+/// `bytes` points into the reader's buffer and is valid only until the next call to
+/// ``LineReader/nextLine()``; copy what must outlive it.
+public struct InputLine {
+  /// The line's bytes without `\n` (and without the `\r` of a `\r\n`). For an over-long line,
+  /// only its first ``LineReader/keptPrefixBytes`` bytes (or fewer).
+  public var bytes: UnsafeRawBufferPointer
+  /// The 1-based line number.
+  public var number: Int
+  /// The byte offset of the line's first byte in the input.
+  public var offset: Int64
+  /// The full length of the line without its terminator (larger than `bytes.count` when
+  /// ``isTooLong``).
+  public var length: Int
+  /// Whether the line exceeded the reader's `maxLineBytes`; `bytes` then holds only a prefix.
+  public var isTooLong: Bool
+
+  /// Whether the line has no bytes (empty, or just `\r`).
+  public var isEmpty: Bool { length == 0 }
+}
+
+/// Errors reading the input.
+public enum LineReaderError: Error, Sendable, Hashable {
+  /// `read(2)` failed with `errno`.
+  case readFailed(errno: Int32)
+
+  /// A one-line description.
+  public var message: String {
+    switch self {
+    case .readFailed(let code): return "cannot read input: \(String(cString: strerror(code)))"
+    }
+  }
+}
+
+/// Splits a byte stream (a file descriptor, or any read function) into lines.
+///
+/// Reads large chunks into one reused buffer and hands out each line as a pointer into it; no
+/// per-line allocation or copy except when a line straddles a chunk boundary (the partial line
+/// moves to the front of the buffer before the next read).
+///
+/// - A line ends at `\n`; a `\r` just before it is dropped. A final line without `\n` is
+///   reported too. Empty lines are reported (``InputLine/isEmpty``) so callers can count them.
+/// - A line longer than `maxLineBytes` is reported once with ``InputLine/isTooLong`` and only its
+///   first ``keptPrefixBytes`` bytes; the rest is skipped as it streams past, never buffered.
+/// - ``bytesConsumed`` is the input position after the last line handed out (a resume point).
+///
+/// Invariant: `0 <= start <= scan <= end <= capacity`, where `buffer[start..<end]` is the
+/// pending (not yet reported) data and no `\n` lies in `buffer[start..<scan]`.
+///
+///     let reader = LineReader(fileDescriptor: STDIN_FILENO)
+///     while let line = try reader.nextLine() { … line.bytes … }
+public final class LineReader {
+  /// The default chunk size: 1 MiB.
+  public static let defaultChunkSize = 1 << 20
+  /// The default line length limit: 1 MiB.
+  public static let defaultMaxLineBytes = 1 << 20
+
+  /// The longest line accepted whole.
+  public let maxLineBytes: Int
+  /// How many leading bytes of an over-long line are kept (for the dead letter): 4 KiB or
+  /// `maxLineBytes`, whichever is smaller.
+  public let keptPrefixBytes: Int
+  /// Input bytes that belong to lines already handed out, including their terminators.
+  public private(set) var bytesConsumed: Int64 = 0
+  /// Input bytes read so far.
+  public private(set) var bytesRead: Int64 = 0
+  /// The number of the last line handed out.
+  public private(set) var lineNumber = 0
+
+  private let readChunk: (UnsafeMutableRawBufferPointer) throws -> Int
+  private let buffer: UnsafeMutableRawBufferPointer
+  private let chunkSize: Int
+  private let prefix: UnsafeMutableRawBufferPointer
+  /// Input offset of `buffer[0]`.
+  private var bufferOffset: Int64 = 0
+  private var start = 0
+  private var scan = 0
+  private var end = 0
+  private var atEOF = false
+
+  /// Reads from `fileDescriptor` with `read(2)`, retrying on `EINTR`. The reader does not close it.
+  public convenience init(
+    fileDescriptor: Int32, chunkSize: Int = LineReader.defaultChunkSize,
+    maxLineBytes: Int = LineReader.defaultMaxLineBytes
+  ) {
+    self.init(chunkSize: chunkSize, maxLineBytes: maxLineBytes) { target in
+      while true {
+        let n = read(fileDescriptor, target.baseAddress, target.count)
+        if n >= 0 { return n }
+        if errno == EINTR { continue }
+        throw LineReaderError.readFailed(errno: errno)
+      }
+    }
+  }
+
+  /// Reads with `readChunk`, which fills a prefix of its argument and returns the byte count
+  /// (0 at end of input). Useful for tests (short reads) and non-file sources.
+  public init(
+    chunkSize: Int = LineReader.defaultChunkSize, maxLineBytes: Int = LineReader.defaultMaxLineBytes,
+    readChunk: @escaping (UnsafeMutableRawBufferPointer) throws -> Int
+  ) {
+    self.maxLineBytes = max(1, maxLineBytes)
+    self.chunkSize = max(1, chunkSize)
+    self.keptPrefixBytes = min(4096, self.maxLineBytes)
+    self.readChunk = readChunk
+    // Room for a maximal line plus `\r\n`, so a line that fits is always contiguous.
+    let capacity = max(self.chunkSize, self.maxLineBytes + 2)
+    buffer = .allocate(byteCount: capacity, alignment: 16)
+    prefix = .allocate(byteCount: keptPrefixBytes, alignment: 1)
+  }
+
+  deinit {
+    buffer.deallocate()
+    prefix.deallocate()
+  }
+
+  /// The next line, or `nil` at end of input.
+  ///
+  /// - Throws: ``LineReaderError`` (or what a custom `readChunk` throws).
+  /// - Complexity: amortised O(line length).
+  public func nextLine() throws -> InputLine? {
+    while true {
+      // 1) A complete line in the buffer?
+      if let newline = findNewline() {
+        return takeLine(contentEnd: newline, next: newline + 1)
+      }
+      // 2) Too long already? Switch to skipping the rest of it.
+      if end - start > maxLineBytes + 1 {
+        return try skipOverlongLine()
+      }
+      // 3) End of input: the final line without `\n`.
+      if atEOF {
+        guard start < end else { return nil }
+        return takeLine(contentEnd: end, next: end)
+      }
+      try fill()
+    }
+  }
+
+  /// Calls `body` with every remaining line.
+  public func forEachLine(_ body: (InputLine) throws -> Void) throws {
+    while let line = try nextLine() { try body(line) }
+  }
+
+  // MARK: - Implementation
+
+  @inline(__always)
+  private func findNewline() -> Int? {
+    guard scan < end, let base = buffer.baseAddress else { return nil }
+    if let hit = memchr(base + scan, 0x0A, end - scan) {
+      return base.distance(to: hit)
+    }
+    scan = end
+    return nil
+  }
+
+  /// Hands out `buffer[start..<contentEnd]` (minus a trailing `\r`) and continues at `next`.
+  private func takeLine(contentEnd: Int, next: Int) -> InputLine {
+    var stop = contentEnd
+    if stop > start && buffer[stop - 1] == 0x0D { stop -= 1 }
+    let length = stop - start
+    let offset = bufferOffset + Int64(start)
+    lineNumber += 1
+    bytesConsumed = bufferOffset + Int64(next)
+    let line: InputLine
+    if length > maxLineBytes {
+      let kept = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + keptPrefixBytes)])
+      line = InputLine(bytes: kept, number: lineNumber, offset: offset, length: length, isTooLong: true)
+    } else {
+      let bytes = UnsafeRawBufferPointer(rebasing: buffer[start..<stop])
+      line = InputLine(bytes: bytes, number: lineNumber, offset: offset, length: length, isTooLong: false)
+    }
+    start = next
+    scan = next
+    return line
+  }
+
+  /// Keeps the first bytes of the pending over-long line, discards the rest up to its `\n`.
+  private func skipOverlongLine() throws -> InputLine {
+    let offset = bufferOffset + Int64(start)
+    // swift-format-ignore: NeverForceUnwrap
+    // Both buffers are allocated with a non-zero size in `init`.
+    prefix.baseAddress.unsafelyUnwrapped.copyMemory(
+      from: buffer.baseAddress.unsafelyUnwrapped + start, byteCount: keptPrefixBytes)
+    var length = end - start
+    var lastByte = buffer[end - 1]
+    start = end
+    scan = end
+    var next: Int? = nil
+    while next == nil {
+      if let newline = findNewline() {
+        length += newline - start
+        if newline > start { lastByte = buffer[newline - 1] }
+        next = newline + 1
+      } else {
+        length += end - start
+        if end > start { lastByte = buffer[end - 1] }
+        start = end
+        scan = end
+        if atEOF { break }
+        try fill()
+      }
+    }
+    if lastByte == 0x0D { length -= 1 }
+    lineNumber += 1
+    let resume = next ?? end
+    start = resume
+    scan = resume
+    bytesConsumed = bufferOffset + Int64(resume)
+    return InputLine(
+      bytes: UnsafeRawBufferPointer(prefix), number: lineNumber, offset: offset, length: length,
+      isTooLong: true)
+  }
+
+  /// Moves pending bytes to the front if needed and reads one more chunk.
+  private func fill() throws {
+    if start == end {
+      bufferOffset += Int64(start)
+      start = 0
+      scan = 0
+      end = 0
+    } else if buffer.count - end < chunkSize && start > 0 {
+      // swift-format-ignore: NeverForceUnwrap
+      // The buffer is allocated with a non-zero size in `init`.
+      let base = buffer.baseAddress.unsafelyUnwrapped
+      (base).copyMemory(from: base + start, byteCount: end - start)
+      bufferOffset += Int64(start)
+      scan -= start
+      end -= start
+      start = 0
+    }
+    let room = min(chunkSize, buffer.count - end)
+    let target = UnsafeMutableRawBufferPointer(rebasing: buffer[end..<(end + room)])
+    let n = try readChunk(target)
+    if n <= 0 {
+      atEOF = true
+    } else {
+      end += n
+      bytesRead += Int64(n)
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import TocsinCore
+
+/// Expressions, by precedence climbing over ``InfixOperator/precedence``:
+///
+///     expr    = orExpr ;  orExpr = andExpr { "or" andExpr } ;  andExpr = notExpr { "and" notExpr } ;
+///     notExpr = "not" notExpr | cmp ;   cmp = sum [ ("=="|"!="|"<"|"<="|">"|">=") sum ] ;
+///     sum     = product { ("+"|"-") product } ;  product = unary { ("*"|"/") unary } ;
+///     unary   = "-" unary | primary ;
+///     primary = INT | FLOAT | STRING | "true" | "false" | "null" | "key" | "(" expr ")"
+///             | IDENT "(" [ expr { "," expr } ] ")" | IDENT { "." IDENT } ;
+extension Parser {
+  /// Parses an expression; `nil` after reporting a problem.
+  mutating func parseExpression() -> ExprSyntax? {
+    parseInfix(minimumPrecedence: 1)
+  }
+
+  private mutating func parseInfix(minimumPrecedence: Int) -> ExprSyntax? {
+    // `not` sits between `and` and comparison: allowed where an and-operand may start.
+    guard var lhs = parsePrefix(allowingNot: minimumPrecedence <= InfixOperator.equal.precedence)
+    else { return nil }
+    var progress = LoopProgress()
+    while let op = InfixOperator(token: current.kind), op.precedence >= minimumPrecedence,
+      progress.advanced(index)
+    {
+      let opToken = advance()
+      guard let rhs = parseInfix(minimumPrecedence: op.precedence + 1) else { return nil }
+      lhs = ExprSyntax(
+        .infix(Located(op, at: opToken.range), lhs, rhs), lhs.range.union(rhs.range))
+      if op.isComparison, let next = InfixOperator(token: current.kind), next.isComparison {
+        report(.chainedComparison, at: current.range)
+        return nil
+      }
+    }
+    return lhs
+  }
+
+  private mutating func parsePrefix(allowingNot: Bool) -> ExprSyntax? {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Parser.nestingLimit else {
+      report(.nestingTooDeep(limit: Parser.nestingLimit), at: current.range)
+      // Everything up to the end of this clause is suppressed by the caller's recovery.
+      return nil
+    }
+    let start = current.range
+    if current.isPunctuator(.minus) {
+      advance()
+      guard let operand = parsePrefix(allowingNot: false) else { return nil }
+      return ExprSyntax(.prefix(Located(.negate, at: start), operand), start.union(operand.range))
+    }
+    if current.isKeyword(.not) {
+      guard allowingNot else {
+        report(
+          .expectedExpression(found: describe(current)), at: current.range,
+          hint: "put the 'not' expression in parentheses")
+        return nil
+      }
+      advance()
+      guard let operand = parseInfix(minimumPrecedence: InfixOperator.equal.precedence) else {
+        return nil
+      }
+      return ExprSyntax(.prefix(Located(.not, at: start), operand), start.union(operand.range))
+    }
+    return parsePrimary()
+  }
+
+  private mutating func parsePrimary() -> ExprSyntax? {
+    let token = current
+    switch token.kind {
+    case .integer(let n):
+      advance()
+      return ExprSyntax(.integer(n), token.range)
+    case .float(let x):
+      advance()
+      return ExprSyntax(.float(x), token.range)
+    case .string(let s):
+      advance()
+      return ExprSyntax(.string(s), token.range)
+    case .keyword(.true), .keyword(.false):
+      advance()
+      return ExprSyntax(.bool(token.isKeyword(.true)), token.range)
+    case .keyword(.null):
+      advance()
+      return ExprSyntax(.null, token.range)
+    case .keyword(.key):
+      advance()
+      return ExprSyntax(.key, token.range)
+    case .punctuator(.leftParen):
+      advance()
+      guard let inner = parseExpression() else { return nil }
+      guard current.isPunctuator(.rightParen) else {
+        report(
+          .missingClosing(")", opening: "("), at: current.range,
+          notes: [Note(message: "'(' opened here", file: file, range: token.range)])
+        return nil
+      }
+      advance()
+      return ExprSyntax(.parenthesized(inner), range(from: token.range.start))
+    case .identifier(let name) where peek.isPunctuator(.leftParen):
+      advance()
+      let open = advance()
+      var arguments: [ExprSyntax] = []
+      if !current.isPunctuator(.rightParen) {
+        var progress = LoopProgress()
+        while progress.advanced(index) {
+          guard let argument = parseExpression() else { return nil }
+          arguments.append(argument)
+          guard current.isPunctuator(.comma) else { break }
+          advance()
+        }
+      }
+      guard current.isPunctuator(.rightParen) else {
+        report(
+          .missingClosing(")", opening: "("), at: current.range,
+          notes: [Note(message: "'(' opened here", file: file, range: open.range)])
+        return nil
+      }
+      advance()
+      return ExprSyntax(
+        .call(name: Located(name, at: token.range), arguments: arguments),
+        range(from: token.range.start))
+    case .identifier:
+      guard let path = parsePath(after: "") else { return nil }
+      return ExprSyntax(.path(path), path.range)
+    case .invalid:
+      return nil
+    default:
+      report(.expectedExpression(found: describe(token)), at: token.range)
+      return nil
+    }
+  }
+}

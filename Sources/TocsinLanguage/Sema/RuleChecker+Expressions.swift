@@ -1,0 +1,265 @@
+import TocsinCore
+import TocsinExpressions
+
+/// An expression lowered to IR, with its static type.
+struct TypedExpr {
+  var expr: Expr
+  var type: ValueType
+}
+
+/// Name resolution and type checks for `where` conditions and `emit` values.
+///
+/// A path `a.b.c` in a `where` of step S means, in this order: a field of earlier step `a`
+/// (`.stepField`), a field of the current event if `a` is S itself, an error if `a` is a later
+/// step, and otherwise the current event's field `a.b.c`. In `emit`, `a` may be any singleton
+/// step and a bare field is read from the match's last event.
+extension RuleChecker {
+  /// Resolves `syntax`; `nil` when an error was reported inside it.
+  mutating func resolve(_ syntax: ExprSyntax, in context: Context) -> TypedExpr? {
+    switch syntax.kind {
+    case .integer(let n): return TypedExpr(expr: .constant(.int(n)), type: .int)
+    case .float(let x): return TypedExpr(expr: .constant(.float(x)), type: .float)
+    case .string(let s): return TypedExpr(expr: .constant(.string(s)), type: .string)
+    case .bool(let b): return TypedExpr(expr: .constant(.bool(b)), type: .bool)
+    case .null: return TypedExpr(expr: .constant(.null), type: .null)
+    case .key: return TypedExpr(expr: .key, type: .string)
+    case .parenthesized(let inner): return resolve(inner, in: context)
+    case .path(let path): return resolvePath(path, in: context)
+    case .call(let name, let arguments): return resolveCall(name, arguments, in: context)
+    case .prefix(let op, let operand):
+      guard let typed = resolve(operand, in: context) else { return nil }
+      return resolvePrefix(op, typed, operandRange: operand.range)
+    case .infix(let op, let lhsSyntax, let rhsSyntax):
+      let lhs = resolve(lhsSyntax, in: context)
+      let rhs = resolve(rhsSyntax, in: context)
+      guard let lhs, let rhs else { return nil }
+      return resolveInfix(op, lhs, rhs, lhsRange: lhsSyntax.range, rhsRange: rhsSyntax.range, whole: syntax.range)
+    }
+  }
+
+  // MARK: - Names
+
+  private mutating func resolvePath(_ path: PathSyntax, in context: Context) -> TypedExpr? {
+    let head = path.components[0]
+    let rest = Array(path.components.dropFirst())
+    let restRange = rest.isEmpty ? path.range : SourceRange(start: rest[0].range.start, end: path.range.end)
+    let restPath = rest.isEmpty ? nil : FieldPath(rest.map(\.value))
+
+    if let index = stepIndex(named: head.value) {
+      let step = steps[index]
+      let declared = [note("'\(head.value)' is declared here", at: step.name?.range ?? step.kind.range)]
+      if case .condition(let current) = context, index > current {
+        report(
+          .stepDeclaredLater(step: head.value, current: steps[current].name?.value ?? "?"),
+          at: head.range, notes: declared)
+        return nil
+      }
+      guard let restPath else {
+        report(.stepWithoutField(step: head.value), at: path.range)
+        return nil
+      }
+      guard !step.quantifier.isLooping else {
+        report(.loopingStepField(step: head.value), at: path.range)
+        return nil
+      }
+      fieldUses.append(FieldUse(name: restPath.description, file: file, range: restRange))
+      if case .condition(let current) = context, index == current {
+        return TypedExpr(expr: .field(restPath), type: .unknown)
+      }
+      return TypedExpr(expr: .stepField(step: index, restPath), type: .unknown)
+    }
+
+    let fieldPath = FieldPath(path.components.map(\.value))
+    // `frist.lat`: a dotted path whose head looks like a step is probably a misspelt step.
+    if !rest.isEmpty, let suggestion = Suggestions.closest(to: head.value, among: stepNames) {
+      report(
+        .fieldLooksLikeStep(name: head.value, path: path.dotted), at: head.range,
+        hint: "did you mean '\(suggestion)'?")
+    } else {
+      fieldUses.append(FieldUse(name: fieldPath.description, file: file, range: path.range))
+    }
+    return TypedExpr(expr: .field(fieldPath), type: .unknown)
+  }
+
+  // MARK: - Calls
+
+  private mutating func resolveCall(
+    _ name: Located<String>, _ arguments: [ExprSyntax], in context: Context
+  ) -> TypedExpr? {
+    if let aggregate = AggregateFunction(rawValue: name.value) {
+      return resolveAggregate(aggregate, name, arguments, in: context)
+    }
+    let resolved = arguments.map { resolve($0, in: context) }
+    guard let builtin = Builtin.named(name.value) else {
+      let candidates = Builtin.allCases.map(\.name) + AggregateFunction.allCases.map(\.rawValue)
+      report(
+        .unknownFunction(name.value), at: name.range,
+        hint: Suggestions.didYouMean(name.value, among: candidates))
+      return nil
+    }
+    guard arguments.count == builtin.parameters.count else {
+      report(
+        .wrongArgumentCount(
+          function: builtin.name, expected: builtin.parameters.count, found: arguments.count,
+          signature: builtin.signature),
+        at: name.range)
+      return nil
+    }
+    var exprs: [Expr] = []
+    var ok = true
+    for (i, (argument, expected)) in zip(resolved, builtin.parameters).enumerated() {
+      guard let argument else {
+        ok = false
+        continue
+      }
+      if !argument.type.isAssignable(to: expected) {
+        report(
+          .argumentTypeMismatch(position: i + 1, function: builtin.name, found: argument.type, expected: expected),
+          at: arguments[i].range)
+        ok = false
+      }
+      exprs.append(argument.expr)
+    }
+    guard ok else { return nil }
+    return TypedExpr(expr: .call(builtin, exprs), type: builtin.result)
+  }
+
+  /// `count(step)`, `sum(step.f)`, `avg(step.f)`.
+  private mutating func resolveAggregate(
+    _ function: AggregateFunction, _ name: Located<String>, _ arguments: [ExprSyntax],
+    in context: Context
+  ) -> TypedExpr? {
+    let example = function == .count ? "count(burst)" : "\(function.rawValue)(burst.amount)"
+    guard arguments.count == 1 else {
+      report(
+        .wrongArgumentCount(
+          function: function.rawValue, expected: 1, found: arguments.count,
+          signature: function == .count ? "count(step)" : "\(function.rawValue)(step.field)"),
+        at: name.range)
+      return nil
+    }
+    guard case .path(let path) = arguments[0].kind,
+      function == .count ? path.components.count == 1 : path.components.count > 1
+    else {
+      report(.aggregateArgument(function: function.rawValue, example: example), at: arguments[0].range)
+      return nil
+    }
+    let head = path.components[0]
+    guard let index = stepIndex(named: head.value) else {
+      report(.unknownStep(head.value), at: head.range, hint: Suggestions.didYouMean(head.value, among: stepNames))
+      return nil
+    }
+    if case .condition(let current) = context, index > current {
+      let step = steps[index]
+      report(
+        .stepDeclaredLater(step: head.value, current: steps[current].name?.value ?? "?"),
+        at: head.range,
+        notes: [note("'\(head.value)' is declared here", at: step.name?.range ?? step.kind.range)])
+      return nil
+    }
+    var field: FieldPath?
+    if path.components.count > 1 {
+      let rest = path.components.dropFirst()
+      let fieldPath = FieldPath(rest.map(\.value))
+      field = fieldPath
+      fieldUses.append(
+        FieldUse(
+          name: fieldPath.description, file: file,
+          range: SourceRange(start: rest[rest.startIndex].range.start, end: path.range.end)))
+    }
+    let type: ValueType
+    switch function {
+    case .count: type = .int
+    case .sum: type = .number
+    case .avg: type = .float
+    }
+    return TypedExpr(expr: .aggregate(function, step: index, field: field), type: type)
+  }
+
+  // MARK: - Operators
+
+  private mutating func resolvePrefix(
+    _ op: Located<PrefixOperator>, _ operand: TypedExpr, operandRange: SourceRange
+  ) -> TypedExpr? {
+    switch op.value {
+    case .negate:
+      guard operand.type.mayBeNumber else {
+        report(.operandTypeMismatch(op: "-", found: operand.type, expected: "a number"), at: operandRange)
+        return nil
+      }
+      // Fold a negated literal so `-5` is a constant, as the compiler expects.
+      switch operand.expr {
+      case .constant(.int(let n)): return TypedExpr(expr: .constant(.int(-n)), type: .int)
+      case .constant(.float(let x)): return TypedExpr(expr: .constant(.float(-x)), type: .float)
+      default:
+        let type: ValueType = operand.type == .int || operand.type == .float ? operand.type : .number
+        return TypedExpr(expr: .negate(operand.expr), type: type)
+      }
+    case .not:
+      guard operand.type == .bool || operand.type == .unknown else {
+        report(.operandTypeMismatch(op: "not", found: operand.type, expected: "bool"), at: operandRange)
+        return nil
+      }
+      return TypedExpr(expr: .not(operand.expr), type: .bool)
+    }
+  }
+
+  private mutating func resolveInfix(
+    _ op: Located<InfixOperator>, _ lhs: TypedExpr, _ rhs: TypedExpr, lhsRange: SourceRange,
+    rhsRange: SourceRange, whole: SourceRange
+  ) -> TypedExpr? {
+    switch op.value {
+    case .and, .or:
+      var ok = true
+      for (side, range) in [(lhs, lhsRange), (rhs, rhsRange)] where side.type != .bool && side.type != .unknown {
+        report(.operandTypeMismatch(op: op.value.rawValue, found: side.type, expected: "bool"), at: range)
+        ok = false
+      }
+      guard ok else { return nil }
+      let expr: Expr = op.value == .and ? .and(lhs.expr, rhs.expr) : .or(lhs.expr, rhs.expr)
+      return TypedExpr(expr: expr, type: .bool)
+    case .add, .subtract, .multiply, .divide:
+      var ok = true
+      for (side, range) in [(lhs, lhsRange), (rhs, rhsRange)] where !side.type.mayBeNumber {
+        report(.operandTypeMismatch(op: op.value.rawValue, found: side.type, expected: "a number"), at: range)
+        ok = false
+      }
+      guard ok, let binary = op.value.binaryOperator else { return nil }
+      let type: ValueType
+      if op.value == .divide {
+        type = .float  // `/` always yields a float
+      } else if lhs.type == .int && rhs.type == .int {
+        type = .int
+      } else if lhs.type == .float || rhs.type == .float {
+        type = .float
+      } else {
+        type = .number
+      }
+      return TypedExpr(expr: .binary(binary, lhs.expr, rhs.expr), type: type)
+    case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
+      guard let binary = op.value.binaryOperator else { return nil }
+      let typed = TypedExpr(expr: .binary(binary, lhs.expr, rhs.expr), type: .bool)
+      if lhs.type == .null || rhs.type == .null {
+        report(.comparisonWithNull, at: whole)
+        return typed
+      }
+      let isOrdering = op.value != .equal && op.value != .notEqual
+      for (side, range) in [(lhs, lhsRange), (rhs, rhsRange)] where isOrdering && side.type == .bool {
+        report(.operandTypeMismatch(op: op.value.rawValue, found: .bool, expected: "a number or string"), at: range)
+        return nil
+      }
+      if !RuleChecker.areComparable(lhs.type, rhs.type) {
+        report(.comparisonTypeMismatch(op: op.value.rawValue, lhs: lhs.type, rhs: rhs.type), at: whole)
+        return nil
+      }
+      return typed
+    }
+  }
+
+  /// Whether two static types can ever compare equal or be ordered.
+  static func areComparable(_ a: ValueType, _ b: ValueType) -> Bool {
+    if a == .unknown || b == .unknown || a == b { return true }
+    let numeric: Set<ValueType> = [.int, .float, .number]
+    return numeric.contains(a) && numeric.contains(b)
+  }
+}

@@ -1,0 +1,203 @@
+import TocsinCore
+import XCTest
+
+@testable import TocsinLanguage
+
+final class ParserTests: XCTestCase {
+  private func parse(_ text: String) -> (RuleFileSyntax, [Diagnostic]) {
+    let (syntax, diagnostics) = Parser.parse(SourceFile(path: "t.tcs", text: text))
+    return (syntax, diagnostics)
+  }
+
+  /// Parses `rule r begin a where EXPR` and compares the condition's fully parenthesised shape.
+  private func exprTest(
+    _ expr: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line
+  ) {
+    let (syntax, diagnostics) = parse("rule r begin a where \(expr)")
+    XCTAssertEqual(diagnostics.map(\.message), [], file: file, line: line)
+    guard case .step(let step)? = syntax.rules.first?.clauses.first?.kind,
+      case .where(let condition)? = step.modifiers.first?.kind
+    else { return XCTFail("no condition", file: file, line: line) }
+    XCTAssertEqual(shape(condition), expected, file: file, line: line)
+  }
+
+  private func shape(_ e: ExprSyntax) -> String {
+    switch e.kind {
+    case .integer(let n): return "\(n)"
+    case .float(let x): return "\(x)"
+    case .string(let s): return "\"\(s)\""
+    case .bool(let b): return "\(b)"
+    case .null: return "null"
+    case .key: return "key"
+    case .path(let p): return p.dotted
+    case .call(let name, let args): return "\(name.value)(\(args.map(shape).joined(separator: ", ")))"
+    case .prefix(let op, let x): return "(\(op.value.rawValue) \(shape(x)))"
+    case .infix(let op, let l, let r): return "(\(shape(l)) \(op.value.rawValue) \(shape(r)))"
+    case .parenthesized(let x): return shape(x)
+    }
+  }
+
+  // MARK: - Expressions
+
+  func testExpressionPrecedence() {
+    exprTest("a + b * c", "(a + (b * c))")
+    exprTest("a - b - c", "((a - b) - c)")
+    exprTest("a / b * c", "((a / b) * c)")
+    exprTest("a or b and c", "(a or (b and c))")
+    exprTest("not a == b", "(not (a == b))")
+    exprTest("not a and b", "((not a) and b)")
+    exprTest("a and not not b", "(a and (not (not b)))")
+    exprTest("- - a * b", "((- (- a)) * b)")
+    exprTest("(a + b) * c", "((a + b) * c)")
+    exprTest("a.b.c >= 1.5", "(a.b.c >= 1.5)")
+    exprTest("geo.key == key", "(geo.key == key)")
+    exprTest("f() or g(1, \"x\", h(y))", "(f() or g(1, \"x\", h(y)))")
+    exprTest("x != null and true", "((x != null) and true)")
+  }
+
+  func testExpressionErrors() {
+    diagnosticTest("rule r begin a where 1️⃣", "parse.expectedExpression")
+    diagnosticTest("rule r begin a where x > 1️⃣within 5m", "parse.expectedExpression")
+    diagnosticTest("rule r begin a where 1 < 2 1️⃣< 3", "parse.chainedComparison")
+    diagnosticTest("rule r begin a where 1 == 1️⃣not x", "parse.expectedExpression", hasHint: true)
+    diagnosticTest("rule r begin a where 2️⃣(x > 1 1️⃣within 5m", "parse.missingClosing", notes: ["2️⃣"])
+    diagnosticTest("rule r begin a where f2️⃣(x, 1️⃣", "parse.expectedExpression")
+    diagnosticTest("rule r begin a where f2️⃣(x 1️⃣y)", "parse.missingClosing", notes: ["2️⃣"])
+    diagnosticTest("rule r begin a where x.1️⃣ > 1", "parse.expectedToken")
+  }
+
+  func testNestingLimit() {
+    let deep = String(repeating: "(", count: 300) + "1" + String(repeating: ")", count: 300)
+    let (_, diagnostics) = parse("rule r begin a where \(deep) within 5m")
+    XCTAssertEqual(diagnostics.map(\.id.description), ["parse.nestingTooDeep"])
+    let ok = String(repeating: "(", count: 200) + "1" + String(repeating: ")", count: 200)
+    XCTAssertEqual(parse("rule r begin a where \(ok) == 1").1.count, 0)
+    let negations = String(repeating: "- ", count: 1000) + "1"
+    XCTAssertEqual(parse("rule r begin a where \(negations) < 0").1.map(\.id.description), ["parse.nestingTooDeep"])
+  }
+
+  // MARK: - Clauses
+
+  func testClauseShapes() {
+    let (syntax, diagnostics) = parse(
+      """
+      rule r
+        severity high
+        description "d"
+        key user, geo.country
+        begin a where x > 1 where y times 3+
+        next b
+        followed_by c times 2
+        within 1h30m
+        skip past_last_event
+        no_skip
+        emit { a: 1, b: key, }
+      rule s begin x
+      """)
+    XCTAssertEqual(diagnostics.map(\.message), [])
+    XCTAssertEqual(syntax.rules.map { $0.name?.value }, ["r", "s"])
+    let kinds = syntax.rules[0].clauses.map { clause -> String in
+      switch clause.kind {
+      case .severity(let l): return "severity \(l.value)"
+      case .description(let d): return "description \(d.value)"
+      case .key(let paths): return "key \(paths.map(\.dotted).joined(separator: ","))"
+      case .step(let s):
+        let mods = s.modifiers.map { m -> String in
+          switch m.kind {
+          case .where: return "where"
+          case .times(let n, let more): return "times \(n.value)\(more ? "+" : "")"
+          }
+        }
+        return "\(s.kind.value.rawValue) \(s.name?.value ?? "?") \(mods.joined(separator: " "))"
+      case .within(let d): return "within \(d.value)"
+      case .skip(let s): return "skip \(s.value.rawValue)"
+      case .emit(let fields): return "emit \(fields.map(\.name.value).joined(separator: ","))"
+      }
+    }
+    XCTAssertEqual(kinds, [
+      "severity high", "description d", "key user,geo.country", "begin a where where times 3+",
+      "next b ", "followed_by c times 2", "within 90m", "skip past_last_event", "skip no_skip",
+      "emit a,b",
+    ])
+    let file = syntax.file
+    XCTAssertEqual(file.text(of: syntax.rules[0].range).hasSuffix("b: key, }"), true)
+    XCTAssertEqual(file.text(of: syntax.rules[1].range), "rule s begin x")
+  }
+
+  func testClauseErrors() {
+    diagnosticTest("rule1️⃣ ", "parse.expectedToken")
+    diagnosticTest("rule1️⃣ 42 begin a", "parse.expectedToken")
+    diagnosticTest("1️⃣begin a rule r begin b", "parse.expectedRule")
+    diagnosticTest("rule r 1️⃣severty high begin a", "parse.unknownClause", hasHint: true)
+    diagnosticTest("rule r 1️⃣foo begin a", "parse.unknownClause", hasHint: false)
+    diagnosticTest("rule r begin a within 5m 1️⃣where x", "parse.expectedClause", hasHint: true)
+    diagnosticTest("rule r begin a 1️⃣42", "parse.expectedClause")
+    diagnosticTest("rule r severity1️⃣ begin a", "parse.expectedToken")
+    diagnosticTest("rule r description1️⃣ high begin a", "parse.expectedToken")
+    diagnosticTest("rule r key1️⃣ begin a", "parse.expectedToken")
+    diagnosticTest("rule r key a,1️⃣ begin a", "parse.expectedToken")
+    diagnosticTest("rule r begin1️⃣ where x", "parse.expectedToken")
+    diagnosticTest("rule r begin a times1️⃣ within 5m", "parse.expectedToken")
+    diagnosticTest("rule r begin a within1️⃣ 10", "parse.expectedToken", hasHint: true)
+    diagnosticTest("rule r begin a within 101️⃣q", "lex.unknownDurationUnit")
+    diagnosticTest("rule r begin a skip1️⃣ 3", "parse.expectedToken")
+    diagnosticTest("rule r begin a skip 1️⃣past_last_evnt", "parse.unknownSkipStrategy", hasHint: true)
+    diagnosticTest("rule r begin a emit1️⃣ x", "parse.expectedToken")
+    diagnosticTest("rule r begin a emit { a1️⃣ 1 }", "parse.expectedToken")
+    diagnosticTest("rule r begin a emit { a: 11️⃣ b: 2 }", "parse.expectedToken")
+    diagnosticTest("rule r begin a emit 2️⃣{ a: 1,1️⃣ within 5m", "parse.missingClosing", notes: ["2️⃣"])
+    diagnosticTest("rule r begin a emit { a: 1️⃣}", "parse.expectedExpression")
+  }
+
+  func testEmitAcceptsKeywordNames() {
+    let (syntax, diagnostics) = parse("rule r begin a emit { key: key, severity: 1 }")
+    XCTAssertEqual(diagnostics.map(\.message), [])
+    guard case .emit(let fields)? = syntax.rules.first?.clauses.last?.kind else { return XCTFail() }
+    XCTAssertEqual(fields.map(\.name.value), ["key", "severity"])
+  }
+
+  // MARK: - Recovery
+
+  func testRecoveryReportsEveryMistakeOnce() {
+    let text = """
+      rule r
+        severty high
+        begin a where x > > 1
+        within 10
+        followed_by b where y == 1
+      """
+    let (syntax, diagnostics) = parse(text)
+    XCTAssertEqual(diagnostics.map(\.id.description), [
+      "parse.unknownClause", "parse.expectedExpression", "parse.expectedToken",
+    ])
+    XCTAssertEqual(diagnostics.map { "\($0.location)" }, ["2:3", "3:21", "4:9"])
+    // The clauses after the mistakes are still parsed.
+    XCTAssertEqual(syntax.rules.first?.clauses.count, 2)
+    XCTAssertEqual(syntax.rules.first?.hasSyntaxErrors, true)
+  }
+
+  func testRecoveryAcrossRules() {
+    let (syntax, diagnostics) = parse(
+      """
+      rule a begin x where (
+      rule b begin y
+      rule c begin z where q @ 1
+      """)
+    XCTAssertEqual(syntax.rules.map { $0.name?.value }, ["a", "b", "c"])
+    XCTAssertEqual(syntax.rules.map(\.hasSyntaxErrors), [true, false, true])
+    XCTAssertEqual(diagnostics.map(\.id.description), ["parse.expectedExpression", "lex.unexpectedCharacter"])
+    XCTAssertEqual(diagnostics.map { "\($0.location)" }, ["2:1", "3:24"])
+  }
+
+  func testGarbageNeverHangs() {
+    let inputs = [
+      "", "rule", "rule rule rule", "((((", "rule r emit {{{{", "rule r begin a where ,,,,)))",
+      "rule r key . . .", "rule r begin a times + + +", "}}}} rule r", "rule r emit { : : , , }",
+      "rule r begin a where f(,)", "rule r begin a where not", "rule r emit { a: ( }",
+    ]
+    for input in inputs {
+      _ = parse(input)
+      _ = FrontEnd.check([SourceFile(path: "t.tcs", text: input)])
+    }
+  }
+}
