@@ -1,0 +1,93 @@
+import TocsinCore
+
+/// Writes one NDJSON record per rejected input line or event.
+///
+/// Record shape, keys always in this order:
+///
+///     {"line":N,"offset":BYTES,"reason":"<id>","message":"<text>",<extra fields…>,"raw":"<line>"}
+///
+/// - `line`: 1-based input line; `offset`: byte offset of the line's start in the input.
+/// - `reason`: a ``DeadLetterReason`` id; `message`: human-readable text (may change between
+///   versions, unlike `reason`).
+/// - extra fields: whatever the caller passes, in the given order (e.g. `"time"` and
+///   `"watermark"` for `late`, `"key"` for `missing_key`).
+/// - `raw`: the line, truncated to ``maxRawBytes`` (never inside a UTF-8 sequence), invalid
+///   UTF-8 replaced by U+FFFD, JSON-escaped.
+public final class DeadLetterWriter {
+  /// The most bytes of the raw line a record keeps: 4 KiB.
+  public static let maxRawBytes = 4096
+
+  private let output: BufferedWriter
+  private var json = JSONWriter(capacity: 8192)
+  /// Records written so far.
+  public private(set) var count = 0
+
+  /// Writes records to `output`. The writer does not close it.
+  public init(output: BufferedWriter) {
+    self.output = output
+  }
+
+  /// Writes one record.
+  /// - Throws: ``OutputError`` from the underlying writer.
+  public func write(
+    line: Int, offset: Int64, reason: DeadLetterReason, message: String, raw: UnsafeRawBufferPointer,
+    extraFields: [(String, Value)] = []
+  ) throws {
+    json.reset()
+    DeadLetterWriter.encode(
+      into: &json, line: line, offset: offset, reason: reason, message: message, raw: raw,
+      extraFields: extraFields)
+    try output.write(json.bytes)
+    count += 1
+  }
+
+  /// Writes the record for a line ``EventDecoder`` rejected.
+  public func write(_ error: IngestError, line: InputLine) throws {
+    try write(line: line.number, offset: line.offset, reason: error.reason, message: error.message, raw: line.bytes)
+  }
+
+  /// Writes the record for a line longer than the reader's limit (`line.bytes` is its prefix).
+  public func writeTooLong(_ line: InputLine, limit: Int) throws {
+    try write(
+      line: line.number, offset: line.offset, reason: .lineTooLong,
+      message: "line of \(line.length) bytes exceeds the limit of \(limit) bytes", raw: line.bytes)
+  }
+
+  /// Flushes the underlying writer.
+  public func flush() throws { try output.flush() }
+
+  /// Appends one record and its newline to `json`.
+  public static func encode(
+    into json: inout JSONWriter, line: Int, offset: Int64, reason: DeadLetterReason, message: String,
+    raw: UnsafeRawBufferPointer, extraFields: [(String, Value)] = []
+  ) {
+    json.beginObject()
+    json.field("line", .int(Int64(line)))
+    json.field("offset", .int(offset))
+    json.field("reason", .string(reason.id))
+    json.field("message", .string(message))
+    for (key, value) in extraFields { json.field(key, value) }
+    json.key("raw")
+    json.string(bytes: truncated(raw))
+    json.endObject()
+    json.newline()
+  }
+
+  /// The first ``maxRawBytes`` of `raw`, shortened further so it does not end inside a UTF-8
+  /// sequence that would be complete without the cut.
+  static func truncated(_ raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    guard raw.count > maxRawBytes else { return raw }
+    var cut = maxRawBytes
+    // Back up over continuation bytes (at most 3) to the lead byte, and drop the partial
+    // sequence if the cut splits it.
+    var back = 0
+    while back < 3 && cut - back > 0 && raw[cut - back - 1] & 0xC0 == 0x80 { back += 1 }
+    let leadIndex = cut - back - 1
+    if leadIndex >= 0 {
+      let lead = raw[leadIndex]
+      let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+      if length > back + 1 { cut = leadIndex }
+    }
+    return UnsafeRawBufferPointer(rebasing: raw[0..<cut])
+  }
+}

@@ -1,0 +1,158 @@
+import TocsinCore
+import XCTest
+
+@testable import TocsinIO
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One row: the record for these inputs is exactly `expected` (plus a newline).
+private func deadLetterTest(
+  line: Int, offset: Int64, _ reason: DeadLetterReason, _ message: String, raw: [UInt8],
+  extra: [(String, Value)] = [], _ expected: String, file: StaticString = #filePath, line testLine: UInt = #line
+) {
+  var json = JSONWriter()
+  raw.withUnsafeBytes {
+    DeadLetterWriter.encode(
+      into: &json, line: line, offset: offset, reason: reason, message: message, raw: $0, extraFields: extra)
+  }
+  XCTAssertEqual(String(decoding: json.bytes, as: UTF8.self), expected + "\n", file: file, line: testLine)
+}
+
+final class DeadLetterTests: XCTestCase {
+  func testReasonIDsAreStable() {
+    XCTAssertEqual(
+      DeadLetterReason.allCases.map(\.id),
+      [
+        "invalid_json", "not_an_object", "nesting_too_deep", "invalid_utf8", "line_too_long", "missing_time",
+        "invalid_time", "missing_key", "late",
+      ])
+  }
+
+  func testRecordShape_ByteExact() {
+    deadLetterTest(
+      line: 3, offset: 120, .invalidJSON, "invalid JSON at byte 6: expected ',' or '}'", raw: Array(#"{"a":1"#.utf8),
+      #"{"line":3,"offset":120,"reason":"invalid_json","message":"invalid JSON at byte 6: expected ',' or '}'","raw":"{\"a\":1"}"#
+    )
+    deadLetterTest(
+      line: 1, offset: 0, .invalidUTF8, "invalid UTF-8 in string at byte 6", raw: [0x7B, 0x22, 0xFF, 0x22, 0x09],
+      #"{"line":1,"offset":0,"reason":"invalid_utf8","message":"invalid UTF-8 in string at byte 6","raw":"{\"\#u{FFFD}\"\u0009"}"#
+    )
+    deadLetterTest(
+      line: 9, offset: 77, .late, "event at or behind the watermark", raw: Array(#"{"ts":1}"#.utf8),
+      extra: [("time", .string("1970-01-01T00:00:00.001Z")), ("watermark", .string("1970-01-01T00:00:10.000Z"))],
+      #"{"line":9,"offset":77,"reason":"late","message":"event at or behind the watermark","time":"1970-01-01T00:00:00.001Z","watermark":"1970-01-01T00:00:10.000Z","raw":"{\"ts\":1}"}"#
+    )
+    deadLetterTest(
+      line: 2, offset: 5, .missingKey, "missing key field 'user'", raw: [], extra: [("rule", .string("r"))],
+      #"{"line":2,"offset":5,"reason":"missing_key","message":"missing key field 'user'","rule":"r","raw":""}"#)
+  }
+
+  func testRawIsTruncatedTo4KiBOnACharacterBoundary() {
+    func rawField(_ raw: [UInt8]) -> String {
+      var json = JSONWriter()
+      raw.withUnsafeBytes {
+        DeadLetterWriter.encode(into: &json, line: 1, offset: 0, reason: .lineTooLong, message: "m", raw: $0)
+      }
+      let text = String(decoding: json.bytes, as: UTF8.self)
+      let start = text.range(of: #""raw":""#)?.upperBound ?? text.endIndex
+      return String(text[start...].dropLast(3))  // "}\n
+    }
+    XCTAssertEqual(rawField(Array(repeating: 0x61, count: 5000)), String(repeating: "a", count: 4096))
+    XCTAssertEqual(rawField(Array(repeating: 0x61, count: 4096)), String(repeating: "a", count: 4096))
+    // "é" (2 bytes) split by the cut at 4096 is dropped whole.
+    let split = Array(repeating: UInt8(0x61), count: 4095) + [0xC3, 0xA9] + [0x62]
+    XCTAssertEqual(rawField(split), String(repeating: "a", count: 4095))
+    // "😀" (4 bytes) ending exactly at the cut is kept.
+    let whole = Array(repeating: UInt8(0x61), count: 4092) + Array("😀".utf8) + [0x62]
+    XCTAssertEqual(rawField(whole), String(repeating: "a", count: 4092) + "😀")
+    // "😀" split after 3 of its 4 bytes is dropped.
+    let split4 = Array(repeating: UInt8(0x61), count: 4093) + Array("😀".utf8)
+    XCTAssertEqual(rawField(split4), String(repeating: "a", count: 4093))
+  }
+
+  func testWriter_ToFile() throws {
+    let path = "/tmp/tocsin-dlq-\(getpid()).ndjson"
+    defer { unlink(path) }
+    let output = try BufferedWriter(path: path, mode: .truncate)
+    let dlq = DeadLetterWriter(output: output)
+    var decoder = EventDecoder(ruleProjection: FieldProjection())
+    let input = "{\"ts\":\"nope\"}\n" + String(repeating: "x", count: 40) + "\n"
+    var data = Array(input.utf8)[...]
+    let reader = LineReader(chunkSize: 8, maxLineBytes: 32) { target in
+      let n = min(target.count, data.count)
+      for i in 0..<n { target[i] = data[data.startIndex + i] }
+      data = data.dropFirst(n)
+      return n
+    }
+    while let line = try reader.nextLine() {
+      if line.isTooLong {
+        try dlq.writeTooLong(line, limit: reader.maxLineBytes)
+        continue
+      }
+      do {
+        _ = try decoder.decode(line.bytes, lineNumber: line.number, sequence: 0)
+      } catch {
+        try dlq.write(error, line: line)
+      }
+    }
+    try output.close()
+    XCTAssertEqual(dlq.count, 2)
+    let expected =
+      #"{"line":1,"offset":0,"reason":"invalid_time","message":"invalid time in field 'ts': 'nope'","raw":"{\"ts\":\"nope\"}"}"#
+      + "\n"
+      + #"{"line":2,"offset":14,"reason":"line_too_long","message":"line of 40 bytes exceeds the limit of 32 bytes","raw":""#
+      + String(repeating: "x", count: 32) + "\"}\n"
+    XCTAssertEqual(FileManagerFree.read(path).map { String(decoding: $0, as: UTF8.self) }, expected)
+  }
+}
+
+final class BufferedWriterTests: XCTestCase {
+  func testAppendTruncateAndThreshold() throws {
+    let path = "/tmp/tocsin-writer-\(getpid()).txt"
+    defer { unlink(path) }
+    let first = try BufferedWriter(path: path, mode: .truncate, flushThreshold: 4)
+    try first.write("ab")
+    XCTAssertEqual(FileManagerFree.read(path), [])  // below the threshold: still buffered
+    try first.write("cd")
+    XCTAssertEqual(FileManagerFree.read(path), Array("abcd".utf8))  // reached it: written
+    try first.write("e")
+    try first.flush()
+    XCTAssertEqual(first.bytesWritten, 5)
+    try first.close()
+    try first.close()  // idempotent
+    XCTAssertThrowsError(try first.write("x")) { XCTAssertEqual($0 as? OutputError, .closed) }
+
+    let appending = try BufferedWriter(path: path, mode: .append)
+    try appending.write([0x66])
+    try appending.close()
+    XCTAssertEqual(FileManagerFree.read(path), Array("abcdef".utf8))
+
+    let truncating = try BufferedWriter(path: path, mode: .truncate)
+    try truncating.write("z")
+    try truncating.close()
+    XCTAssertEqual(FileManagerFree.read(path), Array("z".utf8))
+  }
+
+  func testOpenFailure() {
+    XCTAssertThrowsError(try BufferedWriter(path: "/nonexistent-dir/x", mode: .append)) {
+      XCTAssertEqual($0 as? OutputError, .openFailed(path: "/nonexistent-dir/x", errno: ENOENT))
+    }
+  }
+
+  func testBrokenPipe_IsAnErrorNotASignal() throws {
+    IgnoreSIGPIPE.install()
+    var fds: [Int32] = [0, 0]
+    XCTAssertEqual(pipe(&fds), 0)
+    close(fds[0])  // no reader
+    let writer = BufferedWriter(fileDescriptor: fds[1], ownsDescriptor: true)
+    try writer.write("hello\n")
+    XCTAssertThrowsError(try writer.flush()) { error in
+      XCTAssertEqual(error as? OutputError, .writeFailed(errno: EPIPE))
+      XCTAssertTrue((error as? OutputError)?.isBrokenPipe ?? false)
+    }
+    try writer.flush()  // the failed bytes were dropped: nothing left to write
+    try writer.close()
+  }
+}

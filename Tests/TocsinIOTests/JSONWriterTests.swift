@@ -1,0 +1,96 @@
+import TocsinCore
+import XCTest
+
+@testable import TocsinIO
+
+/// One row: writing `value` alone gives exactly `expected`.
+private func valueTest(_ value: Value, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+  var json = JSONWriter()
+  json.value(value)
+  XCTAssertEqual(String(decoding: json.bytes, as: UTF8.self), expected, file: file, line: line)
+}
+
+final class JSONWriterTests: XCTestCase {
+  func testValues() {
+    valueTest(.null, "null")
+    valueTest(.bool(true), "true")
+    valueTest(.bool(false), "false")
+    valueTest(.int(0), "0")
+    valueTest(.int(-42), "-42")
+    valueTest(.int(.max), "9223372036854775807")
+    valueTest(.int(.min), "-9223372036854775808")
+    valueTest(.float(1.0), "1.0")
+    valueTest(.float(-0.0), "-0.0")
+    valueTest(.float(0.1), "0.1")
+    valueTest(.float(2.5), "2.5")
+    valueTest(.float(1e20), "1e+20")
+    valueTest(.float(1e-7), "1e-07")
+    valueTest(.float(123456789012345.0), "123456789012345.0")
+    valueTest(.float(.nan), "null")
+    valueTest(.float(.infinity), "null")
+    valueTest(.float(-.infinity), "null")
+  }
+
+  func testStringEscaping() {
+    valueTest(.string(""), #""""#)
+    valueTest(.string("plain"), #""plain""#)
+    valueTest(.string(#"q"b\s/"#), #""q\"b\\s/""#)
+    valueTest(.string("\n\r\t\u{8}\u{c}"), #""\u000a\u000d\u0009\u0008\u000c""#)
+    valueTest(.string("\u{0}\u{1f}"), #""\u0000\u001f""#)
+    valueTest(.string("\u{7f}"), "\"\u{7f}\"")
+    valueTest(.string("é日😀"), #""é日😀""#)
+  }
+
+  func testRawBytes_InvalidUTF8Replaced() {
+    var json = JSONWriter()
+    let bytes: [UInt8] = [0x61, 0xFF, 0x62, 0xC3, 0xA9, 0xC3]
+    bytes.withUnsafeBytes { json.string(bytes: $0) }
+    XCTAssertEqual(String(decoding: json.bytes, as: UTF8.self), "\"a\u{FFFD}bé\u{FFFD}\"")
+  }
+
+  func testStructure() {
+    var json = JSONWriter()
+    json.beginObject()
+    json.field("a", .int(1))
+    json.key("list")
+    json.beginArray()
+    json.value(.string("x"))
+    json.beginObject()
+    json.endObject()
+    json.beginArray()
+    json.endArray()
+    json.null()
+    json.endArray()
+    json.key("o")
+    json.beginObject()
+    json.field("k", .bool(true))
+    json.endObject()
+    json.field("z", .float(0.5))
+    json.endObject()
+    json.newline()
+    json.beginObject()
+    json.endObject()
+    XCTAssertEqual(
+      String(decoding: json.bytes, as: UTF8.self), #"{"a":1,"list":["x",{},[],null],"o":{"k":true},"z":0.5}"# + "\n{}")
+    json.reset()
+    json.beginArray()
+    json.int(1)
+    json.int(2)
+    json.endArray()
+    XCTAssertEqual(String(decoding: json.bytes, as: UTF8.self), "[1,2]")
+  }
+
+  func testOutputIsReadableByTheScanner() throws {
+    var json = JSONWriter()
+    let text = "tab\t quote\" slash\\ nul\u{0} é😀"
+    json.beginObject()
+    json.field("s", .string(text))
+    json.field("f", .float(0.1))
+    json.field("i", .int(.min))
+    json.endObject()
+    var scanner = EventScanner(projection: FieldProjection([FieldPath(["s"]), FieldPath(["f"]), FieldPath(["i"])]))
+    var slots: [Value] = []
+    try scanner.scan(String(decoding: json.bytes, as: UTF8.self), into: &slots)
+    XCTAssertEqual(slots, [.string(text), .float(0.1), .int(.min)])
+  }
+}
