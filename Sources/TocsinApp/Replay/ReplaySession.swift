@@ -37,11 +37,12 @@ public final class ReplaySession {
   private let engine: Engine
   private var decoder: EventDecoder
   private var encoder = AlertEncoder()
-  private var deadLetters = DeadLetterEncoder()
+  private var deadLetterJSON = JSONWriter(capacity: 8192)
   private let alertDestination: Destination
   private let deadLetterDestination: Destination
   private var actions: [EngineAction] = []
   private var sequence: UInt64 = 0
+  private let maxLineBytes: Int
   /// Counters for the run summary.
   public private(set) var counters = ReplayCounters()
 
@@ -53,6 +54,7 @@ public final class ReplaySession {
     engine = Engine(programs: programs, options: configuration.engine)
     decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
     alertDestination = alerts
+    maxLineBytes = configuration.maxLineBytes
     deadLetterDestination = deadLetters
     counters.badLines = Dictionary(uniqueKeysWithValues: DeadLetterReason.allCases.map { ($0, 0) })
   }
@@ -70,7 +72,8 @@ public final class ReplaySession {
     }
     if line.isTooLong {
       try deadLetter(
-        .lineTooLong, "line is \(line.length) bytes, longer than the limit", line: line)
+        .lineTooLong, "line of \(line.length) bytes exceeds the limit of \(maxLineBytes) bytes",
+        line: line)
       return
     }
     let event: EventRecord
@@ -102,30 +105,38 @@ public final class ReplaySession {
         try alertDestination(encoder.encode(alert))
       case .late(let event, let watermark):
         counters.badLines[.late, default: 0] += 1
+        let earliest = watermark + EventDuration(nanoseconds: 1)
         let message =
-          "event time \(event.time.rfc3339) is at or before the watermark \(watermark.rfc3339)"
-        try deadLetterDestination(
-          deadLetters.encode(
-            reason: .late, message: message, lineNumber: event.line,
-            offset: rawLine?.offset ?? -1, raw: rawLine?.bytes,
-            extra: [("time", event.time.rfc3339), ("watermark", watermark.rfc3339)]))
+          "event time \(event.time.rfc3339) is late: events before \(earliest.rfc3339) "
+          + "(newest event time minus the out-of-orderness) were already processed"
+        try writeDeadLetter(
+          reason: .late, message: message, lineNumber: event.line, raw: rawLine,
+          extra: [("time", .string(event.time.rfc3339)), ("watermark", .string(watermark.rfc3339))])
       case .missingKey(let event, let fields):
         counters.badLines[.missingKey, default: 0] += 1
         let names = fields.map { "'\($0)'" }.joined(separator: ", ")
-        try deadLetterDestination(
-          deadLetters.encode(
-            reason: .missingKey, message: "event has none of the key fields \(names)",
-            lineNumber: event.line, offset: rawLine?.offset ?? -1, raw: rawLine?.bytes, extra: []))
+        try writeDeadLetter(
+          reason: .missingKey, message: "event has none of the key fields \(names)",
+          lineNumber: event.line, raw: rawLine, extra: [])
       }
     }
   }
 
   private func deadLetter(_ reason: DeadLetterReason, _ message: String, line: InputLine) throws {
     counters.badLines[reason, default: 0] += 1
-    try deadLetterDestination(
-      deadLetters.encode(
-        reason: reason, message: message, lineNumber: line.number, offset: line.offset,
-        raw: line.bytes, extra: []))
+    try writeDeadLetter(reason: reason, message: message, lineNumber: line.number, raw: line, extra: [])
+  }
+
+  private func writeDeadLetter(
+    reason: DeadLetterReason, message: String, lineNumber: Int, raw: InputLine?,
+    extra: [(String, Value)]
+  ) throws {
+    deadLetterJSON.reset()
+    DeadLetterWriter.encode(
+      into: &deadLetterJSON, line: lineNumber, offset: raw?.offset ?? -1, reason: reason,
+      message: message, raw: raw?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0),
+      extraFields: extra)
+    try deadLetterDestination(deadLetterJSON.bytes)
   }
 }
 

@@ -31,3 +31,8 @@ public enum Checker {
     return Report(text: text, errors: errors, warnings: checked.warningCount, rules: checked.rules.count)
   }
 }
+
+/// Renders diagnostics for a terminal (used by commands that load rules before doing work).
+public func renderDiagnostics(_ diagnostics: [Diagnostic], colored: Bool) -> String {
+  DiagnosticRenderer(colored: colored).render(diagnostics)
+}
