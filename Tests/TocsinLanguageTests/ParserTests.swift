@@ -147,6 +147,8 @@ final class ParserTests: XCTestCase {
     diagnosticTest("rule r begin a emit { a: 11️⃣ b: 2 }", "parse.expectedToken")
     diagnosticTest("rule r begin a emit 2️⃣{ a: 1,1️⃣ within 5m", "parse.missingClosing", notes: ["2️⃣"])
     diagnosticTest("rule r begin a emit { a: 1️⃣}", "parse.expectedExpression")
+    diagnosticTest("rule r begin a where 1️⃣\"abc\nwithin 5m", "lex.unterminatedString")
+    diagnosticTest("rule r description 1️⃣\"abc\nbegin a", "lex.unterminatedString")
   }
 
   func testEmitAcceptsKeywordNames() {

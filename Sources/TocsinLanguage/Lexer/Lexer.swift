@@ -106,11 +106,11 @@ public struct Lexer {
     }
     while true {
       guard position < bytes.count, bytes[position] != UInt8(ascii: "\n") else {
-        value += flush(self, upTo: position)
         var end = position
         if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         report(.unterminatedString, SourceRange(start: start, end: end))
-        tokens.append(Token(.string(value), SourceRange(start: start, end: end)))
+        // `.invalid` rather than a string, so no type error follows from the broken literal.
+        tokens.append(Token(.invalid, SourceRange(start: start, end: end)))
         return
       }
       let byte = bytes[position]
