@@ -140,6 +140,10 @@ final class SemaTests: XCTestCase {
     // Short names are not flagged; fields used twice are not flagged.
     assertClean("rule r begin a where lat > 1 and lon > 2")
     assertClean("rule r begin a where amount > 1 and amount < 9 and amout > 2 and amout < 3")
+    // A path already reported as a misspelt step is not reported again as a misspelt field.
+    assertDiagnostics(
+      "rule r begin first where lat > 1 and lat < 2 followed_by b where 1️⃣frist.lat > 0",
+      [DiagnosticSpec("1️⃣", "sema.fieldLooksLikeStep")])
   }
 
   func testRarelyUsedFieldMessage() {
