@@ -302,4 +302,16 @@ final class EventScannerTests: XCTestCase {
       }
     }
   }
+
+  func testProjection_ManyAndLongKeys() {
+    // 40 keys sharing their first 8 bytes, keys of exactly 8 bytes, and a key at the line's end.
+    let keys = (0..<40).map { "field_number_\($0)" } + ["abcdefgh", "abcdefg", "abcdefghi", "k"]
+    let line = "{" + keys.enumerated().map { "\"\($0.element)\":\($0.offset)" }.joined(separator: ",") + "}"
+    scanTest(line, keys, keys.indices.map { .int(Int64($0)) })
+    scanTest(line, keys.reversed(), keys.indices.reversed().map { .int(Int64($0)) })
+    scanTest(line, ["field_number_4", "field_number_", "abcdefgh_", "field_number_400"], [.int(4), .null, .null, .null])
+    scanTest(#"{"k":1}"#, ["k"], [.int(1)])
+    scanTest(#"{"kk":1}"#, ["k"], [.null])
+    scanTest(#"{"":1}"#, [""], [.int(1)])
+  }
 }

@@ -60,8 +60,8 @@ final class LexerTests: XCTestCase {
     lexTest(#""\u00e9\u0041""#, [.string("éA")])
     lexTest(#""""#, [.string("")])
     lexTest(#""héllo""#, [.string("héllo")])
-    lexTest(#""abc"#, [.string("abc")], diagnostics: ["lex.unterminatedString"])
-    lexTest("\"abc\nrule", [.string("abc"), .keyword(.rule)], diagnostics: ["lex.unterminatedString"])
+    lexTest(#""abc"#, [.invalid], diagnostics: ["lex.unterminatedString"])
+    lexTest("\"abc\nrule", [.invalid, .keyword(.rule)], diagnostics: ["lex.unterminatedString"])
     lexTest(#""a\qb""#, [.string("ab")], diagnostics: ["lex.unknownEscape"])
     lexTest(#""\u12""#, [.string("")], diagnostics: ["lex.unknownEscape"])
   }

@@ -147,6 +147,8 @@ final class ParserTests: XCTestCase {
     diagnosticTest("rule r begin a emit { a: 11️⃣ b: 2 }", "parse.expectedToken")
     diagnosticTest("rule r begin a emit 2️⃣{ a: 1,1️⃣ within 5m", "parse.missingClosing", notes: ["2️⃣"])
     diagnosticTest("rule r begin a emit { a: 1️⃣}", "parse.expectedExpression")
+    diagnosticTest("rule r begin a where 1️⃣\"abc\nwithin 5m", "lex.unterminatedString")
+    diagnosticTest("rule r description 1️⃣\"abc\nbegin a", "lex.unterminatedString")
   }
 
   func testEmitAcceptsKeywordNames() {
@@ -199,5 +201,36 @@ final class ParserTests: XCTestCase {
       _ = parse(input)
       _ = FrontEnd.check([SourceFile(path: "t.tcs", text: input)])
     }
+  }
+  // MARK: - Ranges
+
+  func testNodeRanges() {
+    let text = "rule r # c\n  begin first where (a.b + 1) * f(x) > 2 times 3+\n  emit { v: -x }"
+    let (syntax, diagnostics) = parse(text)
+    XCTAssertEqual(diagnostics.count, 0)
+    let file = syntax.file
+    XCTAssertEqual(syntax.comments.map { file.text(of: $0) }, ["# c"])
+    guard let rule = syntax.rules.first, case .step(let step) = rule.clauses[0].kind,
+      case .where(let condition) = step.modifiers[0].kind,
+      case .infix(let gt, let product, _) = condition.kind,
+      case .infix(_, let paren, let call) = product.kind,
+      case .parenthesized(let sum) = paren.kind,
+      case .infix(_, let path, _) = sum.kind, case .path(let pathSyntax) = path.kind,
+      case .emit(let fields) = rule.clauses[1].kind
+    else { return XCTFail("unexpected shape") }
+    XCTAssertEqual(file.text(of: rule.range), text)
+    XCTAssertEqual(file.text(of: step.range), "begin first where (a.b + 1) * f(x) > 2 times 3+")
+    XCTAssertEqual(file.text(of: step.kind.range), "begin")
+    XCTAssertEqual(step.name.map { file.text(of: $0.range) }, "first")
+    XCTAssertEqual(file.text(of: step.modifiers[0].range), "where (a.b + 1) * f(x) > 2")
+    XCTAssertEqual(file.text(of: step.modifiers[1].range), "times 3+")
+    XCTAssertEqual(file.text(of: condition.range), "(a.b + 1) * f(x) > 2")
+    XCTAssertEqual(file.text(of: gt.range), ">")
+    XCTAssertEqual(file.text(of: paren.range), "(a.b + 1)")
+    XCTAssertEqual(file.text(of: call.range), "f(x)")
+    XCTAssertEqual(pathSyntax.components.map { file.text(of: $0.range) }, ["a", "b"])
+    XCTAssertEqual(file.text(of: rule.clauses[1].range), "emit { v: -x }")
+    XCTAssertEqual(fields.map { file.text(of: $0.range) }, ["v: -x"])
+    XCTAssertEqual(fields.map { file.text(of: $0.value.range) }, ["-x"])
   }
 }

@@ -109,8 +109,3 @@ func assertClean(_ source: String, file: StaticString = #filePath, line: UInt = 
     file: file, line: line)
   return result.rules
 }
-
-/// Wraps conditions into a minimal rule: `rule r key user begin first where … followed_by second …`.
-func ruleWith(_ body: String) -> String {
-  "rule r\n  key user\n" + body + "\n  within 10m\n"
-}

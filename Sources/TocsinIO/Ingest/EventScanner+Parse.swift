@@ -124,14 +124,14 @@ struct _JSONScanner {
     let start = pos + 1
     let hasEscapes = try skipString()
     if !hasEscapes {
-      return trie.lookup(node: node, base + start, count: pos - 1 - start)
+      return trie.lookup(node: node, base + start, count: pos - 1 - start, readable: end - start)
     }
     decodeEscapedString(from: start, to: pos - 1)
     let count = scratch.count
     return scratch.withUnsafeBufferPointer { decoded in
       // swift-format-ignore: NeverForceUnwrap
       // An escaped string decodes to at least one byte, so the buffer has a base address.
-      trie.lookup(node: node, decoded.baseAddress.unsafelyUnwrapped, count: count)
+      trie.lookup(node: node, decoded.baseAddress.unsafelyUnwrapped, count: count, readable: count)
     }
   }
 

@@ -24,12 +24,32 @@ final class ProjectionTrie: @unchecked Sendable {
     /// occurs, so a duplicate key replaces the earlier object as a whole (last one wins).
     var clearStart: Int32
     var clearEnd: Int32
+    /// The key's first (up to) 8 bytes as a little-endian word, zero-padded: most keys are
+    /// compared with one integer comparison.
+    var prefixWord: UInt64 = 0
+  }
+
+  /// The little-endian word of `bytes[0..<min(count, 8)]`, zero-padded.
+  @inline(__always)
+  static func prefixWord(_ bytes: UnsafePointer<UInt8>, count: Int, readable: Int) -> UInt64 {
+    let n = min(count, 8)
+    if readable >= 8 {
+      let word = UInt64(littleEndian: UnsafeRawPointer(bytes).loadUnaligned(as: UInt64.self))
+      return n == 8 ? word : word & ((1 << UInt64(8 * n)) &- 1)
+    }
+    var word: UInt64 = 0
+    for i in 0..<n { word |= UInt64(bytes[i]) << UInt64(8 * i) }
+    return word
   }
 
   let entries: UnsafeMutableBufferPointer<Entry>
   let keyBytes: UnsafeMutableBufferPointer<UInt8>
   /// `nodes[i]` is the entry range `(start, end)` of node `i`.
   let nodes: UnsafeMutableBufferPointer<(Int32, Int32)>
+  /// `tables[i]` is node `i`'s hash table: `(offset in slotTable, bit count)`.
+  let tables: UnsafeMutableBufferPointer<(Int32, Int32)>
+  /// Open-addressed tables (linear probing, load ≤ 1/2) of entry index + 1; 0 is empty.
+  let slotTable: UnsafeMutableBufferPointer<Int32>
   let clearSlots: UnsafeMutableBufferPointer<Int32>
 
   init(_ projection: FieldProjection) {
@@ -58,7 +78,11 @@ final class ProjectionTrie: @unchecked Sendable {
           Entry(
             keyStart: Int32(keyBytes.count), keyLength: Int32(key.utf8.count), slot: -1,
             child: -1, clearStart: 0, clearEnd: 0))
-        keyBytes.append(contentsOf: key.utf8)
+        let utf8 = Array(key.utf8)
+        entries[entries.count - 1].prefixWord = utf8.withUnsafeBufferPointer {
+          $0.baseAddress.map { ProjectionTrie.prefixWord($0, count: utf8.count, readable: 0) } ?? 0
+        }
+        keyBytes.append(contentsOf: utf8)
       }
       var all: [Int32] = []
       for (i, key) in keys.enumerated() {
@@ -87,6 +111,22 @@ final class ProjectionTrie: @unchecked Sendable {
     let paths = projection.paths.enumerated().map { (ArraySlice($0.element.components), $0.offset) }
     _ = build(paths)
 
+    // One hash table per node, sized to a power of two at least twice its entry count.
+    var tables: [(Int32, Int32)] = []
+    var slotTable: [Int32] = []
+    for (start, end) in nodes {
+      var bits = 2
+      while (1 << bits) < 2 * Int(end - start) { bits += 1 }
+      let offset = slotTable.count
+      slotTable.append(contentsOf: repeatElement(0, count: 1 << bits))
+      for i in Int(start)..<Int(end) {
+        var h = ProjectionTrie.hash(entries[i].prefixWord, count: Int(entries[i].keyLength), bits: bits)
+        while slotTable[offset + h] != 0 { h = (h + 1) & ((1 << bits) - 1) }
+        slotTable[offset + h] = Int32(i + 1)
+      }
+      tables.append((Int32(offset), Int32(bits)))
+    }
+
     self.entries = .allocate(capacity: max(entries.count, 1))
     _ = self.entries.initialize(from: entries)
     self.keyBytes = .allocate(capacity: max(keyBytes.count, 1))
@@ -95,6 +135,17 @@ final class ProjectionTrie: @unchecked Sendable {
     _ = self.nodes.initialize(from: nodes)
     self.clearSlots = .allocate(capacity: max(clearSlots.count, 1))
     _ = self.clearSlots.initialize(from: clearSlots)
+    self.tables = .allocate(capacity: max(tables.count, 1))
+    _ = self.tables.initialize(from: tables)
+    self.slotTable = .allocate(capacity: max(slotTable.count, 1))
+    _ = self.slotTable.initialize(from: slotTable)
+  }
+
+  /// The home bucket of a key with prefix word `word` and length `count` in a `bits`-bit table
+  /// (Fibonacci hashing).
+  @inline(__always)
+  static func hash(_ word: UInt64, count: Int, bits: Int) -> Int {
+    Int(truncatingIfNeeded: ((word ^ UInt64(count) << 56) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
   }
 
   deinit {
@@ -102,27 +153,35 @@ final class ProjectionTrie: @unchecked Sendable {
     keyBytes.deallocate()
     nodes.deallocate()
     clearSlots.deallocate()
+    tables.deallocate()
+    slotTable.deallocate()
   }
 
-  /// The entry index of the key `bytes[0..<count]` in `node`, or -1.
+  /// The entry index of the key `bytes[0..<count]` in `node`, or -1; `readable` is how many
+  /// bytes may be read at `bytes` (at least `count`).
   ///
-  /// - Complexity: O(entries in the node); nodes are small (the fields rules read), and the
-  ///   length check rejects most keys before any byte is compared.
+  /// - Complexity: O(1) expected: one hash probe, and the length and prefix-word checks settle
+  ///   most keys without a byte loop.
   @inline(__always)
-  func lookup(node: Int, _ bytes: UnsafePointer<UInt8>, count: Int) -> Int {
-    let (start, end) = nodes[node]
-    var i = Int(start)
-    let keys = keyBytes.baseAddress.unsafelyUnwrapped
-    while i < Int(end) {
-      let entry = entries[i]
-      if Int(entry.keyLength) == count {
-        let key = keys + Int(entry.keyStart)
-        var j = 0
+  func lookup(node: Int, _ bytes: UnsafePointer<UInt8>, count: Int, readable: Int) -> Int {
+    let (offset, bits) = tables[node]
+    let table = slotTable.baseAddress.unsafelyUnwrapped + Int(offset)
+    let mask = (1 << Int(bits)) - 1
+    let entries = self.entries.baseAddress.unsafelyUnwrapped
+    let word = ProjectionTrie.prefixWord(bytes, count: count, readable: readable)
+    var h = ProjectionTrie.hash(word, count: count, bits: Int(bits))
+    while true {
+      let candidate = Int(table[h]) - 1
+      if candidate < 0 { return -1 }
+      let entry = entries[candidate]
+      if Int(entry.keyLength) == count && entry.prefixWord == word {
+        if count <= 8 { return candidate }
+        let key = keyBytes.baseAddress.unsafelyUnwrapped + Int(entry.keyStart)
+        var j = 8
         while j < count && key[j] == bytes[j] { j += 1 }
-        if j == count { return i }
+        if j == count { return candidate }
       }
-      i += 1
+      h = (h + 1) & mask
     }
-    return -1
   }
 }

@@ -4,14 +4,13 @@ enum ParseMessage: DiagnosticMessage {
   case chainedComparison
   /// A token where a clause should start; `found` is its spelling.
   case expectedClause(found: String)
-  /// `expected ':' after 'user'`, `expected '{' after 'emit'` and other single tokens.
-  case expectedToken(expected: String, after: String)
   /// A token where an expression should start.
   case expectedExpression(found: String)
-  /// `rule` not followed by a name.
-  case expectedName(what: String, after: String)
   /// Something other than `rule` at the top level.
   case expectedRule(found: String)
+  /// `expected ':' after 'user'`, `expected a rule name after 'rule'`: something missing after
+  /// the previous token.
+  case expectedToken(expected: String, after: String)
   /// An opening bracket without its closing one.
   case missingClosing(String, opening: String)
   /// Expressions nested deeper than ``Parser/nestingLimit``.
@@ -28,14 +27,14 @@ enum ParseMessage: DiagnosticMessage {
     case .chainedComparison:
       return "comparisons cannot be chained; expected 'and' between them"
     case .expectedClause(let found): return "expected a clause, found \(found)"
-    case .expectedToken(let expected, let after): return "expected \(expected) after \(after)"
     case .expectedExpression(let found): return "expected an expression, found \(found)"
-    case .expectedName(let what, let after): return "expected \(what) after \(after)"
     case .expectedRule(let found): return "expected 'rule', found \(found)"
+    case .expectedToken(let expected, let after): return "expected \(expected) after \(after)"
     case .missingClosing(let closing, let opening):
       return "expected '\(closing)' to close '\(opening)'"
     case .nestingTooDeep(let limit): return "expression is nested more than \(limit) levels deep"
-    case .unknownClause(let word): return "unknown clause '\(word)'"
+    case .unknownClause(let word):
+      return "unknown clause '\(word)'; expected a clause keyword such as 'begin', 'where' or 'within'"
     case .unknownSkipStrategy(let word):
       let known = SkipStrategyName.afterSkip.map { "'\($0.rawValue)'" }.joined(separator: ", ")
       return "unknown skip strategy '\(word)'; expected \(known)"

@@ -100,33 +100,30 @@ public struct Lexer {
     let start = position
     position += 1  // opening quote
     var value = ""
-    var segmentStart = position
-    func flush(_ lexer: Lexer, upTo end: Int) -> String {
-      String(decoding: lexer.bytes[segmentStart..<end], as: UTF8.self)
-    }
+    // Bytes are copied in runs between escapes.
+    var runStart = position
     while true {
       guard position < bytes.count, bytes[position] != UInt8(ascii: "\n") else {
-        value += flush(self, upTo: position)
         var end = position
         if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         report(.unterminatedString, SourceRange(start: start, end: end))
-        tokens.append(Token(.string(value), SourceRange(start: start, end: end)))
+        // `.invalid` rather than a string, so no type error follows from the broken literal.
+        tokens.append(Token(.invalid, SourceRange(start: start, end: end)))
         return
       }
-      let byte = bytes[position]
-      if byte == UInt8(ascii: "\"") {
-        value += flush(self, upTo: position)
+      switch bytes[position] {
+      case UInt8(ascii: "\""):
+        value += String(decoding: bytes[runStart..<position], as: UTF8.self)
         position += 1
         tokens.append(Token(.string(value), SourceRange(start: start, end: position)))
         return
-      }
-      if byte == UInt8(ascii: "\\") {
-        value += flush(self, upTo: position)
+      case UInt8(ascii: "\\"):
+        value += String(decoding: bytes[runStart..<position], as: UTF8.self)
         value += lexEscape()
-        segmentStart = position
-        continue
+        runStart = position
+      default:
+        position += 1
       }
-      position += 1
     }
   }
 

@@ -3,9 +3,10 @@ import TocsinExpressions
 
 /// Checks one rule and lowers it to a ``RuleSpec``.
 ///
-/// Pass order: 1) clauses (duplicates, severity, `within`, key, skip), 2) steps (order, names,
-/// quantifiers), 3) conditions and `emit` (name resolution and types, in
-/// `RuleChecker+Expressions.swift`), 4) rule-wide warnings. Every problem is reported; the spec is
+/// Pass order: 1) clauses (duplicates, severity, `within`, key, skip) and step declarations
+/// (names, quantifiers), 2) step order, 3) conditions and 4) `emit` (name resolution and types, in
+/// `RuleChecker+Expressions.swift`), 5) rule-wide warnings. Conditions are resolved only after
+/// every step is declared, so a reference to a later step can be told apart from a field. Every problem is reported; the spec is
 /// produced only when the rule has no error, syntax errors included.
 struct RuleChecker {
   /// What the checker knows about a step while resolving names.
@@ -59,33 +60,44 @@ struct RuleChecker {
 
   // MARK: - Rule
 
-  /// Checks the rule; returns its spec when there is no error.
-  mutating func check() -> RuleSpec? {
+  /// The rule's non-step clauses after checking, with their defaults.
+  struct Header {
     var severity = Severity.medium
     var description: String?
     var keyFields: [FieldPath] = []
     var within: EventDuration?
     var skip = SkipStrategy.noSkip
-    var emitSyntax: [EmitFieldSyntax] = []
-    var firstClause: [String: SourceRange] = [:]
+    var emit: [EmitFieldSyntax] = []
+  }
 
-    // 1) Clauses.
-    for clause in rule.clauses {
-      let category: String?
-      switch clause.kind {
-      case .step: category = nil
-      case .severity: category = "severity"
-      case .description: category = "description"
-      case .key: category = "key"
-      case .within: category = "within"
-      case .skip: category = "skip"
-      case .emit: category = "emit"
+  /// Checks the rule; returns its spec when there is no error.
+  mutating func check() -> RuleSpec? {
+    let header = checkClauses()  // 1) clauses, and step declarations in written order
+    checkStepOrder()  // 2)
+    let stepSpecs = lowerSteps()  // 3) conditions
+    let emit = lowerEmit(header.emit)  // 4) emit
+    // 5) Rule-wide warnings.
+    if header.within == nil {
+      for step in steps where step.quantifier.isLooping {
+        report(.unboundedState, at: step.quantifierRange ?? step.kind.range)
       }
-      if let category {
+    }
+    guard errorCount == 0, !rule.hasSyntaxErrors, let name = rule.name else { return nil }
+    return RuleSpec(
+      name: name.value, severity: header.severity, description: header.description,
+      keyFields: header.keyFields, steps: stepSpecs, within: header.within, skip: header.skip,
+      emit: emit, sourcePath: file.path, sourceLine: file.location(of: rule.ruleKeyword.start).line)
+  }
+
+  /// Checks every clause once, reporting duplicates, and records the steps.
+  private mutating func checkClauses() -> Header {
+    var header = Header()
+    var firstClause: [String: SourceRange] = [:]
+    for clause in rule.clauses {
+      if let category = RuleChecker.uniqueCategory(of: clause.kind) {
         if let first = firstClause[category] {
-          let spelling = file.text(of: clause.keyword)
           report(
-            .duplicateClause(spelling), at: clause.keyword,
+            .duplicateClause(file.text(of: clause.keyword)), at: clause.keyword,
             notes: [note("first '\(file.text(of: first))' is here", at: first)])
           continue
         }
@@ -94,36 +106,53 @@ struct RuleChecker {
       switch clause.kind {
       case .severity(let level):
         if let known = Severity(rawValue: level.value) {
-          severity = known
+          header.severity = known
         } else {
           report(
             .unknownSeverity(level.value), at: level.range,
             hint: Suggestions.didYouMean(level.value, among: Severity.allCases.map(\.rawValue)))
         }
       case .description(let text):
-        description = text.value
+        header.description = text.value
       case .key(let paths):
         for path in paths {
           let fieldPath = FieldPath(path.components.map(\.value))
-          keyFields.append(fieldPath)
+          header.keyFields.append(fieldPath)
           fieldUses.append(FieldUse(name: fieldPath.description, file: file, range: path.range))
         }
       case .within(let duration):
         if duration.value <= .zero { report(.withinNotPositive, at: duration.range) }
-        within = duration.value
+        header.within = duration.value
       case .skip(let strategy):
         switch strategy.value {
-        case .noSkip: skip = .noSkip
-        case .pastLastEvent: skip = .skipPastLastEvent
+        case .noSkip: header.skip = .noSkip
+        case .pastLastEvent: header.skip = .skipPastLastEvent
         }
       case .emit(let fields):
-        emitSyntax = fields
+        header.emit = fields
       case .step(let step):
         checkStepDeclaration(step)
       }
     }
+    return header
+  }
 
-    // 2) Step order.
+  /// The clauses that may appear once per rule, by category (`no_skip` and `skip` share one);
+  /// `nil` for steps.
+  private static func uniqueCategory(of kind: ClauseSyntax.Kind) -> String? {
+    switch kind {
+    case .step: return nil
+    case .severity: return "severity"
+    case .description: return "description"
+    case .key: return "key"
+    case .within: return "within"
+    case .skip: return "skip"
+    case .emit: return "emit"
+    }
+  }
+
+  /// A rule has steps, `begin` first and only first.
+  private mutating func checkStepOrder() {
     // Steps may have been lost to a syntax error; then "no steps" would be a follow-on error.
     if steps.isEmpty && !rule.hasSyntaxErrors {
       report(.missingStep(rule: rule.name?.value ?? "?"), at: rule.name?.range ?? rule.ruleKeyword)
@@ -135,9 +164,11 @@ struct RuleChecker {
         report(.beginNotFirst, at: step.kind.range)
       }
     }
+  }
 
-    // 3) Conditions and emit.
-    var stepSpecs: [StepSpec] = []
+  /// Resolves each step's `where` clauses (AND-ed) and maps its kind to a contiguity.
+  private mutating func lowerSteps() -> [StepSpec] {
+    var specs: [StepSpec] = []
     for (i, step) in steps.enumerated() {
       var condition: Expr?
       for modifier in step.syntax.modifiers {
@@ -149,39 +180,33 @@ struct RuleChecker {
         }
         condition = condition.map { .and($0, typed.expr) } ?? typed.expr
       }
+      // `begin` has no predecessor, so its contiguity is irrelevant; `.relaxed` by convention.
       let contiguity: Contiguity = step.kind.value == .next ? .strict : .relaxed
-      stepSpecs.append(
+      specs.append(
         StepSpec(
           name: step.name?.value ?? "", contiguity: contiguity, quantifier: step.quantifier,
           condition: condition))
     }
+    return specs
+  }
+
+  /// Resolves the `emit` values and reports duplicate names.
+  private mutating func lowerEmit(_ fields: [EmitFieldSyntax]) -> [EmitField] {
     var emit: [EmitField] = []
-    var emitNames: [String: SourceRange] = [:]
-    for field in emitSyntax {
-      if let first = emitNames[field.name.value] {
+    var firstName: [String: SourceRange] = [:]
+    for field in fields {
+      if let first = firstName[field.name.value] {
         report(
           .duplicateEmitField(field.name.value), at: field.name.range,
           notes: [note("first '\(field.name.value)' is here", at: first)])
       } else {
-        emitNames[field.name.value] = field.name.range
+        firstName[field.name.value] = field.name.range
       }
       if let typed = resolve(field.value, in: .emit) {
         emit.append(EmitField(name: field.name.value, value: typed.expr))
       }
     }
-
-    // 4) Rule-wide warnings.
-    if within == nil {
-      for step in steps where step.quantifier.isLooping {
-        report(.unboundedState, at: step.quantifierRange ?? step.kind.range)
-      }
-    }
-
-    guard errorCount == 0, !rule.hasSyntaxErrors, let name = rule.name else { return nil }
-    return RuleSpec(
-      name: name.value, severity: severity, description: description, keyFields: keyFields,
-      steps: stepSpecs, within: within, skip: skip, emit: emit, sourcePath: file.path,
-      sourceLine: file.location(of: rule.ruleKeyword.start).line)
+    return emit
   }
 
   // MARK: - Steps

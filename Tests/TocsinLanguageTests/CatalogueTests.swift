@@ -1,0 +1,64 @@
+import Foundation
+import TocsinExpressions
+import XCTest
+
+@testable import TocsinLanguage
+
+/// Keeps the message catalogue, its IDs and `docs/diagnostics.md` in step.
+final class CatalogueTests: XCTestCase {
+  /// One sample of every catalogue case. A new case must be added here (and to the docs).
+  private let samples: [(id: DiagnosticID, text: String)] = {
+    let lex: [LexMessage] = [
+      .missingDurationUnit("30"), .numberTooLarge("1"), .unexpectedCharacter("@"),
+      .unknownDurationUnit("x"), .unknownEscape("\\q"), .unterminatedString,
+    ]
+    let parse: [ParseMessage] = [
+      .chainedComparison, .expectedClause(found: "'x'"), .expectedExpression(found: "'x'"),
+      .expectedRule(found: "'x'"), .expectedToken(expected: "x", after: "'y'"),
+      .missingClosing(")", opening: "("), .nestingTooDeep(limit: 256), .unknownClause("x"),
+      .unknownSkipStrategy("x"),
+    ]
+    let sema: [SemaMessage] = [
+      .aggregateArgument(function: "sum", example: "sum(a.b)"),
+      .argumentTypeMismatch(position: 1, function: "f", found: .int, expected: .string),
+      .beginNotFirst, .comparisonTypeMismatch(op: "==", lhs: .int, rhs: .string),
+      .comparisonWithNull, .conditionNotBool(.int), .duplicateClause("within"),
+      .duplicateEmitField("x"), .duplicateQuantifier(step: "a"), .duplicateRule("r"),
+      .duplicateStep("a"), .fieldLooksLikeStep(name: "frist", path: "frist.lat"),
+      .firstStepNotBegin(found: "next"), .loopingStepField(step: "a"), .missingStep(rule: "r"),
+      .operandTypeMismatch(op: "+", found: .string, expected: "a number"),
+      .rarelyUsedField(name: "amout", suggestion: "amount"),
+      .stepDeclaredLater(step: "b", current: "a"), .stepWithoutField(step: "a"),
+      .timesOutOfRange("0"), .unboundedState, .unknownFunction("f"), .unknownSeverity("x"),
+      .unknownStep("x"), .withinNotPositive,
+      .wrongArgumentCount(function: "f", expected: 1, found: 2, signature: "f(x)"),
+    ]
+    return lex.map { ($0.id, $0.text) } + parse.map { ($0.id, $0.text) } + sema.map { ($0.id, $0.text) }
+  }()
+
+  func testIDsAreUniqueAndDerivedFromCaseNames() {
+    let ids = samples.map(\.id.description)
+    XCTAssertEqual(Set(ids).count, ids.count)
+    XCTAssertTrue(ids.contains("sema.unknownFunction"))
+    XCTAssertTrue(ids.contains("lex.unterminatedString"))
+    XCTAssertEqual(ids.count, 41)
+  }
+
+  func testMessageStyle() {
+    for sample in samples {
+      let first = sample.text.first.map(String.init) ?? ""
+      XCTAssertEqual(first, first.lowercased(), "\(sample.id): starts lower-case")
+      XCTAssertFalse(sample.text.hasSuffix("."), "\(sample.id): no final period")
+    }
+  }
+
+  func testEveryIDIsDocumented() throws {
+    let docs = URL(fileURLWithPath: #filePath)
+      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("docs/diagnostics.md")
+    let text = try String(contentsOf: docs, encoding: .utf8)
+    for sample in samples {
+      XCTAssertTrue(text.contains("`\(sample.id)`"), "\(sample.id) missing from docs/diagnostics.md")
+    }
+  }
+}
