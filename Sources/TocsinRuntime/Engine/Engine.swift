@@ -29,6 +29,7 @@ public final class Engine {
     var matcher: RuleMatcher
     var keySpace: Int
     var context: EvalContext
+    var scratch: MatcherScratch
     /// Indexed by `KeyID` of the rule's key space.
     var keys: [PartialMatches]
   }
@@ -64,7 +65,9 @@ public final class Engine {
         spaceBySlots[program.keySlots] = space
       }
       rules.append(
-        RuleState(matcher: RuleMatcher(program: program), keySpace: space, context: EvalContext(), keys: []))
+        RuleState(
+          matcher: RuleMatcher(program: program), keySpace: space, context: EvalContext(),
+          scratch: MatcherScratch(), keys: []))
     }
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
     counters.alertsByRule = Array(repeating: 0, count: rules.count)
@@ -155,8 +158,9 @@ public final class Engine {
           counters.missingKeyByRule[r] += 1
           continue
         }
+        let scratch = rules[r].scratch
         withKey(rule: r, key: key) { matcher, context, state, emit in
-          matcher.process(item.event, &state, context: context, emit: emit)
+          matcher.process(item.event, &state, context: context, scratch: scratch, emit: emit)
         } collect: { actions.append(.alert($0)) }
       }
     }
@@ -173,9 +177,8 @@ public final class Engine {
       rules[r].keys.append(
         contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - rules[r].keys.count))
     }
-    let space = keySpaces[rules[r].keySpace]
     let context = rules[r].context
-    context.key = .string(space.texts[key.index])
+    context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
     let matcher = rules[r].matcher
     var matches: [MatchNode] = []
     body(matcher, context, &rules[r].keys[key.index]) { matches.append($0) }

@@ -2,11 +2,22 @@ import TocsinAutomaton
 import TocsinCore
 import TocsinExpressions
 
+/// Buffers one shard reuses for every event of one rule, so matching does not allocate per
+/// event once they have grown (STYLE §27's `StepScratch`). Not shared between threads.
+public final class MatcherScratch {
+  var next: [Computation] = []
+  var complete: [Computation] = []
+  var frontier: [StateID] = []
+
+  /// Empty buffers.
+  public init() {}
+}
+
 /// Runs one rule's automaton over one key's events: Flink CEP's `NFA.process` and
 /// `NFA.advanceTime`, over ``PartialMatches``.
 ///
 /// Pure with respect to its inputs: the same events in the same order give the same matches.
-public struct RuleMatcher {
+public final class RuleMatcher {
   /// The compiled rule.
   public let program: RuleProgram
   private let within: EventDuration?
@@ -40,31 +51,30 @@ public struct RuleMatcher {
   /// apply). 3) Emits complete matches according to the skip strategy.
   public func process(
     _ event: EventRecord, _ state: inout PartialMatches, context: EvalContext,
-    emit: (MatchNode) -> Void
+    scratch: MatcherScratch, emit: (MatchNode) -> Void
   ) {
     // 1) Time out.
     advanceTime(to: event.time, &state, emit: emit)
 
-    // 2) Transitions.
-    var next: [Computation] = []
-    next.reserveCapacity(state.partials.count + 1)
-    var complete: [Computation] = []
+    // 2) Transitions, into the scratch buffers (no allocation once they have grown).
+    scratch.next.removeAll(keepingCapacity: true)
+    scratch.complete.removeAll(keepingCapacity: true)
     for computation in state.partials {
       transitions(
         from: computation.state, bindings: computation.bindings, start: computation.start,
-        event: event, context: context, into: &next, complete: &complete)
+        event: event, context: context, scratch: scratch)
     }
     transitions(
       from: program.nfa.start, bindings: nil, start: EventPosition(event), event: event,
-      context: context, into: &next, complete: &complete)
+      context: context, scratch: scratch)
 
-    // 3) Emission.
-    state.partials = next
+    // 3) Emission. Swapping hands the key's old array to the scratch for the next event.
+    swap(&state.partials, &scratch.next)
     if holdsCompleted {
-      state.completed.append(contentsOf: complete)
+      state.completed.append(contentsOf: scratch.complete)
       releaseCompleted(&state, emit: emit)
     } else {
-      for match in complete { emit(match.bindings) }
+      for match in scratch.complete { emit(match.bindings) }
     }
     state._checkInvariants()
   }
@@ -73,34 +83,51 @@ public struct RuleMatcher {
   /// computation, which never ignores and is never dropped (the caller re-creates it per event).
   private func transitions(
     from origin: StateID, bindings: MatchNode?, start: EventPosition, event: EventRecord,
-    context: EvalContext, into next: inout [Computation], complete: inout [Computation]
+    context: EvalContext, scratch: MatcherScratch
   ) {
     let nfa = program.nfa
+    // Edges of one state usually test the same step's condition (take C, ignore unless C):
+    // evaluate it once per computation.
+    var cachedStep = -1
+    var cachedResult = false
+    func holds(_ condition: NFA.EdgeCondition) -> Bool {
+      switch condition {
+      case .always: return true
+      case .stepCondition(let step), .notStepCondition(let step):
+        if step != cachedStep {
+          cachedStep = step
+          cachedResult = program.holds(.stepCondition(step), event, bindings, context)
+        }
+        if case .stepCondition = condition { return cachedResult }
+        return !cachedResult
+      }
+    }
     // The decision graph: the origin's edges plus, through proceed edges that hold, the edges of
     // the states reachable by ε-moves — all evaluated against this event.
-    var frontier = [origin]
+    scratch.frontier.removeAll(keepingCapacity: true)
+    scratch.frontier.append(origin)
     var visited = 0
-    while visited < frontier.count {
-      let stateID = frontier[visited]
+    while visited < scratch.frontier.count {
+      let stateID = scratch.frontier[visited]
       visited += 1
       let state = nfa[stateID]
-      for edge in state.edges where program.holds(edge.condition, event, bindings, context) {
+      for edge in state.edges where holds(edge.condition) {
         switch edge.action {
         case .proceed:
-          if !frontier.contains(edge.target) { frontier.append(edge.target) }
+          if !scratch.frontier.contains(edge.target) { scratch.frontier.append(edge.target) }
         case .ignore:
           guard let bindings else { continue }  // the start computation never ignores
-          next.append(Computation(state: edge.target, bindings: bindings, start: start))
+          scratch.next.append(Computation(state: edge.target, bindings: bindings, start: start))
         case .take:
           // swift-format-ignore: NeverForceUnwrap — only the final state has no step, and it has no edges.
           let node = MatchNode(step: state.step!, event: event, previous: bindings)
           let taken = Computation(state: edge.target, bindings: node, start: start)
           if edge.target == nfa.final {
-            complete.append(taken)
+            scratch.complete.append(taken)
           } else {
-            next.append(taken)
+            scratch.next.append(taken)
             if reachesFinal(from: edge.target, event: event, bindings: node, context: context) {
-              complete.append(Computation(state: nfa.final, bindings: node, start: start))
+              scratch.complete.append(Computation(state: nfa.final, bindings: node, start: start))
             }
           }
         }
@@ -113,16 +140,19 @@ public struct RuleMatcher {
   private func reachesFinal(
     from state: StateID, event: EventRecord, bindings: MatchNode, context: EvalContext
   ) -> Bool {
-    var frontier = [state]
-    var visited = 0
-    while visited < frontier.count {
-      let current = program.nfa[frontier[visited]]
-      visited += 1
-      for edge in current.edges where edge.action == .proceed {
+    // Proceed chains are short (one per looping step in a row); walk them without a visited set
+    // but with a bound, since the compiler never builds proceed cycles.
+    var pending: [StateID] = []
+    var current: StateID? = state
+    var steps = 0
+    while let id = current, steps <= program.nfa.states.count {
+      steps += 1
+      for edge in program.nfa[id].edges where edge.action == .proceed {
         guard program.holds(edge.condition, event, bindings, context) else { continue }
         if edge.target == program.nfa.final { return true }
-        if !frontier.contains(edge.target) { frontier.append(edge.target) }
+        pending.append(edge.target)
       }
+      current = pending.popLast()
     }
     return false
   }
