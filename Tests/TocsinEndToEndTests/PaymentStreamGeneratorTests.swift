@@ -134,16 +134,36 @@ final class PaymentStreamGeneratorTests: XCTestCase {
     for seed in [7, 1234] as [UInt64] {
       var config = small
       config.seed = seed
-      let (out, cases) = lines(config)
-      let events = out.map(Self.event).sorted { $0.ts < $1.ts }
-      let expected = Dictionary(grouping: cases, by: \.kind).mapValues { group in
-        Set(group.map { [$0.key] + $0.eventIDs })
-      }
-      XCTAssertEqual(Self.geoMatches(events), expected[.geoImpossible], "seed \(seed)")
-      XCTAssertEqual(Self.velocityMatches(events), expected[.velocityBurst], "seed \(seed)")
-      XCTAssertEqual(Self.bruteForceMatches(events), expected[.bruteForce], "seed \(seed)")
-      XCTAssertEqual(Self.cardTestingMatches(events), expected[.cardTesting], "seed \(seed)")
+      checkGroundTruth(config)
     }
+  }
+
+  /// The same check on the full default stream (1M events, nominal case durations); opt-in.
+  func testGenerate_DefaultStreamMatchesExactlyTheInjectedCases() throws {
+    guard ProcessInfo.processInfo.environment["TOCSIN_GENERATOR_BENCH"] == "1" else {
+      throw XCTSkip("set TOCSIN_GENERATOR_BENCH=1 to check the 1M-event default stream")
+    }
+    checkGroundTruth(PaymentStreamConfig())
+  }
+
+  /// Re-derives every rule's matches from the lines and compares them with the injected cases.
+  private func checkGroundTruth(
+    _ config: PaymentStreamConfig, file: StaticString = #filePath, line: UInt = #line
+  ) {
+    let label = "seed \(config.seed), \(config.events) events"
+    let (out, cases) = lines(config)
+    let events = out.map(Self.event).sorted { $0.ts < $1.ts }
+    let expected = Dictionary(grouping: cases, by: \.kind).mapValues { group in
+      Set(group.map { [$0.key] + $0.eventIDs })
+    }
+    XCTAssertEqual(expected.count, InjectedCase.Kind.allCases.count, label, file: file, line: line)
+    XCTAssertEqual(Self.geoMatches(events), expected[.geoImpossible], label, file: file, line: line)
+    XCTAssertEqual(
+      Self.velocityMatches(events), expected[.velocityBurst], label, file: file, line: line)
+    XCTAssertEqual(
+      Self.bruteForceMatches(events), expected[.bruteForce], label, file: file, line: line)
+    XCTAssertEqual(
+      Self.cardTestingMatches(events), expected[.cardTesting], label, file: file, line: line)
   }
 
   func testGenerate_BackgroundLimits() {
@@ -179,6 +199,7 @@ final class PaymentStreamGeneratorTests: XCTestCase {
       }
     }
     print("generated \(count) events, \(bytes) bytes in \(elapsed)")
+    PaymentStream.generate(PaymentStreamConfig(events: 20, users: 10, geoPairs: 1, velocityBursts: 0, bruteForceCases: 0, cardTestingCases: 0)) { print($0) }
     XCTAssertEqual(count, 1_000_000)
   }
 
