@@ -71,7 +71,8 @@ final class PaymentStreamGeneratorTests: XCTestCase {
     XCTAssertEqual(events.first?.id, "e0000001")
     XCTAssertEqual(events.last?.id, "e0020000")
     for (i, event) in events.enumerated() {
-      XCTAssertEqual(event.id, "e" + String(repeating: "0", count: 7 - String(i + 1).count) + String(i + 1))
+      XCTAssertEqual(
+        event.id, "e" + String(repeating: "0", count: 7 - String(i + 1).count) + String(i + 1))
       if i > 0 { XCTAssertGreaterThan(event.ts, events[i - 1].ts) }
     }
     let start = small.start.millisecondsSinceEpoch
@@ -127,7 +128,8 @@ final class PaymentStreamGeneratorTests: XCTestCase {
     let config = PaymentStreamConfig(events: 100_000, users: 20_000)
     let cases = PaymentStream.generate(config) { _ in }
     let counts = Dictionary(grouping: cases, by: \.kind).mapValues(\.count)
-    XCTAssertEqual(counts, [.geoImpossible: 300, .velocityBurst: 300, .bruteForce: 100, .cardTesting: 100])
+    XCTAssertEqual(
+      counts, [.geoImpossible: 300, .velocityBurst: 300, .bruteForce: 100, .cardTesting: 100])
   }
 
   func testGenerate_RulesMatchExactlyTheInjectedCases() {
@@ -199,7 +201,6 @@ final class PaymentStreamGeneratorTests: XCTestCase {
       }
     }
     print("generated \(count) events, \(bytes) bytes in \(elapsed)")
-    PaymentStream.generate(PaymentStreamConfig(events: 20, users: 10, geoPairs: 1, velocityBursts: 0, bruteForceCases: 0, cardTestingCases: 0)) { print($0) }
     XCTAssertEqual(count, 1_000_000)
   }
 
@@ -208,7 +209,8 @@ final class PaymentStreamGeneratorTests: XCTestCase {
   /// Pairs of purchases over 10000 of one user, ≥ 500 km apart, the second < 10 minutes later.
   private static func geoMatches(_ events: [TestEvent]) -> Set<[String]> {
     var result: Set<[String]> = []
-    let large = Dictionary(grouping: events.filter { $0.type == "purchase" && ($0.amount ?? 0) > 10_000 }, by: \.user)
+    let large = Dictionary(
+      grouping: events.filter { $0.type == "purchase" && ($0.amount ?? 0) > 10_000 }, by: \.user)
     for (user, purchases) in large {
       for (i, a) in purchases.enumerated() {
         for b in purchases[(i + 1)...] where b.ts - a.ts < 600_000 {
@@ -222,21 +224,26 @@ final class PaymentStreamGeneratorTests: XCTestCase {
   /// Cards with ≥ 10 purchases inside one hour, with all their purchases.
   private static func velocityMatches(_ events: [TestEvent]) -> Set<[String]> {
     var result: Set<[String]> = []
-    let byCard = Dictionary(grouping: events.filter { $0.type == "purchase" }, by: { $0.card ?? "" })
+    let byCard = Dictionary(
+      grouping: events.filter { $0.type == "purchase" }, by: { $0.card ?? "" })
     for (card, purchases) in byCard where purchases.count >= 10 {
-      let fires = (0...(purchases.count - 10)).contains { purchases[$0 + 9].ts - purchases[$0].ts < 3_600_000 }
+      let fires = (0...(purchases.count - 10)).contains {
+        purchases[$0 + 9].ts - purchases[$0].ts < 3_600_000
+      }
       if fires { result.insert([card] + purchases.map(\.id)) }
     }
     return result
   }
 
-  /// Users with ≥ 5 failed logins followed by a login, all within 10 minutes; with the case events.
+  /// Users with ≥ 5 failed logins followed by a login, all within 10 minutes, with those events.
   private static func bruteForceMatches(_ events: [TestEvent]) -> Set<[String]> {
     var result: Set<[String]> = []
     let logins = events.filter { $0.type == "login" || $0.type == "login_failed" }
     for (user, mine) in Dictionary(grouping: logins, by: \.user) {
       for (i, success) in mine.enumerated() where success.type == "login" {
-        let failures = mine[..<i].filter { $0.type == "login_failed" && success.ts - $0.ts < 600_000 }
+        let failures = mine[..<i].filter {
+          $0.type == "login_failed" && success.ts - $0.ts < 600_000
+        }
         if failures.count >= 5 { result.insert([user] + failures.map(\.id) + [success.id]) }
       }
     }
@@ -246,7 +253,8 @@ final class PaymentStreamGeneratorTests: XCTestCase {
   /// Cards with 3 purchases under 2 followed by one over 500 within 15 minutes; with those events.
   private static func cardTestingMatches(_ events: [TestEvent]) -> Set<[String]> {
     var result: Set<[String]> = []
-    let byCard = Dictionary(grouping: events.filter { $0.type == "purchase" }, by: { $0.card ?? "" })
+    let byCard = Dictionary(
+      grouping: events.filter { $0.type == "purchase" }, by: { $0.card ?? "" })
     for (card, purchases) in byCard {
       let small = purchases.filter { ($0.amount ?? 0) < 2 }
       guard small.count >= 3 else { continue }
@@ -264,7 +272,8 @@ final class PaymentStreamGeneratorTests: XCTestCase {
     let r = Double.pi / 180
     let (lat1, lon1, lat2, lon2) = (a.lat ?? 0, a.lon ?? 0, b.lat ?? 0, b.lon ?? 0)
     let h =
-      pow(sin((lat2 - lat1) * r / 2), 2) + cos(lat1 * r) * cos(lat2 * r) * pow(sin((lon2 - lon1) * r / 2), 2)
+      pow(sin((lat2 - lat1) * r / 2), 2) + cos(lat1 * r) * cos(lat2 * r)
+      * pow(sin((lon2 - lon1) * r / 2), 2)
     return 2 * 6371.0088 * asin(min(1, h.squareRoot()))
   }
 
@@ -285,7 +294,8 @@ final class PaymentStreamGeneratorTests: XCTestCase {
     TestEvent(
       id: field(line, "id") ?? "", ts: field(line, "ts").flatMap { Int64($0) } ?? -1,
       type: field(line, "type") ?? "", user: field(line, "user") ?? "", card: field(line, "card"),
-      amount: field(line, "amount").flatMap { Int($0) }, lat: field(line, "lat").flatMap { Double($0) },
+      amount: field(line, "amount").flatMap { Int($0) },
+      lat: field(line, "lat").flatMap { Double($0) },
       lon: field(line, "lon").flatMap { Double($0) })
   }
 

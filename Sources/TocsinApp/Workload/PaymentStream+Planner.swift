@@ -139,7 +139,8 @@ struct StreamPlanner {
       let isProbe = k < 3
       events[slot].makePurchase(
         user: user, series: .testing, card: number,
-        amount: isProbe ? rng.between(0...1) : rng.between(501...PaymentStream.backgroundAmountLimit),
+        amount: isProbe
+          ? rng.between(0...1) : rng.between(501...PaymentStream.backgroundAmountLimit),
         merchant: isProbe ? probeMerchant : rng.below(2_000), city: city)
     }
     return caseRecord(.cardTesting, key: "ct" + Self.padded(number, 6), slots: slots)
@@ -229,8 +230,10 @@ struct StreamPlanner {
       if failed { failedLogins[user] += 1 }
       let roams = rng.chance(percent: 3)
       events[slot].makeLogin(
-        user: user, failed: failed, ip: roams ? UInt32(truncatingIfNeeded: rng.next()) | 0x0100_0000 : homeIP(of: user),
-        city: roams ? rng.below(CityTable.cities.count) : Int(homeCity[user]), device: device(of: user))
+        user: user, failed: failed,
+        ip: roams ? randomIP() : homeIP(of: user),
+        city: roams ? rng.below(CityTable.cities.count) : Int(homeCity[user]),
+        device: device(of: user))
     case ..<800:
       events[slot].makeOther(.logout, user: user, device: device(of: user), detail: 0)
     default:
@@ -251,6 +254,12 @@ struct StreamPlanner {
   /// One of the user's three devices.
   private mutating func device(of user: Int) -> Int { user * 3 + rng.below(3) }
 
+  /// A random public-looking IPv4 address (first octet 11…210, last 1…254): a roaming login.
+  private mutating func randomIP() -> UInt32 {
+    let middle = UInt32(truncatingIfNeeded: rng.next()) & 0xFFFF
+    return UInt32(11 + rng.below(200)) << 24 | middle << 8 | UInt32(1 + rng.below(254))
+  }
+
   /// The user's home IPv4 address: a stable function of seed and user, first octet 11…210.
   private func homeIP(of user: Int) -> UInt32 {
     var mixer = SplitMix64(seed: config.seed ^ (UInt64(user) &* 0x9e37_79b9_7f4a_7c15))
@@ -268,7 +277,8 @@ struct StreamPlanner {
   /// `value` in decimal with at least `width` digits.
   static func padded(_ value: Int, _ width: Int) -> String {
     let digits = String(value)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    return digits.count >= width
+      ? digits : String(repeating: "0", count: width - digits.count) + digits
   }
 }
 

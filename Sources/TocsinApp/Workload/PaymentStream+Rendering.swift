@@ -64,7 +64,8 @@ struct LineWriter {
       buffer.append(contentsOf: placeFields[city])
       buffer.append(contentsOf: geoFields[city])
     case .login, .loginFailed:
-      append(event.type == .login ? #","type":"login","user":"u"# : #","type":"login_failed","user":"u"#)
+      append(
+        event.type == .login ? #","type":"login","user":"u"# : #","type":"login_failed","user":"u"#)
       appendInteger(Int(event.user), width: 6)
       append(#"","ip":""#)
       appendIPv4(event.ip)

@@ -1,6 +1,7 @@
 import TocsinCore
 
-/// The knobs of the synthetic payment stream produced by ``PaymentStream/generate(_:arrivalSeed:line:)``.
+/// The knobs of the synthetic payment stream produced by
+/// ``PaymentStream/generate(_:arrivalSeed:line:)``.
 ///
 /// Everything the generator writes is a pure function of this value (and the arrival seed), so
 /// a configuration *is* a workload: the benchmark, the end-to-end tests and `tocsin` users who
@@ -72,7 +73,8 @@ public struct InjectedCase: Hashable, Sendable {
     /// Two purchases over 10000, cities at least 1500 km apart, 1–9 minutes apart
     /// (`geo_impossible_purchase`, key user).
     case geoImpossible
-    /// Twelve purchases of one fresh card within 20 minutes (`card_velocity`, key card).
+    /// Twelve purchases of one fresh card within 20 minutes (`card_velocity`, key card). The
+    /// case lists all twelve; with `skip past_last_event` the alert binds the first ten.
     case velocityBurst
     /// Five to eight failed logins then a login, within 8 minutes (`brute_force_login`, key user).
     case bruteForce
