@@ -1,1 +1,0 @@
-// Placeholder so the target builds; delete when the target gets real sources.
