@@ -81,7 +81,7 @@ let package = Package(
       dependencies: ["TocsinRuntime", "TocsinCompiler", "TocsinTestSupport"]),
     .testTarget(name: "TocsinIOTests", dependencies: ["TocsinIO", "TocsinTestSupport"]),
     .testTarget(
-      name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "TocsinTestSupport"]),
+      name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "TocsinAutomaton", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -13,7 +13,7 @@ struct Tocsin: ParsableCommand {
     commandName: "tocsin",
     abstract: "A complex event processing rules engine: rule files in, alerts out.",
     version: "0.1.0",
-    subcommands: [Run.self, Check.self, Test.self, Explain.self])
+    subcommands: [Run.self, Check.self, Test.self, Explain.self, Generate.self])
 }
 
 /// Named exit codes (docs/cli.md).
@@ -226,6 +226,74 @@ extension Tocsin {
       } catch let failure as Explainer.Failure {
         printError(failure.description)
         throw Exit.failure
+      }
+    }
+  }
+}
+
+extension Tocsin {
+  struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a seeded synthetic payment stream with injected fraud cases.")
+
+    @Option(help: "Number of events.") var events = 1_000_000
+    @Option(help: "Number of users.") var users = 100_000
+    @Option(help: "Seed for the events.") var seed: UInt64 = 42
+    @Option(help: "Seed for the arrival order (default: the event seed).") var arrivalSeed: UInt64?
+    @Option(help: "Largest arrival disorder (a duration).") var maxDisorder = "5s"
+    @Option(help: "Injected geo-impossible purchase pairs.") var geoPairs = 300
+    @Option(help: "Injected velocity bursts (12 purchases of one card in under 20 minutes).") var velocityBursts = 300
+    @Option(help: "Injected brute-force login cases.") var bruteForce = 100
+    @Option(help: "Injected card-testing cases.") var cardTesting = 100
+    @Option(name: .shortAndLong, help: "Write events here instead of standard output.") var output: String?
+    @Option(help: "Write the injected cases as NDJSON to this file.") var manifest: String?
+
+    func validate() throws {
+      guard events > 0, users > 0 else { throw ValidationError("--events and --users must be positive") }
+      guard EventDuration(parsing: maxDisorder) != nil else {
+        throw ValidationError("invalid --max-disorder '\(maxDisorder)'; expected a duration like 5s")
+      }
+    }
+
+    func run() throws {
+      let config = PaymentStreamConfig(
+        seed: seed, events: events, users: users,
+        maxDisorder: EventDuration(parsing: maxDisorder) ?? .seconds(5), geoPairs: geoPairs,
+        velocityBursts: velocityBursts, bruteForceCases: bruteForce, cardTestingCases: cardTesting)
+      guard config.injectedEventCount <= events else {
+        throw ValidationError(
+          "the injected cases need \(config.injectedEventCount) events; raise --events or lower the case counts")
+      }
+      do {
+        let out = try output.map { try BufferedWriter(path: $0, mode: .truncate) } ?? .standardOutput()
+        var failure: Error?
+        let cases = PaymentStream.generate(config, arrivalSeed: arrivalSeed) { line in
+          guard failure == nil else { return }
+          do { try out.write(line + "\n") } catch { failure = error }
+        }
+        if let failure { throw failure }
+        try out.close()
+        if let manifest {
+          let file = try BufferedWriter(path: manifest, mode: .truncate)
+          var json = JSONWriter()
+          for c in cases {
+            json.reset()
+            json.beginObject()
+            json.field("rule", .string(c.kind.ruleName))
+            json.field("key", .string(c.key))
+            json.key("events")
+            json.beginArray()
+            for id in c.eventIDs { json.string(id) }
+            json.endArray()
+            json.endObject()
+            json.newline()
+            try file.write(json.bytes)
+          }
+          try file.close()
+        }
+      } catch let error as OutputError {
+        printError("error: " + error.message)
+        throw Exit.ioError
       }
     }
   }
