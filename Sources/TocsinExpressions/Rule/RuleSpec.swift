@@ -17,10 +17,20 @@ public struct RuleSpec: Sendable {
   public var steps: [StepSpec]
   /// `within`: the largest span from the first to the last event of a match (exclusive).
   public var within: EventDuration?
+  /// `within D between steps`: the largest gap between two consecutive events of a match
+  /// (exclusive), Flink's `WithinType.PREVIOUS_AND_CURRENT`.
+  public var withinBetweenSteps: EventDuration?
+  /// Parenthesised groups of steps with their own quantifier and contiguity, outermost first.
+  /// Steps stay flat in ``steps`` (so step indices are stable); a group covers a contiguous
+  /// range of them, and groups nest by range inclusion.
+  public var groups: [GroupSpec]
   /// What happens to other partial matches after a match is emitted.
   public var skip: SkipStrategy
   /// `emit { name: expr, … }` in written order.
   public var emit: [EmitField]
+  /// `on timeout emit { … }`: when present, partial matches that got past their first step and
+  /// expire (by `within`) become alerts marked as timeouts, with these fields.
+  public var onTimeout: [EmitField]?
   /// Where the rule was written (path), for messages.
   public var sourcePath: String
   /// 1-based line of the `rule` keyword.
@@ -30,8 +40,9 @@ public struct RuleSpec: Sendable {
   public init(
     name: String, severity: Severity = .medium, description: String? = nil,
     keyFields: [FieldPath] = [], steps: [StepSpec], within: EventDuration? = nil,
-    skip: SkipStrategy = .noSkip, emit: [EmitField] = [], sourcePath: String = "",
-    sourceLine: Int = 0
+    withinBetweenSteps: EventDuration? = nil, groups: [GroupSpec] = [],
+    skip: SkipStrategy = .noSkip, emit: [EmitField] = [], onTimeout: [EmitField]? = nil,
+    sourcePath: String = "", sourceLine: Int = 0
   ) {
     self.name = name
     self.severity = severity
@@ -39,8 +50,11 @@ public struct RuleSpec: Sendable {
     self.keyFields = keyFields
     self.steps = steps
     self.within = within
+    self.withinBetweenSteps = withinBetweenSteps
+    self.groups = groups
     self.skip = skip
     self.emit = emit
+    self.onTimeout = onTimeout
     self.sourcePath = sourcePath
     self.sourceLine = sourceLine
   }
@@ -50,6 +64,8 @@ public struct RuleSpec: Sendable {
 public struct StepSpec: Hashable, Sendable {
   /// The step's name (`first`, `burst`).
   public var name: String
+  /// Whether the step takes events or forbids them.
+  public var kind: StepKind
   /// How this step relates to the previous one. Ignored for the first step.
   public var contiguity: Contiguity
   /// How many events the step takes.
@@ -59,13 +75,45 @@ public struct StepSpec: Hashable, Sendable {
 
   /// Creates a step.
   public init(
-    name: String, contiguity: Contiguity = .relaxed, quantifier: Quantifier = .once,
-    condition: Expr? = nil
+    name: String, kind: StepKind = .take, contiguity: Contiguity = .relaxed,
+    quantifier: Quantifier = .once, condition: Expr? = nil
   ) {
     self.name = name
+    self.kind = kind
     self.contiguity = contiguity
     self.quantifier = quantifier
     self.condition = condition
+  }
+}
+
+/// What a step does with the events that satisfy its condition.
+public enum StepKind: String, Hashable, Sendable {
+  /// `begin`, `next`, `followed_by`, `followed_by_any`: the step binds matching events.
+  case take
+  /// `not_next`: the partial match dies if the very next event satisfies the condition.
+  /// (Its ``StepSpec/contiguity`` is `.strict`.)
+  case notNext
+  /// `not_followed_by`: the partial match dies if any later event (before the next step
+  /// matches) satisfies the condition. As the last step, together with `within`, it is absence
+  /// detection: the match completes when the window closes with no such event.
+  /// (Its ``StepSpec/contiguity`` is `.relaxed`.)
+  case notFollowedBy
+}
+
+/// A parenthesised group of steps repeated or made optional as a whole (Flink's `GroupPattern`).
+public struct GroupSpec: Hashable, Sendable {
+  /// The steps the group covers: `steps[range]`, at least one.
+  public var range: Range<Int>
+  /// How the group relates to what comes before it (ignored when it starts the pattern).
+  public var contiguity: Contiguity
+  /// How many times the whole group repeats; `inner` is the contiguity between repetitions.
+  public var quantifier: Quantifier
+
+  /// Creates a group.
+  public init(range: Range<Int>, contiguity: Contiguity = .relaxed, quantifier: Quantifier = .once) {
+    self.range = range
+    self.contiguity = contiguity
+    self.quantifier = quantifier
   }
 }
 
@@ -103,14 +151,29 @@ public struct Quantifier: Hashable, Sendable, CustomStringConvertible {
   public var min: Int
   /// The most, or `nil` for unbounded (`times N+`).
   public var max: Int?
-  /// Contiguity between the events of a looping step: relaxed by default, as in Flink.
+  /// Contiguity between the events of a looping step: relaxed by default, as in Flink;
+  /// `consecutive` makes it strict, `allow_combinations` non-deterministic.
   public var inner: Contiguity
+  /// `optional`: the step may also match no event at all.
+  public var isOptional: Bool
+  /// `greedy`: a looping step keeps taking events while they match instead of also proceeding
+  /// to the next step with each count.
+  public var isGreedy: Bool
+  /// `until COND`: a looping step stops taking events at the first event satisfying `COND`
+  /// (which is not taken).
+  public var until: Expr?
 
   /// Creates a quantifier.
-  public init(min: Int, max: Int?, inner: Contiguity = .relaxed) {
+  public init(
+    min: Int, max: Int?, inner: Contiguity = .relaxed, isOptional: Bool = false,
+    isGreedy: Bool = false, until: Expr? = nil
+  ) {
     self.min = min
     self.max = max
     self.inner = inner
+    self.isOptional = isOptional
+    self.isGreedy = isGreedy
+    self.until = until
   }
 
   /// Exactly one event (no quantifier written).
@@ -124,12 +187,19 @@ public struct Quantifier: Hashable, Sendable, CustomStringConvertible {
   public var isLooping: Bool { max != 1 }
 
   public var description: String {
+    var text: String
     switch max {
-    case 1 where min == 1: return "once"
-    case let m? where m == min: return "times \(min)"
-    case let m?: return "times \(min)..\(m)"
-    case nil: return "times \(min)+"
+    case 1 where min == 1: text = "once"
+    case let m? where m == min: text = "times \(min)"
+    case let m?: text = "times \(min)..\(m)"
+    case nil: text = "times \(min)+"
     }
+    if inner == .strict && isLooping { text += " consecutive" }
+    if inner == .nonDeterministic && isLooping { text += " allow_combinations" }
+    if isOptional { text += " optional" }
+    if isGreedy { text += " greedy" }
+    if until != nil { text += " until …" }
+    return text
   }
 }
 
@@ -137,13 +207,22 @@ public struct Quantifier: Hashable, Sendable, CustomStringConvertible {
 public enum SkipStrategy: Hashable, Sendable, CustomStringConvertible {
   /// Every match is emitted; nothing is discarded.
   case noSkip
+  /// Partial matches that started with the match's first event are discarded.
+  case skipToNext
   /// Partial matches that started at or before the match's last event are discarded.
   case skipPastLastEvent
+  /// Partial matches that started before the first event bound to step `step` are discarded.
+  case skipToFirst(step: Int, name: String)
+  /// Partial matches that started before the last event bound to step `step` are discarded.
+  case skipToLast(step: Int, name: String)
 
   public var description: String {
     switch self {
     case .noSkip: return "no_skip"
+    case .skipToNext: return "skip to_next"
     case .skipPastLastEvent: return "skip past_last_event"
+    case .skipToFirst(_, let name): return "skip to_first \(name)"
+    case .skipToLast(_, let name): return "skip to_last \(name)"
     }
   }
 }

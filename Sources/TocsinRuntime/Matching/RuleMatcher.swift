@@ -196,14 +196,38 @@ public final class RuleMatcher {
     }
   }
 
+  /// Flink's `AfterMatchSkipStrategy.prune`: a pruning position taken from the match, and
+  /// every partial or held match that started before it (or at it, for `to_next` and
+  /// `past_last_event`) is discarded. When `to_first`/`to_last` name a step that bound no
+  /// event, nothing is pruned (Flink's default, which falls back to no skip).
   private func prune(after match: Computation, _ state: inout PartialMatches) {
+    let pruning: EventPosition
+    let inclusive: Bool
     switch program.spec.skip {
     case .noSkip:
       return
+    case .skipToNext:
+      pruning = EventPosition(match.bindings.first.event)
+      inclusive = true
     case .skipPastLastEvent:
-      let last = match.last
-      state.partials.removeAll { $0.start <= last }
-      state.completed.removeAll { $0.start <= last }
+      pruning = match.last
+      inclusive = true
+    case .skipToFirst(let step, _), .skipToLast(let step, _):
+      var found: EventPosition?
+      var node: MatchNode? = match.bindings
+      while let n = node {
+        if n.step == step {
+          found = EventPosition(n.event)
+          if case .skipToLast = program.spec.skip { break }  // walking back: first hit is last
+        }
+        node = n.previous
+      }
+      guard let found else { return }
+      pruning = found
+      inclusive = false
     }
+    let shouldPrune = { (start: EventPosition) in inclusive ? start <= pruning : start < pruning }
+    state.partials.removeAll { shouldPrune($0.start) }
+    state.completed.removeAll { shouldPrune($0.start) }
   }
 }
