@@ -21,23 +21,38 @@ extension RuleProgram {
     for state in nfa.states {
       var title = "\(state.id) \(state.name)"
       if state.id == nfa.start { title += " (start)" }
+      if state.kind == .stop || state.kind == .pending { title += " (\(state.kind.rawValue))" }
       lines.append(title)
       for edge in state.edges {
         let action = edge.action.rawValue.padding(toLength: 7)
         var line = "    \(action) → \(edge.target)"
-        switch edge.condition {
-        case .always: break
-        case .stepCondition(let step):
-          if let c = spec.steps[step].condition { line += "  where " + c.rendered(stepNames: names) }
-        case .notStepCondition(let step):
-          if let c = spec.steps[step].condition {
-            line += "  unless " + c.rendered(stepNames: names)
-          }
-        }
+        if let text = conditionText(edge.condition) { line += "  " + text }
         lines.append(line)
       }
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// `where C`, `unless C`, or a composite (`where (C) and not (U)`); `nil` for `always`.
+  func conditionText(_ condition: NFA.EdgeCondition) -> String? {
+    let names = spec.steps.map(\.name)
+    func text(_ c: NFA.EdgeCondition) -> String {
+      switch c {
+      case .always: return "true"
+      case .take(let step): return spec.steps[step].condition?.rendered(stepNames: names) ?? "true"
+      case .until(let step):
+        return spec.steps[step].quantifier.until?.rendered(stepNames: names) ?? "false"
+      case .not(let inner): return "not (" + text(inner) + ")"
+      case .and(let l, let r): return "(" + text(l) + ") and (" + text(r) + ")"
+      }
+    }
+    switch condition {
+    case .always: return nil
+    case .take: return "where " + text(condition)
+    case .not(let inner) where { if case .take = inner { return true } else { return false } }():
+      return "unless " + text(inner)
+    default: return "where " + text(condition)
+    }
   }
 
   /// The automaton in Graphviz DOT.
@@ -45,20 +60,14 @@ extension RuleProgram {
     let names = spec.steps.map(\.name)
     var out = "digraph \"\(spec.name)\" {\n  rankdir=LR;\n  node [shape=circle];\n"
     for state in nfa.states {
-      let shape = state.id == nfa.final ? "doublecircle" : "circle"
+      let shape = state.id == nfa.final || state.kind == .pending ? "doublecircle" : state.kind == .stop ? "octagon" : "circle"
       out += "  s\(state.id.rawValue) [label=\"\(state.name)\", shape=\(shape)];\n"
     }
     out += "  start [shape=point];\n  start -> s\(nfa.start.rawValue);\n"
     for state in nfa.states {
       for edge in state.edges {
         var label = edge.action.rawValue
-        switch edge.condition {
-        case .always: break
-        case .stepCondition(let step):
-          if let c = spec.steps[step].condition { label += ": " + c.rendered(stepNames: names) }
-        case .notStepCondition(let step):
-          if let c = spec.steps[step].condition { label += ": not (" + c.rendered(stepNames: names) + ")" }
-        }
+        if let text = conditionText(edge.condition) { label += ": " + text }
         let style = edge.action == .proceed ? ", style=dashed" : ""
         let escaped = label.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")
         out += "  s\(state.id.rawValue) -> s\(edge.target.rawValue) [label=\"\(escaped)\"\(style)];\n"

@@ -60,18 +60,35 @@ public struct NFA: Sendable {
     /// A readable name: the step name, with `#k` for the k-th copy of a `times` step and
     /// `*` for a loop (e.g. `burst#3`, `burst*`, `burst*ignored`); `$final` for the final state.
     public var name: String
-    /// The step whose events this state takes; `nil` for the final state.
+    /// The step whose events this state takes; `nil` for states without take edges.
     public var step: Int?
+    /// What reaching the state means.
+    public var kind: StateKind
     /// Outgoing edges, in the order the runtime evaluates them.
     public var edges: [Edge]
 
     /// Creates a state.
-    public init(id: StateID, name: String, step: Int?, edges: [Edge] = []) {
+    public init(id: StateID, name: String, step: Int?, kind: StateKind = .normal, edges: [Edge] = []) {
       self.id = id
       self.name = name
       self.step = step
+      self.kind = kind
       self.edges = edges
     }
+  }
+
+  /// The role of a state (Flink's `State.StateType`).
+  public enum StateKind: String, Sendable, Hashable {
+    /// An ordinary state.
+    case normal
+    /// The accepting state: a computation that reaches it is a complete match.
+    case final
+    /// A `not_next`/`not_followed_by` event was seen: a computation that takes an event into
+    /// this state is discarded together with every branch it produced for the same event.
+    case stop
+    /// Absence detection (`not_followed_by` last, with `within`): a computation waiting here
+    /// becomes a complete match when its window closes.
+    case pending
   }
 
   /// A transition.
@@ -101,14 +118,31 @@ public struct NFA: Sendable {
     case proceed
   }
 
-  /// The condition guarding an edge, by reference to a step's compiled condition so that each
-  /// condition is compiled once and `tocsin explain` can print it.
-  public enum EdgeCondition: Sendable, Hashable {
+  /// The condition guarding an edge, built from references to steps' compiled conditions so
+  /// that each condition is compiled once and `tocsin explain` can print it.
+  public indirect enum EdgeCondition: Sendable, Hashable {
     /// Always applies.
     case always
     /// The step's `where` condition holds (a step with no `where` accepts everything).
-    case stepCondition(Int)
-    /// The step's `where` condition does not hold.
-    case notStepCondition(Int)
+    case take(Int)
+    /// The step's `until` condition holds (false when the step has none).
+    case until(Int)
+    /// The inner condition does not hold.
+    case not(EdgeCondition)
+    /// Both hold (the right side is evaluated only if the left holds).
+    case and(EdgeCondition, EdgeCondition)
+
+    /// `lhs and rhs`, simplifying `always`.
+    public static func both(_ lhs: EdgeCondition, _ rhs: EdgeCondition) -> EdgeCondition {
+      if lhs == .always { return rhs }
+      if rhs == .always { return lhs }
+      return .and(lhs, rhs)
+    }
+
+    /// `not c`, simplifying double negation.
+    public static func negation(_ c: EdgeCondition) -> EdgeCondition {
+      if case .not(let inner) = c { return inner }
+      return .not(c)
+    }
   }
 }

@@ -11,19 +11,25 @@ public struct RuleProgram {
   public var nfa: NFA
   /// `stepConditions[i]` is step i's compiled `where` conjunction, `nil` when it accepts all.
   public var stepConditions: [Predicate?]
+  /// `untilConditions[i]` is step i's compiled `until`, `nil` when it has none.
+  public var untilConditions: [Predicate?]
   /// Compiled `emit` values, parallel to `spec.emit`.
   public var emitValues: [Evaluator]
+  /// Compiled `on timeout emit` values, parallel to `spec.onTimeout`.
+  public var timeoutValues: [Evaluator]?
   /// Slots of `spec.keyFields`, in order.
   public var keySlots: [SlotIndex]
 
   /// Creates a program. Use `NFACompiler`.
   public init(
-    spec: RuleSpec, nfa: NFA, stepConditions: [Predicate?], emitValues: [Evaluator],
-    keySlots: [SlotIndex]
+    spec: RuleSpec, nfa: NFA, stepConditions: [Predicate?], untilConditions: [Predicate?],
+    emitValues: [Evaluator], timeoutValues: [Evaluator]?, keySlots: [SlotIndex]
   ) {
     self.spec = spec
     self.nfa = nfa
     self.stepConditions = stepConditions
+    self.untilConditions = untilConditions
+    self.timeoutValues = timeoutValues
     self.emitValues = emitValues
     self.keySlots = keySlots
   }
@@ -39,12 +45,14 @@ public struct RuleProgram {
   ) -> Bool {
     switch condition {
     case .always: return true
-    case .stepCondition(let step):
+    case .take(let step):
       guard let predicate = stepConditions[step] else { return true }
       return predicate(event, bindings, context)
-    case .notStepCondition(let step):
-      guard let predicate = stepConditions[step] else { return false }
-      return !predicate(event, bindings, context)
+    case .until(let step):
+      guard let predicate = untilConditions[step] else { return false }
+      return predicate(event, bindings, context)
+    case .not(let inner): return !holds(inner, event, bindings, context)
+    case .and(let l, let r): return holds(l, event, bindings, context) && holds(r, event, bindings, context)
     }
   }
 }

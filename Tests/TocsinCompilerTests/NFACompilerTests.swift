@@ -27,6 +27,7 @@ final class NFACompilerTests: XCTestCase {
       rule r (key user, within 10m, no_skip)
       [0] a (start)
           take    → [1]  where type == "a"
+          ignore  → [0]  unless type == "a"
       [1] b
           take    → [2]  where type == "b"
       [2] c
@@ -44,6 +45,7 @@ final class NFACompilerTests: XCTestCase {
       rule r (key user, no within, no_skip)
       [0] a#1 (start)
           take    → [1]  where type == "a"
+          ignore  → [0]  unless type == "a"
       [1] a#2
           take    → [2]  where type == "a"
           ignore  → [1]  unless type == "a"
@@ -65,12 +67,13 @@ final class NFACompilerTests: XCTestCase {
       rule r (key user, within 1h, skip past_last_event)
       [0] a#1 (start)
           take    → [1]  where type == "a"
+          ignore  → [0]  unless type == "a"
       [1] a#2
           take    → [2]  where type == "a"
           ignore  → [1]  unless type == "a"
       [2] a*
-          take    → [2]  where type == "a"
           proceed → [3]
+          take    → [2]  where type == "a"
           ignore  → [4]  unless type == "a"
       [3] b
           take    → [5]  where type == "b"
@@ -82,11 +85,55 @@ final class NFACompilerTests: XCTestCase {
       """)
   }
 
+  func testOptionalNegationAndGreedy() {
+    // begin a; not_next n; followed_by b optional; followed_by c times 1+ greedy; within 1m
+    var b = StepSpec(name: "b", condition: isType("b"))
+    b.quantifier.isOptional = true
+    var c = StepSpec(name: "c", quantifier: .timesOrMore(1), condition: isType("c"))
+    c.quantifier.isGreedy = true
+    assertEqualLines(
+      dump([
+        StepSpec(name: "a", condition: isType("a")),
+        StepSpec(name: "n", kind: .notNext, contiguity: .strict, condition: isType("n")),
+        b, c,
+      ], within: .minutes(1)),
+      """
+      rule r (key user, within 1m, no_skip)
+      [0] a (start)
+          take    → [1]  where type == "a"
+          ignore  → [0]  unless type == "a"
+      [1] n
+          proceed → [2]  unless type == "n"
+          proceed → [3]  where type == "n"
+      [2] b
+          take    → [4]  where type == "b"
+          proceed → [4]
+          ignore  → [5]  unless type == "b"
+      [3] n! (stop)
+          take    → [3]  where type == "n"
+      [4] c#1
+          take    → [6]  where type == "c"
+          ignore  → [4]  unless type == "c"
+      [5] b?ignored
+          take    → [4]  where type == "b"
+          ignore  → [5]  unless type == "b"
+      [6] c*
+          proceed → [8]  unless type == "c"
+          take    → [6]  where type == "c"
+          ignore  → [7]  unless type == "c"
+      [7] c*ignored
+          take    → [6]  where type == "c"
+          ignore  → [7]  unless type == "c"
+      [8] $final
+
+      """)
+  }
+
   func testDOT_IsWellFormed() {
     let spec = RuleSpec(name: "r", steps: [StepSpec(name: "a", condition: isType("a\"q"))])
     let dot = NFACompiler.compile([spec]).rules[0].nfaDOT
     XCTAssertTrue(dot.hasPrefix("digraph \"r\" {"))
-    XCTAssertTrue(dot.contains(#"label="take: type == \"a\\\"q\"""#), dot)
+    XCTAssertTrue(dot.contains(#"label="take: where type == \"a\\\"q\"""#), dot)
     XCTAssertTrue(dot.hasSuffix("}\n"))
   }
 }

@@ -3,7 +3,8 @@ import TocsinRuntime
 
 /// Writes alerts as one NDJSON line each, byte-for-byte deterministic.
 ///
-/// Field order is fixed: `rule`, `id`, `severity`, `description` (when the rule has one),
+/// Field order is fixed: `rule`, `id`, `severity`, `timeout` (only on timeout alerts, `true`),
+/// `description` (when the rule has one),
 /// `time`, `start`, `key`, `events`, `fields`. Times are RFC 3339 UTC strings. No
 /// processing-time field is written, so replays reproduce the same bytes.
 ///
@@ -23,6 +24,7 @@ public struct AlertEncoder {
     writer.field("rule", .string(alert.rule))
     writer.field("id", .string(alert.id))
     writer.field("severity", .string(alert.severity.rawValue))
+    if alert.isTimeout { writer.field("timeout", .bool(true)) }
     if let description = alert.description { writer.field("description", .string(description)) }
     writer.field("time", .string(alert.time.rfc3339))
     writer.field("start", .string(alert.start.rfc3339))

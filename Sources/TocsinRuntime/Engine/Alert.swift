@@ -13,9 +13,13 @@ public struct Alert {
   public var description: String?
   /// The key fields and their values for this match (empty for an unkeyed rule).
   public var key: [(field: FieldPath, value: Value)]
-  /// Deterministic id: a stable hash of rule name, key and matched event identities.
+  /// Deterministic id: a stable hash of rule name, key and matched event identities
+  /// (and, for a timeout, the word `timeout`, so it never collides with a match).
   public var id: String
-  /// Event time of the match: its last event's time.
+  /// Whether this reports a partial match that expired (`on timeout emit`) rather than a match.
+  public var isTimeout: Bool
+  /// Event time of the match: its last event's time; for an absence match or a timeout, the
+  /// end of the window.
   public var time: EventTime
   /// Event time of the match's first event.
   public var start: EventTime

@@ -170,7 +170,7 @@ public final class Engine {
   /// the key's `within` timer scheduled at its earliest partial match's deadline.
   private func withKey(
     rule r: Int, key: KeyID,
-    _ body: (RuleMatcher, EvalContext, inout PartialMatches, (MatchNode) -> Void) -> Void,
+    _ body: (RuleMatcher, EvalContext, inout PartialMatches, RuleMatcher.Emit) -> Void,
     collect: (Alert) -> Void
   ) {
     if rules[r].keys.count <= key.index {
@@ -180,16 +180,15 @@ public final class Engine {
     let context = rules[r].context
     context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
     let matcher = rules[r].matcher
-    var matches: [MatchNode] = []
-    body(matcher, context, &rules[r].keys[key.index]) { matches.append($0) }
-    for match in matches {
+    var matches: [(MatchNode, MatchOutcome)] = []
+    body(matcher, context, &rules[r].keys[key.index]) { matches.append(($0, $1)) }
+    for (match, outcome) in matches {
       counters.alertsByRule[r] += 1
-      collect(makeAlert(rule: r, key: key, match: match))
+      collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
     let state = rules[r].keys[key.index]
-    if let first = state.partials.first, let deadline = matcher.deadline(forStart: first.start),
-      state.scheduledDeadline.map({ deadline < $0 }) ?? true
-    {
+    let earliest = state.partials.lazy.compactMap { matcher.deadline(of: $0) }.min()
+    if let deadline = earliest, state.scheduledDeadline.map({ deadline < $0 }) ?? true {
       rules[r].keys[key.index].scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
     }
@@ -206,7 +205,7 @@ public final class Engine {
 
   // MARK: - Alerts
 
-  private func makeAlert(rule r: Int, key: KeyID, match: MatchNode) -> Alert {
+  private func makeAlert(rule r: Int, key: KeyID, match: MatchNode, outcome: MatchOutcome) -> Alert {
     let program = rules[r].matcher.program
     let spec = program.spec
     let space = keySpaces[rules[r].keySpace]
@@ -218,15 +217,29 @@ public final class Engine {
     }
     let context = rules[r].context
     let last = match.event
-    let fields = zip(spec.emit, program.emitValues).map { field, evaluate in
+    var time = last.time
+    var isTimeout = false
+    var emitted = zip(spec.emit, program.emitValues).map { ($0, $1) }
+    switch outcome {
+    case .complete: break
+    case .absence(let deadline): time = deadline
+    case .timeout(let deadline):
+      time = deadline
+      isTimeout = true
+      emitted = zip(spec.onTimeout ?? [], program.timeoutValues ?? []).map { ($0, $1) }
+    }
+    let fields = emitted.map { field, evaluate in
       (name: field.name, value: evaluate(last, match, context))
     }
     let keyText = space.texts[key.index]
     return Alert(
       ruleIndex: r, rule: spec.name, severity: spec.severity, description: spec.description,
       key: Array(zip(spec.keyFields, space.values[key.index])).map { (field: $0, value: $1) },
-      id: Alert.makeID(rule: spec.name, keyText: keyText, identities: nodes.map(\.event.identity)),
-      time: last.time, start: match.first.event.time, events: events, fields: fields)
+      id: Alert.makeID(
+        rule: isTimeout ? spec.name + "\u{0}timeout" : spec.name, keyText: keyText,
+        identities: nodes.map(\.event.identity)),
+      isTimeout: isTimeout, time: time, start: match.first.event.time, events: events,
+      fields: fields)
   }
 
   // MARK: - Introspection

@@ -32,6 +32,9 @@ public struct Computation {
   public var bindings: MatchNode
   /// The first event's position; `within` and skip strategies are measured from it.
   public var start: EventPosition
+  /// For a match completed by absence (a trailing `not_followed_by` whose window closed), the
+  /// window's end; `nil` otherwise.
+  public var absenceDeadline: EventTime?
 
   /// Creates a computation.
   public init(state: StateID, bindings: MatchNode, start: EventPosition) {

@@ -8,9 +8,34 @@ public final class MatcherScratch {
   var next: [Computation] = []
   var complete: [Computation] = []
   var frontier: [StateID] = []
+  /// Per step: the generation in which `takeResult` / `untilResult` were computed.
+  var takeStamp: [UInt64] = []
+  var takeResult: [Bool] = []
+  var untilStamp: [UInt64] = []
+  var untilResult: [Bool] = []
+  var generation: UInt64 = 0
 
   /// Empty buffers.
   public init() {}
+
+  func prepare(steps: Int) {
+    if takeStamp.count < steps {
+      takeStamp = Array(repeating: 0, count: steps)
+      takeResult = Array(repeating: false, count: steps)
+      untilStamp = Array(repeating: 0, count: steps)
+      untilResult = Array(repeating: false, count: steps)
+    }
+  }
+}
+
+/// How a match came to be emitted.
+public enum MatchOutcome: Equatable {
+  /// Its last step took an event.
+  case complete
+  /// A trailing `not_followed_by` saw no forbidden event before the window closed at `deadline`.
+  case absence(deadline: EventTime)
+  /// A partial match expired at `deadline` (only reported with `on timeout emit`).
+  case timeout(deadline: EventTime)
 }
 
 /// Runs one rule's automaton over one key's events: Flink CEP's `NFA.process` and
@@ -18,28 +43,45 @@ public final class MatcherScratch {
 ///
 /// Pure with respect to its inputs: the same events in the same order give the same matches.
 public final class RuleMatcher {
+  /// Receives each emitted match (its last bound node) and how it came about.
+  public typealias Emit = (MatchNode, MatchOutcome) -> Void
+
   /// The compiled rule.
   public let program: RuleProgram
   private let within: EventDuration?
+  private let gap: EventDuration?
   private let holdsCompleted: Bool
+  private let reportsTimeouts: Bool
 
   /// A matcher for `program`.
   public init(program: RuleProgram) {
     self.program = program
     self.within = program.spec.within
+    self.gap = program.spec.withinBetweenSteps
     self.holdsCompleted = program.spec.skip != .noSkip
+    self.reportsTimeouts = program.spec.onTimeout != nil
   }
 
-  /// Whether `computation` can no longer complete once no event at or before `time` can arrive:
-  /// `time - start >= within` (Flink's `isStateTimedOut`).
-  @inlinable func isTimedOut(_ start: EventPosition, at time: EventTime) -> Bool {
-    guard let within = program.spec.within else { return false }
-    return time - start.time >= within
+  // MARK: - Time bounds
+
+  /// When `computation` times out: the earlier of `start + within` and
+  /// `last event + within between steps`; `nil` when the rule has neither.
+  public func deadline(of computation: Computation) -> EventTime? {
+    let a = within.map { computation.start.time + $0 }
+    let b = gap.map { computation.bindings.event.time + $0 }
+    switch (a, b) {
+    case (let x?, let y?): return min(x, y)
+    case (let x?, nil): return x
+    case (nil, let y?): return y
+    case (nil, nil): return nil
+    }
   }
 
-  /// The time at which a partial match started at `start` times out, or `nil` without `within`.
-  public func deadline(forStart start: EventPosition) -> EventTime? {
-    within.map { start.time + $0 }
+  /// Whether `computation` can no longer complete once no event at or before `time` can arrive
+  /// (Flink's `isStateTimedOut`: `time − start >= within`).
+  @inlinable func isTimedOut(_ computation: Computation, at time: EventTime) -> Bool {
+    guard let deadline = deadline(of: computation) else { return false }
+    return time >= deadline
   }
 
   // MARK: - Events
@@ -51,12 +93,13 @@ public final class RuleMatcher {
   /// apply). 3) Emits complete matches according to the skip strategy.
   public func process(
     _ event: EventRecord, _ state: inout PartialMatches, context: EvalContext,
-    scratch: MatcherScratch, emit: (MatchNode) -> Void
+    scratch: MatcherScratch, emit: Emit
   ) {
     // 1) Time out.
     advanceTime(to: event.time, &state, emit: emit)
 
     // 2) Transitions, into the scratch buffers (no allocation once they have grown).
+    scratch.prepare(steps: program.spec.steps.count)
     scratch.next.removeAll(keepingCapacity: true)
     scratch.complete.removeAll(keepingCapacity: true)
     for computation in state.partials {
@@ -74,34 +117,44 @@ public final class RuleMatcher {
       state.completed.append(contentsOf: scratch.complete)
       releaseCompleted(&state, emit: emit)
     } else {
-      for match in scratch.complete { emit(match.bindings) }
+      for match in scratch.complete { emit(match.bindings, .complete) }
     }
     state._checkInvariants()
   }
 
   /// Flink's `computeNextStates` for one computation. `bindings == nil` means the start
   /// computation, which never ignores and is never dropped (the caller re-creates it per event).
+  /// If any branch reaches a stop state (a `not_next`/`not_followed_by` event), every partial
+  /// match this computation produced for the event is discarded; matches it completed stay.
   private func transitions(
     from origin: StateID, bindings: MatchNode?, start: EventPosition, event: EventRecord,
     context: EvalContext, scratch: MatcherScratch
   ) {
     let nfa = program.nfa
-    // Edges of one state usually test the same step's condition (take C, ignore unless C):
-    // evaluate it once per computation.
-    var cachedStep = -1
-    var cachedResult = false
+    scratch.generation &+= 1
+    let generation = scratch.generation
+    // Step conditions are evaluated at most once per computation (take C / ignore unless C).
     func holds(_ condition: NFA.EdgeCondition) -> Bool {
       switch condition {
       case .always: return true
-      case .stepCondition(let step), .notStepCondition(let step):
-        if step != cachedStep {
-          cachedStep = step
-          cachedResult = program.holds(.stepCondition(step), event, bindings, context)
+      case .take(let step):
+        if scratch.takeStamp[step] != generation {
+          scratch.takeStamp[step] = generation
+          scratch.takeResult[step] = program.holds(condition, event, bindings, context)
         }
-        if case .stepCondition = condition { return cachedResult }
-        return !cachedResult
+        return scratch.takeResult[step]
+      case .until(let step):
+        if scratch.untilStamp[step] != generation {
+          scratch.untilStamp[step] = generation
+          scratch.untilResult[step] = program.holds(condition, event, bindings, context)
+        }
+        return scratch.untilResult[step]
+      case .not(let inner): return !holds(inner)
+      case .and(let l, let r): return holds(l) && holds(r)
       }
     }
+    let mark = scratch.next.count
+    var stopped = false
     // The decision graph: the origin's edges plus, through proceed edges that hold, the edges of
     // the states reachable by ε-moves — all evaluated against this event.
     scratch.frontier.removeAll(keepingCapacity: true)
@@ -117,9 +170,18 @@ public final class RuleMatcher {
           if !scratch.frontier.contains(edge.target) { scratch.frontier.append(edge.target) }
         case .ignore:
           guard let bindings else { continue }  // the start computation never ignores
-          scratch.next.append(Computation(state: edge.target, bindings: bindings, start: start))
+          if edge.target == nfa.final {
+            // `not_next` as the last step: the next event did not violate it.
+            scratch.complete.append(Computation(state: edge.target, bindings: bindings, start: start))
+          } else {
+            scratch.next.append(Computation(state: edge.target, bindings: bindings, start: start))
+          }
         case .take:
-          // swift-format-ignore: NeverForceUnwrap — only the final state has no step, and it has no edges.
+          if nfa[edge.target].kind == .stop {
+            stopped = true
+            continue
+          }
+          // swift-format-ignore: NeverForceUnwrap — every state with a take edge has a step.
           let node = MatchNode(step: state.step!, event: event, previous: bindings)
           let taken = Computation(state: edge.target, bindings: node, start: start)
           if edge.target == nfa.final {
@@ -133,6 +195,7 @@ public final class RuleMatcher {
         }
       }
     }
+    if stopped { scratch.next.removeSubrange(mark...) }
   }
 
   /// Whether `state` reaches the final state by proceed edges that hold for `event`
@@ -140,17 +203,17 @@ public final class RuleMatcher {
   private func reachesFinal(
     from state: StateID, event: EventRecord, bindings: MatchNode, context: EvalContext
   ) -> Bool {
-    // Proceed chains are short (one per looping step in a row); walk them without a visited set
-    // but with a bound, since the compiler never builds proceed cycles.
     var pending: [StateID] = []
+    var seen: [StateID] = [state]
     var current: StateID? = state
-    var steps = 0
-    while let id = current, steps <= program.nfa.states.count {
-      steps += 1
+    while let id = current {
       for edge in program.nfa[id].edges where edge.action == .proceed {
         guard program.holds(edge.condition, event, bindings, context) else { continue }
         if edge.target == program.nfa.final { return true }
-        pending.append(edge.target)
+        if !seen.contains(edge.target) {
+          seen.append(edge.target)
+          pending.append(edge.target)
+        }
       }
       current = pending.popLast()
     }
@@ -160,27 +223,49 @@ public final class RuleMatcher {
   // MARK: - Time
 
   /// Drops partial matches that can no longer complete because no event at or before `time`
-  /// will arrive, then releases held matches no partial match can precede any more.
-  public func advanceTime(to time: EventTime, _ state: inout PartialMatches, emit: (MatchNode) -> Void)
-  {
-    guard within != nil else { return }
-    if let first = state.partials.first, isTimedOut(first.start, at: time) {
-      state.partials.removeAll { isTimedOut($0.start, at: time) }
-      if holdsCompleted { releaseCompleted(&state, emit: emit) }
+  /// will arrive. Those waiting in a pending (absence) state complete instead; others are
+  /// reported as timeouts when the rule has `on timeout emit`. Then releases held matches no
+  /// partial match can precede any more.
+  public func advanceTime(to time: EventTime, _ state: inout PartialMatches, emit: Emit) {
+    guard within != nil || gap != nil else { return }
+    guard state.partials.contains(where: { isTimedOut($0, at: time) }) else { return }
+    var absent: [Computation] = []
+    state.partials.removeAll { computation in
+      guard let deadline = deadline(of: computation), time >= deadline else { return false }
+      if program.nfa[computation.state].kind == .pending {
+        var match = computation
+        match.absenceDeadline = deadline
+        absent.append(match)
+      } else if reportsTimeouts {
+        emit(computation.bindings, .timeout(deadline: deadline))
+      }
+      return true
+    }
+    if holdsCompleted {
+      state.completed.append(contentsOf: absent)
+      releaseCompleted(&state, emit: emit)
+    } else {
+      for match in absent { emit(match.bindings, outcome(of: match)) }
     }
   }
 
-  /// End of input: no partial match can progress; every held match is released in order.
-  public func finish(_ state: inout PartialMatches, emit: (MatchNode) -> Void) {
+  /// End of input: no partial match can progress. With a window, everything open times out
+  /// (absences complete); every held match is then released in order.
+  public func finish(_ state: inout PartialMatches, emit: Emit) {
+    advanceTime(to: .infinity, &state, emit: emit)
     state.partials.removeAll()
     if holdsCompleted { releaseCompleted(&state, emit: emit) }
+  }
+
+  private func outcome(of match: Computation) -> MatchOutcome {
+    match.absenceDeadline.map { .absence(deadline: $0) } ?? .complete
   }
 
   // MARK: - Skip strategies
 
   /// Emits held matches while the earliest one starts no later than every open partial match
   /// (Flink's `processMatchesAccordingToSkipStrategy`), pruning after each.
-  private func releaseCompleted(_ state: inout PartialMatches, emit: (MatchNode) -> Void) {
+  private func releaseCompleted(_ state: inout PartialMatches, emit: Emit) {
     // Stable sort by start: appended matches may start before held ones.
     if state.completed.count > 1 {
       state.completed = state.completed.enumerated().sorted { a, b in
@@ -191,7 +276,7 @@ public final class RuleMatcher {
       state.partials.first.map({ match.start <= $0.start }) ?? true
     {
       state.completed.removeFirst()
-      emit(match.bindings)
+      emit(match.bindings, outcome(of: match))
       prune(after: match, &state)
     }
   }
