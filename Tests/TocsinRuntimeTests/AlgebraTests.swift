@@ -155,3 +155,37 @@ final class AlgebraTests: XCTestCase {
     XCTAssertEqual(run(steps, groups: [group], "s1 x1 q y1 x2 y2"), [])
   }
 }
+
+/// State stays bounded: with `within`, partial matches expire as the watermark passes them.
+final class StateBoundTests: XCTestCase {
+  func testFollowedByAnyOneOrMore_PartialMatchCountIsFlatOnceWithinHasPassed() {
+    let isA = Expr.binary(.equal, .field(FieldPath(["type"])), .constant(.string("a")))
+    let isB = Expr.binary(.equal, .field(FieldPath(["type"])), .constant(.string("b")))
+    let spec = RuleSpec(
+      name: "r",
+      steps: [
+        StepSpec(name: "a", condition: isA),
+        StepSpec(name: "b", contiguity: .nonDeterministic, quantifier: .timesOrMore(1), condition: isB),
+      ],
+      within: .seconds(2))
+    let programs = NFACompiler.compile([spec], extraFields: [FieldPath(["type"])])
+    let engine = Engine(programs: programs, options: EngineOptions(outOfOrderness: .zero))
+    var actions: [EngineAction] = []
+    var counts: [Int] = []
+    for i in 0..<3_000 {
+      let type = i % 3 == 0 ? "a" : "b"
+      let event = EventRecord(
+        time: .milliseconds(Int64(i) * 100), sequence: UInt64(i), line: i + 1, identity: "e\(i)",
+        slots: [.string(type)])
+      engine.eventArrived(event, into: &actions)
+      actions.removeAll(keepingCapacity: true)
+      counts.append(engine.openPartialMatches)
+    }
+    // The window is 20 events; after two windows the count must not grow any more.
+    let settled = counts[40..<80].max() ?? 0
+    let later = counts[80...].max() ?? 0
+    XCTAssertGreaterThan(settled, 0)
+    XCTAssertLessThanOrEqual(later, settled, "partial matches keep growing after 'within' passed")
+    XCTAssertLessThan(later, 2_000)
+  }
+}
