@@ -173,7 +173,7 @@ extension Tocsin {
     static let configuration = CommandConfiguration(
       abstract: "Replay fixture cases and compare their alerts with the golden files.")
 
-    @Argument(help: "A fixtures directory or one case folder.")
+    @Argument(help: "A fixtures directory, one case folder or one *.cases conformance file.")
     var directory = "fixtures"
 
     @Option(help: "Only run cases whose name contains this text.")
@@ -191,13 +191,16 @@ extension Tocsin {
           case .recorded: print("REC  \(result.name)")
           case .failed(let diff): print("FAIL \(result.name)\n" + diff.indentedLines())
           case .broken(let message): print("ERR  \(result.name)\n" + message.indentedLines())
+          case .pending(let note): print("PEND \(result.name) (\(note))")
           }
         }
       } catch {
         printError(String(describing: error))
         throw Exit.noInput
       }
-      print("\(report.passed) passed, \(report.failed) failed")
+      print(
+        "\(report.passed) passed, \(report.failed) failed"
+          + (report.pending > 0 ? ", \(report.pending) pending" : ""))
       if record {
         print("recorded \(report.results.count) case(s); review the changes (git diff fixtures/) and re-run without --record")
       }
