@@ -129,8 +129,8 @@ enum SemaMessage: DiagnosticMessage {
       return "'\(name)' is not a step; reading field '\(path)' of the current event"
     case .greedyInGroup(let onGroup):
       return onGroup
-        ? "'greedy' cannot apply to a group: a group's repetitions are never greedy"
-        : "'greedy' is not supported on a step inside a group"
+        ? "'greedy' cannot apply to a group: greedy matching is only defined for a single looping step"
+        : "'greedy' cannot apply to a step inside a group: greedy matching is only defined outside groups"
     case .groupCondition(let word):
       return "'\(word)' cannot apply to a group: conditions belong to the group's steps"
     case .groupWithoutTakingStep:
