@@ -147,6 +147,9 @@ final class PatternSemaTests: XCTestCase {
     diagnosticTest(
       "rule r begin a 2️⃣on timeout emit { v: 1 } 1️⃣on timeout emit { w: 1 } within 5m", "sema.duplicateClause",
       notes: ["2️⃣"])
+    let duplicate = diagnosticTest(
+      "rule r begin a on timeout emit { v: 1 } 1️⃣on timeout emit { w: 1 } within 5m", "sema.duplicateClause")
+    XCTAssertEqual(duplicate.diagnostics.first?.message, "duplicate 'on timeout' clause")
     diagnosticTest("rule r begin a within 5m on timeout emit { v: 1️⃣nope(1) }", "sema.unknownFunction")
     diagnosticTest("rule r begin a times 2 within 5m on timeout emit { v: 1️⃣a.x }", "sema.loopingStepField")
     // Any step may be read: one that did not match reads as null.

@@ -137,8 +137,10 @@ struct RuleChecker {
     for clause in rule.clauses {
       if let category = RuleChecker.uniqueCategory(of: clause.kind) {
         if let first = firstClause[category] {
+          // Two-word clauses are named in full ("duplicate 'on timeout' clause").
+          let name = category.contains(" ") ? category : file.text(of: clause.keyword)
           report(
-            .duplicateClause(file.text(of: clause.keyword)), at: clause.keyword,
+            .duplicateClause(name), at: clause.keyword,
             notes: [note("first '\(file.text(of: first))' is here", at: first)])
           continue
         }
