@@ -2,28 +2,28 @@ import TocsinExpressions
 
 /// The checker's message catalogue (domain `sema`), cases sorted alphabetically.
 enum SemaMessage: DiagnosticMessage {
+  /// `not_followed_by` as the last step of a rule without `within`.
+  case absenceWithoutWithin
   /// `count(a.b)`, `sum(a)`: an aggregate's argument has the wrong shape.
   case aggregateArgument(function: String, example: String)
   /// A literal argument whose type does not fit the parameter.
   case argumentTypeMismatch(position: Int, function: String, found: ValueType, expected: ValueType)
-  /// `not_followed_by` as the last step of a rule without `within`.
-  case absenceWithoutWithin
   /// `begin` after the first step.
   case beginNotFirst
-  /// `consecutive` and `allow_combinations` on one step or group.
-  case conflictingContiguity
   /// Two literal types that can never be compared, e.g. `"a" == 1`.
   case comparisonTypeMismatch(op: String, lhs: ValueType, rhs: ValueType)
   /// `x == null`, which is always false.
   case comparisonWithNull
   /// A `where` whose type is known and not bool.
   case conditionNotBool(ValueType)
+  /// `consecutive` and `allow_combinations` on one step or group.
+  case conflictingContiguity
   /// A clause written twice in one rule.
   case duplicateClause(String)
-  /// A modifier such as `optional` or `greedy` written twice on one step or group.
-  case duplicateModifier(String)
   /// Two emitted fields with one name.
   case duplicateEmitField(String)
+  /// A modifier such as `optional` or `greedy` written twice on one step or group.
+  case duplicateModifier(String)
   /// Two `times` on one step.
   case duplicateQuantifier(step: String)
   /// Two rules with one name (across all files).
@@ -32,20 +32,20 @@ enum SemaMessage: DiagnosticMessage {
   case duplicateStep(String)
   /// A path whose first component looks like a misspelt step name.
   case fieldLooksLikeStep(name: String, path: String)
+  /// The first step is not `begin`.
+  case firstStepNotBegin(found: String)
   /// `greedy` on a group or on a step inside a group.
   case greedyInGroup(onGroup: Bool)
   /// `where`, `or where` or `until` on a group.
   case groupCondition(String)
   /// A group whose steps are all negations.
   case groupWithoutTakingStep
-  /// The first step is not `begin`.
-  case firstStepNotBegin(found: String)
   /// `burst.amount` where `burst` takes several events.
   case loopingStepField(step: String)
-  /// `greedy`, `consecutive`, `allow_combinations` or `until` on a step or group that takes one event.
-  case modifierNeedsLoop(String)
   /// A rule without any step.
   case missingStep(rule: String)
+  /// `greedy`, `consecutive`, `allow_combinations` or `until` on a step or group that takes one event.
+  case modifierNeedsLoop(String)
   /// `not_next ( … )`: a group cannot be a negation.
   case negatedGroup(String)
   /// A pattern or group that starts with a negation step.
@@ -54,26 +54,26 @@ enum SemaMessage: DiagnosticMessage {
   case negationQuantifier(String)
   /// A negation step read by a condition, `emit`, an aggregate or a skip strategy.
   case negationStepRead(step: String)
+  /// An operator applied to a literal type it does not accept, e.g. `"a" + 1`, `not 3`.
+  case operandTypeMismatch(op: String, found: ValueType, expected: String)
   /// An optional step or group directly followed by a negation step.
   case optionalBeforeNegation(String)
   /// `or where` with no `where` before it on the step.
   case orWhereFirst
-  /// An operator applied to a literal type it does not accept, e.g. `"a" + 1`, `not 3`.
-  case operandTypeMismatch(op: String, found: ValueType, expected: String)
   /// A field read once that looks like a misspelling of a field read elsewhere.
   case rarelyUsedField(name: String, suggestion: String)
-  /// `skip to_first` / `to_last` to a negation step, which binds no event.
-  case skipToNegation(step: String)
   /// `skip to_first` / `to_last` to a step that may bind nothing.
   case skipTargetOptional(step: String)
+  /// `skip to_first` / `to_last` to a negation step, which binds no event.
+  case skipToNegation(step: String)
   /// A condition reading a step declared after its own.
   case stepDeclaredLater(step: String, current: String)
   /// A step name used without a field (`first` instead of `first.amount`).
   case stepWithoutField(step: String)
-  /// `times N` with N outside 1…100000.
-  case timesOutOfRange(String)
   /// `on timeout emit` in a rule without `within`.
   case timeoutWithoutWithin
+  /// `times N` with N outside 1…100000.
+  case timesOutOfRange(String)
   /// `times N..M` with N > M.
   case timesRangeReversed(String)
   /// A looping or `followed_by_any` step, or a looping group, in a rule without `within`.
@@ -104,29 +104,30 @@ enum SemaMessage: DiagnosticMessage {
 
   var text: String {
     switch self {
+    case .absenceWithoutWithin:
+      return "'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain"
     case .aggregateArgument(let function, let example):
       return "'\(function)' takes a step \(function == "count" ? "name" : "field"), like '\(example)'"
     case .argumentTypeMismatch(let position, let function, let found, let expected):
       return "argument \(position) of '\(function)' has type '\(found.rawValue)'; expected \(expected.rawValue)"
-    case .absenceWithoutWithin:
-      return "'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain"
     case .beginNotFirst: return "'begin' can only start a rule; expected 'next' or 'followed_by'"
-    case .conflictingContiguity:
-      return "'consecutive' and 'allow_combinations' cannot be combined: the repetitions are either strictly contiguous or any combination"
     case .comparisonTypeMismatch(let op, let lhs, let rhs):
       return "cannot compare '\(lhs.rawValue)' with '\(rhs.rawValue)' using '\(op)'"
     case .comparisonWithNull:
       return "comparison with null is always false; use exists(f) or not exists(f)"
     case .conditionNotBool(let type): return "condition has type '\(type.rawValue)'; expected bool"
+    case .conflictingContiguity:
+      return "'consecutive' and 'allow_combinations' cannot be combined: the repetitions are either strictly contiguous or any combination"
     case .duplicateClause(let name): return "duplicate '\(name)' clause"
-    case .duplicateModifier(let word): return "duplicate '\(word)'"
     case .duplicateEmitField(let name): return "duplicate emit field '\(name)'"
+    case .duplicateModifier(let word): return "duplicate '\(word)'"
     case .duplicateQuantifier(let step):
       return "\(step) has more than one quantifier ('times' or 'one_or_more')"
     case .duplicateRule(let name): return "duplicate rule name '\(name)'"
     case .duplicateStep(let name): return "duplicate step name '\(name)'"
     case .fieldLooksLikeStep(let name, let path):
       return "'\(name)' is not a step; reading field '\(path)' of the current event"
+    case .firstStepNotBegin(let found): return "the first step must be 'begin', found '\(found)'"
     case .greedyInGroup(let onGroup):
       return onGroup
         ? "'greedy' cannot apply to a group: greedy matching is only defined for a single looping step"
@@ -135,12 +136,11 @@ enum SemaMessage: DiagnosticMessage {
       return "'\(word)' cannot apply to a group: conditions belong to the group's steps"
     case .groupWithoutTakingStep:
       return "a group needs a step that takes events: a group of negations alone matches nothing"
-    case .firstStepNotBegin(let found): return "the first step must be 'begin', found '\(found)'"
     case .loopingStepField(let step):
       return "step '\(step)' takes several events; expected an aggregate over it"
+    case .missingStep(let rule): return "rule '\(rule)' has no steps; expected 'begin NAME'"
     case .modifierNeedsLoop(let word):
       return "'\(word)' only applies to a repeating step or group: this one takes a single event"
-    case .missingStep(let rule): return "rule '\(rule)' has no steps; expected 'begin NAME'"
     case .negatedGroup(let word):
       return "a group cannot be introduced by '\(word)': only single steps can be negations"
     case .negationFirst(let word, let inGroup):
@@ -149,12 +149,12 @@ enum SemaMessage: DiagnosticMessage {
       return "a negation step cannot take '\(word)': a negation step matches no event, so it cannot repeat"
     case .negationStepRead(let step):
       return "'\(step)' is a negation step and binds no event, so it cannot be read"
+    case .operandTypeMismatch(let op, let found, let expected):
+      return "operator '\(op)' cannot be applied to '\(found.rawValue)'; expected \(expected)"
     case .optionalBeforeNegation(let word):
       return "an optional step cannot be directly followed by '\(word)': an optional path to a negation is not supported"
     case .orWhereFirst:
       return "'or where' needs a 'where' before it on the same step"
-    case .operandTypeMismatch(let op, let found, let expected):
-      return "operator '\(op)' cannot be applied to '\(found.rawValue)'; expected \(expected)"
     case .rarelyUsedField(let name, let suggestion):
       return "field '\(name)' is read only here; did you mean '\(suggestion)'?"
     case .skipTargetOptional(let step):
@@ -165,10 +165,10 @@ enum SemaMessage: DiagnosticMessage {
       return "step '\(step)' is declared after '\(current)'; a condition can only read earlier steps"
     case .stepWithoutField(let step):
       return "'\(step)' is a step; expected a field after it, like '\(step).amount'"
-    case .timesOutOfRange(let text):
-      return "'times \(text)' is out of range; expected a count from 1 to \(SemaMessage.timesLimit)"
     case .timeoutWithoutWithin:
       return "'on timeout' needs 'within': without a deadline no partial match ever times out"
+    case .timesOutOfRange(let text):
+      return "'times \(text)' is out of range; expected a count from 1 to \(SemaMessage.timesLimit)"
     case .timesRangeReversed(let text):
       return "'times \(text)' has its lower bound above its upper bound"
     case .unboundedState:
@@ -186,14 +186,14 @@ enum SemaMessage: DiagnosticMessage {
 
   var hint: String? {
     switch self {
+    case .absenceWithoutWithin, .timeoutWithoutWithin: return "add e.g. 'within 10m'"
     case .loopingStepField(let step):
       return "use an aggregate like 'sum(\(step).f)' or 'count(\(step))'"
-    case .unboundedState: return "add 'within DURATION' to bound how long partial matches are kept"
-    case .absenceWithoutWithin, .timeoutWithoutWithin: return "add e.g. 'within 10m'"
+    case .negationQuantifier: return "one matching event already ends the partial match; remove the modifier"
     case .optionalBeforeNegation:
       return "write two rules, one with and one without the optional step"
-    case .negationQuantifier: return "to forbid several events, forbid one: any single one ends the match"
     case .timesRangeReversed: return "write the smaller count first, e.g. 'times 2..5'"
+    case .unboundedState: return "add 'within DURATION' to bound how long partial matches are kept"
     default: return nil
     }
   }
