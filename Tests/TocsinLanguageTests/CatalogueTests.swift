@@ -32,6 +32,14 @@ final class CatalogueTests: XCTestCase {
       .timesOutOfRange("0"), .unboundedState, .unknownFunction("f"), .unknownSeverity("x"),
       .unknownStep("x"), .withinNotPositive,
       .wrongArgumentCount(function: "f", expected: 1, found: 2, signature: "f(x)"),
+      // The pattern algebra.
+      .absenceWithoutWithin, .conflictingContiguity, .duplicateModifier("optional"),
+      .greedyInGroup(onGroup: true), .groupCondition("where"),
+      .groupWithoutTakingStep, .modifierNeedsLoop("greedy"), .negatedGroup("not_next"),
+      .negationFirst("not_next", inGroup: false),
+      .negationQuantifier("optional"), .negationStepRead(step: "b"), .optionalBeforeNegation("not_next"),
+      .orWhereFirst, .skipTargetOptional(step: "b"), .skipToNegation(step: "b"), .timeoutWithoutWithin,
+      .timesRangeReversed("5..2"),
     ]
     return lex.map { ($0.id, $0.text) } + parse.map { ($0.id, $0.text) } + sema.map { ($0.id, $0.text) }
   }()
@@ -41,7 +49,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 41)
+    XCTAssertEqual(ids.count, 58)
   }
 
   func testMessageStyle() {

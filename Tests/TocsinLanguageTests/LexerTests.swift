@@ -19,6 +19,17 @@ final class LexerTests: XCTestCase {
     lexTest("rule r", [.keyword(.rule), .identifier("r")])
     lexTest("followed_by no_skip", [.keyword(.followedBy), .keyword(.noSkip)])
     lexTest("past_last_event", [.identifier("past_last_event")])
+    lexTest("to_next to_first to_last", [.identifier("to_next"), .identifier("to_first"), .identifier("to_last")])
+    lexTest("followed_by_any not_next not_followed_by", [
+      .keyword(.followedByAny), .keyword(.notNext), .keyword(.notFollowedBy),
+    ])
+    lexTest("until one_or_more optional greedy consecutive allow_combinations", [
+      .keyword(.until), .keyword(.oneOrMore), .keyword(.optional), .keyword(.greedy),
+      .keyword(.consecutive), .keyword(.allowCombinations),
+    ])
+    lexTest("within between steps on timeout", [
+      .keyword(.within), .keyword(.between), .keyword(.steps), .keyword(.on), .keyword(.timeout),
+    ])
     lexTest("_a1 B2", [.identifier("_a1"), .identifier("B2")])
     lexTest("and or not true false null key", [
       .keyword(.and), .keyword(.or), .keyword(.not), .keyword(.true), .keyword(.false),
@@ -33,6 +44,8 @@ final class LexerTests: XCTestCase {
     lexTest("9223372036854775808", [.invalid], diagnostics: ["lex.numberTooLarge"])
     lexTest("a.1", [.identifier("a"), .punctuator(.dot), .integer(1)])
     lexTest("1.", [.integer(1), .punctuator(.dot)])
+    lexTest("2..5", [.integer(2), .punctuator(.dotDot), .integer(5)])
+    lexTest("2 .. 5.5", [.integer(2), .punctuator(.dotDot), .float(5.5)])
   }
 
   func testDurations() {

@@ -76,6 +76,41 @@ final class ParserTests: XCTestCase {
     XCTAssertEqual(parse("rule r begin a where \(negations) < 0").1.map(\.id.description), ["parse.nestingTooDeep"])
   }
 
+  /// A compact spelling of a clause, for table tests.
+  private func describe(_ clause: ClauseSyntax) -> String {
+    switch clause.kind {
+    case .severity(let l): return "severity \(l.value)"
+    case .description(let d): return "description \(d.value)"
+    case .key(let paths): return "key \(paths.map(\.dotted).joined(separator: ","))"
+    case .step(let s): return describe(s)
+    case .within(let d): return "within \(d.value)"
+    case .withinBetweenSteps(let d): return "within \(d.value) between steps"
+    case .skip(let s, let step): return "skip \(s.value.rawValue)" + (step.map { " \($0.value)" } ?? "")
+    case .emit(let fields): return "emit \(fields.map(\.name.value).joined(separator: ","))"
+    case .onTimeout(let fields): return "on timeout emit \(fields.map(\.name.value).joined(separator: ","))"
+    }
+  }
+
+  /// `intro name mods` or `intro (inner; inner) mods`.
+  private func describe(_ s: StepSyntax) -> String {
+    let mods = s.modifiers.map { m -> String in
+      switch m.kind {
+      case .where: return "where"
+      case .orWhere: return "or where"
+      case .until: return "until"
+      case .times(let n, let more): return "times \(n.value)\(more ? "+" : "")"
+      case .timesRange(let a, let b): return "times \(a.value)..\(b.value)"
+      case .oneOrMore: return "one_or_more"
+      case .optional: return "optional"
+      case .greedy: return "greedy"
+      case .consecutive: return "consecutive"
+      case .allowCombinations: return "allow_combinations"
+      }
+    }
+    let body = s.group.map { "(\($0.steps.map(describe).joined(separator: "; ")))" } ?? (s.name?.value ?? "?")
+    return "\(s.kind.value.rawValue) \(body) \(mods.joined(separator: " "))"
+  }
+
   // MARK: - Clauses
 
   func testClauseShapes() {
@@ -96,24 +131,7 @@ final class ParserTests: XCTestCase {
       """)
     XCTAssertEqual(diagnostics.map(\.message), [])
     XCTAssertEqual(syntax.rules.map { $0.name?.value }, ["r", "s"])
-    let kinds = syntax.rules[0].clauses.map { clause -> String in
-      switch clause.kind {
-      case .severity(let l): return "severity \(l.value)"
-      case .description(let d): return "description \(d.value)"
-      case .key(let paths): return "key \(paths.map(\.dotted).joined(separator: ","))"
-      case .step(let s):
-        let mods = s.modifiers.map { m -> String in
-          switch m.kind {
-          case .where: return "where"
-          case .times(let n, let more): return "times \(n.value)\(more ? "+" : "")"
-          }
-        }
-        return "\(s.kind.value.rawValue) \(s.name?.value ?? "?") \(mods.joined(separator: " "))"
-      case .within(let d): return "within \(d.value)"
-      case .skip(let s): return "skip \(s.value.rawValue)"
-      case .emit(let fields): return "emit \(fields.map(\.name.value).joined(separator: ","))"
-      }
-    }
+    let kinds = syntax.rules[0].clauses.map(describe)
     XCTAssertEqual(kinds, [
       "severity high", "description d", "key user,geo.country", "begin a where where times 3+",
       "next b ", "followed_by c times 2", "within 90m", "skip past_last_event", "skip no_skip",

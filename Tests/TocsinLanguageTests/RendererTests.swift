@@ -117,6 +117,36 @@ final class RendererTests: XCTestCase {
       """)
   }
 
+  func testAbsenceWithoutWithin() {
+    XCTAssertEqual(
+      render("rules/absence.tcs", "rule no_ack\n  begin alarm where type == \"alarm\"\n  not_followed_by ack where type == \"ack\"\n"),
+      """
+      rules/absence.tcs:3:3: error: 'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain
+        |
+      3 |   not_followed_by ack where type == "ack"
+        |   ^~~~~~~~~~~~~~~
+        = hint: add e.g. 'within 10m'
+
+      """)
+  }
+
+  func testOptionalBeforeNegationWithNote() {
+    XCTAssertEqual(
+      render("o.tcs", "rule r begin a next b optional not_next c followed_by d"),
+      """
+      o.tcs:1:32: error: an optional step cannot be directly followed by 'not_next': an optional path to a negation is not supported
+        |
+      1 | rule r begin a next b optional not_next c followed_by d
+        |                                ^~~~~~~~
+        = hint: write two rules, one with and one without the optional step
+      o.tcs:1:23: note: the step before is optional here
+        |
+      1 | rule r begin a next b optional not_next c followed_by d
+        |                       ^~~~~~~~
+
+      """)
+  }
+
   func testDiagnosticDescription() {
     let result = FrontEnd.check([SourceFile(path: "d.tcs", text: "rule r begin a where nope(1)")])
     XCTAssertEqual(result.diagnostics.first?.description, "d.tcs:1:22: error: unknown function 'nope'")

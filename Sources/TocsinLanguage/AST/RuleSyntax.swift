@@ -33,7 +33,7 @@ public struct ClauseSyntax: Sendable {
   /// The whole clause.
   public var range: SourceRange
 
-  /// The clause forms. New clauses (`on timeout emit`, `to SINK`, `suppress`) are new cases.
+  /// The clause forms. New clauses (`to SINK`, `suppress`) are new cases.
   public enum Kind: Sendable {
     /// `severity LEVEL`; the level is checked by the semantic pass.
     case severity(Located<String>)
@@ -41,39 +41,60 @@ public struct ClauseSyntax: Sendable {
     case description(Located<String>)
     /// `key path, path`.
     case key([PathSyntax])
-    /// `begin` / `next` / `followed_by` step.
+    /// A step or a parenthesised group of steps.
     case step(StepSyntax)
     /// `within DURATION`.
     case within(Located<EventDuration>)
-    /// `no_skip` or `skip STRATEGY`.
-    case skip(Located<SkipStrategyName>)
+    /// `within DURATION between steps`.
+    case withinBetweenSteps(Located<EventDuration>)
+    /// `no_skip` or `skip STRATEGY [STEP]`; `step` is the target of `to_first` / `to_last`.
+    case skip(Located<SkipStrategyName>, step: Located<String>?)
     /// `emit { name: expr, … }`.
     case emit([EmitFieldSyntax])
+    /// `on timeout emit { name: expr, … }`.
+    case onTimeout([EmitFieldSyntax])
   }
 }
 
 /// The after-match skip strategies the language knows, by spelling.
 ///
 /// `no_skip` is a keyword of its own; the others follow `skip` and are looked up here, so adding
-/// `to_next` or `to_first NAME` is a new case plus its arguments.
+/// a strategy is a new case plus its arguments.
 public enum SkipStrategyName: String, Hashable, Sendable, CaseIterable {
   /// `no_skip`.
   case noSkip = "no_skip"
+  /// `skip to_next`.
+  case toNext = "to_next"
   /// `skip past_last_event`.
   case pastLastEvent = "past_last_event"
+  /// `skip to_first STEP`.
+  case toFirst = "to_first"
+  /// `skip to_last STEP`.
+  case toLast = "to_last"
 
   /// The strategies written after `skip`.
   static var afterSkip: [SkipStrategyName] { allCases.filter { $0 != .noSkip } }
+  /// Whether the strategy names a step after it.
+  var takesStep: Bool { self == .toFirst || self == .toLast }
 }
 
 /// How a step relates to the one before it, by its introducing keyword.
-public enum StepKind: String, Hashable, Sendable, CaseIterable {
-  /// `begin`: the first step.
+///
+/// (Named for the keyword, not the IR's `StepKind`, which says whether a step takes or forbids
+/// events.)
+public enum StepIntro: String, Hashable, Sendable, CaseIterable {
+  /// `begin`: the first step of a pattern or a group.
   case begin
   /// `next`: strict contiguity.
   case next
   /// `followed_by`: relaxed contiguity.
   case followedBy = "followed_by"
+  /// `followed_by_any`: non-deterministic relaxed contiguity.
+  case followedByAny = "followed_by_any"
+  /// `not_next`: the very next event must not match.
+  case notNext = "not_next"
+  /// `not_followed_by`: no later event (before the next step) may match.
+  case notFollowedBy = "not_followed_by"
 
   /// The keyword that introduces this kind of step.
   public var keyword: Keyword {
@@ -81,41 +102,73 @@ public enum StepKind: String, Hashable, Sendable, CaseIterable {
     case .begin: return .begin
     case .next: return .next
     case .followedBy: return .followedBy
+    case .followedByAny: return .followedByAny
+    case .notNext: return .notNext
+    case .notFollowedBy: return .notFollowedBy
     }
   }
 
+  /// Whether the step forbids events instead of taking them.
+  public var isNegation: Bool { self == .notNext || self == .notFollowedBy }
+
   /// The step kind a keyword introduces, if any.
   public init?(keyword: Keyword) {
-    guard let kind = StepKind.allCases.first(where: { $0.keyword == keyword }) else { return nil }
+    guard let kind = StepIntro.allCases.first(where: { $0.keyword == keyword }) else { return nil }
     self = kind
   }
 }
 
-/// `KIND NAME { modifier }`.
+/// `INTRO NAME { modifier }` or `INTRO ( step { step } ) { modifier }`.
 public struct StepSyntax: Sendable {
-  /// `begin`, `next` or `followed_by`, at its keyword.
-  public var kind: Located<StepKind>
-  /// The step's name, or `nil` when it was missing (already reported).
+  /// The introducing keyword (`begin`, `next`, …), at its keyword.
+  public var kind: Located<StepIntro>
+  /// The step's name, or `nil` when it was missing (already reported) or this is a group.
   public var name: Located<String>?
-  /// `where` and `times` in written order.
+  /// The group's steps, when the step is a parenthesised group.
+  public var group: GroupSyntax?
+  /// The modifiers in written order.
   public var modifiers: [StepModifierSyntax]
   /// The whole step.
   public var range: SourceRange
 }
 
+/// `( step { step } )`.
+public struct GroupSyntax: Sendable {
+  /// The inner steps in order (nested groups included).
+  public var steps: [StepSyntax]
+  /// The `(`.
+  public var open: SourceRange
+}
+
 /// Something written after a step's name.
 public struct StepModifierSyntax: Sendable {
-  /// What it says. New quantifiers (`optional`, `until`, `times N..M`) are new cases.
+  /// What it says.
   public var kind: Kind
   /// From the modifier's keyword to its last token.
   public var range: SourceRange
 
   /// The modifier forms.
   public enum Kind: Sendable {
-    /// `where expr`; several are AND-ed.
+    /// `where expr`; AND-ed with the conditions before it.
     case `where`(ExprSyntax)
+    /// `or where expr`; OR-ed with the conditions before it.
+    case orWhere(ExprSyntax)
     /// `times N` or `times N+`.
     case times(count: Located<Int64>, orMore: Bool)
+    /// `times N..M`.
+    case timesRange(min: Located<Int64>, max: Located<Int64>)
+    /// `one_or_more`.
+    case oneOrMore
+    /// `optional`.
+    case optional
+    /// `greedy`.
+    case greedy
+    /// `consecutive`.
+    case consecutive
+    /// `allow_combinations`.
+    case allowCombinations
+    /// `until expr`.
+    case until(ExprSyntax)
   }
 }
 

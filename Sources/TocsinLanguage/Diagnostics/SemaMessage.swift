@@ -2,6 +2,8 @@ import TocsinExpressions
 
 /// The checker's message catalogue (domain `sema`), cases sorted alphabetically.
 enum SemaMessage: DiagnosticMessage {
+  /// `not_followed_by` as the last step of a rule without `within`.
+  case absenceWithoutWithin
   /// `count(a.b)`, `sum(a)`: an aggregate's argument has the wrong shape.
   case aggregateArgument(function: String, example: String)
   /// A literal argument whose type does not fit the parameter.
@@ -14,10 +16,14 @@ enum SemaMessage: DiagnosticMessage {
   case comparisonWithNull
   /// A `where` whose type is known and not bool.
   case conditionNotBool(ValueType)
+  /// `consecutive` and `allow_combinations` on one step or group.
+  case conflictingContiguity
   /// A clause written twice in one rule.
   case duplicateClause(String)
   /// Two emitted fields with one name.
   case duplicateEmitField(String)
+  /// A modifier such as `optional` or `greedy` written twice on one step or group.
+  case duplicateModifier(String)
   /// Two `times` on one step.
   case duplicateQuantifier(step: String)
   /// Two rules with one name (across all files).
@@ -28,21 +34,49 @@ enum SemaMessage: DiagnosticMessage {
   case fieldLooksLikeStep(name: String, path: String)
   /// The first step is not `begin`.
   case firstStepNotBegin(found: String)
+  /// `greedy` on a group or on a step inside a group.
+  case greedyInGroup(onGroup: Bool)
+  /// `where`, `or where` or `until` on a group.
+  case groupCondition(String)
+  /// A group whose steps are all negations.
+  case groupWithoutTakingStep
   /// `burst.amount` where `burst` takes several events.
   case loopingStepField(step: String)
   /// A rule without any step.
   case missingStep(rule: String)
+  /// `greedy`, `consecutive`, `allow_combinations` or `until` on a step or group that takes one event.
+  case modifierNeedsLoop(String)
+  /// `not_next ( … )`: a group cannot be a negation.
+  case negatedGroup(String)
+  /// A pattern or group that starts with a negation step.
+  case negationFirst(String, inGroup: Bool)
+  /// A quantifier or loop modifier on a negation step.
+  case negationQuantifier(String)
+  /// A negation step read by a condition, `emit`, an aggregate or a skip strategy.
+  case negationStepRead(step: String)
   /// An operator applied to a literal type it does not accept, e.g. `"a" + 1`, `not 3`.
   case operandTypeMismatch(op: String, found: ValueType, expected: String)
+  /// An optional step or group directly followed by a negation step.
+  case optionalBeforeNegation(String)
+  /// `or where` with no `where` before it on the step.
+  case orWhereFirst
   /// A field read once that looks like a misspelling of a field read elsewhere.
   case rarelyUsedField(name: String, suggestion: String)
+  /// `skip to_first` / `to_last` to a step that may bind nothing.
+  case skipTargetOptional(step: String)
+  /// `skip to_first` / `to_last` to a negation step, which binds no event.
+  case skipToNegation(step: String)
   /// A condition reading a step declared after its own.
   case stepDeclaredLater(step: String, current: String)
   /// A step name used without a field (`first` instead of `first.amount`).
   case stepWithoutField(step: String)
+  /// `on timeout emit` in a rule without `within`.
+  case timeoutWithoutWithin
   /// `times N` with N outside 1…100000.
   case timesOutOfRange(String)
-  /// A looping step in a rule without `within`.
+  /// `times N..M` with N > M.
+  case timesRangeReversed(String)
+  /// A looping or `followed_by_any` step, or a looping group, in a rule without `within`.
   case unboundedState
   /// A call of an unknown function.
   case unknownFunction(String)
@@ -62,13 +96,16 @@ enum SemaMessage: DiagnosticMessage {
 
   var severity: DiagnosticSeverity {
     switch self {
-    case .comparisonWithNull, .fieldLooksLikeStep, .rarelyUsedField, .unboundedState: return .warning
+    case .comparisonWithNull, .fieldLooksLikeStep, .rarelyUsedField, .skipTargetOptional, .unboundedState:
+      return .warning
     default: return .error
     }
   }
 
   var text: String {
     switch self {
+    case .absenceWithoutWithin:
+      return "'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain"
     case .aggregateArgument(let function, let example):
       return "'\(function)' takes a step \(function == "count" ? "name" : "field"), like '\(example)'"
     case .argumentTypeMismatch(let position, let function, let found, let expected):
@@ -79,29 +116,63 @@ enum SemaMessage: DiagnosticMessage {
     case .comparisonWithNull:
       return "comparison with null is always false; use exists(f) or not exists(f)"
     case .conditionNotBool(let type): return "condition has type '\(type.rawValue)'; expected bool"
+    case .conflictingContiguity:
+      return "'consecutive' and 'allow_combinations' cannot be combined: the repetitions are either strictly contiguous or any combination"
     case .duplicateClause(let name): return "duplicate '\(name)' clause"
     case .duplicateEmitField(let name): return "duplicate emit field '\(name)'"
-    case .duplicateQuantifier(let step): return "step '\(step)' has more than one 'times'"
+    case .duplicateModifier(let word): return "duplicate '\(word)'"
+    case .duplicateQuantifier(let step):
+      return "\(step) has more than one quantifier ('times' or 'one_or_more')"
     case .duplicateRule(let name): return "duplicate rule name '\(name)'"
     case .duplicateStep(let name): return "duplicate step name '\(name)'"
     case .fieldLooksLikeStep(let name, let path):
       return "'\(name)' is not a step; reading field '\(path)' of the current event"
     case .firstStepNotBegin(let found): return "the first step must be 'begin', found '\(found)'"
+    case .greedyInGroup(let onGroup):
+      return onGroup
+        ? "'greedy' cannot apply to a group: greedy matching is only defined for a single looping step"
+        : "'greedy' cannot apply to a step inside a group: greedy matching is only defined outside groups"
+    case .groupCondition(let word):
+      return "'\(word)' cannot apply to a group: conditions belong to the group's steps"
+    case .groupWithoutTakingStep:
+      return "a group needs a step that takes events: a group of negations alone matches nothing"
     case .loopingStepField(let step):
       return "step '\(step)' takes several events; expected an aggregate over it"
     case .missingStep(let rule): return "rule '\(rule)' has no steps; expected 'begin NAME'"
+    case .modifierNeedsLoop(let word):
+      return "'\(word)' only applies to a repeating step or group: this one takes a single event"
+    case .negatedGroup(let word):
+      return "a group cannot be introduced by '\(word)': only single steps can be negations"
+    case .negationFirst(let word, let inGroup):
+      return "\(inGroup ? "a group" : "a pattern") cannot start with '\(word)': a negation needs an earlier step to follow"
+    case .negationQuantifier(let word):
+      return "a negation step cannot take '\(word)': a negation step matches no event, so it cannot repeat"
+    case .negationStepRead(let step):
+      return "'\(step)' is a negation step and binds no event, so it cannot be read"
     case .operandTypeMismatch(let op, let found, let expected):
       return "operator '\(op)' cannot be applied to '\(found.rawValue)'; expected \(expected)"
+    case .optionalBeforeNegation(let word):
+      return "an optional step cannot be directly followed by '\(word)': an optional path to a negation is not supported"
+    case .orWhereFirst:
+      return "'or where' needs a 'where' before it on the same step"
     case .rarelyUsedField(let name, let suggestion):
       return "field '\(name)' is read only here; did you mean '\(suggestion)'?"
+    case .skipTargetOptional(let step):
+      return "skip target '\(step)' is optional: for matches without it the skip behaves like 'no_skip'"
+    case .skipToNegation(let step):
+      return "cannot skip to '\(step)': a negation step binds no event"
     case .stepDeclaredLater(let step, let current):
       return "step '\(step)' is declared after '\(current)'; a condition can only read earlier steps"
     case .stepWithoutField(let step):
       return "'\(step)' is a step; expected a field after it, like '\(step).amount'"
+    case .timeoutWithoutWithin:
+      return "'on timeout' needs 'within': without a deadline no partial match ever times out"
     case .timesOutOfRange(let text):
       return "'times \(text)' is out of range; expected a count from 1 to \(SemaMessage.timesLimit)"
+    case .timesRangeReversed(let text):
+      return "'times \(text)' has its lower bound above its upper bound"
     case .unboundedState:
-      return "unbounded state: partial matches of a looping step without 'within' are kept until end of input"
+      return "unbounded state: without 'within', partial matches of this step are kept until end of input"
     case .unknownFunction(let name): return "unknown function '\(name)'"
     case .unknownSeverity(let name):
       return "unknown severity '\(name)'; expected info, low, medium, high or critical"
@@ -115,8 +186,13 @@ enum SemaMessage: DiagnosticMessage {
 
   var hint: String? {
     switch self {
+    case .absenceWithoutWithin, .timeoutWithoutWithin: return "add e.g. 'within 10m'"
     case .loopingStepField(let step):
       return "use an aggregate like 'sum(\(step).f)' or 'count(\(step))'"
+    case .negationQuantifier: return "one matching event already ends the partial match; remove the modifier"
+    case .optionalBeforeNegation:
+      return "write two rules, one with and one without the optional step"
+    case .timesRangeReversed: return "write the smaller count first, e.g. 'times 2..5'"
     case .unboundedState: return "add 'within DURATION' to bound how long partial matches are kept"
     default: return nil
     }

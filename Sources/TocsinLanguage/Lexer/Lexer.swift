@@ -81,6 +81,7 @@ public struct Lexer {
     case (UInt8(ascii: "!"), UInt8(ascii: "=")): twoByte = .notEqual
     case (UInt8(ascii: "<"), UInt8(ascii: "=")): twoByte = .lessOrEqual
     case (UInt8(ascii: ">"), UInt8(ascii: "=")): twoByte = .greaterOrEqual
+    case (UInt8(ascii: "."), UInt8(ascii: ".")): twoByte = .dotDot
     default: twoByte = nil
     }
     if let twoByte {

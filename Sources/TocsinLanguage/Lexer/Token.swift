@@ -11,7 +11,13 @@ public enum Keyword: String, Hashable, Sendable, CaseIterable {
   case noSkip = "no_skip"
   case begin, next
   case followedBy = "followed_by"
-  case `where`, times
+  case followedByAny = "followed_by_any"
+  case notNext = "not_next"
+  case notFollowedBy = "not_followed_by"
+  case `where`, times, until, optional, greedy, consecutive
+  case oneOrMore = "one_or_more"
+  case allowCombinations = "allow_combinations"
+  case between, steps, on, timeout
   case and, or, not
   case `true`, `false`, null
 
@@ -25,7 +31,7 @@ public enum Punctuator: String, Hashable, Sendable, CaseIterable {
   case less = "<", greater = ">"
   case plus = "+", minus = "-", star = "*", slash = "/"
   case leftParen = "(", rightParen = ")", leftBrace = "{", rightBrace = "}"
-  case comma = ",", colon = ":", dot = "."
+  case comma = ",", colon = ":", dot = ".", dotDot = ".."
 }
 
 /// What a token is, with its decoded value.

@@ -19,8 +19,9 @@ extension Parser {
     guard var lhs = parsePrefix(allowingNot: minimumPrecedence <= InfixOperator.equal.precedence)
     else { return nil }
     var progress = LoopProgress()
+    // `or where` continues the step, not the expression: `where a or where b`.
     while let op = InfixOperator(token: current.kind), op.precedence >= minimumPrecedence,
-      progress.advanced(index)
+      !(op == .or && peek.isKeyword(.where)), progress.advanced(index)
     {
       let opToken = advance()
       guard let rhs = parseInfix(minimumPrecedence: op.precedence + 1) else { return nil }

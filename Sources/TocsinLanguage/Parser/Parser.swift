@@ -10,12 +10,19 @@ import TocsinCore
 ///
 /// The grammar (newlines are not significant; a rule runs until the next `rule`):
 ///
-///     file   = { rule } ;
-///     rule   = "rule" IDENT { clause } ;
-///     clause = "severity" IDENT | "description" STRING | "key" path { "," path }
-///            | step | "within" DURATION | "no_skip" | "skip" IDENT
-///            | "emit" "{" [ IDENT ":" expr { "," IDENT ":" expr } [","] ] "}" ;
-///     step   = ("begin" | "next" | "followed_by") IDENT { "where" expr | "times" INT ["+"] } ;
+///     file     = { rule } ;
+///     rule     = "rule" IDENT { clause } ;
+///     clause   = "severity" IDENT | "description" STRING | "key" path { "," path }
+///              | step | "within" DURATION [ "between" "steps" ]
+///              | "no_skip" | "skip" IDENT [ IDENT ]
+///              | "emit" block | "on" "timeout" "emit" block ;
+///     block    = "{" [ IDENT ":" expr { "," IDENT ":" expr } [","] ] "}" ;
+///     step     = intro ( IDENT | "(" step { step } ")" ) { modifier } ;
+///     intro    = "begin" | "next" | "followed_by" | "followed_by_any" | "not_next"
+///              | "not_followed_by" ;
+///     modifier = "where" expr | "or" "where" expr | "until" expr
+///              | "times" INT [ "+" | ".." INT ] | "one_or_more" | "optional" | "greedy"
+///              | "consecutive" | "allow_combinations" ;
 ///
 /// Expressions are in `Parser+Expressions.swift`.
 public struct Parser {
@@ -24,10 +31,13 @@ public struct Parser {
 
   /// Keywords that start a clause; the recovery points inside a rule.
   static let clauseKeywords: [Keyword] = [
-    .severity, .description, .key, .begin, .next, .followedBy, .within, .noSkip, .skip, .emit,
+    .severity, .description, .key, .begin, .next, .followedBy, .followedByAny, .notNext,
+    .notFollowedBy, .within, .noSkip, .skip, .emit, .on,
   ]
   /// Keywords that continue a step.
-  static let stepModifierKeywords: [Keyword] = [.where, .times]
+  static let stepModifierKeywords: [Keyword] = [
+    .where, .times, .until, .oneOrMore, .optional, .greedy, .consecutive, .allowCombinations,
+  ]
 
   let file: SourceFile
   let tokens: [Token]
@@ -35,6 +45,8 @@ public struct Parser {
   var diagnostics: [Diagnostic] = []
   /// Current expression nesting depth.
   var depth = 0
+  /// How many step groups the parser is inside; a `)` is then a recovery point.
+  var groupDepth = 0
 
   /// Lexes and parses `file`. Lexer and parser diagnostics are returned together, in source order.
   public static func parse(_ file: SourceFile) -> (syntax: RuleFileSyntax, diagnostics: [Diagnostic]) {
@@ -156,7 +168,7 @@ public struct Parser {
     let start = current.range
     let kind: ClauseSyntax.Kind
     switch current.kind {
-    case .keyword(let k) where StepKind(keyword: k) != nil:
+    case .keyword(let k) where StepIntro(keyword: k) != nil:
       guard let step = parseStep() else { return nil }
       kind = .step(step)
     case .keyword(.severity):
@@ -188,7 +200,18 @@ public struct Parser {
       advance()
       switch current.kind {
       case .duration(let d):
-        kind = .within(Located(d, at: advance().range))
+        let duration = Located(d, at: advance().range)
+        guard current.isKeyword(.between) else {
+          kind = .within(duration)
+          break
+        }
+        advance()
+        guard current.isKeyword(.steps) else {
+          reportExpected("'steps'", after: "'between'", hint: "write 'within \(file.text(of: duration.range)) between steps'")
+          return nil
+        }
+        advance()
+        kind = .withinBetweenSteps(duration)
       case .invalid:
         return nil
       case .integer(let n):
@@ -199,21 +222,43 @@ public struct Parser {
         return nil
       }
     case .keyword(.noSkip):
-      kind = .skip(Located(.noSkip, at: advance().range))
+      kind = .skip(Located(.noSkip, at: advance().range), step: nil)
     case .keyword(.skip):
       advance()
+      let known = SkipStrategyName.afterSkip.map(\.rawValue)
       guard case .identifier(let word) = current.kind else {
-        reportExpected("a skip strategy", after: "'skip'", hint: "write 'skip past_last_event'")
+        reportExpected(
+          "a skip strategy", after: "'skip'",
+          hint: "expected one of \(known.map { "'\($0)'" }.joined(separator: ", "))")
         return nil
       }
       let token = advance()
       guard let strategy = SkipStrategyName.afterSkip.first(where: { $0.rawValue == word }) else {
-        report(
-          .unknownSkipStrategy(word), at: token.range,
-          hint: Suggestions.didYouMean(word, among: SkipStrategyName.afterSkip.map(\.rawValue)))
+        report(.unknownSkipStrategy(word), at: token.range, hint: Suggestions.didYouMean(word, among: known))
         return nil
       }
-      kind = .skip(Located(strategy, at: SourceRange(start: start.start, end: token.range.end)))
+      var step: Located<String>?
+      if strategy.takesStep {
+        guard case .identifier(let name) = current.kind else {
+          reportExpected("a step name", after: "'\(word)'")
+          return nil
+        }
+        step = Located(name, at: advance().range)
+      }
+      kind = .skip(Located(strategy, at: SourceRange(start: start.start, end: token.range.end)), step: step)
+    case .keyword(.on):
+      advance()
+      guard current.isKeyword(.timeout) else {
+        reportExpected("'timeout'", after: "'on'", hint: "write 'on timeout emit { … }'")
+        return nil
+      }
+      advance()
+      guard current.isKeyword(.emit) else {
+        reportExpected("'emit'", after: "'timeout'", hint: "write 'on timeout emit { … }'")
+        return nil
+      }
+      guard let fields = parseEmit() else { return nil }
+      kind = .onTimeout(fields)
     case .keyword(.emit):
       guard let fields = parseEmit() else { return nil }
       kind = .emit(fields)
@@ -227,6 +272,9 @@ public struct Parser {
       report(
         .expectedClause(found: describe(current)), at: current.range,
         hint: "'\(k.spelling)' belongs to a step; write it after 'begin NAME', 'next NAME' or 'followed_by NAME'")
+      return nil
+    case .punctuator(.rightParen) where groupDepth == 0:
+      report(.expectedClause(found: describe(current)), at: current.range, hint: "this ')' closes no group")
       return nil
     default:
       report(.expectedClause(found: describe(current)), at: current.range)
@@ -259,51 +307,148 @@ public struct Parser {
 
   // MARK: - Steps
 
+  /// `INTRO NAME { modifier }` or `INTRO ( step { step } ) { modifier }`; `nil` after reporting.
   mutating func parseStep() -> StepSyntax? {
     let keyword = advance()
-    guard case .keyword(let k) = keyword.kind, let stepKind = StepKind(keyword: k) else { return nil }
+    guard case .keyword(let k) = keyword.kind, let intro = StepIntro(keyword: k) else { return nil }
     var name: Located<String>?
+    var group: GroupSyntax?
     if case .identifier(let word) = current.kind {
       name = Located(word, at: advance().range)
+    } else if current.isPunctuator(.leftParen) {
+      guard let parsed = parseGroup() else { return nil }
+      group = parsed
     } else {
-      reportExpected("a step name", after: "'\(k.spelling)'")
-      recover(extra: Parser.stepModifierKeywords)
+      reportExpected("a step name", after: "'\(k.spelling)'", hint: "write a name, or '(' to start a group of steps")
+      recoverInStep()
     }
     var modifiers: [StepModifierSyntax] = []
     var progress = LoopProgress()
-    while progress.advanced(index) {
+    modifierLoop: while progress.advanced(index) {
       let start = current.range.start
-      if current.isKeyword(.where) {
+      let kind: StepModifierSyntax.Kind
+      switch current.kind {
+      case .keyword(.where), .keyword(.until):
+        let isWhere = current.isKeyword(.where)
         advance()
-        if let condition = parseExpression() {
-          modifiers.append(StepModifierSyntax(kind: .where(condition), range: range(from: start)))
-        } else {
-          recover(extra: Parser.stepModifierKeywords)
-        }
-      } else if current.isKeyword(.times) {
-        advance()
-        guard case .integer(let n) = current.kind else {
-          if current.kind != .invalid {
-            reportExpected("a count", after: "'times'", hint: "write e.g. 'times 3' or 'times 3+'")
-          }
-          recover(extra: Parser.stepModifierKeywords)
+        guard let expr = parseExpression() else {
+          recoverInStep()
           continue
         }
-        let count = Located(n, at: advance().range)
-        var orMore = false
+        kind = isWhere ? .where(expr) : .until(expr)
+      case .keyword(.or) where peek.isKeyword(.where):
+        advance()
+        advance()
+        guard let expr = parseExpression() else {
+          recoverInStep()
+          continue
+        }
+        kind = .orWhere(expr)
+      case .keyword(.times):
+        advance()
+        guard let count = parseCount(after: "'times'", hint: "write e.g. 'times 3', 'times 3+' or 'times 2..5'") else {
+          continue
+        }
         if current.isPunctuator(.plus) {
           advance()
-          orMore = true
+          kind = .times(count: count, orMore: true)
+        } else if current.isPunctuator(.dotDot) {
+          advance()
+          guard let upper = parseCount(after: "'..'", hint: "write e.g. 'times 2..5'") else { continue }
+          kind = .timesRange(min: count, max: upper)
+        } else {
+          kind = .times(count: count, orMore: false)
         }
-        modifiers.append(
-          StepModifierSyntax(kind: .times(count: count, orMore: orMore), range: range(from: start)))
-      } else {
-        break
+      case .keyword(.oneOrMore): advance(); kind = .oneOrMore
+      case .keyword(.optional): advance(); kind = .optional
+      case .keyword(.greedy): advance(); kind = .greedy
+      case .keyword(.consecutive): advance(); kind = .consecutive
+      case .keyword(.allowCombinations): advance(); kind = .allowCombinations
+      default:
+        break modifierLoop
       }
+      modifiers.append(StepModifierSyntax(kind: kind, range: range(from: start)))
     }
     return StepSyntax(
-      kind: Located(stepKind, at: keyword.range), name: name, modifiers: modifiers,
+      kind: Located(intro, at: keyword.range), name: name, group: group, modifiers: modifiers,
       range: range(from: keyword.range.start))
+  }
+
+  /// An integer after `times` or `..`; `nil` after reporting and recovering.
+  private mutating func parseCount(after: String, hint: String) -> Located<Int64>? {
+    guard case .integer(let n) = current.kind else {
+      if current.kind != .invalid { reportExpected("a count", after: after, hint: hint) }
+      recoverInStep()
+      return nil
+    }
+    return Located(n, at: advance().range)
+  }
+
+  /// Skips to the next modifier, clause, or (inside a group) `)`.
+  private mutating func recoverInStep() {
+    recover(extra: Parser.stepModifierKeywords, punctuators: groupDepth > 0 ? [.rightParen] : [])
+  }
+
+  /// `( step { step } )`, at the `(`. `nil` after reporting; then the tokens up to the matching
+  /// `)` (or the next clause that cannot be a step) are skipped.
+  mutating func parseGroup() -> GroupSyntax? {
+    let open = advance()
+    groupDepth += 1
+    defer { groupDepth -= 1 }
+    guard groupDepth <= Parser.nestingLimit else {
+      report(.nestingTooDeep(limit: Parser.nestingLimit), at: open.range)
+      skipGroup()
+      return nil
+    }
+    let diagnosticsBefore = diagnostics.count
+    var steps: [StepSyntax] = []
+    var progress = LoopProgress()
+    while progress.advanced(index) {
+      if current.isPunctuator(.rightParen) {
+        advance()
+        if steps.isEmpty && diagnostics.count == diagnosticsBefore {
+          report(
+            .expectedToken(expected: "a step", after: "'('"), at: .at(open.range.end),
+            hint: "a group holds steps, e.g. '( begin a where … next b where … )'")
+          return nil
+        }
+        return GroupSyntax(steps: steps, open: open.range)
+      }
+      if case .keyword(let k) = current.kind, StepIntro(keyword: k) != nil {
+        if let step = parseStep() { steps.append(step) }
+        continue
+      }
+      if diagnostics.count == diagnosticsBefore {
+        report(
+          .missingClosing(")", opening: "("), at: current.kind == .endOfFile ? .at(previousEnd) : current.range,
+          notes: [Note(message: "'(' opened here", file: file, range: open.range)])
+      }
+      skipGroup()
+      return nil
+    }
+    return nil
+  }
+
+  /// Skips to just after the `)` that closes the current group, stopping early at a clause that
+  /// cannot be a step, `rule`, or the end.
+  private mutating func skipGroup() {
+    var level = 0
+    var progress = LoopProgress()
+    while !isAtEnd && progress.advanced(index) {
+      switch current.kind {
+      case .keyword(.rule): return
+      case .keyword(let k) where Parser.clauseKeywords.contains(k) && StepIntro(keyword: k) == nil: return
+      case .punctuator(.leftParen): level += 1
+      case .punctuator(.rightParen):
+        if level == 0 {
+          advance()
+          return
+        }
+        level -= 1
+      default: break
+      }
+      advance()
+    }
   }
 
   // MARK: - Emit

@@ -11,8 +11,10 @@ struct TypedExpr {
 ///
 /// A path `a.b.c` in a `where` of step S means, in this order: a field of earlier step `a`
 /// (`.stepField`), a field of the current event if `a` is S itself, an error if `a` is a later
-/// step, and otherwise the current event's field `a.b.c`. In `emit`, `a` may be any singleton
-/// step and a bare field is read from the match's last event.
+/// step, and otherwise the current event's field `a.b.c`. In `emit` and `on timeout emit`, `a` may
+/// be any singleton step (one that may not have matched reads as null) and a bare field is read
+/// from the match's last event. A step that loops or sits in a repeated group needs an aggregate;
+/// a negation step binds no event and cannot be read (except by its own condition).
 extension RuleChecker {
   /// Resolves `syntax`; `nil` when an error was reported inside it.
   mutating func resolve(_ syntax: ExprSyntax, in context: Context) -> TypedExpr? {
@@ -54,11 +56,17 @@ extension RuleChecker {
           at: head.range, notes: declared)
         return nil
       }
+      let isCurrent: Bool
+      if case .condition(let current) = context, index == current { isCurrent = true } else { isCurrent = false }
+      guard !step.isNegation || isCurrent else {
+        report(.negationStepRead(step: head.value), at: head.range, notes: declared)
+        return nil
+      }
       guard let restPath else {
         report(.stepWithoutField(step: head.value), at: path.range)
         return nil
       }
-      guard !step.quantifier.isLooping else {
+      guard !bindsSeveralEvents(index) else {
         report(.loopingStepField(step: head.value), at: path.range)
         return nil
       }
@@ -155,6 +163,12 @@ extension RuleChecker {
         .stepDeclaredLater(step: head.value, current: steps[current].name?.value ?? "?"),
         at: head.range,
         notes: [note("'\(head.value)' is declared here", at: step.name?.range ?? step.kind.range)])
+      return nil
+    }
+    if steps[index].isNegation {
+      report(
+        .negationStepRead(step: head.value), at: head.range,
+        notes: [note("'\(head.value)' is declared here", at: steps[index].name?.range ?? steps[index].kind.range)])
       return nil
     }
     var field: FieldPath?

@@ -4,32 +4,55 @@ import TocsinExpressions
 /// Checks one rule and lowers it to a ``RuleSpec``.
 ///
 /// Pass order: 1) clauses (duplicates, severity, `within`, key, skip) and step declarations
-/// (names, quantifiers), 2) step order, 3) conditions and 4) `emit` (name resolution and types, in
-/// `RuleChecker+Expressions.swift`), 5) rule-wide warnings. Conditions are resolved only after
-/// every step is declared, so a reference to a later step can be told apart from a field. Every problem is reported; the spec is
-/// produced only when the rule has no error, syntax errors included.
+/// (names, modifiers, step order within the pattern and each group, in
+/// `RuleChecker+Steps.swift`), 2) the skip target, 3) conditions and 4) `emit` and
+/// `on timeout emit` (name resolution and types, in `RuleChecker+Expressions.swift`), 5) rule-wide
+/// checks and warnings. Conditions are resolved only after every step is declared, so a reference
+/// to a later step can be told apart from a field. Every problem is reported; the spec is produced
+/// only when the rule has no error, syntax errors included.
 struct RuleChecker {
   /// What the checker knows about a step while resolving names.
   struct StepInfo {
     var name: Located<String>?
-    var kind: Located<StepKind>
+    var kind: Located<StepIntro>
     var quantifier: Quantifier
-    /// The `times` modifier, for the unbounded-state warning.
+    /// The quantifier modifier (`times`, `one_or_more`), for the unbounded-state warning.
     var quantifierRange: SourceRange?
+    /// How the step relates to the one before it.
+    var contiguity: Contiguity
+    /// Indices into ``RuleChecker/groups`` of the groups around the step, outermost first.
+    var enclosingGroups: [Int]
+    /// `where` / `or where` in written order, and `until`.
+    var conditions: [(isOr: Bool, syntax: ExprSyntax, range: SourceRange)]
+    var until: ExprSyntax?
     var syntax: StepSyntax
+
+    var isNegation: Bool { kind.value.isNegation }
+  }
+
+  /// What the checker knows about a group.
+  struct GroupInfo {
+    var syntax: StepSyntax
+    var range: Range<Int>
+    var contiguity: Contiguity
+    var quantifier: Quantifier
+    var quantifierRange: SourceRange?
+    var enclosingGroups: [Int]
   }
 
   /// Where an expression is evaluated, which decides what names mean.
   enum Context {
-    /// A `where` of step number `step`.
+    /// A `where` or `until` of step number `step`.
     case condition(step: Int)
-    /// An `emit` value, evaluated once per complete match.
+    /// An `emit` or `on timeout emit` value, evaluated once per (partial) match.
     case emit
   }
 
   let file: SourceFile
   let rule: RuleSyntax
   var steps: [StepInfo] = []
+  /// Groups in declaration order (outermost first).
+  var groups: [GroupInfo] = []
   var diagnostics: [Diagnostic] = []
   /// Fields read by this rule, for the rule-set-wide misspelling check.
   var fieldUses: [FieldUse] = []
@@ -58,6 +81,18 @@ struct RuleChecker {
 
   var stepNames: [String] { steps.compactMap { $0.name?.value } }
 
+  /// Whether step `index` may bind several events: it loops, or a group around it repeats.
+  func bindsSeveralEvents(_ index: Int) -> Bool {
+    steps[index].quantifier.isLooping
+      || steps[index].enclosingGroups.contains { groups[$0].quantifier.isLooping }
+  }
+
+  /// Whether step `index` may bind no event: it is optional, or a group around it is.
+  func mayBindNothing(_ index: Int) -> Bool {
+    steps[index].quantifier.isOptional
+      || steps[index].enclosingGroups.contains { groups[$0].quantifier.isOptional }
+  }
+
   // MARK: - Rule
 
   /// The rule's non-step clauses after checking, with their defaults.
@@ -66,38 +101,46 @@ struct RuleChecker {
     var description: String?
     var keyFields: [FieldPath] = []
     var within: EventDuration?
+    var withinBetweenSteps: EventDuration?
     var skip = SkipStrategy.noSkip
+    /// `skip to_first` / `to_last` and its step, resolved once every step is declared.
+    var skipTarget: (strategy: SkipStrategyName, step: Located<String>)?
     var emit: [EmitFieldSyntax] = []
+    var onTimeout: (keyword: SourceRange, fields: [EmitFieldSyntax])?
+    /// The top-level steps and groups, in order.
+    var pattern: [StepSyntax] = []
   }
 
   /// Checks the rule; returns its spec when there is no error.
   mutating func check() -> RuleSpec? {
-    let header = checkClauses()  // 1) clauses, and step declarations in written order
-    checkStepOrder()  // 2)
+    var header = checkClauses()  // 1) clauses
+    declarePattern(header.pattern)  // 1) steps and groups
+    resolveSkipTarget(&header)  // 2)
     let stepSpecs = lowerSteps()  // 3) conditions
     let emit = lowerEmit(header.emit)  // 4) emit
-    // 5) Rule-wide warnings.
-    if header.within == nil {
-      for step in steps where step.quantifier.isLooping {
-        report(.unboundedState, at: step.quantifierRange ?? step.kind.range)
-      }
-    }
+    let onTimeout = header.onTimeout.map { lowerEmit($0.fields) }
+    checkRuleWide(header)  // 5)
     guard errorCount == 0, !rule.hasSyntaxErrors, let name = rule.name else { return nil }
     return RuleSpec(
       name: name.value, severity: header.severity, description: header.description,
-      keyFields: header.keyFields, steps: stepSpecs, within: header.within, skip: header.skip,
-      emit: emit, sourcePath: file.path, sourceLine: file.location(of: rule.ruleKeyword.start).line)
+      keyFields: header.keyFields, steps: stepSpecs, within: header.within,
+      withinBetweenSteps: header.withinBetweenSteps,
+      groups: groups.map { GroupSpec(range: $0.range, contiguity: $0.contiguity, quantifier: $0.quantifier) },
+      skip: header.skip, emit: emit, onTimeout: onTimeout, sourcePath: file.path,
+      sourceLine: file.location(of: rule.ruleKeyword.start).line)
   }
 
-  /// Checks every clause once, reporting duplicates, and records the steps.
+  /// Checks every clause once, reporting duplicates, and collects the steps.
   private mutating func checkClauses() -> Header {
     var header = Header()
     var firstClause: [String: SourceRange] = [:]
     for clause in rule.clauses {
       if let category = RuleChecker.uniqueCategory(of: clause.kind) {
         if let first = firstClause[category] {
+          // Two-word clauses are named in full ("duplicate 'on timeout' clause").
+          let name = category.contains(" ") ? category : file.text(of: clause.keyword)
           report(
-            .duplicateClause(file.text(of: clause.keyword)), at: clause.keyword,
+            .duplicateClause(name), at: clause.keyword,
             notes: [note("first '\(file.text(of: first))' is here", at: first)])
           continue
         }
@@ -123,15 +166,23 @@ struct RuleChecker {
       case .within(let duration):
         if duration.value <= .zero { report(.withinNotPositive, at: duration.range) }
         header.within = duration.value
-      case .skip(let strategy):
+      case .withinBetweenSteps(let duration):
+        if duration.value <= .zero { report(.withinNotPositive, at: duration.range) }
+        header.withinBetweenSteps = duration.value
+      case .skip(let strategy, let step):
         switch strategy.value {
         case .noSkip: header.skip = .noSkip
+        case .toNext: header.skip = .skipToNext
         case .pastLastEvent: header.skip = .skipPastLastEvent
+        case .toFirst, .toLast:
+          if let step { header.skipTarget = (strategy.value, step) }
         }
       case .emit(let fields):
         header.emit = fields
+      case .onTimeout(let fields):
+        header.onTimeout = (clause.keyword, fields)
       case .step(let step):
-        checkStepDeclaration(step)
+        header.pattern.append(step)
       }
     }
     return header
@@ -146,51 +197,71 @@ struct RuleChecker {
     case .description: return "description"
     case .key: return "key"
     case .within: return "within"
+    case .withinBetweenSteps: return "within between steps"
     case .skip: return "skip"
     case .emit: return "emit"
+    case .onTimeout: return "on timeout"
     }
   }
 
-  /// A rule has steps, `begin` first and only first.
-  private mutating func checkStepOrder() {
-    // Steps may have been lost to a syntax error; then "no steps" would be a follow-on error.
-    if steps.isEmpty && !rule.hasSyntaxErrors {
-      report(.missingStep(rule: rule.name?.value ?? "?"), at: rule.name?.range ?? rule.ruleKeyword)
+  /// `skip to_first STEP` / `skip to_last STEP`: the step must exist and bind events.
+  private mutating func resolveSkipTarget(_ header: inout Header) {
+    guard let (strategy, step) = header.skipTarget else { return }
+    guard let index = stepIndex(named: step.value) else {
+      report(.unknownStep(step.value), at: step.range, hint: Suggestions.didYouMean(step.value, among: stepNames))
+      return
     }
-    for (i, step) in steps.enumerated() {
-      if i == 0 && step.kind.value != .begin {
-        report(.firstStepNotBegin(found: step.kind.value.rawValue), at: step.kind.range)
-      } else if i > 0 && step.kind.value == .begin {
-        report(.beginNotFirst, at: step.kind.range)
-      }
+    let declared = [note("'\(step.value)' is declared here", at: steps[index].name?.range ?? steps[index].kind.range)]
+    if steps[index].isNegation {
+      report(.skipToNegation(step: step.value), at: step.range, notes: declared)
+      return
     }
+    if mayBindNothing(index) {
+      report(.skipTargetOptional(step: step.value), at: step.range, notes: declared)
+    }
+    header.skip = strategy == .toFirst
+      ? .skipToFirst(step: index, name: step.value) : .skipToLast(step: index, name: step.value)
   }
 
-  /// Resolves each step's `where` clauses (AND-ed) and maps its kind to a contiguity.
+  /// Resolves each step's conditions and `until`.
   private mutating func lowerSteps() -> [StepSpec] {
     var specs: [StepSpec] = []
     for (i, step) in steps.enumerated() {
       var condition: Expr?
-      for modifier in step.syntax.modifiers {
-        guard case .where(let syntax) = modifier.kind,
-          let typed = resolve(syntax, in: .condition(step: i))
-        else { continue }
-        if typed.type != .unknown && typed.type != .bool {
-          report(.conditionNotBool(typed.type), at: syntax.range)
+      for (isOr, syntax, _) in step.conditions {
+        guard let typed = resolveCondition(syntax, step: i) else { continue }
+        if let before = condition {
+          condition = isOr ? .or(before, typed) : .and(before, typed)
+        } else {
+          condition = typed
         }
-        condition = condition.map { .and($0, typed.expr) } ?? typed.expr
       }
-      // `begin` has no predecessor, so its contiguity is irrelevant; `.relaxed` by convention.
-      let contiguity: Contiguity = step.kind.value == .next ? .strict : .relaxed
+      var quantifier = step.quantifier
+      if let until = step.until { quantifier.until = resolveCondition(until, step: i) }
+      let kind: TocsinExpressions.StepKind
+      switch step.kind.value {
+      case .notNext: kind = .notNext
+      case .notFollowedBy: kind = .notFollowedBy
+      default: kind = .take
+      }
       specs.append(
         StepSpec(
-          name: step.name?.value ?? "", contiguity: contiguity, quantifier: step.quantifier,
+          name: step.name?.value ?? "", kind: kind, contiguity: step.contiguity, quantifier: quantifier,
           condition: condition))
     }
     return specs
   }
 
-  /// Resolves the `emit` values and reports duplicate names.
+  /// A `where` or `until` of step `step`: resolved and checked to be bool.
+  private mutating func resolveCondition(_ syntax: ExprSyntax, step: Int) -> Expr? {
+    guard let typed = resolve(syntax, in: .condition(step: step)) else { return nil }
+    if typed.type != .unknown && typed.type != .bool {
+      report(.conditionNotBool(typed.type), at: syntax.range)
+    }
+    return typed.expr
+  }
+
+  /// Resolves the `emit` (or `on timeout emit`) values and reports duplicate names.
   private mutating func lowerEmit(_ fields: [EmitFieldSyntax]) -> [EmitField] {
     var emit: [EmitField] = []
     var firstName: [String: SourceRange] = [:]
@@ -209,35 +280,28 @@ struct RuleChecker {
     return emit
   }
 
-  // MARK: - Steps
-
-  /// Records a step: duplicate names and its quantifier. Conditions are resolved later, once
-  /// every step is known, so a reference to a later step can be told apart from a field.
-  mutating func checkStepDeclaration(_ step: StepSyntax) {
-    if let name = step.name, let first = stepIndex(named: name.value), let firstName = steps[first].name {
-      report(
-        .duplicateStep(name.value), at: name.range,
-        notes: [note("'\(name.value)' is first declared here", at: firstName.range)])
+  /// Checks that need the whole rule: deadlines for absence and timeouts, unbounded state.
+  private mutating func checkRuleWide(_ header: Header) {
+    let hasDeadline = header.within != nil || header.withinBetweenSteps != nil
+    if let last = steps.last, last.kind.value == .notFollowedBy, !hasDeadline {
+      report(.absenceWithoutWithin, at: last.kind.range)
     }
-    var quantifier = Quantifier.once
-    var quantifierRange: SourceRange?
-    for modifier in step.modifiers {
-      guard case .times(let count, let orMore) = modifier.kind else { continue }
-      if quantifierRange != nil {
-        report(.duplicateQuantifier(step: step.name?.value ?? "?"), at: modifier.range)
-        continue
-      }
-      quantifierRange = modifier.range
-      guard count.value >= 1 && count.value <= Int64(SemaMessage.timesLimit) else {
-        report(.timesOutOfRange(file.text(of: count.range)), at: count.range)
-        continue
-      }
-      quantifier = orMore ? .timesOrMore(Int(count.value)) : .times(Int(count.value))
+    if let timeout = header.onTimeout, !hasDeadline {
+      report(.timeoutWithoutWithin, at: timeout.keyword)
     }
-    steps.append(
-      StepInfo(
-        name: step.name, kind: step.kind, quantifier: quantifier, quantifierRange: quantifierRange,
-        syntax: step))
+    guard !hasDeadline else { return }
+    var warnings: [SourceRange] = []
+    for step in steps {
+      if step.quantifier.isLooping {
+        warnings.append(step.quantifierRange ?? step.kind.range)
+      } else if step.kind.value == .followedByAny {
+        warnings.append(step.kind.range)
+      }
+    }
+    for group in groups where group.quantifier.isLooping {
+      warnings.append(group.quantifierRange ?? group.syntax.kind.range)
+    }
+    for range in warnings.sorted(by: { $0.start < $1.start }) { report(.unboundedState, at: range) }
   }
 }
 
