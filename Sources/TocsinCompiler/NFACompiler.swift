@@ -362,7 +362,19 @@ public struct NFACompiler {
     _ g: Int, _ children: [Element], sink: StateID, proceed: StateID?, isOptional: Bool
   ) -> StateID {
     let head = compileSequence(children, group: g, sink: sink)
-    if isOptional, let proceed { addEdge(head, .proceed, proceed, .always) }
+    if isOptional, let proceed {
+      // Like an optional step's ignore state: events the head skips lead to a copy without
+      // the skip-the-group edge, so an absent group yields one match, not one per skipped
+      // event (Flink adds the proceed edge to the head itself, and its ignore loop then
+      // re-offers the skip path after every ignored event).
+      let ignoredHead = copy(head)
+      for k in states[head.index].edges.indices
+      where states[head.index].edges[k].action == .ignore && states[head.index].edges[k].target == head {
+        states[head.index].edges[k].target = ignoredHead
+      }
+      states[ignoredHead.index].name += "?ignored"
+      addEdge(head, .proceed, proceed, .always)
+    }
     return head
   }
 
