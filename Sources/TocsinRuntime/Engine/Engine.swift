@@ -22,7 +22,7 @@ import TocsinExpressions
 public final class Engine {
   private struct Buffered {
     var event: EventRecord
-    var keys: [KeyID?]
+    var keys: KeyIDs
   }
 
   private struct RuleState {
@@ -81,13 +81,12 @@ public final class Engine {
     counters.eventsIn += 1
 
     // 1) Route.
-    var keys: [KeyID?] = []
-    keys.reserveCapacity(keySpaces.count)
+    var keys = KeyIDs(count: keySpaces.count)
     var hasAnyKey = keySpaces.isEmpty
     for i in keySpaces.indices {
       let key = keySpaces[i].key(of: event)
       if key != nil { hasAnyKey = true }
-      keys.append(key)
+      keys[i] = key
     }
     guard hasAnyKey else {
       counters.missingKey += 1
@@ -158,12 +157,40 @@ public final class Engine {
           counters.missingKeyByRule[r] += 1
           continue
         }
+        // Quick check: a key with nothing open only needs the event if it can start a match.
+        if rules[r].matcher.hasQuickStartCheck,
+          key.index >= rules[r].keys.count || rules[r].keys[key.index].isEmpty,
+          !rules[r].matcher.mayStart(item.event, context: rules[r].context, scratch: rules[r].scratch)
+        {
+          _assertQuickCheckAgrees(rule: r, event: item.event)
+          continue
+        }
         let scratch = rules[r].scratch
         withKey(rule: r, key: key) { matcher, context, state, emit in
           matcher.process(item.event, &state, context: context, scratch: scratch, emit: emit)
         } collect: { actions.append(.alert($0)) }
       }
     }
+  }
+
+  /// In debug builds, the thorough path must agree with a negative quick check: processing the
+  /// event on an empty state produces no partial match and no match.
+  @inline(__always)
+  private func _assertQuickCheckAgrees(rule r: Int, event: EventRecord) {
+    #if DEBUG
+      _verifyQuickCheck(rule: r, event: event)
+    #endif
+  }
+
+  @inline(never)
+  private func _verifyQuickCheck(rule r: Int, event: EventRecord) {
+    var probe = PartialMatches()
+    var emitted = 0
+    rules[r].matcher.process(
+      event, &probe, context: rules[r].context, scratch: MatcherScratch(), emit: { _, _ in emitted += 1 })
+    assert(
+      probe.isEmpty && emitted == 0,
+      "quick check said rule '\(rules[r].matcher.program.name)' cannot start at event \(event.identity)")
   }
 
   /// Runs `body` on one key's state of one rule, turns emitted matches into alerts, and keeps

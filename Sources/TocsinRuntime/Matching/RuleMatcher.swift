@@ -53,6 +53,10 @@ public final class RuleMatcher {
   private let holdsCompleted: Bool
   private let reportsTimeouts: Bool
 
+  /// Whether ``mayStart(_:context:)`` may be used: no condition reads the partition key, which
+  /// the quick check does not set.
+  public let hasQuickStartCheck: Bool
+
   /// A matcher for `program`.
   public init(program: RuleProgram) {
     self.program = program
@@ -60,6 +64,37 @@ public final class RuleMatcher {
     self.gap = program.spec.withinBetweenSteps
     self.holdsCompleted = program.spec.skip != .noSkip
     self.reportsTimeouts = program.spec.onTimeout != nil
+    var readsKey = false
+    for step in program.spec.steps {
+      for expr in [step.condition, step.quantifier.until].compactMap({ $0 }) {
+        expr.visit { if case .key = $0 { readsKey = true } }
+      }
+    }
+    self.hasQuickStartCheck = !readsKey
+  }
+
+  // MARK: - Quick check
+
+  /// Whether `event` can start a match: some take edge reachable from the start state (through
+  /// proceed edges that hold) accepts it. For a key with no open or held partial match, a `false`
+  /// here means processing the event would change nothing, so the engine skips it — one
+  /// condition evaluation instead of a full step (DESIGN §4's prefilter). A stop edge counts as
+  /// "may start" so the thorough path decides.
+  public func mayStart(_ event: EventRecord, context: EvalContext, scratch: MatcherScratch) -> Bool {
+    let nfa = program.nfa
+    scratch.frontier.removeAll(keepingCapacity: true)
+    scratch.frontier.append(nfa.start)
+    var visited = 0
+    while visited < scratch.frontier.count {
+      let state = nfa[scratch.frontier[visited]]
+      visited += 1
+      for edge in state.edges where edge.action != .ignore {
+        guard program.holds(edge.condition, event, nil, context) else { continue }
+        if edge.action == .take { return true }
+        if !scratch.frontier.contains(edge.target) { scratch.frontier.append(edge.target) }
+      }
+    }
+    return false
   }
 
   // MARK: - Time bounds
