@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the XCTest suites, the rule checks and the fixture replays.
-# Usage: scripts/test.sh            (from the repository root; needs only Swift 6)
+# Usage: scripts/test.sh   (installs missing system libraries with apt-get; needs Swift 6)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh
 
 echo "== build (debug, with tests)"
 swift build --build-tests
