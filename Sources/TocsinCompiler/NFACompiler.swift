@@ -434,18 +434,30 @@ public struct NFACompiler {
     let negations = notFollowedBefore(p)
     guard !negations.isEmpty, quantifier(p.element).isOptional else { return sink }
     let negated = Set(negations.compactMap { stopStates[stepIndex($0) ?? -1] })
-    let original = states[sink.index]
+    var copies: [StateID: StateID] = [:]
+    return copyDroppingStops(sink, negated, &copies)
+  }
+
+  /// Copies `state` and, through proceed edges, what it reaches, leaving out proceed edges into
+  /// the stop states in `negated`. `copies` maps originals to copies, so shared targets are
+  /// copied once and proceed cycles (optional steps in a looping group) terminate.
+  private mutating func copyDroppingStops(
+    _ state: StateID, _ negated: Set<StateID>, _ copies: inout [StateID: StateID]
+  ) -> StateID {
+    if let existing = copies[state] { return existing }
+    let original = states[state.index]
     let copyID = addState(name: original.name, step: original.step, kind: original.kind)
+    copies[state] = copyID
     for edge in original.edges {
       if edge.action == .proceed {
         if states[edge.target.index].kind == .stop {
           if negated.contains(edge.target) { continue }
           addEdge(copyID, .proceed, edge.target, edge.condition)
         } else {
-          addEdge(copyID, .proceed, copyWithoutTransitiveNots(p, edge.target), edge.condition)
+          addEdge(copyID, .proceed, copyDroppingStops(edge.target, negated, &copies), edge.condition)
         }
       } else {
-        addEdge(copyID, edge.action, edge.target == sink ? copyID : edge.target, edge.condition)
+        addEdge(copyID, edge.action, edge.target == state ? copyID : edge.target, edge.condition)
       }
     }
     return copyID
