@@ -108,6 +108,16 @@ public enum Benchmark {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
+  /// W1: the payment stream with 300 geo pairs and velocity bursts and 100 brute-force and
+  /// card-testing cases per million events (fewer for tiny streams).
+  public static func paymentWorkload(events: Int, users: Int, seed: UInt64) -> PaymentStreamConfig {
+    let scale = max(1, events / 1_000_000)
+    return PaymentStreamConfig(
+      seed: seed, events: events, users: users,
+      geoPairs: min(300 * scale, events / 100), velocityBursts: min(300 * scale, events / 100),
+      bruteForceCases: min(100 * scale, events / 300), cardTestingCases: min(100 * scale, events / 300))
+  }
+
   /// The payment stream of `config` as NDJSON bytes.
   public static func paymentStream(_ config: PaymentStreamConfig) -> [UInt8] {
     var bytes: [UInt8] = []

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import TocsinApp
+import TocsinCore
+import TocsinIO
+import TocsinRuntime
+
+extension Tocsin {
+  struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Stream NDJSON events through rules and write alerts as NDJSON.")
+
+    @Argument(help: "Rule files or directories (every *.tcs inside).")
+    var rules: [String] = ["rules"]
+
+    @Option(name: .shortAndLong, help: "Read events from this file instead of standard input.")
+    var input: String?
+
+    @Option(name: .shortAndLong, help: "Write alerts to this file (truncated) instead of standard output.")
+    var output: String?
+
+    @Option(help: "Append dead letters (bad lines, late events, events without a key) to this file; default: standard error.")
+    var deadLetter: String?
+
+    @Flag(name: .shortAndLong, help: "Do not print the summary on standard error.")
+    var quiet = false
+
+    @OptionGroup var ingest: IngestFlags
+
+    func run() throws {
+      let configuration = try ingest.configuration()
+      let ruleSet = try loadPrograms(rules, ingest: configuration.ingest)
+      guard let programs = ruleSet.programs else { throw Exit.failure }
+      do {
+        let summary = try RunPipeline.run(
+          programs: programs,
+          options: RunPipeline.Options(
+            inputPath: input, outputPath: output, deadLetterPath: deadLetter,
+            configuration: configuration))
+        if !quiet { printError(summary.text) }
+      } catch let failure as RunPipeline.Failure {
+        printError(failure.description)
+        switch failure {
+        case .input: throw Exit.noInput
+        case .output: throw Exit.ioError
+        }
+      }
+    }
+  }
+}
