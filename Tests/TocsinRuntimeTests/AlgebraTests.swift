@@ -3,6 +3,7 @@ import TocsinCompiler
 import TocsinCore
 import TocsinExpressions
 import TocsinRuntime
+import TocsinTestSupport
 import XCTest
 
 /// The pattern algebra against Flink CEP's documented examples, built from rule IR directly
@@ -29,29 +30,7 @@ final class AlgebraTests: XCTestCase {
     let spec = RuleSpec(
       name: "r", steps: steps, within: within, withinBetweenSteps: gap, groups: groups, skip: skip,
       onTimeout: onTimeout)
-    let programs = NFACompiler.compile([spec], extraFields: [FieldPath(["type"])])
-    let engine = Engine(programs: programs, options: EngineOptions(outOfOrderness: .zero))
-    var actions: [EngineAction] = []
-    for (i, token) in input.split(separator: " ").enumerated() {
-      let parts = token.split(separator: "@")
-      let time = parts.count > 1 ? Int64(parts[1])! : Int64(i) * 1000
-      let id = String(parts[0])
-      var slots = Array(repeating: Value.null, count: programs.projection.count)
-      slots[0] = .string(String(id.prefix { $0.isLetter }))
-      engine.eventArrived(
-        EventRecord(time: .milliseconds(time), sequence: UInt64(i), line: i + 1, identity: id, slots: slots),
-        into: &actions)
-    }
-    engine.finish(into: &actions)
-    return actions.compactMap { action in
-      guard case .alert(let alert) = action else { return nil }
-      let ids = alert.events.flatMap(\.identities).sorted { a, b in
-        let ia = input.split(separator: " ").firstIndex { $0.hasPrefix(a) } ?? 0
-        let ib = input.split(separator: " ").firstIndex { $0.hasPrefix(b) } ?? 0
-        return ia < ib
-      }
-      return (alert.isTimeout ? "timeout: " : "") + ids.joined(separator: " ")
-    }
+    return TokenReplay.matches(spec, input)
   }
 
   // Flink docs, "Contiguity within looping patterns": C D A1 A2 A3 D A4 B, pattern

@@ -3,6 +3,7 @@ import TocsinCompiler
 import TocsinCore
 import TocsinExpressions
 import TocsinRuntime
+import TocsinTestSupport
 import XCTest
 
 /// Runtime semantics driven by hand-built rule specs and explicit event sequences.
@@ -27,25 +28,7 @@ final class MatchingTests: XCTestCase {
     _ input: String, outOfOrderness: EventDuration = .zero
   ) -> [String] {
     let spec = RuleSpec(name: "r", steps: steps, within: within, skip: skip)
-    let programs = NFACompiler.compile([spec], extraFields: [FieldPath(["type"])])
-    let engine = Engine(
-      programs: programs, options: EngineOptions(outOfOrderness: outOfOrderness))
-    var actions: [EngineAction] = []
-    for (i, token) in input.split(separator: " ").enumerated() {
-      let parts = token.split(separator: "@")
-      let time = parts.count > 1 ? Int64(parts[1])! : Int64(i) * 1000
-      let id = String(parts[0])
-      var slots = Array(repeating: Value.null, count: programs.projection.count)
-      slots[0] = .string(String(id.prefix(1)))
-      let event = EventRecord(
-        time: .milliseconds(time), sequence: UInt64(i), line: i + 1, identity: id, slots: slots)
-      engine.eventArrived(event, into: &actions)
-    }
-    engine.finish(into: &actions)
-    return actions.compactMap { action in
-      guard case .alert(let alert) = action else { return nil }
-      return alert.events.flatMap(\.identities).joined(separator: " ")
-    }
+    return TokenReplay.matches(spec, input, outOfOrderness: outOfOrderness)
   }
 
   private func check(
