@@ -39,10 +39,15 @@ extension Tocsin {
             configuration: configuration))
         if !quiet { printError(summary.text) }
       } catch let failure as RunPipeline.Failure {
-        printError(failure.description)
         switch failure {
-        case .input: throw Exit.noInput
-        case .output: throw Exit.ioError
+        case .outputClosed:
+          return  // like any filter whose reader went away (`| head`): stop quietly
+        case .input:
+          printError(failure.description)
+          throw Exit.noInput
+        case .output:
+          printError(failure.description)
+          throw Exit.ioError
         }
       }
     }

@@ -35,10 +35,13 @@ public enum RunPipeline {
     case input(String)
     /// An output could not be opened or written.
     case output(String)
+    /// Standard output was closed by its reader (`tocsin run … | head`): not an error.
+    case outputClosed
 
     public var description: String {
       switch self {
       case .input(let message), .output(let message): return "error: " + message
+      case .outputClosed: return "standard output was closed"
       }
     }
   }
@@ -81,6 +84,7 @@ public enum RunPipeline {
     } catch let error as LineReaderError {
       throw Failure.input(error.message)
     } catch let error as OutputError {
+      if error.isBrokenPipe && options.outputPath == nil { throw Failure.outputClosed }
       throw Failure.output(error.message)
     }
     let elapsed = clock.now - started
