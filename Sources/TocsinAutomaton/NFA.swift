@@ -120,7 +120,7 @@ public struct NFA: Sendable {
 
   /// The condition guarding an edge, built from references to steps' compiled conditions so
   /// that each condition is compiled once and `tocsin explain` can print it.
-  public indirect enum EdgeCondition: Sendable, Hashable {
+  public enum EdgeCondition: Sendable, Hashable {
     /// Always applies.
     case always
     /// The step's `where` condition holds (a step with no `where` accepts everything).
@@ -128,9 +128,9 @@ public struct NFA: Sendable {
     /// The step's `until` condition holds (false when the step has none).
     case until(Int)
     /// The inner condition does not hold.
-    case not(EdgeCondition)
+    indirect case not(EdgeCondition)
     /// Both hold (the right side is evaluated only if the left holds).
-    case and(EdgeCondition, EdgeCondition)
+    indirect case and(EdgeCondition, EdgeCondition)
 
     /// `lhs and rhs`, simplifying `always`.
     public static func both(_ lhs: EdgeCondition, _ rhs: EdgeCondition) -> EdgeCondition {

@@ -53,6 +53,16 @@ public final class RuleMatcher {
   private let holdsCompleted: Bool
   private let reportsTimeouts: Bool
 
+  // The automaton flattened for the hot loops: edges of state `s` are
+  // `edges[edgeStart[s]..<edgeStart[s + 1]]`. Reading these arrays copies no `NFA.State`
+  // (whose name and edge array would be retained and released per visit).
+  private let edges: [NFA.Edge]
+  private let edgeStart: [Int]
+  private let stateStep: [Int]
+  private let isStop: [Bool]
+  private let finalState: StateID
+  private let startState: StateID
+
   /// Whether ``mayStart(_:context:)`` may be used: no condition reads the partition key, which
   /// the quick check does not set.
   public let hasQuickStartCheck: Bool
@@ -71,6 +81,19 @@ public final class RuleMatcher {
       }
     }
     self.hasQuickStartCheck = !readsKey
+    var edges: [NFA.Edge] = []
+    var edgeStart: [Int] = []
+    for state in program.nfa.states {
+      edgeStart.append(edges.count)
+      edges.append(contentsOf: state.edges)
+    }
+    edgeStart.append(edges.count)
+    self.edges = edges
+    self.edgeStart = edgeStart
+    self.stateStep = program.nfa.states.map { $0.step ?? -1 }
+    self.isStop = program.nfa.states.map { $0.kind == .stop }
+    self.finalState = program.nfa.final
+    self.startState = program.nfa.start
   }
 
   // MARK: - Quick check
@@ -81,17 +104,16 @@ public final class RuleMatcher {
   /// condition evaluation instead of a full step (DESIGN §4's prefilter). A stop edge counts as
   /// "may start" so the thorough path decides.
   public func mayStart(_ event: EventRecord, context: EvalContext, scratch: MatcherScratch) -> Bool {
-    let nfa = program.nfa
     scratch.frontier.removeAll(keepingCapacity: true)
-    scratch.frontier.append(nfa.start)
+    scratch.frontier.append(startState)
     var visited = 0
     while visited < scratch.frontier.count {
-      let state = nfa[scratch.frontier[visited]]
+      let state = scratch.frontier[visited].index
       visited += 1
-      for edge in state.edges where edge.action != .ignore {
-        guard program.holds(edge.condition, event, nil, context) else { continue }
-        if edge.action == .take { return true }
-        if !scratch.frontier.contains(edge.target) { scratch.frontier.append(edge.target) }
+      for k in edgeStart[state]..<edgeStart[state + 1] where edges[k].action != .ignore {
+        guard program.holds(edges[k].condition, event, nil, context) else { continue }
+        if edges[k].action == .take { return true }
+        if !scratch.frontier.contains(edges[k].target) { scratch.frontier.append(edges[k].target) }
       }
     }
     return false
@@ -143,7 +165,7 @@ public final class RuleMatcher {
         event: event, context: context, scratch: scratch)
     }
     transitions(
-      from: program.nfa.start, bindings: nil, start: EventPosition(event), event: event,
+      from: startState, bindings: nil, start: EventPosition(event), event: event,
       context: context, scratch: scratch)
 
     // 3) Emission. Swapping hands the key's old array to the scratch for the next event.
@@ -165,7 +187,6 @@ public final class RuleMatcher {
     from origin: StateID, bindings: MatchNode?, start: EventPosition, event: EventRecord,
     context: EvalContext, scratch: MatcherScratch
   ) {
-    let nfa = program.nfa
     scratch.generation &+= 1
     let generation = scratch.generation
     // Step conditions are evaluated at most once per computation (take C / ignore unless C).
@@ -196,35 +217,34 @@ public final class RuleMatcher {
     scratch.frontier.append(origin)
     var visited = 0
     while visited < scratch.frontier.count {
-      let stateID = scratch.frontier[visited]
+      let state = scratch.frontier[visited].index
       visited += 1
-      let state = nfa[stateID]
-      for edge in state.edges where holds(edge.condition) {
-        switch edge.action {
+      for k in edgeStart[state]..<edgeStart[state + 1] where holds(edges[k].condition) {
+        let target = edges[k].target
+        switch edges[k].action {
         case .proceed:
-          if !scratch.frontier.contains(edge.target) { scratch.frontier.append(edge.target) }
+          if !scratch.frontier.contains(target) { scratch.frontier.append(target) }
         case .ignore:
           guard let bindings else { continue }  // the start computation never ignores
-          if edge.target == nfa.final {
+          if target == finalState {
             // `not_next` as the last step: the next event did not violate it.
-            scratch.complete.append(Computation(state: edge.target, bindings: bindings, start: start))
+            scratch.complete.append(Computation(state: target, bindings: bindings, start: start))
           } else {
-            scratch.next.append(Computation(state: edge.target, bindings: bindings, start: start))
+            scratch.next.append(Computation(state: target, bindings: bindings, start: start))
           }
         case .take:
-          if nfa[edge.target].kind == .stop {
+          if isStop[target.index] {
             stopped = true
             continue
           }
-          // swift-format-ignore: NeverForceUnwrap — every state with a take edge has a step.
-          let node = MatchNode(step: state.step!, event: event, previous: bindings)
-          let taken = Computation(state: edge.target, bindings: node, start: start)
-          if edge.target == nfa.final {
+          let node = MatchNode(step: stateStep[state], event: event, previous: bindings)
+          let taken = Computation(state: target, bindings: node, start: start)
+          if target == finalState {
             scratch.complete.append(taken)
           } else {
             scratch.next.append(taken)
-            if reachesFinal(from: edge.target, event: event, bindings: node, context: context) {
-              scratch.complete.append(Computation(state: nfa.final, bindings: node, start: start))
+            if reachesFinal(from: target, event: event, bindings: node, context: context) {
+              scratch.complete.append(Computation(state: finalState, bindings: node, start: start))
             }
           }
         }
@@ -238,16 +258,18 @@ public final class RuleMatcher {
   private func reachesFinal(
     from state: StateID, event: EventRecord, bindings: MatchNode, context: EvalContext
   ) -> Bool {
+    // Only states with a proceed edge can reach the final state without an event.
     var pending: [StateID] = []
-    var seen: [StateID] = [state]
+    var seen: [StateID] = []
     var current: StateID? = state
     while let id = current {
-      for edge in program.nfa[id].edges where edge.action == .proceed {
-        guard program.holds(edge.condition, event, bindings, context) else { continue }
-        if edge.target == program.nfa.final { return true }
-        if !seen.contains(edge.target) {
-          seen.append(edge.target)
-          pending.append(edge.target)
+      for k in edgeStart[id.index]..<edgeStart[id.index + 1] where edges[k].action == .proceed {
+        guard program.holds(edges[k].condition, event, bindings, context) else { continue }
+        let target = edges[k].target
+        if target == finalState { return true }
+        if !seen.contains(target) {
+          seen.append(target)
+          pending.append(target)
         }
       }
       current = pending.popLast()
