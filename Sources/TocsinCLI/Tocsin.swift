@@ -52,6 +52,9 @@ struct IngestFlags: ParsableArguments {
   @Option(help: "Lines longer than this many bytes are dead-lettered.")
   var maxLineBytes = LineReader.defaultMaxLineBytes
 
+  @Option(help: "Hold events stamped more than this ahead of the stream until other events confirm the jump (a duration, or 'off').")
+  var maxTimeSkew = "1h"
+
   func configuration() throws -> ReplayConfiguration {
     guard let format = TimeFormat(rawValue: timeFormat) else {
       throw ValidationError(
@@ -65,10 +68,17 @@ struct IngestFlags: ParsableArguments {
       throw ValidationError("invalid --late '\(late)'; expected dead-letter or drop")
     }
     guard maxLineBytes > 0 else { throw ValidationError("--max-line-bytes must be positive") }
+    var skew: EventDuration?
+    if maxTimeSkew != "off" {
+      guard let parsed = EventDuration(parsing: maxTimeSkew) else {
+        throw ValidationError("invalid --max-time-skew '\(maxTimeSkew)'; expected a duration like 1h, or off")
+      }
+      skew = parsed
+    }
     return ReplayConfiguration(
       ingest: IngestOptions(
         timeField: FieldPath(dotted: timeField), timeFormat: format, idField: FieldPath(dotted: idField)),
-      engine: EngineOptions(outOfOrderness: ooo, latePolicy: policy),
+      engine: EngineOptions(outOfOrderness: ooo, latePolicy: policy, maxTimeSkew: skew),
       maxLineBytes: maxLineBytes)
   }
 }

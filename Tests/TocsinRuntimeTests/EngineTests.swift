@@ -39,6 +39,7 @@ final class EngineTests: XCTestCase {
       case .alert(let alert): return "alert " + alert.events.flatMap(\.identities).joined(separator: " ")
       case .late(let event, _): return "late \(event.identity)"
       case .missingKey(let event, _): return "missingKey \(event.identity)"
+      case .timeSkew(let event, _): return "skew \(event.identity)"
       }
     }
   }
@@ -137,5 +138,67 @@ final class EngineTests: XCTestCase {
     e.eventArrived(event("a1", at: 0, user: nil), into: &actions)
     XCTAssertEqual(describe(actions), ["missingKey a1"])
     XCTAssertEqual(e.counters.missingKey, 1)
+  }
+}
+
+/// The time-poisoning guard: one event stamped far ahead must not make the rest of the stream late.
+final class TimeSkewTests: XCTestCase {
+  private func run(_ times: [Int64], skew: EventDuration? = .hours(1), contradictions: Int = 3)
+    -> (actions: [String], counters: EngineCounters)
+  {
+    let isA = Expr.binary(.equal, .field(FieldPath(["type"])), .constant(.string("a")))
+    let spec = RuleSpec(name: "r", steps: [StepSpec(name: "x", condition: isA)])
+    let programs = NFACompiler.compile([spec], extraFields: [FieldPath(["type"])])
+    let engine = Engine(
+      programs: programs,
+      options: EngineOptions(
+        outOfOrderness: .seconds(5), maxTimeSkew: skew, skewConfirmations: 2,
+        skewContradictions: contradictions))
+    var actions: [EngineAction] = []
+    for (i, t) in times.enumerated() {
+      engine.eventArrived(
+        EventRecord(
+          time: .milliseconds(t), sequence: UInt64(i), line: i + 1, identity: "e\(i)",
+          slots: [.string("a")]),
+        into: &actions)
+    }
+    engine.finish(into: &actions)
+    let described = actions.map { action -> String in
+      switch action {
+      case .alert(let a): return a.events[0].identities[0]
+      case .late(let e, _): return "late \(e.identity)"
+      case .missingKey(let e, _): return "missingKey \(e.identity)"
+      case .timeSkew(let e, _): return "skew \(e.identity)"
+      }
+    }
+    return (described, engine.counters)
+  }
+
+  private let year2099: Int64 = 4_070_908_800_000
+
+  func testOutlierIsDeadLetteredAndDoesNotMakeLaterEventsLate() {
+    let (actions, counters) = run([1_000, 2_000, year2099, 3_000, 4_000, 5_000, 6_000])
+    XCTAssertEqual(actions, ["skew e2", "e0", "e1", "e3", "e4", "e5", "e6"])
+    XCTAssertEqual(counters.late, 0)
+    XCTAssertEqual(counters.timeSkewed, 1)
+  }
+
+  func testConfirmedJumpIsAccepted() {
+    let day: Int64 = 86_400_000
+    let (actions, counters) = run([1_000, 2_000, day, day + 1_000, day + 2_000, day + 3_000])
+    XCTAssertEqual(actions, ["e0", "e1", "e2", "e3", "e4", "e5"])
+    XCTAssertEqual(counters.timeJumpsAccepted, 1)
+    XCTAssertEqual(counters.timeSkewed, 0)
+  }
+
+  func testWithoutTheGuardOneOutlierMakesEverythingLate() {
+    let (actions, _) = run([1_000, 2_000, year2099, 3_000, 4_000], skew: nil)
+    XCTAssertEqual(actions.filter { $0.hasPrefix("late") }, ["late e3", "late e4"])
+  }
+
+  func testUncontradictedSuspectIsAcceptedAtTheEnd() {
+    let (actions, counters) = run([1_000, 2_000, year2099, 3_000], contradictions: 3)
+    XCTAssertEqual(actions, ["e0", "e1", "e3", "e2"])
+    XCTAssertEqual(counters.timeSkewed, 0)
   }
 }

@@ -80,6 +80,14 @@ public struct FixtureCase {
               location: location, message: "late must be 'dead-letter' or 'drop', not '\(value)'")
           }
           configuration.engine.latePolicy = policy
+        case "max_time_skew":
+          if value == "off" {
+            configuration.engine.maxTimeSkew = nil
+          } else if let d = EventDuration(parsing: value) {
+            configuration.engine.maxTimeSkew = d
+          } else {
+            throw ConfigurationError(location: location, message: "invalid duration '\(value)'")
+          }
         case "time_field": configuration.ingest.timeField = FieldPath(dotted: value)
         case "id_field": configuration.ingest.idField = FieldPath(dotted: value)
         case "time_format":
@@ -90,7 +98,7 @@ public struct FixtureCase {
         default:
           throw ConfigurationError(
             location: location,
-            message: "unknown key '\(key)'; expected rules, out_of_orderness, late, time_field, time_format or id_field")
+            message: "unknown key '\(key)'; expected rules, out_of_orderness, late, max_time_skew, time_field, time_format or id_field")
         }
       }
     }

@@ -112,6 +112,15 @@ public final class ReplaySession {
         try writeDeadLetter(
           reason: .late, message: message, lineNumber: event.line, raw: rawLine,
           extra: [("time", .string(event.time.rfc3339)), ("watermark", .string(watermark.rfc3339))])
+      case .timeSkew(let event, let newest):
+        counters.badLines[.timeSkew, default: 0] += 1
+        let isCurrent = rawLine?.number == event.line
+        try writeDeadLetter(
+          reason: .timeSkew,
+          message: "event time \(event.time.rfc3339) jumps too far ahead of the stream "
+            + "(newest accepted event time \(newest.rfc3339)) and later events did not confirm it",
+          lineNumber: event.line, raw: isCurrent ? rawLine : nil,
+          extra: [("time", .string(event.time.rfc3339)), ("newest", .string(newest.rfc3339))])
       case .missingKey(let event, let fields):
         counters.badLines[.missingKey, default: 0] += 1
         let names = fields.map { "'\($0)'" }.joined(separator: ", ")

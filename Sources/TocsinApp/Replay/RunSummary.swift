@@ -62,6 +62,9 @@ public struct RunSummary {
       out += ") → \(deadLetterDestination)\n"
     }
     if counters.emptyLines > 0 { out += "  empty lines skipped: \(counters.emptyLines)\n" }
+    if engineCounters.timeJumpsAccepted > 0 {
+      out += "  time jumps beyond --max-time-skew confirmed and accepted: \(engineCounters.timeJumpsAccepted)\n"
+    }
     let noKey = zip(rules, engineCounters.missingKeyByRule).filter { $0.1 > 0 }
     if !noKey.isEmpty {
       out += "  events without a rule's key (not seen by that rule): "

@@ -21,6 +21,9 @@ public enum DeadLetterReason: String, Sendable, Hashable, CaseIterable {
   case missingKey = "missing_key"
   /// The event arrived at or behind the watermark (written by the runtime).
   case late
+  /// The event's time jumped more than the time-skew bound ahead of the stream and later events
+  /// did not confirm the jump (written by the runtime).
+  case timeSkew = "time_skew"
 
   /// The stable id written in the `reason` field.
   @inlinable public var id: String { rawValue }

@@ -48,6 +48,14 @@ public final class Engine {
   private var buffer = ReorderBuffer<Buffered>()
   private var timers = TimerQueue()
   private var maxEventTime = EventTime.negativeInfinity
+  private var suspects: [Suspect] = []
+
+  /// An event held by the time-skew guard.
+  private struct Suspect {
+    var item: Buffered
+    var confirmations = 0
+    var contradictions = 0
+  }
   private var finished = false
 
   /// An engine for `programs`.
@@ -94,19 +102,81 @@ public final class Engine {
       return
     }
 
-    // 2) Lateness.
+    // 2) Time-skew guard: a far jump ahead waits for confirmation before it moves time.
+    if let skew = options.maxTimeSkew, maxEventTime != .negativeInfinity,
+      event.time > maxEventTime + skew
+    {
+      holdSuspect(Buffered(event: event, keys: keys), skew: skew, into: &actions)
+      return
+    }
+    if !suspects.isEmpty { contradictSuspects(into: &actions) }
+
+    // 3) Lateness.
     if watermark.isLate(event.time) {
       counters.late += 1
       if options.latePolicy == .deadLetter { actions.append(.late(event, watermark: watermark.time)) }
       return
     }
 
-    // 3) Buffer and advance.
-    buffer.insert(Buffered(event: event, keys: keys), at: EventPosition(event))
+    // 4) Buffer and advance.
+    accept(Buffered(event: event, keys: keys), into: &actions)
+  }
+
+  private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
+    buffer.insert(item, at: EventPosition(item.event))
     counters.peakBuffered = max(counters.peakBuffered, buffer.count)
-    if event.time > maxEventTime { maxEventTime = event.time }
+    if item.event.time > maxEventTime { maxEventTime = item.event.time }
     let candidate = maxEventTime - options.outOfOrderness - EventDuration(nanoseconds: 1)
     if watermark.advance(to: candidate) { watermarkAdvanced(into: &actions) }
+  }
+
+  // MARK: - Time-skew guard
+
+  /// Holds `item`, counting it and the held events within `skew` of it as confirming each other;
+  /// once one has enough confirmations, its whole cluster is accepted in time order.
+  private func holdSuspect(_ item: Buffered, skew: EventDuration, into actions: inout [EngineAction]) {
+    var suspect = Suspect(item: item)
+    for i in suspects.indices where Self.isNear(suspects[i].item.event.time, item.event.time, skew) {
+      suspects[i].confirmations += 1
+      suspect.confirmations += 1
+    }
+    suspects.append(suspect)
+    guard let confirmed = suspects.first(where: { $0.confirmations >= options.skewConfirmations })
+    else { return }
+    let anchor = confirmed.item.event.time
+    var cluster: [Buffered] = []
+    suspects.removeAll { s in
+      guard Self.isNear(s.item.event.time, anchor, skew) else { return false }
+      cluster.append(s.item)
+      return true
+    }
+    counters.timeJumpsAccepted += 1
+    for accepted in cluster.sorted(by: { $0.event.precedes($1.event) }) {
+      if watermark.isLate(accepted.event.time) {
+        counters.late += 1
+        if options.latePolicy == .deadLetter {
+          actions.append(.late(accepted.event, watermark: watermark.time))
+        }
+        continue
+      }
+      accept(accepted, into: &actions)
+    }
+  }
+
+  /// An ordinary event arrived: every held suspect loses a vote; those out of votes are
+  /// dead-lettered.
+  private func contradictSuspects(into actions: inout [EngineAction]) {
+    for i in suspects.indices { suspects[i].contradictions += 1 }
+    let limit = options.skewContradictions
+    for s in suspects where s.contradictions >= limit {
+      counters.timeSkewed += 1
+      actions.append(.timeSkew(s.item.event, newest: maxEventTime))
+    }
+    suspects.removeAll { $0.contradictions >= limit }
+  }
+
+  private static func isNear(_ a: EventTime, _ b: EventTime, _ skew: EventDuration) -> Bool {
+    (a > b ? a - b : b - a) <= skew
   }
 
   /// Moves the watermark forward by processing time (for `--idle-advance`); never backwards.
@@ -117,6 +187,12 @@ public final class Engine {
   /// End of input: a final watermark of +∞. Releases every buffered event, then every held match.
   public func finish(into actions: inout [EngineAction]) {
     guard !finished else { return }
+    // Suspects nobody contradicted enough are accepted: at the end of input they can no longer
+    // make later events late.
+    for held in suspects.sorted(by: { $0.item.event.precedes($1.item.event) }) {
+      accept(held.item, into: &actions)
+    }
+    suspects.removeAll()
     watermark.advance(to: .infinity)
     releaseBuffered(into: &actions)
     var pending: [Alert] = []

@@ -16,11 +16,29 @@ public struct EngineOptions: Sendable {
   public var outOfOrderness: EventDuration
   /// What to do with late events.
   public var latePolicy: LatePolicy
+  /// Time-poisoning guard: an event stamped more than this ahead of the newest accepted event
+  /// time is held as a *suspect* instead of moving the watermark (one event stamped in 2099
+  /// would otherwise make every later event late). `nil` disables the guard.
+  public var maxTimeSkew: EventDuration?
+  /// A suspect is accepted (with the events near it) once this many other events arrive within
+  /// `maxTimeSkew` of it: the stream really moved on, e.g. after a quiet weekend.
+  public var skewConfirmations: Int
+  /// A suspect is dead-lettered as `time_skew` once this many events arrive that neither jump
+  /// nor confirm it.
+  public var skewContradictions: Int
 
-  /// Creates options; defaults are 10 s out-of-orderness and dead-lettering late events.
-  public init(outOfOrderness: EventDuration = .seconds(10), latePolicy: LatePolicy = .deadLetter) {
+  /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
+  /// 1 h time-skew guard (2 confirmations accept a jump, 100 contradictions reject it).
+  public init(
+    outOfOrderness: EventDuration = .seconds(10), latePolicy: LatePolicy = .deadLetter,
+    maxTimeSkew: EventDuration? = .hours(1), skewConfirmations: Int = 2,
+    skewContradictions: Int = 100
+  ) {
     self.outOfOrderness = outOfOrderness
     self.latePolicy = latePolicy
+    self.maxTimeSkew = maxTimeSkew
+    self.skewConfirmations = skewConfirmations
+    self.skewContradictions = skewContradictions
   }
 }
 
@@ -32,6 +50,9 @@ public enum EngineAction {
   case late(EventRecord, watermark: EventTime)
   /// Dead-letter an event that has none of the key fields any rule partitions by.
   case missingKey(EventRecord, fields: [FieldPath])
+  /// Dead-letter an event whose time jumped more than the time-skew bound ahead of `newest`
+  /// (the newest accepted event time) and that later events contradicted.
+  case timeSkew(EventRecord, newest: EventTime)
 }
 
 /// Counts kept by the engine; printed in the run summary.
@@ -44,6 +65,10 @@ public struct EngineCounters: Sendable {
   public var late = 0
   /// Events dead-lettered for lacking every rule's key.
   public var missingKey = 0
+  /// Events dead-lettered by the time-skew guard.
+  public var timeSkewed = 0
+  /// Suspected jumps that later events confirmed (accepted).
+  public var timeJumpsAccepted = 0
   /// Per rule: events that reached the engine but lacked that rule's key fields.
   public var missingKeyByRule: [Int] = []
   /// Per rule: alerts emitted.
