@@ -37,7 +37,13 @@ let package = Package(
   ],
   targets: [
     .target(name: "TocsinCore"),
-    .target(name: "TocsinExpressions", dependencies: ["TocsinCore"], swiftSettings: hotPathSettings),
+    // PCRE2 (Debian: libpcre2-dev) for `matches` / `regex_extract`, compiled once with JIT.
+    .systemLibrary(
+      name: "CPCRE2", path: "Sources/CPCRE2", pkgConfig: "libpcre2-8",
+      providers: [.apt(["libpcre2-dev"])]),
+    .target(
+      name: "TocsinExpressions", dependencies: ["TocsinCore", "CPCRE2"],
+      swiftSettings: hotPathSettings),
     .target(name: "TocsinLanguage", dependencies: ["TocsinCore", "TocsinExpressions"]),
     .target(name: "TocsinAutomaton", dependencies: ["TocsinCore", "TocsinExpressions"]),
     .target(

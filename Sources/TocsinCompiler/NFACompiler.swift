@@ -64,9 +64,7 @@ public struct NFACompiler {
     let untils = spec.steps.map { step in step.quantifier.until.map { expressions.compileCondition($0) } }
     let emit = spec.emit.map { expressions.compileValue($0.value) }
     let timeout = spec.onTimeout.map { fields in fields.map { expressions.compileValue($0.value) } }
-    var projection = expressions.projection
-    let keySlots = spec.keyFields.map { projection.slot(for: $0) }
-    expressions = ExprCompiler(projection: projection)
+    let keySlots = spec.keyFields.map { expressions.slot(for: $0) }
     return RuleProgram(
       spec: spec, nfa: nfa, stepConditions: conditions, untilConditions: untils, emitValues: emit,
       timeoutValues: timeout, keySlots: keySlots)

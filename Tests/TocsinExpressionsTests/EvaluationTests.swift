@@ -150,3 +150,61 @@ final class EvaluationTests: XCTestCase {
     XCTAssertEqual(compiler.projection.paths, [FieldPath(["amount"]), FieldPath(["geo", "lat"])])
   }
 }
+
+/// PCRE2-backed functions: compiled once, bounded, total.
+final class RegexEvaluationTests: XCTestCase {
+  private let ua = Expr.field(FieldPath(["ua"]))
+
+  private func run(_ expr: Expr, _ value: Value) -> (Value, EvalContext) {
+    var compiler = ExprCompiler()
+    let evaluate = compiler.compileValue(expr)
+    let event = EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e", slots: [value])
+    let context = EvalContext()
+    return (evaluate(event, nil, context), context)
+  }
+
+  private func matches(_ pattern: String) -> Expr { .call(.matches, [ua, .constant(.string(pattern))]) }
+  private func extract(_ pattern: String, _ group: Int64) -> Expr {
+    .call(.regexExtract, [ua, .constant(.string(pattern)), .constant(.int(group))])
+  }
+
+  func testMatches_Table() {
+    let cases: [(String, Value, Value)] = [
+      ("^curl/", .string("curl/8.1"), .bool(true)),
+      ("^curl/", .string("Mozilla curl/8.1"), .bool(false)),
+      ("(?i)BOT", .string("googlebot"), .bool(true)),
+      ("^$", .string(""), .bool(true)),
+      ("\\p{Greek}", .string("αβγ"), .bool(true)),
+      ("x", .null, .null),
+    ]
+    for (pattern, input, expected) in cases {
+      XCTAssertEqual(run(matches(pattern), input).0, expected, "\(pattern) on \(input)")
+    }
+    let (wrongType, context) = run(matches("x"), .int(3))
+    XCTAssertEqual(wrongType, .null)
+    XCTAssertEqual(context.typeErrors, 1)
+  }
+
+  func testRegexExtract_Table() {
+    XCTAssertEqual(run(extract("^/u/([0-9]+)/", 1), .string("/u/42/orders")).0, .string("42"))
+    XCTAssertEqual(run(extract("^/u/([0-9]+)/", 0), .string("/u/42/orders")).0, .string("/u/42/"))
+    XCTAssertEqual(run(extract("^/u/([0-9]+)/", 1), .string("/x")).0, .null)
+    XCTAssertEqual(run(extract("(a)|(b)", 2), .string("a")).0, .null, "group did not participate")
+    XCTAssertEqual(run(extract("(é+)", 1), .string("xééy")).0, .string("éé"))
+  }
+
+  func testCatastrophicBacktracking_IsBoundedFalseAndCounted() {
+    let subject = String(repeating: "a", count: 5_000) + "!"
+    let (value, context) = run(matches("^(a+)+$"), .string(subject))
+    XCTAssertEqual(value, .bool(false))
+    XCTAssertEqual(context.regexLimitHits, 1)
+  }
+
+  func testCompileError_ReportsPCRE2MessageAndOffset() {
+    XCTAssertThrowsError(try CompiledRegex("bot(")) { error in
+      let e = error as? CompiledRegex.CompileError
+      XCTAssertEqual(e?.offset, 4)
+      XCTAssertEqual(e?.message, "missing closing parenthesis")
+    }
+  }
+}

@@ -32,6 +32,9 @@ final class CatalogueTests: XCTestCase {
       .timesOutOfRange("0"), .unboundedState, .unknownFunction("f"), .unknownSeverity("x"),
       .unknownStep("x"), .withinNotPositive,
       .wrongArgumentCount(function: "f", expected: 1, found: 2, signature: "f(x)"),
+      // Regexes.
+      .invalidRegex("missing closing parenthesis"), .regexGroupNotLiteral,
+      .regexNotLiteral(function: "matches"),
       // The pattern algebra.
       .absenceWithoutWithin, .conflictingContiguity, .duplicateModifier("optional"),
       .greedyInGroup(onGroup: true), .groupCondition("where"),
@@ -49,7 +52,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 58)
+    XCTAssertEqual(ids.count, 61)
   }
 
   func testMessageStyle() {

@@ -16,6 +16,8 @@ public struct RunSummary {
   public var distinctKeys: Int
   /// Run-time type errors per rule.
   public var typeErrors: [(rule: String, count: Int, first: String?)]
+  /// Regex searches stopped by the match limit, per rule.
+  public var regexLimitHits: [(rule: String, count: Int)]
   /// Input bytes consumed.
   public var bytesRead: Int64
   /// Wall-clock seconds.
@@ -35,6 +37,7 @@ public struct RunSummary {
     self.openPartialMatches = engine.openPartialMatches
     self.distinctKeys = engine.distinctKeys
     self.typeErrors = engine.typeErrors
+    self.regexLimitHits = engine.regexLimitHits
     self.bytesRead = bytesRead
     self.elapsed = elapsed
     self.peakRSSBytes = peakRSSBytes
@@ -74,6 +77,10 @@ public struct RunSummary {
       out += "  warning: rule '\(entry.rule)': \(entry.count) conditions hit a type error"
       if let first = entry.first { out += " (first: \(first))" }
       out += "\n"
+    }
+    for entry in regexLimitHits where entry.count > 0 {
+      out += "  warning: rule '\(entry.rule)': \(entry.count) regex searches hit the PCRE2 match limit "
+      out += "(catastrophic backtracking?); those conditions were false\n"
     }
     out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"

@@ -25,6 +25,13 @@ public final class EvalContext {
     if firstTypeError == nil { firstTypeError = message() }
   }
 
+  /// Number of regex searches stopped by PCRE2's match or depth limit (the condition was false).
+  public private(set) var regexLimitHits: Int = 0
+
+  /// Records a regex search that hit its limit.
+  @inline(never)
+  public func recordRegexLimit() { regexLimitHits += 1 }
+
   /// Records an arithmetic error.
   @inline(never)
   public func recordArithmeticError() { arithmeticErrors += 1 }

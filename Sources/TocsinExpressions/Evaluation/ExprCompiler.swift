@@ -10,6 +10,8 @@ import TocsinCore
 public struct ExprCompiler {
   /// The projection slots are allocated in; read it back after compiling every rule.
   public private(set) var projection: FieldProjection
+  /// Regexes compiled so far, by pattern text: a pattern used twice is compiled once.
+  private var regexes: [String: CompiledRegex] = [:]
 
   /// A compiler allocating slots in `projection`.
   public init(projection: FieldProjection = FieldProjection()) { self.projection = projection }
@@ -67,6 +69,28 @@ public struct ExprCompiler {
           return .null
         }
       }
+    case .call(let function, let args)
+    where function.takesRegex && args.count >= 2:
+      guard case .constant(.string(let pattern)) = args[1], let regex = regex(pattern) else {
+        return { _, _, context in
+          context.recordTypeError("\(function.name)() needs a valid pattern literal")
+          return .null
+        }
+      }
+      let subject = compileValue(args[0])
+      let group = args.count > 2 ? Self.constantValue(of: args[2]) : nil
+      return { event, bindings, context in
+        switch subject(event, bindings, context) {
+        case .null: return .null
+        case .string(let s):
+          if let result = Operations.regexValue(function, regex, s, group: group) { return result }
+          context.recordRegexLimit()
+          return function == .matches ? .bool(false) : .null
+        case let other:
+          context.recordTypeError("\(function.name)() needs a string, got \(other.typeName)")
+          return .null
+        }
+      }
     case .call(let function, let args):
       let compiled = args.map { compileValue($0) }
       return { event, bindings, context in
@@ -77,6 +101,17 @@ public struct ExprCompiler {
         return .null
       }
     }
+  }
+
+  /// The slot of `path`, adding it to the projection if new.
+  public mutating func slot(for path: FieldPath) -> SlotIndex { projection.slot(for: path) }
+
+  /// The compiled regex for `pattern`, shared by every use of the same text.
+  private mutating func regex(_ pattern: String) -> CompiledRegex? {
+    if let existing = regexes[pattern] { return existing }
+    guard let compiled = try? CompiledRegex(pattern) else { return nil }
+    regexes[pattern] = compiled
+    return compiled
   }
 
   // MARK: - Conditions

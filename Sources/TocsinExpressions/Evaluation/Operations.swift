@@ -153,6 +153,32 @@ public enum Operations {
       return pickFirst ? args[0] : args[1]
     case .exists:
       return .bool(!args[0].isNull)
+    case .matches, .regexExtract:
+      // Only reached when folding constants: compiled conditions use a regex compiled once.
+      guard case .string(let subject) = args[0], case .string(let pattern) = args[1],
+        let regex = try? CompiledRegex(pattern)
+      else { return nil }
+      return regexValue(function, regex, subject, group: args.count > 2 ? args[2] : nil)
+    }
+  }
+
+  /// `matches` / `regex_extract` with an already compiled pattern; `nil` when the match limit
+  /// was hit (the caller counts it) or the group is not an int.
+  public static func regexValue(_ function: Builtin, _ regex: CompiledRegex, _ subject: String, group: Value?)
+    -> Value?
+  {
+    if function == .matches {
+      switch regex.match(subject) {
+      case .matched: return .bool(true)
+      case .noMatch: return .bool(false)
+      case .limitExceeded: return nil
+      }
+    }
+    guard case .int(let g)? = group else { return nil }
+    switch regex.match(subject, group: Int(g)) {
+    case .matched(let text): return text.map(Value.string) ?? .null
+    case .noMatch: return .null
+    case .limitExceeded: return nil
     }
   }
 }

@@ -52,6 +52,15 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
   /// `exists(f)`: whether the field is present and not null. The only function that accepts null
   /// without it being a type error.
   case exists
+  /// `matches(s, "pcre")`: whether the PCRE2 pattern (a string literal, compiled once with JIT)
+  /// matches anywhere in `s`.
+  case matches
+  /// `regex_extract(s, "pcre", group)`: the text of capture group `group` (0 = the whole match)
+  /// of the first match, or null when there is none.
+  case regexExtract = "regex_extract"
+
+  /// Whether the function's second argument is a regex pattern that must be a string literal.
+  public var takesRegex: Bool { self == .matches || self == .regexExtract }
 
   /// The function's name as written in rules.
   public var name: String { rawValue }
@@ -65,6 +74,8 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case .contains, .startsWith, .endsWith: return [.string, .string]
     case .min, .max: return [.number, .number]
     case .exists: return [.unknown]
+    case .matches: return [.string, .string]
+    case .regexExtract: return [.string, .string, .int]
     }
   }
 
@@ -75,7 +86,8 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case .abs, .min, .max: return .number
     case .round, .len: return .int
     case .lower, .upper: return .string
-    case .contains, .startsWith, .endsWith, .exists: return .bool
+    case .contains, .startsWith, .endsWith, .exists, .matches: return .bool
+    case .regexExtract: return .string
     }
   }
 
@@ -94,6 +106,8 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case .min: return "min(a, b)"
     case .max: return "max(a, b)"
     case .exists: return "exists(field)"
+    case .matches: return "matches(string, \"pattern\")"
+    case .regexExtract: return "regex_extract(string, \"pattern\", group)"
     }
   }
 

@@ -40,6 +40,8 @@ enum SemaMessage: DiagnosticMessage {
   case groupCondition(String)
   /// A group whose steps are all negations.
   case groupWithoutTakingStep
+  /// A regex pattern PCRE2 rejects.
+  case invalidRegex(String)
   /// `burst.amount` where `burst` takes several events.
   case loopingStepField(step: String)
   /// A rule without any step.
@@ -56,6 +58,10 @@ enum SemaMessage: DiagnosticMessage {
   case negationStepRead(step: String)
   /// An operator applied to a literal type it does not accept, e.g. `"a" + 1`, `not 3`.
   case operandTypeMismatch(op: String, found: ValueType, expected: String)
+  /// `regex_extract`'s group is not a non-negative integer literal.
+  case regexGroupNotLiteral
+  /// A regex pattern given as something other than a string literal.
+  case regexNotLiteral(function: String)
   /// An optional step or group directly followed by a negation step.
   case optionalBeforeNegation(String)
   /// `or where` with no `where` before it on the step.
@@ -136,6 +142,12 @@ enum SemaMessage: DiagnosticMessage {
       return "'\(word)' cannot apply to a group: conditions belong to the group's steps"
     case .groupWithoutTakingStep:
       return "a group needs a step that takes events: a group of negations alone matches nothing"
+    case .invalidRegex(let message):
+      return "invalid regular expression: \(message)"
+    case .regexGroupNotLiteral:
+      return "the group of 'regex_extract' must be a non-negative integer literal"
+    case .regexNotLiteral(let function):
+      return "the pattern of '\(function)' must be a string literal, so it can be compiled once before any event is read"
     case .loopingStepField(let step):
       return "step '\(step)' takes several events; expected an aggregate over it"
     case .missingStep(let rule): return "rule '\(rule)' has no steps; expected 'begin NAME'"
@@ -187,6 +199,8 @@ enum SemaMessage: DiagnosticMessage {
   var hint: String? {
     switch self {
     case .absenceWithoutWithin, .timeoutWithoutWithin: return "add e.g. 'within 10m'"
+    case .invalidRegex: return "patterns use PCRE2 syntax (Perl-compatible); escape '\\' as '\\\\' inside the string"
+    case .regexGroupNotLiteral: return "0 is the whole match, 1 the first capture group"
     case .loopingStepField(let step):
       return "use an aggregate like 'sum(\(step).f)' or 'count(\(step))'"
     case .negationQuantifier: return "one matching event already ends the partial match; remove the modifier"

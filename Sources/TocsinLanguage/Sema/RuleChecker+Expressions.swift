@@ -129,7 +129,35 @@ extension RuleChecker {
       exprs.append(argument.expr)
     }
     guard ok else { return nil }
+    if builtin.takesRegex, !checkRegexArguments(builtin, arguments) { return nil }
     return TypedExpr(expr: .call(builtin, exprs), type: builtin.result)
+  }
+
+  /// `matches` / `regex_extract`: the pattern must be a string literal that PCRE2 compiles (it is
+  /// compiled here, once, so a bad pattern is an error before any event is read), and the group
+  /// of `regex_extract` a non-negative integer literal.
+  private mutating func checkRegexArguments(_ builtin: Builtin, _ arguments: [ExprSyntax]) -> Bool {
+    guard case .string(let pattern) = arguments[1].kind else {
+      report(.regexNotLiteral(function: builtin.name), at: arguments[1].range)
+      return false
+    }
+    do {
+      _ = try CompiledRegex(pattern)
+    } catch {
+      // Point into the literal: past the opening quote, at PCRE2's offset (exact when the
+      // pattern has no escape sequence before that point).
+      let literal = arguments[1].range
+      let at = min(literal.start + 1 + error.offset, max(literal.start, literal.end - 1))
+      report(.invalidRegex(error.message), at: SourceRange(start: at, end: at + 1))
+      return false
+    }
+    if builtin == .regexExtract {
+      guard case .integer(let group) = arguments[2].kind, group >= 0 else {
+        report(.regexGroupNotLiteral, at: arguments[2].range)
+        return false
+      }
+    }
+    return true
   }
 
   /// `count(step)`, `sum(step.f)`, `avg(step.f)`.

@@ -371,4 +371,9 @@ public final class Engine {
   public var typeErrors: [(rule: String, count: Int, first: String?)] {
     rules.map { ($0.matcher.program.name, $0.context.typeErrors, $0.context.firstTypeError) }
   }
+
+  /// Per rule: regex searches stopped by PCRE2's match or depth limit (the condition was false).
+  public var regexLimitHits: [(rule: String, count: Int)] {
+    rules.map { ($0.matcher.program.name, $0.context.regexLimitHits) }
+  }
 }
