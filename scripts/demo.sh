@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-swift build -c release
+swift build -c release >&2
 .build/release/tocsin run rules/ --input fixtures/demo/events.ndjson
