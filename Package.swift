@@ -76,7 +76,10 @@ let package = Package(
       name: "TocsinTestSupport",
       dependencies: ["TocsinApp", "TocsinCore", "TocsinLanguage", "TocsinCompiler", "TocsinRuntime"]),
 
-    .testTarget(name: "TocsinLanguageTests", dependencies: ["TocsinLanguage", "TocsinTestSupport"]),
+    .testTarget(
+      name: "TocsinLanguageTests", dependencies: ["TocsinLanguage", "TocsinTestSupport"],
+      // Read from the source tree by path (#filePath), not bundled.
+      exclude: ["Resources"]),
     .testTarget(
       name: "TocsinExpressionsTests", dependencies: ["TocsinExpressions", "TocsinTestSupport"]),
     .testTarget(
