@@ -37,7 +37,10 @@ let package = Package(
   ],
   targets: [
     .target(name: "TocsinCore"),
-    .target(name: "TocsinExpressions", dependencies: ["TocsinCore"], swiftSettings: hotPathSettings),
+    .systemLibrary(
+      name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]),
+    .target(
+      name: "TocsinExpressions", dependencies: ["TocsinCore", "CPCRE2"], swiftSettings: hotPathSettings),
     .target(name: "TocsinLanguage", dependencies: ["TocsinCore", "TocsinExpressions"]),
     .target(name: "TocsinAutomaton", dependencies: ["TocsinCore", "TocsinExpressions"]),
     .target(

@@ -40,6 +40,9 @@ final class CatalogueTests: XCTestCase {
       .negationQuantifier("optional"), .negationStepRead(step: "b"), .optionalBeforeNegation("not_next"),
       .orWhereFirst, .skipTargetOptional(step: "b"), .skipToNegation(step: "b"), .timeoutWithoutWithin,
       .timesRangeReversed("5..2"),
+      // Functions with literal patterns.
+      .argumentNotLiteral(position: 2, function: "matches", signature: "matches(string, \"pattern\")"),
+      .invalidCidr("10.0.0.0/33"), .invalidRegex("missing closing parenthesis"),
     ]
     return lex.map { ($0.id, $0.text) } + parse.map { ($0.id, $0.text) } + sema.map { ($0.id, $0.text) }
   }()
@@ -49,7 +52,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 58)
+    XCTAssertEqual(ids.count, 61)
   }
 
   func testMessageStyle() {

@@ -12,6 +12,11 @@ public final class EvalContext {
   public private(set) var typeErrors: Int = 0
   /// Number of arithmetic errors (division by zero, overflow to non-finite).
   public private(set) var arithmeticErrors: Int = 0
+  /// Number of regex matches (`matches`, `regex_extract`, `like`) that ran out of PCRE2's match
+  /// limit; each made its condition false.
+  public private(set) var regexLimitHits: Int = 0
+  /// The pattern of the first regex that ran out of its match limit, for the run summary.
+  public private(set) var firstRegexLimitPattern: String?
   /// The first type error's description, for the run summary.
   public private(set) var firstTypeError: String?
 
@@ -23,6 +28,13 @@ public final class EvalContext {
   public func recordTypeError(_ message: @autoclosure () -> String) {
     typeErrors += 1
     if firstTypeError == nil { firstTypeError = message() }
+  }
+
+  /// Records a regex match that exceeded PCRE2's match or depth limit.
+  @inline(never)
+  public func recordRegexLimit(pattern: String) {
+    regexLimitHits += 1
+    if firstRegexLimitPattern == nil { firstRegexLimitPattern = pattern }
   }
 
   /// Records an arithmetic error.

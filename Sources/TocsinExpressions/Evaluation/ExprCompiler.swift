@@ -10,6 +10,14 @@ import TocsinCore
 public struct ExprCompiler {
   /// The projection slots are allocated in; read it back after compiling every rule.
   public private(set) var projection: FieldProjection
+  /// Compiled literal patterns (regexes, globs, CIDR blocks) by kind and text, so a pattern used
+  /// by several conditions is compiled once.
+  private var patterns: [PatternKey: LiteralPattern] = [:]
+
+  private struct PatternKey: Hashable {
+    var kind: String
+    var literal: String
+  }
 
   /// A compiler allocating slots in `projection`.
   public init(projection: FieldProjection = FieldProjection()) { self.projection = projection }
@@ -68,12 +76,60 @@ public struct ExprCompiler {
         }
       }
     case .call(let function, let args):
+      if let position = function.literalArgument, position < args.count,
+        case .constant(.string(let literal)) = args[position],
+        let pattern = literalPattern(function, literal)
+      {
+        return compilePatternCall(function, args, pattern: pattern, literal: literal)
+      }
       let compiled = args.map { compileValue($0) }
       return { event, bindings, context in
         let values = compiled.map { $0(event, bindings, context) }
         if let result = Operations.call(function, values) { return result }
         context.recordTypeError(
           "\(function.name)() got \(values.map(\.typeName).joined(separator: ", "))")
+        return .null
+      }
+    }
+  }
+
+  /// The compiled pattern for a literal, from the cache; `nil` if it does not compile (the
+  /// checker reports that before compiling, so the generic path then yields type errors).
+  public mutating func literalPattern(_ function: Builtin, _ literal: String) -> LiteralPattern? {
+    let kind: String
+    switch function {
+    case .inCidr: kind = "cidr"
+    case .like: kind = "glob"
+    default: kind = "regex"
+    }
+    let key = PatternKey(kind: kind, literal: literal)
+    if let cached = patterns[key] { return cached }
+    guard case .success(let pattern) = LiteralPattern.compile(function, literal) else { return nil }
+    patterns[key] = pattern
+    return pattern
+  }
+
+  /// Number of distinct literal patterns compiled so far.
+  public var compiledPatternCount: Int { patterns.count }
+
+  private mutating func compilePatternCall(
+    _ function: Builtin, _ args: [Expr], pattern: LiteralPattern, literal: String
+  ) -> Evaluator {
+    let subject = compileValue(args[0])
+    let group = args.count > 2 ? compileValue(args[2]) : nil
+    return { event, bindings, context in
+      let value = subject(event, bindings, context)
+      let groupValue = group?(event, bindings, context) ?? .null
+      switch Operations.call(function, value, group: groupValue, pattern: pattern) {
+      case .value(let v): return v
+      case .limitExceeded:
+        context.recordRegexLimit(pattern: literal)
+        return .null
+      case .typeError:
+        context.recordTypeError(
+          function == .inCidr && value.typeName == "string"
+            ? "in_cidr() got a string that is not an IP address"
+            : "\(function.name)() got \(value.typeName)")
         return .null
       }
     }

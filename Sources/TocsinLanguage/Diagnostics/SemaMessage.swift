@@ -6,6 +6,8 @@ enum SemaMessage: DiagnosticMessage {
   case absenceWithoutWithin
   /// `count(a.b)`, `sum(a)`: an aggregate's argument has the wrong shape.
   case aggregateArgument(function: String, example: String)
+  /// A regex, glob or CIDR argument that is not a string literal.
+  case argumentNotLiteral(position: Int, function: String, signature: String)
   /// A literal argument whose type does not fit the parameter.
   case argumentTypeMismatch(position: Int, function: String, found: ValueType, expected: ValueType)
   /// `begin` after the first step.
@@ -40,6 +42,10 @@ enum SemaMessage: DiagnosticMessage {
   case groupCondition(String)
   /// A group whose steps are all negations.
   case groupWithoutTakingStep
+  /// `in_cidr(ip, "10.0.0.0/33")`: not an IPv4 or IPv6 block.
+  case invalidCidr(String)
+  /// A regex PCRE2 does not compile, with PCRE2's message.
+  case invalidRegex(String)
   /// `burst.amount` where `burst` takes several events.
   case loopingStepField(step: String)
   /// A rule without any step.
@@ -108,6 +114,8 @@ enum SemaMessage: DiagnosticMessage {
       return "'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain"
     case .aggregateArgument(let function, let example):
       return "'\(function)' takes a step \(function == "count" ? "name" : "field"), like '\(example)'"
+    case .argumentNotLiteral(let position, let function, let signature):
+      return "argument \(position) of '\(function)' must be a string literal, compiled once; expected '\(signature)'"
     case .argumentTypeMismatch(let position, let function, let found, let expected):
       return "argument \(position) of '\(function)' has type '\(found.rawValue)'; expected \(expected.rawValue)"
     case .beginNotFirst: return "'begin' can only start a rule; expected 'next' or 'followed_by'"
@@ -136,6 +144,9 @@ enum SemaMessage: DiagnosticMessage {
       return "'\(word)' cannot apply to a group: conditions belong to the group's steps"
     case .groupWithoutTakingStep:
       return "a group needs a step that takes events: a group of negations alone matches nothing"
+    case .invalidCidr(let text):
+      return "'\(text)' is not an IPv4 or IPv6 CIDR block"
+    case .invalidRegex(let message): return "invalid regular expression: \(message)"
     case .loopingStepField(let step):
       return "step '\(step)' takes several events; expected an aggregate over it"
     case .missingStep(let rule): return "rule '\(rule)' has no steps; expected 'begin NAME'"

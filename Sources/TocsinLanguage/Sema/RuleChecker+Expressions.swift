@@ -129,7 +129,61 @@ extension RuleChecker {
       exprs.append(argument.expr)
     }
     guard ok else { return nil }
-    return TypedExpr(expr: .call(builtin, exprs), type: builtin.result)
+    if let position = builtin.literalArgument, !checkLiteralPattern(builtin, arguments[position], position: position) {
+      return nil
+    }
+    var type = builtin.result
+    if builtin == .coalesce, let a = resolved[0], let b = resolved[1] {
+      type = a.type == b.type ? a.type : (a.type == .null ? b.type : (b.type == .null ? a.type : .unknown))
+    }
+    return TypedExpr(expr: .call(builtin, exprs), type: type)
+  }
+
+  /// Checks the literal argument of `matches`, `regex_extract`, `like` or `in_cidr` by compiling
+  /// it; a bad regex is reported at PCRE2's error offset inside the string literal.
+  private mutating func checkLiteralPattern(_ builtin: Builtin, _ syntax: ExprSyntax, position: Int) -> Bool {
+    guard case .string(let literal) = syntax.kind else {
+      report(
+        .argumentNotLiteral(position: position + 1, function: builtin.name, signature: builtin.signature),
+        at: syntax.range)
+      return false
+    }
+    switch LiteralPattern.compile(builtin, literal) {
+    case .success: return true
+    case .failure(.cidr):
+      report(.invalidCidr(literal), at: syntax.range, hint: "write an address and a prefix length, like '10.0.0.0/8' or '2001:db8::/32'")
+    case .failure(.regex(let message, let offset)):
+      let range = builtin == .like ? syntax.range : rangeInStringLiteral(syntax.range, decodedOffset: offset)
+      report(.invalidRegex(message), at: range)
+    }
+    return false
+  }
+
+  /// The source range of the character at byte `decodedOffset` of a string literal's decoded
+  /// value, accounting for escapes (`\\`, `\"`, `\n`, `\t`, `\uXXXX`); at the end of the
+  /// value, the empty range before the closing quote.
+  func rangeInStringLiteral(_ literal: SourceRange, decodedOffset: Int) -> SourceRange {
+    let bytes = file.bytes
+    let close = Swift.max(literal.start + 1, literal.end - 1)
+    var position = literal.start + 1
+    var decoded = 0
+    func step(at position: Int) -> (source: Int, decoded: Int) {
+      guard bytes[position] == UInt8(ascii: "\\"), position + 1 < close else { return (1, 1) }
+      if bytes[position + 1] == UInt8(ascii: "u"), position + 6 <= close,
+        let value = UInt32(String(decoding: bytes[(position + 2)..<(position + 6)], as: UTF8.self), radix: 16),
+        let scalar = Unicode.Scalar(value)
+      {
+        return (6, String(Character(scalar)).utf8.count)
+      }
+      return (2, 1)
+    }
+    while position < close, decoded < decodedOffset {
+      let (source, length) = step(at: position)
+      position += source
+      decoded += length
+    }
+    guard position < close else { return .at(close) }
+    return SourceRange(start: position, end: position + step(at: position).source)
   }
 
   /// `count(step)`, `sum(step.f)`, `avg(step.f)`.
