@@ -16,6 +16,8 @@ public struct RunSummary {
   public var distinctKeys: Int
   /// Run-time type errors per rule.
   public var typeErrors: [(rule: String, count: Int, first: String?)]
+  /// Regex matches per rule that hit PCRE2's match limit.
+  public var regexLimitHits: [(rule: String, count: Int, pattern: String?)]
   /// Input bytes consumed.
   public var bytesRead: Int64
   /// Wall-clock seconds.
@@ -35,6 +37,7 @@ public struct RunSummary {
     self.openPartialMatches = engine.openPartialMatches
     self.distinctKeys = engine.distinctKeys
     self.typeErrors = engine.typeErrors
+    self.regexLimitHits = engine.regexLimitHits
     self.bytesRead = bytesRead
     self.elapsed = elapsed
     self.peakRSSBytes = peakRSSBytes
@@ -71,6 +74,11 @@ public struct RunSummary {
       out += "  warning: rule '\(entry.rule)': \(entry.count) conditions hit a type error"
       if let first = entry.first { out += " (first: \(first))" }
       out += "\n"
+    }
+    for entry in regexLimitHits where entry.count > 0 {
+      out += "  warning: rule '\(entry.rule)': \(entry.count) regex matches hit the match limit"
+      if let pattern = entry.pattern { out += " (first pattern: '\(pattern)')" }
+      out += "; those conditions were false\n"
     }
     out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"

@@ -114,11 +114,12 @@ public final class CompiledRegex {
     }
     // swift-format-ignore: NeverForceUnwrap — the match data always has an ovector.
     let ovector = pcre2_get_ovector_pointer_8(matchData)!
-    let start = ovector[2 * group]
-    let end = ovector[2 * group + 1]
-    if start == PCRE2_UNSET_OFFSET || end < start { return .matched(nil) }
+    // `size_t` is imported as `Int`, so PCRE2_UNSET (`~(size_t)0`) reads as -1.
+    let start = Int(bitPattern: UInt(truncatingIfNeeded: ovector[2 * group]))
+    let end = Int(bitPattern: UInt(truncatingIfNeeded: ovector[2 * group + 1]))
     return subject.withUTF8 { buffer in
-      .matched(String(decoding: buffer[Int(start)..<Int(end)], as: UTF8.self))
+      guard start >= 0, end >= start, end <= buffer.count else { return .matched(nil) }
+      return .matched(String(decoding: buffer[start..<end], as: UTF8.self))
     }
   }
 
@@ -132,6 +133,3 @@ public final class CompiledRegex {
     return String(decoding: buffer[..<Int(length)], as: UTF8.self)
   }
 }
-
-/// `PCRE2_UNSET` (`~(PCRE2_SIZE)0`), which Swift does not import.
-private let PCRE2_UNSET_OFFSET = Int.max.magnitude * 2 + 1

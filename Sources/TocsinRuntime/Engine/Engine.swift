@@ -295,4 +295,10 @@ public final class Engine {
   public var typeErrors: [(rule: String, count: Int, first: String?)] {
     rules.map { ($0.matcher.program.name, $0.context.typeErrors, $0.context.firstTypeError) }
   }
+
+  /// Per rule: the number of regex matches that ran out of PCRE2's match limit (each made its
+  /// condition false) and the first such pattern.
+  public var regexLimitHits: [(rule: String, count: Int, pattern: String?)] {
+    rules.map { ($0.matcher.program.name, $0.context.regexLimitHits, $0.context.firstRegexLimitPattern) }
+  }
 }
