@@ -63,6 +63,18 @@ final class FunctionSemaTests: XCTestCase {
     diagnosticTest("rule r begin a where 1️⃣coalesce(\"a\", \"b\") == 1", "sema.comparisonTypeMismatch")
   }
 
+  func testInList() {
+    diagnosticTest("rule r begin a where x in [\"a\", 1️⃣y]", "sema.listElementNotConstant")
+    diagnosticTest("rule r begin a where x in [1️⃣lower(\"A\")]", "sema.listElementNotConstant")
+    diagnosticTest("rule r begin a where 1 in [1️⃣\"a\"]", "sema.comparisonTypeMismatch")
+    diagnosticTest("rule r begin a where x in [1, 1️⃣null]", "sema.comparisonWithNull", severity: .warning)
+    diagnosticTest("rule r begin a where x in1️⃣ \"a\"", "parse.expectedToken", hasHint: true)
+    diagnosticTest("rule r begin a where x in [1, 2 1️⃣within 5m", "parse.missingClosing")
+    diagnosticTest("rule r begin a where x in [1] 1️⃣== true", "parse.chainedComparison")
+    diagnosticTest("rule r begin a where x == 1 1️⃣in [true]", "parse.chainedComparison")
+    assertClean("rule r begin a where x in [\"a\", \"b\"] and y in [1, -2, 3.5] and not z in [true]")
+  }
+
   func testValidCallsAreClean() {
     assertClean(
       """

@@ -46,6 +46,8 @@ enum SemaMessage: DiagnosticMessage {
   case invalidCidr(String)
   /// A regex PCRE2 does not compile, with PCRE2's message.
   case invalidRegex(String)
+  /// `x in [a, y]`: a list element that is not a literal.
+  case listElementNotConstant
   /// `burst.amount` where `burst` takes several events.
   case loopingStepField(step: String)
   /// A rule without any step.
@@ -147,6 +149,8 @@ enum SemaMessage: DiagnosticMessage {
     case .invalidCidr(let text):
       return "'\(text)' is not an IPv4 or IPv6 CIDR block"
     case .invalidRegex(let message): return "invalid regular expression: \(message)"
+    case .listElementNotConstant:
+      return "the values after 'in' must be literals (strings, numbers or booleans)"
     case .loopingStepField(let step):
       return "step '\(step)' takes several events; expected an aggregate over it"
     case .missingStep(let rule): return "rule '\(rule)' has no steps; expected 'begin NAME'"

@@ -26,6 +26,8 @@ extension RuleChecker {
     case .null: return TypedExpr(expr: .constant(.null), type: .null)
     case .key: return TypedExpr(expr: .key, type: .string)
     case .parenthesized(let inner): return resolve(inner, in: context)
+    case .inList(let lhsSyntax, let keyword, let elements):
+      return resolveInList(lhsSyntax, keyword: keyword, elements, in: context)
     case .path(let path): return resolvePath(path, in: context)
     case .call(let name, let arguments): return resolveCall(name, arguments, in: context)
     case .prefix(let op, let operand):
@@ -242,6 +244,41 @@ extension RuleChecker {
     case .avg: type = .float
     }
     return TypedExpr(expr: .aggregate(function, step: index, field: field), type: type)
+  }
+
+  // MARK: - Lists
+
+  /// `x in [a, b, c]` with constant elements, lowered to `x == a or x == b or x == c` (each
+  /// comparison type-checked like `==`); `x in []` is `false`.
+  private mutating func resolveInList(
+    _ lhsSyntax: ExprSyntax, keyword: SourceRange, _ elements: [ExprSyntax], in context: Context
+  ) -> TypedExpr? {
+    let lhs = resolve(lhsSyntax, in: context)
+    var ok = lhs != nil
+    var result: Expr?
+    for element in elements {
+      guard let value = resolve(element, in: context) else {
+        ok = false
+        continue
+      }
+      guard case .constant = value.expr else {
+        report(.listElementNotConstant, at: element.range)
+        ok = false
+        continue
+      }
+      guard let lhs else { continue }
+      let equal = Located(InfixOperator.equal, at: keyword)
+      guard
+        let comparison = resolveInfix(
+          equal, lhs, value, lhsRange: lhsSyntax.range, rhsRange: element.range, whole: element.range)
+      else {
+        ok = false
+        continue
+      }
+      result = result.map { .or($0, comparison.expr) } ?? comparison.expr
+    }
+    guard ok else { return nil }
+    return TypedExpr(expr: result ?? .constant(.bool(false)), type: .bool)
   }
 
   // MARK: - Operators
