@@ -37,13 +37,10 @@ let package = Package(
   ],
   targets: [
     .target(name: "TocsinCore"),
-    // PCRE2 (Debian: libpcre2-dev) for `matches` / `regex_extract`, compiled once with JIT.
     .systemLibrary(
-      name: "CPCRE2", path: "Sources/CPCRE2", pkgConfig: "libpcre2-8",
-      providers: [.apt(["libpcre2-dev"])]),
+      name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]),
     .target(
-      name: "TocsinExpressions", dependencies: ["TocsinCore", "CPCRE2"],
-      swiftSettings: hotPathSettings),
+      name: "TocsinExpressions", dependencies: ["TocsinCore", "CPCRE2"], swiftSettings: hotPathSettings),
     .target(name: "TocsinLanguage", dependencies: ["TocsinCore", "TocsinExpressions"]),
     .target(name: "TocsinAutomaton", dependencies: ["TocsinCore", "TocsinExpressions"]),
     .target(

@@ -25,6 +25,18 @@ final class LoweringTests: XCTestCase {
     XCTAssertEqual(rules.first?.emit, [EmitField(name: "v", value: expected)], file: file, line: line)
   }
 
+  func testInListLowersToEqualities() {
+    let x = Expr.field(FieldPath(["x"]))
+    conditionTest(
+      "x in [\"a\", \"b\", \"c\"]",
+      .or(
+        .or(.binary(.equal, x, .constant(.string("a"))), .binary(.equal, x, .constant(.string("b")))),
+        .binary(.equal, x, .constant(.string("c")))))
+    conditionTest("x in [-1]", .binary(.equal, x, .constant(.int(-1))))
+    conditionTest("x in []", .constant(.bool(false)))
+    conditionTest("not x in [1, 2.5]", .not(.or(.binary(.equal, x, .constant(.int(1))), .binary(.equal, x, .constant(.float(2.5))))))
+  }
+
   func testConditions() {
     conditionTest("first.lat > 1", .binary(.greater, .stepField(step: 0, FieldPath(["lat"])), .constant(.int(1))))
     conditionTest("second.lat > 1", .binary(.greater, .field(FieldPath(["lat"])), .constant(.int(1))))

@@ -34,7 +34,16 @@ final class ParserTests: XCTestCase {
     case .prefix(let op, let x): return "(\(op.value.rawValue) \(shape(x)))"
     case .infix(let op, let l, let r): return "(\(shape(l)) \(op.value.rawValue) \(shape(r)))"
     case .parenthesized(let x): return shape(x)
+    case .inList(let x, _, let elements): return "(\(shape(x)) in [\(elements.map(shape).joined(separator: ", "))])"
     }
+  }
+
+  func testInList() {
+    exprTest("a in [1, 2]", "(a in [1, 2])")
+    exprTest("a in []", "(a in [])")
+    exprTest("a + 1 in [2] and b", "(((a + 1) in [2]) and b)")
+    exprTest("not a in [\"x\"]", "(not (a in [\"x\"]))")
+    exprTest("a in [-1, \"x\", true]", "(a in [(- 1), \"x\", true])")
   }
 
   // MARK: - Expressions

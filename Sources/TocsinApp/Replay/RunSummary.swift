@@ -16,8 +16,8 @@ public struct RunSummary {
   public var distinctKeys: Int
   /// Run-time type errors per rule.
   public var typeErrors: [(rule: String, count: Int, first: String?)]
-  /// Regex searches stopped by the match limit, per rule.
-  public var regexLimitHits: [(rule: String, count: Int)]
+  /// Regex matches per rule that hit PCRE2's match limit.
+  public var regexLimitHits: [(rule: String, count: Int, pattern: String?)]
   /// Input bytes consumed.
   public var bytesRead: Int64
   /// Wall-clock seconds.
@@ -79,8 +79,9 @@ public struct RunSummary {
       out += "\n"
     }
     for entry in regexLimitHits where entry.count > 0 {
-      out += "  warning: rule '\(entry.rule)': \(entry.count) regex searches hit the PCRE2 match limit "
-      out += "(catastrophic backtracking?); those conditions were false\n"
+      out += "  warning: rule '\(entry.rule)': \(entry.count) regex matches hit the match limit"
+      if let pattern = entry.pattern { out += " (first pattern: '\(pattern)')" }
+      out += "; those conditions were false\n"
     }
     out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"

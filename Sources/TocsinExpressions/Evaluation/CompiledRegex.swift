@@ -1,70 +1,67 @@
 import CPCRE2
 
-/// A PCRE2 regular expression compiled once (UTF-8, Unicode properties, JIT when available) with
-/// its match data allocated once, for `matches` and `regex_extract`.
+/// A PCRE2 regular expression compiled once (UTF and Unicode properties on, JIT when the platform
+/// supports it) with match limits, so a catastrophically backtracking pattern fails fast instead
+/// of stalling the stream.
 ///
-/// Matching is bounded: a match limit and a depth limit stop catastrophic backtracking, and a
-/// search that hits them reports ``MatchResult/limitExceeded`` (the condition is then false and
-/// counted) instead of running for minutes. Not thread-safe: each shard compiles its own rules.
+/// The match data is allocated once and reused: an instance is confined to one thread, like the
+/// rest of a rule's evaluation state.
 public final class CompiledRegex {
-  /// Why a pattern did not compile.
-  public struct CompileError: Error, Equatable {
-    /// PCRE2's message.
+  /// Why a pattern did not compile: PCRE2's message and the byte offset into the pattern.
+  public struct CompileError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// PCRE2's message, e.g. `missing closing parenthesis`.
     public var message: String
-    /// Byte offset in the pattern where PCRE2 stopped.
+    /// Byte offset into the pattern's UTF-8 where PCRE2 stopped.
     public var offset: Int
+    public var description: String { "\(message) at offset \(offset)" }
   }
 
-  /// The outcome of one search.
-  public enum MatchResult: Equatable {
-    /// The pattern matched; the captured group's text when one was asked for.
-    case matched(String?)
-    /// No match.
-    case noMatch
-    /// The match or depth limit was hit (catastrophic backtracking).
+  /// The outcome of one match attempt.
+  public enum MatchResult: Equatable, Sendable {
+    case matched, notMatched
+    /// The match or depth limit (or the JIT stack) ran out: treated as no match, and counted.
     case limitExceeded
   }
 
-  /// The largest number of backtracking steps one search may take.
+  /// The largest number of backtracking steps (`pcre2_set_match_limit`) and the nesting depth
+  /// limit (`pcre2_set_depth_limit`) of one match.
   public static let matchLimit: UInt32 = 100_000
-  /// The deepest backtracking recursion one search may use.
-  public static let depthLimit: UInt32 = 10_000
 
-  /// The pattern's source text.
+  /// The pattern as written.
   public let pattern: String
   /// Whether the JIT compiler accepted the pattern.
   public let isJIT: Bool
+  /// Number of capture groups.
+  public let captureCount: Int
   private let code: OpaquePointer
   private let matchData: OpaquePointer
   private let matchContext: OpaquePointer
 
   /// Compiles `pattern`.
-  /// - Throws: ``CompileError`` with PCRE2's message and the error offset.
+  /// - Throws: ``CompileError`` with PCRE2's message and offset.
   public init(_ pattern: String) throws(CompileError) {
+    self.pattern = pattern
     var errorCode: Int32 = 0
-    var errorOffset: Int = 0
-    let compiled = pattern.withCString { p in
-      p.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) { bytes in
-        pcre2_compile_8(
-          bytes, pattern.utf8.count, UInt32(PCRE2_UTF | PCRE2_UCP), &errorCode, &errorOffset, nil)
-      }
+    var errorOffset = 0
+    let utf8 = Array(pattern.utf8)
+    let compiled = utf8.withUnsafeBufferPointer { buffer in
+      pcre2_compile_8(
+        buffer.baseAddress, buffer.count, PCRE2_UTF | PCRE2_UCP, &errorCode, &errorOffset, nil)
     }
     guard let compiled else {
-      throw CompileError(message: Self.message(for: errorCode), offset: errorOffset)
+      throw CompileError(message: CompiledRegex.message(for: errorCode), offset: errorOffset)
     }
-    guard let data = pcre2_match_data_create_from_pattern_8(compiled, nil),
-      let context = pcre2_match_context_create_8(nil)
-    else {
-      pcre2_code_free_8(compiled)
-      throw CompileError(message: "out of memory", offset: 0)
-    }
-    pcre2_set_match_limit_8(context, Self.matchLimit)
-    pcre2_set_depth_limit_8(context, Self.depthLimit)
-    self.pattern = pattern
-    self.code = compiled
-    self.matchData = data
-    self.matchContext = context
-    self.isJIT = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+    code = compiled
+    isJIT = pcre2_jit_compile_8(compiled, PCRE2_JIT_COMPLETE) == 0
+    var captures: UInt32 = 0
+    pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_CAPTURECOUNT), &captures)
+    captureCount = Int(captures)
+    // swift-format-ignore: NeverForceUnwrap — allocation failure is not recoverable here.
+    matchData = pcre2_match_data_create_from_pattern_8(compiled, nil)!
+    // swift-format-ignore: NeverForceUnwrap
+    matchContext = pcre2_match_context_create_8(nil)!
+    pcre2_set_match_limit_8(matchContext, CompiledRegex.matchLimit)
+    pcre2_set_depth_limit_8(matchContext, CompiledRegex.matchLimit)
   }
 
   deinit {
@@ -73,41 +70,66 @@ public final class CompiledRegex {
     pcre2_code_free_8(code)
   }
 
-  /// Searches `subject`; with `group`, also returns that capture group's text (nil when the
-  /// group did not participate or does not exist).
-  public func match(_ subject: String, group: Int? = nil) -> MatchResult {
-    var subject = subject
-    let rc: Int32 = subject.withUTF8 { buffer in
-      // An empty native string may have no base address; PCRE2 accepts any pointer for 0 bytes.
+  /// Runs the pattern on `subject`; the result's capture offsets stay in the match data.
+  private func run(_ subject: inout String) -> Int32 {
+    subject.withUTF8 { buffer in
+      // An empty buffer may have no base address; PCRE2 needs a valid pointer even for length 0.
       let empty: [UInt8] = [0]
       return empty.withUnsafeBufferPointer { fallback in
-        let base = buffer.baseAddress ?? fallback.baseAddress.map { UnsafePointer($0) }
+        let base = buffer.baseAddress ?? fallback.baseAddress
         return isJIT
           ? pcre2_jit_match_8(code, base, buffer.count, 0, 0, matchData, matchContext)
           : pcre2_match_8(code, base, buffer.count, 0, 0, matchData, matchContext)
       }
     }
-    if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
-    if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT {
-      return .limitExceeded
-    }
-    guard rc >= 0 else { return .noMatch }
-    guard let group else { return .matched(nil) }
-    guard group >= 0, rc == 0 || group < Int(rc) else { return .matched(nil) }
-    guard let ovector = pcre2_get_ovector_pointer_8(matchData) else { return .matched(nil) }
-    let count = Int(pcre2_get_ovector_count_8(matchData))
-    guard group < count else { return .matched(nil) }
-    // PCRE2_UNSET is (size_t)-1, which Swift imports as -1.
-    let start = ovector[2 * group]
-    let end = ovector[2 * group + 1]
-    guard start >= 0, end >= start else { return .matched(nil) }
-    let bytes = Array(subject.utf8)[Int(start)..<Int(end)]
-    return .matched(String(decoding: bytes, as: UTF8.self))
   }
 
+  private static func isLimit(_ rc: Int32) -> Bool {
+    rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT
+      || rc == PCRE2_ERROR_HEAPLIMIT
+  }
+
+  /// Whether the pattern matches somewhere in `subject`.
+  public func matches(_ subject: String) -> MatchResult {
+    var subject = subject
+    let rc = run(&subject)
+    if rc >= 0 { return .matched }
+    return CompiledRegex.isLimit(rc) ? .limitExceeded : .notMatched
+  }
+
+  /// The outcome of ``extract(_:group:)``.
+  public enum ExtractResult: Equatable, Sendable {
+    /// The text of the group; `nil` when the pattern matched but the group took no part.
+    case matched(String?)
+    case notMatched, limitExceeded
+  }
+
+  /// The text captured by `group` (0 = the whole match) in the first match in `subject`.
+  public func extract(_ subject: String, group: Int) -> ExtractResult {
+    var subject = subject
+    let rc = run(&subject)
+    if rc < 0 { return CompiledRegex.isLimit(rc) ? .limitExceeded : .notMatched }
+    guard group >= 0, group <= captureCount, group < Int(pcre2_get_ovector_count_8(matchData)) else {
+      return .matched(nil)
+    }
+    // swift-format-ignore: NeverForceUnwrap — the match data always has an ovector.
+    let ovector = pcre2_get_ovector_pointer_8(matchData)!
+    // `size_t` is imported as `Int`, so PCRE2_UNSET (`~(size_t)0`) reads as -1.
+    let start = Int(bitPattern: UInt(truncatingIfNeeded: ovector[2 * group]))
+    let end = Int(bitPattern: UInt(truncatingIfNeeded: ovector[2 * group + 1]))
+    return subject.withUTF8 { buffer in
+      guard start >= 0, end >= start, end <= buffer.count else { return .matched(nil) }
+      return .matched(String(decoding: buffer[start..<end], as: UTF8.self))
+    }
+  }
+
+  /// PCRE2's text for an error code.
   private static func message(for code: Int32) -> String {
     var buffer = [UInt8](repeating: 0, count: 256)
-    let n = pcre2_get_error_message_8(code, &buffer, buffer.count)
-    return n > 0 ? String(decoding: buffer[0..<Int(n)], as: UTF8.self) : "error \(code)"
+    let length = buffer.withUnsafeMutableBufferPointer {
+      pcre2_get_error_message_8(code, $0.baseAddress, $0.count)
+    }
+    guard length > 0 else { return "error \(code)" }
+    return String(decoding: buffer[..<Int(length)], as: UTF8.self)
   }
 }

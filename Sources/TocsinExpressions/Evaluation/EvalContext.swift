@@ -12,6 +12,11 @@ public final class EvalContext {
   public private(set) var typeErrors: Int = 0
   /// Number of arithmetic errors (division by zero, overflow to non-finite).
   public private(set) var arithmeticErrors: Int = 0
+  /// Number of regex matches (`matches`, `regex_extract`, `like`) that ran out of PCRE2's match
+  /// limit; each made its condition false.
+  public private(set) var regexLimitHits: Int = 0
+  /// The pattern of the first regex that ran out of its match limit, for the run summary.
+  public private(set) var firstRegexLimitPattern: String?
   /// The first type error's description, for the run summary.
   public private(set) var firstTypeError: String?
 
@@ -25,12 +30,12 @@ public final class EvalContext {
     if firstTypeError == nil { firstTypeError = message() }
   }
 
-  /// Number of regex searches stopped by PCRE2's match or depth limit (the condition was false).
-  public private(set) var regexLimitHits: Int = 0
-
-  /// Records a regex search that hit its limit.
+  /// Records a regex match that exceeded PCRE2's match or depth limit.
   @inline(never)
-  public func recordRegexLimit() { regexLimitHits += 1 }
+  public func recordRegexLimit(pattern: String) {
+    regexLimitHits += 1
+    if firstRegexLimitPattern == nil { firstRegexLimitPattern = pattern }
+  }
 
   /// Records an arithmetic error.
   @inline(never)

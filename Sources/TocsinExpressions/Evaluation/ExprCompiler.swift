@@ -10,8 +10,17 @@ import TocsinCore
 public struct ExprCompiler {
   /// The projection slots are allocated in; read it back after compiling every rule.
   public private(set) var projection: FieldProjection
-  /// Regexes compiled so far, by pattern text: a pattern used twice is compiled once.
-  private var regexes: [String: CompiledRegex] = [:]
+
+  /// The slot of `path`, adding it to the projection if new.
+  public mutating func slot(for path: FieldPath) -> SlotIndex { projection.slot(for: path) }
+  /// Compiled literal patterns (regexes, globs, CIDR blocks) by kind and text, so a pattern used
+  /// by several conditions is compiled once.
+  private var patterns: [PatternKey: LiteralPattern] = [:]
+
+  private struct PatternKey: Hashable {
+    var kind: String
+    var literal: String
+  }
 
   /// A compiler allocating slots in `projection`.
   public init(projection: FieldProjection = FieldProjection()) { self.projection = projection }
@@ -69,29 +78,13 @@ public struct ExprCompiler {
           return .null
         }
       }
-    case .call(let function, let args)
-    where function.takesRegex && args.count >= 2:
-      guard case .constant(.string(let pattern)) = args[1], let regex = regex(pattern) else {
-        return { _, _, context in
-          context.recordTypeError("\(function.name)() needs a valid pattern literal")
-          return .null
-        }
-      }
-      let subject = compileValue(args[0])
-      let group = args.count > 2 ? Self.constantValue(of: args[2]) : nil
-      return { event, bindings, context in
-        switch subject(event, bindings, context) {
-        case .null: return .null
-        case .string(let s):
-          if let result = Operations.regexValue(function, regex, s, group: group) { return result }
-          context.recordRegexLimit()
-          return function == .matches ? .bool(false) : .null
-        case let other:
-          context.recordTypeError("\(function.name)() needs a string, got \(other.typeName)")
-          return .null
-        }
-      }
     case .call(let function, let args):
+      if let position = function.literalArgument, position < args.count,
+        case .constant(.string(let literal)) = args[position],
+        let pattern = literalPattern(function, literal)
+      {
+        return compilePatternCall(function, args, pattern: pattern, literal: literal)
+      }
       let compiled = args.map { compileValue($0) }
       return { event, bindings, context in
         let values = compiled.map { $0(event, bindings, context) }
@@ -103,15 +96,46 @@ public struct ExprCompiler {
     }
   }
 
-  /// The slot of `path`, adding it to the projection if new.
-  public mutating func slot(for path: FieldPath) -> SlotIndex { projection.slot(for: path) }
+  /// The compiled pattern for a literal, from the cache; `nil` if it does not compile (the
+  /// checker reports that before compiling, so the generic path then yields type errors).
+  public mutating func literalPattern(_ function: Builtin, _ literal: String) -> LiteralPattern? {
+    let kind: String
+    switch function {
+    case .inCidr: kind = "cidr"
+    case .like: kind = "glob"
+    default: kind = "regex"
+    }
+    let key = PatternKey(kind: kind, literal: literal)
+    if let cached = patterns[key] { return cached }
+    guard case .success(let pattern) = LiteralPattern.compile(function, literal) else { return nil }
+    patterns[key] = pattern
+    return pattern
+  }
 
-  /// The compiled regex for `pattern`, shared by every use of the same text.
-  private mutating func regex(_ pattern: String) -> CompiledRegex? {
-    if let existing = regexes[pattern] { return existing }
-    guard let compiled = try? CompiledRegex(pattern) else { return nil }
-    regexes[pattern] = compiled
-    return compiled
+  /// Number of distinct literal patterns compiled so far.
+  public var compiledPatternCount: Int { patterns.count }
+
+  private mutating func compilePatternCall(
+    _ function: Builtin, _ args: [Expr], pattern: LiteralPattern, literal: String
+  ) -> Evaluator {
+    let subject = compileValue(args[0])
+    let group = args.count > 2 ? compileValue(args[2]) : nil
+    return { event, bindings, context in
+      let value = subject(event, bindings, context)
+      let groupValue = group?(event, bindings, context) ?? .null
+      switch Operations.call(function, value, group: groupValue, pattern: pattern) {
+      case .value(let v): return v
+      case .limitExceeded:
+        context.recordRegexLimit(pattern: literal)
+        return .null
+      case .typeError:
+        context.recordTypeError(
+          function == .inCidr && value.typeName == "string"
+            ? "in_cidr() got a string that is not an IP address"
+            : "\(function.name)() got \(value.typeName)")
+        return .null
+      }
+    }
   }
 
   // MARK: - Conditions

@@ -104,10 +104,16 @@ public enum Operations {
     return 2 * earthRadiusKm * asin(Swift.min(1, h.squareRoot()))
   }
 
-  /// Applies a built-in function. Null arguments yield null (except for `exists`).
+  /// Applies a built-in function. Null arguments yield null (except for `exists` and
+  /// `coalesce`). A literal pattern argument (regex, glob, CIDR) is compiled on every call here;
+  /// ``ExprCompiler`` compiles it once and calls ``call(_:_:pattern:)`` instead.
   /// - Returns: `nil` on a type mismatch.
   public static func call(_ function: Builtin, _ args: [Value]) -> Value? {
     if function == .exists { return .bool(!(args.first ?? .null).isNull) }
+    if function == .coalesce {
+      guard args.count == 2 else { return nil }
+      return args[0].isNull ? args[1] : args[0]
+    }
     if args.contains(where: \.isNull) { return .null }
     switch function {
     case .distanceKm:
@@ -153,32 +159,102 @@ public enum Operations {
       return pickFirst ? args[0] : args[1]
     case .exists:
       return .bool(!args[0].isNull)
-    case .matches, .regexExtract:
-      // Only reached when folding constants: compiled conditions use a regex compiled once.
-      guard case .string(let subject) = args[0], case .string(let pattern) = args[1],
-        let regex = try? CompiledRegex(pattern)
+    case .coalesce:
+      return args[0].isNull ? args[1] : args[0]
+    case .trim:
+      guard case .string(let s) = args[0] else { return nil }
+      return .string(trimmed(s))
+    case .floor, .ceil:
+      switch args[0] {
+      case .int: return args[0]
+      case .float(let d):
+        let r = d.rounded(function == .floor ? .down : .up)
+        if let i = Int64(exactly: r) { return .int(i) }
+        return r.isFinite ? .float(r) : .null
+      default: return nil
+      }
+    case .hourOfDay, .dayOfWeek:
+      guard let ms = epochMilliseconds(args[0]) else { return nil }
+      let day: Int64 = 86_400_000
+      let days = ms >= 0 ? ms / day : (ms - day + 1) / day
+      if function == .hourOfDay { return .int((ms - days * day) / 3_600_000) }
+      // 1970-01-01 was a Thursday (ISO weekday 4).
+      return .int(((days + 3) % 7 + 7) % 7 + 1)
+    case .matches, .regexExtract, .like, .inCidr:
+      guard case .string(let literal) = args[1], case .success(let pattern) = LiteralPattern.compile(function, literal)
       else { return nil }
-      return regexValue(function, regex, subject, group: args.count > 2 ? args[2] : nil)
+      return call(function, args[0], group: args.count > 2 ? args[2] : .null, pattern: pattern).value
     }
   }
 
-  /// `matches` / `regex_extract` with an already compiled pattern; `nil` when the match limit
-  /// was hit (the caller counts it) or the group is not an int.
-  public static func regexValue(_ function: Builtin, _ regex: CompiledRegex, _ subject: String, group: Value?)
-    -> Value?
-  {
-    if function == .matches {
-      switch regex.match(subject) {
-      case .matched: return .bool(true)
-      case .noMatch: return .bool(false)
-      case .limitExceeded: return nil
+  /// The outcome of a function with a compiled literal pattern.
+  public enum PatternCallResult {
+    case value(Value)
+    case typeError
+    /// The regex ran out of its match limit: the call is null (so a condition is false) and the
+    /// caller counts it.
+    case limitExceeded
+
+    /// The value, null for a limit, `nil` for a type error.
+    public var value: Value? {
+      switch self {
+      case .value(let v): return v
+      case .typeError: return nil
+      case .limitExceeded: return .null
       }
     }
-    guard case .int(let g)? = group else { return nil }
-    switch regex.match(subject, group: Int(g)) {
-    case .matched(let text): return text.map(Value.string) ?? .null
-    case .noMatch: return .null
-    case .limitExceeded: return nil
+  }
+
+  /// `matches`, `regex_extract`, `like` or `in_cidr` with its literal argument already compiled.
+  /// `group` is `regex_extract`'s third argument (ignored by the others).
+  public static func call(_ function: Builtin, _ subjectValue: Value, group groupValue: Value, pattern: LiteralPattern)
+    -> PatternCallResult
+  {
+    if subjectValue.isNull || (function == .regexExtract && groupValue.isNull) { return .value(.null) }
+    guard case .string(let subject) = subjectValue else { return .typeError }
+    switch (function, pattern) {
+    case (.matches, .regex(let regex)), (.like, .regex(let regex)):
+      switch regex.matches(subject) {
+      case .matched: return .value(.bool(true))
+      case .notMatched: return .value(.bool(false))
+      case .limitExceeded: return .limitExceeded
+      }
+    case (.regexExtract, .regex(let regex)):
+      guard case .int(let group) = groupValue else { return .typeError }
+      switch regex.extract(subject, group: Int(clamping: group)) {
+      case .matched(let text): return .value(text.map(Value.string) ?? .null)
+      case .notMatched: return .value(.null)
+      case .limitExceeded: return .limitExceeded
+      }
+    case (.inCidr, .cidr(let block)):
+      guard let inside = block.contains(subject) else { return .typeError }
+      return .value(.bool(inside))
+    default:
+      return .typeError
+    }
+  }
+
+  /// `s` without leading and trailing white space.
+  static func trimmed(_ s: String) -> String {
+    guard let first = s.firstIndex(where: { !$0.isWhitespace }) else { return "" }
+    // swift-format-ignore: NeverForceUnwrap — a non-white character exists.
+    let last = s.lastIndex(where: { !$0.isWhitespace })!
+    return String(s[first...last])
+  }
+
+  /// Epoch milliseconds of a time given as a number of milliseconds or an RFC 3339 string.
+  static func epochMilliseconds(_ value: Value) -> Int64? {
+    switch value {
+    case .int(let ms): return ms
+    case .float(let d):
+      guard d.isFinite, let ms = Int64(exactly: d.rounded(.down)) else { return nil }
+      return ms
+    case .string(let s):
+      guard let time = RFC3339.parse(s) else { return nil }
+      let ns = time.nanosecondsSinceEpoch
+      return ns >= 0 ? ns / 1_000_000 : (ns - 999_999) / 1_000_000
+    default:
+      return nil
     }
   }
 }

@@ -49,18 +49,31 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
   case min
   /// `max(a, b)` of two numbers.
   case max
-  /// `exists(f)`: whether the field is present and not null. The only function that accepts null
-  /// without it being a type error.
+  /// `exists(f)`: whether the field is present and not null. The only function besides
+  /// `coalesce` that accepts null without it being a type error.
   case exists
-  /// `matches(s, "pcre")`: whether the PCRE2 pattern (a string literal, compiled once with JIT)
-  /// matches anywhere in `s`.
+  /// `trim(s)`: the string without leading and trailing white space.
+  case trim
+  /// `floor(n)`: the largest integer not above `n`, an int (a float beyond Int64's range).
+  case floor
+  /// `ceil(n)`: the smallest integer not below `n`, an int (a float beyond Int64's range).
+  case ceil
+  /// `coalesce(a, b)`: `a` unless it is null, else `b`.
+  case coalesce
+  /// `matches(s, "pcre")`: whether the PCRE2 pattern (a string literal) matches somewhere in `s`.
   case matches
-  /// `regex_extract(s, "pcre", group)`: the text of capture group `group` (0 = the whole match)
-  /// of the first match, or null when there is none.
+  /// `regex_extract(s, "pcre", group)`: the text of capture `group` (0 = whole match) of the first
+  /// match, or null when there is none.
   case regexExtract = "regex_extract"
-
-  /// Whether the function's second argument is a regex pattern that must be a string literal.
-  public var takesRegex: Bool { self == .matches || self == .regexExtract }
+  /// `like(s, "glob")`: whether the whole of `s` matches the glob literal (`*` any run of
+  /// characters, `?` one character).
+  case like
+  /// `in_cidr(ip, "10.0.0.0/8")`: whether the IPv4 or IPv6 address is in the block (a literal).
+  case inCidr = "in_cidr"
+  /// `hour_of_day(t)`: the UTC hour 0–23 of epoch milliseconds or an RFC 3339 string.
+  case hourOfDay = "hour_of_day"
+  /// `day_of_week(t)`: the UTC ISO weekday, Monday = 1 … Sunday = 7.
+  case dayOfWeek = "day_of_week"
 
   /// The function's name as written in rules.
   public var name: String { rawValue }
@@ -73,8 +86,11 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case .lower, .upper, .len: return [.string]
     case .contains, .startsWith, .endsWith: return [.string, .string]
     case .min, .max: return [.number, .number]
-    case .exists: return [.unknown]
-    case .matches: return [.string, .string]
+    case .exists, .hourOfDay, .dayOfWeek: return [.unknown]
+    case .trim: return [.string]
+    case .floor, .ceil: return [.number]
+    case .coalesce: return [.unknown, .unknown]
+    case .matches, .like, .inCidr: return [.string, .string]
     case .regexExtract: return [.string, .string, .int]
     }
   }
@@ -84,10 +100,10 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     switch self {
     case .distanceKm: return .float
     case .abs, .min, .max: return .number
-    case .round, .len: return .int
-    case .lower, .upper: return .string
-    case .contains, .startsWith, .endsWith, .exists, .matches: return .bool
-    case .regexExtract: return .string
+    case .round, .len, .floor, .ceil, .hourOfDay, .dayOfWeek: return .int
+    case .lower, .upper, .trim, .regexExtract: return .string
+    case .contains, .startsWith, .endsWith, .exists, .matches, .like, .inCidr: return .bool
+    case .coalesce: return .unknown
     }
   }
 
@@ -106,8 +122,25 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case .min: return "min(a, b)"
     case .max: return "max(a, b)"
     case .exists: return "exists(field)"
+    case .trim: return "trim(string)"
+    case .floor: return "floor(number)"
+    case .ceil: return "ceil(number)"
+    case .coalesce: return "coalesce(a, b)"
     case .matches: return "matches(string, \"pattern\")"
     case .regexExtract: return "regex_extract(string, \"pattern\", group)"
+    case .like: return "like(string, \"glob\")"
+    case .inCidr: return "in_cidr(ip, \"10.0.0.0/8\")"
+    case .hourOfDay: return "hour_of_day(time)"
+    case .dayOfWeek: return "day_of_week(time)"
+    }
+  }
+
+  /// The position (0-based) of the argument that must be a string literal, checked and compiled
+  /// once: a regex, a glob or a CIDR block.
+  public var literalArgument: Int? {
+    switch self {
+    case .matches, .regexExtract, .like, .inCidr: return 1
+    default: return nil
     }
   }
 

@@ -38,6 +38,8 @@ public struct ExprSyntax: Sendable {
     case infix(Located<InfixOperator>, ExprSyntax, ExprSyntax)
     /// `( e )`, kept so a formatter can reproduce it.
     case parenthesized(ExprSyntax)
+    /// `e in [a, b, c]`; `keyword` is the range of `in`.
+    case inList(ExprSyntax, keyword: SourceRange, elements: [ExprSyntax])
   }
 }
 

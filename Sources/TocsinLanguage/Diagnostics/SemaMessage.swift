@@ -6,6 +6,8 @@ enum SemaMessage: DiagnosticMessage {
   case absenceWithoutWithin
   /// `count(a.b)`, `sum(a)`: an aggregate's argument has the wrong shape.
   case aggregateArgument(function: String, example: String)
+  /// A regex, glob or CIDR argument that is not a string literal.
+  case argumentNotLiteral(position: Int, function: String, signature: String)
   /// A literal argument whose type does not fit the parameter.
   case argumentTypeMismatch(position: Int, function: String, found: ValueType, expected: ValueType)
   /// `begin` after the first step.
@@ -40,8 +42,12 @@ enum SemaMessage: DiagnosticMessage {
   case groupCondition(String)
   /// A group whose steps are all negations.
   case groupWithoutTakingStep
-  /// A regex pattern PCRE2 rejects.
+  /// `in_cidr(ip, "10.0.0.0/33")`: not an IPv4 or IPv6 block.
+  case invalidCidr(String)
+  /// A regex PCRE2 does not compile, with PCRE2's message.
   case invalidRegex(String)
+  /// `x in [a, y]`: a list element that is not a literal.
+  case listElementNotConstant
   /// `burst.amount` where `burst` takes several events.
   case loopingStepField(step: String)
   /// A rule without any step.
@@ -58,10 +64,6 @@ enum SemaMessage: DiagnosticMessage {
   case negationStepRead(step: String)
   /// An operator applied to a literal type it does not accept, e.g. `"a" + 1`, `not 3`.
   case operandTypeMismatch(op: String, found: ValueType, expected: String)
-  /// `regex_extract`'s group is not a non-negative integer literal.
-  case regexGroupNotLiteral
-  /// A regex pattern given as something other than a string literal.
-  case regexNotLiteral(function: String)
   /// An optional step or group directly followed by a negation step.
   case optionalBeforeNegation(String)
   /// `or where` with no `where` before it on the step.
@@ -114,6 +116,8 @@ enum SemaMessage: DiagnosticMessage {
       return "'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain"
     case .aggregateArgument(let function, let example):
       return "'\(function)' takes a step \(function == "count" ? "name" : "field"), like '\(example)'"
+    case .argumentNotLiteral(let position, let function, let signature):
+      return "argument \(position) of '\(function)' must be a string literal, compiled once; expected '\(signature)'"
     case .argumentTypeMismatch(let position, let function, let found, let expected):
       return "argument \(position) of '\(function)' has type '\(found.rawValue)'; expected \(expected.rawValue)"
     case .beginNotFirst: return "'begin' can only start a rule; expected 'next' or 'followed_by'"
@@ -142,12 +146,11 @@ enum SemaMessage: DiagnosticMessage {
       return "'\(word)' cannot apply to a group: conditions belong to the group's steps"
     case .groupWithoutTakingStep:
       return "a group needs a step that takes events: a group of negations alone matches nothing"
-    case .invalidRegex(let message):
-      return "invalid regular expression: \(message)"
-    case .regexGroupNotLiteral:
-      return "the group of 'regex_extract' must be a non-negative integer literal"
-    case .regexNotLiteral(let function):
-      return "the pattern of '\(function)' must be a string literal, so it can be compiled once before any event is read"
+    case .invalidCidr(let text):
+      return "'\(text)' is not an IPv4 or IPv6 CIDR block"
+    case .invalidRegex(let message): return "invalid regular expression: \(message)"
+    case .listElementNotConstant:
+      return "the values after 'in' must be literals (strings, numbers or booleans)"
     case .loopingStepField(let step):
       return "step '\(step)' takes several events; expected an aggregate over it"
     case .missingStep(let rule): return "rule '\(rule)' has no steps; expected 'begin NAME'"
@@ -199,8 +202,6 @@ enum SemaMessage: DiagnosticMessage {
   var hint: String? {
     switch self {
     case .absenceWithoutWithin, .timeoutWithoutWithin: return "add e.g. 'within 10m'"
-    case .invalidRegex: return "patterns use PCRE2 syntax (Perl-compatible); escape '\\' as '\\\\' inside the string"
-    case .regexGroupNotLiteral: return "0 is the whole match, 1 the first capture group"
     case .loopingStepField(let step):
       return "use an aggregate like 'sum(\(step).f)' or 'count(\(step))'"
     case .negationQuantifier: return "one matching event already ends the partial match; remove the modifier"

@@ -18,7 +18,7 @@ public enum Keyword: String, Hashable, Sendable, CaseIterable {
   case oneOrMore = "one_or_more"
   case allowCombinations = "allow_combinations"
   case between, steps, on, timeout
-  case and, or, not
+  case and, or, not, `in`
   case `true`, `false`, null
 
   /// The word as written.
@@ -31,6 +31,7 @@ public enum Punctuator: String, Hashable, Sendable, CaseIterable {
   case less = "<", greater = ">"
   case plus = "+", minus = "-", star = "*", slash = "/"
   case leftParen = "(", rightParen = ")", leftBrace = "{", rightBrace = "}"
+  case leftBracket = "[", rightBracket = "]"
   case comma = ",", colon = ":", dot = ".", dotDot = ".."
 }
 

@@ -3,7 +3,8 @@ import TocsinCore
 /// Expressions, by precedence climbing over ``InfixOperator/precedence``:
 ///
 ///     expr    = orExpr ;  orExpr = andExpr { "or" andExpr } ;  andExpr = notExpr { "and" notExpr } ;
-///     notExpr = "not" notExpr | cmp ;   cmp = sum [ ("=="|"!="|"<"|"<="|">"|">=") sum ] ;
+///     notExpr = "not" notExpr | cmp ;
+///     cmp     = sum [ ("=="|"!="|"<"|"<="|">"|">=") sum | "in" "[" [ expr { "," expr } ] "]" ] ;
 ///     sum     = product { ("+"|"-") product } ;  product = unary { ("*"|"/") unary } ;
 ///     unary   = "-" unary | primary ;
 ///     primary = INT | FLOAT | STRING | "true" | "false" | "null" | "key" | "(" expr ")"
@@ -19,20 +20,66 @@ extension Parser {
     guard var lhs = parsePrefix(allowingNot: minimumPrecedence <= InfixOperator.equal.precedence)
     else { return nil }
     var progress = LoopProgress()
-    // `or where` continues the step, not the expression: `where a or where b`.
-    while let op = InfixOperator(token: current.kind), op.precedence >= minimumPrecedence,
-      !(op == .or && peek.isKeyword(.where)), progress.advanced(index)
-    {
+    let comparison = InfixOperator.equal.precedence
+    while progress.advanced(index) {
+      // `x in [a, b]` is a comparison.
+      if current.isKeyword(.in), comparison >= minimumPrecedence {
+        guard let list = parseInList(lhs) else { return nil }
+        lhs = list
+        if isComparisonStart {
+          report(.chainedComparison, at: current.range)
+          return nil
+        }
+        continue
+      }
+      // `or where` continues the step, not the expression: `where a or where b`.
+      guard let op = InfixOperator(token: current.kind), op.precedence >= minimumPrecedence,
+        !(op == .or && peek.isKeyword(.where))
+      else { break }
       let opToken = advance()
       guard let rhs = parseInfix(minimumPrecedence: op.precedence + 1) else { return nil }
       lhs = ExprSyntax(
         .infix(Located(op, at: opToken.range), lhs, rhs), lhs.range.union(rhs.range))
-      if op.isComparison, let next = InfixOperator(token: current.kind), next.isComparison {
+      if op.isComparison, isComparisonStart {
         report(.chainedComparison, at: current.range)
         return nil
       }
     }
     return lhs
+  }
+
+  /// Whether the current token is a comparison operator or `in`.
+  private var isComparisonStart: Bool {
+    current.isKeyword(.in) || (InfixOperator(token: current.kind)?.isComparison ?? false)
+  }
+
+  /// `in [ … ]` after `lhs`; the current token is `in`.
+  private mutating func parseInList(_ lhs: ExprSyntax) -> ExprSyntax? {
+    let keyword = advance()
+    guard current.isPunctuator(.leftBracket) else {
+      reportExpected("'['", after: "'in'", hint: "write the values in brackets, like 'x in [\"a\", \"b\"]'")
+      return nil
+    }
+    let open = advance()
+    var elements: [ExprSyntax] = []
+    if !current.isPunctuator(.rightBracket) {
+      var progress = LoopProgress()
+      while progress.advanced(index) {
+        guard let element = parseExpression() else { return nil }
+        elements.append(element)
+        guard current.isPunctuator(.comma) else { break }
+        advance()
+      }
+    }
+    guard current.isPunctuator(.rightBracket) else {
+      report(
+        .missingClosing("]", opening: "["), at: current.range,
+        notes: [Note(message: "'[' opened here", file: file, range: open.range)])
+      return nil
+    }
+    advance()
+    return ExprSyntax(
+      .inList(lhs, keyword: keyword.range, elements: elements), range(from: lhs.range.start))
   }
 
   private mutating func parsePrefix(allowingNot: Bool) -> ExprSyntax? {

@@ -26,6 +26,8 @@ extension RuleChecker {
     case .null: return TypedExpr(expr: .constant(.null), type: .null)
     case .key: return TypedExpr(expr: .key, type: .string)
     case .parenthesized(let inner): return resolve(inner, in: context)
+    case .inList(let lhsSyntax, let keyword, let elements):
+      return resolveInList(lhsSyntax, keyword: keyword, elements, in: context)
     case .path(let path): return resolvePath(path, in: context)
     case .call(let name, let arguments): return resolveCall(name, arguments, in: context)
     case .prefix(let op, let operand):
@@ -129,35 +131,61 @@ extension RuleChecker {
       exprs.append(argument.expr)
     }
     guard ok else { return nil }
-    if builtin.takesRegex, !checkRegexArguments(builtin, arguments) { return nil }
-    return TypedExpr(expr: .call(builtin, exprs), type: builtin.result)
+    if let position = builtin.literalArgument, !checkLiteralPattern(builtin, arguments[position], position: position) {
+      return nil
+    }
+    var type = builtin.result
+    if builtin == .coalesce, let a = resolved[0], let b = resolved[1] {
+      type = a.type == b.type ? a.type : (a.type == .null ? b.type : (b.type == .null ? a.type : .unknown))
+    }
+    return TypedExpr(expr: .call(builtin, exprs), type: type)
   }
 
-  /// `matches` / `regex_extract`: the pattern must be a string literal that PCRE2 compiles (it is
-  /// compiled here, once, so a bad pattern is an error before any event is read), and the group
-  /// of `regex_extract` a non-negative integer literal.
-  private mutating func checkRegexArguments(_ builtin: Builtin, _ arguments: [ExprSyntax]) -> Bool {
-    guard case .string(let pattern) = arguments[1].kind else {
-      report(.regexNotLiteral(function: builtin.name), at: arguments[1].range)
+  /// Checks the literal argument of `matches`, `regex_extract`, `like` or `in_cidr` by compiling
+  /// it; a bad regex is reported at PCRE2's error offset inside the string literal.
+  private mutating func checkLiteralPattern(_ builtin: Builtin, _ syntax: ExprSyntax, position: Int) -> Bool {
+    guard case .string(let literal) = syntax.kind else {
+      report(
+        .argumentNotLiteral(position: position + 1, function: builtin.name, signature: builtin.signature),
+        at: syntax.range)
       return false
     }
-    do {
-      _ = try CompiledRegex(pattern)
-    } catch {
-      // Point into the literal: past the opening quote, at PCRE2's offset (exact when the
-      // pattern has no escape sequence before that point).
-      let literal = arguments[1].range
-      let at = min(literal.start + 1 + error.offset, max(literal.start, literal.end - 1))
-      report(.invalidRegex(error.message), at: SourceRange(start: at, end: at + 1))
-      return false
+    switch LiteralPattern.compile(builtin, literal) {
+    case .success: return true
+    case .failure(.cidr):
+      report(.invalidCidr(literal), at: syntax.range, hint: "write an address and a prefix length, like '10.0.0.0/8' or '2001:db8::/32'")
+    case .failure(.regex(let message, let offset)):
+      let range = builtin == .like ? syntax.range : rangeInStringLiteral(syntax.range, decodedOffset: offset)
+      report(.invalidRegex(message), at: range)
     }
-    if builtin == .regexExtract {
-      guard case .integer(let group) = arguments[2].kind, group >= 0 else {
-        report(.regexGroupNotLiteral, at: arguments[2].range)
-        return false
+    return false
+  }
+
+  /// The source range of the character at byte `decodedOffset` of a string literal's decoded
+  /// value, accounting for escapes (`\\`, `\"`, `\n`, `\t`, `\uXXXX`); at the end of the
+  /// value, the empty range before the closing quote.
+  func rangeInStringLiteral(_ literal: SourceRange, decodedOffset: Int) -> SourceRange {
+    let bytes = file.bytes
+    let close = Swift.max(literal.start + 1, literal.end - 1)
+    var position = literal.start + 1
+    var decoded = 0
+    func step(at position: Int) -> (source: Int, decoded: Int) {
+      guard bytes[position] == UInt8(ascii: "\\"), position + 1 < close else { return (1, 1) }
+      if bytes[position + 1] == UInt8(ascii: "u"), position + 6 <= close,
+        let value = UInt32(String(decoding: bytes[(position + 2)..<(position + 6)], as: UTF8.self), radix: 16),
+        let scalar = Unicode.Scalar(value)
+      {
+        return (6, String(Character(scalar)).utf8.count)
       }
+      return (2, 1)
     }
-    return true
+    while position < close, decoded < decodedOffset {
+      let (source, length) = step(at: position)
+      position += source
+      decoded += length
+    }
+    guard position < close else { return .at(close) }
+    return SourceRange(start: position, end: position + step(at: position).source)
   }
 
   /// `count(step)`, `sum(step.f)`, `avg(step.f)`.
@@ -216,6 +244,41 @@ extension RuleChecker {
     case .avg: type = .float
     }
     return TypedExpr(expr: .aggregate(function, step: index, field: field), type: type)
+  }
+
+  // MARK: - Lists
+
+  /// `x in [a, b, c]` with constant elements, lowered to `x == a or x == b or x == c` (each
+  /// comparison type-checked like `==`); `x in []` is `false`.
+  private mutating func resolveInList(
+    _ lhsSyntax: ExprSyntax, keyword: SourceRange, _ elements: [ExprSyntax], in context: Context
+  ) -> TypedExpr? {
+    let lhs = resolve(lhsSyntax, in: context)
+    var ok = lhs != nil
+    var result: Expr?
+    for element in elements {
+      guard let value = resolve(element, in: context) else {
+        ok = false
+        continue
+      }
+      guard case .constant = value.expr else {
+        report(.listElementNotConstant, at: element.range)
+        ok = false
+        continue
+      }
+      guard let lhs else { continue }
+      let equal = Located(InfixOperator.equal, at: keyword)
+      guard
+        let comparison = resolveInfix(
+          equal, lhs, value, lhsRange: lhsSyntax.range, rhsRange: element.range, whole: element.range)
+      else {
+        ok = false
+        continue
+      }
+      result = result.map { .or($0, comparison.expr) } ?? comparison.expr
+    }
+    guard ok else { return nil }
+    return TypedExpr(expr: result ?? .constant(.bool(false)), type: .bool)
   }
 
   // MARK: - Operators

@@ -372,8 +372,9 @@ public final class Engine {
     rules.map { ($0.matcher.program.name, $0.context.typeErrors, $0.context.firstTypeError) }
   }
 
-  /// Per rule: regex searches stopped by PCRE2's match or depth limit (the condition was false).
-  public var regexLimitHits: [(rule: String, count: Int)] {
-    rules.map { ($0.matcher.program.name, $0.context.regexLimitHits) }
+  /// Per rule: the number of regex matches that ran out of PCRE2's match limit (each made its
+  /// condition false) and the first such pattern.
+  public var regexLimitHits: [(rule: String, count: Int, pattern: String?)] {
+    rules.map { ($0.matcher.program.name, $0.context.regexLimitHits, $0.context.firstRegexLimitPattern) }
   }
 }

@@ -1,5 +1,3 @@
-import TocsinCore
-
 /// A byte-level RFC 3339 timestamp parser.
 ///
 /// Accepts `YYYY-MM-DD`, a `T`, `t` or space, `hh:mm:ss`, an optional fraction of 1–9 digits,
