@@ -6,6 +6,10 @@ enum SemaMessage: DiagnosticMessage {
   case absenceWithoutWithin
   /// `count(a.b)`, `sum(a)`: an aggregate's argument has the wrong shape.
   case aggregateArgument(function: String, example: String)
+  /// `amount > 10 and amount < 5`: comparisons with numbers no value of the field satisfies.
+  case alwaysFalse(field: String)
+  /// `amount > 5 or amount < 10`: comparisons with numbers every number satisfies.
+  case alwaysTrue(field: String)
   /// A regex, glob or CIDR argument that is not a string literal.
   case argumentNotLiteral(position: Int, function: String, signature: String)
   /// A literal argument whose type does not fit the parameter.
@@ -104,7 +108,7 @@ enum SemaMessage: DiagnosticMessage {
 
   var severity: DiagnosticSeverity {
     switch self {
-    case .comparisonWithNull, .fieldLooksLikeStep, .rarelyUsedField, .skipTargetOptional, .unboundedState:
+    case .alwaysFalse, .alwaysTrue, .comparisonWithNull, .fieldLooksLikeStep, .rarelyUsedField, .skipTargetOptional, .unboundedState:
       return .warning
     default: return .error
     }
@@ -116,6 +120,10 @@ enum SemaMessage: DiagnosticMessage {
       return "'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain"
     case .aggregateArgument(let function, let example):
       return "'\(function)' takes a step \(function == "count" ? "name" : "field"), like '\(example)'"
+    case .alwaysFalse(let field):
+      return "condition is always false: no value of '\(field)' satisfies these comparisons"
+    case .alwaysTrue(let field):
+      return "condition is always true for a numeric '\(field)': these comparisons cover every number"
     case .argumentNotLiteral(let position, let function, let signature):
       return "argument \(position) of '\(function)' must be a string literal, compiled once; expected '\(signature)'"
     case .argumentTypeMismatch(let position, let function, let found, let expected):
@@ -202,6 +210,9 @@ enum SemaMessage: DiagnosticMessage {
   var hint: String? {
     switch self {
     case .absenceWithoutWithin, .timeoutWithoutWithin: return "add e.g. 'within 10m'"
+    case .alwaysFalse: return "check the bounds; did you mean 'or', or the other comparison operator?"
+    case .alwaysTrue:
+      return "check the bounds; did you mean 'and'? (a missing or non-numeric value still makes it false)"
     case .loopingStepField(let step):
       return "use an aggregate like 'sum(\(step).f)' or 'count(\(step))'"
     case .negationQuantifier: return "one matching event already ends the partial match; remove the modifier"
