@@ -46,6 +46,13 @@ final class FunctionSemaTests: XCTestCase {
     diagnosticTest("rule r begin a where in_cidr(ip, 1️⃣\"\")", "sema.invalidCidr", hasHint: true)
   }
 
+  func testRegexGroupOutOfRange() {
+    diagnosticTest("rule r begin a where regex_extract(p, \"(a)\", 1️⃣2) == \"x\"", "sema.regexGroupOutOfRange")
+    diagnosticTest("rule r begin a where regex_extract(p, \"a\", 1️⃣1) == \"x\"", "sema.regexGroupOutOfRange")
+    assertClean("rule r begin a where regex_extract(p, \"(a)(?:b)(c)\", 2) == \"c\" and regex_extract(p, \"a\", 0) == \"a\"")
+    assertClean("rule r begin a where regex_extract(p, \"(a)\", n) == \"a\"")  // not a literal: null at run time
+  }
+
   func testPatternMustBeALiteral() {
     diagnosticTest("rule r begin a where matches(p, 1️⃣q)", "sema.argumentNotLiteral")
     diagnosticTest("rule r begin a where like(p, 1️⃣lower(\"A*\"))", "sema.argumentNotLiteral")

@@ -74,6 +74,8 @@ enum SemaMessage: DiagnosticMessage {
   case orWhereFirst
   /// A field read once that looks like a misspelling of a field read elsewhere.
   case rarelyUsedField(name: String, suggestion: String)
+  /// `regex_extract(s, "(a)", 2)`: a literal group number beyond the pattern's groups.
+  case regexGroupOutOfRange(group: Int64, groups: Int)
   /// `skip to_first` / `to_last` to a step that may bind nothing.
   case skipTargetOptional(step: String)
   /// `skip to_first` / `to_last` to a negation step, which binds no event.
@@ -180,6 +182,8 @@ enum SemaMessage: DiagnosticMessage {
       return "'or where' needs a 'where' before it on the same step"
     case .rarelyUsedField(let name, let suggestion):
       return "field '\(name)' is read only here; did you mean '\(suggestion)'?"
+    case .regexGroupOutOfRange(let group, let groups):
+      return "the pattern has \(groups) capture group\(groups == 1 ? "" : "s"), so group \(group) never matches; expected 0 (the whole match) to \(groups)"
     case .skipTargetOptional(let step):
       return "skip target '\(step)' is optional: for matches without it the skip behaves like 'no_skip'"
     case .skipToNegation(let step):
