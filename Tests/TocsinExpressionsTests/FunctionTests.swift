@@ -212,6 +212,11 @@ final class FunctionTests: XCTestCase {
     XCTAssertEqual(ExprCompiler.constantValue(of: .call(.coalesce, [.constant(.null), int(3)])), .int(3))
   }
 
+  func testCompiledRegex_UsesTheJITWhereAvailable() throws {
+    XCTAssertEqual(try CompiledRegex("^a+b$").isJIT, CompiledRegex.isJITAvailable)
+    XCTAssertEqual(try CompiledRegex("(a+)+$").captureCount, 1)
+  }
+
   func testCompiledRegex_CompileErrorsCarryPCRE2MessageAndOffset() {
     XCTAssertThrowsError(try CompiledRegex("ab)c")) { error in
       let e = error as? CompiledRegex.CompileError

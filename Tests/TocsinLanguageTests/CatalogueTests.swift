@@ -43,6 +43,8 @@ final class CatalogueTests: XCTestCase {
       // Functions with literal patterns.
       .argumentNotLiteral(position: 2, function: "matches", signature: "matches(string, \"pattern\")"),
       .invalidCidr("10.0.0.0/33"), .invalidRegex("missing closing parenthesis"), .listElementNotConstant,
+      .alwaysFalse(field: "amount"), .alwaysTrue(field: "amount"),
+      .regexGroupOutOfRange(group: 2, groups: 1),
     ]
     return lex.map { ($0.id, $0.text) } + parse.map { ($0.id, $0.text) } + sema.map { ($0.id, $0.text) }
   }()
@@ -52,7 +54,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 62)
+    XCTAssertEqual(ids.count, 65)
   }
 
   func testMessageStyle() {

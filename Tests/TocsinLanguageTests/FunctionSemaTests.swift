@@ -46,6 +46,13 @@ final class FunctionSemaTests: XCTestCase {
     diagnosticTest("rule r begin a where in_cidr(ip, 1️⃣\"\")", "sema.invalidCidr", hasHint: true)
   }
 
+  func testRegexGroupOutOfRange() {
+    diagnosticTest("rule r begin a where regex_extract(p, \"(a)\", 1️⃣2) == \"x\"", "sema.regexGroupOutOfRange")
+    diagnosticTest("rule r begin a where regex_extract(p, \"a\", 1️⃣1) == \"x\"", "sema.regexGroupOutOfRange")
+    assertClean("rule r begin a where regex_extract(p, \"(a)(?:b)(c)\", 2) == \"c\" and regex_extract(p, \"a\", 0) == \"a\"")
+    assertClean("rule r begin a where regex_extract(p, \"(a)\", n) == \"a\"")  // not a literal: null at run time
+  }
+
   func testPatternMustBeALiteral() {
     diagnosticTest("rule r begin a where matches(p, 1️⃣q)", "sema.argumentNotLiteral")
     diagnosticTest("rule r begin a where like(p, 1️⃣lower(\"A*\"))", "sema.argumentNotLiteral")
@@ -73,6 +80,35 @@ final class FunctionSemaTests: XCTestCase {
     diagnosticTest("rule r begin a where x in [1] 1️⃣== true", "parse.chainedComparison")
     diagnosticTest("rule r begin a where x == 1 1️⃣in [true]", "parse.chainedComparison")
     assertClean("rule r begin a where x in [\"a\", \"b\"] and y in [1, -2, 3.5] and not z in [true]")
+  }
+
+  func testAlwaysFalse() {
+    for condition in [
+      "amount > 10 and amount < 5", "amount >= 5 and amount < 5", "amount > 5 and amount <= 5",
+      "amount == 1 and amount == 2", "amount == 1 and amount != 1", "10 < amount and amount < 5",
+      "amount > 10 and ok and amount < 5.5", "(amount > 1 and amount < 0) or other",
+      "a.x > 3 and a.x < 2", "amount == 2.5 and amount > 3",
+    ] {
+      diagnosticTest("rule r begin a where 1️⃣\(condition)", "sema.alwaysFalse", severity: .warning, hasHint: true)
+    }
+  }
+
+  func testAlwaysTrue() {
+    for condition in ["amount > 5 or amount < 10", "amount >= 5 or amount < 5", "x != 1 or x != 2", "5 <= x or x <= 5"] {
+      diagnosticTest("rule r begin a where 1️⃣\(condition)", "sema.alwaysTrue", severity: .warning, hasHint: true)
+    }
+  }
+
+  func testSatisfiableRangesAreNotFlagged() {
+    assertClean("rule r begin a where amount > 5 and amount < 10")
+    assertClean("rule r begin a where amount >= 5 and amount <= 5")
+    assertClean("rule r begin a where amount > 5 and other < 3")
+    assertClean("rule r begin a where amount > 5 or amount < 5")  // 5 is in neither
+    assertClean("rule r begin a where amount > 10 or amount < 5")
+    assertClean("rule r begin a where x != 1 or x != 1")
+    assertClean("rule r begin a where x == 1 and x != 2")
+    assertClean("rule r begin a where amount > 10 and amount < 5 + 1 * 10")  // not a literal
+    assertClean("rule r begin a where amount > 10 or amount < 5 or amount == 7")
   }
 
   func testValidCallsAreClean() {

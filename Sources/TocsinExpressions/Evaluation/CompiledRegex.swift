@@ -27,6 +27,13 @@ public final class CompiledRegex {
   /// limit (`pcre2_set_depth_limit`) of one match.
   public static let matchLimit: UInt32 = 100_000
 
+  /// Whether the linked PCRE2 was built with JIT support (`PCRE2_CONFIG_JIT`).
+  public static let isJITAvailable: Bool = {
+    var available: UInt32 = 0
+    _ = pcre2_config_8(UInt32(PCRE2_CONFIG_JIT), &available)
+    return available == 1
+  }()
+
   /// The pattern as written.
   public let pattern: String
   /// Whether the JIT compiler accepted the pattern.

@@ -6,6 +6,10 @@ enum SemaMessage: DiagnosticMessage {
   case absenceWithoutWithin
   /// `count(a.b)`, `sum(a)`: an aggregate's argument has the wrong shape.
   case aggregateArgument(function: String, example: String)
+  /// `amount > 10 and amount < 5`: comparisons with numbers no value of the field satisfies.
+  case alwaysFalse(field: String)
+  /// `amount > 5 or amount < 10`: comparisons with numbers every number satisfies.
+  case alwaysTrue(field: String)
   /// A regex, glob or CIDR argument that is not a string literal.
   case argumentNotLiteral(position: Int, function: String, signature: String)
   /// A literal argument whose type does not fit the parameter.
@@ -70,6 +74,8 @@ enum SemaMessage: DiagnosticMessage {
   case orWhereFirst
   /// A field read once that looks like a misspelling of a field read elsewhere.
   case rarelyUsedField(name: String, suggestion: String)
+  /// `regex_extract(s, "(a)", 2)`: a literal group number beyond the pattern's groups.
+  case regexGroupOutOfRange(group: Int64, groups: Int)
   /// `skip to_first` / `to_last` to a step that may bind nothing.
   case skipTargetOptional(step: String)
   /// `skip to_first` / `to_last` to a negation step, which binds no event.
@@ -104,7 +110,7 @@ enum SemaMessage: DiagnosticMessage {
 
   var severity: DiagnosticSeverity {
     switch self {
-    case .comparisonWithNull, .fieldLooksLikeStep, .rarelyUsedField, .skipTargetOptional, .unboundedState:
+    case .alwaysFalse, .alwaysTrue, .comparisonWithNull, .fieldLooksLikeStep, .rarelyUsedField, .skipTargetOptional, .unboundedState:
       return .warning
     default: return .error
     }
@@ -116,6 +122,10 @@ enum SemaMessage: DiagnosticMessage {
       return "'not_followed_by' as the last step needs 'within': without a deadline the absence never becomes certain"
     case .aggregateArgument(let function, let example):
       return "'\(function)' takes a step \(function == "count" ? "name" : "field"), like '\(example)'"
+    case .alwaysFalse(let field):
+      return "condition is always false: no value of '\(field)' satisfies these comparisons"
+    case .alwaysTrue(let field):
+      return "condition is always true for a numeric '\(field)': these comparisons cover every number"
     case .argumentNotLiteral(let position, let function, let signature):
       return "argument \(position) of '\(function)' must be a string literal, compiled once; expected '\(signature)'"
     case .argumentTypeMismatch(let position, let function, let found, let expected):
@@ -172,6 +182,8 @@ enum SemaMessage: DiagnosticMessage {
       return "'or where' needs a 'where' before it on the same step"
     case .rarelyUsedField(let name, let suggestion):
       return "field '\(name)' is read only here; did you mean '\(suggestion)'?"
+    case .regexGroupOutOfRange(let group, let groups):
+      return "the pattern has \(groups) capture group\(groups == 1 ? "" : "s"), so group \(group) never matches; expected 0 (the whole match) to \(groups)"
     case .skipTargetOptional(let step):
       return "skip target '\(step)' is optional: for matches without it the skip behaves like 'no_skip'"
     case .skipToNegation(let step):
@@ -202,6 +214,9 @@ enum SemaMessage: DiagnosticMessage {
   var hint: String? {
     switch self {
     case .absenceWithoutWithin, .timeoutWithoutWithin: return "add e.g. 'within 10m'"
+    case .alwaysFalse: return "check the bounds; did you mean 'or', or the other comparison operator?"
+    case .alwaysTrue:
+      return "check the bounds; did you mean 'and'? (a missing or non-numeric value still makes it false)"
     case .loopingStepField(let step):
       return "use an aggregate like 'sum(\(step).f)' or 'count(\(step))'"
     case .negationQuantifier: return "one matching event already ends the partial match; remove the modifier"

@@ -131,7 +131,9 @@ extension RuleChecker {
       exprs.append(argument.expr)
     }
     guard ok else { return nil }
-    if let position = builtin.literalArgument, !checkLiteralPattern(builtin, arguments[position], position: position) {
+    if let position = builtin.literalArgument,
+      !checkLiteralPattern(builtin, arguments, position: position)
+    {
       return nil
     }
     var type = builtin.result
@@ -143,7 +145,9 @@ extension RuleChecker {
 
   /// Checks the literal argument of `matches`, `regex_extract`, `like` or `in_cidr` by compiling
   /// it; a bad regex is reported at PCRE2's error offset inside the string literal.
-  private mutating func checkLiteralPattern(_ builtin: Builtin, _ syntax: ExprSyntax, position: Int) -> Bool {
+  /// A literal group of `regex_extract` must exist in the pattern.
+  private mutating func checkLiteralPattern(_ builtin: Builtin, _ arguments: [ExprSyntax], position: Int) -> Bool {
+    let syntax = arguments[position]
     guard case .string(let literal) = syntax.kind else {
       report(
         .argumentNotLiteral(position: position + 1, function: builtin.name, signature: builtin.signature),
@@ -151,6 +155,12 @@ extension RuleChecker {
       return false
     }
     switch LiteralPattern.compile(builtin, literal) {
+    case .success(.regex(let regex)) where builtin == .regexExtract:
+      if case .integer(let group) = arguments[2].kind, group > regex.captureCount {
+        report(.regexGroupOutOfRange(group: group, groups: regex.captureCount), at: arguments[2].range)
+        return false
+      }
+      return true
     case .success: return true
     case .failure(.cidr):
       report(.invalidCidr(literal), at: syntax.range, hint: "write an address and a prefix length, like '10.0.0.0/8' or '2001:db8::/32'")

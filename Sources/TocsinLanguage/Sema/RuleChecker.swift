@@ -258,6 +258,7 @@ struct RuleChecker {
     if typed.type != .unknown && typed.type != .bool {
       report(.conditionNotBool(typed.type), at: syntax.range)
     }
+    lintConstantConditions(typed.expr, at: syntax.range)
     return typed.expr
   }
 
