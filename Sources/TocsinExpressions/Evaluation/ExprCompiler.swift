@@ -10,6 +10,8 @@ import TocsinCore
 public struct ExprCompiler {
   /// The projection slots are allocated in; read it back after compiling every rule.
   public private(set) var projection: FieldProjection
+  /// Set while evaluating a constant subtree, so `compileValue` does not try to fold it again.
+  private var isFolding = false
 
   /// The slot of `path`, adding it to the projection if new.
   public mutating func slot(for path: FieldPath) -> SlotIndex { projection.slot(for: path) }
@@ -29,7 +31,7 @@ public struct ExprCompiler {
 
   /// Compiles `expr` to a closure computing its value.
   public mutating func compileValue(_ expr: Expr) -> Evaluator {
-    if let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
+    if !isFolding, let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
     switch expr {
     case .constant(let v):
       return { _, _, _ in v }
@@ -150,7 +152,7 @@ public struct ExprCompiler {
   /// value is required (so `not null` stays null); without, it may collapse null to `false`,
   /// which is all a condition needs.
   private mutating func compilePredicate(_ expr: Expr, nullable: Bool) -> Evaluator {
-    if let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
+    if !isFolding, let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
     switch expr {
     case .and(let l, let r):
       let lhs = compilePredicate(l, nullable: false)
@@ -313,57 +315,13 @@ public struct ExprCompiler {
     }
     if readsInput { return nil }
     if case .constant(let v) = expr { return v }
+    // Evaluate once with the ordinary compiler, folding switched off so it does not recurse.
     var scratch = ExprCompiler()
-    let folded = scratch.compileValueUnfolded(expr)
+    scratch.isFolding = true
+    let folded = scratch.compileValue(expr)
     let dummy = EventRecord(
       time: .negativeInfinity, sequence: 0, line: 0, identity: "", slots: [])
     return folded(dummy, nil, EvalContext())
-  }
-
-  /// `compileValue` without the folding check (used by folding itself).
-  private mutating func compileValueUnfolded(_ expr: Expr) -> Evaluator {
-    switch expr {
-    case .constant(let v): return { _, _, _ in v }
-    case .and(let l, let r):
-      let lhs = compileValueUnfolded(l)
-      let rhs = compileValueUnfolded(r)
-      return { e, b, c in .bool(lhs(e, b, c).isTrue && rhs(e, b, c).isTrue) }
-    case .or(let l, let r):
-      let lhs = compileValueUnfolded(l)
-      let rhs = compileValueUnfolded(r)
-      return { e, b, c in .bool(lhs(e, b, c).isTrue || rhs(e, b, c).isTrue) }
-    case .not(let inner):
-      let operand = compileValueUnfolded(inner)
-      return { e, b, c in
-        if case .bool(let v) = operand(e, b, c) { return .bool(!v) }
-        return .null
-      }
-    case .negate(let inner):
-      let operand = compileValueUnfolded(inner)
-      return { e, b, c in
-        switch operand(e, b, c) {
-        case .int(let i) where i != .min: return .int(-i)
-        case .int(let i): return .float(-Double(i))
-        case .float(let d): return .float(-d)
-        default: return .null
-        }
-      }
-    case .binary(let op, let l, let r):
-      let lhs = compileValueUnfolded(l)
-      let rhs = compileValueUnfolded(r)
-      return { e, b, c in
-        let a = lhs(e, b, c)
-        let v = rhs(e, b, c)
-        if op.isComparison { return .bool(Operations.compare(op, a, v) ?? false) }
-        if case .value(let result) = Operations.arithmetic(op, a, v) { return result }
-        return .null
-      }
-    case .call(let function, let args):
-      let compiled = args.map { compileValueUnfolded($0) }
-      return { e, b, c in Operations.call(function, compiled.map { $0(e, b, c) }) ?? .null }
-    case .field, .stepField, .key, .aggregate:
-      return compileValue(expr)
-    }
   }
 }
 
