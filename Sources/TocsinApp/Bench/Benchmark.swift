@@ -64,7 +64,7 @@ public enum Benchmark {
       var decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
       var events = 0
       let parse = try clock.measure {
-        let reader = memoryReader(input)
+        let reader = Replay.memoryReader(input)
         var sequence: UInt64 = 0
         while let line = try reader.nextLine() {
           if let _ = try? decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence) {
@@ -81,7 +81,7 @@ public enum Benchmark {
         let session = ReplaySession(
           programs: programs, configuration: configuration,
           alerts: { alertBytes += $0.count; alerts += 1 }, deadLetters: { _ in })
-        let reader = memoryReader(input)
+        let reader = Replay.memoryReader(input)
         while let line = try reader.nextLine() { try session.consume(line) }
         try session.finish()
       }
@@ -90,18 +90,6 @@ public enum Benchmark {
       result.alerts = alerts
     }
     return result
-  }
-
-  private static func memoryReader(_ bytes: [UInt8]) -> LineReader {
-    var position = 0
-    return LineReader { target in
-      let n = min(target.count, bytes.count - position)
-      bytes.withUnsafeBytes { source in
-        target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[position..<position + n]))
-      }
-      position += n
-      return n
-    }
   }
 
   private static func seconds(_ d: Duration) -> Double {

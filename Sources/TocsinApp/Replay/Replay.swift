@@ -41,9 +41,16 @@ public enum Replay {
   public static func run(programs: ProgramSet, configuration: ReplayConfiguration, text: String)
     throws -> Output
   {
-    let bytes = Array(text.utf8)
+    let reader = memoryReader(Array(text.utf8), maxLineBytes: configuration.maxLineBytes)
+    return try run(programs: programs, configuration: configuration, reader: reader)
+  }
+
+  /// A line reader over bytes already in memory.
+  static func memoryReader(_ bytes: [UInt8], maxLineBytes: Int = LineReader.defaultMaxLineBytes)
+    -> LineReader
+  {
     var position = 0
-    let reader = LineReader(maxLineBytes: configuration.maxLineBytes) { target in
+    return LineReader(maxLineBytes: maxLineBytes) { target in
       let n = min(target.count, bytes.count - position)
       bytes.withUnsafeBytes { source in
         target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[position..<position + n]))
@@ -51,7 +58,6 @@ public enum Replay {
       position += n
       return n
     }
-    return try run(programs: programs, configuration: configuration, reader: reader)
   }
 
   /// Replays everything `reader` yields.
