@@ -28,6 +28,8 @@ public final class Engine {
   private struct RuleState {
     var matcher: RuleMatcher
     var keySpace: Int
+    /// This rule's bit in its key space's ``KeySpace/openRules(_:)`` masks.
+    var bitInSpace: Int
     var context: EvalContext
     var scratch: MatcherScratch
     /// Indexed by `KeyID` of the rule's key space.
@@ -45,6 +47,7 @@ public final class Engine {
 
   private var keySpaces: [KeySpace] = []
   private var rules: [RuleState] = []
+  private let startGuards: StartGuards
   private var buffer = ReorderBuffer<Buffered>()
   private var timers = TimerQueue()
   private var maxEventTime = EventTime.negativeInfinity
@@ -63,6 +66,7 @@ public final class Engine {
     self.programs = programs
     self.options = options
     var spaceBySlots: [[SlotIndex]: Int] = [:]
+    var rulesPerSpace: [Int] = []
     for program in programs.rules {
       let space: Int
       if let existing = spaceBySlots[program.keySlots] {
@@ -71,12 +75,15 @@ public final class Engine {
         space = keySpaces.count
         keySpaces.append(KeySpace(slots: program.keySlots))
         spaceBySlots[program.keySlots] = space
+        rulesPerSpace.append(0)
       }
       rules.append(
         RuleState(
-          matcher: RuleMatcher(program: program), keySpace: space, context: EvalContext(),
-          scratch: MatcherScratch(), keys: []))
+          matcher: RuleMatcher(program: program), keySpace: space, bitInSpace: rulesPerSpace[space],
+          context: EvalContext(), scratch: MatcherScratch(), keys: []))
+      rulesPerSpace[space] += 1
     }
+    startGuards = StartGuards(programs: programs)
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
     counters.alertsByRule = Array(repeating: 0, count: rules.count)
   }
@@ -228,18 +235,23 @@ public final class Engine {
   private func releaseBuffered(into actions: inout [EngineAction]) {
     buffer.release(upTo: watermark.time) { item in
       counters.eventsProcessed += 1
+      let candidates = startGuards.candidates(for: item.event)
       for r in rules.indices {
         guard let key = item.keys[rules[r].keySpace] else {
           counters.missingKeyByRule[r] += 1
           continue
         }
-        // Quick check: a key with nothing open only needs the event if it can start a match.
-        if rules[r].matcher.hasQuickStartCheck,
-          key.index >= rules[r].keys.count || rules[r].keys[key.index].isEmpty,
-          !rules[r].matcher.mayStart(item.event, context: rules[r].context, scratch: rules[r].scratch)
-        {
-          _assertQuickCheckAgrees(rule: r, event: item.event)
-          continue
+        // A key with nothing open only needs the event if it can start a match: first the
+        // guard bit (no condition evaluated), then the quick check.
+        if rules[r].matcher.hasQuickStartCheck, !isOpen(rule: r, key: key) {
+          if r < StartGuards.trackedRules, candidates & (1 << UInt64(r)) == 0 {
+            _assertQuickCheckAgrees(rule: r, event: item.event)
+            continue
+          }
+          if !rules[r].matcher.mayStart(item.event, context: rules[r].context, scratch: rules[r].scratch) {
+            _assertQuickCheckAgrees(rule: r, event: item.event)
+            continue
+          }
         }
         let scratch = rules[r].scratch
         withKey(rule: r, key: key) { matcher, context, state, emit in
@@ -247,6 +259,17 @@ public final class Engine {
         } collect: { actions.append(.alert($0)) }
       }
     }
+  }
+
+  /// Whether rule `r` has open or held matches for `key`: one bit of the key space's mask (a
+  /// load shared by every rule of the space), or the state itself past the tracked rules.
+  @inline(__always)
+  private func isOpen(rule r: Int, key: KeyID) -> Bool {
+    let bit = rules[r].bitInSpace
+    if bit < KeySpace.trackedRules {
+      return keySpaces[rules[r].keySpace].openRules(key) & (1 << UInt64(bit)) != 0
+    }
+    return key.index < rules[r].keys.count && !rules[r].keys[key.index].isEmpty
   }
 
   /// In debug builds, the thorough path must agree with a negative quick check: processing the
@@ -293,6 +316,7 @@ public final class Engine {
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
     let state = rules[r].keys[key.index]
+    keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
     let earliest = state.partials.lazy.compactMap { matcher.deadline(of: $0) }.min()
     if let deadline = earliest, state.scheduledDeadline.map({ deadline < $0 }) ?? true {
       rules[r].keys[key.index].scheduledDeadline = deadline
@@ -314,7 +338,7 @@ public final class Engine {
   private func makeAlert(rule r: Int, key: KeyID, match: MatchNode, outcome: MatchOutcome) -> Alert {
     let program = rules[r].matcher.program
     let spec = program.spec
-    let space = keySpaces[rules[r].keySpace]
+    let space = rules[r].keySpace
     let nodes = match.nodesInOrder
     var events: [(step: String, identities: [EventIdentity])] = []
     for (index, step) in spec.steps.enumerated() {
@@ -337,10 +361,10 @@ public final class Engine {
     let fields = emitted.map { field, evaluate in
       (name: field.name, value: evaluate(last, match, context))
     }
-    let keyText = space.texts[key.index]
+    let keyText = keySpaces[space].texts[key.index]
     return Alert(
       ruleIndex: r, rule: spec.name, severity: spec.severity, description: spec.description,
-      key: Array(zip(spec.keyFields, space.values[key.index])).map { (field: $0, value: $1) },
+      key: Array(zip(spec.keyFields, keySpaces[space].values(of: key))).map { (field: $0, value: $1) },
       id: Alert.makeID(
         rule: isTimeout ? spec.name + "\u{0}timeout" : spec.name, keyText: keyText,
         identities: nodes.map(\.event.identity)),

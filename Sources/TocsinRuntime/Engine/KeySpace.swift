@@ -17,37 +17,49 @@ public struct KeyID: Hashable, Sendable, Comparable {
 /// Interns the key values of rules that share the same key fields.
 ///
 /// Rules keyed by the same fields share one key space, so an event's key is computed and
-/// looked up once however many rules use it. The lookup hashes the field values themselves
-/// (one `Value` for a single key field, the array of values for a composite key); the key's
-/// text (values joined with `|`, used in alert ids and by the `key` expression) is built only
-/// when a key is seen for the first time.
+/// looked up once however many rules use it. The lookup goes through a ``KeyTable`` (a seeded
+/// fast hash and a slot array holding hash and id side by side) and compares the stored key
+/// values only on a hash match. The key's text (values joined with `|`, used in alert ids and
+/// by the `key` expression) is built only when a key is seen for the first time.
+///
+/// Next to each key the space keeps ``openRules(_:)``: one bit per rule of the space whose
+/// state for that key is not empty. The engine reads it once per event and key space, so a rule
+/// with nothing open for the key costs no load of its per-key state (DESIGN §4: an event that
+/// cannot start or extend a match costs one lookup).
 public struct KeySpace {
   /// The slots of the key fields, in order.
   public let slots: [SlotIndex]
-  private var singleIDs: [Value: KeyID] = [:]
-  private var compositeIDs: [[Value]: KeyID] = [:]
+  private var table = KeyTable()
+  /// Key values, `slots.count` per key, in id order.
+  private var flatValues: [Value] = []
   /// `texts[id]`: the key as text (values joined with `|`).
   public private(set) var texts: [String] = []
-  /// `values[id]`: the key's field values.
-  public private(set) var values: [[Value]] = []
+  /// `openMasks[id]`: bit `b` set when the space's rule number `b` has state for key `id`.
+  private var openMasks: [UInt64] = []
+
+  /// The most rules of one space that ``openRules(_:)`` tracks; rules beyond it are treated as
+  /// possibly open and their state is read directly.
+  public static let trackedRules = 64
 
   /// An empty key space over `slots`.
   public init(slots: [SlotIndex]) { self.slots = slots }
 
   /// The id of `event`'s key, interning it if new; `nil` if a key field is missing or null.
-  /// - Complexity: one hash lookup; amortised O(1).
+  /// - Complexity: one hash-table probe sequence; amortised O(1).
   public mutating func key(of event: EventRecord) -> KeyID? {
     switch slots.count {
     case 0:
-      if texts.isEmpty { intern([]) }
+      if texts.isEmpty { intern([], hash: 0) }
       return KeyID(0)
     case 1:
       let value = event[slots[0]]
       if value.isNull { return nil }
-      if let id = singleIDs[value] { return id }
-      let id = intern([value])
-      singleIDs[value] = id
-      return id
+      let hash = table.hash(value)
+      let found = flatValues.withUnsafeBufferPointer { stored in
+        table.lookup(hash: hash) { stored[Int($0)] == value }
+      }
+      if let found { return KeyID(Int(found)) }
+      return intern([value], hash: hash)
     default:
       var keyValues: [Value] = []
       keyValues.reserveCapacity(slots.count)
@@ -56,19 +68,48 @@ public struct KeySpace {
         if value.isNull { return nil }
         keyValues.append(value)
       }
-      if let id = compositeIDs[keyValues] { return id }
-      let id = intern(keyValues)
-      compositeIDs[keyValues] = id
-      return id
+      let n = slots.count
+      let hash = keyValues.withUnsafeBufferPointer { table.hash($0) }
+      let found = flatValues.withUnsafeBufferPointer { stored in
+        table.lookup(hash: hash) { id in
+          let base = Int(id) * n
+          for i in 0..<n where stored[base + i] != keyValues[i] { return false }
+          return true
+        }
+      }
+      if let found { return KeyID(Int(found)) }
+      return intern(keyValues, hash: hash)
     }
   }
 
   @discardableResult
-  private mutating func intern(_ keyValues: [Value]) -> KeyID {
+  private mutating func intern(_ keyValues: [Value], hash: UInt64) -> KeyID {
     let id = KeyID(texts.count)
     texts.append(keyValues.map(\.description).joined(separator: "|"))
-    values.append(keyValues)
+    flatValues.append(contentsOf: keyValues)
+    openMasks.append(0)
+    if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue) }
     return id
+  }
+
+  /// The field values of key `id`, in key-field order.
+  public func values(of id: KeyID) -> ArraySlice<Value> {
+    flatValues[id.index * slots.count..<(id.index + 1) * slots.count]
+  }
+
+  /// Bit `b` is set when the space's rule number `b` has open or held matches for `id`.
+  @inline(__always)
+  public func openRules(_ id: KeyID) -> UInt64 { openMasks[id.index] }
+
+  /// Records whether the space's rule number `bit` has state for `id`.
+  @inline(__always)
+  public mutating func setOpen(_ isOpen: Bool, rule bit: Int, key id: KeyID) {
+    guard bit < Self.trackedRules else { return }
+    if isOpen {
+      openMasks[id.index] |= 1 << UInt64(bit)
+    } else {
+      openMasks[id.index] &= ~(1 << UInt64(bit))
+    }
   }
 
   /// Number of distinct keys seen.

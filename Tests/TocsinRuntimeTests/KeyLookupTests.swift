@@ -1,0 +1,130 @@
+import TocsinAutomaton
+import TocsinCompiler
+import TocsinCore
+import TocsinExpressions
+import XCTest
+
+@testable import TocsinRuntime
+
+/// The key table and the start guards: the two lookups that let an event skip rules.
+final class KeyLookupTests: XCTestCase {
+  private func record(_ slots: [Value]) -> EventRecord {
+    EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e", slots: slots)
+  }
+
+  func testKeySpaceAssignsDenseStableIDsAcrossGrowth() {
+    var space = KeySpace(slots: [SlotIndex(0)])
+    var ids: [KeyID] = []
+    for i in 0..<10_000 {
+      ids.append(space.key(of: record([.string("user-\(i)")]))!)
+    }
+    XCTAssertEqual(ids.map(\.index), Array(0..<10_000))
+    // Every key is found again after the table grew many times.
+    for i in stride(from: 0, to: 10_000, by: 7) {
+      XCTAssertEqual(space.key(of: record([.string("user-\(i)")])), KeyID(i))
+    }
+    XCTAssertEqual(space.count, 10_000)
+  }
+
+  func testKeyEqualityFollowsValueEquality() {
+    // (value, equal to the first interned key?) — int and float are different keys, as with `==`
+    // on Value; 0.0 and -0.0 are the same key; long strings (heap-allocated) compare by content.
+    let long = String(repeating: "x", count: 40)
+    let cases: [(first: Value, second: Value, same: Bool)] = [
+      (.int(1), .int(1), true),
+      (.int(1), .float(1), false),
+      (.float(0.0), .float(-0.0), true),
+      (.string("a"), .string("b"), false),
+      (.string(long), .string(String(repeating: "x", count: 40)), true),
+      (.string(long), .string(long + "y"), false),
+      (.bool(true), .string("true"), false),
+    ]
+    for c in cases {
+      var space = KeySpace(slots: [SlotIndex(0)])
+      let a = space.key(of: record([c.first]))
+      let b = space.key(of: record([c.second]))
+      XCTAssertEqual(a == b, c.same, "\(c.first) vs \(c.second)")
+    }
+  }
+
+  func testCompositeKeysAndMissingFields() {
+    var space = KeySpace(slots: [SlotIndex(0), SlotIndex(1)])
+    let ab = space.key(of: record([.string("a"), .int(1)]))
+    XCTAssertEqual(space.key(of: record([.string("a"), .int(2)]))?.index, 1)
+    XCTAssertEqual(space.key(of: record([.string("a"), .int(1)])), ab)
+    XCTAssertNil(space.key(of: record([.string("a"), .null])))
+    XCTAssertEqual(Array(space.values(of: KeyID(1))), [.string("a"), .int(2)])
+    XCTAssertEqual(space.texts, ["a|1", "a|2"])
+  }
+
+  func testOpenMaskBits() {
+    var space = KeySpace(slots: [SlotIndex(0)])
+    let k = space.key(of: record([.string("u")]))!
+    XCTAssertEqual(space.openRules(k), 0)
+    space.setOpen(true, rule: 3, key: k)
+    space.setOpen(true, rule: 0, key: k)
+    space.setOpen(false, rule: 3, key: k)
+    space.setOpen(true, rule: 200, key: k)  // beyond the tracked rules: ignored
+    XCTAssertEqual(space.openRules(k), 1)
+  }
+
+  // MARK: - Start guards
+
+  private let type = FieldPath(["type"])
+  private let amount = FieldPath(["amount"])
+
+  private func eq(_ t: String) -> Expr { .binary(.equal, .field(type), .constant(.string(t))) }
+  private var big: Expr { .binary(.greater, .field(amount), .constant(.int(10))) }
+
+  func testGuardExtractionByTable() {
+    func s(_ name: String, _ q: Quantifier, _ c: Expr?) -> StepSpec {
+      StepSpec(name: name, quantifier: q, condition: c)
+    }
+    let optional = Quantifier(min: 1, max: 1, isOptional: true)
+    // (steps, guard constants or nil when the rule cannot be guarded)
+    let cases: [(String, [StepSpec], [String]?)] = [
+      ("equality first", [s("a", .once, .and(eq("purchase"), big)), s("b", .once, eq("login"))], ["purchase"]),
+      ("equality second conjunct", [s("a", .once, .and(big, eq("purchase")))], ["purchase"]),
+      ("in-list lowered to or", [s("a", .once, .or(eq("x"), eq("y")))], ["x", "y"]),
+      ("no equality", [s("a", .once, big)], nil),
+      ("no condition", [s("a", .once, nil)], nil),
+      ("or with another field", [s("a", .once, .or(eq("x"), big))], nil),
+      ("optional first step: both may start",
+       [s("a", optional, eq("x")), s("b", .once, eq("y"))], ["x", "y"]),
+      ("optional unguarded first step", [s("a", optional, big), s("b", .once, eq("y"))], nil),
+    ]
+    for (name, steps, expected) in cases {
+      let spec = RuleSpec(name: "r", keyFields: [FieldPath(["user"])], steps: steps, within: .seconds(10))
+      let programs = NFACompiler.compile([spec], extraFields: [type, amount])
+      let found = StartGuards.guardAlternatives(programs.rules[0], projection: programs.projection)
+      XCTAssertEqual(found.map { $0.map(\.1).sorted() }, expected.map { $0.sorted() }, name)
+    }
+  }
+
+  func testCandidatesPerEvent() {
+    let specs = [
+      RuleSpec(name: "p", keyFields: [FieldPath(["user"])], steps: [StepSpec(name: "a", condition: eq("purchase"))]),
+      RuleSpec(name: "any", keyFields: [FieldPath(["user"])], steps: [StepSpec(name: "a", condition: big)]),
+      RuleSpec(name: "l", keyFields: [FieldPath(["user"])], steps: [StepSpec(name: "a", condition: .or(eq("login"), eq("purchase")))]),
+    ]
+    let programs = NFACompiler.compile(specs, extraFields: [type, amount])
+    let guards = StartGuards(programs: programs)
+    let typeSlot = programs.projection.existingSlot(for: type)!.index
+    func slots(_ v: Value) -> [Value] {
+      var s = Array(repeating: Value.null, count: programs.projection.count)
+      s[typeSlot] = v
+      return s
+    }
+    // (type value, candidate rules as a bit mask)
+    let cases: [(Value, UInt64)] = [
+      (.string("purchase"), 0b111),
+      (.string("login"), 0b110),
+      (.string("logout"), 0b010),
+      (.null, 0b010),
+      (.int(7), 0b111),  // wrong type: the conditions run and count the type error
+    ]
+    for (value, mask) in cases {
+      XCTAssertEqual(guards.candidates(for: record(slots(value))), mask, "\(value)")
+    }
+  }
+}
