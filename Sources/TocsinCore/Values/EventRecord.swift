@@ -19,15 +19,21 @@ public struct EventRecord: Sendable {
   /// Stable identity used in alert ids and alert output.
   public var identity: EventIdentity
   /// Projected field values, indexed by ``SlotIndex``.
-  public var slots: [Value]
+  public var slots: EventSlots
 
   /// Creates an event record.
-  public init(time: EventTime, sequence: UInt64, line: Int, identity: EventIdentity, slots: [Value]) {
+  public init(time: EventTime, sequence: UInt64, line: Int, identity: EventIdentity, slots: EventSlots) {
     self.time = time
     self.sequence = sequence
     self.line = line
     self.identity = identity
     self.slots = slots
+  }
+
+  /// Creates an event record from an array of slot values (tests, tools).
+  @_disfavoredOverload
+  public init(time: EventTime, sequence: UInt64, line: Int, identity: EventIdentity, slots: [Value]) {
+    self.init(time: time, sequence: sequence, line: line, identity: identity, slots: EventSlots(slots))
   }
 
   /// The value in `slot`.

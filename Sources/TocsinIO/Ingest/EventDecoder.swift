@@ -43,9 +43,11 @@ public struct EventDecoder {
   public mutating func decode(_ line: UnsafeRawBufferPointer, lineNumber: Int, sequence: UInt64)
     throws(IngestError) -> EventRecord
   {
-    var slots: [Value] = []
+    var slots = EventSlots(nulls: scanner.projection.count)
     do {
-      try scanner.scan(line, into: &slots)
+      try slots.withUnsafeMutableBufferPointer { (buffer) throws(ScanError) in
+        try scanner.scan(line, intoNulled: buffer)
+      }
     } catch {
       throw .scan(error)
     }

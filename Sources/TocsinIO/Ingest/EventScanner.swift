@@ -69,25 +69,30 @@ public struct EventScanner {
     } else {
       for i in 0..<count { slots[i] = .null }
     }
+    try slots.withUnsafeMutableBufferPointer { (buffer) throws(ScanError) in
+      try scan(line, intoNulled: buffer)
+    }
+  }
+
+  /// Parses `line` into `slots`, which must hold ``FieldProjection/count`` values, all `.null`
+  /// (a fresh ``EventSlots``): absent fields stay `.null`.
+  /// After an error the contents of `slots` are unspecified (but initialized).
+  /// - Throws: ``ScanError`` when the line is not a valid JSON object.
+  public mutating func scan(_ line: UnsafeRawBufferPointer, intoNulled slots: UnsafeMutableBufferPointer<Value>)
+    throws(ScanError)
+  {
+    precondition(slots.count == projection.count, "slot buffer does not match the projection")
     guard let base = line.baseAddress, line.count > 0 else { throw .emptyLine }
     var parser = _JSONScanner(
       base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie,
       maxDepth: maxDepth, scratch: scratch)
     scratch = []  // keep the buffer uniquely referenced by the parser while it runs
-    var failure: ScanError? = nil
-    slots.withUnsafeMutableBufferPointer { buffer in
-      do throws(ScanError) {
-        // swift-format-ignore: NeverForceUnwrap
-        // A zero-count buffer may have no base address; the parser never writes when the
-        // projection (and so every entry's slot) is empty, so any non-null pointer is fine.
-        let slotBase = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
-        try parser.run(slots: slotBase)
-      } catch {
-        failure = error
-      }
-    }
-    scratch = parser.scratch
-    if let failure { throw failure }
+    // swift-format-ignore: NeverForceUnwrap
+    // A zero-count buffer may have no base address; the parser never writes when the
+    // projection (and so every entry's slot) is empty, so any non-null pointer is fine.
+    let slotBase = slots.baseAddress ?? UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
+    defer { scratch = parser.scratch }
+    try parser.run(slots: slotBase)
   }
 
   /// Convenience for tests and tools: scans the bytes of `line`.

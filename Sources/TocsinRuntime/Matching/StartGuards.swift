@@ -21,9 +21,39 @@ struct StartGuards {
   /// One field that guards test, with the rules each of its constants admits.
   private struct Test {
     var slot: Int
-    var rulesByConstant: [String: UInt64]
+    /// The constants, looked up through `table` (a `Dictionary<String, _>` lookup costs ~350
+    /// instructions per event; this ~40).
+    var constants: [String] = []
+    var table = KeyTable()
+    /// `rulesByConstant[i]`: the rules `constants[i]` admits.
+    var rulesByConstant: [UInt64] = []
     /// Every rule guarded through this field: candidates when the field is not a string.
-    var rules: UInt64
+    var rules: UInt64 = 0
+
+    init(slot: Int) { self.slot = slot }
+
+    mutating func admit(_ constant: String, rule bit: UInt64) {
+      let hash = table.hash(.string(constant))
+      if let i = lookup(constant, hash: hash) {
+        rulesByConstant[Int(i)] |= bit
+      } else {
+        table.insert(hash: hash, id: UInt32(constants.count))
+        constants.append(constant)
+        rulesByConstant.append(bit)
+      }
+      rules |= bit
+    }
+
+    @inline(__always)
+    func lookup(_ value: String, hash: UInt64) -> UInt32? {
+      constants.withUnsafeBufferPointer { stored in table.lookup(hash: hash) { stored[Int($0)] == value } }
+    }
+
+    @inline(__always)
+    func rules(admittedBy value: String) -> UInt64 {
+      guard let i = lookup(value, hash: table.hash(.string(value))) else { return 0 }
+      return rulesByConstant[Int(i)]
+    }
   }
 
   private var tests: [Test] = []
@@ -48,11 +78,10 @@ struct StartGuards {
           t = existing
         } else {
           t = tests.count
-          tests.append(Test(slot: slot, rulesByConstant: [:], rules: 0))
+          tests.append(Test(slot: slot))
           testIndexBySlot[slot] = t
         }
-        tests[t].rulesByConstant[constant, default: 0] |= bit
-        tests[t].rules |= bit
+        tests[t].admit(constant, rule: bit)
       }
     }
   }
@@ -64,7 +93,7 @@ struct StartGuards {
     var mask = unguarded
     for test in tests {
       switch event[SlotIndex(test.slot)] {
-      case .string(let value): mask |= test.rulesByConstant[value] ?? 0
+      case .string(let value): mask |= test.rules(admittedBy: value)
       case .null: break
       default: mask |= test.rules
       }
