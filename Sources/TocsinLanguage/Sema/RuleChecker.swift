@@ -56,10 +56,19 @@ struct RuleChecker {
   var diagnostics: [Diagnostic] = []
   /// Fields read by this rule, for the rule-set-wide misspelling check.
   var fieldUses: [FieldUse] = []
+  /// The file's declared fields, if it has a schema.
+  let schema: Schema?
+  /// Steps whose events something reads (`a.f`, `count(a)`, `time(a)`, a skip target), for the
+  /// unused-step warning.
+  var readSteps: Set<Int> = []
+  /// How many `exists(…)` / `coalesce(…)` calls the resolver is inside: reading an optional step
+  /// there is deliberate.
+  var guardDepth = 0
 
-  init(file: SourceFile, rule: RuleSyntax) {
+  init(file: SourceFile, rule: RuleSyntax, schema: Schema? = nil) {
     self.file = file
     self.rule = rule
+    self.schema = schema
   }
 
   var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
@@ -120,6 +129,7 @@ struct RuleChecker {
     let emit = lowerEmit(header.emit)  // 4) emit
     let onTimeout = header.onTimeout.map { lowerEmit($0.fields) }
     checkRuleWide(header)  // 5)
+    lintUnusedSteps()
     guard errorCount == 0, !rule.hasSyntaxErrors, let name = rule.name else { return nil }
     return RuleSpec(
       name: name.value, severity: header.severity, description: header.description,
@@ -162,6 +172,7 @@ struct RuleChecker {
           let fieldPath = FieldPath(path.components.map(\.value))
           header.keyFields.append(fieldPath)
           fieldUses.append(FieldUse(name: fieldPath.description, file: file, range: path.range))
+          checkDeclared(fieldPath, at: path.range)
         }
       case .within(let duration):
         if duration.value <= .zero { report(.withinNotPositive, at: duration.range) }
@@ -212,6 +223,7 @@ struct RuleChecker {
       return
     }
     let declared = [note("'\(step.value)' is declared here", at: steps[index].name?.range ?? steps[index].kind.range)]
+    readSteps.insert(index)
     if steps[index].isNegation {
       report(.skipToNegation(step: step.value), at: step.range, notes: declared)
       return
