@@ -87,7 +87,7 @@ extension RuleChecker {
         return declaredField(.field(restPath), restPath, at: restRange)
       }
       readSteps.insert(index)
-      if case .condition = context, mayBindNothing(index), guardDepth == 0 {
+      if case .condition(let current) = context, mayBeSkipped(index, before: current), guardDepth == 0 {
         report(.optionalStepRead(step: head.value), at: head.range, notes: declared)
       }
       return declaredField(.stepField(step: index, restPath), restPath, at: restRange)

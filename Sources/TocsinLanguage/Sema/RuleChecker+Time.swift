@@ -47,7 +47,7 @@ extension RuleChecker {
     }
     if isCurrent { return TypedExpr(expr: .eventTime, type: .time) }
     readSteps.insert(index)
-    if case .condition = context, mayBindNothing(index), guardDepth == 0 {
+    if case .condition(let current) = context, mayBeSkipped(index, before: current), guardDepth == 0 {
       report(.optionalStepRead(step: head.value), at: head.range, notes: declared)
     }
     return TypedExpr(expr: .stepTime(step: index), type: .time)
@@ -126,13 +126,16 @@ extension RuleChecker {
 
   // MARK: - Unused steps
 
-  /// Warns about every named step that takes events, has no `where` or `until`, and is read by
-  /// nothing (no `step.f`, aggregate, `time(step)`, `speed_kmh` or skip target): it takes any
-  /// event, which is rarely what was meant. A negation without a condition is deliberate (any
-  /// event breaks the match) and is not reported.
+  /// Warns about a step after the first that takes one event, has no `where`, and is read by
+  /// nothing (no `step.f`, aggregate, `time(step)`, `speed_kmh` or skip target): it takes
+  /// whatever event comes next, so it only delays the match by one arbitrary event — almost
+  /// always a forgotten condition. Not reported, because they can be meant: the first step
+  /// (every event starts a match), a looping step (a count of any events), a negation (any
+  /// event breaks the match), and any rule with errors (its conditions may be what is missing).
   mutating func lintUnusedSteps() {
-    for (index, step) in steps.enumerated() {
-      guard let name = step.name, !step.isNegation, step.conditions.isEmpty, step.until == nil,
+    guard !rule.hasSyntaxErrors, errorCount == 0 else { return }
+    for (index, step) in steps.enumerated() where index > 0 {
+      guard let name = step.name, !step.isNegation, !bindsSeveralEvents(index), step.conditions.isEmpty,
         !readSteps.contains(index)
       else { continue }
       report(.unusedStep(step: name.value), at: name.range)

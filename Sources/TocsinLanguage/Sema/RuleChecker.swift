@@ -102,6 +102,16 @@ struct RuleChecker {
       || steps[index].enclosingGroups.contains { groups[$0].quantifier.isOptional }
   }
 
+  /// Whether step `index` may have been skipped when a condition of step `current` runs: it is
+  /// optional, or sits in an optional group that does not also hold `current` (inside one
+  /// group instance the earlier steps have matched).
+  func mayBeSkipped(_ index: Int, before current: Int) -> Bool {
+    steps[index].quantifier.isOptional
+      || steps[index].enclosingGroups.contains {
+        groups[$0].quantifier.isOptional && !steps[current].enclosingGroups.contains($0)
+      }
+  }
+
   // MARK: - Rule
 
   /// The rule's non-step clauses after checking, with their defaults.
