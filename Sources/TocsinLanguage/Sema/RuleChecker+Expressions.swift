@@ -87,8 +87,8 @@ extension RuleChecker {
         return declaredField(.field(restPath), restPath, at: restRange)
       }
       readSteps.insert(index)
-      if case .condition(let current) = context, mayBeSkipped(index, before: current), guardDepth == 0 {
-        report(.optionalStepRead(step: head.value), at: head.range, notes: declared)
+      if case .condition(let current) = context, mayBeSkipped(index, before: current) {
+        noteOptionalRead(index, name: head, notes: declared)
       }
       return declaredField(.stepField(step: index, restPath), restPath, at: restRange)
     }
@@ -110,6 +110,7 @@ extension RuleChecker {
   private mutating func declaredField(_ expr: Expr, _ path: FieldPath, at range: SourceRange) -> TypedExpr? {
     guard let schema else { return TypedExpr(expr: expr, type: .unknown) }
     guard let declared = schema.fields[path.description] else {
+      guard schema.isComplete else { return TypedExpr(expr: expr, type: .unknown) }
       checkDeclared(path, at: range)
       return nil
     }
@@ -119,7 +120,7 @@ extension RuleChecker {
 
   /// Reports `path` when the file has a schema that does not declare it.
   mutating func checkDeclared(_ path: FieldPath, at range: SourceRange) {
-    guard let schema, schema.fields[path.description] == nil else { return }
+    guard let schema, schema.isComplete, schema.fields[path.description] == nil else { return }
     report(
       .unknownField(path.description), at: range,
       hint: Suggestions.didYouMean(path.description, among: schema.names)
@@ -137,6 +138,13 @@ extension RuleChecker {
     if name.value == "time" { return resolveTime(name, arguments, in: context) }
     if name.value == Builtin.speedKmh.name, arguments.count == 2 {
       return resolveSpeed(name, arguments, in: context)
+    }
+    if name.value == Builtin.speedKmh.name, arguments.count != 6 {
+      // Checked first: the arguments of a wrong-sized call are often step names.
+      report(
+        .wrongArgumentCount(function: name.value, expected: [2, 6], found: arguments.count, signature: Builtin.speedKmh.signature),
+        at: name.range)
+      return nil
     }
     let isGuard = name.value == Builtin.exists.name || name.value == Builtin.coalesce.name
     if isGuard { guardDepth += 1 }

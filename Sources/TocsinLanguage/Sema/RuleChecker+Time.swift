@@ -47,8 +47,8 @@ extension RuleChecker {
     }
     if isCurrent { return TypedExpr(expr: .eventTime, type: .time) }
     readSteps.insert(index)
-    if case .condition(let current) = context, mayBeSkipped(index, before: current), guardDepth == 0 {
-      report(.optionalStepRead(step: head.value), at: head.range, notes: declared)
+    if case .condition(let current) = context, mayBeSkipped(index, before: current) {
+      noteOptionalRead(index, name: head, notes: declared)
     }
     return TypedExpr(expr: .stepTime(step: index), type: .time)
   }
@@ -122,6 +122,29 @@ extension RuleChecker {
     case (.duration, _, .unknown), (.unknown, _, .duration): return .unknown
     default: return nil
     }
+  }
+
+  // MARK: - Reads of optional steps
+
+  /// Records a read of optional step `index` in the condition being resolved: inside
+  /// `exists(…)` / `coalesce(…)` it marks the step as guarded, elsewhere it is a candidate for
+  /// ``reportOptionalReads()``.
+  mutating func noteOptionalRead(_ index: Int, name: Located<String>, notes: [Note]) {
+    if guardDepth > 0 {
+      guardedSteps.insert(index)
+    } else {
+      optionalReads.append((index, name, notes))
+    }
+  }
+
+  /// Warns about the reads of optional steps in the condition just resolved, except for steps
+  /// the condition also tests with `exists` or `coalesce` (`not exists(b.x) or b.x > 1`).
+  mutating func reportOptionalReads() {
+    for (index, name, notes) in optionalReads where !guardedSteps.contains(index) {
+      report(.optionalStepRead(step: name.value), at: name.range, notes: notes)
+    }
+    optionalReads = []
+    guardedSteps = []
   }
 
   // MARK: - Unused steps

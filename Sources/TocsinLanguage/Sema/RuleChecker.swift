@@ -64,6 +64,10 @@ struct RuleChecker {
   /// How many `exists(…)` / `coalesce(…)` calls the resolver is inside: reading an optional step
   /// there is deliberate.
   var guardDepth = 0
+  /// Reads of optional steps in the condition being resolved, and the steps it guards with
+  /// `exists` / `coalesce` (see `reportOptionalReads()`).
+  var optionalReads: [(step: Int, name: Located<String>, notes: [Note])] = []
+  var guardedSteps: Set<Int> = []
 
   init(file: SourceFile, rule: RuleSyntax, schema: Schema? = nil) {
     self.file = file
@@ -276,7 +280,9 @@ struct RuleChecker {
 
   /// A `where` or `until` of step `step`: resolved and checked to be bool.
   private mutating func resolveCondition(_ syntax: ExprSyntax, step: Int) -> Expr? {
-    guard let typed = resolve(syntax, in: .condition(step: step)) else { return nil }
+    let resolved = resolve(syntax, in: .condition(step: step))
+    reportOptionalReads()
+    guard let typed = resolved else { return nil }
     if typed.type != .unknown && typed.type != .bool {
       report(.conditionNotBool(typed.type), at: syntax.range)
     }

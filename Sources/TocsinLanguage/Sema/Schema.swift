@@ -11,6 +11,9 @@ import TocsinExpressions
 struct Schema {
   /// Declared type by dotted field name.
   var fields: [String: SchemaType] = [:]
+  /// Whether every declaration could be read. When a schema file is missing, undeclared fields
+  /// are not reported (they may be declared there); the declared types still apply.
+  var isComplete = true
 
   /// The declared names, sorted (for suggestions).
   var names: [String] { fields.keys.sorted() }
@@ -60,6 +63,7 @@ struct Schema {
           }
           let resolved = resolve(path.value, relativeTo: file.path)
           guard let included = load?(resolved) else {
+            schema.isComplete = false
             diagnostics.append(
               Diagnostic(
                 SemaMessage.schemaFileUnusable(path: path.value, reason: "cannot be read"), file: file,
