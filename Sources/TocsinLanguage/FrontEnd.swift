@@ -11,7 +11,11 @@ public enum FrontEnd {
   ///
   /// Never throws: every problem is a ``Diagnostic``. A rule with any error is left out of
   /// ``CheckedRuleSet/rules``; the others are still returned.
-  public static func check(_ files: [SourceFile]) -> CheckedRuleSet {
+  ///
+  /// - Parameter loadSchema: reads a schema file named by `schema "PATH"` (the path already
+  ///   resolved against the naming file's directory), or returns `nil` when it cannot. The front
+  ///   end does no I/O itself; without a loader every schema file is reported as unreadable.
+  public static func check(_ files: [SourceFile], loadSchema: ((String) -> SourceFile?)? = nil) -> CheckedRuleSet {
     var syntax: [RuleFileSyntax] = []
     var diagnostics: [Diagnostic] = []
     for file in files {
@@ -20,7 +24,7 @@ public enum FrontEnd {
       diagnostics += parsed.diagnostics
     }
     var checker = RuleSetChecker()
-    let rules = checker.check(syntax)
+    let rules = checker.check(syntax, loadSchema: loadSchema)
     diagnostics += checker.diagnostics
     return CheckedRuleSet(rules: rules, diagnostics: sorted(diagnostics, fileOrder: files), syntax: syntax)
   }

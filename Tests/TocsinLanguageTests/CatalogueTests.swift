@@ -31,7 +31,7 @@ final class CatalogueTests: XCTestCase {
       .stepDeclaredLater(step: "b", current: "a"), .stepWithoutField(step: "a"),
       .timesOutOfRange("0"), .unboundedState, .unknownFunction("f"), .unknownSeverity("x"),
       .unknownStep("x"), .withinNotPositive,
-      .wrongArgumentCount(function: "f", expected: 1, found: 2, signature: "f(x)"),
+      .wrongArgumentCount(function: "f", expected: [1], found: 2, signature: "f(x)"),
       // The pattern algebra.
       .absenceWithoutWithin, .conflictingContiguity, .duplicateModifier("optional"),
       .greedyInGroup(onGroup: true), .groupCondition("where"),
@@ -45,6 +45,12 @@ final class CatalogueTests: XCTestCase {
       .invalidCidr("10.0.0.0/33"), .invalidRegex("missing closing parenthesis"), .listElementNotConstant,
       .alwaysFalse(field: "amount"), .alwaysTrue(field: "amount"),
       .regexGroupOutOfRange(group: 2, groups: 1),
+      // Times, lists, schemas and usage lints.
+      .arithmeticTypeMismatch(op: "-", lhs: .time, rhs: .int), .duplicateSchemaField("amount"),
+      .inNotList(.string), .optionalStepRead(step: "b"),
+      .schemaFileUnusable(path: "shared.schema", reason: "cannot be read"), .speedArguments, .timeArgument,
+      .unusedStep(step: "b"), .unknownField("amout"), .unknownSchemaType("text"),
+      .unknownTimeZone("Europe/Berln"),
     ]
     return lex.map { ($0.id, $0.text) } + parse.map { ($0.id, $0.text) } + sema.map { ($0.id, $0.text) }
   }()
@@ -54,7 +60,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 65)
+    XCTAssertEqual(ids.count, 76)
   }
 
   func testMessageStyle() {

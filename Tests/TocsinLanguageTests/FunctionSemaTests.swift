@@ -75,7 +75,7 @@ final class FunctionSemaTests: XCTestCase {
     diagnosticTest("rule r begin a where x in [1️⃣lower(\"A\")]", "sema.listElementNotConstant")
     diagnosticTest("rule r begin a where 1 in [1️⃣\"a\"]", "sema.comparisonTypeMismatch")
     diagnosticTest("rule r begin a where x in [1, 1️⃣null]", "sema.comparisonWithNull", severity: .warning)
-    diagnosticTest("rule r begin a where x in1️⃣ \"a\"", "parse.expectedToken", hasHint: true)
+    diagnosticTest("rule r begin a where x in 1️⃣\"a\"", "sema.inNotList")
     diagnosticTest("rule r begin a where x in [1, 2 1️⃣within 5m", "parse.missingClosing")
     diagnosticTest("rule r begin a where x in [1] 1️⃣== true", "parse.chainedComparison")
     diagnosticTest("rule r begin a where x == 1 1️⃣in [true]", "parse.chainedComparison")

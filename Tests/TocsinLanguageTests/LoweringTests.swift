@@ -20,7 +20,7 @@ final class LoweringTests: XCTestCase {
     _ expr: String, _ expected: Expr, file: StaticString = #filePath, line: UInt = #line
   ) {
     let rules = assertClean(
-      "rule r begin first next burst times 2+ followed_by last within 1h emit { v: \(expr) }",
+      "rule r begin first next burst times 2+ followed_by last where ok within 1h emit { v: \(expr) }",
       file: file, line: line)
     XCTAssertEqual(rules.first?.emit, [EmitField(name: "v", value: expected)], file: file, line: line)
   }
@@ -107,7 +107,7 @@ final class LoweringTests: XCTestCase {
         begin burst where type == "purchase"
           times 10+
         next done times 2
-        followed_by after
+        followed_by after where type == "refund"
         within 1h30m
         skip past_last_event
         emit { card: key, purchases: count(burst), total: sum(burst.amount) }

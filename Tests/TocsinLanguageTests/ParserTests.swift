@@ -35,6 +35,8 @@ final class ParserTests: XCTestCase {
     case .infix(let op, let l, let r): return "(\(shape(l)) \(op.value.rawValue) \(shape(r)))"
     case .parenthesized(let x): return shape(x)
     case .inList(let x, _, let elements): return "(\(shape(x)) in [\(elements.map(shape).joined(separator: ", "))])"
+    case .duration(let d): return d.description
+    case .inValue(let x, _, let list): return "(\(shape(x)) in \(shape(list)))"
     }
   }
 

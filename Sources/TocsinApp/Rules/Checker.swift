@@ -19,7 +19,7 @@ public enum Checker {
 
   /// Checks `files`. With `strict`, warnings fail the check too.
   public static func check(_ files: [SourceFile], colored: Bool, strict: Bool) -> Report {
-    let checked = FrontEnd.check(files)
+    let checked = FrontEnd.check(files, loadSchema: { try? RuleSources.read($0) })
     var text = DiagnosticRenderer(colored: colored).render(checked.diagnostics)
     let errors = checked.errorCount + (strict ? checked.warningCount : 0)
     let fileWord = files.count == 1 ? "file" : "files"

@@ -22,7 +22,7 @@ public struct RuleSet {
 
   /// Checks and compiles already-read sources.
   public static func build(_ files: [SourceFile], ingest: IngestOptions) -> RuleSet {
-    let checked = FrontEnd.check(files)
+    let checked = FrontEnd.check(files, loadSchema: { try? RuleSources.read($0) })
     guard !checked.hasErrors else { return RuleSet(checked: checked, programs: nil) }
     let programs = NFACompiler.compile(checked.rules, extraFields: [ingest.timeField, ingest.idField])
     return RuleSet(checked: checked, programs: programs)

@@ -1,8 +1,12 @@
 /// A dynamically typed value of an event field or an expression.
 ///
-/// Five cases and no more, so a `Value` is 17 bytes (a `String` payload plus tag) and events are
-/// flat arrays of them. Strings up to 15 UTF-8 bytes are stored inline by Swift and do not
-/// allocate, which covers most field values (`"purchase"`, city names, ids).
+/// No payload is larger than a `String`, so a `Value` is 17 bytes (a `String` payload plus tag)
+/// and events are flat arrays of them. Strings up to 15 UTF-8 bytes are stored inline by Swift and
+/// do not allocate, which covers most field values (`"purchase"`, city names, ids). Times and
+/// durations are one `Int64` of nanoseconds, so arithmetic on them never allocates.
+///
+/// Ingestion only produces the first five cases (JSON has no time, duration or list); the others
+/// come from expressions: `time(step)`, duration literals, `split(s, sep)`.
 public enum Value: Hashable, Sendable, CustomStringConvertible {
   /// A missing field, JSON `null`, or the result of an operation that had no answer.
   case null
@@ -14,6 +18,12 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
   case float(Double)
   /// A string.
   case string(String)
+  /// A point in event time (`time()`, `time(step)`, `to_time(x)`, time arithmetic).
+  case time(EventTime)
+  /// An interval of event time (`10m`, `time(b) - time(a)`).
+  case duration(EventDuration)
+  /// A list of values (`split(s, sep)`); only `in`, `len` and `emit` read it.
+  case list([Value])
 
   /// Whether this is `.null`.
   @inlinable public var isNull: Bool {
@@ -44,6 +54,9 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     case .int: return "int"
     case .float: return "float"
     case .string: return "string"
+    case .time: return "time"
+    case .duration: return "duration"
+    case .list: return "list"
     }
   }
 
@@ -55,6 +68,9 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     case .int(let i): return String(i)
     case .float(let d): return Value.formatDouble(d)
     case .string(let s): return s
+    case .time(let t): return t.rfc3339
+    case .duration(let d): return d.description
+    case .list(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
     }
   }
 

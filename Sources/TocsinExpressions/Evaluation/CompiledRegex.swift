@@ -40,6 +40,8 @@ public final class CompiledRegex {
   public let isJIT: Bool
   /// Number of capture groups.
   public let captureCount: Int
+  /// How many times the pattern has been run (for tests of result reuse; wraps around).
+  public private(set) var runCount = 0
   private let code: OpaquePointer
   private let matchData: OpaquePointer
   private let matchContext: OpaquePointer
@@ -79,7 +81,8 @@ public final class CompiledRegex {
 
   /// Runs the pattern on `subject`; the result's capture offsets stay in the match data.
   private func run(_ subject: inout String) -> Int32 {
-    subject.withUTF8 { buffer in
+    runCount &+= 1
+    return subject.withUTF8 { buffer in
       // An empty buffer may have no base address; PCRE2 needs a valid pointer even for length 0.
       let empty: [UInt8] = [0]
       return empty.withUnsafeBufferPointer { fallback in
@@ -128,6 +131,21 @@ public final class CompiledRegex {
       guard start >= 0, end >= start, end <= buffer.count else { return .matched(nil) }
       return .matched(String(decoding: buffer[start..<end], as: UTF8.self))
     }
+  }
+
+  /// Runs the pattern on `subject` and copies the capture offsets into `captures` (UTF-8 byte
+  /// offsets, start and end per group, -1 for a group that took no part). `captures` must hold
+  /// `2 * (captureCount + 1)` elements; it is written in place, so the caller can preallocate it.
+  public func match(_ subject: String, captures: inout [Int]) -> MatchResult {
+    var subject = subject
+    let rc = run(&subject)
+    if rc < 0 { return CompiledRegex.isLimit(rc) ? .limitExceeded : .notMatched }
+    let pairs = min(captures.count / 2, Int(pcre2_get_ovector_count_8(matchData)))
+    // swift-format-ignore: NeverForceUnwrap — the match data always has an ovector.
+    let ovector = pcre2_get_ovector_pointer_8(matchData)!
+    for i in 0..<(2 * pairs) { captures[i] = Int(bitPattern: UInt(truncatingIfNeeded: ovector[i])) }
+    for i in (2 * pairs)..<captures.count { captures[i] = -1 }
+    return .matched
   }
 
   /// PCRE2's text for an error code.

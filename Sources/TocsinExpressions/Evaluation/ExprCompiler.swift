@@ -18,6 +18,11 @@ public struct ExprCompiler {
   /// Compiled literal patterns (regexes, globs, CIDR blocks) by kind and text, so a pattern used
   /// by several conditions is compiled once.
   private var patterns: [PatternKey: LiteralPattern] = [:]
+  /// Time-zone tables by identifier, built once per zone.
+  private var zones: [String: TimeZoneRules] = [:]
+  /// While compiling a condition: the shared regex results of its repeated (pattern, field)
+  /// pairs (see ``RegexMemo``).
+  private var memos: [MemoKey: RegexMemo] = [:]
 
   private struct PatternKey: Hashable {
     var kind: String
@@ -43,6 +48,12 @@ public struct ExprCompiler {
       return { _, bindings, _ in bindings?.latest(boundTo: step)?.event.slots[slot] ?? .null }
     case .key:
       return { _, _, context in context.key }
+    case .eventTime:
+      return { event, _, _ in .time(event.time) }
+    case .stepTime(let step):
+      return { _, bindings, _ in (bindings?.latest(boundTo: step)?.event.time).map(Value.time) ?? .null }
+    case .member(let element, let list):
+      return compileMember(element, list)
     case .aggregate(let function, let step, let path):
       return compileAggregate(function, step: step, path: path)
     case .not, .and, .or:
@@ -59,6 +70,8 @@ public struct ExprCompiler {
         case .int(let i) where i != .min: return .int(-i)
         case .int(let i): return .float(-Double(i))
         case .float(let d): return .float(-d)
+        case .duration(let d) where d.nanoseconds != .min:
+          return .duration(EventDuration(nanoseconds: -d.nanoseconds))
         case let other:
           context.recordTypeError("cannot negate a \(other.typeName)")
           return .null
@@ -81,6 +94,16 @@ public struct ExprCompiler {
         }
       }
     case .call(let function, let args):
+      if function == .matches || function == .regexExtract, args.count >= 2, case .field(let path) = args[0],
+        case .constant(.string(let literal)) = args[1], let memo = memos[MemoKey(pattern: literal, field: path)]
+      {
+        let slot = projection.slot(for: path).index
+        let group = args.count > 2 ? compileValue(args[2]) : nil
+        return compileMemoizedCall(function, slot: slot, group: group, memo: memo)
+      }
+      if let position = function.zoneArgument, let zone = zoneRules(function, args, position: position) {
+        return compileCalendar(function, args[0], zone: zone)
+      }
       if let position = function.literalArgument, position < args.count,
         case .constant(.string(let literal)) = args[position],
         let pattern = literalPattern(function, literal)
@@ -143,9 +166,70 @@ public struct ExprCompiler {
   // MARK: - Conditions
 
   /// Compiles a condition: the closure returns whether `expr` evaluates to exactly `true`.
+  ///
+  /// A regex tested more than once on the same field of the current event runs once per
+  /// evaluation (``RegexMemo``).
   public mutating func compileCondition(_ expr: Expr) -> Predicate {
+    let repeated = Self.repeatedRegexCalls(in: expr)
+    guard !repeated.isEmpty else {
+      let boolValued = compilePredicate(expr, nullable: false)
+      return { event, bindings, context in boolValued(event, bindings, context).isTrue }
+    }
+    let scope = RegexMemoScope()
+    for key in repeated {
+      if case .regex(let regex)? = literalPattern(.matches, key.pattern) {
+        memos[key] = RegexMemo(scope: scope, regex: regex)
+      }
+    }
     let boolValued = compilePredicate(expr, nullable: false)
-    return { event, bindings, context in boolValued(event, bindings, context).isTrue }
+    memos = [:]
+    return { event, bindings, context in
+      scope.generation &+= 1
+      return boolValued(event, bindings, context).isTrue
+    }
+  }
+
+  // MARK: - Times and lists
+
+  /// The zone of a calendar function: UTC without the argument, the cached table for a literal
+  /// zone; `nil` (the generic path, a type error per call) for a zone Foundation does not know,
+  /// which the checker reports before compiling.
+  private mutating func zoneRules(_ function: Builtin, _ args: [Expr], position: Int) -> TimeZoneRules? {
+    guard args.count > position else { return .utc }
+    guard case .constant(.string(let name)) = args[position] else { return nil }
+    if let cached = zones[name] { return cached }
+    guard let rules = TimeZoneRules(identifier: name) else { return nil }
+    zones[name] = rules
+    return rules
+  }
+
+  private mutating func compileCalendar(_ function: Builtin, _ time: Expr, zone: TimeZoneRules) -> Evaluator {
+    let operand = compileValue(time)
+    return { event, bindings, context in
+      let value = operand(event, bindings, context)
+      if value.isNull { return .null }
+      guard let instant = Operations.instant(value) else {
+        context.recordTypeError("\(function.name)() got \(value.typeName) that is not a time")
+        return .null
+      }
+      return Operations.calendar(function, instant, in: zone)
+    }
+  }
+
+  private mutating func compileMember(_ element: Expr, _ list: Expr) -> Evaluator {
+    let needle = compileValue(element)
+    let haystack = compileValue(list)
+    return { event, bindings, context in
+      let items = haystack(event, bindings, context)
+      guard case .list(let values) = items else {
+        if items.isNull { return .null }
+        context.recordTypeError("'in' needs a list, got \(items.typeName)")
+        return .null
+      }
+      let value = needle(event, bindings, context)
+      if value.isNull { return .bool(false) }
+      return .bool(Operations.listContains(values, value))
+    }
   }
 
   /// Compiles boolean-shaped expressions. With `nullable` the closure returns `.null` where a
@@ -309,7 +393,7 @@ public struct ExprCompiler {
     var readsInput = false
     expr.visit { node in
       switch node {
-      case .field, .stepField, .key, .aggregate: readsInput = true
+      case .field, .stepField, .key, .aggregate, .eventTime, .stepTime: readsInput = true
       default: break
       }
     }

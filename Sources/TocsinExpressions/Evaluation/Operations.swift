@@ -22,6 +22,10 @@ public enum Operations {
       return ordered(op, lhs.doubleValue!, rhs.doubleValue!)
     case (.string(let a), .string(let b)):
       return ordered(op, a, b)
+    case (.time(let a), .time(let b)):
+      return ordered(op, a, b)
+    case (.duration(let a), .duration(let b)):
+      return ordered(op, a, b)
     case (.bool(let a), .bool(let b)):
       switch op {
       case .equal: return a == b
@@ -59,11 +63,15 @@ public enum Operations {
   }
 
   /// `lhs op rhs` for `+ - * /`. Ints stay ints unless they overflow (then float); `/` always
-  /// yields a float.
+  /// yields a float. Times and durations follow ``temporalArithmetic(_:_:_:)``.
   @inlinable
   public static func arithmetic(_ op: BinaryOperator, _ lhs: Value, _ rhs: Value) -> ArithmeticResult
   {
     if lhs.isNull || rhs.isNull { return .value(.null) }
+    switch (lhs, rhs) {
+    case (.time, _), (_, .time), (.duration, _), (_, .duration): return temporalArithmetic(op, lhs, rhs)
+    default: break
+    }
     if case .int(let a) = lhs, case .int(let b) = rhs, op != .divide {
       let (r, overflow): (Int64, Bool)
       switch op {
@@ -137,12 +145,17 @@ public enum Operations {
         return r.isFinite ? .float(r) : .null
       default: return nil
       }
-    case .lower, .upper, .len:
+    case .len:
+      switch args[0] {
+      case .string(let s): return .int(Int64(s.count))
+      case .list(let items): return .int(Int64(items.count))
+      default: return nil
+      }
+    case .lower, .upper:
       guard case .string(let s) = args[0] else { return nil }
       switch function {
       case .lower: return .string(s.lowercased())
-      case .upper: return .string(s.uppercased())
-      default: return .int(Int64(s.count))
+      default: return .string(s.uppercased())
       }
     case .contains, .startsWith, .endsWith:
       guard case .string(let s) = args[0], case .string(let part) = args[1] else { return nil }
@@ -173,13 +186,26 @@ public enum Operations {
         return r.isFinite ? .float(r) : .null
       default: return nil
       }
-    case .hourOfDay, .dayOfWeek:
-      guard let ms = epochMilliseconds(args[0]) else { return nil }
-      let day: Int64 = 86_400_000
-      let days = ms >= 0 ? ms / day : (ms - day + 1) / day
-      if function == .hourOfDay { return .int((ms - days * day) / 3_600_000) }
-      // 1970-01-01 was a Thursday (ISO weekday 4).
-      return .int(((days + 3) % 7 + 7) % 7 + 1)
+    case .hourOfDay, .dayOfWeek, .date:
+      guard let time = instant(args[0]) else { return nil }
+      var zone = TimeZoneRules.utc
+      if args.count > 1 {
+        // The compiled path resolves the zone once; this one (folding, tests) does it per call.
+        guard case .string(let name) = args[1], let rules = TimeZoneRules(identifier: name) else { return nil }
+        zone = rules
+      }
+      return calendar(function, time, in: zone)
+    case .toTime:
+      return instant(args[0]).map(Value.time)
+    case .speedKmh:
+      guard args.count == 6, let lat1 = args[0].doubleValue, let lon1 = args[1].doubleValue,
+        let t1 = instant(args[2]), let lat2 = args[3].doubleValue, let lon2 = args[4].doubleValue,
+        let t2 = instant(args[5])
+      else { return nil }
+      return speedKmh(lat1: lat1, lon1: lon1, at: t1, lat2: lat2, lon2: lon2, at: t2).map(Value.float) ?? .null
+    case .split:
+      guard case .string(let s) = args[0], case .string(let separator) = args[1] else { return nil }
+      return .list(split(s, separator: separator))
     case .matches, .regexExtract, .like, .inCidr:
       guard case .string(let literal) = args[1], case .success(let pattern) = LiteralPattern.compile(function, literal)
       else { return nil }
@@ -240,22 +266,6 @@ public enum Operations {
     // swift-format-ignore: NeverForceUnwrap — a non-white character exists.
     let last = s.lastIndex(where: { !$0.isWhitespace })!
     return String(s[first...last])
-  }
-
-  /// Epoch milliseconds of a time given as a number of milliseconds or an RFC 3339 string.
-  static func epochMilliseconds(_ value: Value) -> Int64? {
-    switch value {
-    case .int(let ms): return ms
-    case .float(let d):
-      guard d.isFinite, let ms = Int64(exactly: d.rounded(.down)) else { return nil }
-      return ms
-    case .string(let s):
-      guard let time = RFC3339.parse(s) else { return nil }
-      let ns = time.nanosecondsSinceEpoch
-      return ns >= 0 ? ns / 1_000_000 : (ns - 999_999) / 1_000_000
-    default:
-      return nil
-    }
   }
 }
 

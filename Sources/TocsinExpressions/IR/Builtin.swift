@@ -4,21 +4,32 @@ import TocsinCore
 ///
 /// Fields have type ``unknown`` unless a schema says otherwise: their type is only known at run
 /// time, and a mismatch there makes the condition false and counts a warning.
-public enum ValueType: String, Hashable, Sendable {
-  case null, bool, int, float, string
+public enum ValueType: String, Hashable, Sendable, CaseIterable {
+  case null, bool, int, float, string, time, duration, list
   /// int or float.
   case number
   /// Any type (an event field, or a function that returns any type).
   case unknown
+  /// Parameter type only: a time, or a number of epoch milliseconds (`hour_of_day`, `to_time`).
+  case timeOrNumber = "time or number"
+  /// Parameter type only: a string or a list (`len`).
+  case stringOrList = "string or list"
 
   /// Whether a value of type `self` may be passed where `expected` is required.
   public func isAssignable(to expected: ValueType) -> Bool {
     if self == .unknown || expected == .unknown || self == expected { return true }
-    if expected == .number { return self == .int || self == .float }
-    if expected == .float && self == .int { return true }  // int→float widening
-    if self == .number { return expected == .int || expected == .float }
-    return false
+    switch expected {
+    case .number: return self == .int || self == .float
+    case .float: return self == .int || self == .number  // int→float widening
+    case .int: return self == .number
+    case .timeOrNumber: return self == .time || self.isNumeric
+    case .stringOrList: return self == .string || self == .list
+    default: return false
+    }
   }
+
+  /// Whether the type is int, float or number.
+  public var isNumeric: Bool { self == .int || self == .float || self == .number }
 
   /// Whether the type is numeric (or may be).
   public var mayBeNumber: Bool { self == .int || self == .float || self == .number || self == .unknown }
@@ -70,10 +81,21 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
   case like
   /// `in_cidr(ip, "10.0.0.0/8")`: whether the IPv4 or IPv6 address is in the block (a literal).
   case inCidr = "in_cidr"
-  /// `hour_of_day(t)`: the UTC hour 0–23 of epoch milliseconds or an RFC 3339 string.
+  /// `hour_of_day(t [, "zone"])`: the hour 0–23 of a time (or epoch milliseconds, or an RFC 3339
+  /// string), in UTC or the IANA zone given as a literal.
   case hourOfDay = "hour_of_day"
-  /// `day_of_week(t)`: the UTC ISO weekday, Monday = 1 … Sunday = 7.
+  /// `day_of_week(t [, "zone"])`: the ISO weekday, Monday = 1 … Sunday = 7, in UTC or the zone.
   case dayOfWeek = "day_of_week"
+  /// `date(t [, "zone"])`: the calendar date `YYYY-MM-DD`, in UTC or the zone.
+  case date
+  /// `to_time(t)`: a time from epoch milliseconds or an RFC 3339 string (a time stays as is).
+  case toTime = "to_time"
+  /// `speed_kmh(lat1, lon1, t1, lat2, lon2, t2)`: the ground speed in km/h between two positions
+  /// and times; null when the times are equal. The checker also accepts `speed_kmh(a, b)` for two
+  /// steps and expands it to their `lat`, `lon` and event times.
+  case speedKmh = "speed_kmh"
+  /// `split(s, sep)`: the parts of `s` between occurrences of the non-empty `sep`, a list.
+  case split
 
   /// The function's name as written in rules.
   public var name: String { rawValue }
@@ -83,10 +105,15 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     switch self {
     case .distanceKm: return [.number, .number, .number, .number]
     case .abs, .round: return [.number]
-    case .lower, .upper, .len: return [.string]
+    case .lower, .upper: return [.string]
+    case .len: return [.stringOrList]
     case .contains, .startsWith, .endsWith: return [.string, .string]
     case .min, .max: return [.number, .number]
-    case .exists, .hourOfDay, .dayOfWeek: return [.unknown]
+    case .exists: return [.unknown]
+    case .hourOfDay, .dayOfWeek, .date: return [.timeOrNumber, .string]
+    case .toTime: return [.unknown]
+    case .speedKmh: return [.number, .number, .timeOrNumber, .number, .number, .timeOrNumber]
+    case .split: return [.string, .string]
     case .trim: return [.string]
     case .floor, .ceil: return [.number]
     case .coalesce: return [.unknown, .unknown]
@@ -98,7 +125,10 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
   /// Result type.
   public var result: ValueType {
     switch self {
-    case .distanceKm: return .float
+    case .distanceKm, .speedKmh: return .float
+    case .date: return .string
+    case .toTime: return .time
+    case .split: return .list
     case .abs, .min, .max: return .number
     case .round, .len, .floor, .ceil, .hourOfDay, .dayOfWeek: return .int
     case .lower, .upper, .trim, .regexExtract: return .string
@@ -130,8 +160,29 @@ public enum Builtin: String, Hashable, Sendable, CaseIterable {
     case .regexExtract: return "regex_extract(string, \"pattern\", group)"
     case .like: return "like(string, \"glob\")"
     case .inCidr: return "in_cidr(ip, \"10.0.0.0/8\")"
-    case .hourOfDay: return "hour_of_day(time)"
-    case .dayOfWeek: return "day_of_week(time)"
+    case .hourOfDay: return "hour_of_day(time [, \"zone\"])"
+    case .dayOfWeek: return "day_of_week(time [, \"zone\"])"
+    case .date: return "date(time [, \"zone\"])"
+    case .toTime: return "to_time(epoch_ms_or_rfc3339)"
+    case .speedKmh: return "speed_kmh(step1, step2)"
+    case .split: return "split(string, separator)"
+    }
+  }
+
+  /// The fewest arguments the function takes; the rest of ``parameters`` are optional.
+  public var minimumArgumentCount: Int {
+    switch self {
+    case .hourOfDay, .dayOfWeek, .date: return 1
+    default: return parameters.count
+    }
+  }
+
+  /// The position (0-based) of the optional IANA time-zone argument, which must be a string
+  /// literal naming a zone Foundation knows; resolved once at load.
+  public var zoneArgument: Int? {
+    switch self {
+    case .hourOfDay, .dayOfWeek, .date: return 1
+    default: return nil
     }
   }
 

@@ -7,14 +7,19 @@ extension Expr {
     func name(_ step: Int) -> String { step < stepNames.count ? stepNames[step] : "$\(step)" }
     func inner(_ e: Expr) -> String {
       switch e {
-      case .binary, .and, .or: return "(" + e.rendered(stepNames: stepNames) + ")"
+      case .binary, .and, .or, .member: return "(" + e.rendered(stepNames: stepNames) + ")"
       default: return e.rendered(stepNames: stepNames)
       }
     }
     switch self {
     case .constant(let v):
-      if case .string(let s) = v { return Self.quoted(s) }
-      return v.description
+      switch v {
+      case .string(let s): return Self.quoted(s)
+      case .time(let t): return "to_time(\(Self.quoted(t.rfc3339)))"
+      case .list(let items):
+        return "[" + items.map { Expr.constant($0).rendered(stepNames: stepNames) }.joined(separator: ", ") + "]"
+      default: return v.description
+      }
     case .field(let path): return path.description
     case .stepField(let step, let path): return "\(name(step)).\(path)"
     case .key: return "key"
@@ -25,6 +30,9 @@ extension Expr {
     case .binary(let op, let l, let r): return "\(inner(l)) \(op.rawValue) \(inner(r))"
     case .and(let l, let r): return "\(inner(l)) and \(inner(r))"
     case .or(let l, let r): return "\(inner(l)) or \(inner(r))"
+    case .eventTime: return "time()"
+    case .stepTime(let step): return "time(\(name(step)))"
+    case .member(let element, let list): return "\(inner(element)) in \(inner(list))"
     case .call(let f, let args):
       return "\(f.name)(" + args.map { $0.rendered(stepNames: stepNames) }.joined(separator: ", ")
         + ")"

@@ -31,6 +31,13 @@ public indirect enum Expr: Hashable, Sendable {
   case or(Expr, Expr)
   /// A call of a built-in function with checked arity.
   case call(Builtin, [Expr])
+  /// `time()`: the event time of the event being tested (in `emit`: of the match's last event).
+  case eventTime
+  /// `time(step)`: the event time of the event bound to singleton step number `step`.
+  case stepTime(step: Int)
+  /// `element in list`: whether a list value (`split(…)`) holds a value equal to `element`.
+  /// A null element gives `false` (as `in [..]` does); a null list gives null.
+  case member(Expr, list: Expr)
 
   /// Every field of the *current* event this expression reads (for projection).
   public var currentFields: [FieldPath] {
@@ -58,9 +65,9 @@ public indirect enum Expr: Hashable, Sendable {
   public func visit(_ body: (Expr) -> Void) {
     body(self)
     switch self {
-    case .constant, .field, .stepField, .key, .aggregate: break
+    case .constant, .field, .stepField, .key, .aggregate, .eventTime, .stepTime: break
     case .not(let e), .negate(let e): e.visit(body)
-    case .binary(_, let l, let r), .and(let l, let r), .or(let l, let r):
+    case .binary(_, let l, let r), .and(let l, let r), .or(let l, let r), .member(let l, let r):
       l.visit(body)
       r.visit(body)
     case .call(_, let args): for a in args { a.visit(body) }

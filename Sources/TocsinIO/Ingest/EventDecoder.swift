@@ -98,7 +98,9 @@ public struct EventDecoder {
     case .string(let text):
       guard format.acceptsStrings, let time = RFC3339.parse(text) else { throw invalid(value) }
       return time
-    case .bool:
+    case .time(let time):
+      return time
+    case .bool, .duration, .list:
       throw invalid(value)
     }
   }

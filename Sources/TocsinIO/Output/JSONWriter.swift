@@ -86,6 +86,14 @@ public struct JSONWriter {
     case .int(let i): int(i)
     case .float(let d): double(d)
     case .string(let s): string(s)
+    // A time as RFC 3339 UTC text, a duration in the rule language's spelling (`90s`, `1h30m`):
+    // the same text `tocsin` shows everywhere else, exact and unambiguous about its unit.
+    case .time(let t): string(t.rfc3339)
+    case .duration(let d): string(d.description)
+    case .list(let items):
+      beginArray()
+      for item in items { self.value(item) }
+      endArray()
     }
   }
 

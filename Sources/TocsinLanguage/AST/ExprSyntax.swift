@@ -22,6 +22,8 @@ public struct ExprSyntax: Sendable {
     case float(Double)
     /// `"text"`.
     case string(String)
+    /// `10m`, `1h30m`, `500ms`.
+    case duration(EventDuration)
     /// `true` / `false`.
     case bool(Bool)
     /// `null`.
@@ -40,6 +42,8 @@ public struct ExprSyntax: Sendable {
     case parenthesized(ExprSyntax)
     /// `e in [a, b, c]`; `keyword` is the range of `in`.
     case inList(ExprSyntax, keyword: SourceRange, elements: [ExprSyntax])
+    /// `e in list_expr` (e.g. `tag in split(tags, ",")`); `keyword` is the range of `in`.
+    case inValue(ExprSyntax, keyword: SourceRange, ExprSyntax)
   }
 }
 

@@ -4,10 +4,40 @@ import TocsinCore
 public struct RuleFileSyntax: Sendable {
   /// The file it was parsed from.
   public var file: SourceFile
+  /// The `schema` declarations before the first rule, in written order.
+  public var schemas: [SchemaSyntax] = []
   /// The rules in written order (including ones with errors).
   public var rules: [RuleSyntax]
   /// Every `#` comment's range, for the formatter.
   public var comments: [SourceRange]
+}
+
+/// `schema { FIELD: TYPE, … }` or `schema "FILE"`: the declared fields of the events the file's
+/// rules read. Written before the first rule.
+public struct SchemaSyntax: Sendable {
+  /// What the declaration holds.
+  public enum Kind: Sendable {
+    /// The fields, written inline.
+    case fields([SchemaFieldSyntax])
+    /// A schema file (holding `schema { … }` blocks), relative to this file's directory.
+    case file(Located<String>)
+  }
+
+  /// The `schema` word.
+  public var keyword: SourceRange
+  /// The fields or the file.
+  public var kind: Kind
+  /// The whole declaration.
+  public var range: SourceRange
+}
+
+/// `path: type` inside `schema { … }`.
+public struct SchemaFieldSyntax: Sendable {
+  /// The field (nested fields as dotted paths: `geo.lat`).
+  public var path: PathSyntax
+  /// The type name, checked by the semantic pass (`string`, `int`, `float`, `number`, `bool`,
+  /// `time`, `any`).
+  public var type: Located<String>
 }
 
 /// `rule NAME { clause }`. A rule runs until the next `rule` keyword or the end of the file.

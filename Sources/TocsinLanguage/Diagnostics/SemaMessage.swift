@@ -14,6 +14,9 @@ enum SemaMessage: DiagnosticMessage {
   case argumentNotLiteral(position: Int, function: String, signature: String)
   /// A literal argument whose type does not fit the parameter.
   case argumentTypeMismatch(position: Int, function: String, found: ValueType, expected: ValueType)
+  /// `time - 5` or `duration + "x"`: an arithmetic operator on a time or a duration with an
+  /// operand it does not combine with.
+  case arithmeticTypeMismatch(op: String, lhs: ValueType, rhs: ValueType)
   /// `begin` after the first step.
   case beginNotFirst
   /// Two literal types that can never be compared, e.g. `"a" == 1`.
@@ -28,6 +31,8 @@ enum SemaMessage: DiagnosticMessage {
   case duplicateClause(String)
   /// Two emitted fields with one name.
   case duplicateEmitField(String)
+  /// A field declared twice in the schemas of one file.
+  case duplicateSchemaField(String)
   /// A modifier such as `optional` or `greedy` written twice on one step or group.
   case duplicateModifier(String)
   /// Two `times` on one step.
@@ -52,6 +57,8 @@ enum SemaMessage: DiagnosticMessage {
   case invalidRegex(String)
   /// `x in [a, y]`: a list element that is not a literal.
   case listElementNotConstant
+  /// `in` followed by something that is not a list.
+  case inNotList(ValueType)
   /// `burst.amount` where `burst` takes several events.
   case loopingStepField(step: String)
   /// A rule without any step.
@@ -68,6 +75,9 @@ enum SemaMessage: DiagnosticMessage {
   case negationStepRead(step: String)
   /// An operator applied to a literal type it does not accept, e.g. `"a" + 1`, `not 3`.
   case operandTypeMismatch(op: String, found: ValueType, expected: String)
+  /// A condition reading a field of an earlier optional step, which reads null when it was
+  /// skipped.
+  case optionalStepRead(step: String)
   /// An optional step or group directly followed by a negation step.
   case optionalBeforeNegation(String)
   /// `or where` with no `where` before it on the step.
@@ -76,6 +86,8 @@ enum SemaMessage: DiagnosticMessage {
   case rarelyUsedField(name: String, suggestion: String)
   /// `regex_extract(s, "(a)", 2)`: a literal group number beyond the pattern's groups.
   case regexGroupOutOfRange(group: Int64, groups: Int)
+  /// A schema file that cannot be read, or that holds rules.
+  case schemaFileUnusable(path: String, reason: String)
   /// `skip to_first` / `to_last` to a step that may bind nothing.
   case skipTargetOptional(step: String)
   /// `skip to_first` / `to_last` to a negation step, which binds no event.
@@ -84,6 +96,10 @@ enum SemaMessage: DiagnosticMessage {
   case stepDeclaredLater(step: String, current: String)
   /// A step name used without a field (`first` instead of `first.amount`).
   case stepWithoutField(step: String)
+  /// `speed_kmh(a, b)` whose arguments are not steps that take one event.
+  case speedArguments
+  /// `time(x)` where `x` is not a step name.
+  case timeArgument
   /// `on timeout emit` in a rule without `within`.
   case timeoutWithoutWithin
   /// `times N` with N outside 1…100000.
@@ -92,16 +108,25 @@ enum SemaMessage: DiagnosticMessage {
   case timesRangeReversed(String)
   /// A looping or `followed_by_any` step, or a looping group, in a rule without `within`.
   case unboundedState
+  /// A named step without conditions that nothing reads: it takes any event.
+  case unusedStep(step: String)
+  /// A field a schema does not declare.
+  case unknownField(String)
   /// A call of an unknown function.
   case unknownFunction(String)
+  /// A schema type that does not exist.
+  case unknownSchemaType(String)
   /// `severity` with an unknown level.
   case unknownSeverity(String)
+  /// A time-zone name Foundation does not know.
+  case unknownTimeZone(String)
   /// An aggregate over a step that does not exist.
   case unknownStep(String)
   /// `within 0s`.
   case withinNotPositive
   /// A call with the wrong number of arguments.
-  case wrongArgumentCount(function: String, expected: Int, found: Int, signature: String)
+  /// `expected` lists the accepted counts (`[1, 2]` for an optional argument).
+  case wrongArgumentCount(function: String, expected: [Int], found: Int, signature: String)
 
   static let domain = "sema"
 
@@ -110,7 +135,8 @@ enum SemaMessage: DiagnosticMessage {
 
   var severity: DiagnosticSeverity {
     switch self {
-    case .alwaysFalse, .alwaysTrue, .comparisonWithNull, .fieldLooksLikeStep, .rarelyUsedField, .skipTargetOptional, .unboundedState:
+    case .alwaysFalse, .alwaysTrue, .comparisonWithNull, .fieldLooksLikeStep, .optionalStepRead, .rarelyUsedField,
+      .skipTargetOptional, .unboundedState, .unusedStep:
       return .warning
     default: return .error
     }
@@ -130,6 +156,8 @@ enum SemaMessage: DiagnosticMessage {
       return "argument \(position) of '\(function)' must be a string literal, compiled once; expected '\(signature)'"
     case .argumentTypeMismatch(let position, let function, let found, let expected):
       return "argument \(position) of '\(function)' has type '\(found.rawValue)'; expected \(expected.rawValue)"
+    case .arithmeticTypeMismatch(let op, let lhs, let rhs):
+      return "operator '\(op)' cannot combine '\(lhs.rawValue)' and '\(rhs.rawValue)'"
     case .beginNotFirst: return "'begin' can only start a rule; expected 'next' or 'followed_by'"
     case .comparisonTypeMismatch(let op, let lhs, let rhs):
       return "cannot compare '\(lhs.rawValue)' with '\(rhs.rawValue)' using '\(op)'"
@@ -140,6 +168,7 @@ enum SemaMessage: DiagnosticMessage {
       return "'consecutive' and 'allow_combinations' cannot be combined: the repetitions are either strictly contiguous or any combination"
     case .duplicateClause(let name): return "duplicate '\(name)' clause"
     case .duplicateEmitField(let name): return "duplicate emit field '\(name)'"
+    case .duplicateSchemaField(let name): return "field '\(name)' is declared twice in the schema"
     case .duplicateModifier(let word): return "duplicate '\(word)'"
     case .duplicateQuantifier(let step):
       return "\(step) has more than one quantifier ('times' or 'one_or_more')"
@@ -156,6 +185,8 @@ enum SemaMessage: DiagnosticMessage {
       return "'\(word)' cannot apply to a group: conditions belong to the group's steps"
     case .groupWithoutTakingStep:
       return "a group needs a step that takes events: a group of negations alone matches nothing"
+    case .inNotList(let type):
+      return "'in' needs a list, like '[\"a\", \"b\"]' or 'split(tags, \",\")'; found '\(type.rawValue)'"
     case .invalidCidr(let text):
       return "'\(text)' is not an IPv4 or IPv6 CIDR block"
     case .invalidRegex(let message): return "invalid regular expression: \(message)"
@@ -176,6 +207,8 @@ enum SemaMessage: DiagnosticMessage {
       return "'\(step)' is a negation step and binds no event, so it cannot be read"
     case .operandTypeMismatch(let op, let found, let expected):
       return "operator '\(op)' cannot be applied to '\(found.rawValue)'; expected \(expected)"
+    case .optionalStepRead(let step):
+      return "step '\(step)' is optional: when it was skipped this reads null and the comparison is false"
     case .optionalBeforeNegation(let word):
       return "an optional step cannot be directly followed by '\(word)': an optional path to a negation is not supported"
     case .orWhereFirst:
@@ -184,6 +217,7 @@ enum SemaMessage: DiagnosticMessage {
       return "field '\(name)' is read only here; did you mean '\(suggestion)'?"
     case .regexGroupOutOfRange(let group, let groups):
       return "the pattern has \(groups) capture group\(groups == 1 ? "" : "s"), so group \(group) never matches; expected 0 (the whole match) to \(groups)"
+    case .schemaFileUnusable(let path, let reason): return "schema file '\(path)' \(reason)"
     case .skipTargetOptional(let step):
       return "skip target '\(step)' is optional: for matches without it the skip behaves like 'no_skip'"
     case .skipToNegation(let step):
@@ -192,6 +226,10 @@ enum SemaMessage: DiagnosticMessage {
       return "step '\(step)' is declared after '\(current)'; a condition can only read earlier steps"
     case .stepWithoutField(let step):
       return "'\(step)' is a step; expected a field after it, like '\(step).amount'"
+    case .speedArguments:
+      return "'speed_kmh' with two arguments takes two steps that take one event each, like 'speed_kmh(first, second)'"
+    case .timeArgument:
+      return "'time' takes a step that takes one event, or nothing for the current event, like 'time(first)' or 'time()'"
     case .timeoutWithoutWithin:
       return "'on timeout' needs 'within': without a deadline no partial match ever times out"
     case .timesOutOfRange(let text):
@@ -200,14 +238,21 @@ enum SemaMessage: DiagnosticMessage {
       return "'times \(text)' has its lower bound above its upper bound"
     case .unboundedState:
       return "unbounded state: without 'within', partial matches of this step are kept until end of input"
+    case .unusedStep(let step):
+      return "step '\(step)' has no condition and is never read: it takes any event"
+    case .unknownField(let name): return "unknown field '\(name)'; the schema does not declare it"
+    case .unknownSchemaType(let name):
+      return "unknown schema type '\(name)'; expected \(SchemaType.spellings)"
+    case .unknownTimeZone(let name): return "unknown time zone '\(name)'; expected an IANA name like 'Europe/Berlin'"
     case .unknownFunction(let name): return "unknown function '\(name)'"
     case .unknownSeverity(let name):
       return "unknown severity '\(name)'; expected info, low, medium, high or critical"
     case .unknownStep(let name): return "unknown step '\(name)'"
     case .withinNotPositive: return "'within' must be longer than zero"
     case .wrongArgumentCount(let function, let expected, let found, let signature):
-      let noun = expected == 1 ? "argument" : "arguments"
-      return "'\(function)' takes \(expected) \(noun), found \(found); expected '\(signature)'"
+      let noun = expected == [1] ? "argument" : "arguments"
+      let counts = expected.map(String.init).joined(separator: " or ")
+      return "'\(function)' takes \(counts) \(noun), found \(found); expected '\(signature)'"
     }
   }
 
@@ -217,6 +262,14 @@ enum SemaMessage: DiagnosticMessage {
     case .alwaysFalse: return "check the bounds; did you mean 'or', or the other comparison operator?"
     case .alwaysTrue:
       return "check the bounds; did you mean 'and'? (a missing or non-numeric value still makes it false)"
+    case .optionalStepRead(let step):
+      return "guard it with 'not exists(\(step).f) or …', or give it a default with 'coalesce(\(step).f, …)'"
+    case .unusedStep:
+      return "add a 'where' to say which event it takes, or remove the step if any event will do"
+    case .arithmeticTypeMismatch(let op, let lhs, let rhs):
+      return SemaMessage.temporalHint(op: op, lhs, rhs)
+    case .comparisonTypeMismatch(_, let lhs, let rhs):
+      return SemaMessage.temporalHint(op: "==", lhs, rhs)
     case .loopingStepField(let step):
       return "use an aggregate like 'sum(\(step).f)' or 'count(\(step))'"
     case .negationQuantifier: return "one matching event already ends the partial match; remove the modifier"
@@ -226,5 +279,21 @@ enum SemaMessage: DiagnosticMessage {
     case .unboundedState: return "add 'within DURATION' to bound how long partial matches are kept"
     default: return nil
     }
+  }
+
+  /// How to fix an operator applied to a time or duration and something it does not fit.
+  static func temporalHint(op: String, _ lhs: ValueType, _ rhs: ValueType) -> String? {
+    let pair = Set([lhs, rhs])
+    if pair.contains(.duration) && !pair.isDisjoint(with: [.int, .float, .number]) {
+      return op == "*" || op == "/" ? nil : "write the number as a duration literal, like '5m' or '300s', or scale one: '5 * 1m'"
+    }
+    if pair.contains(.time) && !pair.isDisjoint(with: [.int, .float, .number, .string]) {
+      return "convert epoch milliseconds or RFC 3339 text with 'to_time(…)'"
+    }
+    if pair == [.time, .duration] {
+      return "add or subtract a duration to get a time ('time(a) + 5m'), or subtract two times to get a duration"
+    }
+    if pair == [.time] && op == "+" { return "subtract two times to get a duration: 'time(b) - time(a)'" }
+    return nil
   }
 }

@@ -4,10 +4,11 @@ import TocsinCore
 ///
 ///     expr    = orExpr ;  orExpr = andExpr { "or" andExpr } ;  andExpr = notExpr { "and" notExpr } ;
 ///     notExpr = "not" notExpr | cmp ;
-///     cmp     = sum [ ("=="|"!="|"<"|"<="|">"|">=") sum | "in" "[" [ expr { "," expr } ] "]" ] ;
+///     cmp     = sum [ ("=="|"!="|"<"|"<="|">"|">=") sum | "in" "[" [ expr { "," expr } ] "]"
+///             | "in" sum ] ;
 ///     sum     = product { ("+"|"-") product } ;  product = unary { ("*"|"/") unary } ;
 ///     unary   = "-" unary | primary ;
-///     primary = INT | FLOAT | STRING | "true" | "false" | "null" | "key" | "(" expr ")"
+///     primary = INT | FLOAT | STRING | DURATION | "true" | "false" | "null" | "key" | "(" expr ")"
 ///             | IDENT "(" [ expr { "," expr } ] ")" | IDENT { "." IDENT } ;
 extension Parser {
   /// Parses an expression; `nil` after reporting a problem.
@@ -53,12 +54,13 @@ extension Parser {
     current.isKeyword(.in) || (InfixOperator(token: current.kind)?.isComparison ?? false)
   }
 
-  /// `in [ … ]` after `lhs`; the current token is `in`.
+  /// `in [ … ]` or `in list_expr` after `lhs`; the current token is `in`.
   private mutating func parseInList(_ lhs: ExprSyntax) -> ExprSyntax? {
     let keyword = advance()
     guard current.isPunctuator(.leftBracket) else {
-      reportExpected("'['", after: "'in'", hint: "write the values in brackets, like 'x in [\"a\", \"b\"]'")
-      return nil
+      // `x in split(tags, ",")`: membership in a list value, bound like a comparison operand.
+      guard let list = parseInfix(minimumPrecedence: InfixOperator.add.precedence) else { return nil }
+      return ExprSyntax(.inValue(lhs, keyword: keyword.range, list), lhs.range.union(list.range))
     }
     let open = advance()
     var elements: [ExprSyntax] = []
@@ -124,6 +126,9 @@ extension Parser {
     case .string(let s):
       advance()
       return ExprSyntax(.string(s), token.range)
+    case .duration(let d):
+      advance()
+      return ExprSyntax(.duration(d), token.range)
     case .keyword(.true), .keyword(.false):
       advance()
       return ExprSyntax(.bool(token.isKeyword(.true)), token.range)

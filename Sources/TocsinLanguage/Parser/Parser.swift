@@ -10,7 +10,8 @@ import TocsinCore
 ///
 /// The grammar (newlines are not significant; a rule runs until the next `rule`):
 ///
-///     file     = { rule } ;
+///     file     = { schema } { rule } ;
+///     schema   = "schema" ( "{" [ path ":" IDENT { "," path ":" IDENT } [","] ] "}" | STRING ) ;
 ///     rule     = "rule" IDENT { clause } ;
 ///     clause   = "severity" IDENT | "description" STRING | "key" path { "," path }
 ///              | step | "within" DURATION [ "between" "steps" ]
@@ -52,6 +53,7 @@ public struct Parser {
   public static func parse(_ file: SourceFile) -> (syntax: RuleFileSyntax, diagnostics: [Diagnostic]) {
     let lexed = Lexer.lex(file)
     var parser = Parser(file: file, tokens: lexed.tokens)
+    let schemas = parser.parseSchemas()
     var rules = parser.parseFile()
     let all = (lexed.diagnostics + parser.diagnostics).enumerated().sorted {
       ($0.element.range.start, $0.offset) < ($1.element.range.start, $1.offset)
@@ -65,7 +67,7 @@ public struct Parser {
         $0.severity == .error && $0.range.start >= start && $0.range.start < end
       }
     }
-    return (RuleFileSyntax(file: file, rules: rules, comments: lexed.comments), all)
+    return (RuleFileSyntax(file: file, schemas: schemas, rules: rules, comments: lexed.comments), all)
   }
 
   init(file: SourceFile, tokens: [Token]) {

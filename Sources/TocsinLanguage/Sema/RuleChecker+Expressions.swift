@@ -21,6 +21,7 @@ extension RuleChecker {
     switch syntax.kind {
     case .integer(let n): return TypedExpr(expr: .constant(.int(n)), type: .int)
     case .float(let x): return TypedExpr(expr: .constant(.float(x)), type: .float)
+    case .duration(let d): return TypedExpr(expr: .constant(.duration(d)), type: .duration)
     case .string(let s): return TypedExpr(expr: .constant(.string(s)), type: .string)
     case .bool(let b): return TypedExpr(expr: .constant(.bool(b)), type: .bool)
     case .null: return TypedExpr(expr: .constant(.null), type: .null)
@@ -28,6 +29,15 @@ extension RuleChecker {
     case .parenthesized(let inner): return resolve(inner, in: context)
     case .inList(let lhsSyntax, let keyword, let elements):
       return resolveInList(lhsSyntax, keyword: keyword, elements, in: context)
+    case .inValue(let elementSyntax, _, let listSyntax):
+      let element = resolve(elementSyntax, in: context)
+      let list = resolve(listSyntax, in: context)
+      guard let element, let list else { return nil }
+      guard list.type == .list || list.type == .unknown else {
+        report(.inNotList(list.type), at: listSyntax.range)
+        return nil
+      }
+      return TypedExpr(expr: .member(element.expr, list: list.expr), type: .bool)
     case .path(let path): return resolvePath(path, in: context)
     case .call(let name, let arguments): return resolveCall(name, arguments, in: context)
     case .prefix(let op, let operand):
@@ -74,9 +84,13 @@ extension RuleChecker {
       }
       fieldUses.append(FieldUse(name: restPath.description, file: file, range: restRange))
       if case .condition(let current) = context, index == current {
-        return TypedExpr(expr: .field(restPath), type: .unknown)
+        return declaredField(.field(restPath), restPath, at: restRange)
       }
-      return TypedExpr(expr: .stepField(step: index, restPath), type: .unknown)
+      readSteps.insert(index)
+      if case .condition(let current) = context, mayBeSkipped(index, before: current) {
+        noteOptionalRead(index, name: head, notes: declared)
+      }
+      return declaredField(.stepField(step: index, restPath), restPath, at: restRange)
     }
 
     let fieldPath = FieldPath(path.components.map(\.value))
@@ -88,7 +102,29 @@ extension RuleChecker {
     } else {
       fieldUses.append(FieldUse(name: fieldPath.description, file: file, range: path.range))
     }
-    return TypedExpr(expr: .field(fieldPath), type: .unknown)
+    return declaredField(.field(fieldPath), fieldPath, at: path.range)
+  }
+
+  /// A field read with the type its schema declares (`unknown` without a schema); `nil` after
+  /// reporting a field the schema does not declare. A `time` field is read through `to_time`.
+  private mutating func declaredField(_ expr: Expr, _ path: FieldPath, at range: SourceRange) -> TypedExpr? {
+    guard let schema else { return TypedExpr(expr: expr, type: .unknown) }
+    guard let declared = schema.fields[path.description] else {
+      guard schema.isComplete else { return TypedExpr(expr: expr, type: .unknown) }
+      checkDeclared(path, at: range)
+      return nil
+    }
+    if declared == .time { return TypedExpr(expr: .call(.toTime, [expr]), type: .time) }
+    return TypedExpr(expr: expr, type: declared.valueType)
+  }
+
+  /// Reports `path` when the file has a schema that does not declare it.
+  mutating func checkDeclared(_ path: FieldPath, at range: SourceRange) {
+    guard let schema, schema.isComplete, schema.fields[path.description] == nil else { return }
+    report(
+      .unknownField(path.description), at: range,
+      hint: Suggestions.didYouMean(path.description, among: schema.names)
+        ?? "declare it in the schema, like '\(path.description): string'")
   }
 
   // MARK: - Calls
@@ -99,19 +135,33 @@ extension RuleChecker {
     if let aggregate = AggregateFunction(rawValue: name.value) {
       return resolveAggregate(aggregate, name, arguments, in: context)
     }
+    if name.value == "time" { return resolveTime(name, arguments, in: context) }
+    if name.value == Builtin.speedKmh.name, arguments.count == 2 {
+      return resolveSpeed(name, arguments, in: context)
+    }
+    if name.value == Builtin.speedKmh.name, arguments.count != 6 {
+      // Checked first: the arguments of a wrong-sized call are often step names.
+      report(
+        .wrongArgumentCount(function: name.value, expected: [2, 6], found: arguments.count, signature: Builtin.speedKmh.signature),
+        at: name.range)
+      return nil
+    }
+    let isGuard = name.value == Builtin.exists.name || name.value == Builtin.coalesce.name
+    if isGuard { guardDepth += 1 }
     let resolved = arguments.map { resolve($0, in: context) }
+    if isGuard { guardDepth -= 1 }
     guard let builtin = Builtin.named(name.value) else {
-      let candidates = Builtin.allCases.map(\.name) + AggregateFunction.allCases.map(\.rawValue)
+      let candidates = Builtin.allCases.map(\.name) + AggregateFunction.allCases.map(\.rawValue) + ["time"]
       report(
         .unknownFunction(name.value), at: name.range,
         hint: Suggestions.didYouMean(name.value, among: candidates))
       return nil
     }
-    guard arguments.count == builtin.parameters.count else {
+    let counts = builtin == .speedKmh
+      ? [2, 6] : Array(builtin.minimumArgumentCount...builtin.parameters.count)
+    guard counts.contains(arguments.count), arguments.count <= builtin.parameters.count else {
       report(
-        .wrongArgumentCount(
-          function: builtin.name, expected: builtin.parameters.count, found: arguments.count,
-          signature: builtin.signature),
+        .wrongArgumentCount(function: builtin.name, expected: counts, found: arguments.count, signature: builtin.signature),
         at: name.range)
       return nil
     }
@@ -133,6 +183,11 @@ extension RuleChecker {
     guard ok else { return nil }
     if let position = builtin.literalArgument,
       !checkLiteralPattern(builtin, arguments, position: position)
+    {
+      return nil
+    }
+    if let position = builtin.zoneArgument, position < arguments.count,
+      !checkZone(builtin, arguments[position], position: position)
     {
       return nil
     }
@@ -207,7 +262,7 @@ extension RuleChecker {
     guard arguments.count == 1 else {
       report(
         .wrongArgumentCount(
-          function: function.rawValue, expected: 1, found: arguments.count,
+          function: function.rawValue, expected: [1], found: arguments.count,
           signature: function == .count ? "count(step)" : "\(function.rawValue)(step.field)"),
         at: name.range)
       return nil
@@ -253,6 +308,7 @@ extension RuleChecker {
     case .sum: type = .number
     case .avg: type = .float
     }
+    readSteps.insert(index)
     return TypedExpr(expr: .aggregate(function, step: index, field: field), type: type)
   }
 
@@ -298,6 +354,12 @@ extension RuleChecker {
   ) -> TypedExpr? {
     switch op.value {
     case .negate:
+      if operand.type == .duration {
+        if case .constant(.duration(let d)) = operand.expr, d.nanoseconds != .min {
+          return TypedExpr(expr: .constant(.duration(EventDuration(nanoseconds: -d.nanoseconds))), type: .duration)
+        }
+        return TypedExpr(expr: .negate(operand.expr), type: .duration)
+      }
       guard operand.type.mayBeNumber else {
         report(.operandTypeMismatch(op: "-", found: operand.type, expected: "a number"), at: operandRange)
         return nil
@@ -334,6 +396,14 @@ extension RuleChecker {
       let expr: Expr = op.value == .and ? .and(lhs.expr, rhs.expr) : .or(lhs.expr, rhs.expr)
       return TypedExpr(expr: expr, type: .bool)
     case .add, .subtract, .multiply, .divide:
+      let temporal: Set<ValueType> = [.time, .duration]
+      if temporal.contains(lhs.type) || temporal.contains(rhs.type), let binary = op.value.binaryOperator {
+        guard let type = RuleChecker.temporalResult(binary, lhs.type, rhs.type) else {
+          report(.arithmeticTypeMismatch(op: op.value.rawValue, lhs: lhs.type, rhs: rhs.type), at: whole)
+          return nil
+        }
+        return TypedExpr(expr: .binary(binary, lhs.expr, rhs.expr), type: type)
+      }
       var ok = true
       for (side, range) in [(lhs, lhsRange), (rhs, rhsRange)] where !side.type.mayBeNumber {
         report(.operandTypeMismatch(op: op.value.rawValue, found: side.type, expected: "a number"), at: range)
@@ -373,6 +443,7 @@ extension RuleChecker {
 
   /// Whether two static types can ever compare equal or be ordered.
   static func areComparable(_ a: ValueType, _ b: ValueType) -> Bool {
+    if a == .list || b == .list { return false }
     if a == .unknown || b == .unknown || a == b { return true }
     let numeric: Set<ValueType> = [.int, .float, .number]
     return numeric.contains(a) && numeric.contains(b)

@@ -56,10 +56,23 @@ struct RuleChecker {
   var diagnostics: [Diagnostic] = []
   /// Fields read by this rule, for the rule-set-wide misspelling check.
   var fieldUses: [FieldUse] = []
+  /// The file's declared fields, if it has a schema.
+  let schema: Schema?
+  /// Steps whose events something reads (`a.f`, `count(a)`, `time(a)`, a skip target), for the
+  /// unused-step warning.
+  var readSteps: Set<Int> = []
+  /// How many `exists(…)` / `coalesce(…)` calls the resolver is inside: reading an optional step
+  /// there is deliberate.
+  var guardDepth = 0
+  /// Reads of optional steps in the condition being resolved, and the steps it guards with
+  /// `exists` / `coalesce` (see `reportOptionalReads()`).
+  var optionalReads: [(step: Int, name: Located<String>, notes: [Note])] = []
+  var guardedSteps: Set<Int> = []
 
-  init(file: SourceFile, rule: RuleSyntax) {
+  init(file: SourceFile, rule: RuleSyntax, schema: Schema? = nil) {
     self.file = file
     self.rule = rule
+    self.schema = schema
   }
 
   var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
@@ -93,6 +106,16 @@ struct RuleChecker {
       || steps[index].enclosingGroups.contains { groups[$0].quantifier.isOptional }
   }
 
+  /// Whether step `index` may have been skipped when a condition of step `current` runs: it is
+  /// optional, or sits in an optional group that does not also hold `current` (inside one
+  /// group instance the earlier steps have matched).
+  func mayBeSkipped(_ index: Int, before current: Int) -> Bool {
+    steps[index].quantifier.isOptional
+      || steps[index].enclosingGroups.contains {
+        groups[$0].quantifier.isOptional && !steps[current].enclosingGroups.contains($0)
+      }
+  }
+
   // MARK: - Rule
 
   /// The rule's non-step clauses after checking, with their defaults.
@@ -120,6 +143,7 @@ struct RuleChecker {
     let emit = lowerEmit(header.emit)  // 4) emit
     let onTimeout = header.onTimeout.map { lowerEmit($0.fields) }
     checkRuleWide(header)  // 5)
+    lintUnusedSteps()
     guard errorCount == 0, !rule.hasSyntaxErrors, let name = rule.name else { return nil }
     return RuleSpec(
       name: name.value, severity: header.severity, description: header.description,
@@ -162,6 +186,7 @@ struct RuleChecker {
           let fieldPath = FieldPath(path.components.map(\.value))
           header.keyFields.append(fieldPath)
           fieldUses.append(FieldUse(name: fieldPath.description, file: file, range: path.range))
+          checkDeclared(fieldPath, at: path.range)
         }
       case .within(let duration):
         if duration.value <= .zero { report(.withinNotPositive, at: duration.range) }
@@ -212,6 +237,7 @@ struct RuleChecker {
       return
     }
     let declared = [note("'\(step.value)' is declared here", at: steps[index].name?.range ?? steps[index].kind.range)]
+    readSteps.insert(index)
     if steps[index].isNegation {
       report(.skipToNegation(step: step.value), at: step.range, notes: declared)
       return
@@ -254,7 +280,9 @@ struct RuleChecker {
 
   /// A `where` or `until` of step `step`: resolved and checked to be bool.
   private mutating func resolveCondition(_ syntax: ExprSyntax, step: Int) -> Expr? {
-    guard let typed = resolve(syntax, in: .condition(step: step)) else { return nil }
+    let resolved = resolve(syntax, in: .condition(step: step))
+    reportOptionalReads()
+    guard let typed = resolved else { return nil }
     if typed.type != .unknown && typed.type != .bool {
       report(.conditionNotBool(typed.type), at: syntax.range)
     }

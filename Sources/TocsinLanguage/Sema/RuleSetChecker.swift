@@ -7,16 +7,20 @@ struct RuleSetChecker {
   var diagnostics: [Diagnostic] = []
 
   /// Checks `files` in order and returns the specs of the rules without errors.
-  mutating func check(_ files: [RuleFileSyntax]) -> [RuleSpec] {
+  /// - Parameter loadSchema: reads a schema file named by `schema "…"`; `nil` reports every
+  ///   such file as unreadable.
+  mutating func check(_ files: [RuleFileSyntax], loadSchema: ((String) -> SourceFile?)? = nil) -> [RuleSpec] {
     var specs: [RuleSpec] = []
     var firstRule: [String: (file: SourceFile, range: SourceRange)] = [:]
     var fieldUses: [FieldUse] = []
     for syntax in files {
+      let schema = Schema.build(for: syntax, load: loadSchema, diagnostics: &diagnostics)
       for rule in syntax.rules {
-        var checker = RuleChecker(file: syntax.file, rule: rule)
+        var checker = RuleChecker(file: syntax.file, rule: rule, schema: schema)
         var spec = checker.check()
         diagnostics += checker.diagnostics
-        fieldUses += checker.fieldUses
+        // With a schema, undeclared fields are errors already; the guess would only add noise.
+        if schema == nil { fieldUses += checker.fieldUses }
         guard let name = rule.name else { continue }
         if let first = firstRule[name.value] {
           diagnostics.append(
