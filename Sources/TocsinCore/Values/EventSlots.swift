@@ -15,10 +15,14 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   final class Storage: ManagedBuffer<Int, Value> {
     deinit {
       // An explicit loop: `deinitialize(count:)` would call the generic `swift_arrayDestroy`.
-      // Only strings hold a reference; the other cases are trivial and need no destruction.
+      // Only strings and lists hold a reference; the other cases are trivial and need no
+      // destruction.
       withUnsafeMutablePointers { count, values in
         for i in 0..<count.pointee {
-          if case .string = values[i] { _ = (values + i).move() }
+          switch values[i] {
+          case .null, .bool, .int, .float, .time, .duration: continue
+          case .string, .list: _ = (values + i).move()
+          }
         }
       }
     }

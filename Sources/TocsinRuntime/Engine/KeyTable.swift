@@ -143,6 +143,10 @@ extension Value {
       return KeyHash.combine(seed ^ 5, d == 0 ? 0 : d.bitPattern)
     case .string(var s):
       return s.withUTF8 { KeyHash.bytes(UnsafeRawBufferPointer($0), seed: seed ^ 6) }
+    case .time(let t): return KeyHash.combine(seed ^ 7, UInt64(bitPattern: t.nanosecondsSinceEpoch))
+    case .duration(let d): return KeyHash.combine(seed ^ 8, UInt64(bitPattern: d.nanoseconds))
+    case .list(let values):
+      return values.reduce(KeyHash.mix(seed ^ 9)) { KeyHash.combine($0, $1.keyHash(seed: seed)) }
     }
   }
 }
