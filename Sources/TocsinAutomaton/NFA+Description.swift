@@ -12,7 +12,6 @@ extension RuleProgram {
   ///         ignore  → [1]  unless …
   ///     [2] $final
   public var nfaDescription: String {
-    let names = spec.steps.map(\.name)
     var header = "rule \(spec.name) ("
     header += spec.keyFields.isEmpty ? "no key" : "key " + spec.keyFields.map(\.description).joined(separator: ", ")
     header += ", " + (spec.within.map { "within \($0)" } ?? "no within")
@@ -57,7 +56,6 @@ extension RuleProgram {
 
   /// The automaton in Graphviz DOT.
   public var nfaDOT: String {
-    let names = spec.steps.map(\.name)
     var out = "digraph \"\(spec.name)\" {\n  rankdir=LR;\n  node [shape=circle];\n"
     for state in nfa.states {
       let shape = state.id == nfa.final || state.kind == .pending ? "doublecircle" : state.kind == .stop ? "octagon" : "circle"
