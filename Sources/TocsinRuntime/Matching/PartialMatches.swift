@@ -12,6 +12,12 @@ public struct EventPosition: Hashable, Comparable, Sendable {
   /// The arrival sequence number, breaking ties between equal times.
   public var sequence: UInt64
 
+  /// The position `(time, sequence)`.
+  public init(time: EventTime, sequence: UInt64) {
+    self.time = time
+    self.sequence = sequence
+  }
+
   /// The position of `event`.
   public init(_ event: EventRecord) {
     time = event.time
