@@ -76,7 +76,7 @@ let package = Package(
     .executableTarget(
       name: "TocsinCLI",
       dependencies: [
-        "TocsinApp", "TocsinCore", "TocsinLanguage",
+        "TocsinApp", "TocsinCore", "TocsinLanguage", "TocsinSinks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(

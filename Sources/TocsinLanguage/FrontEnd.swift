@@ -11,7 +11,11 @@ public enum FrontEnd {
   ///
   /// Never throws: every problem is a ``Diagnostic``. A rule with any error is left out of
   /// ``CheckedRuleSet/rules``; the others are still returned.
-  public static func check(_ files: [SourceFile]) -> CheckedRuleSet {
+  ///
+  /// - Parameter sinkNames: the sinks of the sink configuration, when there is one: a `to`
+  ///   clause naming any other sink is an error (`sema.unknownSink`, with a did-you-mean hint).
+  ///   `nil` leaves `to` names unchecked.
+  public static func check(_ files: [SourceFile], sinkNames: [String]? = nil) -> CheckedRuleSet {
     var syntax: [RuleFileSyntax] = []
     var diagnostics: [Diagnostic] = []
     for file in files {
@@ -19,7 +23,7 @@ public enum FrontEnd {
       syntax.append(parsed.syntax)
       diagnostics += parsed.diagnostics
     }
-    var checker = RuleSetChecker()
+    var checker = RuleSetChecker(knownSinks: sinkNames)
     let rules = checker.check(syntax)
     diagnostics += checker.diagnostics
     return CheckedRuleSet(rules: rules, diagnostics: sorted(diagnostics, fileOrder: files), syntax: syntax)
