@@ -97,7 +97,7 @@ let package = Package(
       dependencies: ["TocsinRuntime", "TocsinCompiler", "TocsinTestSupport"]),
     .testTarget(name: "TocsinIOTests", dependencies: ["TocsinIO", "TocsinTestSupport"]),
     .testTarget(
-      name: "TocsinSinksTests", dependencies: ["TocsinSinks", "TocsinApp", "TocsinTestSupport"]),
+      name: "TocsinSinksTests", dependencies: ["TocsinSinks", "TocsinApp", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
     .testTarget(
       name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "TocsinAutomaton", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
   ],
