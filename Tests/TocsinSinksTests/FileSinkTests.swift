@@ -60,7 +60,7 @@ final class FileSinkTests: XCTestCase {
   /// Appends to an existing file and counts its size towards the limit.
   func testAppend_ExistingSizeCountsTowardsRotation() throws {
     let path = directory + "/existing.ndjson"
-    FileManager.default.createFile(atPath: path, contents: Data("old-line\n".utf8))
+    XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("old-line\n".utf8)))
     let sink = try FileSink(name: "f", path: path, maxBytes: 12, keep: 1, fsync: .everyBatch)
     try sink.write(record("new"))  // 9 + 4 > 12: rotates first
     try sink.close()

@@ -49,7 +49,7 @@ final class SinkRouterTests: XCTestCase {
     let ruleSet = RuleSet.build(
       [SourceFile(path: "r.tcs", text: rules)], ingest: IngestOptions(), sinkNames: configuration.sinkNames)
     let programs = try XCTUnwrap(ruleSet.programs, renderDiagnostics(ruleSet.checked.diagnostics, colored: false))
-    FileManager.default.createFile(atPath: "\(directory)/events.ndjson", contents: Data(events.utf8))
+    XCTAssertTrue(FileManager.default.createFile(atPath: "\(directory)/events.ndjson", contents: Data(events.utf8)))
     return try RunPipeline.run(
       programs: programs, rules: ruleSet.checked.rules,
       options: RunPipeline.Options(inputPath: "\(directory)/events.ndjson", sinks: configuration))
@@ -96,7 +96,7 @@ final class SinkRouterTests: XCTestCase {
   func testShorthand_IgnoresToClauses() throws {
     let ruleSet = RuleSet.build([SourceFile(path: "r.tcs", text: rules)], ingest: IngestOptions())
     let programs = try XCTUnwrap(ruleSet.programs)
-    FileManager.default.createFile(atPath: "\(directory)/events.ndjson", contents: Data(events.utf8))
+    XCTAssertTrue(FileManager.default.createFile(atPath: "\(directory)/events.ndjson", contents: Data(events.utf8)))
     final class Notes: @unchecked Sendable { var lines: [String] = [] }
     let notes = Notes()
     let summary = try RunPipeline.run(
