@@ -37,8 +37,11 @@ public struct CircuitBreaker: Sendable {
 
   /// A state's name, without its data.
   public enum StateName: String, Hashable, Sendable {
+    /// Requests flow.
     case closed
+    /// Requests are held back until the cool-down passes.
     case open
+    /// One probe request at a time decides between closed and open.
     case halfOpen = "half-open"
   }
 
