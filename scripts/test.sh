@@ -14,5 +14,8 @@ swift test --skip-build
 echo "== tocsin check rules/"
 .build/debug/tocsin check --color never rules/
 
+echo "== tocsin check --sinks sinks.example.yaml rules/"
+.build/debug/tocsin check --color never --sinks sinks.example.yaml rules/
+
 echo "== tocsin test fixtures/"
 .build/debug/tocsin test fixtures/

@@ -19,6 +19,9 @@ extension Tocsin {
     @Option(help: "Colour: auto, always or never.")
     var color = "auto"
 
+    @Option(help: "Sink configuration (YAML): check it, and check that 'to' clauses name its sinks.")
+    var sinks: String?
+
     func run() throws {
       let colored: Bool
       switch color {
@@ -34,7 +37,8 @@ extension Tocsin {
         printError(error.description)
         throw Exit.noInput
       }
-      let report = Checker.check(files, colored: colored, strict: strict)
+      let sinkConfiguration = try loadSinkConfiguration(sinks)
+      let report = Checker.check(files, colored: colored, strict: strict, sinkNames: sinkConfiguration?.sinkNames)
       print(report.text, terminator: "")
       if report.failed { throw Exit.failure }
     }

@@ -22,21 +22,32 @@ extension Tocsin {
     @Option(help: "Append dead letters (bad lines, late events, events without a key) to this file; default: standard error.")
     var deadLetter: String?
 
+    @Option(help: "Sink configuration (YAML): named sinks, routes by severity, the dead-letter sink.")
+    var sinks: String?
+
     @Flag(name: .shortAndLong, help: "Do not print the summary on standard error.")
     var quiet = false
 
     @OptionGroup var ingest: IngestFlags
 
+    func validate() throws {
+      if sinks != nil && output != nil {
+        throw ValidationError("-o/--output is shorthand for a one-sink configuration; with --sinks, define a file sink instead")
+      }
+    }
+
     func run() throws {
       let configuration = try ingest.configuration()
-      let ruleSet = try loadPrograms(rules, ingest: configuration.ingest)
+      let sinkConfiguration = try loadSinkConfiguration(sinks)
+      let ruleSet = try loadPrograms(rules, ingest: configuration.ingest, sinkNames: sinkConfiguration?.sinkNames)
       guard let programs = ruleSet.programs else { throw Exit.failure }
       do {
         let summary = try RunPipeline.run(
-          programs: programs,
+          programs: programs, rules: ruleSet.checked.rules,
           options: RunPipeline.Options(
             inputPath: input, outputPath: output, deadLetterPath: deadLetter,
-            configuration: configuration))
+            configuration: configuration, sinks: sinkConfiguration),
+          report: { printError("tocsin: " + $0) })
         if !quiet { printError(summary.text) }
       } catch let failure as RunPipeline.Failure {
         switch failure {

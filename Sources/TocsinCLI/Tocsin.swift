@@ -4,6 +4,7 @@ import TocsinApp
 import TocsinCore
 import TocsinIO
 import TocsinRuntime
+import TocsinSinks
 
 /// The `tocsin` command. Each subcommand parses flags into a configuration, calls one
 /// `TocsinApp` entry point, and maps the outcome to an exit code (see docs/cli.md).
@@ -26,6 +27,19 @@ enum Exit {
   static let noInput = ExitCode(66)
   /// An output could not be written (EX_IOERR).
   static let ioError = ExitCode(74)
+  /// The sink configuration is invalid (EX_CONFIG).
+  static let config = ExitCode(78)
+}
+
+/// Loads `--sinks FILE`, printing the problem and exiting 78 (EX_CONFIG) when it is invalid.
+func loadSinkConfiguration(_ path: String?) throws -> SinkConfiguration? {
+  guard let path else { return nil }
+  do {
+    return try SinkConfigurationParser.load(path: path)
+  } catch {
+    printError(error.description)
+    throw Exit.config
+  }
 }
 
 func printError(_ text: String) {
@@ -84,9 +98,10 @@ struct IngestFlags: ParsableArguments {
 }
 
 /// Loads and compiles rules, printing diagnostics; exits 1 on errors, 66 on unreadable files.
-func loadPrograms(_ paths: [String], ingest: IngestOptions) throws -> RuleSet {
+/// With `sinkNames`, `to` clauses must name those sinks.
+func loadPrograms(_ paths: [String], ingest: IngestOptions, sinkNames: [String]? = nil) throws -> RuleSet {
   do {
-    let ruleSet = try RuleSet.load(paths, ingest: ingest)
+    let ruleSet = try RuleSet.load(paths, ingest: ingest, sinkNames: sinkNames)
     let diagnostics = ruleSet.checked.diagnostics
     if !diagnostics.isEmpty {
       printError(TocsinApp.renderDiagnostics(diagnostics, colored: isatty(STDERR_FILENO) == 1))

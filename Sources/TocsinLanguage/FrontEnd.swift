@@ -12,10 +12,16 @@ public enum FrontEnd {
   /// Never throws: every problem is a ``Diagnostic``. A rule with any error is left out of
   /// ``CheckedRuleSet/rules``; the others are still returned.
   ///
-  /// - Parameter loadSchema: reads a schema file named by `schema "PATH"` (the path already
-  ///   resolved against the naming file's directory), or returns `nil` when it cannot. The front
-  ///   end does no I/O itself; without a loader every schema file is reported as unreadable.
-  public static func check(_ files: [SourceFile], loadSchema: ((String) -> SourceFile?)? = nil) -> CheckedRuleSet {
+  /// - Parameters:
+  ///   - sinkNames: the sinks of the sink configuration, when there is one: a `to` clause naming
+  ///     any other sink is an error (`sema.unknownSink`, with a did-you-mean hint). `nil` leaves
+  ///     `to` names unchecked.
+  ///   - loadSchema: reads a schema file named by `schema "PATH"` (the path already resolved
+  ///     against the naming file's directory), or returns `nil` when it cannot. The front end
+  ///     does no I/O itself; without a loader every schema file is reported as unreadable.
+  public static func check(
+    _ files: [SourceFile], sinkNames: [String]? = nil, loadSchema: ((String) -> SourceFile?)? = nil
+  ) -> CheckedRuleSet {
     var syntax: [RuleFileSyntax] = []
     var diagnostics: [Diagnostic] = []
     for file in files {
@@ -23,7 +29,7 @@ public enum FrontEnd {
       syntax.append(parsed.syntax)
       diagnostics += parsed.diagnostics
     }
-    var checker = RuleSetChecker()
+    var checker = RuleSetChecker(knownSinks: sinkNames)
     let rules = checker.check(syntax, loadSchema: loadSchema)
     diagnostics += checker.diagnostics
     return CheckedRuleSet(rules: rules, diagnostics: sorted(diagnostics, fileOrder: files), syntax: syntax)

@@ -30,6 +30,7 @@ final class CatalogueTests: XCTestCase {
       .rarelyUsedField(name: "amout", suggestion: "amount"),
       .stepDeclaredLater(step: "b", current: "a"), .stepWithoutField(step: "a"),
       .timesOutOfRange("0"), .unboundedState, .unknownFunction("f"), .unknownSeverity("x"),
+      .unknownSink("pagr"), .duplicateSink("pager"),
       .unknownStep("x"), .withinNotPositive,
       .wrongArgumentCount(function: "f", expected: [1], found: 2, signature: "f(x)"),
       // The pattern algebra.
@@ -60,7 +61,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 76)
+    XCTAssertEqual(ids.count, 78)
   }
 
   func testMessageStyle() {

@@ -99,6 +99,7 @@ final class ParserTests: XCTestCase {
     case .skip(let s, let step): return "skip \(s.value.rawValue)" + (step.map { " \($0.value)" } ?? "")
     case .emit(let fields): return "emit \(fields.map(\.name.value).joined(separator: ","))"
     case .onTimeout(let fields): return "on timeout emit \(fields.map(\.name.value).joined(separator: ","))"
+    case .to(let sinks): return "to \(sinks.map(\.value).joined(separator: ","))"
     }
   }
 

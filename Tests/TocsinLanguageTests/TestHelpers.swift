@@ -52,11 +52,12 @@ struct DiagnosticSpec {
 /// Checks `source` (with markers) and asserts exactly the expected diagnostics, in order.
 @discardableResult
 func assertDiagnostics(
-  _ marked: String, _ expected: [DiagnosticSpec], file: StaticString = #filePath, line: UInt = #line
+  _ marked: String, _ expected: [DiagnosticSpec], sinkNames: [String]? = nil,
+  file: StaticString = #filePath, line: UInt = #line
 ) -> CheckedRuleSet {
   let source = MarkedSource(marked)
   let sourceFile = SourceFile(path: "test.tcs", text: source.text)
-  let result = FrontEnd.check([sourceFile])
+  let result = FrontEnd.check([sourceFile], sinkNames: sinkNames)
   let actual = result.diagnostics
   let rendered = DiagnosticRenderer(colored: false).render(actual)
   guard actual.count == expected.count else {
@@ -92,12 +93,12 @@ func assertDiagnostics(
 @discardableResult
 func diagnosticTest(
   _ marked: String, _ id: String, severity: DiagnosticSeverity? = nil, notes: [String]? = nil,
-  hasHint: Bool? = nil, file: StaticString = #filePath, line: UInt = #line
+  hasHint: Bool? = nil, sinkNames: [String]? = nil, file: StaticString = #filePath, line: UInt = #line
 ) -> CheckedRuleSet {
   let marker = MarkedSource(marked).offsets.keys.sorted().first ?? "1️⃣"
   return assertDiagnostics(
     marked, [DiagnosticSpec(marker, id, severity: severity, notes: notes, hasHint: hasHint)],
-    file: file, line: line)
+    sinkNames: sinkNames, file: file, line: line)
 }
 
 /// Asserts `source` checks without any diagnostic and returns its rules.

@@ -33,12 +33,14 @@ public struct ReplayConfiguration: Sendable {
 public final class ReplaySession {
   /// Receives encoded bytes (one or more complete NDJSON lines).
   public typealias Destination = ([UInt8]) throws -> Void
+  /// Receives one alert with its encoded line (for routing by rule and severity).
+  public typealias AlertDestination = (Alert, [UInt8]) throws -> Void
 
   private let engine: Engine
   private var decoder: EventDecoder
   private var encoder = AlertEncoder()
   private var deadLetterJSON = JSONWriter(capacity: 8192)
-  private let alertDestination: Destination
+  private let alertDestination: AlertDestination
   private let deadLetterDestination: Destination
   private var actions: [EngineAction] = []
   private var sequence: UInt64 = 0
@@ -46,14 +48,24 @@ public final class ReplaySession {
   /// Counters for the run summary.
   public private(set) var counters = ReplayCounters()
 
-  /// A session over `programs`.
-  public init(
+  /// A session over `programs` that hands alert bytes to `alerts`.
+  public convenience init(
     programs: ProgramSet, configuration: ReplayConfiguration, alerts: @escaping Destination,
+    deadLetters: @escaping Destination
+  ) {
+    self.init(
+      programs: programs, configuration: configuration, routedAlerts: { try alerts($1) },
+      deadLetters: deadLetters)
+  }
+
+  /// A session over `programs` that hands each alert and its bytes to `routedAlerts`.
+  public init(
+    programs: ProgramSet, configuration: ReplayConfiguration, routedAlerts: @escaping AlertDestination,
     deadLetters: @escaping Destination
   ) {
     engine = Engine(programs: programs, options: configuration.engine)
     decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
-    alertDestination = alerts
+    alertDestination = routedAlerts
     maxLineBytes = configuration.maxLineBytes
     deadLetterDestination = deadLetters
     counters.badLines = Dictionary(uniqueKeysWithValues: DeadLetterReason.allCases.map { ($0, 0) })
@@ -102,7 +114,7 @@ public final class ReplaySession {
       switch action {
       case .alert(let alert):
         counters.alerts += 1
-        try alertDestination(encoder.encode(alert))
+        try alertDestination(alert, encoder.encode(alert))
       case .late(let event, let watermark):
         counters.badLines[.late, default: 0] += 1
         let earliest = watermark + EventDuration(nanoseconds: 1)

@@ -1,6 +1,7 @@
 import Foundation
 import TocsinIO
 import TocsinRuntime
+import TocsinSinks
 
 /// What a run did, for the summary printed on standard error at exit.
 public struct RunSummary {
@@ -26,10 +27,12 @@ public struct RunSummary {
   public var peakRSSBytes: Int?
   /// Where dead letters went.
   public var deadLetterDestination: String
+  /// Each configured sink's counters (empty without `--sinks`).
+  public var sinks: [(name: String, statistics: SinkStatistics)]
 
   init(
     counters: ReplayCounters, engine: Engine, bytesRead: Int64, elapsed: Double, peakRSSBytes: Int?,
-    deadLetterDestination: String
+    deadLetterDestination: String, sinks: [(name: String, statistics: SinkStatistics)] = []
   ) {
     self.counters = counters
     self.engineCounters = engine.counters
@@ -42,6 +45,7 @@ public struct RunSummary {
     self.elapsed = elapsed
     self.peakRSSBytes = peakRSSBytes
     self.deadLetterDestination = deadLetterDestination
+    self.sinks = sinks
   }
 
   /// Events decoded per wall-clock second.
@@ -63,6 +67,9 @@ public struct RunSummary {
       out += "  dead-lettered: \(counters.deadLettered) ("
       out += bad.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
       out += ") → \(deadLetterDestination)\n"
+    }
+    for sink in sinks {
+      out += "  sink \(sink.name) (\(sink.statistics.kind)): \(sink.statistics.summary)\n"
     }
     if counters.emptyLines > 0 { out += "  empty lines skipped: \(counters.emptyLines)\n" }
     if engineCounters.timeJumpsAccepted > 0 {

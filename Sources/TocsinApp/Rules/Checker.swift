@@ -17,9 +17,10 @@ public enum Checker {
     public var failed: Bool { errors > 0 }
   }
 
-  /// Checks `files`. With `strict`, warnings fail the check too.
-  public static func check(_ files: [SourceFile], colored: Bool, strict: Bool) -> Report {
-    let checked = FrontEnd.check(files, loadSchema: { try? RuleSources.read($0) })
+  /// Checks `files`. With `strict`, warnings fail the check too. With `sinkNames` (from a sink
+  /// configuration), `to` clauses must name those sinks.
+  public static func check(_ files: [SourceFile], colored: Bool, strict: Bool, sinkNames: [String]? = nil) -> Report {
+    let checked = FrontEnd.check(files, sinkNames: sinkNames, loadSchema: { try? RuleSources.read($0) })
     var text = DiagnosticRenderer(colored: colored).render(checked.diagnostics)
     let errors = checked.errorCount + (strict ? checked.warningCount : 0)
     let fileWord = files.count == 1 ? "file" : "files"

@@ -13,16 +13,16 @@ public struct RuleSet {
   public var programs: ProgramSet?
 
   /// Loads `paths`, checks them and, when error-free, compiles them with the time and id fields
-  /// projected first.
+  /// projected first. With `sinkNames` (a sink configuration's), `to` clauses are checked too.
   /// - Throws: ``RuleSources/LoadError`` when a file cannot be read.
-  public static func load(_ paths: [String], ingest: IngestOptions) throws -> RuleSet {
+  public static func load(_ paths: [String], ingest: IngestOptions, sinkNames: [String]? = nil) throws -> RuleSet {
     let files = try RuleSources.load(paths)
-    return build(files, ingest: ingest)
+    return build(files, ingest: ingest, sinkNames: sinkNames)
   }
 
   /// Checks and compiles already-read sources.
-  public static func build(_ files: [SourceFile], ingest: IngestOptions) -> RuleSet {
-    let checked = FrontEnd.check(files, loadSchema: { try? RuleSources.read($0) })
+  public static func build(_ files: [SourceFile], ingest: IngestOptions, sinkNames: [String]? = nil) -> RuleSet {
+    let checked = FrontEnd.check(files, sinkNames: sinkNames, loadSchema: { try? RuleSources.read($0) })
     guard !checked.hasErrors else { return RuleSet(checked: checked, programs: nil) }
     let programs = NFACompiler.compile(checked.rules, extraFields: [ingest.timeField, ingest.idField])
     return RuleSet(checked: checked, programs: programs)

@@ -31,6 +31,9 @@ public struct RuleSpec: Sendable {
   /// `on timeout emit { … }`: when present, partial matches that got past their first step and
   /// expire (by `within`) become alerts marked as timeouts, with these fields.
   public var onTimeout: [EmitField]?
+  /// `to SINK, …`: the sinks this rule's alerts go to, in written order, duplicates removed.
+  /// Empty: the sink configuration's route for the rule's severity decides.
+  public var sinks: [String]
   /// Where the rule was written (path), for messages.
   public var sourcePath: String
   /// 1-based line of the `rule` keyword.
@@ -42,7 +45,7 @@ public struct RuleSpec: Sendable {
     keyFields: [FieldPath] = [], steps: [StepSpec], within: EventDuration? = nil,
     withinBetweenSteps: EventDuration? = nil, groups: [GroupSpec] = [],
     skip: SkipStrategy = .noSkip, emit: [EmitField] = [], onTimeout: [EmitField]? = nil,
-    sourcePath: String = "", sourceLine: Int = 0
+    sinks: [String] = [], sourcePath: String = "", sourceLine: Int = 0
   ) {
     self.name = name
     self.severity = severity
@@ -55,6 +58,7 @@ public struct RuleSpec: Sendable {
     self.skip = skip
     self.emit = emit
     self.onTimeout = onTimeout
+    self.sinks = sinks
     self.sourcePath = sourcePath
     self.sourceLine = sourceLine
   }

@@ -83,6 +83,8 @@ public struct ClauseSyntax: Sendable {
     case emit([EmitFieldSyntax])
     /// `on timeout emit { name: expr, … }`.
     case onTimeout([EmitFieldSyntax])
+    /// `to SINK, SINK`: the sinks the rule's alerts go to (instead of the severity route).
+    case to([Located<String>])
   }
 }
 

@@ -41,6 +41,8 @@ enum SemaMessage: DiagnosticMessage {
   case duplicateRule(String)
   /// Two steps with one name in a rule.
   case duplicateStep(String)
+  /// `to a, a`: a sink named twice in one `to` clause.
+  case duplicateSink(String)
   /// A path whose first component looks like a misspelt step name.
   case fieldLooksLikeStep(name: String, path: String)
   /// The first step is not `begin`.
@@ -120,6 +122,8 @@ enum SemaMessage: DiagnosticMessage {
   case unknownSeverity(String)
   /// A time-zone name Foundation does not know.
   case unknownTimeZone(String)
+  /// `to NAME` where the sink configuration given to `check` defines no sink `NAME`.
+  case unknownSink(String)
   /// An aggregate over a step that does not exist.
   case unknownStep(String)
   /// `within 0s`.
@@ -135,8 +139,8 @@ enum SemaMessage: DiagnosticMessage {
 
   var severity: DiagnosticSeverity {
     switch self {
-    case .alwaysFalse, .alwaysTrue, .comparisonWithNull, .fieldLooksLikeStep, .optionalStepRead, .rarelyUsedField,
-      .skipTargetOptional, .unboundedState, .unusedStep:
+    case .alwaysFalse, .alwaysTrue, .comparisonWithNull, .duplicateSink, .fieldLooksLikeStep, .optionalStepRead,
+      .rarelyUsedField, .skipTargetOptional, .unboundedState, .unusedStep:
       return .warning
     default: return .error
     }
@@ -173,6 +177,7 @@ enum SemaMessage: DiagnosticMessage {
     case .duplicateQuantifier(let step):
       return "\(step) has more than one quantifier ('times' or 'one_or_more')"
     case .duplicateRule(let name): return "duplicate rule name '\(name)'"
+    case .duplicateSink(let name): return "sink '\(name)' is named twice; its alerts are sent once"
     case .duplicateStep(let name): return "duplicate step name '\(name)'"
     case .fieldLooksLikeStep(let name, let path):
       return "'\(name)' is not a step; reading field '\(path)' of the current event"
@@ -247,6 +252,7 @@ enum SemaMessage: DiagnosticMessage {
     case .unknownFunction(let name): return "unknown function '\(name)'"
     case .unknownSeverity(let name):
       return "unknown severity '\(name)'; expected info, low, medium, high or critical"
+    case .unknownSink(let name): return "unknown sink '\(name)'"
     case .unknownStep(let name): return "unknown step '\(name)'"
     case .withinNotPositive: return "'within' must be longer than zero"
     case .wrongArgumentCount(let function, let expected, let found, let signature):

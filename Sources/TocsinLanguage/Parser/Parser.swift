@@ -16,7 +16,7 @@ import TocsinCore
 ///     clause   = "severity" IDENT | "description" STRING | "key" path { "," path }
 ///              | step | "within" DURATION [ "between" "steps" ]
 ///              | "no_skip" | "skip" IDENT [ IDENT ]
-///              | "emit" block | "on" "timeout" "emit" block ;
+///              | "emit" block | "on" "timeout" "emit" block | "to" IDENT { "," IDENT } ;
 ///     block    = "{" [ IDENT ":" expr { "," IDENT ":" expr } [","] ] "}" ;
 ///     step     = intro ( IDENT | "(" step { step } ")" ) { modifier } ;
 ///     intro    = "begin" | "next" | "followed_by" | "followed_by_any" | "not_next"
@@ -24,6 +24,9 @@ import TocsinCore
 ///     modifier = "where" expr | "or" "where" expr | "until" expr
 ///              | "times" INT [ "+" | ".." INT ] | "one_or_more" | "optional" | "greedy"
 ///              | "consecutive" | "allow_combinations" ;
+///
+/// `to` is contextual, not reserved: it starts a clause only where a clause may start and
+/// is followed by a name (`to pager`), so fields and emitted names called `to` keep working.
 ///
 /// Expressions are in `Parser+Expressions.swift`.
 public struct Parser {
@@ -91,8 +94,15 @@ public struct Parser {
   }
 
   func isAtClauseStart(_ extra: [Keyword] = []) -> Bool {
+    if isAtToClause { return true }
     guard case .keyword(let k) = current.kind else { return isAtEnd }
     return k == .rule || Parser.clauseKeywords.contains(k) || extra.contains(k)
+  }
+
+  /// Whether the current token starts a `to SINK` clause: the word `to` followed by a name.
+  var isAtToClause: Bool {
+    guard current.kind == .identifier("to"), case .identifier = peek.kind else { return false }
+    return true
   }
 
   /// Skips tokens until a clause keyword, `rule`, one of `extra` / `punctuators`, or the end.
@@ -264,8 +274,24 @@ public struct Parser {
     case .keyword(.emit):
       guard let fields = parseEmit() else { return nil }
       kind = .emit(fields)
+    case .identifier("to"):
+      advance()
+      var sinks: [Located<String>] = []
+      var progress = LoopProgress()
+      repeat {
+        guard progress.advanced(index) else { return nil }
+        if !sinks.isEmpty { advance() }  // the ','
+        guard case .identifier(let name) = current.kind else {
+          if current.kind != .invalid {
+            reportExpected("a sink name", after: sinks.isEmpty ? "'to'" : "','", hint: "write e.g. 'to pager, audit'")
+          }
+          return nil
+        }
+        sinks.append(Located(name, at: advance().range))
+      } while current.isPunctuator(.comma)
+      kind = .to(sinks)
     case .identifier(let word):
-      let candidates = (Parser.clauseKeywords + Parser.stepModifierKeywords).map(\.spelling)
+      let candidates = (Parser.clauseKeywords + Parser.stepModifierKeywords).map(\.spelling) + ["to"]
       report(.unknownClause(word), at: current.range, hint: Suggestions.didYouMean(word, among: candidates))
       return nil
     case .invalid:

@@ -50,6 +50,9 @@ struct RuleChecker {
 
   let file: SourceFile
   let rule: RuleSyntax
+  /// The sink names of the sink configuration, when one was given; `nil`: `to` names are not
+  /// checked here (`tocsin run` checks them against its configuration).
+  let knownSinks: [String]?
   var steps: [StepInfo] = []
   /// Groups in declaration order (outermost first).
   var groups: [GroupInfo] = []
@@ -69,10 +72,11 @@ struct RuleChecker {
   var optionalReads: [(step: Int, name: Located<String>, notes: [Note])] = []
   var guardedSteps: Set<Int> = []
 
-  init(file: SourceFile, rule: RuleSyntax, schema: Schema? = nil) {
+  init(file: SourceFile, rule: RuleSyntax, schema: Schema? = nil, knownSinks: [String]? = nil) {
     self.file = file
     self.rule = rule
     self.schema = schema
+    self.knownSinks = knownSinks
   }
 
   var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
@@ -130,6 +134,8 @@ struct RuleChecker {
     var skipTarget: (strategy: SkipStrategyName, step: Located<String>)?
     var emit: [EmitFieldSyntax] = []
     var onTimeout: (keyword: SourceRange, fields: [EmitFieldSyntax])?
+    /// `to` sink names, duplicates removed.
+    var sinks: [String] = []
     /// The top-level steps and groups, in order.
     var pattern: [StepSyntax] = []
   }
@@ -150,7 +156,7 @@ struct RuleChecker {
       keyFields: header.keyFields, steps: stepSpecs, within: header.within,
       withinBetweenSteps: header.withinBetweenSteps,
       groups: groups.map { GroupSpec(range: $0.range, contiguity: $0.contiguity, quantifier: $0.quantifier) },
-      skip: header.skip, emit: emit, onTimeout: onTimeout, sourcePath: file.path,
+      skip: header.skip, emit: emit, onTimeout: onTimeout, sinks: header.sinks, sourcePath: file.path,
       sourceLine: file.location(of: rule.ruleKeyword.start).line)
   }
 
@@ -206,6 +212,8 @@ struct RuleChecker {
         header.emit = fields
       case .onTimeout(let fields):
         header.onTimeout = (clause.keyword, fields)
+      case .to(let sinks):
+        header.sinks = checkSinks(sinks)
       case .step(let step):
         header.pattern.append(step)
       }
@@ -226,7 +234,27 @@ struct RuleChecker {
     case .skip: return "skip"
     case .emit: return "emit"
     case .onTimeout: return "on timeout"
+    case .to: return "to"
     }
+  }
+
+  /// `to a, b`: duplicates are warned about and dropped; with a sink configuration, every name
+  /// must be one of its sinks.
+  private mutating func checkSinks(_ sinks: [Located<String>]) -> [String] {
+    var names: [String] = []
+    for sink in sinks {
+      if let first = sinks.first(where: { $0.value == sink.value }), first.range != sink.range {
+        report(.duplicateSink(sink.value), at: sink.range, notes: [note("first named here", at: first.range)])
+        continue
+      }
+      if let knownSinks, !knownSinks.contains(sink.value) {
+        let hint = Suggestions.didYouMean(sink.value, among: knownSinks)
+          ?? (knownSinks.isEmpty ? "the sink configuration defines no sinks" : "defined sinks: \(knownSinks.joined(separator: ", "))")
+        report(.unknownSink(sink.value), at: sink.range, hint: hint)
+      }
+      names.append(sink.value)
+    }
+    return names
   }
 
   /// `skip to_first STEP` / `skip to_last STEP`: the step must exist and bind events.

@@ -4,6 +4,8 @@ import TocsinExpressions
 /// Checks every rule of a rule set: per-rule checks, rule names unique across files, and the
 /// rule-set-wide "field read only once that looks like a typo" warning.
 struct RuleSetChecker {
+  /// The sink names `to` clauses may use; `nil` when no sink configuration was given.
+  var knownSinks: [String]? = nil
   var diagnostics: [Diagnostic] = []
 
   /// Checks `files` in order and returns the specs of the rules without errors.
@@ -16,7 +18,7 @@ struct RuleSetChecker {
     for syntax in files {
       let schema = Schema.build(for: syntax, load: loadSchema, diagnostics: &diagnostics)
       for rule in syntax.rules {
-        var checker = RuleChecker(file: syntax.file, rule: rule, schema: schema)
+        var checker = RuleChecker(file: syntax.file, rule: rule, schema: schema, knownSinks: knownSinks)
         var spec = checker.check()
         diagnostics += checker.diagnostics
         // With a schema, undeclared fields are errors already; the guess would only add noise.
