@@ -47,6 +47,15 @@ public final class Engine {
 
   private var keySpaces: [KeySpace] = []
   private var rules: [RuleState] = []
+  /// Per rule, the plain values the release loop reads for every event (no class references,
+  /// so reading them costs no retain/release).
+  private var routes: [Route] = []
+
+  private struct Route {
+    var keySpace: Int
+    var bitInSpace: Int
+    var hasQuickStartCheck: Bool
+  }
   private let startGuards: StartGuards
   private var buffer = ReorderBuffer<Buffered>()
   private var timers = TimerQueue()
@@ -84,6 +93,9 @@ public final class Engine {
       rulesPerSpace[space] += 1
     }
     startGuards = StartGuards(programs: programs)
+    routes = rules.map {
+      Route(keySpace: $0.keySpace, bitInSpace: $0.bitInSpace, hasQuickStartCheck: $0.matcher.hasQuickStartCheck)
+    }
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
     counters.alertsByRule = Array(repeating: 0, count: rules.count)
   }
@@ -236,14 +248,15 @@ public final class Engine {
     buffer.release(upTo: watermark.time) { item in
       counters.eventsProcessed += 1
       let candidates = startGuards.candidates(for: item.event)
-      for r in rules.indices {
-        guard let key = item.keys[rules[r].keySpace] else {
+      for r in routes.indices {
+        let route = routes[r]
+        guard let key = item.keys[route.keySpace] else {
           counters.missingKeyByRule[r] += 1
           continue
         }
         // A key with nothing open only needs the event if it can start a match: first the
         // guard bit (no condition evaluated), then the quick check.
-        if rules[r].matcher.hasQuickStartCheck, !isOpen(rule: r, key: key) {
+        if route.hasQuickStartCheck, !isOpen(route, rule: r, key: key) {
           if r < StartGuards.trackedRules, candidates & (1 << UInt64(r)) == 0 {
             _assertQuickCheckAgrees(rule: r, event: item.event)
             continue
@@ -264,10 +277,10 @@ public final class Engine {
   /// Whether rule `r` has open or held matches for `key`: one bit of the key space's mask (a
   /// load shared by every rule of the space), or the state itself past the tracked rules.
   @inline(__always)
-  private func isOpen(rule r: Int, key: KeyID) -> Bool {
-    let bit = rules[r].bitInSpace
+  private func isOpen(_ route: Route, rule r: Int, key: KeyID) -> Bool {
+    let bit = route.bitInSpace
     if bit < KeySpace.trackedRules {
-      return keySpaces[rules[r].keySpace].openRules(key) & (1 << UInt64(bit)) != 0
+      return keySpaces[route.keySpace].openRules(key) & (1 << UInt64(bit)) != 0
     }
     return key.index < rules[r].keys.count && !rules[r].keys[key.index].isEmpty
   }
@@ -317,7 +330,7 @@ public final class Engine {
     }
     let state = rules[r].keys[key.index]
     keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
-    let earliest = state.partials.lazy.compactMap { matcher.deadline(of: $0) }.min()
+    let earliest = matcher.earliestDeadline(of: state)
     if let deadline = earliest, state.scheduledDeadline.map({ deadline < $0 }) ?? true {
       rules[r].keys[key.index].scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))

@@ -62,6 +62,13 @@ public final class RuleMatcher {
   private let isStop: [Bool]
   private let finalState: StateID
   private let startState: StateID
+  /// Reused by ``reachesFinal(from:event:bindings:context:)``.
+  private let scratchStates = StateList()
+
+  /// A reusable list of states.
+  final class StateList {
+    var states: [StateID] = []
+  }
 
   /// Whether ``mayStart(_:context:)`` may be used: no condition reads the partition key, which
   /// the quick check does not set.
@@ -132,6 +139,19 @@ public final class RuleMatcher {
     case (nil, let y?): return y
     case (nil, nil): return nil
     }
+  }
+
+  /// The earliest deadline among `state`'s partial matches, `nil` when none has one.
+  /// - Complexity: O(1) for rules with only `within` (partial matches are sorted by start, so
+  ///   the first has the earliest deadline); O(n) with `within_between_steps`.
+  public func earliestDeadline(of state: PartialMatches) -> EventTime? {
+    guard let first = state.partials.first else { return nil }
+    if gap == nil { return within.map { first.start.time + $0 } }
+    var earliest: EventTime? = nil
+    for computation in state.partials {
+      if let d = deadline(of: computation), earliest.map({ d < $0 }) ?? true { earliest = d }
+    }
+    return earliest
   }
 
   /// Whether `computation` can no longer complete once no event at or before `time` can arrive
@@ -258,21 +278,21 @@ public final class RuleMatcher {
   private func reachesFinal(
     from state: StateID, event: EventRecord, bindings: MatchNode, context: EvalContext
   ) -> Bool {
-    // Only states with a proceed edge can reach the final state without an event.
-    var pending: [StateID] = []
-    var seen: [StateID] = []
+    // Only states with a proceed edge can reach the final state without an event. The walk
+    // reuses one scratch list (matchers run on one thread).
+    let pending = scratchStates
+    pending.states.removeAll(keepingCapacity: true)
     var current: StateID? = state
+    var visited = 0
     while let id = current {
       for k in edgeStart[id.index]..<edgeStart[id.index + 1] where edges[k].action == .proceed {
         guard program.holds(edges[k].condition, event, bindings, context) else { continue }
         let target = edges[k].target
         if target == finalState { return true }
-        if !seen.contains(target) {
-          seen.append(target)
-          pending.append(target)
-        }
+        if !pending.states.contains(target) { pending.states.append(target) }
       }
-      current = pending.popLast()
+      current = visited < pending.states.count ? pending.states[visited] : nil
+      visited += 1
     }
     return false
   }
@@ -284,8 +304,7 @@ public final class RuleMatcher {
   /// reported as timeouts when the rule has `on timeout emit`. Then releases held matches no
   /// partial match can precede any more.
   public func advanceTime(to time: EventTime, _ state: inout PartialMatches, emit: Emit) {
-    guard within != nil || gap != nil else { return }
-    guard state.partials.contains(where: { isTimedOut($0, at: time) }) else { return }
+    guard let earliest = earliestDeadline(of: state), time >= earliest else { return }
     var absent: [Computation] = []
     state.partials.removeAll { computation in
       guard let deadline = deadline(of: computation), time >= deadline else { return false }
