@@ -37,6 +37,9 @@ let package = Package(
   ],
   targets: [
     .target(name: "TocsinCore"),
+    // Counts malloc calls for `tocsin bench` by interposing the allocator; linked only into the
+    // `tocsin` executable (docs/performance.md, "Allocations").
+    .target(name: "CAllocCounter"),
     .systemLibrary(
       name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]),
     .target(
@@ -66,7 +69,7 @@ let package = Package(
     .executableTarget(
       name: "TocsinCLI",
       dependencies: [
-        "TocsinApp", "TocsinCore", "TocsinLanguage",
+        "TocsinApp", "TocsinCore", "TocsinLanguage", "CAllocCounter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(
