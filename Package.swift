@@ -91,6 +91,7 @@ let package = Package(
     .testTarget(name: "TocsinIOTests", dependencies: ["TocsinIO", "TocsinTestSupport"]),
     .testTarget(
       name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "TocsinAutomaton", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
+    .testTarget(name: "TocsinBenchTests", dependencies: ["TocsinApp", "TocsinTestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )
