@@ -82,7 +82,7 @@ public enum BenchTable {
     out += "not the throughput pass). open partial: before the end-of-input flush.\n"
     out += report.settings.isolated
       ? "peak RSS: each workload in its own process, from after generating its input (input held in memory included)\n"
-      : "peak RSS: one process for all workloads (--in-process); later workloads include earlier peaks\n"
+      : "peak RSS: one process for all workloads (--in-process); memory the allocator kept from earlier workloads may count\n"
     if let baseline {
       out += "ratios new/old against \(baseline.commit ?? "an unknown commit") of \(baseline.date)"
       out += " (\(baseline.machine.cores) cores, \(baseline.machine.cpu ?? "unknown CPU"))\n"
