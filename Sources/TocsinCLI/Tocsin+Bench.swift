@@ -45,27 +45,18 @@ extension Tocsin {
       let probe = tocsin_alloc_counter_is_active() != 0 ? Self.probe : nil
       if let one {
         // Child mode: one workload, its result as JSON on standard output.
-        let result = try measure { try BenchRunner.measureHere(one, options: options, probe: probe, progress: printError) }
+        let result = try reportingErrors { try BenchRunner.measureHere(one, options: options, probe: probe, progress: printError) }
         let encoder = JSONEncoder()
         FileHandle.standardOutput.write(try encoder.encode(result))
         return
       }
-      let old = try baseline.map { path in try measure { try BenchReport.load(path: path) } }
-      let executable = BenchRunner.currentExecutable()
-      var results: [BenchResult] = []
-      for name in options.workloads {
-        results.append(
-          try measure {
-            inProcess
-              ? try BenchRunner.measureHere(name, options: options, probe: probe, progress: printError)
-              : try BenchRunner.measureInChild(name, options: options, executable: executable)
-          })
+      let old = try baseline.map { path in try reportingErrors { try BenchReport.load(path: path) } }
+      let report = try reportingErrors {
+        try BenchRunner.run(
+          options, isolated: !inProcess, executable: BenchRunner.currentExecutable(), probe: probe,
+          build: Self.build, progress: printError)
       }
-      let report = BenchReport(
-        commit: MachineInfo.commit(in: root), date: MachineInfo.timestamp(),
-        machine: MachineInfo.current(),
-        settings: .init(events: events, runs: runs, seed: seed, isolated: !inProcess, build: Self.build),
-        results: results)
+      let results = report.results
       if json {
         FileHandle.standardOutput.write(try report.jsonData())
       } else {
@@ -88,7 +79,7 @@ extension Tocsin {
     }
 
     /// Runs `body`, turning the bench's errors into a message and exit code.
-    private func measure<T>(_ body: () throws -> T) throws -> T {
+    private func reportingErrors<T>(_ body: () throws -> T) throws -> T {
       do {
         return try body()
       } catch let error as BenchRunner.Failure {

@@ -147,6 +147,34 @@ public enum BenchRunner {
     }
   }
 
+  /// Measures every workload of `options`, each in a child process running `executable` when
+  /// `isolated` (see ``BenchRunner``), else in this process, and returns the report.
+  ///
+  /// - Parameters:
+  ///   - probe: The allocation counter for in-process measurement (children use their own).
+  ///   - build: The build configuration of the measuring executable, for the report.
+  /// - Throws: ``Failure`` when a workload cannot be measured; ``RuleSources/LoadError`` when a
+  ///   rule file cannot be read.
+  public static func run(
+    _ options: Options, isolated: Bool, executable: String, probe: Benchmark.AllocationProbe?,
+    build: String, progress: (String) -> Void
+  ) throws -> BenchReport {
+    var results: [BenchResult] = []
+    for name in options.workloads {
+      results.append(
+        isolated
+          ? try measureInChild(name, options: options, executable: executable)
+          : try measureHere(name, options: options, probe: probe, progress: progress))
+    }
+    return BenchReport(
+      commit: MachineInfo.commit(in: options.root), date: MachineInfo.timestamp(),
+      machine: MachineInfo.current(),
+      settings: .init(
+        events: options.events, runs: options.runs, seed: options.seed, isolated: isolated,
+        build: build),
+      results: results)
+  }
+
   /// The path of the running executable, for re-invoking it: `/proc/self/exe` resolved where it
   /// exists, else the first command-line argument.
   public static func currentExecutable() -> String {
