@@ -90,7 +90,7 @@ final class BenchWorkloadTests: XCTestCase {
   /// filled in.
   func testMeasure_SmallWorkloadsGiveTheKnownAlerts() throws {
     let options = BenchRunner.Options(
-      workloads: ["W1", "W3", "W5"], events: 3_000, users: nil, runs: 2, seed: 5, rulesOverride: nil,
+      workloads: ["W1", "W3", "W4", "W5"], events: 3_000, users: nil, runs: 2, seed: 5, rulesOverride: nil,
       root: Repository.root)
     for name in options.workloads {
       let result = try BenchRunner.measureHere(name, options: options, probe: nil) { _ in }
