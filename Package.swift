@@ -40,6 +40,9 @@ let package = Package(
   ],
   targets: [
     .target(name: "TocsinCore"),
+    // Counts malloc calls for `tocsin bench` by interposing the allocator; linked only into the
+    // `tocsin` executable (docs/performance.md, "Allocations").
+    .target(name: "CAllocCounter"),
     .systemLibrary(
       name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]),
     .target(
@@ -76,7 +79,7 @@ let package = Package(
     .executableTarget(
       name: "TocsinCLI",
       dependencies: [
-        "TocsinApp", "TocsinCore", "TocsinLanguage", "TocsinSinks",
+        "TocsinApp", "TocsinCore", "TocsinLanguage", "TocsinSinks", "CAllocCounter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(
@@ -100,6 +103,7 @@ let package = Package(
       name: "TocsinSinksTests", dependencies: ["TocsinSinks", "TocsinApp", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
     .testTarget(
       name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "TocsinAutomaton", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
+    .testTarget(name: "TocsinBenchTests", dependencies: ["TocsinApp", "TocsinTestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,37 +1,115 @@
 import ArgumentParser
+import CAllocCounter
 import Foundation
 import TocsinApp
-import TocsinCore
-import TocsinIO
-import TocsinRuntime
 
 extension Tocsin {
   struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Time the pipeline on a seeded in-memory payment stream (build with -c release).")
+      abstract: "Time the pipeline on seeded in-memory workloads W1–W5 (build with -c release).",
+      discussion: """
+        W1 payment stream + rules/; W2 the same stream + 20 mixed rules (bench/rules/w2); \
+        W3 every event a new key; W4 10% of events on one key; W5 24h windows with \
+        followed_by_any (bench/rules/w5). Each workload runs in its own process. Exits 1 when a \
+        workload's alert count differs from the generator's ground truth. See docs/performance.md.
+        """)
 
-    @Argument(help: "Rule files or directories (every *.tcs inside).")
-    var rules: [String] = ["rules"]
+    @Argument(help: "Rule files or directories replacing every workload's own rules (default: each workload's).")
+    var rules: [String] = []
 
-    @Option(help: "Events in the generated stream.") var events = 1_000_000
-    @Option(help: "Users in the generated stream.") var users = 100_000
+    @Option(help: "Workloads to run, comma-separated (W1,W2,W3,W4,W5).") var workload = "W1,W2,W3,W4,W5"
+    @Option(help: "Events per workload.") var events = 1_000_000
+    @Option(help: "Users per workload (default: one per ten events; W3 has one per event).") var users: Int?
     @Option(help: "Timed runs per workload (the median is reported).") var runs = 5
-    @Option(help: "Seed of the generated stream.") var seed: UInt64 = 42
+    @Option(help: "Seed of the generated streams.") var seed: UInt64 = 42
+    @Option(help: "Repository root the workloads' rule folders are relative to.") var root = "."
+    @Flag(help: "Print the report as JSON instead of the table.") var json = false
+    @Option(help: "Write the report as JSON to this file, for a later --baseline.") var saveBaseline: String?
+    @Option(help: "Compare with a report saved by --save-baseline: each figure gets its ratio new/old.") var baseline: String?
+    @Flag(help: "Measure every workload in this process instead of one child process each.") var inProcess = false
+    @Option(help: .hidden) var one: String?
+
+    func validate() throws {
+      guard runs > 0, events > 0 else { throw ValidationError("--runs and --events must be positive") }
+      if let users, users <= 0 { throw ValidationError("--users must be positive") }
+    }
 
     func run() throws {
-      guard runs > 0, events > 0 else { throw ValidationError("--runs and --events must be positive") }
-      let ruleSet = try loadPrograms(rules, ingest: IngestOptions())
-      guard let programs = ruleSet.programs else { throw Exit.failure }
-      let config = Benchmark.paymentWorkload(events: events, users: users, seed: seed)
-      printError("generating \(events) events…")
-      let input = Benchmark.paymentStream(config)
-      printError("\(input.count) bytes; \(runs) runs of parse-only and full pipeline, \(programs.rules.count) rules")
-      let result = try Benchmark.measure(name: "W1", programs: programs, input: input, runs: runs)
-      print(Benchmark.Result.header)
-      print(result.row)
-      if let rss = ProcessStats.peakResidentBytes() {
-        print("peak RSS \(rss / (1 << 20)) MiB (includes the \(input.count / (1 << 20)) MiB input held in memory)")
+      let options = BenchRunner.Options(
+        workloads: workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() },
+        events: events, users: users, runs: runs, seed: seed,
+        rulesOverride: rules.isEmpty ? nil : rules, root: root)
+      for name in options.workloads where BenchWorkload.named(name, events: 1, seed: 0) == nil {
+        throw ValidationError(BenchRunner.Failure.unknownWorkload(name).description)
       }
+      let probe = tocsin_alloc_counter_is_active() != 0 ? Self.probe : nil
+      if let one {
+        // Child mode: one workload, its result as JSON on standard output.
+        let result = try reportingErrors { try BenchRunner.measureHere(one, options: options, probe: probe, progress: printError) }
+        let encoder = JSONEncoder()
+        FileHandle.standardOutput.write(try encoder.encode(result))
+        return
+      }
+      let old = try baseline.map { path in try reportingErrors { try BenchReport.load(path: path) } }
+      let report = try reportingErrors {
+        try BenchRunner.run(
+          options, isolated: !inProcess, executable: BenchRunner.currentExecutable(), probe: probe,
+          build: Self.build, progress: printError)
+      }
+      let results = report.results
+      if json {
+        FileHandle.standardOutput.write(try report.jsonData())
+      } else {
+        print(BenchTable.render(results, baseline: old), terminator: "")
+        print(BenchTable.footer(report, baseline: old), terminator: "")
+      }
+      if let saveBaseline {
+        do {
+          try report.jsonData().write(to: URL(fileURLWithPath: saveBaseline))
+        } catch {
+          printError("\(saveBaseline): error: cannot write the baseline: \(error.localizedDescription)")
+          throw Exit.ioError
+        }
+      }
+      let wrong = results.filter { !$0.alertsAsExpected }
+      for r in wrong {
+        printError("error: \(r.name): \(r.alerts) alerts, but the generator injected \(r.expectedAlerts ?? 0) cases")
+      }
+      if !wrong.isEmpty { throw Exit.failure }
+    }
+
+    /// Runs `body`, turning the bench's errors into a message and exit code.
+    private func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+      do {
+        return try body()
+      } catch let error as BenchRunner.Failure {
+        printError("error: \(error)")
+        throw Exit.failure
+      } catch let error as BenchReport.BaselineError {
+        printError(error.description)
+        throw Exit.noInput
+      } catch let error as RuleSources.LoadError {
+        printError(error.description)
+        throw Exit.noInput
+      }
+    }
+
+    /// The `CAllocCounter` interposer, as the benchmark's allocation probe.
+    static let probe = Benchmark.AllocationProbe(
+      start: { tocsin_alloc_counter_start() },
+      stop: {
+        tocsin_alloc_counter_stop()
+        return tocsin_alloc_counter_allocations()
+      },
+      trim: { tocsin_alloc_counter_trim() })
+
+    /// The build configuration of this executable.
+    static var build: String {
+      #if DEBUG
+        return "debug"
+      #else
+        return "release"
+      #endif
     }
   }
 }

@@ -3,107 +3,158 @@ import TocsinAutomaton
 import TocsinCore
 import TocsinIO
 
-/// `tocsin bench`: seeded in-memory workloads through the real pipeline, timed.
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `tocsin bench`'s measuring passes over one workload's bytes, already in memory.
 ///
-/// Each run replays the same bytes: a *parse-only* pass (line reader + event decoder, no rules)
-/// and the *full* pass (decoder, reorder buffer, every rule, alert encoding into a discarded
-/// buffer). The figure reported is the median over the runs; the spread is printed so a noisy
-/// machine is visible. Peak RSS is the process's high-water mark after all runs.
+/// For one workload, in this order:
+///
+/// 1. **Count pass** (also the warm-up): the full pipeline once with the allocation counter on.
+///    It gives the alert count, the allocations per event and the partial matches still open
+///    when the input ends (before the final +∞ watermark flushes them).
+/// 2. **Timed runs**, `runs` times: a *parse-only* pass (line reader + event decoder, no rules)
+///    then the *full* pass (decoder, reorder buffer, every rule, alert encoding into a discarded
+///    buffer). The figures are medians; the min–max spread shows how noisy the machine was.
+/// 3. **Latency pass**: the full pipeline once more, reading a monotonic clock around every
+///    `ReplaySession.consume` (one input line, and whatever events the watermark releases with
+///    it) into a ``LatencyHistogram``. The two clock reads add ~40 ns per event, so this pass is
+///    *not* the throughput pass and its time is not reported as one.
 public enum Benchmark {
-  /// One workload's results.
-  public struct Result {
-    /// The workload's name.
-    public var name: String
-    /// Events per run.
-    public var events: Int
-    /// Alerts per full run.
-    public var alerts: Int
-    /// Wall-clock seconds of each parse-only run.
-    public var parseSeconds: [Double]
-    /// Wall-clock seconds of each full run.
-    public var fullSeconds: [Double]
+  /// The allocation counter the executable provides (the `CAllocCounter` target); library and
+  /// test builds have none, and then no allocation figures are reported.
+  public struct AllocationProbe {
+    /// Resets the counter and starts counting.
+    public var start: () -> Void
+    /// Stops counting and returns the allocation calls counted since ``start``.
+    public var stop: () -> UInt64
+    /// Hands freed heap memory back to the system, before the peak-RSS window opens.
+    public var trim: () -> Void
 
-    /// Median of `values`.
-    static func median(_ values: [Double]) -> Double {
-      let sorted = values.sorted()
-      guard !sorted.isEmpty else { return 0 }
-      return sorted.count % 2 == 1
-        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    /// A probe from the three operations.
+    public init(start: @escaping () -> Void, stop: @escaping () -> UInt64, trim: @escaping () -> Void) {
+      self.start = start
+      self.stop = stop
+      self.trim = trim
     }
-
-    /// Median events/s of the full pipeline.
-    public var eventsPerSecond: Double { Double(events) / Self.median(fullSeconds) }
-    /// Median events/s of the parse-only pass.
-    public var parseEventsPerSecond: Double { Double(events) / Self.median(parseSeconds) }
-
-    /// A table row.
-    public var row: String {
-      func f(_ x: Double) -> String { String(format: "%.0f", x) }
-      let full = Self.median(fullSeconds)
-      let spread = (fullSeconds.min() ?? 0, fullSeconds.max() ?? 0)
-      return "\(name)\t\(events)\t\(alerts)\t\(f(eventsPerSecond))\t"
-        + "\(f(full / Double(events) * 1e9))\t\(f(parseEventsPerSecond))\t"
-        + String(format: "%.2f", eventsPerSecond / parseEventsPerSecond) + "\t"
-        + String(format: "%.3f-%.3f", spread.0, spread.1)
-    }
-
-    /// The table header matching ``row``.
-    public static let header =
-      "workload\tevents\talerts\tevents/s\tns/event\tparse-only events/s\tfull/parse\tfull run s (min-max)"
   }
 
-  /// Runs `programs` over `input` (NDJSON bytes) `runs` times.
+  /// Runs the three passes (see ``Benchmark``) of `programs` over `input` (NDJSON bytes).
+  ///
+  /// - Parameters:
+  ///   - workload: Names the result and gives its expected alert count.
+  ///   - runs: Timed runs (at least 1).
+  ///   - probe: Counts allocations during the count pass, when given.
+  ///   - progress: Receives one line per pass, for a human watching standard error.
+  /// - Returns: The result, without peak RSS (the caller owns the process-wide figure).
+  /// - Throws: What the in-memory reader throws (nothing in practice).
   public static func measure(
-    name: String, programs: ProgramSet, input: [UInt8], runs: Int,
-    configuration: ReplayConfiguration = ReplayConfiguration()
-  ) throws -> Result {
-    var result = Result(name: name, events: 0, alerts: 0, parseSeconds: [], fullSeconds: [])
+    workload: BenchWorkload, programs: ProgramSet, input: [UInt8], runs: Int,
+    configuration: ReplayConfiguration = ReplayConfiguration(), probe: AllocationProbe? = nil,
+    progress: (String) -> Void = { _ in }
+  ) throws -> BenchResult {
+    var result = BenchResult(
+      name: workload.name, summary: workload.summary, rules: programs.rules.count, events: 0,
+      inputBytes: input.count, alerts: 0, expectedAlerts: workload.expectedAlerts)
+
+    // 1) Count pass.
+    progress("\(workload.name): count pass (alerts, allocations, open partial matches)")
+    probe?.start()
+    let counted = try fullPass(programs: programs, input: input, configuration: configuration)
+    let allocations = probe?.stop()
+    result.alerts = counted.alerts
+    result.events = counted.events
+    result.openPartialMatches = counted.openAtEnd
+    result.allocations = allocations
+
+    // 2) Timed runs.
     let clock = ContinuousClock()
-    for _ in 0..<runs {
-      // Parse only.
-      var decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
-      var events = 0
-      let parse = try clock.measure {
-        let reader = Replay.memoryReader(input)
-        var sequence: UInt64 = 0
-        while let line = try reader.nextLine() {
-          if let _ = try? decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence) {
-            events += 1
-          }
-          sequence += 1
-        }
-      }
+    for run in 1...max(1, runs) {
+      progress("\(workload.name): timed run \(run) of \(runs)")
+      let parse = try clock.measure { _ = try parsePass(programs: programs, input: input, configuration: configuration) }
       result.parseSeconds.append(seconds(parse))
-      // Full pipeline.
-      var alertBytes = 0
-      var alerts = 0
       let full = try clock.measure {
-        let session = ReplaySession(
-          programs: programs, configuration: configuration,
-          alerts: { alertBytes += $0.count; alerts += 1 }, deadLetters: { _ in })
-        let reader = Replay.memoryReader(input)
-        while let line = try reader.nextLine() { try session.consume(line) }
-        try session.finish()
+        _ = try fullPass(programs: programs, input: input, configuration: configuration)
       }
       result.fullSeconds.append(seconds(full))
-      result.events = events
-      result.alerts = alerts
     }
+
+    // 3) Latency pass.
+    progress("\(workload.name): latency pass")
+    let histogram = try latencyPass(programs: programs, input: input, configuration: configuration)
+    result.latency = BenchResult.Latency(histogram)
     return result
+  }
+
+  /// What one full pass saw.
+  struct PassCounts {
+    var events: Int
+    var alerts: Int
+    /// Partial matches open after the last line, before the end-of-input flush.
+    var openAtEnd: Int
+  }
+
+  /// Line reader and decoder only; returns the events decoded.
+  static func parsePass(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
+    throws -> Int
+  {
+    var decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
+    var events = 0
+    let reader = Replay.memoryReader(input, maxLineBytes: configuration.maxLineBytes)
+    var sequence: UInt64 = 0
+    while let line = try reader.nextLine() {
+      if let _ = try? decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence) {
+        events += 1
+      }
+      sequence += 1
+    }
+    return events
+  }
+
+  /// The whole pipeline, alerts encoded and counted, then dropped.
+  static func fullPass(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
+    throws -> PassCounts
+  {
+    var alerts = 0
+    let session = ReplaySession(
+      programs: programs, configuration: configuration,
+      alerts: { _ in alerts += 1 }, deadLetters: { _ in })
+    let reader = Replay.memoryReader(input, maxLineBytes: configuration.maxLineBytes)
+    while let line = try reader.nextLine() { try session.consume(line) }
+    let open = session.engineState.openPartialMatches
+    try session.finish()
+    return PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open)
+  }
+
+  /// The full pipeline with each `consume` timed into a histogram (nanoseconds).
+  static func latencyPass(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
+    throws -> LatencyHistogram
+  {
+    var histogram = LatencyHistogram()
+    let session = ReplaySession(
+      programs: programs, configuration: configuration, alerts: { _ in }, deadLetters: { _ in })
+    let reader = Replay.memoryReader(input, maxLineBytes: configuration.maxLineBytes)
+    var before = timespec()
+    var after = timespec()
+    while let line = try reader.nextLine() {
+      clock_gettime(CLOCK_MONOTONIC, &before)
+      try session.consume(line)
+      clock_gettime(CLOCK_MONOTONIC, &after)
+      let ns = (Int64(after.tv_sec) - Int64(before.tv_sec)) * 1_000_000_000
+        + (Int64(after.tv_nsec) - Int64(before.tv_nsec))
+      histogram.record(UInt64(max(0, ns)))
+    }
+    try session.finish()
+    return histogram
   }
 
   private static func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-  }
-
-  /// W1: the payment stream with 300 geo pairs and velocity bursts and 100 brute-force and
-  /// card-testing cases per million events (fewer for tiny streams).
-  public static func paymentWorkload(events: Int, users: Int, seed: UInt64) -> PaymentStreamConfig {
-    let scale = max(1, events / 1_000_000)
-    return PaymentStreamConfig(
-      seed: seed, events: events, users: users,
-      geoPairs: min(300 * scale, events / 100), velocityBursts: min(300 * scale, events / 100),
-      bruteForceCases: min(100 * scale, events / 300), cardTestingCases: min(100 * scale, events / 300))
   }
 
   /// The payment stream of `config` as NDJSON bytes.

@@ -26,6 +26,8 @@ struct StreamPlanner {
   /// Users of brute-force cases: the background gives them no logins at all, so nothing can
   /// complete or extend their case.
   private var isBruteForceUser: [Bool]
+  /// ``PaymentStreamConfig/hotKeyFraction`` in millionths; zero draws nothing.
+  private let hotPartsPerMillion: Int
 
   /// A planner for `config`.
   init(_ config: PaymentStreamConfig) {
@@ -36,12 +38,19 @@ struct StreamPlanner {
       config.injectedEventCount <= config.events / 2,
       "injected cases need \(config.injectedEventCount) events, more than half of \(config.events)")
     precondition(
+      !config.distinctKeys || config.users >= config.events,
+      "distinct-key mode needs at least as many users as events")
+    precondition(
+      config.hotKeyFraction == 0 || (0..<config.users).contains(config.hotUser),
+      "the hot user must be one of the users")
+    precondition(
       config.geoPairs + config.bruteForceCases <= config.users,
       "geo and brute-force cases need distinct users: more cases than users")
     self.config = config
     events = Array(repeating: PaymentEvent(), count: config.events)
     occupied = Array(repeating: false, count: config.events)
     slotMs = config.spacing.milliseconds
+    hotPartsPerMillion = config.hotKeyPartsPerMillion
     maxSpanSlots = max(1, config.events / 4)
     cardPurchases = Array(repeating: 0, count: config.users)
     failedLogins = Array(repeating: 0, count: config.users)
@@ -199,15 +208,22 @@ struct StreamPlanner {
 
   /// One background event in `slot`: 45 % purchases, 25 % logins, ~1 % failed logins,
   /// 9 % logouts, the rest page views; any event the silence limits forbid becomes a page view.
+  ///
+  /// The knobs change only who the event belongs to: in distinct-key mode slot `i` is user `i`;
+  /// a hot event (drawn only when ``PaymentStreamConfig/hotKeyFraction`` is above zero, so the
+  /// default stream's draws are unchanged) is the hot user's and stays theirs.
   private mutating func fillBackground(_ slot: Int) {
     let roll = rng.below(1_000)
-    let user = rng.below(config.users)
+    let drawn = rng.below(config.users)
+    let isHot = hotPartsPerMillion > 0 && rng.below(1_000_000) < hotPartsPerMillion
+    let user = isHot ? config.hotUser : config.distinctKeys ? slot : drawn
     switch roll {
     case ..<450:
       // Up to three other users if this one's card is used up; `card_velocity` needs 10.
+      // A hot event stays the hot user's (a page view once the card is used up).
       var buyer = user
       var tries = 0
-      while Int(cardPurchases[buyer]) >= PaymentStream.regularCardLimit && tries < 3 {
+      while !isHot && Int(cardPurchases[buyer]) >= PaymentStream.regularCardLimit && tries < 3 {
         buyer = rng.below(config.users)
         tries += 1
       }

@@ -33,6 +33,17 @@ public struct PaymentStreamConfig: Hashable, Sendable {
   /// The distance between consecutive event time slots; each event is stamped at its slot plus a
   /// jitter below `spacing`, so timestamps stay distinct and strictly increasing. At least 1 ms.
   public var spacing: EventDuration
+  /// Distinct-key mode: the background event in slot `i` belongs to user `i` (card `c` + `i`),
+  /// so every background event brings a new user and a new card. Needs `users >= events`.
+  /// Off by default; off, the stream is exactly what it was before the knob existed.
+  public var distinctKeys: Bool = false
+  /// The share of background events (0…1) that belong to one hot user, ``hotUser``. A hot event
+  /// is a login, logout or page view, or a purchase of the hot user's card while that card is
+  /// under ``PaymentStream/regularCardLimit``; it never moves to another user, so the share holds.
+  /// Zero by default, which draws nothing extra: the stream is what it was before the knob existed.
+  public var hotKeyFraction: Double = 0
+  /// The user that ``hotKeyFraction`` concentrates events on.
+  public var hotUser: Int = 0
 
   /// 2026-01-01T00:00:00Z, the default ``start``.
   public static let defaultStart = EventTime.milliseconds(1_767_225_600_000)
@@ -55,6 +66,9 @@ public struct PaymentStreamConfig: Hashable, Sendable {
     self.start = start
     self.spacing = spacing
   }
+
+  /// The hot share in millionths, as the planner draws it.
+  var hotKeyPartsPerMillion: Int { Int((min(1, max(0, hotKeyFraction)) * 1_000_000).rounded()) }
 
   /// The number of events the injected cases use; at most half of ``events`` is accepted.
   public var injectedEventCount: Int {

@@ -1,0 +1,119 @@
+import Foundation
+
+/// A whole `tocsin bench` run: where it ran, with what settings, and every workload's result.
+///
+/// `--json` prints it and `--save-baseline FILE` writes it; `--baseline FILE` reads one back and
+/// puts each figure's ratio new/old next to it in the table (``BenchTable``).
+public struct BenchReport: Codable, Equatable, Sendable {
+  /// The file format's version; a reader rejects versions it does not know.
+  public var format = 1
+  /// `git rev-parse HEAD` of the working directory (with `-dirty` when it has changes), if any.
+  public var commit: String?
+  /// When the run started, RFC 3339 UTC.
+  public var date: String
+  /// The machine.
+  public var machine: Machine
+  /// The settings the workloads were generated and timed with.
+  public var settings: Settings
+  /// One result per workload, in the order run.
+  public var results: [BenchResult]
+
+  /// The machine a report was measured on.
+  public struct Machine: Codable, Equatable, Sendable {
+    /// Online processors.
+    public var cores: Int
+    /// The CPU's model name from `/proc/cpuinfo`, if readable.
+    public var cpu: String?
+    /// Operating system name and release.
+    public var system: String
+    /// Physical memory in bytes.
+    public var memoryBytes: UInt64
+
+    /// Creates a machine description.
+    public init(cores: Int, cpu: String?, system: String, memoryBytes: UInt64) {
+      self.cores = cores
+      self.cpu = cpu
+      self.system = system
+      self.memoryBytes = memoryBytes
+    }
+  }
+
+  /// How the workloads were sized and timed.
+  public struct Settings: Codable, Equatable, Sendable {
+    /// `--events`.
+    public var events: Int
+    /// `--runs`.
+    public var runs: Int
+    /// `--seed`.
+    public var seed: UInt64
+    /// Whether each workload ran in its own child process (so peak RSS is its own).
+    public var isolated: Bool
+    /// The build configuration of the measuring executable (`debug` or `release`).
+    public var build: String
+
+    /// Creates settings.
+    public init(events: Int, runs: Int, seed: UInt64, isolated: Bool, build: String) {
+      self.events = events
+      self.runs = runs
+      self.seed = seed
+      self.isolated = isolated
+      self.build = build
+    }
+  }
+
+  /// Creates a report.
+  public init(commit: String?, date: String, machine: Machine, settings: Settings, results: [BenchResult]) {
+    self.commit = commit
+    self.date = date
+    self.machine = machine
+    self.settings = settings
+    self.results = results
+  }
+
+  /// Why a baseline file could not be used.
+  public struct BaselineError: Error, CustomStringConvertible {
+    /// The file.
+    public var path: String
+    /// What is wrong with it.
+    public var reason: String
+    public var description: String { "\(path): error: \(reason)" }
+  }
+
+  // MARK: - JSON
+
+  /// The report as pretty-printed JSON with sorted keys, newline-terminated.
+  public func jsonData() throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    var data = try encoder.encode(self)
+    data.append(UInt8(ascii: "\n"))
+    return data
+  }
+
+  /// A report decoded from JSON.
+  /// - Throws: ``BaselineError`` naming `path` when the data is not a report of a known format.
+  public static func decode(_ data: Data, path: String) throws -> BenchReport {
+    let report: BenchReport
+    do {
+      report = try JSONDecoder().decode(BenchReport.self, from: data)
+    } catch {
+      throw BaselineError(path: path, reason: "not a tocsin bench report (\(error))")
+    }
+    guard report.format == 1 else {
+      throw BaselineError(path: path, reason: "report format \(report.format) is not supported (expected 1)")
+    }
+    return report
+  }
+
+  /// The report in the file at `path`.
+  /// - Throws: ``BaselineError`` when the file cannot be read or decoded.
+  public static func load(path: String) throws -> BenchReport {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw BaselineError(path: path, reason: "cannot read the baseline file")
+    }
+    return try decode(data, path: path)
+  }
+
+  /// The result for workload `name`, if the report has one.
+  public func result(named name: String) -> BenchResult? { results.first { $0.name == name } }
+}

@@ -1,0 +1,110 @@
+/// One workload's benchmark figures: what `tocsin bench --json` prints per workload and what a
+/// baseline file stores.
+///
+/// The raw measurements (every run's seconds, counts) are stored; the reported figures are
+/// computed from them, so a baseline written today can be re-read by a later `tocsin` that
+/// reports more.
+public struct BenchResult: Codable, Equatable, Sendable {
+  /// The workload's name (`W1` …).
+  public var name: String
+  /// What the workload measures.
+  public var summary: String
+  /// Rules in the workload's rule set.
+  public var rules: Int
+  /// Events decoded per pass.
+  public var events: Int
+  /// Size of the in-memory input.
+  public var inputBytes: Int
+  /// Alerts per full pass.
+  public var alerts: Int
+  /// The alert count the generator's ground truth requires, where it is known.
+  public var expectedAlerts: Int?
+  /// Wall-clock seconds of each parse-only run.
+  public var parseSeconds: [Double] = []
+  /// Wall-clock seconds of each full run.
+  public var fullSeconds: [Double] = []
+  /// Allocation calls during the count pass, when the executable counts them.
+  public var allocations: UInt64?
+  /// Partial matches open after the last input line, before the end-of-input flush.
+  public var openPartialMatches: Int = 0
+  /// Per-event processing latency from the latency pass.
+  public var latency: Latency?
+  /// Peak resident set size of the process measuring this workload alone, in bytes.
+  public var peakRSSBytes: Int?
+
+  /// Per-line `consume` latency percentiles, in nanoseconds.
+  public struct Latency: Codable, Equatable, Sendable {
+    /// Median.
+    public var p50: UInt64
+    /// 99th percentile.
+    public var p99: UInt64
+    /// 99.9th percentile.
+    public var p999: UInt64
+    /// The slowest line.
+    public var max: UInt64
+
+    /// Percentiles from explicit values.
+    public init(p50: UInt64, p99: UInt64, p999: UInt64, max: UInt64) {
+      self.p50 = p50
+      self.p99 = p99
+      self.p999 = p999
+      self.max = max
+    }
+
+    /// The percentiles of `histogram` (zeros when it is empty).
+    public init(_ histogram: LatencyHistogram) {
+      self.init(
+        p50: histogram.percentile(0.5) ?? 0, p99: histogram.percentile(0.99) ?? 0,
+        p999: histogram.percentile(0.999) ?? 0, max: histogram.maximum)
+    }
+  }
+
+  /// A result with no runs yet.
+  public init(
+    name: String, summary: String, rules: Int, events: Int, inputBytes: Int, alerts: Int,
+    expectedAlerts: Int?
+  ) {
+    self.name = name
+    self.summary = summary
+    self.rules = rules
+    self.events = events
+    self.inputBytes = inputBytes
+    self.alerts = alerts
+    self.expectedAlerts = expectedAlerts
+  }
+
+  // MARK: - Figures
+
+  /// Median of `values` (0 when empty).
+  static func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted.count % 2 == 1
+      ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+  }
+
+  /// Median events/s of the full pipeline.
+  public var eventsPerSecond: Double { rate(fullSeconds) }
+  /// Median events/s of the parse-only pass.
+  public var parseEventsPerSecond: Double { rate(parseSeconds) }
+  /// Median nanoseconds per event of the full pipeline.
+  public var nanosecondsPerEvent: Double {
+    events > 0 ? Self.median(fullSeconds) / Double(events) * 1e9 : 0
+  }
+  /// Full-pipeline throughput as a share of parse-only throughput.
+  public var fullToParseRatio: Double {
+    parseEventsPerSecond > 0 ? eventsPerSecond / parseEventsPerSecond : 0
+  }
+  /// Allocation calls per event in the full pipeline, when counted.
+  public var allocationsPerEvent: Double? {
+    guard let allocations, events > 0 else { return nil }
+    return Double(allocations) / Double(events)
+  }
+  /// Whether the alert count is the known one (true when none is known).
+  public var alertsAsExpected: Bool { expectedAlerts.map { $0 == alerts } ?? true }
+
+  private func rate(_ seconds: [Double]) -> Double {
+    let m = Self.median(seconds)
+    return m > 0 ? Double(events) / m : 0
+  }
+}

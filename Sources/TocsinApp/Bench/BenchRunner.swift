@@ -1,0 +1,186 @@
+import Foundation
+import TocsinAutomaton
+import TocsinCore
+import TocsinIO
+
+/// Runs `tocsin bench`: each selected workload, normally in a child process of its own.
+///
+/// Peak RSS is a process-wide high-water mark, so measuring five workloads in one process would
+/// report the largest so far for every later one. The parent therefore re-invokes the running
+/// executable once per workload (`tocsin bench --one W3 …`), the child measures that workload
+/// alone and prints its ``BenchResult`` as JSON on standard output, and the parent collects the
+/// results. Inside the child the peak is reset (`/proc/self/clear_refs`) after the input has been
+/// generated and the generator's memory handed back, so the figure covers the measuring passes
+/// and the input they read, not the generator.
+public enum BenchRunner {
+  /// What to run.
+  public struct Options: Sendable {
+    /// Workload names, in order.
+    public var workloads: [String]
+    /// Events per workload.
+    public var events: Int
+    /// Users per workload (`nil`: one per ten events).
+    public var users: Int?
+    /// Timed runs per workload.
+    public var runs: Int
+    /// Stream seed.
+    public var seed: UInt64
+    /// Rule paths replacing every workload's own (their expected alert counts are then dropped).
+    public var rulesOverride: [String]?
+    /// The repository root the workloads' rule folders are relative to.
+    public var root: String
+
+    /// Creates options.
+    public init(
+      workloads: [String], events: Int, users: Int?, runs: Int, seed: UInt64,
+      rulesOverride: [String]?, root: String
+    ) {
+      self.workloads = workloads
+      self.events = events
+      self.users = users
+      self.runs = runs
+      self.seed = seed
+      self.rulesOverride = rulesOverride
+      self.root = root
+    }
+
+    /// The arguments that make a child measure `workload` with these options.
+    func childArguments(for workload: String) -> [String] {
+      var arguments = [
+        "bench", "--one", workload, "--events", String(events), "--runs", String(runs),
+        "--seed", String(seed), "--root", root,
+      ]
+      if let users { arguments += ["--users", String(users)] }
+      arguments += rulesOverride ?? []
+      return arguments
+    }
+  }
+
+  /// Why a workload could not be measured.
+  public enum Failure: Error, CustomStringConvertible {
+    /// The name is not a workload.
+    case unknownWorkload(String)
+    /// The rules have errors (rendered diagnostics).
+    case rules(workload: String, diagnostics: String)
+    /// The child process failed or printed no result.
+    case child(workload: String, reason: String)
+
+    public var description: String {
+      switch self {
+      case .unknownWorkload(let name):
+        return "unknown workload '\(name)'; expected one of \(BenchWorkload.names.joined(separator: ", "))"
+      case .rules(let workload, let diagnostics):
+        return "\(workload): the rules have errors\n\(diagnostics)"
+      case .child(let workload, let reason):
+        return "\(workload): the measuring process failed: \(reason)"
+      }
+    }
+  }
+
+  /// The workload `name` resolved against `options`: sizes, and rule paths under the root.
+  public static func workload(_ name: String, options: Options) throws -> BenchWorkload {
+    guard
+      var workload = BenchWorkload.named(
+        name, events: options.events, users: options.users, seed: options.seed)
+    else { throw Failure.unknownWorkload(name) }
+    if let rules = options.rulesOverride {
+      workload.rulePaths = rules
+      workload.expectedAlerts = nil
+    } else {
+      workload.rulePaths = workload.rulePaths.map {
+        URL(fileURLWithPath: options.root).appendingPathComponent($0).path
+      }
+    }
+    return workload
+  }
+
+  /// Measures one workload in this process: generates its input, resets the peak-RSS window,
+  /// runs ``Benchmark/measure(workload:programs:input:runs:configuration:probe:progress:)`` and
+  /// reads the peak.
+  /// - Throws: ``Failure`` when the rules have errors; ``RuleSources/LoadError`` when a rule file
+  ///   cannot be read.
+  public static func measureHere(
+    _ name: String, options: Options, probe: Benchmark.AllocationProbe?,
+    progress: (String) -> Void
+  ) throws -> BenchResult {
+    let workload = try workload(name, options: options)
+    let ruleSet = try RuleSet.load(workload.rulePaths, ingest: IngestOptions())
+    guard let programs = ruleSet.programs else {
+      throw Failure.rules(
+        workload: name, diagnostics: renderDiagnostics(ruleSet.checked.diagnostics, colored: false))
+    }
+    progress("\(workload.name): generating \(workload.stream.events) events (\(workload.summary))")
+    let input = Benchmark.paymentStream(workload.stream)
+    probe?.trim()
+    MachineInfo.resetPeakResident()
+    var result = try Benchmark.measure(
+      workload: workload, programs: programs, input: input, runs: options.runs, probe: probe,
+      progress: progress)
+    result.peakRSSBytes = ProcessStats.peakResidentBytes()
+    return result
+  }
+
+  /// Measures `name` in a child process running `executable` with `options`' arguments; the
+  /// child's standard error (progress) passes through.
+  /// - Throws: ``Failure/child(workload:reason:)`` when the child fails or prints no result.
+  public static func measureInChild(_ name: String, options: Options, executable: String) throws
+    -> BenchResult
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = options.childArguments(for: name)
+    let output = Pipe()
+    process.standardOutput = output
+    do { try process.run() } catch {
+      throw Failure.child(workload: name, reason: "cannot start \(executable): \(error)")
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+      let how = process.terminationReason == .exit ? "exit status" : "signal"
+      throw Failure.child(workload: name, reason: "\(how) \(process.terminationStatus)")
+    }
+    do {
+      return try JSONDecoder().decode(BenchResult.self, from: data)
+    } catch {
+      throw Failure.child(workload: name, reason: "no result on standard output (\(error))")
+    }
+  }
+
+  /// Measures every workload of `options`, each in a child process running `executable` when
+  /// `isolated` (see ``BenchRunner``), else in this process, and returns the report.
+  ///
+  /// - Parameters:
+  ///   - probe: The allocation counter for in-process measurement (children use their own).
+  ///   - build: The build configuration of the measuring executable, for the report.
+  /// - Throws: ``Failure`` when a workload cannot be measured; ``RuleSources/LoadError`` when a
+  ///   rule file cannot be read.
+  public static func run(
+    _ options: Options, isolated: Bool, executable: String, probe: Benchmark.AllocationProbe?,
+    build: String, progress: (String) -> Void
+  ) throws -> BenchReport {
+    var results: [BenchResult] = []
+    for name in options.workloads {
+      results.append(
+        isolated
+          ? try measureInChild(name, options: options, executable: executable)
+          : try measureHere(name, options: options, probe: probe, progress: progress))
+    }
+    return BenchReport(
+      commit: MachineInfo.commit(in: options.root), date: MachineInfo.timestamp(),
+      machine: MachineInfo.current(),
+      settings: .init(
+        events: options.events, runs: options.runs, seed: options.seed, isolated: isolated,
+        build: build),
+      results: results)
+  }
+
+  /// The path of the running executable, for re-invoking it: `/proc/self/exe` resolved where it
+  /// exists, else the first command-line argument.
+  public static func currentExecutable() -> String {
+    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+      return resolved
+    }
+    return CommandLine.arguments.first ?? "tocsin"
+  }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The aligned text table `tocsin bench` prints, optionally with ratios to a baseline.
+///
+///     workload  events   alerts  events/s  ns/event  parse-only events/s  full/parse  …
+///     W1       1000000      800    221337      4518              1402211        0.16  …
+///
+/// With a baseline, each figure is followed by its ratio new/old, `221337 (1.04×)`: above 1 the
+/// figure grew (better for events/s, worse for ns/event, RSS, allocations and latency). A workload
+/// missing from the baseline gets no ratios.
+public enum BenchTable {
+  /// The column titles, in order. The first eight are the table's original columns with their
+  /// original meaning.
+  public static let titles = [
+    "workload", "events", "alerts", "events/s", "ns/event", "parse-only events/s", "full/parse",
+    "full run s (min-max)", "peak RSS MiB", "allocs/event", "p50 ns", "p99 ns", "open partial",
+  ]
+
+  /// The table for `results`, each row compared with the same workload of `baseline` if given.
+  public static func render(_ results: [BenchResult], baseline: BenchReport? = nil) -> String {
+    let rows = results.map { cells($0, old: baseline?.result(named: $0.name)) }
+    var widths = titles.map(\.count)
+    for row in rows {
+      for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+      cells.enumerated().map { i, cell in
+        let pad = String(repeating: " ", count: widths[i] - cell.count)
+        return i == 0 ? cell + pad : pad + cell
+      }.joined(separator: "  ")
+    }
+    return ([line(titles)] + rows.map(line)).joined(separator: "\n") + "\n"
+  }
+
+  /// One row's cells.
+  static func cells(_ r: BenchResult, old: BenchResult?) -> [String] {
+    func cell(_ value: Double?, _ format: String, _ oldValue: Double??) -> String {
+      guard let value else { return "n/a" }
+      let text = String(format: format, value)
+      guard let oldValue, let previous = oldValue else { return text }
+      return text + " (" + ratio(new: value, old: previous) + ")"
+    }
+    let spread = String(
+      format: "%.3f-%.3f", r.fullSeconds.min() ?? 0, r.fullSeconds.max() ?? 0)
+    let alerts =
+      r.alertsAsExpected ? String(r.alerts) : "\(r.alerts)≠\(r.expectedAlerts ?? 0)"
+    let o = old
+    return [
+      r.name,
+      String(r.events),
+      alerts + (o.map { " (" + ratio(new: Double(r.alerts), old: Double($0.alerts)) + ")" } ?? ""),
+      cell(r.eventsPerSecond, "%.0f", o.map { $0.eventsPerSecond }),
+      cell(r.nanosecondsPerEvent, "%.0f", o.map { $0.nanosecondsPerEvent }),
+      cell(r.parseEventsPerSecond, "%.0f", o.map { $0.parseEventsPerSecond }),
+      cell(r.fullToParseRatio, "%.2f", o.map { $0.fullToParseRatio }),
+      spread,
+      cell(r.peakRSSBytes.map(mebibytes), "%.0f", o.map { $0.peakRSSBytes.map(mebibytes) }),
+      cell(r.allocationsPerEvent, "%.1f", o.map { $0.allocationsPerEvent }),
+      cell(r.latency.map { Double($0.p50) }, "%.0f", o.map { $0.latency.map { Double($0.p50) } }),
+      cell(r.latency.map { Double($0.p99) }, "%.0f", o.map { $0.latency.map { Double($0.p99) } }),
+      cell(Double(r.openPartialMatches), "%.0f", o.map { Double($0.openPartialMatches) }),
+    ]
+  }
+
+  private static func mebibytes(_ bytes: Int) -> Double { Double(bytes) / 1_048_576 }
+
+  /// `new / old` as `1.04×`; `1.00×` when both are zero, `n/a` when only `old` is.
+  public static func ratio(new: Double, old: Double) -> String {
+    if old == 0 { return new == 0 ? "1.00×" : "n/a" }
+    return String(format: "%.2f×", new / old)
+  }
+
+  /// The lines printed under the table: the machine, the commit, and what the latency and RSS
+  /// columns mean.
+  public static func footer(_ report: BenchReport, baseline: BenchReport?) -> String {
+    var out = "machine: \(report.machine.cores) cores, \(report.machine.cpu ?? "unknown CPU"), "
+    out += "\(report.machine.system); \(report.settings.build) build; commit \(report.commit ?? "unknown")\n"
+    if report.settings.build != "release" {
+      out += "note: a \(report.settings.build) build; the timings say nothing about Tocsin's speed\n"
+    }
+    out += "p50/p99: per-line consume latency in a separate pass (clock read around each line; "
+    out += "not the throughput pass). open partial: before the end-of-input flush.\n"
+    out += report.settings.isolated
+      ? "peak RSS: each workload in its own process, from after generating its input (input held in memory included)\n"
+      : "peak RSS: one process for all workloads (--in-process); memory the allocator kept from earlier workloads may count\n"
+    if let baseline {
+      out += "ratios new/old against \(baseline.commit ?? "an unknown commit") of \(baseline.date)"
+      out += " (\(baseline.machine.cores) cores, \(baseline.machine.cpu ?? "unknown CPU"))\n"
+    }
+    return out
+  }
+}

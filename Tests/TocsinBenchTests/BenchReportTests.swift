@@ -1,0 +1,99 @@
+import Foundation
+import TocsinApp
+import XCTest
+
+/// Baseline files and the table: JSON round trip, rejection of bad files, ratio formatting.
+final class BenchReportTests: XCTestCase {
+  private func result(_ name: String, seconds: [Double], alerts: Int = 800, expected: Int? = 800) -> BenchResult {
+    var r = BenchResult(
+      name: name, summary: "test", rules: 8, events: 1_000_000, inputBytes: 170_000_000,
+      alerts: alerts, expectedAlerts: expected)
+    r.fullSeconds = seconds
+    r.parseSeconds = seconds.map { $0 / 5 }
+    r.allocations = 12_345_678
+    r.openPartialMatches = 42
+    r.latency = .init(p50: 1_279, p99: 40_959, p999: 98_303, max: 4_000_000)
+    r.peakRSSBytes = 200 << 20
+    return r
+  }
+
+  private func report(_ results: [BenchResult]) -> BenchReport {
+    BenchReport(
+      commit: "0123abc", date: "2026-11-20T10:00:00Z",
+      machine: .init(cores: 2, cpu: "AMD EPYC", system: "Linux", memoryBytes: 24 << 30),
+      settings: .init(events: 1_000_000, runs: 5, seed: 42, isolated: true, build: "release"),
+      results: results)
+  }
+
+  func testJSON_RoundTrip() throws {
+    var noAllocations = result("W3", seconds: [2.0], expected: nil)
+    noAllocations.allocations = nil
+    noAllocations.latency = nil
+    noAllocations.peakRSSBytes = nil
+    let original = report([result("W1", seconds: [4.5, 4.4, 4.6]), noAllocations])
+    let decoded = try BenchReport.decode(original.jsonData(), path: "b.json")
+    XCTAssertEqual(decoded, original)
+    XCTAssertEqual(decoded.result(named: "W3")?.allocationsPerEvent, nil)
+  }
+
+  func testJSON_RejectsOtherFilesAndFormats() throws {
+    XCTAssertThrowsError(try BenchReport.decode(Data("{}".utf8), path: "x.json"))
+    XCTAssertThrowsError(try BenchReport.decode(Data("not json".utf8), path: "x.json"))
+    var future = report([])
+    future.format = 2
+    XCTAssertThrowsError(try BenchReport.decode(future.jsonData(), path: "x.json")) { error in
+      XCTAssertTrue("\(error)".contains("format 2"), "\(error)")
+    }
+    XCTAssertThrowsError(try BenchReport.load(path: "/nonexistent/baseline.json"))
+  }
+
+  func testFigures_FromRawRuns() {
+    let r = result("W1", seconds: [5.0, 4.0, 4.5, 10.0])  // median 4.75 s
+    XCTAssertEqual(r.eventsPerSecond, 1_000_000 / 4.75, accuracy: 1e-6)
+    XCTAssertEqual(r.nanosecondsPerEvent, 4_750, accuracy: 1e-6)
+    XCTAssertEqual(r.parseEventsPerSecond, 1_000_000 / 0.95, accuracy: 1e-6)
+    XCTAssertEqual(r.fullToParseRatio, 0.2, accuracy: 1e-12)
+    XCTAssertEqual(r.allocationsPerEvent ?? 0, 12.345678, accuracy: 1e-9)
+    XCTAssertTrue(r.alertsAsExpected)
+    XCTAssertFalse(result("W1", seconds: [1], alerts: 799).alertsAsExpected)
+    XCTAssertTrue(result("W2", seconds: [1], alerts: 5, expected: nil).alertsAsExpected)
+  }
+
+  func testRatio_Formatting() {
+    let cases: [(new: Double, old: Double, text: String, line: UInt)] = [
+      (110, 100, "1.10×", #line),
+      (100, 100, "1.00×", #line),
+      (95, 100, "0.95×", #line),
+      (1, 3, "0.33×", #line),
+      (2, 3, "0.67×", #line),  // rounds half-up at the second decimal
+      (0, 0, "1.00×", #line),
+      (5, 0, "n/a", #line),
+      (0, 5, "0.00×", #line),
+    ]
+    for c in cases {
+      XCTAssertEqual(BenchTable.ratio(new: c.new, old: c.old), c.text, line: c.line)
+    }
+  }
+
+  func testTable_AlignedWithRatiosForWorkloadsInTheBaseline() {
+    let old = report([result("W1", seconds: [5.0])])
+    let text = BenchTable.render(
+      [result("W1", seconds: [4.0]), result("W2", seconds: [8.0], alerts: 3, expected: nil)], baseline: old)
+    let lines = text.split(separator: "\n").map(String.init)
+    XCTAssertEqual(lines.count, 3)
+    XCTAssertEqual(Set(lines.map(\.count)).count, 1, "every line as wide as the header:\n\(text)")
+    XCTAssertEqual(lines[0].split(separator: " ").prefix(4), ["workload", "events", "alerts", "events/s"])
+    // W1: 250000 events/s against 200000, 4000 ns/event against 5000.
+    XCTAssertTrue(lines[1].contains("250000 (1.25×)"), lines[1])
+    XCTAssertTrue(lines[1].contains("4000 (0.80×)"), lines[1])
+    XCTAssertTrue(lines[1].contains("800 (1.00×)"), lines[1])
+    // W2 is not in the baseline: no ratios.
+    XCTAssertFalse(lines[2].contains("×"), lines[2])
+    XCTAssertTrue(lines[2].contains("125000"), lines[2])
+  }
+
+  func testTable_MarksUnexpectedAlertCounts() {
+    let text = BenchTable.render([result("W1", seconds: [1], alerts: 799)])
+    XCTAssertTrue(text.contains("799≠800"), text)
+  }
+}

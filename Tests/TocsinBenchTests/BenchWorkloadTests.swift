@@ -1,0 +1,117 @@
+import Foundation
+import TocsinApp
+import TocsinTestSupport
+import XCTest
+
+/// The workloads: generator knobs, unchanged default streams, clean rule folders, and one small
+/// measurement through the real passes.
+final class BenchWorkloadTests: XCTestCase {
+  /// FNV-1a 64 of the NDJSON bytes (lines joined and terminated by `\n`).
+  private func fingerprint(_ config: PaymentStreamConfig) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    PaymentStream.generate(config) { line in
+      for byte in line.utf8 + [UInt8(ascii: "\n")] {
+        hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+      }
+    }
+    return hash
+  }
+
+  /// The knobs draw nothing when off: a stream without them is byte-identical to the one the
+  /// generator wrote before they existed (hashes taken from `tocsin generate` of commit c62d51b,
+  /// `--events 20000 --users 2000 --geo-pairs 30 --velocity-bursts 30 --brute-force 15
+  /// --card-testing 15`).
+  func testKnobsOff_StreamUnchanged() {
+    let config = PaymentStreamConfig(
+      events: 20_000, users: 2_000, geoPairs: 30, velocityBursts: 30, bruteForceCases: 15,
+      cardTestingCases: 15)
+    XCTAssertEqual(fingerprint(config), 0x0140_1fff_a2da_6f57)
+  }
+
+  /// Collected `user`/`card` values per line.
+  private func keys(_ config: PaymentStreamConfig) -> (users: [String], cards: [String]) {
+    var users: [String] = []
+    var cards: [String] = []
+    PaymentStream.generate(config) { line in
+      if let u = Self.field(line, "user") { users.append(u) }
+      if let c = Self.field(line, "card") { cards.append(c) }
+    }
+    return (users, cards)
+  }
+
+  private static func field(_ line: String, _ name: String) -> String? {
+    guard let key = line.range(of: "\"\(name)\":\"") else { return nil }
+    return String(line[key.upperBound...].prefix { $0 != "\"" })
+  }
+
+  func testW3_EveryEventANewUserAndCard() throws {
+    let workload = try XCTUnwrap(BenchWorkload.named("W3", events: 20_000, seed: 9))
+    XCTAssertEqual(workload.expectedAlerts, 0)
+    let (users, cards) = keys(workload.stream)
+    XCTAssertEqual(users.count, 20_000)
+    XCTAssertEqual(Set(users).count, 20_000, "every event a distinct user")
+    XCTAssertGreaterThan(cards.count, 5_000)
+    XCTAssertEqual(Set(cards).count, cards.count, "every purchase a distinct card")
+  }
+
+  func testW4_HotKeyShareWithinOnePercent() throws {
+    for seed: UInt64 in [1, 2] {
+      let workload = try XCTUnwrap(BenchWorkload.named("W4", events: 50_000, seed: seed))
+      let users = keys(workload.stream).users
+      let hot = users.filter { $0 == "u000000" }.count
+      let share = Double(hot) / Double(users.count)
+      XCTAssertEqual(share, 0.10, accuracy: 0.01, "seed \(seed): \(hot) of \(users.count)")
+      // No other user comes near it.
+      let counts = Dictionary(grouping: users.filter { $0 != "u000000" }, by: { $0 }).mapValues(\.count)
+      XCTAssertLessThan(counts.values.max() ?? 0, 100, "seed \(seed)")
+    }
+  }
+
+  func testW1_IsTheDefaultPaymentStream() throws {
+    let workload = try XCTUnwrap(BenchWorkload.named("W1", events: 1_000_000, seed: 42))
+    XCTAssertEqual(workload.stream, PaymentStreamConfig())
+    XCTAssertEqual(workload.expectedAlerts, 800)
+    XCTAssertNil(BenchWorkload.named("W9", events: 10, seed: 1))
+    XCTAssertEqual(BenchWorkload.named("w2", events: 10, seed: 1)?.name, "W2")
+  }
+
+  /// The bench rule folders are clean: no errors and no warnings; W2 has twenty rules.
+  func testBenchRuleFolders_CheckCleanly() throws {
+    for (folder, count) in [("bench/rules/w2", 20), ("bench/rules/w5", 3)] {
+      let files = try RuleSources.load([Repository.path(folder)])
+      let report = Checker.check(files, colored: false, strict: true)
+      XCTAssertEqual(report.errors, 0, "\(folder):\n\(report.text)")
+      XCTAssertEqual(report.warnings, 0, "\(folder):\n\(report.text)")
+      XCTAssertEqual(report.rules, count, folder)
+    }
+  }
+
+  /// The real passes on small streams: the known alert counts come out, and every figure is
+  /// filled in.
+  func testMeasure_SmallWorkloadsGiveTheKnownAlerts() throws {
+    let options = BenchRunner.Options(
+      workloads: ["W1", "W3", "W4", "W5"], events: 3_000, users: nil, runs: 2, seed: 5, rulesOverride: nil,
+      root: Repository.root)
+    for name in options.workloads {
+      let result = try BenchRunner.measureHere(name, options: options, probe: nil) { _ in }
+      XCTAssertEqual(result.events, 3_000, name)
+      XCTAssertTrue(result.alertsAsExpected, "\(name): \(result.alerts) vs \(String(describing: result.expectedAlerts))")
+      XCTAssertEqual(result.fullSeconds.count, 2, name)
+      XCTAssertEqual(result.parseSeconds.count, 2, name)
+      XCTAssertGreaterThan(result.eventsPerSecond, 0, name)
+      XCTAssertGreaterThan(result.latency?.p99 ?? 0, 0, name)
+      XCTAssertNil(result.allocations, "no probe in a test binary")
+    }
+    let w1 = try XCTUnwrap(BenchWorkload.named("W1", events: 3_000, seed: 5))
+    XCTAssertGreaterThan(w1.expectedAlerts ?? 0, 0)
+  }
+
+  func testMeasure_W5KeepsPartialMatchesOpenUntilTheEnd() throws {
+    let options = BenchRunner.Options(
+      workloads: ["W5"], events: 3_000, users: nil, runs: 1, seed: 5, rulesOverride: nil,
+      root: Repository.root)
+    let result = try BenchRunner.measureHere("W5", options: options, probe: nil) { _ in }
+    // Every login, purchase and account view opens a 24 h partial match; a 30 s stream closes none.
+    XCTAssertGreaterThan(result.openPartialMatches, 1_000)
+  }
+}
