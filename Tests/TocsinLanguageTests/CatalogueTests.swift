@@ -45,6 +45,9 @@ final class CatalogueTests: XCTestCase {
       .invalidCidr("10.0.0.0/33"), .invalidRegex("missing closing parenthesis"), .listElementNotConstant,
       .alwaysFalse(field: "amount"), .alwaysTrue(field: "amount"),
       .regexGroupOutOfRange(group: 2, groups: 1),
+      // Size limits.
+      .patternTooLarge(copies: 200_001, limit: 200_000), .tooManyConditions(count: 300, limit: 256),
+      .tooManySteps(count: 1001, limit: 1000),
     ]
     return lex.map { ($0.id, $0.text) } + parse.map { ($0.id, $0.text) } + sema.map { ($0.id, $0.text) }
   }()
@@ -54,7 +57,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 65)
+    XCTAssertEqual(ids.count, 68)
   }
 
   func testMessageStyle() {
