@@ -230,6 +230,19 @@ final class TimeSkewTests: XCTestCase {
     XCTAssertEqual(unguarded, ["late e1", "late e2", "e0"])
   }
 
+  /// A stream of nothing but jumps (events 2 h apart) holds at most `skewContradictions`
+  /// suspects; the earliest is accepted when the bound is passed, so time moves on and
+  /// memory and per-event work stay bounded.
+  func testOnlyJumps_SuspectsStayBounded() {
+    let h: Int64 = 3_600_000
+    let times = (0..<1_000).map { Int64($0) * 2 * h }
+    let (actions, counters) = run(times, contradictions: 10)
+    XCTAssertEqual(actions, (0..<1_000).map { "e\($0)" }, "every event, in time order")
+    XCTAssertEqual(counters.late, 0)
+    XCTAssertEqual(counters.timeSkewed, 0)
+    XCTAssertGreaterThanOrEqual(counters.timeJumpsAccepted, 980)
+  }
+
   func testUncontradictedSuspectIsAcceptedAtTheEnd() {
     let (actions, counters) = run([1_000, 2_000, year2099, 3_000], contradictions: 3)
     XCTAssertEqual(actions, ["e0", "e1", "e3", "e2"])

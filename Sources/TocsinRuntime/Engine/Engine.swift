@@ -191,7 +191,14 @@ public final class Engine {
       suspect.confirmations += 1
     }
     suspects.append(suspect)
-    guard let confirmed = suspects.first(where: { $0.confirmations >= options.skewConfirmations })
+    // Bounded memory: a stream of nothing but jumps (a sparse stream, events hours apart, or an
+    // attacker) would otherwise hold every event. Past the bound, the earliest suspect is taken
+    // as the stream's next step, as if confirmed.
+    let overflow = suspects.count > max(1, options.skewContradictions)
+    guard
+      let confirmed = overflow
+        ? suspects.min(by: { $0.item.event.precedes($1.item.event) })
+        : suspects.first(where: { $0.confirmations >= options.skewConfirmations })
     else { return }
     let anchor = confirmed.item.event.time
     var cluster: [Buffered] = []
