@@ -52,6 +52,9 @@ final class CatalogueTests: XCTestCase {
       .schemaFileUnusable(path: "shared.schema", reason: "cannot be read"), .speedArguments, .timeArgument,
       .unusedStep(step: "b"), .unknownField("amout"), .unknownSchemaType("text"),
       .unknownTimeZone("Europe/Berln"),
+      // Size limits.
+      .patternTooLarge(copies: 200_001, limit: 200_000), .tooManyConditions(count: 300, limit: 256),
+      .tooManySteps(count: 1001, limit: 1000),
     ]
     return lex.map { ($0.id, $0.text) } + parse.map { ($0.id, $0.text) } + sema.map { ($0.id, $0.text) }
   }()
@@ -61,7 +64,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 78)
+    XCTAssertEqual(ids.count, 81)
   }
 
   func testMessageStyle() {

@@ -50,7 +50,7 @@ final class EngineTests: XCTestCase {
     e.eventArrived(event("a1", at: 1_000), into: &actions)
     e.eventArrived(event("b1", at: 2_000), into: &actions)
     XCTAssertEqual(describe(actions), [], "both wait: watermark is 2000 - 5000 - 1ns")
-    XCTAssertEqual(e.bufferedEvents, 2)
+    XCTAssertEqual(e.bufferedEvents, 2, "held while the time base calibrates")
     e.advanceWatermark(to: .milliseconds(1_999), into: &actions)
     XCTAssertEqual(describe(actions), [], "b1 (2000) is not yet released")
     e.advanceWatermark(to: .milliseconds(2_000), into: &actions)
@@ -194,6 +194,53 @@ final class TimeSkewTests: XCTestCase {
   func testWithoutTheGuardOneOutlierMakesEverythingLate() {
     let (actions, _) = run([1_000, 2_000, year2099, 3_000, 4_000], skew: nil)
     XCTAssertEqual(actions.filter { $0.hasPrefix("late") }, ["late e3", "late e4"])
+  }
+
+  /// The first events calibrate the time base, so a poisoned *first* event is an ordinary
+  /// suspect: (times in ms, contradictions needed, expected actions, late count).
+  func testPoisonedFirstEvents() {
+    let h: Int64 = 3_600_000
+    let rows: [(times: [Int64], contradictions: Int, expected: [String], late: Int, line: UInt)] = [
+      // A lone 2099 first event: rejected after 3 ordinary events, the rest on time.
+      ([year2099, 1_000, 2_000, 3_000, 4_000], 3, ["skew e0", "e1", "e2", "e3", "e4"], 0, #line),
+      // Not contradicted often enough: accepted at the end, still nothing late.
+      ([year2099, 1_000, 2_000, 3_000, 4_000], 100, ["e1", "e2", "e3", "e4", "e0"], 0, #line),
+      // Two agreeing outliers first: still outvoted by the three events after them.
+      ([year2099, year2099 + 1_000, 1_000, 2_000, 3_000, 4_000], 100,
+       ["e2", "e3", "e4", "e5", "e0", "e1"], 0, #line),
+      // Lateness among the calibration events is decided as without calibration.
+      ([10_000, 2_000, 11_000, 12_000], 100, ["late e1", "e0", "e2", "e3"], 1, #line),
+      // A pre-1970 first event is a time like any other.
+      ([-1_000, 1_000, 2_000, 3_000], 100, ["e0", "e1", "e2", "e3"], 0, #line),
+      // A sparse stream (events 2 h apart) never agrees: the median is the base, nothing lost.
+      ([0, 2 * h, 4 * h, 6 * h], 100, ["e0", "e1", "e2", "e3"], 0, #line),
+      // Calibration ends at the end of input too: fewer events than needed to agree.
+      ([year2099, 1_000], 100, ["e1", "e0"], 0, #line),
+    ]
+    for row in rows {
+      let (actions, counters) = run(row.times, contradictions: row.contradictions)
+      XCTAssertEqual(actions, row.expected, line: row.line)
+      XCTAssertEqual(counters.late, row.late, line: row.line)
+    }
+    // Three agreeing events are the stream, even when they come first: the documented limit.
+    let (actions, _) = run([year2099, year2099 + 1, year2099 + 2, 1_000], contradictions: 100)
+    XCTAssertEqual(actions, ["late e3", "e0", "e1", "e2"])
+    // Without the guard there is no calibration: the first event makes the rest late.
+    let (unguarded, _) = run([year2099, 1_000, 2_000], skew: nil)
+    XCTAssertEqual(unguarded, ["late e1", "late e2", "e0"])
+  }
+
+  /// A stream of nothing but jumps (events 2 h apart) holds at most `skewContradictions`
+  /// suspects; the earliest is accepted when the bound is passed, so time moves on and
+  /// memory and per-event work stay bounded.
+  func testOnlyJumps_SuspectsStayBounded() {
+    let h: Int64 = 3_600_000
+    let times = (0..<1_000).map { Int64($0) * 2 * h }
+    let (actions, counters) = run(times, contradictions: 10)
+    XCTAssertEqual(actions, (0..<1_000).map { "e\($0)" }, "every event, in time order")
+    XCTAssertEqual(counters.late, 0)
+    XCTAssertEqual(counters.timeSkewed, 0)
+    XCTAssertGreaterThanOrEqual(counters.timeJumpsAccepted, 980)
   }
 
   func testUncontradictedSuspectIsAcceptedAtTheEnd() {

@@ -17,6 +17,7 @@ import TocsinRuntime
 ///
 /// `case.conf` keys: `rules` (a rule file or directory relative to the case folder; repeatable),
 /// `out_of_orderness` (a duration, default `10s`), `late` (`dead-letter` or `drop`),
+/// `max_time_skew` (a duration or `off`), `max_line_bytes` (the line limit, default 1 MiB),
 /// `time_field`, `time_format`, `id_field`.
 public struct FixtureCase {
   /// The case folder.
@@ -88,6 +89,11 @@ public struct FixtureCase {
           } else {
             throw ConfigurationError(location: location, message: "invalid duration '\(value)'")
           }
+        case "max_line_bytes":
+          guard let n = Int(value), n >= 1 else {
+            throw ConfigurationError(location: location, message: "invalid line limit '\(value)'")
+          }
+          configuration.maxLineBytes = n
         case "time_field": configuration.ingest.timeField = FieldPath(dotted: value)
         case "id_field": configuration.ingest.idField = FieldPath(dotted: value)
         case "time_format":
@@ -98,7 +104,7 @@ public struct FixtureCase {
         default:
           throw ConfigurationError(
             location: location,
-            message: "unknown key '\(key)'; expected rules, out_of_orderness, late, max_time_skew, time_field, time_format or id_field")
+            message: "unknown key '\(key)'; expected rules, out_of_orderness, late, max_time_skew, max_line_bytes, time_field, time_format or id_field")
         }
       }
     }

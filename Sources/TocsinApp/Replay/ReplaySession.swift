@@ -45,6 +45,10 @@ public final class ReplaySession {
   private var actions: [EngineAction] = []
   private var sequence: UInt64 = 0
   private let maxLineBytes: Int
+  /// Copies (at most ``DeadLetterWriter/maxRawBytes`` each) of the lines of events the engine
+  /// holds while it calibrates its time base, so a dead letter written when it replays them
+  /// still carries the line. Bounded by the calibration limit; emptied once calibrated.
+  private var heldLines: [Int: (offset: Int64, bytes: [UInt8])] = [:]
   /// Counters for the run summary.
   public private(set) var counters = ReplayCounters()
 
@@ -98,13 +102,18 @@ public final class ReplaySession {
     sequence += 1
     counters.events += 1
     engine.eventArrived(event, into: &actions)
+    if engine.isCalibrating {
+      heldLines[line.number] = (line.offset, Array(line.bytes.prefix(DeadLetterWriter.maxRawBytes)))
+    }
     try perform(rawLine: line)
+    if !heldLines.isEmpty && !engine.isCalibrating { heldLines.removeAll() }
   }
 
   /// Ends the input: a final watermark of +∞ flushes every buffered event and held match.
   public func finish() throws {
     engine.finish(into: &actions)
     try perform(rawLine: nil)
+    heldLines.removeAll()
   }
 
   private func perform(rawLine: InputLine?) throws {
@@ -122,7 +131,8 @@ public final class ReplaySession {
           "event time \(event.time.rfc3339) is late: events before \(earliest.rfc3339) "
           + "(newest event time minus the out-of-orderness) were already processed"
         try writeDeadLetter(
-          reason: .late, message: message, lineNumber: event.line, raw: rawLine,
+          reason: .late, message: message, lineNumber: event.line,
+          raw: rawLine?.number == event.line ? rawLine : nil,
           extra: [("time", .string(event.time.rfc3339)), ("watermark", .string(watermark.rfc3339))])
       case .timeSkew(let event, let newest):
         counters.badLines[.timeSkew, default: 0] += 1
@@ -148,15 +158,25 @@ public final class ReplaySession {
     try writeDeadLetter(reason: reason, message: message, lineNumber: line.number, raw: line, extra: [])
   }
 
+  /// Writes one record; `raw` is the line when it is the current one, otherwise the copy kept
+  /// while the engine calibrated, if any (else `offset` is -1 and `raw` empty).
   private func writeDeadLetter(
     reason: DeadLetterReason, message: String, lineNumber: Int, raw: InputLine?,
     extra: [(String, Value)]
   ) throws {
     deadLetterJSON.reset()
-    DeadLetterWriter.encode(
-      into: &deadLetterJSON, line: lineNumber, offset: raw?.offset ?? -1, reason: reason,
-      message: message, raw: raw?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0),
-      extraFields: extra)
+    if let raw {
+      DeadLetterWriter.encode(
+        into: &deadLetterJSON, line: lineNumber, offset: raw.offset, reason: reason, message: message,
+        raw: raw.bytes, extraFields: extra)
+    } else {
+      let held = heldLines[lineNumber]
+      (held?.bytes ?? []).withUnsafeBytes { bytes in
+        DeadLetterWriter.encode(
+          into: &deadLetterJSON, line: lineNumber, offset: held?.offset ?? -1, reason: reason,
+          message: message, raw: bytes, extraFields: extra)
+      }
+    }
     try deadLetterDestination(deadLetterJSON.bytes)
   }
 }

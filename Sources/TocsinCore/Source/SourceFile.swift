@@ -11,6 +11,8 @@ public final class SourceFile: Sendable {
   public let bytes: [UInt8]
   /// Byte offset at which each line starts; `lineStarts[0] == 0`.
   public let lineStarts: [Int]
+  /// Per line, whether it is all ASCII (then a column is a byte distance, found in O(1)).
+  private let asciiLines: [Bool]
 
   /// Creates a source file from its text.
   public init(path: String, text: String) {
@@ -19,8 +21,20 @@ public final class SourceFile: Sendable {
     let bytes = Array(text.utf8)
     self.bytes = bytes
     var starts = [0]
-    for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+    var ascii: [Bool] = []
+    var lineIsASCII = true
+    for (i, b) in bytes.enumerated() {
+      if b == UInt8(ascii: "\n") {
+        starts.append(i + 1)
+        ascii.append(lineIsASCII)
+        lineIsASCII = true
+      } else if b >= 0x80 {
+        lineIsASCII = false
+      }
+    }
+    ascii.append(lineIsASCII)
     self.lineStarts = starts
+    self.asciiLines = ascii
   }
 
   /// The 1-based line and column of a byte offset. The column counts *characters*
@@ -34,6 +48,8 @@ public final class SourceFile: Sendable {
       if lineStarts[mid] <= clamped { lo = mid } else { hi = mid - 1 }
     }
     let start = lineStarts[lo]
+    // ASCII has one character per byte ("\r\n" is one grapheme, but it ends the line).
+    if asciiLines[lo] { return SourceLocation(line: lo + 1, column: clamped - start + 1, offset: clamped) }
     let prefix = String(decoding: bytes[start..<clamped], as: UTF8.self)
     return SourceLocation(line: lo + 1, column: prefix.count + 1, offset: clamped)
   }

@@ -83,21 +83,24 @@ public struct EventDecoder {
       guard let unit = format.nanosecondsPerUnit else { throw invalid(value) }
       let (ns, overflow) = n.multipliedReportingOverflow(by: unit)
       // The extreme values are the ±∞ sentinels of `EventTime`, not event times.
-      guard !overflow, ns != .max, ns != .min else { throw invalid(value) }
+      guard !overflow, ns != .max, ns != .min else { throw outOfRange(value) }
       return EventTime(nanosecondsSinceEpoch: ns)
     case .float(let d):
-      guard let unit = format.nanosecondsPerUnit, d.isFinite, abs(d) < 9.2e18 / Double(unit) else {
-        throw invalid(value)
-      }
+      guard let unit = format.nanosecondsPerUnit, d.isFinite else { throw invalid(value) }
+      guard abs(d) < 9.2e18 / Double(unit) else { throw outOfRange(value) }
       // Whole units and the fraction separately, so large epoch values keep sub-unit precision.
       let whole = d.rounded(.down)
       let fraction = ((d - whole) * Double(unit)).rounded()
       let (ns, overflow) = Int64(whole).multipliedReportingOverflow(by: unit)
-      guard !overflow else { throw invalid(value) }
+      guard !overflow else { throw outOfRange(value) }
       return EventTime(nanosecondsSinceEpoch: ns + Int64(fraction))
     case .string(let text):
-      guard format.acceptsStrings, let time = RFC3339.parse(text) else { throw invalid(value) }
-      return time
+      guard format.acceptsStrings else { throw invalid(value) }
+      switch RFC3339.classify(text) {
+      case .time(let time): return time
+      case .invalid: throw invalid(value)
+      case .outOfRange: throw outOfRange(value)
+      }
     case .time(let time):
       return time
     case .bool, .duration, .list:
@@ -107,9 +110,19 @@ public struct EventDecoder {
 
   @inline(never)
   private func invalid(_ value: Value) -> IngestError {
-    var text = value.description
-    if text.utf8.count > 64 { text = String(decoding: text.utf8.prefix(64), as: UTF8.self) }
-    return .invalidTime(field: options.timeField, text: text)
+    .invalidTime(field: options.timeField, text: Self.quoted(value))
+  }
+
+  @inline(never)
+  private func outOfRange(_ value: Value) -> IngestError {
+    .timeOutOfRange(field: options.timeField, text: Self.quoted(value))
+  }
+
+  /// The value as written, cut to 64 bytes.
+  private static func quoted(_ value: Value) -> String {
+    let text = value.description
+    guard text.utf8.count > 64 else { return text }
+    return String(decoding: text.utf8.prefix(64), as: UTF8.self)
   }
 
   /// The identity of an event whose id field holds `value` and whose line is `line`.

@@ -535,7 +535,9 @@ struct _JSONScanner {
       return .float(slowDouble(from: start))
     }
     if let fast = fastDouble(from: start, shape: shape) { return .float(fast) }
-    return .float(slowDouble(from: start))
+    let slow = slowDouble(from: start)
+    guard slow.isFinite else { throw .numberOutOfRange(offset: start) }
+    return .float(slow)
   }
 
   /// Clinger's fast path: exact when the decimal significand fits in 2^53 and the power of ten

@@ -9,8 +9,10 @@ import TocsinCore
 /// Semantics:
 /// - The line must be exactly one JSON object, optionally surrounded by JSON whitespace.
 /// - Numbers: an integer literal (no fraction, no exponent) that fits `Int64` becomes `.int`;
-///   every other number becomes `.float` (out-of-range exponents give `±inf` or `0.0`, as
-///   `strtod` does). `-0` is the integer `0`.
+///   every other number becomes `.float` (an integer beyond `Int64` loses precision). A
+///   projected number too large for a double (`1e400`) is
+///   ``ScanError/numberOutOfRange(offset:)``; one too small becomes `0.0`. `-0` is the
+///   integer `0`.
 /// - Strings: escapes are decoded (`\uXXXX` including surrogate pairs; lone surrogates are an
 ///   error); raw control characters are an error; invalid UTF-8 anywhere in a string (or key)
 ///   is ``ScanError/invalidUTF8(offset:)``.

@@ -7,8 +7,11 @@ public enum IngestError: Error, Sendable, Hashable {
   /// The time field is absent or `null`.
   case missingTime(field: FieldPath)
   /// The time field holds `text` (the value as written, truncated to 64 bytes), which the time
-  /// format cannot read or which lies outside the representable range (years 1678–2261).
+  /// format cannot read.
   case invalidTime(field: FieldPath, text: String)
+  /// The time field holds `text` (as above), a well-formed time outside the representable
+  /// range (1677-09-21 to 2262-04-11): often a unit mistake, like nanoseconds read as millis.
+  case timeOutOfRange(field: FieldPath, text: String)
 
   /// The dead-letter reason.
   public var reason: DeadLetterReason {
@@ -16,6 +19,7 @@ public enum IngestError: Error, Sendable, Hashable {
     case .scan(let error): return error.reason
     case .missingTime: return .missingTime
     case .invalidTime: return .invalidTime
+    case .timeOutOfRange: return .timeOutOfRange
     }
   }
 
@@ -25,6 +29,8 @@ public enum IngestError: Error, Sendable, Hashable {
     case .scan(let error): return error.message
     case .missingTime(let field): return "missing time field '\(field)'"
     case .invalidTime(let field, let text): return "invalid time in field '\(field)': '\(text)'"
+    case .timeOutOfRange(let field, let text):
+      return "time in field '\(field)' is outside 1677-09-21…2262-04-11: '\(text)'"
     }
   }
 }

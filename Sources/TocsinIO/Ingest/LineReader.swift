@@ -50,6 +50,8 @@ public enum LineReaderError: Error, Sendable, Hashable {
 /// - A line longer than `maxLineBytes` is reported once with ``InputLine/isTooLong`` and only its
 ///   first ``keptPrefixBytes`` bytes; the rest is skipped as it streams past, never buffered.
 /// - ``bytesConsumed`` is the input position after the last line handed out (a resume point).
+/// - A UTF-8 byte order mark (`EF BB BF`) at the very start of the input is skipped: it belongs
+///   to no line, so line 1 starts at offset 3. (One anywhere else is line content.)
 ///
 /// Invariant: `0 <= start <= scan <= end <= capacity`, where `buffer[start..<end]` is the
 /// pending (not yet reported) data and no `\n` lies in `buffer[start..<scan]`.
@@ -84,6 +86,7 @@ public final class LineReader {
   private var scan = 0
   private var end = 0
   private var atEOF = false
+  private var atStartOfInput = true
 
   /// Reads from `fileDescriptor` with `read(2)`, retrying on `EINTR`. The reader does not close it.
   public convenience init(
@@ -126,6 +129,7 @@ public final class LineReader {
   /// - Throws: ``LineReaderError`` (or what a custom `readChunk` throws).
   /// - Complexity: amortised O(line length).
   public func nextLine() throws -> InputLine? {
+    if atStartOfInput { try skipByteOrderMark() }
     while true {
       // 1) A complete line in the buffer?
       if let newline = findNewline() {
@@ -150,6 +154,16 @@ public final class LineReader {
   }
 
   // MARK: - Implementation
+
+  /// Skips a UTF-8 byte order mark at the start of the input (Windows editors write one).
+  private func skipByteOrderMark() throws {
+    atStartOfInput = false
+    while end - start < 3 && !atEOF { try fill() }
+    guard end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF
+    else { return }
+    start += 3
+    scan = max(scan, start)
+  }
 
   @inline(__always)
   private func findNewline() -> Int? {

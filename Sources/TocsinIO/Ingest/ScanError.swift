@@ -66,13 +66,17 @@ public enum ScanError: Error, Sendable, Hashable {
   case invalidUTF8(offset: Int)
   /// Something other than whitespace follows the closing `}` of the event object.
   case trailingCharacters(offset: Int)
+  /// A projected number at `offset` whose magnitude is beyond a 64-bit float (`1e400`): it
+  /// would read as infinity and make every comparison and sum meaningless. (Unprojected
+  /// numbers are only checked for syntax; underflow to 0 is accepted.)
+  case numberOutOfRange(offset: Int)
 
   /// The byte offset within the line where the problem is, if any.
   public var offset: Int? {
     switch self {
     case .emptyLine: return nil
     case .notAnObject(let offset), .invalidJSON(let offset, _), .nestingTooDeep(let offset, _),
-      .invalidUTF8(let offset), .trailingCharacters(let offset):
+      .invalidUTF8(let offset), .trailingCharacters(let offset), .numberOutOfRange(let offset):
       return offset
     }
   }
@@ -84,6 +88,7 @@ public enum ScanError: Error, Sendable, Hashable {
     case .notAnObject: return .notAnObject
     case .nestingTooDeep: return .nestingTooDeep
     case .invalidUTF8: return .invalidUTF8
+    case .numberOutOfRange: return .numberOutOfRange
     }
   }
 
@@ -102,6 +107,8 @@ public enum ScanError: Error, Sendable, Hashable {
       return "invalid UTF-8 in string at byte \(offset)"
     case .trailingCharacters(let offset):
       return "unexpected characters after the event object at byte \(offset)"
+    case .numberOutOfRange(let offset):
+      return "number at byte \(offset) is too large for a 64-bit float"
     }
   }
 }

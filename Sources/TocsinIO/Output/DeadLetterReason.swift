@@ -17,6 +17,10 @@ public enum DeadLetterReason: String, Sendable, Hashable, CaseIterable {
   case missingTime = "missing_time"
   /// The time field has a value that the configured time format cannot read.
   case invalidTime = "invalid_time"
+  /// The time field holds a well-formed time outside 1677-09-21…2262-04-11.
+  case timeOutOfRange = "time_out_of_range"
+  /// A number the rules read is too large for a 64-bit float (`1e400`).
+  case numberOutOfRange = "number_out_of_range"
   /// A rule's key field is absent (written by the runtime).
   case missingKey = "missing_key"
   /// The event arrived at or behind the watermark (written by the runtime).

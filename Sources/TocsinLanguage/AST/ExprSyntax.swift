@@ -7,11 +7,32 @@ public struct ExprSyntax: Sendable {
   public var kind: Kind
   /// Its whole extent (parentheses included for ``Kind/parenthesized(_:)``).
   public var range: SourceRange
+  /// The number of nodes on the longest path from this node down to a leaf (a leaf is 1).
+  ///
+  /// Every later stage (checking, lowering, compiling, evaluating) walks expressions
+  /// recursively, so the parser caps this at ``Parser/nestingLimit``: a long operator chain such
+  /// as `a + a + … + a` builds a tree as deep as it is long, just like nested parentheses.
+  public private(set) var height: Int
 
   /// Creates an expression node.
   public init(_ kind: Kind, _ range: SourceRange) {
     self.kind = kind
     self.range = range
+    switch kind {
+    case .integer, .float, .string, .duration, .bool, .null, .key, .path:
+      height = 1
+    case .call(_, let arguments):
+      height = 1 + arguments.reduce(0) { max($0, $1.height) }
+    case .prefix(_, let operand), .parenthesized(let operand):
+      height = 1 + operand.height
+    case .infix(_, let lhs, let rhs), .inValue(let lhs, _, let rhs):
+      height = 1 + max(lhs.height, rhs.height)
+    case .inList(let lhs, _, let elements):
+      // Lowered to a balanced `or` of comparisons, so the list's length adds only log2(n).
+      var balanced = 1
+      while (1 << balanced) < elements.count { balanced += 1 }
+      height = 1 + balanced + elements.reduce(lhs.height) { max($0, $1.height) }
+    }
   }
 
   /// The expression forms.

@@ -70,13 +70,8 @@ public struct DiagnosticRenderer: Sendable {
     markerColor: String
   ) -> String {
     let blank = String(repeating: " ", count: gutterWidth)
-    let text = file.lineText(location.line)
+    let (text, startColumn, endColumn) = visibleLine(file: file, range: range, location: location)
     let characters = Array(text)
-    let startColumn = min(location.column - 1, characters.count)
-    // The span ends at the range's end or at the end of the line, whichever comes first.
-    let endLocation = file.location(of: range.end)
-    let endColumn =
-      endLocation.line == location.line ? min(endLocation.column - 1, characters.count) : characters.count
     let width = max(1, endColumn - startColumn)
     // Keep tabs in the padding so the caret lines up however the terminal expands them.
     let padding = String(characters[0..<startColumn].map { $0 == "\t" ? "\t" : " " })
@@ -88,6 +83,47 @@ public struct DiagnosticRenderer: Sendable {
     out += paint(blank + " |", Style.gutter) + " " + padding
       + paint("^" + String(repeating: "~", count: width - 1), markerColor) + "\n"
     return out
+  }
+
+  /// The longest line shown whole, in bytes; longer lines show a window around the range.
+  static let longLineBytes = 240
+
+  /// The text shown for the line of `location`, and the character columns (0-based, into that
+  /// text) where the marker starts and ends.
+  ///
+  /// A line longer than ``longLineBytes`` (minified or generated rules) is cut to a window of
+  /// that many bytes starting a little before the range, with `…` where text was cut, so each
+  /// diagnostic costs O(window) rather than O(line): 50 000 errors on one line must not render
+  /// 50 000 copies of it.
+  private func visibleLine(file: SourceFile, range: SourceRange, location: SourceLocation)
+    -> (text: String, start: Int, end: Int)
+  {
+    let lineStart = file.lineStarts[location.line - 1]
+    var lineEnd = location.line < file.lineStarts.count ? file.lineStarts[location.line] - 1 : file.bytes.count
+    if lineEnd > lineStart && file.bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+    let endLocation = file.location(of: range.end)
+    guard lineEnd - lineStart > Self.longLineBytes else {
+      let text = file.lineText(location.line)
+      let count = text.count
+      let start = min(location.column - 1, count)
+      // The span ends at the range's end or at the end of the line, whichever comes first.
+      let end = endLocation.line == location.line ? min(endLocation.column - 1, count) : count
+      return (text, start, end)
+    }
+    let bytes = file.bytes
+    let isContinuation = { (i: Int) in bytes[i] & 0xC0 == 0x80 }
+    let anchor = min(max(range.start, lineStart), lineEnd)
+    var from = max(lineStart, anchor - Self.longLineBytes / 4)
+    while from < anchor && isContinuation(from) { from += 1 }
+    var to = min(lineEnd, from + Self.longLineBytes)
+    while to > anchor && to < lineEnd && isContinuation(to) { to -= 1 }
+    let head = from > lineStart ? "…" : ""
+    let tail = to < lineEnd ? "…" : ""
+    let shown = String(decoding: bytes[from..<to], as: UTF8.self)
+    let start = head.count + String(decoding: bytes[from..<anchor], as: UTF8.self).count
+    let rangeEnd = min(max(range.end, anchor), to)
+    let end = start + String(decoding: bytes[anchor..<rangeEnd], as: UTF8.self).count
+    return (head + shown + tail, start, end)
   }
 
   private func color(for severity: DiagnosticSeverity) -> String {

@@ -84,6 +84,8 @@ enum SemaMessage: DiagnosticMessage {
   case optionalBeforeNegation(String)
   /// `or where` with no `where` before it on the step.
   case orWhereFirst
+  /// A rule whose automaton would need more than `limit` step copies.
+  case patternTooLarge(copies: Int, limit: Int)
   /// A field read once that looks like a misspelling of a field read elsewhere.
   case rarelyUsedField(name: String, suggestion: String)
   /// `regex_extract(s, "(a)", 2)`: a literal group number beyond the pattern's groups.
@@ -108,6 +110,10 @@ enum SemaMessage: DiagnosticMessage {
   case timesOutOfRange(String)
   /// `times N..M` with N > M.
   case timesRangeReversed(String)
+  /// More than `limit` `where` / `or where` clauses on one step.
+  case tooManyConditions(count: Int, limit: Int)
+  /// More than `limit` steps in one rule.
+  case tooManySteps(count: Int, limit: Int)
   /// A looping or `followed_by_any` step, or a looping group, in a rule without `within`.
   case unboundedState
   /// A named step without conditions that nothing reads: it takes any event.
@@ -220,6 +226,9 @@ enum SemaMessage: DiagnosticMessage {
       return "'or where' needs a 'where' before it on the same step"
     case .rarelyUsedField(let name, let suggestion):
       return "field '\(name)' is read only here; did you mean '\(suggestion)'?"
+    case .patternTooLarge(let copies, let limit):
+      let count = copies > limit ? "more than \(limit)" : "\(copies)"
+      return "the rule's pattern unrolls to \(count) step copies; expected at most \(limit)"
     case .regexGroupOutOfRange(let group, let groups):
       return "the pattern has \(groups) capture group\(groups == 1 ? "" : "s"), so group \(group) never matches; expected 0 (the whole match) to \(groups)"
     case .schemaFileUnusable(let path, let reason): return "schema file '\(path)' \(reason)"
@@ -241,6 +250,10 @@ enum SemaMessage: DiagnosticMessage {
       return "'times \(text)' is out of range; expected a count from 1 to \(SemaMessage.timesLimit)"
     case .timesRangeReversed(let text):
       return "'times \(text)' has its lower bound above its upper bound"
+    case .tooManyConditions(let count, let limit):
+      return "step has \(count) 'where' clauses; expected at most \(limit)"
+    case .tooManySteps(let count, let limit):
+      return "rule has \(count) steps; expected at most \(limit)"
     case .unboundedState:
       return "unbounded state: without 'within', partial matches of this step are kept until end of input"
     case .unusedStep(let step):
@@ -282,6 +295,10 @@ enum SemaMessage: DiagnosticMessage {
     case .optionalBeforeNegation:
       return "write two rules, one with and one without the optional step"
     case .timesRangeReversed: return "write the smaller count first, e.g. 'times 2..5'"
+    case .patternTooLarge:
+      return "a repeated group multiplies the copies of the steps inside it; lower the 'times' counts"
+    case .tooManyConditions: return "combine alternatives with 'x in [a, b, …]'"
+    case .tooManySteps: return "split the pattern into several rules"
     case .unboundedState: return "add 'within DURATION' to bound how long partial matches are kept"
     default: return nil
     }

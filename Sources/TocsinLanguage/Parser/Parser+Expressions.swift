@@ -41,6 +41,15 @@ extension Parser {
       guard let rhs = parseInfix(minimumPrecedence: op.precedence + 1) else { return nil }
       lhs = ExprSyntax(
         .infix(Located(op, at: opToken.range), lhs, rhs), lhs.range.union(rhs.range))
+      // A chain `a + b + c …` nests one level per operator (left-associative tree); cap it like
+      // parentheses so no later recursive pass can run out of stack.
+      guard lhs.height <= Parser.nestingLimit else {
+        report(
+          .nestingTooDeep(limit: Parser.nestingLimit), at: opToken.range,
+          hint: "a chain of operators nests one level per operator; use 'x in [a, b, …]' for long "
+            + "lists of alternatives")
+        return nil
+      }
       if op.isComparison, isComparisonStart {
         report(.chainedComparison, at: current.range)
         return nil

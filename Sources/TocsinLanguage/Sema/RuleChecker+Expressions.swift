@@ -321,7 +321,7 @@ extension RuleChecker {
   ) -> TypedExpr? {
     let lhs = resolve(lhsSyntax, in: context)
     var ok = lhs != nil
-    var result: Expr?
+    var comparisons: [Expr] = []
     for element in elements {
       guard let value = resolve(element, in: context) else {
         ok = false
@@ -341,10 +341,23 @@ extension RuleChecker {
         ok = false
         continue
       }
-      result = result.map { .or($0, comparison.expr) } ?? comparison.expr
+      comparisons.append(comparison.expr)
     }
     guard ok else { return nil }
-    return TypedExpr(expr: result ?? .constant(.bool(false)), type: .bool)
+    return TypedExpr(expr: Self.balancedOr(comparisons[...]) ?? .constant(.bool(false)), type: .bool)
+  }
+
+  /// `c0 or c1 or …` as a balanced tree: the same left-to-right short-circuit order as a chain,
+  /// but only log2(n) deep, so a list of 100 000 values cannot overflow the stack of the
+  /// recursive passes (compilation, evaluation) that follow.
+  static func balancedOr(_ terms: ArraySlice<Expr>) -> Expr? {
+    guard let first = terms.first else { return nil }
+    if terms.count == 1 { return first }
+    let middle = terms.startIndex + (terms.count + 1) / 2  // a short list keeps its chain shape
+    guard let left = balancedOr(terms[..<middle]), let right = balancedOr(terms[middle...]) else {
+      return first
+    }
+    return .or(left, right)
   }
 
   // MARK: - Operators

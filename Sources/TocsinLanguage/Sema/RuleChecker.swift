@@ -143,7 +143,9 @@ struct RuleChecker {
   /// Checks the rule; returns its spec when there is no error.
   mutating func check() -> RuleSpec? {
     var header = checkClauses()  // 1) clauses
+    guard checkStepCount(header.pattern) else { return nil }  // 1) too large to check further
     declarePattern(header.pattern)  // 1) steps and groups
+    guard checkSizeLimits() else { return nil }
     resolveSkipTarget(&header)  // 2)
     let stepSpecs = lowerSteps()  // 3) conditions
     let emit = lowerEmit(header.emit)  // 4) emit

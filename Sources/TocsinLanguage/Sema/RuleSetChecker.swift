@@ -6,6 +6,10 @@ import TocsinExpressions
 struct RuleSetChecker {
   /// The sink names `to` clauses may use; `nil` when no sink configuration was given.
   var knownSinks: [String]? = nil
+  /// The most name comparisons the misspelled-field warning may make (see
+  /// ``rarelyUsedFieldWarnings(_:)``).
+  static let rarelyUsedFieldComparisonLimit = 1_000_000
+
   var diagnostics: [Diagnostic] = []
 
   /// Checks `files` in order and returns the specs of the rules without errors.
@@ -43,9 +47,15 @@ struct RuleSetChecker {
   /// Warns about a field read exactly once whose name is one or two edits away from a field read
   /// elsewhere: `amout` next to `amount`. The allowed distance grows with the name (1 up to five
   /// characters, 2 from six), so short names such as `lat` and `lon` are not flagged.
+  ///
+  /// The check compares every once-read name with every name, so it is skipped when that is
+  /// more than ``rarelyUsedFieldComparisonLimit`` comparisons (a generated rule set reading
+  /// thousands of fields): a warning is not worth minutes of checking.
   static func rarelyUsedFieldWarnings(_ uses: [FieldUse]) -> [Diagnostic] {
     var counts: [String: Int] = [:]
     for use in uses { counts[use.name, default: 0] += 1 }
+    let singles = counts.values.filter { $0 == 1 }.count
+    guard singles * counts.count <= rarelyUsedFieldComparisonLimit else { return [] }
     // Sorted so the suggestion does not depend on dictionary order.
     let names = counts.keys.sorted()
     var out: [Diagnostic] = []
@@ -53,6 +63,8 @@ struct RuleSetChecker {
       let limit = min(2, max(1, use.name.count / 3))
       var best: (name: String, distance: Int, count: Int)?
       for other in names where other != use.name {
+        // The edit distance is at least the length difference: skip the costly comparison.
+        guard abs(other.count - use.name.count) <= limit else { continue }
         let d = Suggestions.distance(use.name, other)
         guard d <= limit, d < use.name.count else { continue }
         let count = counts[other] ?? 0

@@ -10,7 +10,9 @@ import TocsinExpressions
 ///
 /// 1. Route: compute the event's key in every key space; an event with no key for any rule is
 ///    a `missingKey` action.
-/// 2. Lateness: `time <= watermark` makes it a `late` action (or a drop, per policy).
+/// 2. Time-skew guard: the first events are held until their times agree (``TimeCalibration``);
+///    later, an event far ahead of the newest accepted time is held as a suspect. Then
+///    lateness: `time <= watermark` makes it a `late` action (or a drop, per policy).
 /// 3. Buffer it; advance the watermark to `max seen − out-of-orderness − 1ns`.
 /// 4. Release buffered events `<= watermark` in `(time, arrival)` order to every rule's matcher
 ///    for the event's key.
@@ -61,6 +63,11 @@ public final class Engine {
   private var timers = TimerQueue()
   private var maxEventTime = EventTime.negativeInfinity
   private var suspects: [Suspect] = []
+  /// The first events, held until their times agree (see ``TimeCalibration``); `nil` once
+  /// calibrated, or when the time-skew guard is off.
+  private var calibration: TimeCalibration<Buffered>?
+  /// The time base calibration found: the guard's reference until an event is accepted.
+  private var calibratedBase = EventTime.negativeInfinity
 
   /// An event held by the time-skew guard.
   private struct Suspect {
@@ -98,6 +105,10 @@ public final class Engine {
     }
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
     counters.alertsByRule = Array(repeating: 0, count: rules.count)
+    if let skew = options.maxTimeSkew {
+      calibration = TimeCalibration(
+        skew: skew, confirmations: options.skewConfirmations, limit: options.skewContradictions)
+    }
   }
 
   // MARK: - Inputs
@@ -121,11 +132,21 @@ public final class Engine {
       return
     }
 
-    // 2) Time-skew guard: a far jump ahead waits for confirmation before it moves time.
-    if let skew = options.maxTimeSkew, maxEventTime != .negativeInfinity,
-      event.time > maxEventTime + skew
-    {
-      holdSuspect(Buffered(event: event, keys: keys), skew: skew, into: &actions)
+    // 2) Time-skew guard: the first events calibrate the time base; afterwards a far jump
+    // ahead waits for confirmation before it moves time.
+    if calibration != nil {
+      calibrate(Buffered(event: event, keys: keys), into: &actions)
+      return
+    }
+    admit(Buffered(event: event, keys: keys), into: &actions)
+  }
+
+  /// Steps 2–4 for a routed event.
+  private func admit(_ item: Buffered, into actions: inout [EngineAction]) {
+    let event = item.event
+    let newest = maxEventTime == .negativeInfinity ? calibratedBase : maxEventTime
+    if let skew = options.maxTimeSkew, newest != .negativeInfinity, event.time > newest + skew {
+      holdSuspect(item, skew: skew, into: &actions)
       return
     }
     if !suspects.isEmpty { contradictSuspects(into: &actions) }
@@ -138,7 +159,7 @@ public final class Engine {
     }
 
     // 4) Buffer and advance.
-    accept(Buffered(event: event, keys: keys), into: &actions)
+    accept(item, into: &actions)
   }
 
   private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
@@ -151,6 +172,35 @@ public final class Engine {
 
   // MARK: - Time-skew guard
 
+  /// Holds `item` until the first events agree on a time base, then replays them.
+  private func calibrate(_ item: Buffered, into actions: inout [EngineAction]) {
+    guard var pending = calibration else { return }
+    calibration = nil  // keep the held events uniquely referenced while appending
+    if let base = pending.add(item, at: item.event.time) {
+      finishCalibration(pending, base: base, into: &actions)
+    } else {
+      calibration = pending
+    }
+  }
+
+  /// Ends calibration (early at the end of input or an idle advance: with what arrived so far)
+  /// and replays the held events in arrival order through the normal path.
+  private func finishCalibration(
+    _ pending: TimeCalibration<Buffered>, base: EventTime, into actions: inout [EngineAction]
+  ) {
+    calibration = nil
+    calibratedBase = base
+    for item in pending.items { admit(item, into: &actions) }
+  }
+
+  private func finishCalibrationEarly(into actions: inout [EngineAction]) {
+    guard let pending = calibration else { return }
+    finishCalibration(pending, base: pending.fallbackBase, into: &actions)
+  }
+
+  /// Whether the engine is still holding the first events to calibrate its time base.
+  public var isCalibrating: Bool { calibration != nil }
+
   /// Holds `item`, counting it and the held events within `skew` of it as confirming each other;
   /// once one has enough confirmations, its whole cluster is accepted in time order.
   private func holdSuspect(_ item: Buffered, skew: EventDuration, into actions: inout [EngineAction]) {
@@ -160,7 +210,14 @@ public final class Engine {
       suspect.confirmations += 1
     }
     suspects.append(suspect)
-    guard let confirmed = suspects.first(where: { $0.confirmations >= options.skewConfirmations })
+    // Bounded memory: a stream of nothing but jumps (a sparse stream, events hours apart, or an
+    // attacker) would otherwise hold every event. Past the bound, the earliest suspect is taken
+    // as the stream's next step, as if confirmed.
+    let overflow = suspects.count > max(1, options.skewContradictions)
+    guard
+      let confirmed = overflow
+        ? suspects.min(by: { $0.item.event.precedes($1.item.event) })
+        : suspects.first(where: { $0.confirmations >= options.skewConfirmations })
     else { return }
     let anchor = confirmed.item.event.time
     var cluster: [Buffered] = []
@@ -189,7 +246,8 @@ public final class Engine {
     let limit = options.skewContradictions
     for s in suspects where s.contradictions >= limit {
       counters.timeSkewed += 1
-      actions.append(.timeSkew(s.item.event, newest: maxEventTime))
+      let newest = maxEventTime == .negativeInfinity ? calibratedBase : maxEventTime
+      actions.append(.timeSkew(s.item.event, newest: newest))
     }
     suspects.removeAll { $0.contradictions >= limit }
   }
@@ -200,12 +258,14 @@ public final class Engine {
 
   /// Moves the watermark forward by processing time (for `--idle-advance`); never backwards.
   public func advanceWatermark(to time: EventTime, into actions: inout [EngineAction]) {
+    finishCalibrationEarly(into: &actions)
     if watermark.advance(to: time) { watermarkAdvanced(into: &actions) }
   }
 
   /// End of input: a final watermark of +∞. Releases every buffered event, then every held match.
   public func finish(into actions: inout [EngineAction]) {
     guard !finished else { return }
+    finishCalibrationEarly(into: &actions)
     // Suspects nobody contradicted enough are accepted: at the end of input they can no longer
     // make later events late.
     for held in suspects.sorted(by: { $0.item.event.precedes($1.item.event) }) {
@@ -404,8 +464,9 @@ public final class Engine {
   /// Number of distinct keys per key space, summed.
   public var distinctKeys: Int { keySpaces.reduce(0) { $0 + $1.count } }
 
-  /// Events waiting in the reorder buffer.
-  public var bufferedEvents: Int { buffer.count }
+  /// Events waiting for the watermark: in the reorder buffer, or held while the engine
+  /// calibrates its time base.
+  public var bufferedEvents: Int { buffer.count + (calibration?.items.count ?? 0) }
 
   /// Per rule: the number of run-time type errors and the first one's description.
   public var typeErrors: [(rule: String, count: Int, first: String?)] {
