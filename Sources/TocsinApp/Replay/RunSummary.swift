@@ -44,6 +44,13 @@ public struct RunSummary {
     self.deadLetterDestination = deadLetterDestination
   }
 
+  /// Per rule: alerts written (matches minus those a `suppress` clause held back).
+  public var alertsWrittenByRule: [Int] {
+    engineCounters.alertsByRule.enumerated().map { r, n in
+      n - (r < counters.suppressedByRule.count ? counters.suppressedByRule[r] : 0)
+    }
+  }
+
   /// Events decoded per wall-clock second.
   public var eventsPerSecond: Double { elapsed > 0 ? Double(counters.events) / elapsed : 0 }
 
@@ -54,8 +61,13 @@ public struct RunSummary {
     out += " (\(Int(eventsPerSecond)) events/s"
     if let rss = peakRSSBytes { out += ", peak RSS \(rss / (1 << 20)) MiB" }
     out += ")\n"
-    let perRule = zip(rules, engineCounters.alertsByRule).map { "\($0) \($1)" }
+    let perRule = zip(rules, alertsWrittenByRule).map { "\($0) \($1)" }
     if !perRule.isEmpty { out += "  alerts by rule: " + perRule.joined(separator: ", ") + "\n" }
+    let suppressed = zip(rules, counters.suppressedByRule).filter { $0.1 > 0 }
+    if !suppressed.isEmpty {
+      out += "  alerts suppressed (not written): "
+      out += suppressed.map { "\($0) \($1)" }.joined(separator: ", ") + "\n"
+    }
     let bad = counters.badLines.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
     if bad.isEmpty {
       out += "  dead-lettered: 0\n"
