@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 import TocsinIO
 import TocsinRuntime
 
@@ -26,10 +27,15 @@ public struct RunSummary {
   public var peakRSSBytes: Int?
   /// Where dead letters went.
   public var deadLetterDestination: String
+  /// Sampled processing latency per input line (one line in ``RunMetrics/sampleEvery``).
+  public var latency: Histogram
+  /// The last finite watermark (before the end of input).
+  public var watermark: EventTime?
 
   init(
     counters: ReplayCounters, engine: Engine, bytesRead: Int64, elapsed: Double, peakRSSBytes: Int?,
-    deadLetterDestination: String
+    deadLetterDestination: String, latency: Histogram = Histogram(bounds: RunMetrics.latencyBounds),
+    watermark: EventTime? = nil
   ) {
     self.counters = counters
     self.engineCounters = engine.counters
@@ -42,6 +48,8 @@ public struct RunSummary {
     self.elapsed = elapsed
     self.peakRSSBytes = peakRSSBytes
     self.deadLetterDestination = deadLetterDestination
+    self.latency = latency
+    self.watermark = watermark
   }
 
   /// Per rule: alerts written (matches minus those a `suppress` clause held back).
@@ -49,6 +57,17 @@ public struct RunSummary {
     engineCounters.alertsByRule.enumerated().map { r, n in
       n - (r < counters.suppressedByRule.count ? counters.suppressedByRule[r] : 0)
     }
+  }
+
+  /// `850 ns`, `12.5 µs`, `3.2 ms`, `4.1 s`, `3.5 h`, `12.0 d`.
+  static func seconds(_ value: Double) -> String {
+    let magnitude = abs(value)
+    if magnitude < 1e-6 { return String(format: "%.0f ns", value * 1e9) }
+    if magnitude < 1e-3 { return String(format: "%.1f µs", value * 1e6) }
+    if magnitude < 1 { return String(format: "%.1f ms", value * 1e3) }
+    if magnitude < 3600 { return String(format: "%.1f s", value) }
+    if magnitude < 86400 * 2 { return String(format: "%.1f h", value / 3600) }
+    return String(format: "%.1f d", value / 86400)
   }
 
   /// Events decoded per wall-clock second.
@@ -97,6 +116,15 @@ public struct RunSummary {
     }
     out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"
+    if engineCounters.late > 0 { out += "  late events: \(engineCounters.late)\n" }
+    if let watermark {
+      let lag = Date().timeIntervalSince1970 - RunMetrics.seconds(watermark)
+      out += "  watermark before end of input: \(watermark.rfc3339) (\(Self.seconds(lag)) behind the wall clock)\n"
+    }
+    if let p50 = latency.quantile(0.5), let p99 = latency.quantile(0.99) {
+      out += "  processing latency per line (1 in \(RunMetrics.sampleEvery) timed, \(latency.count) samples): "
+      out += "p50 \(Self.seconds(p50)), p99 \(Self.seconds(p99))\n"
+    }
     return out
   }
 }
