@@ -19,11 +19,14 @@ public struct RuleProgram {
   public var timeoutValues: [Evaluator]?
   /// Slots of `spec.keyFields`, in order.
   public var keySlots: [SlotIndex]
+  /// Compiled `suppress … by` key, `nil` when the rule has no `by` (or no `suppress`).
+  public var suppressionKey: Evaluator?
 
   /// Creates a program. Use `NFACompiler`.
   public init(
     spec: RuleSpec, nfa: NFA, stepConditions: [Predicate?], untilConditions: [Predicate?],
-    emitValues: [Evaluator], timeoutValues: [Evaluator]?, keySlots: [SlotIndex]
+    emitValues: [Evaluator], timeoutValues: [Evaluator]?, keySlots: [SlotIndex],
+    suppressionKey: Evaluator? = nil
   ) {
     self.spec = spec
     self.nfa = nfa
@@ -32,6 +35,7 @@ public struct RuleProgram {
     self.timeoutValues = timeoutValues
     self.emitValues = emitValues
     self.keySlots = keySlots
+    self.suppressionKey = suppressionKey
   }
 
   /// The rule's name.

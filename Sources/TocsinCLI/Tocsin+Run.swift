@@ -28,11 +28,27 @@ extension Tocsin {
     @Flag(name: .shortAndLong, help: "Do not print the summary on standard error.")
     var quiet = false
 
+    @Option(help: "Serve Prometheus metrics at http://ADDR/metrics; ADDR is PORT or :PORT (loopback) or HOST:PORT.")
+    var metricsAddr: String?
+
+    @Flag(help: "Allow --metrics-addr to listen on a non-loopback address.")
+    var metricsAllowRemote = false
+
+    @Flag(help: "Do not draw the progress line (drawn only when standard error is a terminal and -i is a regular file).")
+    var noProgress = false
+
     @OptionGroup var ingest: IngestFlags
 
     func validate() throws {
       if sinks != nil && output != nil {
         throw ValidationError("-o/--output is shorthand for a one-sink configuration; with --sinks, define a file sink instead")
+      }
+      if let metricsAddr {
+        do {
+          _ = try MetricsAddress(parsing: metricsAddr, allowRemote: metricsAllowRemote)
+        } catch let error as MetricsAddress.ParseError {
+          throw ValidationError(error.description)
+        }
       }
     }
 
@@ -41,12 +57,18 @@ extension Tocsin {
       let sinkConfiguration = try loadSinkConfiguration(sinks)
       let ruleSet = try loadPrograms(rules, ingest: configuration.ingest, sinkNames: sinkConfiguration?.sinkNames)
       guard let programs = ruleSet.programs else { throw Exit.failure }
+      let metrics = try metricsAddr.map {
+        RunPipeline.MetricsOptions(
+          address: try MetricsAddress(parsing: $0, allowRemote: metricsAllowRemote),
+          onListening: { address in if !quiet { printError("serving metrics on http://\(address)/metrics") } })
+      }
       do {
         let summary = try RunPipeline.run(
           programs: programs, rules: ruleSet.checked.rules,
           options: RunPipeline.Options(
             inputPath: input, outputPath: output, deadLetterPath: deadLetter,
-            configuration: configuration, sinks: sinkConfiguration),
+            configuration: configuration, sinks: sinkConfiguration, metrics: metrics,
+            showsProgress: !noProgress && !quiet),
           report: { printError("tocsin: " + $0) })
         if !quiet { printError(summary.text) }
       } catch let failure as RunPipeline.Failure {
@@ -59,6 +81,9 @@ extension Tocsin {
         case .output:
           printError(failure.description)
           throw Exit.ioError
+        case .metrics:
+          printError(failure.description)
+          throw Exit.unavailable
         }
       }
     }

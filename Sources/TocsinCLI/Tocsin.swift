@@ -25,6 +25,8 @@ enum Exit {
   static let usage = ExitCode(64)
   /// An input file could not be opened or read (EX_NOINPUT).
   static let noInput = ExitCode(66)
+  /// A service could not start, e.g. the metrics port is taken (EX_UNAVAILABLE).
+  static let unavailable = ExitCode(69)
   /// An output could not be written (EX_IOERR).
   static let ioError = ExitCode(74)
   /// The sink configuration is invalid (EX_CONFIG).

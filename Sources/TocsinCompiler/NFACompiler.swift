@@ -65,9 +65,10 @@ public struct NFACompiler {
     let emit = spec.emit.map { expressions.compileValue($0.value) }
     let timeout = spec.onTimeout.map { fields in fields.map { expressions.compileValue($0.value) } }
     let keySlots = spec.keyFields.map { expressions.slot(for: $0) }
+    let suppressionKey = spec.suppression?.key.map { expressions.compileValue($0) }
     return RuleProgram(
       spec: spec, nfa: nfa, stepConditions: conditions, untilConditions: untils, emitValues: emit,
-      timeoutValues: timeout, keySlots: keySlots)
+      timeoutValues: timeout, keySlots: keySlots, suppressionKey: suppressionKey)
   }
 
   /// Compiles a whole rule set against one shared projection. `extraFields` (the time field,

@@ -49,7 +49,8 @@ final class CatalogueTests: XCTestCase {
       // Times, lists, schemas and usage lints.
       .arithmeticTypeMismatch(op: "-", lhs: .time, rhs: .int), .duplicateSchemaField("amount"),
       .inNotList(.string), .optionalStepRead(step: "b"),
-      .schemaFileUnusable(path: "shared.schema", reason: "cannot be read"), .speedArguments, .timeArgument,
+      .schemaFileUnusable(path: "shared.schema", reason: "cannot be read"), .speedArguments,
+      .suppressNotPositive, .timeArgument,
       .unusedStep(step: "b"), .unknownField("amout"), .unknownSchemaType("text"),
       .unknownTimeZone("Europe/Berln"),
       // Size limits.
@@ -64,7 +65,7 @@ final class CatalogueTests: XCTestCase {
     XCTAssertEqual(Set(ids).count, ids.count)
     XCTAssertTrue(ids.contains("sema.unknownFunction"))
     XCTAssertTrue(ids.contains("lex.unterminatedString"))
-    XCTAssertEqual(ids.count, 81)
+    XCTAssertEqual(ids.count, 82)
   }
 
   func testMessageStyle() {

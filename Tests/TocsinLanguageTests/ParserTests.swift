@@ -100,6 +100,7 @@ final class ParserTests: XCTestCase {
     case .emit(let fields): return "emit \(fields.map(\.name.value).joined(separator: ","))"
     case .onTimeout(let fields): return "on timeout emit \(fields.map(\.name.value).joined(separator: ","))"
     case .to(let sinks): return "to \(sinks.map(\.value).joined(separator: ","))"
+    case .suppress(let d, let key): return "suppress \(d.value)" + (key == nil ? "" : " by …")
     }
   }
 
@@ -139,7 +140,8 @@ final class ParserTests: XCTestCase {
         skip past_last_event
         no_skip
         emit { a: 1, b: key, }
-      rule s begin x
+        suppress 1h by merchant
+      rule s begin x suppress 30s
       """)
     XCTAssertEqual(diagnostics.map(\.message), [])
     XCTAssertEqual(syntax.rules.map { $0.name?.value }, ["r", "s"])
@@ -147,11 +149,12 @@ final class ParserTests: XCTestCase {
     XCTAssertEqual(kinds, [
       "severity high", "description d", "key user,geo.country", "begin a where where times 3+",
       "next b ", "followed_by c times 2", "within 90m", "skip past_last_event", "skip no_skip",
-      "emit a,b",
+      "emit a,b", "suppress 1h by …",
     ])
+    XCTAssertEqual(syntax.rules[1].clauses.map(describe), ["begin x ", "suppress 30s"])
     let file = syntax.file
-    XCTAssertEqual(file.text(of: syntax.rules[0].range).hasSuffix("b: key, }"), true)
-    XCTAssertEqual(file.text(of: syntax.rules[1].range), "rule s begin x")
+    XCTAssertEqual(file.text(of: syntax.rules[0].range).hasSuffix("suppress 1h by merchant"), true)
+    XCTAssertEqual(file.text(of: syntax.rules[1].range), "rule s begin x suppress 30s")
   }
 
   func testClauseErrors() {
@@ -173,6 +176,9 @@ final class ParserTests: XCTestCase {
     diagnosticTest("rule r begin a skip1️⃣ 3", "parse.expectedToken")
     diagnosticTest("rule r begin a skip 1️⃣past_last_evnt", "parse.unknownSkipStrategy", hasHint: true)
     diagnosticTest("rule r begin a emit1️⃣ x", "parse.expectedToken")
+    diagnosticTest("rule r begin a suppress1️⃣ 10", "parse.expectedToken", hasHint: true)
+    diagnosticTest("rule r begin a suppress1️⃣ by x", "parse.expectedToken", hasHint: true)
+    diagnosticTest("rule r begin a suppress 1h by 1️⃣within 5m", "parse.expectedExpression")
     diagnosticTest("rule r begin a emit { a1️⃣ 1 }", "parse.expectedToken")
     diagnosticTest("rule r begin a emit { a: 11️⃣ b: 2 }", "parse.expectedToken")
     diagnosticTest("rule r begin a emit 2️⃣{ a: 1,1️⃣ within 5m", "parse.missingClosing", notes: ["2️⃣"])

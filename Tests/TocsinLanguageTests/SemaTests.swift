@@ -30,6 +30,18 @@ final class SemaTests: XCTestCase {
     diagnosticTest("rule r begin a 2️⃣emit { x: 1 } 1️⃣emit { y: 1 }", "sema.duplicateClause")
     diagnosticTest("rule r begin a 2️⃣no_skip 1️⃣skip past_last_event", "sema.duplicateClause", notes: ["2️⃣"])
     diagnosticTest("rule r begin a emit { 2️⃣x: 1, 1️⃣x: 2 }", "sema.duplicateEmitField", notes: ["2️⃣"])
+    diagnosticTest("rule r begin a where x suppress 1️⃣0s", "sema.suppressNotPositive")
+    diagnosticTest("rule r begin a where x 2️⃣suppress 1m 1️⃣suppress 2m", "sema.duplicateClause", notes: ["2️⃣"])
+    diagnosticTest("rule r begin a where x suppress 1m by 1️⃣nope(x)", "sema.unknownFunction")
+    diagnosticTest("rule r begin a where x suppress 1m by count(1️⃣b)", "sema.unknownStep", hasHint: false)
+  }
+
+  func testSuppressLowersToSpec() {
+    let plain = assertClean("rule r key card begin a where x suppress 1h")
+    XCTAssertEqual(plain.first?.suppression, SuppressionSpec(duration: .hours(1)))
+    let keyed = assertClean("rule r begin a where x followed_by b where y suppress 90s by a.merchant")
+    XCTAssertEqual(keyed.first?.suppression?.duration, .seconds(90))
+    XCTAssertEqual(keyed.first?.suppression?.key?.rendered(stepNames: ["a", "b"]), "a.merchant")
   }
 
   func testDuplicateRules() {

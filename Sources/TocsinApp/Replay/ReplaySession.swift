@@ -43,6 +43,8 @@ public final class ReplaySession {
   private let alertDestination: AlertDestination
   private let deadLetterDestination: Destination
   private var actions: [EngineAction] = []
+  /// `suppress` clauses, applied to alerts in output order.
+  public private(set) var suppressor: Suppressor
   private var sequence: UInt64 = 0
   private let maxLineBytes: Int
   /// Copies (at most ``DeadLetterWriter/maxRawBytes`` each) of the lines of events the engine
@@ -73,6 +75,8 @@ public final class ReplaySession {
     maxLineBytes = configuration.maxLineBytes
     deadLetterDestination = deadLetters
     counters.badLines = Dictionary(uniqueKeysWithValues: DeadLetterReason.allCases.map { ($0, 0) })
+    counters.suppressedByRule = Array(repeating: 0, count: programs.rules.count)
+    suppressor = Suppressor(durations: programs.rules.map { $0.spec.suppression?.duration })
   }
 
   /// The engine, for its counters and state sizes.
@@ -121,7 +125,16 @@ public final class ReplaySession {
     defer { actions.removeAll(keepingCapacity: true) }
     for action in actions {
       switch action {
-      case .alert(let alert):
+      case .alert(var alert):
+        if suppressor.isActive {
+          switch suppressor.alertArrived(alert) {
+          case .suppress:
+            counters.suppressedByRule[alert.ruleIndex] += 1
+            continue
+          case .write(let suppressed):
+            alert.suppressed = suppressed
+          }
+        }
         counters.alerts += 1
         try alertDestination(alert, encoder.encode(alert))
       case .late(let event, let watermark):
@@ -191,8 +204,13 @@ public struct ReplayCounters: Sendable {
   public var events = 0
   /// Alerts written.
   public var alerts = 0
+  /// Per rule: alerts held back by its `suppress` clause.
+  public var suppressedByRule: [Int] = []
   /// Dead-lettered inputs by reason.
   public var badLines: [DeadLetterReason: Int] = [:]
+
+  /// Total alerts held back by `suppress` clauses.
+  public var suppressed: Int { suppressedByRule.reduce(0, +) }
 
   /// Total dead-lettered inputs.
   public var deadLettered: Int { badLines.values.reduce(0, +) }

@@ -22,17 +22,25 @@ public enum RunPipeline {
     /// shorthand). With it, ``outputPath`` must be `nil` and ``deadLetterPath``, when set,
     /// replaces the configuration's dead-letter sink.
     public var sinks: SinkConfiguration?
+    /// Serve live metrics, when set.
+    public var metrics: MetricsOptions?
+    /// Draw a progress line on standard error (only if it is a terminal and the input a
+    /// regular file).
+    public var showsProgress: Bool
 
     /// Creates options.
     public init(
       inputPath: String? = nil, outputPath: String? = nil, deadLetterPath: String? = nil,
-      configuration: ReplayConfiguration = ReplayConfiguration(), sinks: SinkConfiguration? = nil
+      configuration: ReplayConfiguration = ReplayConfiguration(), sinks: SinkConfiguration? = nil,
+      metrics: MetricsOptions? = nil, showsProgress: Bool = false
     ) {
       self.inputPath = inputPath
       self.outputPath = outputPath
       self.deadLetterPath = deadLetterPath
       self.configuration = configuration
       self.sinks = sinks
+      self.metrics = metrics
+      self.showsProgress = showsProgress
     }
 
     /// The sink configuration this run uses: `--sinks` (with `--dead-letter` applied) or the
@@ -49,6 +57,28 @@ public enum RunPipeline {
       return sinks
     }
   }
+  /// `--metrics-addr`: where and how often.
+  public struct MetricsOptions {
+    /// The listening address.
+    public var address: MetricsAddress
+    /// How often the engine thread publishes a snapshot (checked every ``linesPerCheck`` lines).
+    public var publishInterval: Duration
+    /// Lines between two looks at the clock.
+    public var linesPerCheck: Int
+    /// Called once the server listens (with the real port when 0 was asked for).
+    public var onListening: (MetricsAddress) -> Void
+
+    /// Creates metrics options; defaults publish every second, looking every 256 lines.
+    public init(
+      address: MetricsAddress, publishInterval: Duration = .seconds(1), linesPerCheck: Int = 256,
+      onListening: @escaping (MetricsAddress) -> Void = { _ in }
+    ) {
+      self.address = address
+      self.publishInterval = publishInterval
+      self.linesPerCheck = max(1, linesPerCheck)
+      self.onListening = onListening
+    }
+  }
 
   /// Why `run` stopped early.
   public enum Failure: Error, CustomStringConvertible {
@@ -58,11 +88,40 @@ public enum RunPipeline {
     case output(String)
     /// Standard output was closed by its reader (`tocsin run … | head`): not an error.
     case outputClosed
+    /// The metrics server could not listen.
+    case metrics(String)
 
     public var description: String {
       switch self {
-      case .input(let message), .output(let message): return "error: " + message
+      case .input(let message), .output(let message), .metrics(let message): return "error: " + message
       case .outputClosed: return "standard output was closed"
+      }
+    }
+  }
+
+  /// The read loop with metrics and progress: one line in ``RunMetrics/sampleEvery`` is timed,
+  /// and every `linesPerCheck` lines, or when the input buffer runs dry, the observer may
+  /// publish and redraw.
+  private static func observe(
+    _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
+  ) throws {
+    var sinceCheck = 0
+    var sinceSample = 0
+    observer.tick(session: session, bytesRead: 0, force: true)
+    while let line = try reader.nextLine() {
+      sinceSample += 1
+      if sinceSample == RunMetrics.sampleEvery {
+        sinceSample = 0
+        try observer.timed { try session.consume(line) }
+      } else {
+        try session.consume(line)
+      }
+      sinceCheck += 1
+      // Also when the reader's buffer is drained: the next read may block on a quiet pipe, so
+      // publish what was processed before waiting.
+      if sinceCheck >= linesPerCheck || reader.bytesConsumed == reader.bytesRead {
+        sinceCheck = 0
+        observer.tick(session: session, bytesRead: reader.bytesConsumed)
       }
     }
   }
@@ -109,9 +168,28 @@ public enum RunPipeline {
     let session = ReplaySession(
       programs: programs, configuration: options.configuration,
       routedAlerts: { try router.deliver($0, bytes: $1) }, deadLetters: { try router.deadLetter($0) })
+    var server: MetricsServer?
+    defer { server?.stop() }
+    let registry = options.metrics.map { _ in MetricsRegistry() }
+    if let metrics = options.metrics, let registry {
+      do {
+        server = try MetricsServer(address: metrics.address, registry: registry)
+      } catch let error as MetricsServer.StartError {
+        throw Failure.metrics(error.message)
+      }
+      if let server { metrics.onListening(server.address) }
+    }
+    let progress = ProgressLine.make(inputPath: options.inputPath, enabled: options.showsProgress)
+    // Always observed: latency sampling costs two clock reads per 64 lines, and the summary
+    // reports it.
+    let observer = RunObserver(
+      registry: registry, publishInterval: options.metrics?.publishInterval ?? .seconds(1), progress: progress)
     do {
-      while let line = try reader.nextLine() { try session.consume(line) }
+      try observe(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
+      observer.tick(session: session, bytesRead: reader.bytesConsumed, force: true)
       try session.finish()
+      progress?.clear()
+      observer.tick(session: session, bytesRead: reader.bytesConsumed, force: true)
       try router.close()
     } catch let error as LineReaderError {
       try? router.close()
@@ -127,6 +205,7 @@ public enum RunPipeline {
       elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
       peakRSSBytes: ProcessStats.peakResidentBytes(),
       deadLetterDestination: options.deadLetterPath ?? router.deadLetterDestination,
-      sinks: options.sinks == nil ? [] : router.statistics)
+      sinks: options.sinks == nil ? [] : router.statistics, latency: observer.latency,
+      watermark: observer.lastWatermark)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 import TocsinIO
 import TocsinRuntime
 import TocsinSinks
@@ -30,9 +31,15 @@ public struct RunSummary {
   /// Each configured sink's counters (empty without `--sinks`).
   public var sinks: [(name: String, statistics: SinkStatistics)]
 
+  /// Sampled processing latency per input line (one line in ``RunMetrics/sampleEvery``).
+  public var latency: Histogram
+  /// The last finite watermark (before the end of input).
+  public var watermark: EventTime?
+
   init(
     counters: ReplayCounters, engine: Engine, bytesRead: Int64, elapsed: Double, peakRSSBytes: Int?,
-    deadLetterDestination: String, sinks: [(name: String, statistics: SinkStatistics)] = []
+    deadLetterDestination: String, sinks: [(name: String, statistics: SinkStatistics)] = [],
+    latency: Histogram = Histogram(bounds: RunMetrics.latencyBounds), watermark: EventTime? = nil
   ) {
     self.counters = counters
     self.engineCounters = engine.counters
@@ -46,6 +53,26 @@ public struct RunSummary {
     self.peakRSSBytes = peakRSSBytes
     self.deadLetterDestination = deadLetterDestination
     self.sinks = sinks
+    self.latency = latency
+    self.watermark = watermark
+  }
+
+  /// Per rule: alerts written (matches minus those a `suppress` clause held back).
+  public var alertsWrittenByRule: [Int] {
+    engineCounters.alertsByRule.enumerated().map { r, n in
+      n - (r < counters.suppressedByRule.count ? counters.suppressedByRule[r] : 0)
+    }
+  }
+
+  /// `850 ns`, `12.5 µs`, `3.2 ms`, `4.1 s`, `3.5 h`, `12.0 d`.
+  static func seconds(_ value: Double) -> String {
+    let magnitude = abs(value)
+    if magnitude < 1e-6 { return String(format: "%.0f ns", value * 1e9) }
+    if magnitude < 1e-3 { return String(format: "%.1f µs", value * 1e6) }
+    if magnitude < 1 { return String(format: "%.1f ms", value * 1e3) }
+    if magnitude < 3600 { return String(format: "%.1f s", value) }
+    if magnitude < 86400 * 2 { return String(format: "%.1f h", value / 3600) }
+    return String(format: "%.1f d", value / 86400)
   }
 
   /// Events decoded per wall-clock second.
@@ -58,8 +85,13 @@ public struct RunSummary {
     out += " (\(Int(eventsPerSecond)) events/s"
     if let rss = peakRSSBytes { out += ", peak RSS \(rss / (1 << 20)) MiB" }
     out += ")\n"
-    let perRule = zip(rules, engineCounters.alertsByRule).map { "\($0) \($1)" }
+    let perRule = zip(rules, alertsWrittenByRule).map { "\($0) \($1)" }
     if !perRule.isEmpty { out += "  alerts by rule: " + perRule.joined(separator: ", ") + "\n" }
+    let suppressed = zip(rules, counters.suppressedByRule).filter { $0.1 > 0 }
+    if !suppressed.isEmpty {
+      out += "  alerts suppressed (not written): "
+      out += suppressed.map { "\($0) \($1)" }.joined(separator: ", ") + "\n"
+    }
     let bad = counters.badLines.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
     if bad.isEmpty {
       out += "  dead-lettered: 0\n"
@@ -92,6 +124,15 @@ public struct RunSummary {
     }
     out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"
+    if engineCounters.late > 0 { out += "  late events: \(engineCounters.late)\n" }
+    if let watermark {
+      let lag = Date().timeIntervalSince1970 - RunMetrics.seconds(watermark)
+      out += "  watermark before end of input: \(watermark.rfc3339) (\(Self.seconds(lag)) behind the wall clock)\n"
+    }
+    if let p50 = latency.quantile(0.5), let p99 = latency.quantile(0.99) {
+      out += "  processing latency per line (1 in \(RunMetrics.sampleEvery) timed, \(latency.count) samples): "
+      out += "p50 \(Self.seconds(p50)), p99 \(Self.seconds(p99))\n"
+    }
     return out
   }
 }

@@ -34,6 +34,9 @@ public struct RuleSpec: Sendable {
   /// `to SINK, …`: the sinks this rule's alerts go to, in written order, duplicates removed.
   /// Empty: the sink configuration's route for the rule's severity decides.
   public var sinks: [String]
+  /// `suppress DURATION [by expr]`: alert throttling, applied to the rule's alerts in output
+  /// order (see `Suppressor` in TocsinRuntime); `nil` when every alert is written.
+  public var suppression: SuppressionSpec?
   /// Where the rule was written (path), for messages.
   public var sourcePath: String
   /// 1-based line of the `rule` keyword.
@@ -45,7 +48,7 @@ public struct RuleSpec: Sendable {
     keyFields: [FieldPath] = [], steps: [StepSpec], within: EventDuration? = nil,
     withinBetweenSteps: EventDuration? = nil, groups: [GroupSpec] = [],
     skip: SkipStrategy = .noSkip, emit: [EmitField] = [], onTimeout: [EmitField]? = nil,
-    sinks: [String] = [], sourcePath: String = "", sourceLine: Int = 0
+    sinks: [String] = [], suppression: SuppressionSpec? = nil, sourcePath: String = "", sourceLine: Int = 0
   ) {
     self.name = name
     self.severity = severity
@@ -59,6 +62,7 @@ public struct RuleSpec: Sendable {
     self.emit = emit
     self.onTimeout = onTimeout
     self.sinks = sinks
+    self.suppression = suppression
     self.sourcePath = sourcePath
     self.sourceLine = sourceLine
   }
@@ -242,5 +246,21 @@ public struct EmitField: Hashable, Sendable {
   public init(name: String, value: Expr) {
     self.name = name
     self.value = value
+  }
+}
+
+/// `suppress DURATION [by expr]`: after an alert is written, equal alerts (same rule, same
+/// suppression key) within `duration` of it are counted instead of written.
+public struct SuppressionSpec: Hashable, Sendable {
+  /// How long after a written alert equal alerts are held back (positive).
+  public var duration: EventDuration
+  /// The suppression key, evaluated on the match like an `emit` value; `nil` means the
+  /// partition key.
+  public var key: Expr?
+
+  /// Creates a suppression clause.
+  public init(duration: EventDuration, key: Expr? = nil) {
+    self.duration = duration
+    self.key = key
   }
 }

@@ -5,7 +5,8 @@ import TocsinRuntime
 ///
 /// Field order is fixed: `rule`, `id`, `severity`, `timeout` (only on timeout alerts, `true`),
 /// `description` (when the rule has one),
-/// `time`, `start`, `key`, `events`, `fields`. Times are RFC 3339 UTC strings. No
+/// `time`, `start`, `key`, `events`, `fields`, `suppressed` (only when a `suppress` clause held
+/// back equal alerts since the previous written one: their number). Times are RFC 3339 UTC strings. No
 /// processing-time field is written, so replays reproduce the same bytes.
 ///
 ///     {"rule":"card_velocity","id":"3f1c…","severity":"medium","time":"2026-01-01T00:19:00.000Z",
@@ -45,6 +46,7 @@ public struct AlertEncoder {
     writer.beginObject()
     for (name, value) in alert.fields { writer.field(name, value) }
     writer.endObject()
+    if alert.suppressed > 0 { writer.field("suppressed", .int(Int64(alert.suppressed))) }
     writer.endObject()
     writer.newline()
     return writer.bytes

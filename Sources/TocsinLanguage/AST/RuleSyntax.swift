@@ -63,7 +63,7 @@ public struct ClauseSyntax: Sendable {
   /// The whole clause.
   public var range: SourceRange
 
-  /// The clause forms. New clauses (`to SINK`, `suppress`) are new cases.
+  /// The clause forms. New clauses (`to SINK`) are new cases.
   public enum Kind: Sendable {
     /// `severity LEVEL`; the level is checked by the semantic pass.
     case severity(Located<String>)
@@ -85,6 +85,8 @@ public struct ClauseSyntax: Sendable {
     case onTimeout([EmitFieldSyntax])
     /// `to SINK, SINK`: the sinks the rule's alerts go to (instead of the severity route).
     case to([Located<String>])
+    /// `suppress DURATION [by expr]`: alert throttling per suppression key.
+    case suppress(Located<EventDuration>, by: ExprSyntax?)
   }
 }
 

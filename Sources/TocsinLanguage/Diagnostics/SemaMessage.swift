@@ -102,6 +102,8 @@ enum SemaMessage: DiagnosticMessage {
   case stepWithoutField(step: String)
   /// `speed_kmh(a, b)` whose arguments are not steps that take one event.
   case speedArguments
+  /// `suppress 0s`.
+  case suppressNotPositive
   /// `time(x)` where `x` is not a step name.
   case timeArgument
   /// `on timeout emit` in a rule without `within`.
@@ -267,6 +269,7 @@ enum SemaMessage: DiagnosticMessage {
       return "unknown severity '\(name)'; expected info, low, medium, high or critical"
     case .unknownSink(let name): return "unknown sink '\(name)'"
     case .unknownStep(let name): return "unknown step '\(name)'"
+    case .suppressNotPositive: return "'suppress' must be longer than zero"
     case .withinNotPositive: return "'within' must be longer than zero"
     case .wrongArgumentCount(let function, let expected, let found, let signature):
       let noun = expected == [1] ? "argument" : "arguments"

@@ -17,7 +17,7 @@ public enum Keyword: String, Hashable, Sendable, CaseIterable {
   case `where`, times, until, optional, greedy, consecutive
   case oneOrMore = "one_or_more"
   case allowCombinations = "allow_combinations"
-  case between, steps, on, timeout
+  case between, steps, on, timeout, suppress
   case and, or, not, `in`
   case `true`, `false`, null
 

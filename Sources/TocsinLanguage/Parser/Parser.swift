@@ -16,7 +16,8 @@ import TocsinCore
 ///     clause   = "severity" IDENT | "description" STRING | "key" path { "," path }
 ///              | step | "within" DURATION [ "between" "steps" ]
 ///              | "no_skip" | "skip" IDENT [ IDENT ]
-///              | "emit" block | "on" "timeout" "emit" block | "to" IDENT { "," IDENT } ;
+///              | "emit" block | "on" "timeout" "emit" block | "to" IDENT { "," IDENT }
+///              | "suppress" DURATION [ "by" expr ] ;
 ///     block    = "{" [ IDENT ":" expr { "," IDENT ":" expr } [","] ] "}" ;
 ///     step     = intro ( IDENT | "(" step { step } ")" ) { modifier } ;
 ///     intro    = "begin" | "next" | "followed_by" | "followed_by_any" | "not_next"
@@ -36,7 +37,7 @@ public struct Parser {
   /// Keywords that start a clause; the recovery points inside a rule.
   static let clauseKeywords: [Keyword] = [
     .severity, .description, .key, .begin, .next, .followedBy, .followedByAny, .notNext,
-    .notFollowedBy, .within, .noSkip, .skip, .emit, .on,
+    .notFollowedBy, .within, .noSkip, .skip, .emit, .on, .suppress,
   ]
   /// Keywords that continue a step.
   static let stepModifierKeywords: [Keyword] = [
@@ -290,6 +291,9 @@ public struct Parser {
         sinks.append(Located(name, at: advance().range))
       } while current.isPunctuator(.comma)
       kind = .to(sinks)
+    case .keyword(.suppress):
+      guard let suppress = parseSuppress() else { return nil }
+      kind = suppress
     case .identifier(let word):
       let candidates = (Parser.clauseKeywords + Parser.stepModifierKeywords).map(\.spelling) + ["to"]
       report(.unknownClause(word), at: current.range, hint: Suggestions.didYouMean(word, among: candidates))
@@ -309,6 +313,29 @@ public struct Parser {
       return nil
     }
     return ClauseSyntax(kind: kind, keyword: start, range: range(from: start.start))
+  }
+
+  /// `suppress DURATION [by expr]`. `by` is not reserved: after the duration, the identifier
+  /// `by` can only start the key expression, since every clause starts with a keyword.
+  mutating func parseSuppress() -> ClauseSyntax.Kind? {
+    advance()
+    let duration: Located<EventDuration>
+    switch current.kind {
+    case .duration(let d):
+      duration = Located(d, at: advance().range)
+    case .invalid:
+      return nil
+    case .integer(let n):
+      reportExpected("a duration", after: "'suppress'", hint: "add a unit, e.g. '\(n)m' or '\(n)h'")
+      return nil
+    default:
+      reportExpected("a duration", after: "'suppress'", hint: "write e.g. 'suppress 1h' or 'suppress 30m by merchant'")
+      return nil
+    }
+    guard case .identifier("by") = current.kind else { return .suppress(duration, by: nil) }
+    advance()
+    guard let key = parseExpression() else { return nil }
+    return .suppress(duration, by: key)
   }
 
   /// `a.b.c` where a name is expected after `after`.

@@ -136,6 +136,8 @@ struct RuleChecker {
     var onTimeout: (keyword: SourceRange, fields: [EmitFieldSyntax])?
     /// `to` sink names, duplicates removed.
     var sinks: [String] = []
+    /// `suppress DURATION [by expr]`; the key is resolved with the `emit` values.
+    var suppress: (duration: EventDuration, key: ExprSyntax?)?
     /// The top-level steps and groups, in order.
     var pattern: [StepSyntax] = []
   }
@@ -150,6 +152,7 @@ struct RuleChecker {
     let stepSpecs = lowerSteps()  // 3) conditions
     let emit = lowerEmit(header.emit)  // 4) emit
     let onTimeout = header.onTimeout.map { lowerEmit($0.fields) }
+    let suppression = header.suppress.map { lowerSuppress($0) }
     checkRuleWide(header)  // 5)
     lintUnusedSteps()
     guard errorCount == 0, !rule.hasSyntaxErrors, let name = rule.name else { return nil }
@@ -158,7 +161,8 @@ struct RuleChecker {
       keyFields: header.keyFields, steps: stepSpecs, within: header.within,
       withinBetweenSteps: header.withinBetweenSteps,
       groups: groups.map { GroupSpec(range: $0.range, contiguity: $0.contiguity, quantifier: $0.quantifier) },
-      skip: header.skip, emit: emit, onTimeout: onTimeout, sinks: header.sinks, sourcePath: file.path,
+      skip: header.skip, emit: emit, onTimeout: onTimeout, sinks: header.sinks, suppression: suppression,
+      sourcePath: file.path,
       sourceLine: file.location(of: rule.ruleKeyword.start).line)
   }
 
@@ -216,6 +220,9 @@ struct RuleChecker {
         header.onTimeout = (clause.keyword, fields)
       case .to(let sinks):
         header.sinks = checkSinks(sinks)
+      case .suppress(let duration, let key):
+        if duration.value <= .zero { report(.suppressNotPositive, at: duration.range) }
+        header.suppress = (duration.value, key)
       case .step(let step):
         header.pattern.append(step)
       }
@@ -237,6 +244,7 @@ struct RuleChecker {
     case .emit: return "emit"
     case .onTimeout: return "on timeout"
     case .to: return "to"
+    case .suppress: return "suppress"
     }
   }
 
@@ -337,6 +345,13 @@ struct RuleChecker {
       }
     }
     return emit
+  }
+
+  /// The `suppress` clause: its key is resolved like an `emit` value (the match's last event,
+  /// steps by name, `key`); any type will do, and a null value at run time means "never
+  /// suppressed".
+  private mutating func lowerSuppress(_ clause: (duration: EventDuration, key: ExprSyntax?)) -> SuppressionSpec {
+    SuppressionSpec(duration: clause.duration, key: clause.key.flatMap { resolve($0, in: .emit)?.expr })
   }
 
   /// Checks that need the whole rule: deadlines for absence and timeouts, unbounded state.

@@ -27,6 +27,13 @@ public struct Alert {
   public var events: [(step: String, identities: [EventIdentity])]
   /// The `emit` fields in written order.
   public var fields: [(name: String, value: Value)]
+  /// For a rule with `suppress`: the suppression key (the `by` value, or the partition key as
+  /// text). `.null` when the rule has no `suppress` or its `by` value was null; such alerts are
+  /// never suppressed.
+  public var suppressionKey: Value = .null
+  /// How many equal alerts ``Suppressor`` held back since the previous written one (written as
+  /// `"suppressed"` when positive).
+  public var suppressed = 0
 
   /// Builds the deterministic alert id.
   public static func makeID(rule: String, keyText: String, identities: [EventIdentity]) -> String {

@@ -435,7 +435,7 @@ public final class Engine {
       (name: field.name, value: evaluate(last, match, context))
     }
     let keyText = keySpaces[space].texts[key.index]
-    return Alert(
+    var alert = Alert(
       ruleIndex: r, rule: spec.name, severity: spec.severity, description: spec.description,
       key: Array(zip(spec.keyFields, keySpaces[space].values(of: key))).map { (field: $0, value: $1) },
       id: Alert.makeID(
@@ -443,6 +443,10 @@ public final class Engine {
         identities: nodes.map(\.event.identity)),
       isTimeout: isTimeout, time: time, start: match.first.event.time, events: events,
       fields: fields)
+    if spec.suppression != nil {
+      alert.suppressionKey = program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
+    }
+    return alert
   }
 
   // MARK: - Introspection

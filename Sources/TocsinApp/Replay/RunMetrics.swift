@@ -1,0 +1,168 @@
+import Foundation
+import TocsinCore
+import TocsinIO
+import TocsinRuntime
+
+/// The figures `tocsin run` exposes on `/metrics` (every name is listed in
+/// docs/operations.md, "Metrics").
+///
+/// The engine thread builds a snapshot with ``families(session:bytesRead:latency:)`` and
+/// publishes it into a ``MetricsRegistry`` every second of wall-clock time (checked every few
+/// hundred lines), so the hot loop never locks. Processing latency is sampled: one input line in
+/// ``sampleEvery`` is timed (`consume` of the line: decoding, matching and writing its alerts), which
+/// keeps the cost of reading the clock off the other 63.
+public enum RunMetrics {
+  /// One line in this many is timed for the latency histogram.
+  public static let sampleEvery = 64
+  /// Latency bucket upper bounds in seconds (1 µs … 1 s).
+  public static let latencyBounds: [Double] = [
+    0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5,
+    0.001, 0.002_5, 0.01, 0.1, 1,
+  ]
+
+  /// A snapshot of the run's figures.
+  ///
+  /// - Parameters:
+  ///   - watermark: the last finite watermark in seconds (the end of input makes it +∞, which
+  ///     says nothing), `nil` before the first event.
+  public static func families(
+    session: ReplaySession, bytesRead: Int64, latency: Histogram, watermark: Double?
+  ) -> [MetricFamily] {
+    let engine = session.engineState
+    let counters = session.counters
+    let ec = engine.counters
+    let specs = engine.programs.rules.map(\.spec)
+    var out: [MetricFamily] = [
+      .single("tocsin_input_lines_total", "Input lines read, empty ones included.", .counter, Double(counters.lines)),
+      .single("tocsin_input_bytes_total", "Input bytes consumed.", .counter, Double(bytesRead)),
+      .single("tocsin_events_in_total", "Lines decoded into events and handed to the engine.", .counter, Double(counters.events)),
+      .single("tocsin_events_processed_total", "Events released from the reorder buffer to the rules.", .counter, Double(ec.eventsProcessed)),
+    ]
+    let reasons = DeadLetterReason.allCases.sorted { $0.rawValue < $1.rawValue }
+    out.append(
+      MetricFamily(
+        name: "tocsin_dead_letters_total",
+        help: "Inputs written to the dead-letter destination, by reason (bad lines, late, missing key, time skew).",
+        type: .counter,
+        samples: reasons.map { .init(labels: [("reason", $0.rawValue)], value: Double(counters.badLines[$0] ?? 0)) }))
+    out.append(
+      .single("tocsin_late_events_total", "Events at or before the watermark (dead-lettered or dropped per --late).", .counter, Double(ec.late)))
+    // `suppressedByRule` has one entry per rule (ReplaySession sizes it).
+    let written = zip(ec.alertsByRule, counters.suppressedByRule).map { $0 - $1 }
+    out.append(
+      MetricFamily(
+        name: "tocsin_alerts_total", help: "Alerts written, by rule and severity.", type: .counter,
+        samples: zip(specs, written).map {
+          .init(labels: [("rule", $0.name), ("severity", $0.severity.rawValue)], value: Double($1))
+        }))
+    out.append(
+      MetricFamily(
+        name: "tocsin_alerts_suppressed_total", help: "Alerts held back by a rule's suppress clause.", type: .counter,
+        samples: zip(specs, counters.suppressedByRule).compactMap { spec, n in
+          spec.suppression == nil ? nil : .init(labels: [("rule", spec.name)], value: Double(n))
+        }))
+    out.append(
+      MetricFamily(
+        name: "tocsin_type_errors_total", help: "Conditions made false by a run-time type error, by rule.", type: .counter,
+        samples: engine.typeErrors.map { .init(labels: [("rule", $0.rule)], value: Double($0.count)) }))
+    out.append(.single("tocsin_partial_matches", "Open partial matches over all rules and keys.", .gauge, Double(engine.openPartialMatches)))
+    out.append(.single("tocsin_keys", "Distinct keys seen, summed over key spaces.", .gauge, Double(engine.distinctKeys)))
+    out.append(.single("tocsin_reorder_buffer_events", "Events waiting in the reorder buffer.", .gauge, Double(engine.bufferedEvents)))
+    out.append(
+      MetricFamily(
+        name: "tocsin_watermark_seconds", help: "The event-time watermark, in seconds since the epoch.", type: .gauge,
+        samples: watermark.map { [.init(value: $0)] } ?? []))
+    out.append(
+      MetricFamily(
+        name: "tocsin_processing_latency_seconds",
+        help: "Wall-clock time to process one input line (decode, match, write alerts); one line in 64 is timed.",
+        histogram: latency))
+    return out
+  }
+
+  /// `time` unless it is ±∞ (before the first event, after the end of input).
+  static func finite(_ time: EventTime) -> EventTime? {
+    time == .negativeInfinity || time == .infinity ? nil : time
+  }
+
+  /// Seconds since the epoch.
+  static func seconds(_ time: EventTime) -> Double { Double(time.nanosecondsSinceEpoch) / 1e9 }
+}
+
+/// The engine thread's side of `/metrics` and the progress line: samples latency, publishes
+/// snapshots at most once per `publishInterval`, and keeps the last watermark for the lag
+/// gauge, which a collector computes at scrape time (it keeps growing while input is idle).
+final class RunObserver {
+  let registry: MetricsRegistry?
+  let publishInterval: Duration
+  var latency = Histogram(bounds: RunMetrics.latencyBounds)
+  let progress: ProgressLine?
+  private let clock = ContinuousClock()
+  private var lastPublish: ContinuousClock.Instant
+  /// The last finite watermark seen at a tick.
+  private(set) var lastWatermark: EventTime?
+  /// The same in seconds, for the scrape-time lag collector.
+  private let watermark = LockedWatermark()
+
+  init(registry: MetricsRegistry?, publishInterval: Duration, progress: ProgressLine?) {
+    self.registry = registry
+    self.publishInterval = publishInterval
+    self.progress = progress
+    lastPublish = clock.now
+    if let registry {
+      let watermark = self.watermark
+      registry.register {
+        let lag = watermark.seconds.map { Date().timeIntervalSince1970 - $0 }
+        return [
+          MetricFamily(
+            name: "tocsin_watermark_lag_seconds",
+            help: "Wall clock minus the watermark, computed at scrape time.", type: .gauge,
+            samples: lag.map { [.init(value: $0)] } ?? [])
+        ]
+      }
+    }
+  }
+
+  /// Times `body` into the latency histogram.
+  @inline(never)
+  func timed(_ body: () throws -> Void) rethrows {
+    let start = clock.now
+    try body()
+    let elapsed = clock.now - start
+    latency.observe(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+  }
+
+  /// Called every few hundred lines: publishes when the interval has passed, redraws progress.
+  func tick(session: ReplaySession, bytesRead: Int64, force: Bool = false) {
+    progress?.update(bytesRead: bytesRead, events: session.counters.events)
+    if force { lastWatermark = RunMetrics.finite(session.engineState.watermark.time) ?? lastWatermark }
+    guard let registry else { return }
+    let now = clock.now
+    guard force || now - lastPublish >= publishInterval else { return }
+    lastPublish = now
+    lastWatermark = RunMetrics.finite(session.engineState.watermark.time) ?? lastWatermark
+    watermark.seconds = lastWatermark.map(RunMetrics.seconds)
+    registry.publish(
+      RunMetrics.families(session: session, bytesRead: bytesRead, latency: latency, watermark: watermark.seconds))
+  }
+}
+
+/// The watermark shared between the engine thread and the scrape-time collector.
+final class LockedWatermark: @unchecked Sendable {
+  // @unchecked: `_seconds` is only touched under `lock`.
+  private let lock = NSLock()
+  private var _seconds: Double?
+
+  var seconds: Double? {
+    get {
+      lock.lock()
+      defer { lock.unlock() }
+      return _seconds
+    }
+    set {
+      lock.lock()
+      _seconds = newValue
+      lock.unlock()
+    }
+  }
+}

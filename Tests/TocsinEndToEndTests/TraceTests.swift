@@ -1,0 +1,74 @@
+import Foundation
+import TocsinCore
+import TocsinIO
+import TocsinTestSupport
+import XCTest
+
+@testable import TocsinApp
+
+/// `tocsin explain --trace`: the facts the trace reports for the bundled fixtures.
+final class TraceTests: XCTestCase {
+  private func trace(_ rules: String, _ events: String, key: String? = nil) throws -> String {
+    let ruleSet = try RuleSet.load([Repository.path(rules)], ingest: IngestOptions())
+    let programs = try XCTUnwrap(ruleSet.programs)
+    let text = try String(contentsOfFile: Repository.path(events), encoding: .utf8)
+    return Tracer.trace(programs: programs, options: Tracer.Options(key: key), text: text)
+  }
+
+  private func assertContains(_ text: String, _ lines: [String], file: StaticString = #filePath, line: UInt = #line) {
+    for expected in lines {
+      XCTAssertTrue(text.contains(expected), "missing: \(expected)\n\(text)", file: file, line: line)
+    }
+  }
+
+  func testWhyItFired() throws {
+    let text = try trace(
+      "rules/geo_impossible_purchase.tcs", "fixtures/geo_impossible_purchase_positive/events.ndjson", key: "u000101")
+    // The alert id is the one in the fixture's expected.ndjson.
+    let expected = try String(
+      contentsOfFile: Repository.path("fixtures/geo_impossible_purchase_positive/expected.ndjson"), encoding: .utf8)
+    XCTAssertTrue(expected.contains("\"id\":\"d33aa6eb8f2c0c58\""))
+    assertContains(text, [
+      "started #1 [first: p1] at [1] second",
+      "        where amount > 10000 → false  (amount = 350)",
+      "    #1 [first: p1] skips the event, waits at [1] second",
+      "        where distance_km(first.lat, first.lon, lat, lon) >= 500 → true  (first.lat = 52.52, first.lon = 13.405, lat = 40.4168, lon = -3.7038)",
+      "    completed: [first: p1, second: p13] → alert d33aa6eb8f2c0c58",
+      "    #2 [first: p13] timed out (deadline 2026-01-01T00:17:00.000Z)",
+    ])
+    XCTAssertFalse(text.contains("u000202"), "--key keeps other keys out")
+    XCTAssertFalse(text.contains("p4 "), "--key keeps other keys' events out")
+  }
+
+  func testWhyItDidNotFire() throws {
+    let text = try trace("rules/payment_without_otp.tcs", "fixtures/payment_without_otp_negative/events.ndjson")
+    assertContains(text, [
+      "        where type == \"otp_verified\" → true  (type = \"otp_verified\")",
+      "    #2 [pay: n3] discarded: stopped by not_followed_by otp",
+      "  payment_without_otp: not seen (the event lacks the key field 'session')",
+    ])
+    XCTAssertFalse(text.contains("→ alert"))
+    // Too far apart: London then New York, exactly 10 minutes.
+    let geo = try trace(
+      "rules/geo_impossible_purchase.tcs", "fixtures/geo_impossible_purchase_positive/events.ndjson", key: "u000404")
+    assertContains(geo, ["#1 [first: p8] timed out (deadline 2026-01-01T00:12:02.000Z)", "started #2 [first: p16]"])
+    XCTAssertFalse(geo.contains("→ alert"))
+  }
+
+  func testLateEventsAreReported() throws {
+    let ruleSet = try RuleSet.load([Repository.path("rules/geo_impossible_purchase.tcs")], ingest: IngestOptions())
+    let programs = try XCTUnwrap(ruleSet.programs)
+    let text = """
+      {"id":"a","ts":1767225600000,"type":"purchase","user":"u","amount":20000,"lat":0,"lon":0}
+      {"id":"b","ts":1767225700000,"type":"purchase","user":"u","amount":20000,"lat":10,"lon":10}
+      {"id":"c","ts":1767225601000,"type":"purchase","user":"u","amount":20000,"lat":0,"lon":0}
+      not json
+      """
+    let out = Tracer.trace(programs: programs, options: Tracer.Options(), text: text)
+    assertContains(out, [
+      "c  2026-01-01T00:00:01.000Z  line 3: late (watermark 2026-01-01T00:01:29.999999999Z): dead-lettered, never reaches the rules",
+      "line 4: dead-lettered (not_an_object)",
+      "completed: [first: a, second: b] → alert",
+    ])
+  }
+}
