@@ -32,3 +32,14 @@ bench_dir="$(mktemp -d)"
 trap 'rm -rf "$bench_dir"' EXIT
 .build/release/tocsin bench --events 20000 --runs 1 --save-baseline "$bench_dir/baseline.json"
 .build/release/tocsin bench --workload W1 --events 20000 --runs 1 --baseline "$bench_dir/baseline.json"
+# Condition evaluation must not allocate (issue 4): the bench's condition pass counts mallocs
+# while every step condition of every rule runs on every event.
+python3 - "$bench_dir/baseline.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+bad = [(r["name"], r["conditions"]) for r in report["results"]
+       if r.get("conditions") is None or r["conditions"]["allocations"] != 0]
+if bad:
+    sys.exit(f"condition evaluation allocated (or was not measured): {bad}")
+print("condition evaluation: 0 allocations in every workload")
+PY

@@ -34,12 +34,16 @@ extension Tocsin {
     @Flag(help: "Allow --metrics-addr to listen on a non-loopback address.")
     var metricsAllowRemote = false
 
+    @Option(help: "Threads: 1, or 2 to read and decode events on a second thread (same output).")
+    var workers = 1
+
     @Flag(help: "Do not draw the progress line (drawn only when standard error is a terminal and -i is a regular file).")
     var noProgress = false
 
     @OptionGroup var ingest: IngestFlags
 
     func validate() throws {
+      guard (1...2).contains(workers) else { throw ValidationError("--workers must be 1 or 2") }
       if sinks != nil && output != nil {
         throw ValidationError("-o/--output is shorthand for a one-sink configuration; with --sinks, define a file sink instead")
       }
@@ -62,13 +66,14 @@ extension Tocsin {
           address: try MetricsAddress(parsing: $0, allowRemote: metricsAllowRemote),
           onListening: { address in if !quiet { printError("serving metrics on http://\(address)/metrics") } })
       }
+      var options = RunPipeline.Options(
+        inputPath: input, outputPath: output, deadLetterPath: deadLetter,
+        configuration: configuration, sinks: sinkConfiguration, metrics: metrics,
+        showsProgress: !noProgress && !quiet)
+      options.workers = workers
       do {
         let summary = try RunPipeline.run(
-          programs: programs, rules: ruleSet.checked.rules,
-          options: RunPipeline.Options(
-            inputPath: input, outputPath: output, deadLetterPath: deadLetter,
-            configuration: configuration, sinks: sinkConfiguration, metrics: metrics,
-            showsProgress: !noProgress && !quiet),
+          programs: programs, rules: ruleSet.checked.rules, options: options,
           report: { printError("tocsin: " + $0) })
         if !quiet { printError(summary.text) }
       } catch let failure as RunPipeline.Failure {

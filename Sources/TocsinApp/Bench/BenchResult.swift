@@ -31,6 +31,9 @@ public struct BenchResult: Codable, Equatable, Sendable {
   public var latency: Latency?
   /// Peak resident set size of the process measuring this workload alone, in bytes.
   public var peakRSSBytes: Int?
+  /// The condition pass (see ``Benchmark/conditionPass(programs:input:configuration:probe:sampleEvents:)``),
+  /// when the executable counts allocations.
+  public var conditions: Benchmark.ConditionFigures?
 
   /// Per-line `consume` latency percentiles, in nanoseconds.
   public struct Latency: Codable, Equatable, Sendable {

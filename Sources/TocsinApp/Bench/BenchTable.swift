@@ -78,6 +78,12 @@ public enum BenchTable {
     if report.settings.build != "release" {
       out += "note: a \(report.settings.build) build; the timings say nothing about Tocsin's speed\n"
     }
+    for result in report.results {
+      guard let c = result.conditions else { continue }
+      out += "\(result.name) conditions: \(c.evaluations) evaluations (every step condition of every rule on "
+      out += "\(min(result.events, 200_000)) events), \(c.allocations) allocations ("
+      out += String(format: "%.4f", c.perEvaluation) + " per evaluation)\n"
+    }
     out += "p50/p99: per-line consume latency in a separate pass (clock read around each line; "
     out += "not the throughput pass). open partial: before the end-of-input flush.\n"
     out += report.settings.isolated

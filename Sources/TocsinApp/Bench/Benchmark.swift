@@ -71,6 +71,11 @@ public enum Benchmark {
     result.events = counted.events
     result.openPartialMatches = counted.openAtEnd
     result.allocations = allocations
+    if let probe {
+      progress("\(workload.name): condition pass (allocations per condition evaluation)")
+      result.conditions = try conditionPass(
+        programs: programs, input: input, configuration: configuration, probe: probe)
+    }
 
     // 2) Timed runs.
     let clock = ContinuousClock()

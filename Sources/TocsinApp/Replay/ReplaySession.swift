@@ -85,6 +85,33 @@ public final class ReplaySession {
   /// Handles one input line.
   /// - Throws: what a destination throws (a write error).
   public func consume(_ line: InputLine) throws {
+    try consume(line, decoded: Self.decode(line, with: &decoder, sequence: sequence))
+  }
+
+  /// What decoding one line gave: nothing to decode (an empty or over-long line), an event, or
+  /// the reason it is not one.
+  public enum Decoded {
+    case notDecoded
+    case event(EventRecord)
+    case failure(IngestError)
+  }
+
+  /// Decodes `line` as ``consume(_:)`` would, with the event numbered `sequence` (the number of
+  /// events decoded before it). Used by the decoding thread of `--workers 2`, which keeps its
+  /// own decoder and sequence.
+  public static func decode(_ line: InputLine, with decoder: inout EventDecoder, sequence: UInt64) -> Decoded {
+    if line.isEmpty || line.isTooLong { return .notDecoded }
+    do {
+      return .event(try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence))
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  /// Handles one input line already decoded by ``decode(_:with:sequence:)`` (with this session's
+  /// sequence: the number of events it has taken so far).
+  /// - Throws: what a destination throws (a write error).
+  public func consume(_ line: InputLine, decoded: Decoded) throws {
     counters.lines += 1
     if line.isEmpty {
       counters.emptyLines += 1
@@ -97,11 +124,14 @@ public final class ReplaySession {
       return
     }
     let event: EventRecord
-    do {
-      event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
-    } catch {
+    switch decoded {
+    case .event(let decodedEvent):
+      event = decodedEvent
+    case .failure(let error):
       try deadLetter(error.reason, error.message, line: line)
       return
+    case .notDecoded:
+      preconditionFailure("a non-empty line that is not too long is always decoded")
     }
     sequence += 1
     counters.events += 1
@@ -112,6 +142,12 @@ public final class ReplaySession {
     try perform(rawLine: line)
     if !heldLines.isEmpty && !engine.isCalibrating { heldLines.removeAll() }
   }
+
+  /// A decoder configured like this session's, for a decoding thread.
+  public var decoderCopy: EventDecoder { decoder }
+
+  /// Events taken so far (the sequence number the next decoded event must carry).
+  public var eventsTaken: UInt64 { sequence }
 
   /// Ends the input: a final watermark of +∞ flushes every buffered event and held match.
   public func finish() throws {

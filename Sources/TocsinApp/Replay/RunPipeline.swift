@@ -24,6 +24,9 @@ public enum RunPipeline {
     public var sinks: SinkConfiguration?
     /// Serve live metrics, when set.
     public var metrics: MetricsOptions?
+    /// Threads: 1 (everything on the caller's), or 2 (reading and decoding on a second thread,
+    /// see ``DecodingStage``). The output is the same.
+    public var workers: Int = 1
     /// Draw a progress line on standard error (only if it is a terminal and the input a
     /// regular file).
     public var showsProgress: Bool
@@ -126,6 +129,45 @@ public enum RunPipeline {
     }
   }
 
+  /// ``observe(_:_:_:linesPerCheck:)`` with reading and decoding on a second thread: lines
+  /// arrive decoded, in batches, in input order.
+  private static func observePipelined(
+    _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
+  ) throws {
+    let stage = DecodingStage(reader: reader, decoder: session.decoderCopy, sequence: session.eventsTaken)
+    var sinceCheck = 0
+    var sinceSample = 0
+    var bytesConsumed: Int64 = 0
+    observer.tick(session: session, bytesRead: 0, force: true)
+    do {
+      while true {
+        // Publish what was processed before possibly waiting on a quiet input.
+        if !stage.hasReadyBatch { observer.tick(session: session, bytesRead: bytesConsumed) }
+        guard let batch = stage.next() else { break }
+        try batch.forEachLine { line, decoded in
+          sinceSample += 1
+          if sinceSample == RunMetrics.sampleEvery {
+            sinceSample = 0
+            try observer.timed { try session.consume(line, decoded: decoded) }
+          } else {
+            try session.consume(line, decoded: decoded)
+          }
+          sinceCheck += 1
+          if sinceCheck >= linesPerCheck {
+            sinceCheck = 0
+            observer.tick(session: session, bytesRead: bytesConsumed)
+          }
+        }
+        bytesConsumed = batch.bytesConsumed
+        if let error = batch.error { throw error }
+      }
+    } catch {
+      stage.stop()
+      throw error
+    }
+    stage.join()
+  }
+
   /// Runs `programs` over the input; returns the summary.
   /// - Parameters:
   ///   - rules: the checked rules of `programs`, in the same order (their `to` clauses and
@@ -185,7 +227,11 @@ public enum RunPipeline {
     let observer = RunObserver(
       registry: registry, publishInterval: options.metrics?.publishInterval ?? .seconds(1), progress: progress)
     do {
-      try observe(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
+      if options.workers > 1 {
+        try observePipelined(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
+      } else {
+        try observe(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
+      }
       observer.tick(session: session, bytesRead: reader.bytesConsumed, force: true)
       try session.finish()
       progress?.clear()

@@ -111,12 +111,22 @@ public struct ExprCompiler {
         return compilePatternCall(function, args, pattern: pattern, literal: literal)
       }
       let compiled = args.map { compileValue($0) }
+      let count = compiled.count
       return { event, bindings, context in
-        let values = compiled.map { $0(event, bindings, context) }
-        if let result = Operations.call(function, values) { return result }
-        context.recordTypeError(
-          "\(function.name)() got \(values.map(\.typeName).joined(separator: ", "))")
-        return .null
+        // The arguments live in stack memory for the call: evaluating a function allocates
+        // nothing (the benchmark's condition pass counts this).
+        withUnsafeTemporaryAllocation(of: Value.self, capacity: max(count, 1)) { buffer in
+          // swift-format-ignore: NeverForceUnwrap
+          // A temporary allocation of capacity >= 1 has a base address.
+          let base = buffer.baseAddress.unsafelyUnwrapped
+          for i in 0..<count { (base + i).initialize(to: compiled[i](event, bindings, context)) }
+          defer { base.deinitialize(count: count) }
+          let values = UnsafeBufferPointer(start: base, count: count)
+          if let result = Operations.call(function, values) { return result }
+          context.recordTypeError(
+            "\(function.name)() got \(values.map(\.typeName).joined(separator: ", "))")
+          return .null
+        }
       }
     }
   }

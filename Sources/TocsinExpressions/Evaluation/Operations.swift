@@ -117,6 +117,12 @@ public enum Operations {
   /// ``ExprCompiler`` compiles it once and calls ``call(_:_:pattern:)`` instead.
   /// - Returns: `nil` on a type mismatch.
   public static func call(_ function: Builtin, _ args: [Value]) -> Value? {
+    args.withUnsafeBufferPointer { call(function, $0) }
+  }
+
+  /// ``call(_:_:)-([Value])`` over arguments the caller keeps (on the stack, for the compiled
+  /// evaluators: no array per call).
+  public static func call(_ function: Builtin, _ args: UnsafeBufferPointer<Value>) -> Value? {
     if function == .exists { return .bool(!(args.first ?? .null).isNull) }
     if function == .coalesce {
       guard args.count == 2 else { return nil }

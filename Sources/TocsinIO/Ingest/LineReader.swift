@@ -24,6 +24,15 @@ public struct InputLine {
 
   /// Whether the line has no bytes (empty, or just `\r`).
   public var isEmpty: Bool { length == 0 }
+
+  /// A line (for readers other than ``LineReader``, e.g. a decoding thread's batches).
+  public init(bytes: UnsafeRawBufferPointer, number: Int, offset: Int64, length: Int, isTooLong: Bool) {
+    self.bytes = bytes
+    self.number = number
+    self.offset = offset
+    self.length = length
+    self.isTooLong = isTooLong
+  }
 }
 
 /// Errors reading the input.
