@@ -103,6 +103,8 @@ final class RunObserver {
   private(set) var lastWatermark: EventTime?
   /// The same in seconds, for the scrape-time lag collector.
   private let watermark = LockedWatermark()
+  /// More families published with every snapshot, computed on the engine thread (the sinks').
+  var extraFamilies: (() -> [MetricFamily])?
 
   init(registry: MetricsRegistry?, publishInterval: Duration, progress: ProgressLine?) {
     self.registry = registry
@@ -143,7 +145,8 @@ final class RunObserver {
     lastWatermark = RunMetrics.finite(session.engineState.watermark.time) ?? lastWatermark
     watermark.seconds = lastWatermark.map(RunMetrics.seconds)
     registry.publish(
-      RunMetrics.families(session: session, bytesRead: bytesRead, latency: latency, watermark: watermark.seconds))
+      RunMetrics.families(session: session, bytesRead: bytesRead, latency: latency, watermark: watermark.seconds)
+        + (extraFamilies?() ?? []))
   }
 }
 

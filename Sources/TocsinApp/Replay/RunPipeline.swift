@@ -226,6 +226,7 @@ public enum RunPipeline {
     // reports it.
     let observer = RunObserver(
       registry: registry, publishInterval: options.metrics?.publishInterval ?? .seconds(1), progress: progress)
+    observer.extraFamilies = { router.metricFamilies }
     do {
       if options.workers > 1 {
         try observePipelined(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)

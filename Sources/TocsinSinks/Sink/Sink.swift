@@ -58,6 +58,8 @@ public struct SinkStatistics: Sendable, Hashable {
   public var dropped = 0
   /// The webhook's circuit breaker state at the time of reading; `nil` for other sinks.
   public var breaker: CircuitBreaker.StateName?
+  /// Records waiting in the webhook's queue at the time of reading (0 for other sinks).
+  public var queued = 0
 
   /// Counters at zero.
   public init(kind: String) {

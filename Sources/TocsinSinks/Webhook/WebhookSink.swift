@@ -71,7 +71,9 @@ public final class WebhookSink: AlertSink, @unchecked Sendable {
   public var statistics: SinkStatistics {
     condition.lock()
     defer { condition.unlock() }
-    return counters
+    var snapshot = counters
+    snapshot.queued = queue.count
+    return snapshot
   }
 
   public func write(_ record: SinkRecord) throws {
