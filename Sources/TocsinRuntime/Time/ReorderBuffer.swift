@@ -28,6 +28,13 @@ public struct ReorderBuffer<Payload> {
     heap.insert(Entry(position: position, payload: payload))
   }
 
+  /// Every buffered event with its position, in no particular order (for checkpoints, which
+  /// re-insert them through ``insert(_:at:)`` on restore).
+  /// - Complexity: O(n).
+  public var unorderedContents: [(position: EventPosition, payload: Payload)] {
+    heap.unordered.map { ($0.position, $0.payload) }
+  }
+
   /// Removes and returns, in order, every event with `time <= watermark`.
   /// - Complexity: O(k log n) for k released events.
   public mutating func release(upTo watermark: EventTime, _ body: (Payload) -> Void) {
