@@ -26,6 +26,9 @@ enum Exit {
   static let noInput = ExitCode(66)
   /// An output could not be written (EX_IOERR).
   static let ioError = ExitCode(74)
+  /// A resume is impossible: unusable checkpoint directory, or outputs shorter than the
+  /// checkpoint recorded (EX_DATAERR).
+  static let checkpoint = ExitCode(65)
 }
 
 func printError(_ text: String) {

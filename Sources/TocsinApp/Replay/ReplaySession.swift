@@ -34,17 +34,21 @@ public final class ReplaySession {
   /// Receives encoded bytes (one or more complete NDJSON lines).
   public typealias Destination = ([UInt8]) throws -> Void
 
-  private let engine: Engine
-  private var decoder: EventDecoder
+  var engine: Engine
+  var decoder: EventDecoder
   private var encoder = AlertEncoder()
   private var deadLetterJSON = JSONWriter(capacity: 8192)
   private let alertDestination: Destination
   private let deadLetterDestination: Destination
   private var actions: [EngineAction] = []
-  private var sequence: UInt64 = 0
+  var sequence: UInt64 = 0
   private let maxLineBytes: Int
   /// Counters for the run summary.
-  public private(set) var counters = ReplayCounters()
+  public internal(set) var counters = ReplayCounters()
+  /// Receives warnings (a state limit first reached by a rule); ignored unless set.
+  public var warn: (String) -> Void = { _ in }
+  /// Rules whose state-limit warning was given.
+  var warnedRules: Set<String> = []
 
   /// A session over `programs`.
   public init(
@@ -121,6 +125,8 @@ public final class ReplaySession {
             + "(newest accepted event time \(newest.rfc3339)) and later events did not confirm it",
           lineNumber: event.line, raw: isCurrent ? rawLine : nil,
           extra: [("time", .string(event.time.rfc3339)), ("newest", .string(newest.rfc3339))])
+      case .stateLimit(let drop):
+        try stateLimitReached(drop)
       case .missingKey(let event, let fields):
         counters.badLines[.missingKey, default: 0] += 1
         let names = fields.map { "'\($0)'" }.joined(separator: ", ")
@@ -136,7 +142,7 @@ public final class ReplaySession {
     try writeDeadLetter(reason: reason, message: message, lineNumber: line.number, raw: line, extra: [])
   }
 
-  private func writeDeadLetter(
+  func writeDeadLetter(
     reason: DeadLetterReason, message: String, lineNumber: Int, raw: InputLine?,
     extra: [(String, Value)]
   ) throws {

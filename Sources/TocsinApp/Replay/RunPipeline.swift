@@ -16,16 +16,23 @@ public enum RunPipeline {
     public var deadLetterPath: String?
     /// Replay settings.
     public var configuration: ReplayConfiguration
+    /// Periodic checkpoints and resuming; `nil` for none.
+    public var checkpoint: CheckpointOptions?
+    /// Receives warnings and notes (state limits, rule changes on resume, skipped checkpoints).
+    public var warn: (String) -> Void
 
     /// Creates options.
     public init(
       inputPath: String? = nil, outputPath: String? = nil, deadLetterPath: String? = nil,
-      configuration: ReplayConfiguration = ReplayConfiguration()
+      configuration: ReplayConfiguration = ReplayConfiguration(), checkpoint: CheckpointOptions? = nil,
+      warn: @escaping (String) -> Void = { _ in }
     ) {
       self.inputPath = inputPath
       self.outputPath = outputPath
       self.deadLetterPath = deadLetterPath
       self.configuration = configuration
+      self.checkpoint = checkpoint
+      self.warn = warn
     }
   }
 
@@ -37,10 +44,13 @@ public enum RunPipeline {
     case output(String)
     /// Standard output was closed by its reader (`tocsin run … | head`): not an error.
     case outputClosed
+    /// The checkpoint directory is unusable, or a resume is impossible (e.g. the alerts file is
+    /// shorter than the checkpoint recorded).
+    case checkpoint(String)
 
     public var description: String {
       switch self {
-      case .input(let message), .output(let message): return "error: " + message
+      case .input(let message), .output(let message), .checkpoint(let message): return "error: " + message
       case .outputClosed: return "standard output was closed"
       }
     }
@@ -49,8 +59,10 @@ public enum RunPipeline {
   /// Runs `programs` over the input; returns the summary.
   public static func run(programs: ProgramSet, options: Options) throws -> RunSummary {
     IgnoreSIGPIPE.install()
+    var checkpointsWritten = 0
     let clock = ContinuousClock()
     let started = clock.now
+    let (checkpointer, resumePoint) = try Checkpointer.start(options)
     let inputFD: Int32
     if let path = options.inputPath {
       inputFD = open(path, O_RDONLY)
@@ -59,24 +71,32 @@ public enum RunPipeline {
       inputFD = STDIN_FILENO
     }
     defer { if options.inputPath != nil { close(inputFD) } }
+    if let resumePoint { try Checkpointer.seekInput(inputFD, to: resumePoint.input, options: options) }
 
-    let alerts: BufferedWriter
-    let deadLetters: BufferedWriter
-    do {
-      alerts = try options.outputPath.map { try BufferedWriter(path: $0, mode: .truncate) }
-        ?? .standardOutput()
-      deadLetters = try options.deadLetterPath.map { try BufferedWriter(path: $0, mode: .append) }
-        ?? .standardError()
-    } catch let error as OutputError {
-      throw Failure.output(error.message)
-    }
+    let outputs = try Checkpointer.openOutputs(options, resumingFrom: resumePoint)
+    let alerts = outputs.alerts
+    let deadLetters = outputs.deadLetters
 
     let reader = LineReader(fileDescriptor: inputFD, maxLineBytes: options.configuration.maxLineBytes)
     let session = ReplaySession(
       programs: programs, configuration: options.configuration,
       alerts: { try alerts.write($0) }, deadLetters: { try deadLetters.write($0) })
+    session.warn = options.warn
+    if let resumePoint {
+      try Checkpointer.resume(session, reader: reader, from: resumePoint, options: options)
+    }
     do {
-      while let line = try reader.nextLine() { try session.consume(line) }
+      if var checkpointer {
+        while let line = try reader.nextLine() {
+          try session.consume(line)
+          if checkpointer.isDue() {
+            try checkpointer.write(session: session, reader: reader, outputs: outputs, options: options)
+          }
+        }
+        checkpointsWritten = checkpointer.written
+      } else {
+        while let line = try reader.nextLine() { try session.consume(line) }
+      }
       try session.finish()
       try alerts.close()
       try deadLetters.flush()
@@ -88,10 +108,12 @@ public enum RunPipeline {
       throw Failure.output(error.message)
     }
     let elapsed = clock.now - started
-    return RunSummary(
+    var summary = RunSummary(
       counters: session.counters, engine: session.engineState, bytesRead: reader.bytesConsumed,
       elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
       peakRSSBytes: ProcessStats.peakResidentBytes(),
       deadLetterDestination: options.deadLetterPath ?? "stderr")
+    summary.checkpointsWritten = checkpointsWritten
+    return summary
   }
 }

@@ -26,6 +26,8 @@ public struct RunSummary {
   public var peakRSSBytes: Int?
   /// Where dead letters went.
   public var deadLetterDestination: String
+  /// Checkpoints written by this process.
+  public var checkpointsWritten = 0
 
   init(
     counters: ReplayCounters, engine: Engine, bytesRead: Int64, elapsed: Double, peakRSSBytes: Int?,
@@ -83,6 +85,17 @@ public struct RunSummary {
       if let pattern = entry.pattern { out += " (first pattern: '\(pattern)')" }
       out += "; those conditions were false\n"
     }
+    let limits = engineCounters.limits
+    if limits.dropped > 0 || limits.budgetUnreclaimable > 0 {
+      out += "  warning: state limits dropped \(limits.dropped) partial matches (per-key cap "
+      out += "\(limits.droppedByKeyCap), key TTL \(limits.droppedByKeyTTL), state budget \(limits.droppedByBudget))"
+      if limits.budgetUnreclaimable > 0 {
+        out += "; over budget with nothing left to drop \(limits.budgetUnreclaimable) times"
+      }
+      out += "\n"
+    }
+    if limits.peakStateBytes > 0 { out += "  peak estimated state \(limits.peakStateBytes / (1 << 20)) MiB\n" }
+    if checkpointsWritten > 0 { out += "  checkpoints written: \(checkpointsWritten)\n" }
     out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"
     return out
