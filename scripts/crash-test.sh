@@ -13,7 +13,7 @@ SEED=${CRASH_SEED:-6}
 EVENTS=${CRASH_EVENTS:-200000}
 KILLS=${CRASH_KILLS:-4}
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+trap 'if [ $? -eq 0 ]; then rm -rf "$WORK"; else echo "kept $WORK for inspection"; fi' EXIT
 
 "$TOCSIN" generate --events "$EVENTS" --users 5000 --seed "$SEED" -o "$WORK/events.ndjson"
 # A few bad lines, so the dead-letter file has content to cut back too.
@@ -27,8 +27,9 @@ echo "uninterrupted run: ${full_ms} ms, $(wc -l < "$WORK/reference.ndjson") aler
 
 RANDOM=$SEED
 interval=$(( EVENTS / 8 ))
+# `exec`, so that a backgrounded `run &` is the tocsin process itself and `kill -9` hits it.
 run() {
-  "$TOCSIN" run rules -i "$WORK/events.ndjson" -o "$WORK/alerts.ndjson" --dead-letter "$WORK/dl.ndjson" \
+  exec "$TOCSIN" run rules -i "$WORK/events.ndjson" -o "$WORK/alerts.ndjson" --dead-letter "$WORK/dl.ndjson" \
     --checkpoint "$WORK/checkpoints" --checkpoint-interval "$interval" --resume --quiet \
     2>>"$WORK/stderr.log"
 }
@@ -46,7 +47,7 @@ for i in $(seq 1 "$KILLS"); do
     echo "kill $i: the run finished before ${delay_ms} ms"
   fi
 done
-run
+(run)
 grep -c '^resuming from' "$WORK/stderr.log" | sed 's/^/resumed from a checkpoint: /; s/$/ times/'
 cmp "$WORK/alerts.ndjson" "$WORK/reference.ndjson"
 cmp "$WORK/dl.ndjson" "$WORK/reference.dl"

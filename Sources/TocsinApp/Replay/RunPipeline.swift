@@ -87,6 +87,11 @@ public enum RunPipeline {
     }
     do {
       if var checkpointer {
+        // A fresh run checkpoints before the first line, so a resume always finds the output
+        // lengths it started from (the dead-letter file is appended to, not truncated).
+        if resumePoint == nil {
+          try checkpointer.write(session: session, reader: reader, outputs: outputs, options: options)
+        }
         while let line = try reader.nextLine() {
           try session.consume(line)
           if checkpointer.isDue() {

@@ -266,7 +266,11 @@ public final class Engine {
           matcher.process(item.event, &state, context: context, scratch: scratch, emit: emit)
         } collect: { actions.append(.alert($0)) }
       }
-      if limitState.isTracking { enforceBudget { actions.append(.alert($0)) } }
+      flushLimitActions(into: &actions)
+    }
+    // After the release loop: the budget estimate reads the buffer, which the loop holds.
+    if limitState.isTracking {
+      enforceBudget { actions.append(.alert($0)) }
       flushLimitActions(into: &actions)
     }
   }
