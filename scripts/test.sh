@@ -16,3 +16,6 @@ echo "== tocsin check rules/"
 
 echo "== tocsin test fixtures/"
 .build/debug/tocsin test fixtures/
+
+echo "== crash test: SIGKILL and resume from checkpoints"
+scripts/crash-test.sh .build/debug/tocsin
