@@ -31,12 +31,12 @@ RULE
 # millisecond apart, in order.
 awk -v keys="$KEYS" -v hot="$HOT" 'BEGIN {
   t = 1700000000000; every = int(keys / hot); if (every < 1) every = 1; h = 0
-  printf "{\"ts\":%d,\"id\":\"h_open\",\"user\":\"hot\",\"type\":\"open\"}\n", t++
+  printf "{\"ts\":%.0f,\"id\":\"h_open\",\"user\":\"hot\",\"type\":\"open\"}\n", t++
   for (i = 0; i < keys; i++) {
-    printf "{\"ts\":%d,\"id\":\"k%d\",\"user\":\"k%d\",\"type\":\"open\"}\n", t++, i, i
-    if (i % every == 0 && h < hot) { printf "{\"ts\":%d,\"id\":\"h%d\",\"user\":\"hot\",\"type\":\"hot\"}\n", t++, h; h++ }
+    printf "{\"ts\":%.0f,\"id\":\"k%d\",\"user\":\"k%d\",\"type\":\"open\"}\n", t++, i, i
+    if (i % every == 0 && h < hot) { printf "{\"ts\":%.0f,\"id\":\"h%d\",\"user\":\"hot\",\"type\":\"hot\"}\n", t++, h; h++ }
   }
-  while (h < hot) { printf "{\"ts\":%d,\"id\":\"h%d\",\"user\":\"hot\",\"type\":\"hot\"}\n", t++, h; h++ }
+  while (h < hot) { printf "{\"ts\":%.0f,\"id\":\"h%d\",\"user\":\"hot\",\"type\":\"hot\"}\n", t++, h; h++ }
 }' > "$WORK/adversarial.ndjson"
 lines=$(wc -l < "$WORK/adversarial.ndjson")
 

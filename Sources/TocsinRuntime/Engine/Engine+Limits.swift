@@ -72,9 +72,9 @@ extension Engine {
   }
 
   /// The estimated size of the engine's state in bytes: open and held matches (one computation
-  /// and one match-buffer node each, plus the nodes of the oldest partial match's chain), buffered
-  /// and suspect events, and interned keys. An estimate from counts, not a measurement: shared
-  /// nodes are counted once per computation, and long chains only for each key's oldest match.
+  /// and one match-buffer node each, plus every further node of each open chain), buffered and
+  /// suspect events, and interned keys. An estimate from counts, not a measurement: a node shared
+  /// by several partial matches is counted once per partial match (an upper bound).
   public var estimatedStateBytes: Int {
     var keys = 0
     for i in keySpaces.indices { keys += keySpaces[i].count * limitState.keyBytes[i] }
@@ -86,7 +86,11 @@ extension Engine {
   func measure(_ state: PartialMatches) -> LimitState.Measure {
     let stored = state.partials.count + state.completed.count
     guard stored > 0 else { return LimitState.Measure() }
-    let chain = max(0, (state.partials.first?.bindings.length ?? 1) - 1)
+    // Every node of every open chain beyond its head: an upper bound (shared prefixes count
+    // once per partial match), so the budget holds even when chains diverge (a hot key under
+    // `followed_by_any` + `one_or_more`). O(partial matches), like the deadline scan next to it.
+    var chain = 0
+    for partial in state.partials { chain += partial.bindings.length - 1 }
     return LimitState.Measure(
       bytes: stored * limitState.computationBytes + chain * limitState.nodeBytes,
       oldest: state.partials.first?.start, isEmpty: false)
