@@ -14,6 +14,15 @@ final class CheckpointReplayTests: XCTestCase {
     _ programs: ProgramSet, _ configuration: ReplayConfiguration, _ text: String, cutEvery: Int,
     file: StaticString = #filePath, line: UInt = #line
   ) throws -> (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int) {
+    try replay(programs, configuration, Array(text.utf8), cutEvery: cutEvery, file: file, line: line)
+  }
+
+  /// Replays `bytes` (not necessarily UTF-8: the hostile fixtures), cutting as above; `inspect`
+  /// sees every checkpoint taken.
+  private func replay(
+    _ programs: ProgramSet, _ configuration: ReplayConfiguration, _ bytes: [UInt8], cutEvery: Int,
+    file: StaticString = #filePath, line: UInt = #line, inspect: (Checkpoint) -> Void = { _ in }
+  ) throws -> (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int) {
     var alerts: [UInt8] = []
     var deadLetters: [UInt8] = []
     func session() -> ReplaySession {
@@ -21,7 +30,6 @@ final class CheckpointReplayTests: XCTestCase {
         programs: programs, configuration: configuration, alerts: { alerts += $0 },
         deadLetters: { deadLetters += $0 })
     }
-    let bytes = Array(text.utf8)
     var position = 0
     let reader = LineReader(maxLineBytes: configuration.maxLineBytes) { target in
       let n = min(target.count, bytes.count - position)
@@ -41,6 +49,7 @@ final class CheckpointReplayTests: XCTestCase {
         input: Checkpoint.InputPosition(path: nil, byteOffset: reader.bytesConsumed, line: reader.lineNumber),
         sinks: [])
       let decoded = try Checkpoint(decoding: checkpoint.encoded())
+      inspect(decoded)
       current = session()
       let changes = try current.restore(from: decoded)
       XCTAssertEqual(changes.changed + changes.removed + changes.added, [], file: file, line: line)
@@ -56,9 +65,9 @@ final class CheckpointReplayTests: XCTestCase {
       let fixture = try FixtureCase.load(directory: found.directory, name: found.name)
       let ruleSet = try RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest)
       let programs = try XCTUnwrap(ruleSet.programs, found.name)
-      let text = try String(contentsOfFile: fixture.eventsPath, encoding: .utf8)
+      let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath), found.name))
       let reference = try replay(programs, fixture.configuration, text, cutEvery: 0)
-      let lineCount = text.utf8.lazy.filter { $0 == 0x0A }.count
+      let lineCount = text.lazy.filter { $0 == 0x0A }.count
       // Small cases are cut at every line; big ones (the demo) at a few points.
       for cut in lineCount > 200 ? [1999] : [1, 2, 3] {
         let cutRun = try replay(programs, fixture.configuration, text, cutEvery: cut)
@@ -105,9 +114,12 @@ final class CheckpointReplayTests: XCTestCase {
     func programs(_ text: String) throws -> ProgramSet {
       try XCTUnwrap(RuleSet.build([SourceFile(path: "r.tcs", text: text)], ingest: IngestOptions()).programs)
     }
+    // Three events, so time calibration (which holds the first events until their times agree)
+    // has ended and a1 reached the rules before the checkpoint.
     let first = """
       {"ts":1000,"id":"a1","user":"u","type":"a"}
       {"ts":12000,"id":"x0","user":"u","type":"x"}
+      {"ts":12500,"id":"x00","user":"u","type":"x"}
       """
     let second = """
       {"ts":13000,"id":"b1","user":"u","type":"b"}
@@ -119,19 +131,66 @@ final class CheckpointReplayTests: XCTestCase {
       deadLetters: { _ in })
     try feed(old, first, firstLine: 1)
     let checkpoint = try Checkpoint(
-      decoding: old.checkpoint(input: .init(path: nil, byteOffset: 0, line: 2), sinks: []).encoded())
+      decoding: old.checkpoint(input: .init(path: nil, byteOffset: 0, line: 3), sinks: []).encoded())
     let resumed = ReplaySession(
       programs: try programs(after), configuration: ReplayConfiguration(), alerts: { alerts += $0 },
       deadLetters: { _ in })
     let changes = try resumed.restore(from: checkpoint)
     XCTAssertEqual(changes.changed, ["triple"])
     XCTAssertEqual(changes.kept, ["pair"])
-    try feed(resumed, second, firstLine: 3)
+    try feed(resumed, second, firstLine: 4)
     try resumed.finish()
     let text = String(decoding: alerts, as: UTF8.self)
     // `pair` kept a1 across the restart; the changed `triple` lost it, so x1 completes nothing.
     XCTAssertTrue(text.contains("\"rule\":\"pair\""), text)
     XCTAssertFalse(text.contains("\"rule\":\"triple\""), text)
+  }
+
+  /// `fixtures/suppression`, cut and restored at every line: the written alerts, their
+  /// `suppressed` counts and the summary's counter are those of an uninterrupted replay, and the
+  /// checkpoints did carry suppression entries (else the cut would prove nothing).
+  func testSuppressionSurvivesACutAtEveryLine() throws {
+    let fixture = try FixtureCase.load(directory: Repository.path("fixtures/suppression"), name: "suppression")
+    let ruleSet = try RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest)
+    let programs = try XCTUnwrap(ruleSet.programs)
+    let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath)))
+    let reference = try replay(programs, fixture.configuration, text, cutEvery: 0)
+    XCTAssertGreaterThan(reference.counters.suppressed, 0, "the fixture suppresses alerts")
+    XCTAssertTrue(String(decoding: reference.alerts, as: UTF8.self).contains("\"suppressed\":"))
+    var withEntries = 0
+    let cut = try replay(programs, fixture.configuration, text, cutEvery: 1) { checkpoint in
+      if let state = checkpoint.suppression, !state.entries.isEmpty { withEntries += 1 }
+    }
+    XCTAssertEqual(cut.restarts, text.lazy.filter { $0 == 0x0A }.count)
+    XCTAssertGreaterThan(withEntries, 0)
+    XCTAssertEqual(String(decoding: cut.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self))
+    XCTAssertEqual(cut.counters.suppressedByRule, reference.counters.suppressedByRule)
+    XCTAssertEqual(cut.deadLetters, reference.deadLetters)
+  }
+
+  /// A cut while the engine still holds the first events for time calibration keeps them (and
+  /// their lines, for dead letters): `fixtures/time_poisoning_first_event` cut after 1 and 2
+  /// lines gives the uninterrupted bytes, and those checkpoints were taken while calibrating.
+  func testCalibrationSurvivesACut() throws {
+    let fixture = try FixtureCase.load(
+      directory: Repository.path("fixtures/time_poisoning_first_event"), name: "time_poisoning_first_event")
+    let programs = try XCTUnwrap(RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest).programs)
+    let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath)))
+    let reference = try replay(programs, fixture.configuration, text, cutEvery: 0)
+    XCTAssertGreaterThan(reference.deadLetters.count, 0, "the poisoned first event is dead-lettered")
+    for cutEvery in [1, 2] {
+      var calibrating = 0
+      var heldLines = 0
+      let cut = try replay(programs, fixture.configuration, text, cutEvery: cutEvery) { checkpoint in
+        if checkpoint.engine.calibrating && !checkpoint.engine.calibrationHeld.isEmpty { calibrating += 1 }
+        heldLines += checkpoint.heldLines.count
+      }
+      XCTAssertGreaterThan(calibrating, 0, "cut every \(cutEvery)")
+      XCTAssertGreaterThan(heldLines, 0, "cut every \(cutEvery)")
+      XCTAssertEqual(String(decoding: cut.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self))
+      XCTAssertEqual(
+        String(decoding: cut.deadLetters, as: UTF8.self), String(decoding: reference.deadLetters, as: UTF8.self))
+    }
   }
 
   private func feed(_ session: ReplaySession, _ text: String, firstLine: Int) throws {

@@ -54,12 +54,22 @@ final class CheckpointFileTests: XCTestCase {
     engine.buffered = [0]
     engine.watermark = .milliseconds(500)
     engine.maxEventTime = .milliseconds(1_000)
+    engine.calibrating = true
+    engine.calibrationHeld = [0]
+    engine.calibratedBase = .milliseconds(900)
+    let suppressionKey = Suppressor.Key(rule: 0, isTimeout: true, value: .string("u"))
     return Checkpoint(
       rules: [.init(name: "r", fingerprint: "abc")], projection: [FieldPath(["type"]), FieldPath(["n"])],
       input: .init(path: "in.ndjson", byteOffset: 1234, line: 10),
       sinks: [.init(name: "alerts-file", position: 99)],
       session: .init(sequence: 4, counters: [.init(name: "lines", value: 10)]), engine: engine,
-      extraSections: [(id: 10, payload: [1, 2, 3]), (id: 77, payload: [])])
+      suppression: .init(
+        clocks: [.milliseconds(800)], suppressedByRule: [6],
+        entries: [
+          Suppressor.Entry(key: suppressionKey, written: .milliseconds(700), lastSeen: .milliseconds(800), suppressed: 2)
+        ]),
+      heldLines: [.init(line: 4, offset: 88, bytes: Array(#"{"type":"a"}"#.utf8))],
+      extraSections: [(id: 70, payload: [1, 2, 3]), (id: 77, payload: [])])
   }
 
   func testCheckpoint_RoundTripsAndKeepsUnknownSections() throws {
@@ -75,7 +85,12 @@ final class CheckpointFileTests: XCTestCase {
     XCTAssertEqual(decoded.engine.nodes, original.engine.nodes)
     XCTAssertEqual(decoded.engine.rules[0].keys[0].partials, original.engine.rules[0].keys[0].partials)
     XCTAssertEqual(decoded.engine.events[0].slots, original.engine.events[0].slots)
-    XCTAssertEqual(decoded.extraSections.map(\.id), [10, 77])
+    XCTAssertEqual(decoded.suppression, original.suppression)
+    XCTAssertEqual(decoded.heldLines, original.heldLines)
+    XCTAssertEqual(decoded.engine.calibrating, true)
+    XCTAssertEqual(decoded.engine.calibrationHeld, [0])
+    XCTAssertEqual(decoded.engine.calibratedBase, .milliseconds(900))
+    XCTAssertEqual(decoded.extraSections.map(\.id), [70, 77])
     XCTAssertEqual(decoded.extraSections[0].payload, [1, 2, 3])
     XCTAssertEqual(decoded.encoded(), bytes, "encoding is deterministic")
   }

@@ -17,13 +17,20 @@ extension ReplaySession {
   }
 
   /// A checkpoint of the session at this point (between two lines): engine state, session
-  /// counters, rule fingerprints and the decoder's projection. The caller fills in the input
-  /// and sink positions, after flushing the sinks.
+  /// counters, `suppress` state, copies of the lines of events held by time calibration, rule
+  /// fingerprints and the decoder's projection. The caller fills in the input and sink
+  /// positions, after flushing the sinks.
   public func checkpoint(input: Checkpoint.InputPosition, sinks: [Checkpoint.SinkPosition]) -> Checkpoint {
-    Checkpoint(
+    let suppression =
+      suppressor.isActive
+      ? Checkpoint.SuppressionState(
+        clocks: suppressor.clocks, suppressedByRule: counters.suppressedByRule, entries: suppressor.entries)
+      : nil
+    let held = heldLines.map { Checkpoint.HeldLine(line: $0.key, offset: $0.value.offset, bytes: $0.value.bytes) }
+    return Checkpoint(
       rules: engine.programs.rules.map(RuleFingerprints.fingerprint),
       projection: decoder.projection.paths, input: input, sinks: sinks, session: sessionState,
-      engine: engine.snapshot())
+      engine: engine.snapshot(), suppression: suppression, heldLines: held.sorted { $0.line < $1.line })
   }
 
   /// Replaces the session's state with the checkpoint's.
@@ -48,7 +55,32 @@ extension ReplaySession {
     for reason in DeadLetterReason.allCases {
       counters.badLines[reason] = values["dead_letter." + reason.id] ?? 0
     }
+    restoreSuppression(checkpoint.suppression, mapping: plan.mapping)
+    heldLines = [:]
+    for held in checkpoint.heldLines { heldLines[held.line] = (held.offset, held.bytes) }
     return plan.changes
+  }
+
+  /// Restores the `suppress` state of the rules that kept their state (same name and
+  /// fingerprint); a changed rule starts with no suppression state, like its matches.
+  private func restoreSuppression(_ state: Checkpoint.SuppressionState?, mapping: [Int?]) {
+    let ruleCount = engine.programs.rules.count
+    var clocks = Array(repeating: EventTime.negativeInfinity, count: ruleCount)
+    counters.suppressedByRule = Array(repeating: 0, count: ruleCount)
+    var entries: [Suppressor.Entry] = []
+    if let state {
+      for (old, new) in mapping.enumerated() {
+        guard let new, old < state.clocks.count, new < ruleCount else { continue }
+        clocks[new] = state.clocks[old]
+        counters.suppressedByRule[new] = state.suppressedByRule[old]
+      }
+      for var entry in state.entries {
+        guard entry.key.rule < mapping.count, let new = mapping[entry.key.rule] else { continue }
+        entry.key.rule = new
+        entries.append(entry)
+      }
+    }
+    suppressor.restore(entries: entries, clocks: clocks)
   }
 
   /// Writes a `state_limit` dead letter, warning once per rule.

@@ -12,9 +12,9 @@ import TocsinRuntime
 ///     u32         CRC-32C of every byte before it
 ///
 /// Sections (``Section``) are length-prefixed, so a reader skips ids it does not know; that is
-/// the extension point for components with their own state (alert suppression has id 10
-/// reserved; sinks record their positions in the `sinks` section). A torn or damaged file fails
-/// the checksum and is never decoded.
+/// the extension point for components with their own state (alert suppression is id 10, time
+/// calibration 12, held input lines 13; sinks record their positions in the `sinks` section). A
+/// torn or damaged file fails the checksum and is never decoded.
 public struct Checkpoint {
   /// The current format version; a file with another version is not read.
   public static let formatVersion: UInt32 = 1
@@ -41,10 +41,14 @@ public struct Checkpoint {
     case buffers = 8
     /// Watermark, newest event time, engine counters.
     case engine = 9
-    /// Reserved for alert suppression state.
+    /// Alert suppression: per rule its alert clock and suppressed count, and the live entries.
     case suppression = 10
     /// Sink positions: `(name, position)` pairs.
     case sinks = 11
+    /// Time calibration: whether it is still running, the events it holds, the time base.
+    case calibration = 12
+    /// Copies of the input lines of events held by time calibration (for their dead letters).
+    case heldLines = 13
   }
 
   /// A rule and the fingerprint of its compiled form.
@@ -114,6 +118,39 @@ public struct Checkpoint {
     }
   }
 
+  /// The `suppress` state of the replay (``Suppressor``), by the checkpoint's rule indices.
+  public struct SuppressionState: Equatable, Sendable {
+    /// Per rule of ``Checkpoint/rules``: its alert clock.
+    public var clocks: [EventTime]
+    /// Per rule of ``Checkpoint/rules``: alerts suppressed so far (the summary's counter).
+    public var suppressedByRule: [Int]
+    /// The live entries; `key.rule` indexes ``Checkpoint/rules``.
+    public var entries: [Suppressor.Entry]
+    /// Creates a suppression state.
+    public init(clocks: [EventTime], suppressedByRule: [Int], entries: [Suppressor.Entry]) {
+      self.clocks = clocks
+      self.suppressedByRule = suppressedByRule
+      self.entries = entries
+    }
+  }
+
+  /// A copy of an input line whose event the engine still holds (time calibration), so its
+  /// dead letter, if it gets one after the resume, still carries the line.
+  public struct HeldLine: Equatable, Sendable {
+    /// The 1-based line number.
+    public var line: Int
+    /// The line's byte offset in the input.
+    public var offset: Int64
+    /// The line's first bytes (at most `DeadLetterWriter.maxRawBytes`).
+    public var bytes: [UInt8]
+    /// Creates a held line.
+    public init(line: Int, offset: Int64, bytes: [UInt8]) {
+      self.line = line
+      self.offset = offset
+      self.bytes = bytes
+    }
+  }
+
   /// The rules when the checkpoint was taken, in program order.
   public var rules: [RuleFingerprint]
   /// The event decoder's projection (slot `i` holds `projection[i]`).
@@ -126,14 +163,21 @@ public struct Checkpoint {
   public var session: SessionState
   /// The engine state.
   public var engine: EngineSnapshot
-  /// Sections this version does not interpret (e.g. ``Section/suppression``), kept as bytes.
+  /// The suppression state; `nil` when no rule suppresses.
+  public var suppression: SuppressionState?
+  /// Lines of events held by time calibration, ascending by line.
+  public var heldLines: [HeldLine]
+  /// Sections this version does not interpret, kept as bytes.
   public var extraSections: [(id: UInt32, payload: [UInt8])]
 
   /// Creates a checkpoint.
   public init(
     rules: [RuleFingerprint], projection: [FieldPath], input: InputPosition, sinks: [SinkPosition],
-    session: SessionState, engine: EngineSnapshot, extraSections: [(id: UInt32, payload: [UInt8])] = []
+    session: SessionState, engine: EngineSnapshot, suppression: SuppressionState? = nil,
+    heldLines: [HeldLine] = [], extraSections: [(id: UInt32, payload: [UInt8])] = []
   ) {
+    self.suppression = suppression
+    self.heldLines = heldLines
     self.rules = rules
     self.projection = projection
     self.input = input
@@ -211,6 +255,35 @@ extension Checkpoint {
       }
     }
     EngineSnapshotCoding.encode(engine, section: section)
+    if let suppression {
+      section(Section.suppression.rawValue) { w in
+        w.count(suppression.clocks.count)
+        for (clock, suppressed) in zip(suppression.clocks, suppression.suppressedByRule) {
+          w.time(clock)
+          w.count(suppressed)
+        }
+        w.count(suppression.entries.count)
+        for entry in suppression.entries {
+          w.count(entry.key.rule)
+          w.count(entry.key.isTimeout ? 1 : 0)
+          w.value(entry.key.value)
+          w.time(entry.written)
+          w.time(entry.lastSeen)
+          w.count(entry.suppressed)
+        }
+      }
+    }
+    if !heldLines.isEmpty {
+      section(Section.heldLines.rawValue) { w in
+        w.count(heldLines.count)
+        for held in heldLines {
+          w.count(held.line)
+          w.signed(held.offset)
+          w.count(held.bytes.count)
+          w.raw(held.bytes)
+        }
+      }
+    }
     for extra in extraSections { section(extra.id) { $0.raw(extra.payload) } }
     out.fixed32(CRC32C.checksum(out.bytes))
     return out.bytes
@@ -236,7 +309,7 @@ extension Checkpoint {
         guard length <= UInt64(reader.remaining) else { throw CheckpointError.malformed("section \(id) overruns the file") }
         let range = reader.position..<(reader.position + Int(length))
         try reader.skip(Int(length))
-        if Section(rawValue: id) == nil || id == Section.suppression.rawValue {
+        if Section(rawValue: id) == nil {
           extras.append((id, Array(bytes[range])))
         } else {
           sections[id] = range
@@ -263,7 +336,40 @@ extension Checkpoint {
       r = try open(.sinks)
       sinks = []
       for _ in 0..<(try r.count()) { sinks.append(SinkPosition(name: try r.string(), position: try r.signed())) }
-      engine = try EngineSnapshotCoding.decode(open)
+      engine = try EngineSnapshotCoding.decode(open, openOptional: { sections[$0.rawValue].map { BinaryReader(bytes, range: $0) } })
+      suppression = nil
+      if let range = sections[Section.suppression.rawValue] {
+        r = BinaryReader(bytes, range: range)
+        var clocks: [EventTime] = []
+        var suppressedByRule: [Int] = []
+        for _ in 0..<(try r.count()) {
+          clocks.append(try r.time())
+          suppressedByRule.append(try r.count(limit: Int.max))
+        }
+        var entries: [Suppressor.Entry] = []
+        for _ in 0..<(try r.count()) {
+          let rule = try r.count()
+          guard rule < clocks.count else { throw CheckpointError.malformed("suppression entry of rule \(rule)") }
+          let isTimeout = try r.count(limit: 1) == 1
+          let key = Suppressor.Key(rule: rule, isTimeout: isTimeout, value: try r.value())
+          entries.append(
+            Suppressor.Entry(key: key, written: try r.time(), lastSeen: try r.time(), suppressed: try r.count(limit: Int.max)))
+        }
+        suppression = SuppressionState(clocks: clocks, suppressedByRule: suppressedByRule, entries: entries)
+      }
+      heldLines = []
+      if let range = sections[Section.heldLines.rawValue] {
+        r = BinaryReader(bytes, range: range)
+        for _ in 0..<(try r.count()) {
+          let line = try r.count(limit: Int.max)
+          let offset = try r.signed()
+          let length = try r.count()
+          guard length <= r.remaining else { throw CheckpointError.malformed("held line \(line) overruns its section") }
+          let start = r.position
+          try r.skip(length)
+          heldLines.append(HeldLine(line: line, offset: offset, bytes: Array(bytes[start..<(start + length)])))
+        }
+      }
       extraSections = extras
     } catch let error as CheckpointError {
       throw error

@@ -1,7 +1,7 @@
 import TocsinCore
 import TocsinRuntime
 
-/// The checkpoint sections holding an ``EngineSnapshot`` (ids 4–9 of ``Checkpoint/Section``).
+/// The checkpoint sections holding an ``EngineSnapshot`` (ids 4–9 and 12 of ``Checkpoint/Section``).
 enum EngineSnapshotCoding {
   typealias SectionWriter = (UInt32, (inout BinaryWriter) -> Void) -> Void
 
@@ -90,6 +90,12 @@ enum EngineSnapshotCoding {
         w.count(n)
       }
     }
+    section(Checkpoint.Section.calibration.rawValue) { w in
+      w.count(snap.calibrating ? 1 : 0)
+      w.count(snap.calibrationHeld.count)
+      for index in snap.calibrationHeld { w.count(index) }
+      w.time(snap.calibratedBase)
+    }
   }
 
   private static func position(_ p: EventPosition, _ w: inout BinaryWriter) {
@@ -102,7 +108,11 @@ enum EngineSnapshotCoding {
     return EventPosition(time: time, sequence: try r.varint())
   }
 
-  static func decode(_ open: (Checkpoint.Section) throws -> BinaryReader) throws -> EngineSnapshot {
+  /// Decodes the snapshot; `openOptional` gives sections a file may lack (written before they
+  /// existed), which then keep their defaults.
+  static func decode(
+    _ open: (Checkpoint.Section) throws -> BinaryReader, openOptional: (Checkpoint.Section) -> BinaryReader?
+  ) throws -> EngineSnapshot {
     var snap = EngineSnapshot()
     var r = try open(.events)
     let eventCount = try r.count()
@@ -204,6 +214,11 @@ enum EngineSnapshotCoding {
     c.limits.budgetUnreclaimable = n[10]
     c.limits.peakStateBytes = n[11]
     snap.counters = c
+    if var r = openOptional(.calibration) {
+      snap.calibrating = try r.count(limit: 1) == 1
+      for _ in 0..<(try r.count()) { snap.calibrationHeld.append(try r.count(limit: Int.max)) }
+      snap.calibratedBase = try r.time()
+    }
     return snap
   }
 }

@@ -46,6 +46,11 @@ extension Engine {
       EngineSnapshot.Suspect(
         event: builder.add($0.item.event), confirmations: $0.confirmations, contradictions: $0.contradictions)
     }
+    if let calibration {
+      snap.calibrating = true
+      snap.calibrationHeld = calibration.items.map { builder.add($0.event) }
+    }
+    snap.calibratedBase = calibratedBase
     snap.evictionQueue = limitState.evictionQueue[limitState.evictionHead...].compactMap { entry in
       guard entry.key.index < rules[entry.rule].keys.count,
         rules[entry.rule].keys[entry.key.index].partials.first?.start == entry.start
@@ -119,6 +124,7 @@ extension Engine {
         item: Buffered(event: event, keys: keys(of: event)), confirmations: $0.confirmations,
         contradictions: $0.contradictions)
     }
+    restoreCalibration(snapshot)
     watermark = Watermark(snapshot.watermark)
     maxEventTime = snapshot.maxEventTime
     let perRuleAlerts = counters.alertsByRule
@@ -169,6 +175,27 @@ extension Engine {
         }
       }
     }
+  }
+
+  /// Restores time calibration: the held events are added again in arrival order, which
+  /// rebuilds its votes exactly. When this run has the time-skew guard off but the checkpoint
+  /// still held events, they stay held and are admitted, in order, with the next event (or at
+  /// the end of input): a calibration that trusts its first event does exactly that.
+  private func restoreCalibration(_ snapshot: EngineSnapshot) {
+    calibratedBase = snapshot.calibratedBase
+    guard snapshot.calibrating else {
+      calibration = nil
+      return
+    }
+    guard var pending = calibration ?? (snapshot.calibrationHeld.isEmpty ? nil : TimeCalibration(skew: .zero, confirmations: 0, limit: 1))
+    else { return }
+    for index in snapshot.calibrationHeld {
+      let event = snapshot.events[index]
+      // A base returned here (options changed since the checkpoint) is found again by the next
+      // `add` or by the end of input: the held events are never lost.
+      _ = pending.add(Buffered(event: event, keys: keys(of: event)), at: event.time)
+    }
+    calibration = pending
   }
 
   /// Recomputes the incremental estimate and restores the eviction order.
@@ -267,5 +294,6 @@ private struct SnapshotBuilder {
     snap.nodes = nodes.map { EngineSnapshot.Node(step: $0.step, event: renumbered[$0.event], previous: $0.previous) }
     snap.buffered = snap.buffered.map { renumbered[$0] }
     for i in snap.suspects.indices { snap.suspects[i].event = renumbered[snap.suspects[i].event] }
+    snap.calibrationHeld = snap.calibrationHeld.map { renumbered[$0] }
   }
 }

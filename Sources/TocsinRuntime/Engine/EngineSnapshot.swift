@@ -179,6 +179,13 @@ public struct EngineSnapshot {
   public var suspects: [Suspect] = []
   /// Budget-eviction FIFO (live entries only).
   public var evictionQueue: [EvictionEntry] = []
+  /// Whether the engine was still calibrating its time base (``TimeCalibration``): it then
+  /// holds ``calibrationHeld`` and has accepted no event yet.
+  public var calibrating = false
+  /// The events held by time calibration (indices into ``events``), in arrival order.
+  public var calibrationHeld: [Int] = []
+  /// The time base calibration found (`-∞` before calibration ended, or without the guard).
+  public var calibratedBase = EventTime.negativeInfinity
   /// The watermark.
   public var watermark = EventTime.negativeInfinity
   /// The newest accepted event time.
@@ -203,7 +210,7 @@ public struct EngineSnapshot {
       guard node.previous >= -1, node.previous < i else { throw fail("node \(i) previous") }
       guard node.step >= 0 else { throw fail("node \(i) step") }
     }
-    for index in buffered + suspects.map(\.event) where index < 0 || index >= events.count {
+    for index in buffered + suspects.map(\.event) + calibrationHeld where index < 0 || index >= events.count {
       throw fail("buffered event \(index)")
     }
     for rule in rules {
