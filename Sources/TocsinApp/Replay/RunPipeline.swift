@@ -204,7 +204,12 @@ public enum RunPipeline {
       registry: registry, publishInterval: options.metrics?.publishInterval ?? .seconds(1), progress: progress)
     session.warn = options.warn
     if let resumePoint {
-      try Checkpointer.resume(session, reader: reader, from: resumePoint, options: options)
+      do {
+        try Checkpointer.resume(session, reader: reader, from: resumePoint, options: options)
+      } catch {
+        try? router.close()
+        throw error
+      }
     }
     let checkpointer = checkpointStore.map {
       Checkpointer(store: $0, router: router, streamBases: sinkBases, options: options)

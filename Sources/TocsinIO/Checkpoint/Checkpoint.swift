@@ -118,39 +118,6 @@ public struct Checkpoint {
     }
   }
 
-  /// The `suppress` state of the replay (``Suppressor``), by the checkpoint's rule indices.
-  public struct SuppressionState: Equatable, Sendable {
-    /// Per rule of ``Checkpoint/rules``: its alert clock.
-    public var clocks: [EventTime]
-    /// Per rule of ``Checkpoint/rules``: alerts suppressed so far (the summary's counter).
-    public var suppressedByRule: [Int]
-    /// The live entries; `key.rule` indexes ``Checkpoint/rules``.
-    public var entries: [Suppressor.Entry]
-    /// Creates a suppression state.
-    public init(clocks: [EventTime], suppressedByRule: [Int], entries: [Suppressor.Entry]) {
-      self.clocks = clocks
-      self.suppressedByRule = suppressedByRule
-      self.entries = entries
-    }
-  }
-
-  /// A copy of an input line whose event the engine still holds (time calibration), so its
-  /// dead letter, if it gets one after the resume, still carries the line.
-  public struct HeldLine: Equatable, Sendable {
-    /// The 1-based line number.
-    public var line: Int
-    /// The line's byte offset in the input.
-    public var offset: Int64
-    /// The line's first bytes (at most `DeadLetterWriter.maxRawBytes`).
-    public var bytes: [UInt8]
-    /// Creates a held line.
-    public init(line: Int, offset: Int64, bytes: [UInt8]) {
-      self.line = line
-      self.offset = offset
-      self.bytes = bytes
-    }
-  }
-
   /// The rules when the checkpoint was taken, in program order.
   public var rules: [RuleFingerprint]
   /// The event decoder's projection (slot `i` holds `projection[i]`).
@@ -255,35 +222,7 @@ extension Checkpoint {
       }
     }
     EngineSnapshotCoding.encode(engine, section: section)
-    if let suppression {
-      section(Section.suppression.rawValue) { w in
-        w.count(suppression.clocks.count)
-        for (clock, suppressed) in zip(suppression.clocks, suppression.suppressedByRule) {
-          w.time(clock)
-          w.count(suppressed)
-        }
-        w.count(suppression.entries.count)
-        for entry in suppression.entries {
-          w.count(entry.key.rule)
-          w.count(entry.key.isTimeout ? 1 : 0)
-          w.value(entry.key.value)
-          w.time(entry.written)
-          w.time(entry.lastSeen)
-          w.count(entry.suppressed)
-        }
-      }
-    }
-    if !heldLines.isEmpty {
-      section(Section.heldLines.rawValue) { w in
-        w.count(heldLines.count)
-        for held in heldLines {
-          w.count(held.line)
-          w.signed(held.offset)
-          w.count(held.bytes.count)
-          w.raw(held.bytes)
-        }
-      }
-    }
+    SessionSectionsCoding.encode(self, section: section)
     for extra in extraSections { section(extra.id) { $0.raw(extra.payload) } }
     out.fixed32(CRC32C.checksum(out.bytes))
     return out.bytes
@@ -337,39 +276,14 @@ extension Checkpoint {
       sinks = []
       for _ in 0..<(try r.count()) { sinks.append(SinkPosition(name: try r.string(), position: try r.signed())) }
       engine = try EngineSnapshotCoding.decode(open, openOptional: { sections[$0.rawValue].map { BinaryReader(bytes, range: $0) } })
-      suppression = nil
-      if let range = sections[Section.suppression.rawValue] {
-        r = BinaryReader(bytes, range: range)
-        var clocks: [EventTime] = []
-        var suppressedByRule: [Int] = []
-        for _ in 0..<(try r.count()) {
-          clocks.append(try r.time())
-          suppressedByRule.append(try r.count(limit: Int.max))
-        }
-        var entries: [Suppressor.Entry] = []
-        for _ in 0..<(try r.count()) {
-          let rule = try r.count()
-          guard rule < clocks.count else { throw CheckpointError.malformed("suppression entry of rule \(rule)") }
-          let isTimeout = try r.count(limit: 1) == 1
-          let key = Suppressor.Key(rule: rule, isTimeout: isTimeout, value: try r.value())
-          entries.append(
-            Suppressor.Entry(key: key, written: try r.time(), lastSeen: try r.time(), suppressed: try r.count(limit: Int.max)))
-        }
-        suppression = SuppressionState(clocks: clocks, suppressedByRule: suppressedByRule, entries: entries)
+      suppression = try sections[Section.suppression.rawValue].map {
+        var r = BinaryReader(bytes, range: $0)
+        return try SessionSectionsCoding.decodeSuppression(&r)
       }
-      heldLines = []
-      if let range = sections[Section.heldLines.rawValue] {
-        r = BinaryReader(bytes, range: range)
-        for _ in 0..<(try r.count()) {
-          let line = try r.count(limit: Int.max)
-          let offset = try r.signed()
-          let length = try r.count()
-          guard length <= r.remaining else { throw CheckpointError.malformed("held line \(line) overruns its section") }
-          let start = r.position
-          try r.skip(length)
-          heldLines.append(HeldLine(line: line, offset: offset, bytes: Array(bytes[start..<(start + length)])))
-        }
-      }
+      heldLines = try sections[Section.heldLines.rawValue].map {
+        var r = BinaryReader(bytes, range: $0)
+        return try SessionSectionsCoding.decodeHeldLines(&r)
+      } ?? []
       extraSections = extras
     } catch let error as CheckpointError {
       throw error
