@@ -21,6 +21,9 @@ echo "== tocsin check --sinks sinks.example.yaml rules/"
 echo "== tocsin test fixtures/"
 .build/debug/tocsin test fixtures/
 
+echo "== crash test: SIGKILL and resume from checkpoints"
+scripts/crash-test.sh .build/debug/tocsin
+
 # A smoke run of the benchmark on a release build (a clean release build took 136 s on the 2-core
 # machines, under the 4-minute budget for this step; see docs/performance.md). At 20k events and
 # one run its figures mean little; it is here so the bench cannot rot: it fails if a workload's

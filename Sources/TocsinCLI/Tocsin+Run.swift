@@ -42,6 +42,24 @@ extension Tocsin {
 
     @OptionGroup var ingest: IngestFlags
 
+    @Option(help: "Write checkpoints of all state to this directory (created if missing; the last 3 are kept).")
+    var checkpoint: String?
+
+    @Option(help: "How often to checkpoint: a number of input lines (e.g. 100000) or a wall-clock duration (e.g. 30s).")
+    var checkpointInterval = "100000"
+
+    @Flag(help: "Continue from the newest usable checkpoint in --checkpoint DIR (for standard input, the producer must replay from the line after it).")
+    var resume = false
+
+    @Option(help: "Open partial matches one rule may hold per key; the oldest are dropped beyond it.")
+    var maxPartialsPerKey = StateLimits.defaultMaxPartialsPerKey
+
+    @Option(help: "Drop a key's open partial matches after this much event time without an event for it (e.g. 1h); default: never.")
+    var keyTTL: String?
+
+    @Option(help: "Budget for the estimated matching state in MiB; past it the oldest partial matches are dropped.")
+    var maxStateMb: Int?
+
     func validate() throws {
       guard (1...2).contains(workers) else { throw ValidationError("--workers must be 1 or 2") }
       if sinks != nil && output != nil {
@@ -54,10 +72,30 @@ extension Tocsin {
           throw ValidationError(error.description)
         }
       }
+      if workers > 1 && checkpoint != nil {
+        throw ValidationError("--checkpoint needs --workers 1: a checkpoint records the input position of the last line the engine took")
+      }
+      if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR") }
+      guard CheckpointInterval(parsing: checkpointInterval) != nil else {
+        throw ValidationError("invalid --checkpoint-interval '\(checkpointInterval)'; expected a line count like 100000 or a duration like 30s")
+      }
+      guard maxPartialsPerKey > 0 else { throw ValidationError("--max-partials-per-key must be positive") }
+      if let keyTTL, EventDuration(parsing: keyTTL) == nil {
+        throw ValidationError("invalid --key-ttl '\(keyTTL)'; expected a duration like 1h")
+      }
+      if let maxStateMb, maxStateMb <= 0 { throw ValidationError("--max-state-mb must be positive") }
     }
 
     func run() throws {
-      let configuration = try ingest.configuration()
+      var configuration = try ingest.configuration()
+      configuration.engine.limits = StateLimits(
+        maxPartialsPerKey: maxPartialsPerKey, keyTTL: keyTTL.flatMap { EventDuration(parsing: $0) },
+        maxStateBytes: maxStateMb.map { $0 << 20 })
+      let checkpointOptions = checkpoint.map {
+        CheckpointOptions(
+          directory: $0, interval: CheckpointInterval(parsing: checkpointInterval) ?? .lines(100_000),
+          resume: resume)
+      }
       let sinkConfiguration = try loadSinkConfiguration(sinks)
       let ruleSet = try loadPrograms(rules, ingest: configuration.ingest, sinkNames: sinkConfiguration?.sinkNames)
       guard let programs = ruleSet.programs else { throw Exit.failure }
@@ -69,7 +107,7 @@ extension Tocsin {
       var options = RunPipeline.Options(
         inputPath: input, outputPath: output, deadLetterPath: deadLetter,
         configuration: configuration, sinks: sinkConfiguration, metrics: metrics,
-        showsProgress: !noProgress && !quiet)
+        showsProgress: !noProgress && !quiet, checkpoint: checkpointOptions, warn: { printError($0) })
       options.workers = workers
       do {
         let summary = try RunPipeline.run(
@@ -89,6 +127,9 @@ extension Tocsin {
         case .metrics:
           printError(failure.description)
           throw Exit.unavailable
+        case .checkpoint:
+          printError(failure.description)
+          throw Exit.checkpoint
         }
       }
     }

@@ -31,6 +31,9 @@ enum Exit {
   static let ioError = ExitCode(74)
   /// The sink configuration is invalid (EX_CONFIG).
   static let config = ExitCode(78)
+  /// A resume is impossible: unusable checkpoint directory, or outputs shorter than the
+  /// checkpoint recorded (EX_DATAERR).
+  static let checkpoint = ExitCode(65)
 }
 
 /// Loads `--sinks FILE`, printing the problem and exiting 78 (EX_CONFIG) when it is invalid.

@@ -26,7 +26,7 @@ final class DeadLetterTests: XCTestCase {
       DeadLetterReason.allCases.map(\.id),
       [
         "invalid_json", "not_an_object", "nesting_too_deep", "invalid_utf8", "line_too_long", "missing_time",
-        "invalid_time", "time_out_of_range", "number_out_of_range", "missing_key", "late", "time_skew",
+        "invalid_time", "time_out_of_range", "number_out_of_range", "missing_key", "late", "time_skew", "state_limit",
       ])
   }
 

@@ -40,6 +40,7 @@ final class EngineTests: XCTestCase {
       case .late(let event, _): return "late \(event.identity)"
       case .missingKey(let event, _): return "missingKey \(event.identity)"
       case .timeSkew(let event, _): return "skew \(event.identity)"
+      case .stateLimit(let drop): return "stateLimit \(drop.key) \(drop.dropped)"
       }
     }
   }
@@ -169,6 +170,7 @@ final class TimeSkewTests: XCTestCase {
       case .late(let e, _): return "late \(e.identity)"
       case .missingKey(let e, _): return "missingKey \(e.identity)"
       case .timeSkew(let e, _): return "skew \(e.identity)"
+      case .stateLimit(let drop): return "stateLimit \(drop.key) \(drop.dropped)"
       }
     }
     return (described, engine.counters)

@@ -36,23 +36,27 @@ public final class ReplaySession {
   /// Receives one alert with its encoded line (for routing by rule and severity).
   public typealias AlertDestination = (Alert, [UInt8]) throws -> Void
 
-  private let engine: Engine
-  private var decoder: EventDecoder
+  var engine: Engine
+  var decoder: EventDecoder
   private var encoder = AlertEncoder()
   private var deadLetterJSON = JSONWriter(capacity: 8192)
   private let alertDestination: AlertDestination
   private let deadLetterDestination: Destination
   private var actions: [EngineAction] = []
   /// `suppress` clauses, applied to alerts in output order.
-  public private(set) var suppressor: Suppressor
-  private var sequence: UInt64 = 0
+  public internal(set) var suppressor: Suppressor
+  var sequence: UInt64 = 0
   private let maxLineBytes: Int
   /// Copies (at most ``DeadLetterWriter/maxRawBytes`` each) of the lines of events the engine
   /// holds while it calibrates its time base, so a dead letter written when it replays them
   /// still carries the line. Bounded by the calibration limit; emptied once calibrated.
-  private var heldLines: [Int: (offset: Int64, bytes: [UInt8])] = [:]
+  var heldLines: [Int: (offset: Int64, bytes: [UInt8])] = [:]
   /// Counters for the run summary.
-  public private(set) var counters = ReplayCounters()
+  public internal(set) var counters = ReplayCounters()
+  /// Receives warnings (a state limit first reached by a rule); ignored unless set.
+  public var warn: (String) -> Void = { _ in }
+  /// Rules whose state-limit warning was given.
+  var warnedRules: Set<String> = []
 
   /// A session over `programs` that hands alert bytes to `alerts`.
   public convenience init(
@@ -192,6 +196,8 @@ public final class ReplaySession {
             + "(newest accepted event time \(newest.rfc3339)) and later events did not confirm it",
           lineNumber: event.line, raw: isCurrent ? rawLine : nil,
           extra: [("time", .string(event.time.rfc3339)), ("newest", .string(newest.rfc3339))])
+      case .stateLimit(let drop):
+        try stateLimitReached(drop)
       case .missingKey(let event, let fields):
         counters.badLines[.missingKey, default: 0] += 1
         let names = fields.map { "'\($0)'" }.joined(separator: ", ")
@@ -209,7 +215,7 @@ public final class ReplaySession {
 
   /// Writes one record; `raw` is the line when it is the current one, otherwise the copy kept
   /// while the engine calibrated, if any (else `offset` is -1 and `raw` empty).
-  private func writeDeadLetter(
+  func writeDeadLetter(
     reason: DeadLetterReason, message: String, lineNumber: Int, raw: InputLine?,
     extra: [(String, Value)]
   ) throws {

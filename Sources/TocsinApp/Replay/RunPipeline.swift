@@ -30,12 +30,17 @@ public enum RunPipeline {
     /// Draw a progress line on standard error (only if it is a terminal and the input a
     /// regular file).
     public var showsProgress: Bool
+    /// Periodic checkpoints and resuming; `nil` for none.
+    public var checkpoint: CheckpointOptions?
+    /// Receives warnings and notes (state limits, rule changes on resume, skipped checkpoints).
+    public var warn: (String) -> Void
 
     /// Creates options.
     public init(
       inputPath: String? = nil, outputPath: String? = nil, deadLetterPath: String? = nil,
       configuration: ReplayConfiguration = ReplayConfiguration(), sinks: SinkConfiguration? = nil,
-      metrics: MetricsOptions? = nil, showsProgress: Bool = false
+      metrics: MetricsOptions? = nil, showsProgress: Bool = false, checkpoint: CheckpointOptions? = nil,
+      warn: @escaping (String) -> Void = { _ in }
     ) {
       self.inputPath = inputPath
       self.outputPath = outputPath
@@ -44,6 +49,8 @@ public enum RunPipeline {
       self.sinks = sinks
       self.metrics = metrics
       self.showsProgress = showsProgress
+      self.checkpoint = checkpoint
+      self.warn = warn
     }
 
     /// The sink configuration this run uses: `--sinks` (with `--dead-letter` applied) or the
@@ -93,10 +100,14 @@ public enum RunPipeline {
     case outputClosed
     /// The metrics server could not listen.
     case metrics(String)
+    /// The checkpoint directory is unusable, or a resume is impossible (e.g. the alerts file is
+    /// shorter than the checkpoint recorded), or a sink cannot be checkpointed (it rotates).
+    case checkpoint(String)
 
     public var description: String {
       switch self {
-      case .input(let message), .output(let message), .metrics(let message): return "error: " + message
+      case .input(let message), .output(let message), .metrics(let message), .checkpoint(let message):
+        return "error: " + message
       case .outputClosed: return "standard output was closed"
       }
     }
@@ -104,9 +115,10 @@ public enum RunPipeline {
 
   /// The read loop with metrics and progress: one line in ``RunMetrics/sampleEvery`` is timed,
   /// and every `linesPerCheck` lines, or when the input buffer runs dry, the observer may
-  /// publish and redraw.
+  /// publish and redraw. With `--checkpoint`, a checkpoint is written between lines when due.
   private static func observe(
-    _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
+    _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int,
+    checkpointer: Checkpointer?
   ) throws {
     var sinceCheck = 0
     var sinceSample = 0
@@ -119,6 +131,7 @@ public enum RunPipeline {
       } else {
         try session.consume(line)
       }
+      if let checkpointer, checkpointer.isDue() { try checkpointer.write(session: session, reader: reader) }
       sinceCheck += 1
       // Also when the reader's buffer is drained: the next read may block on a quiet pipe, so
       // publish what was processed before waiting.
@@ -178,8 +191,10 @@ public enum RunPipeline {
     report: @escaping @Sendable (String) -> Void = { _ in }
   ) throws -> RunSummary {
     IgnoreSIGPIPE.install()
+    var checkpointsWritten = 0
     let clock = ContinuousClock()
     let started = clock.now
+    let (checkpointStore, resumePoint) = try Checkpointer.start(options)
     let inputFD: Int32
     if let path = options.inputPath {
       inputFD = open(path, O_RDONLY)
@@ -188,12 +203,15 @@ public enum RunPipeline {
       inputFD = STDIN_FILENO
     }
     defer { if options.inputPath != nil { close(inputFD) } }
+    if let resumePoint { try Checkpointer.seekInput(inputFD, to: resumePoint.input, options: options) }
 
+    var sinkConfiguration = options.effectiveSinks
+    let sinkBases = try Checkpointer.prepareSinks(&sinkConfiguration, options: options, resumingFrom: resumePoint)
     let router: SinkRouter
     do {
       let honorRuleSinks = options.sinks != nil
       router = try SinkRouter(
-        configuration: options.effectiveSinks, rules: rules, honorRuleSinks: honorRuleSinks, report: report)
+        configuration: sinkConfiguration, rules: rules, honorRuleSinks: honorRuleSinks, report: report)
       if !honorRuleSinks {
         let named = Array(Set(rules.flatMap { $0.sinks })).sorted()
         if !named.isEmpty {
@@ -227,12 +245,30 @@ public enum RunPipeline {
     let observer = RunObserver(
       registry: registry, publishInterval: options.metrics?.publishInterval ?? .seconds(1), progress: progress)
     observer.extraFamilies = { router.metricFamilies }
+    session.warn = options.warn
+    if let resumePoint {
+      do {
+        try Checkpointer.resume(session, reader: reader, from: resumePoint, options: options)
+      } catch {
+        try? router.close()
+        throw error
+      }
+    }
+    let checkpointer = checkpointStore.map {
+      Checkpointer(store: $0, router: router, streamBases: sinkBases, options: options)
+    }
     do {
-      if options.workers > 1 {
+      // A fresh run checkpoints before the first line, so a resume always finds the output
+      // lengths it started from (a file sink configured to append is not emptied).
+      if let checkpointer, resumePoint == nil { try checkpointer.write(session: session, reader: reader) }
+      if options.workers > 1 && checkpointer == nil {
         try observePipelined(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
       } else {
-        try observe(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
+        try observe(
+          session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256,
+          checkpointer: checkpointer)
       }
+      checkpointsWritten = checkpointer?.written ?? 0
       observer.tick(session: session, bytesRead: reader.bytesConsumed, force: true)
       try session.finish()
       progress?.clear()
@@ -247,12 +283,14 @@ public enum RunPipeline {
       throw Failure.output(error.message)
     }
     let elapsed = clock.now - started
-    return RunSummary(
+    var summary = RunSummary(
       counters: session.counters, engine: session.engineState, bytesRead: reader.bytesConsumed,
       elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
       peakRSSBytes: ProcessStats.peakResidentBytes(),
       deadLetterDestination: options.deadLetterPath ?? router.deadLetterDestination,
       sinks: options.sinks == nil ? [] : router.statistics, latency: observer.latency,
       watermark: observer.lastWatermark)
+    summary.checkpointsWritten = checkpointsWritten
+    return summary
   }
 }

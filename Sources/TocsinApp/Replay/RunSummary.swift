@@ -35,6 +35,8 @@ public struct RunSummary {
   public var latency: Histogram
   /// The last finite watermark (before the end of input).
   public var watermark: EventTime?
+  /// Checkpoints written by this process.
+  public var checkpointsWritten = 0
 
   init(
     counters: ReplayCounters, engine: Engine, bytesRead: Int64, elapsed: Double, peakRSSBytes: Int?,
@@ -122,6 +124,17 @@ public struct RunSummary {
       if let pattern = entry.pattern { out += " (first pattern: '\(pattern)')" }
       out += "; those conditions were false\n"
     }
+    let limits = engineCounters.limits
+    if limits.dropped > 0 || limits.budgetUnreclaimable > 0 {
+      out += "  warning: state limits dropped \(limits.dropped) partial matches (per-key cap "
+      out += "\(limits.droppedByKeyCap), key TTL \(limits.droppedByKeyTTL), state budget \(limits.droppedByBudget))"
+      if limits.budgetUnreclaimable > 0 {
+        out += "; over budget with nothing left to drop \(limits.budgetUnreclaimable) times"
+      }
+      out += "\n"
+    }
+    if limits.peakStateBytes > 0 { out += "  peak estimated state \(limits.peakStateBytes / (1 << 20)) MiB\n" }
+    if checkpointsWritten > 0 { out += "  checkpoints written: \(checkpointsWritten)\n" }
     out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"
     if engineCounters.late > 0 { out += "  late events: \(engineCounters.late)\n" }

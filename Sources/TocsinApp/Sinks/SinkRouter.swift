@@ -36,9 +36,11 @@ public final class SinkRouter {
     }
   }
 
-  private let sinks: [AlertSink]
+  /// The configured sinks, in configuration order.
+  let sinks: [AlertSink]
   private let routes: [[Int]]
-  private let deadLetterSink: AlertSink
+  /// Where dead letters go (one of ``sinks``, or standard error).
+  let deadLetterSink: AlertSink
   /// Where dead letters go, for the summary (`stderr`, or the dead-letter sink's name).
   public let deadLetterDestination: String
 

@@ -37,6 +37,18 @@ public final class EvalContext {
     if firstRegexLimitPattern == nil { firstRegexLimitPattern = pattern }
   }
 
+  /// Sets the counters to values saved in a checkpoint (a resumed run continues counting).
+  public func restoreCounts(
+    typeErrors: Int, arithmeticErrors: Int, regexLimitHits: Int, firstTypeError: String?,
+    firstRegexLimitPattern: String?
+  ) {
+    self.typeErrors = typeErrors
+    self.arithmeticErrors = arithmeticErrors
+    self.regexLimitHits = regexLimitHits
+    self.firstTypeError = firstTypeError
+    self.firstRegexLimitPattern = firstRegexLimitPattern
+  }
+
   /// Records an arithmetic error.
   @inline(never)
   public func recordArithmeticError() { arithmeticErrors += 1 }

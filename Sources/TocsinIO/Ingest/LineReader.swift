@@ -133,6 +133,18 @@ public final class LineReader {
     prefix.deallocate()
   }
 
+  /// Continues numbering from a checkpoint: the source is already positioned after `line`
+  /// lines and `offset` bytes (a file seeked there, or a producer replaying from there), so
+  /// offsets and line numbers in dead letters and in the next checkpoint stay those of the
+  /// whole input. Call before the first ``nextLine()``.
+  public func continueNumbering(fromOffset offset: Int64, line: Int) {
+    precondition(bytesRead == bufferOffset && start == end, "continueNumbering after reading")
+    bufferOffset = offset
+    bytesConsumed = offset
+    bytesRead = offset
+    lineNumber = line
+  }
+
   /// The next line, or `nil` at end of input.
   ///
   /// - Throws: ``LineReaderError`` (or what a custom `readChunk` throws).

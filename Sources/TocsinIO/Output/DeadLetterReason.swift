@@ -28,6 +28,9 @@ public enum DeadLetterReason: String, Sendable, Hashable, CaseIterable {
   /// The event's time jumped more than the time-skew bound ahead of the stream and later events
   /// did not confirm the jump (written by the runtime).
   case timeSkew = "time_skew"
+  /// A state limit (per-key cap, key TTL, state budget) dropped partial matches (written by the
+  /// runtime; the record names the rule, key, limit and count).
+  case stateLimit = "state_limit"
 
   /// The stable id written in the `reason` field.
   @inlinable public var id: String { rawValue }

@@ -56,6 +56,14 @@ public struct Suppressor: Sendable {
     public var lastSeen: EventTime
     /// Alerts suppressed since the last written one.
     public var suppressed: Int
+
+    /// Creates an entry (e.g. read back from a checkpoint).
+    public init(key: Key, written: EventTime, lastSeen: EventTime, suppressed: Int) {
+      self.key = key
+      self.written = written
+      self.lastSeen = lastSeen
+      self.suppressed = suppressed
+    }
   }
 
   /// What to do with an alert.

@@ -22,12 +22,12 @@ import TocsinExpressions
 /// emitted. Alerts emitted by the same watermark step outside event processing (timers, end of
 /// input) are sorted by `(time, rule, key)` so output never depends on hash or arrival order.
 public final class Engine {
-  private struct Buffered {
+  struct Buffered {
     var event: EventRecord
     var keys: KeyIDs
   }
 
-  private struct RuleState {
+  struct RuleState {
     var matcher: RuleMatcher
     var keySpace: Int
     /// This rule's bit in its key space's ``KeySpace/openRules(_:)`` masks.
@@ -43,12 +43,12 @@ public final class Engine {
   /// The options in force.
   public let options: EngineOptions
   /// Counters for the run summary.
-  public private(set) var counters = EngineCounters()
+  public internal(set) var counters = EngineCounters()
   /// The current watermark.
-  public private(set) var watermark = Watermark()
+  public internal(set) var watermark = Watermark()
 
-  private var keySpaces: [KeySpace] = []
-  private var rules: [RuleState] = []
+  var keySpaces: [KeySpace] = []
+  var rules: [RuleState] = []
   /// Per rule, the plain values the release loop reads for every event (no class references,
   /// so reading them costs no retain/release).
   private var routes: [Route] = []
@@ -59,23 +59,25 @@ public final class Engine {
     var hasQuickStartCheck: Bool
   }
   private let startGuards: StartGuards
-  private var buffer = ReorderBuffer<Buffered>()
-  private var timers = TimerQueue()
-  private var maxEventTime = EventTime.negativeInfinity
-  private var suspects: [Suspect] = []
+  var buffer = ReorderBuffer<Buffered>()
+  var timers = TimerQueue()
+  var maxEventTime = EventTime.negativeInfinity
+  var suspects: [Suspect] = []
   /// The first events, held until their times agree (see ``TimeCalibration``); `nil` once
   /// calibrated, or when the time-skew guard is off.
-  private var calibration: TimeCalibration<Buffered>?
+  var calibration: TimeCalibration<Buffered>?
   /// The time base calibration found: the guard's reference until an event is accepted.
-  private var calibratedBase = EventTime.negativeInfinity
+  var calibratedBase = EventTime.negativeInfinity
 
   /// An event held by the time-skew guard.
-  private struct Suspect {
+  struct Suspect {
     var item: Buffered
     var confirmations = 0
     var contradictions = 0
   }
-  private var finished = false
+  var finished = false
+  /// Bookkeeping of the state limits (Engine+Limits.swift).
+  var limitState = LimitState()
 
   /// An engine for `programs`.
   public init(programs: ProgramSet, options: EngineOptions = EngineOptions()) {
@@ -109,6 +111,7 @@ public final class Engine {
       calibration = TimeCalibration(
         skew: skew, confirmations: options.skewConfirmations, limit: options.skewContradictions)
     }
+    configureLimits()
   }
 
   // MARK: - Inputs
@@ -282,6 +285,7 @@ public final class Engine {
       }
     }
     appendSorted(pending, into: &actions)
+    flushLimitActions(into: &actions)
     finished = true
   }
 
@@ -301,7 +305,10 @@ public final class Engine {
         matcher.advanceTime(to: now, &state, emit: emit)
       } collect: { pending.append($0) }
     }
+    expireIdleKeys(now: now) { pending.append($0) }
+    if limitState.isTracking { enforceBudget { pending.append($0) } }
     appendSorted(pending, into: &actions)
+    flushLimitActions(into: &actions)
   }
 
   private func releaseBuffered(into actions: inout [EngineAction]) {
@@ -326,11 +333,18 @@ public final class Engine {
             continue
           }
         }
+        if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: item.event.time) }
         let scratch = rules[r].scratch
         withKey(rule: r, key: key) { matcher, context, state, emit in
           matcher.process(item.event, &state, context: context, scratch: scratch, emit: emit)
         } collect: { actions.append(.alert($0)) }
       }
+      flushLimitActions(into: &actions)
+    }
+    // After the release loop: the budget estimate reads the buffer, which the loop holds.
+    if limitState.isTracking {
+      enforceBudget { actions.append(.alert($0)) }
+      flushLimitActions(into: &actions)
     }
   }
 
@@ -370,7 +384,7 @@ public final class Engine {
 
   /// Runs `body` on one key's state of one rule, turns emitted matches into alerts, and keeps
   /// the key's `within` timer scheduled at its earliest partial match's deadline.
-  private func withKey(
+  func withKey(
     rule r: Int, key: KeyID,
     _ body: (RuleMatcher, EvalContext, inout PartialMatches, RuleMatcher.Emit) -> Void,
     collect: (Alert) -> Void
@@ -383,7 +397,11 @@ public final class Engine {
     context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
     let matcher = rules[r].matcher
     var matches: [(MatchNode, MatchOutcome)] = []
+    let before = limitState.isTracking ? measure(rules[r].keys[key.index]) : LimitState.Measure()
     body(matcher, context, &rules[r].keys[key.index]) { matches.append(($0, $1)) }
+    if rules[r].keys[key.index].partials.count > options.limits.maxPartialsPerKey {
+      capPartials(rule: r, key: key) { matches.append(($0, $1)) }
+    }
     for (match, outcome) in matches {
       counters.alertsByRule[r] += 1
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
@@ -395,6 +413,8 @@ public final class Engine {
       rules[r].keys[key.index].scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
     }
+    if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
+    if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
   }
 
   private func appendSorted(_ alerts: [Alert], into actions: inout [EngineAction]) {

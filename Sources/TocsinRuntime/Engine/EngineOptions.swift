@@ -26,6 +26,8 @@ public struct EngineOptions: Sendable {
   /// A suspect is dead-lettered as `time_skew` once this many events arrive that neither jump
   /// nor confirm it.
   public var skewContradictions: Int
+  /// Bounds on matching state (per-key cap, idle-key TTL, state budget).
+  public var limits = StateLimits()
 
   /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
   /// 1 h time-skew guard (2 confirmations accept a jump, 100 contradictions reject it).
@@ -53,6 +55,8 @@ public enum EngineAction {
   /// Dead-letter an event whose time jumped more than the time-skew bound ahead of `newest`
   /// (the newest accepted event time) and that later events contradicted.
   case timeSkew(EventRecord, newest: EventTime)
+  /// Dead-letter a record of partial matches a state limit dropped.
+  case stateLimit(StateLimitDrop)
 }
 
 /// Counts kept by the engine; printed in the run summary.
@@ -75,6 +79,8 @@ public struct EngineCounters: Sendable {
   public var alertsByRule: [Int] = []
   /// Largest number of events waiting in the reorder buffer at once.
   public var peakBuffered = 0
+  /// Partial matches dropped by state limits, and the state estimate's peak.
+  public var limits = StateLimitCounters()
 
   /// Total alerts.
   public var alerts: Int { alertsByRule.reduce(0, +) }

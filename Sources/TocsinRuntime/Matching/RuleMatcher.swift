@@ -333,6 +333,13 @@ public final class RuleMatcher {
     if holdsCompleted { releaseCompleted(&state, emit: emit) }
   }
 
+  /// Emits the held matches that no open partial match precedes any more, e.g. after a state
+  /// limit dropped the partial matches that were holding them back. Does nothing without a
+  /// skip strategy that holds matches.
+  public func releaseHeld(_ state: inout PartialMatches, emit: Emit) {
+    if holdsCompleted { releaseCompleted(&state, emit: emit) }
+  }
+
   private func outcome(of match: Computation) -> MatchOutcome {
     match.absenceDeadline.map { .absence(deadline: $0) } ?? .complete
   }

@@ -41,6 +41,10 @@ public final class FileSink: AlertSink {
   /// How many times the file was rotated.
   public private(set) var rotations = 0
 
+  /// The current file's length in bytes, buffered records included (after ``flush()``, the
+  /// length on disk). Checkpoints record it, and a resume cuts the file back to it.
+  public var length: Int64 { currentSize }
+
   private var fileDescriptor: Int32 = -1
   private var writer: BufferedWriter
   /// Bytes in the current file, buffered ones included.

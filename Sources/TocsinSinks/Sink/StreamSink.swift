@@ -13,6 +13,10 @@ public final class StreamSink: AlertSink {
   public let name: String
   private let writer: BufferedWriter
   public private(set) var statistics: SinkStatistics
+  /// Whether the sink writes to standard output (`type: stdout`).
+  public var isStandardOutput: Bool { statistics.kind == Stream.stdout.rawValue }
+  /// Bytes written out to the stream so far (after ``flush()``, every record handed in).
+  public var bytesWritten: Int64 { writer.bytesWritten }
 
   /// A sink called `name` on `stream`.
   public init(name: String, stream: Stream) {

@@ -1,0 +1,234 @@
+import TocsinCore
+import TocsinExpressions
+
+/// Bookkeeping of the state limits (``StateLimits``), kept apart from the matching state.
+///
+/// Everything here is O(1) per event and (rule, key) except the drops themselves:
+/// - the budget estimate is maintained incrementally from the counts of each touched key's
+///   state before and after it changed (``Engine/measure(_:)``), never by walking all keys;
+/// - the eviction order is a FIFO of `(rule, key, oldest partial start)` entries appended when a
+///   key's oldest partial match changes; an entry whose key has moved on is stale and skipped,
+///   and the FIFO is compacted when stale entries outnumber live ones;
+/// - idle keys are found by one TTL timer per open (rule, key), rescheduled lazily when it fires
+///   early (the key saw events since).
+struct LimitState {
+  /// One (rule, key)'s idle-time bookkeeping (only with a TTL).
+  struct KeyTTL {
+    /// Time of the last event of this key the rule processed.
+    var lastActivity = EventTime.negativeInfinity
+    /// The deadline of the TTL timer in flight for this key, if any.
+    var scheduled: EventTime?
+  }
+
+  /// A candidate for budget eviction.
+  struct EvictionEntry: Equatable {
+    var rule: Int
+    var key: KeyID
+    /// The key's oldest partial match's start when the entry was made; stale if it changed.
+    var start: EventPosition
+  }
+
+  /// The size of one state's contribution to the estimate, and its oldest partial.
+  struct Measure {
+    var bytes = 0
+    var oldest: EventPosition?
+    var isEmpty = true
+  }
+
+  var isTracking = false
+  var partialBytes = 0
+  var openStates = 0
+  var evictionQueue: [EvictionEntry] = []
+  var evictionHead = 0
+  var isEvicting = false
+  /// Per rule, indexed by key id; only filled with a TTL.
+  var ttl: [[KeyTTL]] = []
+  var ttlTimers = TimerQueue()
+  /// `state_limit` actions not yet handed to the caller.
+  var pendingActions: [EngineAction] = []
+  /// Estimated bytes per stored computation, per further bound node, per buffered event.
+  var computationBytes = 0
+  var nodeBytes = 0
+  var eventBytes = 0
+  /// Per key space: estimated bytes per interned key (never reclaimed).
+  var keyBytes: [Int] = []
+}
+
+extension Engine {
+  /// Sets the per-item costs of the estimate from the rule set's shape.
+  func configureLimits() {
+    let slots = programs.projection.count + 2  // the time and id fields may add two
+    let slotBytes = 32 + 24 * slots
+    limitState.eventBytes = 48 + slotBytes
+    limitState.nodeBytes = 96 + slotBytes
+    limitState.computationBytes = 48 + limitState.nodeBytes
+    limitState.isTracking = options.limits.maxStateBytes != nil
+    var rulesPerSpace = Array(repeating: 0, count: keySpaces.count)
+    for rule in rules { rulesPerSpace[rule.keySpace] += 1 }
+    limitState.keyBytes = keySpaces.indices.map { i in
+      64 + 24 * keySpaces[i].slots.count + 32 * rulesPerSpace[i]
+    }
+    if options.limits.keyTTL != nil { limitState.ttl = Array(repeating: [], count: rules.count) }
+  }
+
+  /// The estimated size of the engine's state in bytes: open and held matches (one computation
+  /// and one match-buffer node each, plus every further node of each open chain), buffered and
+  /// suspect events, and interned keys. An estimate from counts, not a measurement: a node shared
+  /// by several partial matches is counted once per partial match (an upper bound).
+  public var estimatedStateBytes: Int {
+    var keys = 0
+    for i in keySpaces.indices { keys += keySpaces[i].count * limitState.keyBytes[i] }
+    return limitState.partialBytes + (buffer.count + suspects.count) * limitState.eventBytes + keys
+  }
+
+  /// The contribution of `state` to ``estimatedStateBytes``.
+  @inline(__always)
+  func measure(_ state: PartialMatches) -> LimitState.Measure {
+    let stored = state.partials.count + state.completed.count
+    guard stored > 0 else { return LimitState.Measure() }
+    // Every node of every open chain beyond its head: an upper bound (shared prefixes count
+    // once per partial match), so the budget holds even when chains diverge (a hot key under
+    // `followed_by_any` + `one_or_more`). O(partial matches), like the deadline scan next to it.
+    var chain = 0
+    for partial in state.partials { chain += partial.bindings.length - 1 }
+    return LimitState.Measure(
+      bytes: stored * limitState.computationBytes + chain * limitState.nodeBytes,
+      oldest: state.partials.first?.start, isEmpty: false)
+  }
+
+  /// Updates the estimate and the eviction FIFO after a (rule, key)'s state changed.
+  func stateChanged(rule r: Int, key: KeyID, from before: LimitState.Measure) {
+    let after = measure(rules[r].keys[key.index])
+    limitState.partialBytes += after.bytes - before.bytes
+    if before.isEmpty != after.isEmpty { limitState.openStates += after.isEmpty ? -1 : 1 }
+    if let oldest = after.oldest, oldest != before.oldest {
+      limitState.evictionQueue.append(LimitState.EvictionEntry(rule: r, key: key, start: oldest))
+    }
+  }
+
+  /// Drops the oldest partial matches of a (rule, key) beyond the per-key cap, right after an
+  /// event was processed; held matches they were holding back are emitted through `emit`.
+  func capPartials(rule r: Int, key: KeyID, emit: RuleMatcher.Emit) {
+    let cap = options.limits.maxPartialsPerKey
+    let excess = rules[r].keys[key.index].partials.count - cap
+    guard excess > 0 else { return }
+    let oldest = rules[r].keys[key.index].partials[0].start.time
+    rules[r].keys[key.index].partials.removeFirst(excess)
+    rules[r].matcher.releaseHeld(&rules[r].keys[key.index], emit: emit)
+    counters.limits.droppedByKeyCap += excess
+    recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
+  }
+
+  /// Records a TTL activity of `key` for rule `r` at `time` (only called with a TTL).
+  func touchForTTL(rule r: Int, key: KeyID, at time: EventTime) {
+    if limitState.ttl[r].count <= key.index {
+      limitState.ttl[r].append(
+        contentsOf: repeatElement(LimitState.KeyTTL(), count: key.index + 1 - limitState.ttl[r].count))
+    }
+    limitState.ttl[r][key.index].lastActivity = time
+  }
+
+  /// After a (rule, key) was processed: makes sure an open state has a TTL timer in flight.
+  func scheduleTTL(rule r: Int, key: KeyID) {
+    guard let ttl = options.limits.keyTTL, key.index < limitState.ttl[r].count,
+      limitState.ttl[r][key.index].scheduled == nil, !rules[r].keys[key.index].isEmpty
+    else { return }
+    let deadline = limitState.ttl[r][key.index].lastActivity + ttl
+    limitState.ttl[r][key.index].scheduled = deadline
+    limitState.ttlTimers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
+  }
+
+  /// Drops the open partial matches of (rule, key)s idle since `now − ttl`.
+  func expireIdleKeys(now: EventTime, collect: (Alert) -> Void) {
+    guard let ttl = options.limits.keyTTL else { return }
+    var due: [TimerQueue.Timer] = []
+    limitState.ttlTimers.popExpired(upTo: now) { due.append($0) }
+    for timer in due {
+      let r = timer.rule
+      let k = timer.key.index
+      guard limitState.ttl[r][k].scheduled == timer.deadline else { continue }
+      limitState.ttl[r][k].scheduled = nil
+      guard k < rules[r].keys.count, !rules[r].keys[k].partials.isEmpty else { continue }
+      if limitState.ttl[r][k].lastActivity + ttl <= now {
+        dropOldest(rule: r, key: timer.key, count: rules[r].keys[k].partials.count, limit: .keyTTL, collect: collect)
+      } else {
+        scheduleTTL(rule: r, key: timer.key)
+      }
+    }
+  }
+
+  /// Brings the estimate back to 90% of the budget by dropping oldest partial matches.
+  func enforceBudget(collect: (Alert) -> Void) {
+    guard let budget = options.limits.maxStateBytes, !limitState.isEvicting else { return }
+    let total = estimatedStateBytes
+    if total > counters.limits.peakStateBytes { counters.limits.peakStateBytes = total }
+    guard total > budget else { return }
+    limitState.isEvicting = true
+    defer { limitState.isEvicting = false }
+    let target = budget / 10 * 9
+    while estimatedStateBytes > target {
+      guard limitState.evictionHead < limitState.evictionQueue.count else {
+        counters.limits.budgetUnreclaimable += 1
+        break
+      }
+      let entry = limitState.evictionQueue[limitState.evictionHead]
+      limitState.evictionHead += 1
+      guard entry.key.index < rules[entry.rule].keys.count,
+        rules[entry.rule].keys[entry.key.index].partials.first?.start == entry.start
+      else { continue }
+      dropOldest(rule: entry.rule, key: entry.key, count: 1, limit: .stateBudget, collect: collect)
+    }
+    compactEvictionQueue()
+  }
+
+  /// Drops stale FIFO entries once they outnumber the open states.
+  func compactEvictionQueue() {
+    let live = limitState.evictionQueue.count - limitState.evictionHead
+    guard live > 2 * limitState.openStates + 1024 || limitState.evictionHead > 1 << 16 else { return }
+    var kept: [LimitState.EvictionEntry] = []
+    kept.reserveCapacity(limitState.openStates)
+    for entry in limitState.evictionQueue[limitState.evictionHead...]
+    where entry.key.index < rules[entry.rule].keys.count
+      && rules[entry.rule].keys[entry.key.index].partials.first?.start == entry.start
+    {
+      kept.append(entry)
+    }
+    limitState.evictionQueue = kept
+    limitState.evictionHead = 0
+  }
+
+  /// Drops the `count` oldest partial matches of (rule, key) through ``withKey``, so timers,
+  /// open masks, the estimate and held matches are all updated the usual way.
+  func dropOldest(rule r: Int, key: KeyID, count: Int, limit: StateLimitKind, collect: (Alert) -> Void) {
+    let n = min(count, rules[r].keys[key.index].partials.count)
+    guard n > 0 else { return }
+    let oldest = rules[r].keys[key.index].partials[0].start.time
+    withKey(rule: r, key: key) { matcher, _, state, emit in
+      state.partials.removeFirst(n)
+      matcher.releaseHeld(&state, emit: emit)
+    } collect: { collect($0) }
+    switch limit {
+    case .partialsPerKey: counters.limits.droppedByKeyCap += n
+    case .keyTTL: counters.limits.droppedByKeyTTL += n
+    case .stateBudget: counters.limits.droppedByBudget += n
+    }
+    recordDrop(rule: r, key: key, limit: limit, dropped: n, oldest: oldest)
+  }
+
+  private func recordDrop(rule r: Int, key: KeyID, limit: StateLimitKind, dropped: Int, oldest: EventTime) {
+    limitState.pendingActions.append(
+      .stateLimit(
+        StateLimitDrop(
+          ruleIndex: r, rule: rules[r].matcher.program.name,
+          key: keySpaces[rules[r].keySpace].texts[key.index], limit: limit, dropped: dropped,
+          oldestStart: oldest, watermark: watermark.time)))
+  }
+
+  /// Hands pending `state_limit` actions to the caller.
+  @inline(__always)
+  func flushLimitActions(into actions: inout [EngineAction]) {
+    guard !limitState.pendingActions.isEmpty else { return }
+    actions.append(contentsOf: limitState.pendingActions)
+    limitState.pendingActions.removeAll(keepingCapacity: true)
+  }
+}

@@ -1,0 +1,299 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinExpressions
+
+extension Engine {
+  /// The engine's state as a value (see ``EngineSnapshot``), for a checkpoint.
+  ///
+  /// Take it between two calls of ``eventArrived(_:into:)``, never after ``finish(into:)``.
+  /// - Complexity: O(state): every stored event, node, key and computation once.
+  public func snapshot() -> EngineSnapshot {
+    precondition(!finished, "snapshot after finish")
+    var builder = SnapshotBuilder()
+    var snap = EngineSnapshot()
+    for r in rules.indices {
+      let rule = rules[r]
+      var keys: [EngineSnapshot.KeyState] = []
+      for k in rule.keys.indices where !rule.keys[k].isEmpty || rule.keys[k].scheduledDeadline != nil {
+        let state = rule.keys[k]
+        var stored = EngineSnapshot.KeyState(
+          key: UInt32(k), partials: state.partials.map { builder.add($0) },
+          completed: state.completed.map { builder.add($0) }, scheduledDeadline: state.scheduledDeadline)
+        if r < limitState.ttl.count, k < limitState.ttl[r].count {
+          stored.lastActivity = limitState.ttl[r][k].lastActivity
+          stored.ttlDeadline = limitState.ttl[r][k].scheduled
+        }
+        keys.append(stored)
+      }
+      snap.rules.append(
+        EngineSnapshot.RuleState(
+          name: rule.matcher.program.name, keySpace: rule.keySpace, alerts: counters.alertsByRule[r],
+          missingKey: counters.missingKeyByRule[r], typeErrors: rule.context.typeErrors,
+          arithmeticErrors: rule.context.arithmeticErrors, regexLimitHits: rule.context.regexLimitHits,
+          firstTypeError: rule.context.firstTypeError,
+          firstRegexLimitPattern: rule.context.firstRegexLimitPattern, keys: keys))
+    }
+    for space in keySpaces {
+      var values: [Value] = []
+      values.reserveCapacity(space.count * space.slots.count)
+      for id in 0..<space.count { values.append(contentsOf: space.values(of: KeyID(id))) }
+      snap.keySpaces.append(EngineSnapshot.KeySpaceState(fields: fields(of: space), values: values, count: space.count))
+    }
+    var buffered: [(position: EventPosition, event: EventRecord)] = []
+    buffer.forEach { item, position in buffered.append((position, item.event)) }
+    snap.buffered = buffered.sorted { $0.position < $1.position }.map { builder.add($0.event) }
+    snap.suspects = suspects.map {
+      EngineSnapshot.Suspect(
+        event: builder.add($0.item.event), confirmations: $0.confirmations, contradictions: $0.contradictions)
+    }
+    if let calibration {
+      snap.calibrating = true
+      snap.calibrationHeld = calibration.items.map { builder.add($0.event) }
+    }
+    snap.calibratedBase = calibratedBase
+    snap.evictionQueue = limitState.evictionQueue[limitState.evictionHead...].compactMap { entry in
+      guard entry.key.index < rules[entry.rule].keys.count,
+        rules[entry.rule].keys[entry.key.index].partials.first?.start == entry.start
+      else { return nil }
+      return EngineSnapshot.EvictionEntry(rule: entry.rule, key: entry.key.rawValue, start: entry.start)
+    }
+    builder.finish(into: &snap)
+    snap.watermark = watermark.time
+    snap.maxEventTime = maxEventTime
+    snap.counters = counters
+    return snap
+  }
+
+  /// The key fields of a key space (those of any rule using it).
+  private func fields(of space: KeySpace) -> [FieldPath] {
+    programs.rules.first { $0.keySlots == space.slots }?.spec.keyFields ?? []
+  }
+
+  /// An engine for `programs` holding the state in `snapshot`.
+  ///
+  /// - Parameter ruleMapping: for each rule of the snapshot, the index of the same rule
+  ///   (unchanged compiled form) in `programs`, or `nil` when it changed or is gone; its state
+  ///   is then dropped. Rules of `programs` no snapshot rule maps to start empty.
+  /// - Throws: ``EngineSnapshot/Invalid`` when the snapshot is inconsistent with itself or the
+  ///   programs (a wrong mapping), never a trap.
+  public convenience init(
+    restoring snapshot: EngineSnapshot, programs: ProgramSet, options: EngineOptions,
+    ruleMapping: [Int?]
+  ) throws(EngineSnapshot.Invalid) {
+    self.init(programs: programs, options: options)
+    try snapshot.validate()
+    guard ruleMapping.count == snapshot.rules.count else {
+      throw EngineSnapshot.Invalid(description: "rule mapping has \(ruleMapping.count) entries for \(snapshot.rules.count) rules")
+    }
+    // Key spaces with the same fields keep their ids: keys are re-interned in id order.
+    var keyMaps: [[KeyID]?] = Array(repeating: nil, count: snapshot.keySpaces.count)
+    for i in keySpaces.indices {
+      let spaceFields = fields(of: keySpaces[i])
+      guard let j = snapshot.keySpaces.firstIndex(where: { $0.fields == spaceFields }) else { continue }
+      let old = snapshot.keySpaces[j]
+      let slots = keySpaces[i].slots
+      let width = (slots.map(\.index).max() ?? -1) + 1
+      var map: [KeyID] = []
+      map.reserveCapacity(old.count)
+      for id in 0..<old.count {
+        var values = Array(repeating: Value.null, count: width)
+        for (f, slot) in slots.enumerated() { values[slot.index] = old.values[id * slots.count + f] }
+        let probe = EventRecord(time: .negativeInfinity, sequence: 0, line: 0, identity: "", slots: values)
+        guard let key = keySpaces[i].key(of: probe) else {
+          throw EngineSnapshot.Invalid(description: "inconsistent snapshot: null key value")
+        }
+        map.append(key)
+      }
+      keyMaps[j] = map
+    }
+    let nodes = Self.rebuildNodes(snapshot)
+    for (old, mapped) in zip(snapshot.rules, ruleMapping) {
+      guard let r = mapped else { continue }
+      guard r >= 0, r < rules.count, let keyMap = keyMaps[old.keySpace] else {
+        throw EngineSnapshot.Invalid(description: "rule '\(old.name)' does not map to a rule with the same key")
+      }
+      try restoreRule(old, into: r, keyMap: keyMap, nodes: nodes)
+    }
+    for index in snapshot.buffered {
+      let event = snapshot.events[index]
+      buffer.insert(Buffered(event: event, keys: keys(of: event)), at: EventPosition(event))
+    }
+    suspects = snapshot.suspects.map {
+      let event = snapshot.events[$0.event]
+      return Suspect(
+        item: Buffered(event: event, keys: keys(of: event)), confirmations: $0.confirmations,
+        contradictions: $0.contradictions)
+    }
+    restoreCalibration(snapshot)
+    watermark = Watermark(snapshot.watermark)
+    maxEventTime = snapshot.maxEventTime
+    let perRuleAlerts = counters.alertsByRule
+    let perRuleMissing = counters.missingKeyByRule
+    counters = snapshot.counters
+    counters.alertsByRule = perRuleAlerts
+    counters.missingKeyByRule = perRuleMissing
+    restoreLimitState(snapshot, ruleMapping: ruleMapping)
+  }
+
+  private func restoreRule(
+    _ old: EngineSnapshot.RuleState, into r: Int, keyMap: [KeyID], nodes: [MatchNode]
+  ) throws(EngineSnapshot.Invalid) {
+    counters.alertsByRule[r] = old.alerts
+    counters.missingKeyByRule[r] = old.missingKey
+    rules[r].context.restoreCounts(
+      typeErrors: old.typeErrors, arithmeticErrors: old.arithmeticErrors,
+      regexLimitHits: old.regexLimitHits, firstTypeError: old.firstTypeError,
+      firstRegexLimitPattern: old.firstRegexLimitPattern)
+    let program = rules[r].matcher.program
+    func computation(_ c: EngineSnapshot.StoredComputation) throws(EngineSnapshot.Invalid) -> Computation {
+      guard Int(c.state) < program.nfa.states.count, nodes[c.node].step < program.spec.steps.count else {
+        throw EngineSnapshot.Invalid(description: "rule '\(old.name)': state or step out of range")
+      }
+      var out = Computation(state: StateID(Int(c.state)), bindings: nodes[c.node], start: c.start)
+      out.absenceDeadline = c.absenceDeadline
+      return out
+    }
+    for stored in old.keys {
+      let key = keyMap[Int(stored.key)]
+      if rules[r].keys.count <= key.index {
+        rules[r].keys.append(contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - rules[r].keys.count))
+      }
+      var state = PartialMatches()
+      for c in stored.partials { state.partials.append(try computation(c)) }
+      for c in stored.completed { state.completed.append(try computation(c)) }
+      state.scheduledDeadline = stored.scheduledDeadline
+      rules[r].keys[key.index] = state
+      keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
+      if let deadline = stored.scheduledDeadline {
+        timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
+      }
+      if options.limits.keyTTL != nil, !state.isEmpty {
+        touchForTTL(rule: r, key: key, at: stored.lastActivity ?? watermark.time)
+        if let deadline = stored.ttlDeadline {
+          limitState.ttl[r][key.index].scheduled = deadline
+          limitState.ttlTimers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
+        }
+      }
+    }
+  }
+
+  /// Restores time calibration: the held events are added again in arrival order, which
+  /// rebuilds its votes exactly. When this run has the time-skew guard off but the checkpoint
+  /// still held events, they stay held and are admitted, in order, with the next event (or at
+  /// the end of input): a calibration that trusts its first event does exactly that.
+  private func restoreCalibration(_ snapshot: EngineSnapshot) {
+    calibratedBase = snapshot.calibratedBase
+    guard snapshot.calibrating else {
+      calibration = nil
+      return
+    }
+    guard var pending = calibration ?? (snapshot.calibrationHeld.isEmpty ? nil : TimeCalibration(skew: .zero, confirmations: 0, limit: 1))
+    else { return }
+    for index in snapshot.calibrationHeld {
+      let event = snapshot.events[index]
+      // A base returned here (options changed since the checkpoint) is found again by the next
+      // `add` or by the end of input: the held events are never lost.
+      _ = pending.add(Buffered(event: event, keys: keys(of: event)), at: event.time)
+    }
+    calibration = pending
+  }
+
+  /// Recomputes the incremental estimate and restores the eviction order.
+  private func restoreLimitState(_ snapshot: EngineSnapshot, ruleMapping: [Int?]) {
+    for r in rules.indices {
+      for k in rules[r].keys.indices where !rules[r].keys[k].isEmpty {
+        let m = measure(rules[r].keys[k])
+        limitState.partialBytes += m.bytes
+        limitState.openStates += 1
+        if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: KeyID(k)) }
+      }
+    }
+    guard limitState.isTracking else { return }
+    for entry in snapshot.evictionQueue where entry.rule < ruleMapping.count {
+      guard let r = ruleMapping[entry.rule] else { continue }
+      limitState.evictionQueue.append(LimitState.EvictionEntry(rule: r, key: KeyID(Int(entry.key)), start: entry.start))
+    }
+    // Open states the old run did not track (no budget then) are queued oldest first.
+    var queued = Set(limitState.evictionQueue.map { UInt64($0.rule) << 32 | UInt64($0.key.rawValue) })
+    var missing: [LimitState.EvictionEntry] = []
+    for r in rules.indices {
+      for k in rules[r].keys.indices {
+        guard let start = rules[r].keys[k].partials.first?.start, queued.insert(UInt64(r) << 32 | UInt64(k)).inserted else { continue }
+        missing.append(LimitState.EvictionEntry(rule: r, key: KeyID(k), start: start))
+      }
+    }
+    limitState.evictionQueue += missing.sorted { $0.start < $1.start }
+  }
+
+  /// The key ids of `event` in every key space (interning new keys).
+  private func keys(of event: EventRecord) -> KeyIDs {
+    var ids = KeyIDs(count: keySpaces.count)
+    for i in keySpaces.indices { ids[i] = keySpaces[i].key(of: event) }
+    return ids
+  }
+
+  private static func rebuildNodes(_ snapshot: EngineSnapshot) -> [MatchNode] {
+    var nodes: [MatchNode] = []
+    nodes.reserveCapacity(snapshot.nodes.count)
+    for node in snapshot.nodes {
+      let previous = node.previous >= 0 ? nodes[node.previous] : nil
+      nodes.append(MatchNode(step: node.step, event: snapshot.events[node.event], previous: previous))
+    }
+    return nodes
+  }
+}
+
+/// Collects events and match-buffer nodes once each while a snapshot is taken.
+private struct SnapshotBuilder {
+  var events: [EventRecord] = []
+  var eventIndex: [UInt64: Int] = [:]
+  var nodes: [EngineSnapshot.Node] = []
+  var nodeIndex: [ObjectIdentifier: Int] = [:]
+
+  mutating func add(_ event: EventRecord) -> Int {
+    if let i = eventIndex[event.sequence] { return i }
+    events.append(event)
+    eventIndex[event.sequence] = events.count - 1
+    return events.count - 1
+  }
+
+  /// The node's index, adding it and every not-yet-added node before it (oldest first, without
+  /// recursion: chains can be millions long).
+  mutating func add(_ node: MatchNode) -> Int {
+    var pending: [MatchNode] = []
+    var cursor: MatchNode? = node
+    var previous = -1
+    while let n = cursor {
+      if let known = nodeIndex[ObjectIdentifier(n)] {
+        previous = known
+        break
+      }
+      pending.append(n)
+      cursor = n.previous
+    }
+    for n in pending.reversed() {
+      nodes.append(EngineSnapshot.Node(step: n.step, event: add(n.event), previous: previous))
+      previous = nodes.count - 1
+      nodeIndex[ObjectIdentifier(n)] = previous
+    }
+    return previous
+  }
+
+  mutating func add(_ computation: Computation) -> EngineSnapshot.StoredComputation {
+    EngineSnapshot.StoredComputation(
+      state: computation.state.rawValue, node: add(computation.bindings), start: computation.start,
+      absenceDeadline: computation.absenceDeadline)
+  }
+
+  /// Stores events in sequence order, renumbering the references.
+  func finish(into snap: inout EngineSnapshot) {
+    let order = events.indices.sorted { events[$0].sequence < events[$1].sequence }
+    var renumbered = Array(repeating: 0, count: events.count)
+    for (new, old) in order.enumerated() { renumbered[old] = new }
+    snap.events = order.map { events[$0] }
+    snap.nodes = nodes.map { EngineSnapshot.Node(step: $0.step, event: renumbered[$0.event], previous: $0.previous) }
+    snap.buffered = snap.buffered.map { renumbered[$0] }
+    for i in snap.suspects.indices { snap.suspects[i].event = renumbered[snap.suspects[i].event] }
+    snap.calibrationHeld = snap.calibrationHeld.map { renumbered[$0] }
+  }
+}

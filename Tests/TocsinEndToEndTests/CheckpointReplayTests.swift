@@ -1,0 +1,208 @@
+import TocsinApp
+import TocsinAutomaton
+import TocsinCore
+import TocsinIO
+import TocsinRuntime
+import TocsinTestSupport
+import XCTest
+
+/// A replay interrupted by checkpoints — state encoded to bytes, decoded, restored into a fresh
+/// session — writes exactly the bytes of an uninterrupted replay, wherever it is cut.
+final class CheckpointReplayTests: XCTestCase {
+  /// Replays `text`, restarting from a checkpoint after every `cutEvery` lines (0: never).
+  private func replay(
+    _ programs: ProgramSet, _ configuration: ReplayConfiguration, _ text: String, cutEvery: Int,
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws -> (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int) {
+    try replay(programs, configuration, Array(text.utf8), cutEvery: cutEvery, file: file, line: line)
+  }
+
+  /// Replays `bytes` (not necessarily UTF-8: the hostile fixtures), cutting as above; `inspect`
+  /// sees every checkpoint taken.
+  private func replay(
+    _ programs: ProgramSet, _ configuration: ReplayConfiguration, _ bytes: [UInt8], cutEvery: Int,
+    file: StaticString = #filePath, line: UInt = #line, inspect: (Checkpoint) -> Void = { _ in }
+  ) throws -> (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int) {
+    var alerts: [UInt8] = []
+    var deadLetters: [UInt8] = []
+    func session() -> ReplaySession {
+      ReplaySession(
+        programs: programs, configuration: configuration, alerts: { alerts += $0 },
+        deadLetters: { deadLetters += $0 })
+    }
+    var position = 0
+    let reader = LineReader(maxLineBytes: configuration.maxLineBytes) { target in
+      let n = min(target.count, bytes.count - position)
+      bytes.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<position + n])) }
+      position += n
+      return n
+    }
+    var current = session()
+    var restarts = 0
+    var sinceCut = 0
+    while let next = try reader.nextLine() {
+      try current.consume(next)
+      sinceCut += 1
+      guard cutEvery > 0, sinceCut == cutEvery else { continue }
+      sinceCut = 0
+      let checkpoint = current.checkpoint(
+        input: Checkpoint.InputPosition(path: nil, byteOffset: reader.bytesConsumed, line: reader.lineNumber),
+        sinks: [])
+      let decoded = try Checkpoint(decoding: checkpoint.encoded())
+      inspect(decoded)
+      current = session()
+      let changes = try current.restore(from: decoded)
+      XCTAssertEqual(changes.changed + changes.removed + changes.added, [], file: file, line: line)
+      restarts += 1
+    }
+    try current.finish()
+    return (alerts, deadLetters, current.counters, restarts)
+  }
+
+  func testEveryFixtureGivesTheSameBytesWhenCut() throws {
+    var checked = 0
+    for found in try FixtureRunner.discover(root: Repository.path("fixtures")) {
+      let fixture = try FixtureCase.load(directory: found.directory, name: found.name)
+      let ruleSet = try RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest)
+      let programs = try XCTUnwrap(ruleSet.programs, found.name)
+      let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath), found.name))
+      let reference = try replay(programs, fixture.configuration, text, cutEvery: 0)
+      let lineCount = text.lazy.filter { $0 == 0x0A }.count
+      // Small cases are cut at every line; big ones (the demo) at a few points.
+      for cut in lineCount > 200 ? [1999] : [1, 2, 3] {
+        let cutRun = try replay(programs, fixture.configuration, text, cutEvery: cut)
+        XCTAssertEqual(cutRun.alerts, reference.alerts, "\(found.name), cut every \(cut)")
+        XCTAssertEqual(cutRun.deadLetters, reference.deadLetters, "\(found.name), cut every \(cut)")
+        XCTAssertEqual(cutRun.counters.events, reference.counters.events, found.name)
+        XCTAssertEqual(cutRun.counters.badLines, reference.counters.badLines, found.name)
+      }
+      checked += 1
+    }
+    XCTAssertGreaterThan(checked, 20)
+  }
+
+  func testGeneratedStreamGivesTheSameBytesWhenCut() throws {
+    let config = PaymentStreamConfig(
+      seed: 11, events: 20_000, users: 2_000, maxDisorder: .seconds(5), geoPairs: 20,
+      velocityBursts: 20, bruteForceCases: 10, cardTestingCases: 10)
+    var text = ""
+    _ = PaymentStream.generate(config, arrivalSeed: 3) { text += $0 + "\n" }
+    let programs = try XCTUnwrap(RuleSet.load([Repository.path("rules")], ingest: IngestOptions()).programs)
+    let reference = try replay(programs, ReplayConfiguration(), text, cutEvery: 0)
+    XCTAssertGreaterThan(reference.alerts.count, 0)
+    let cut = try replay(programs, ReplayConfiguration(), text, cutEvery: 997)
+    XCTAssertEqual(cut.restarts, 20)
+    XCTAssertEqual(cut.alerts, reference.alerts)
+    XCTAssertEqual(cut.deadLetters, reference.deadLetters)
+  }
+
+  func testAChangedRuleStartsFreshAndTheOthersKeepTheirState() throws {
+    let before = """
+      rule pair
+        key user
+        begin a where type == "a"
+        followed_by b where type == "b"
+        within 1h
+      rule triple
+        key user
+        begin a where type == "a"
+        followed_by b where type == "b"
+        followed_by c where type == "c"
+        within 1h
+      """
+    let after = before.replacingOccurrences(of: "followed_by c where type == \"c\"", with: "followed_by c where type == \"x\"")
+    func programs(_ text: String) throws -> ProgramSet {
+      try XCTUnwrap(RuleSet.build([SourceFile(path: "r.tcs", text: text)], ingest: IngestOptions()).programs)
+    }
+    // Three events, so time calibration (which holds the first events until their times agree)
+    // has ended and a1 reached the rules before the checkpoint.
+    let first = """
+      {"ts":1000,"id":"a1","user":"u","type":"a"}
+      {"ts":12000,"id":"x0","user":"u","type":"x"}
+      {"ts":12500,"id":"x00","user":"u","type":"x"}
+      """
+    let second = """
+      {"ts":13000,"id":"b1","user":"u","type":"b"}
+      {"ts":14000,"id":"x1","user":"u","type":"x"}
+      """
+    var alerts: [UInt8] = []
+    let old = ReplaySession(
+      programs: try programs(before), configuration: ReplayConfiguration(), alerts: { alerts += $0 },
+      deadLetters: { _ in })
+    try feed(old, first, firstLine: 1)
+    let checkpoint = try Checkpoint(
+      decoding: old.checkpoint(input: .init(path: nil, byteOffset: 0, line: 3), sinks: []).encoded())
+    let resumed = ReplaySession(
+      programs: try programs(after), configuration: ReplayConfiguration(), alerts: { alerts += $0 },
+      deadLetters: { _ in })
+    let changes = try resumed.restore(from: checkpoint)
+    XCTAssertEqual(changes.changed, ["triple"])
+    XCTAssertEqual(changes.kept, ["pair"])
+    try feed(resumed, second, firstLine: 4)
+    try resumed.finish()
+    let text = String(decoding: alerts, as: UTF8.self)
+    // `pair` kept a1 across the restart; the changed `triple` lost it, so x1 completes nothing.
+    XCTAssertTrue(text.contains("\"rule\":\"pair\""), text)
+    XCTAssertFalse(text.contains("\"rule\":\"triple\""), text)
+  }
+
+  /// `fixtures/suppression`, cut and restored at every line: the written alerts, their
+  /// `suppressed` counts and the summary's counter are those of an uninterrupted replay, and the
+  /// checkpoints did carry suppression entries (else the cut would prove nothing).
+  func testSuppressionSurvivesACutAtEveryLine() throws {
+    let fixture = try FixtureCase.load(directory: Repository.path("fixtures/suppression"), name: "suppression")
+    let ruleSet = try RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest)
+    let programs = try XCTUnwrap(ruleSet.programs)
+    let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath)))
+    let reference = try replay(programs, fixture.configuration, text, cutEvery: 0)
+    XCTAssertGreaterThan(reference.counters.suppressed, 0, "the fixture suppresses alerts")
+    XCTAssertTrue(String(decoding: reference.alerts, as: UTF8.self).contains("\"suppressed\":"))
+    var withEntries = 0
+    let cut = try replay(programs, fixture.configuration, text, cutEvery: 1) { checkpoint in
+      if let state = checkpoint.suppression, !state.entries.isEmpty { withEntries += 1 }
+    }
+    XCTAssertEqual(cut.restarts, text.lazy.filter { $0 == 0x0A }.count)
+    XCTAssertGreaterThan(withEntries, 0)
+    XCTAssertEqual(String(decoding: cut.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self))
+    XCTAssertEqual(cut.counters.suppressedByRule, reference.counters.suppressedByRule)
+    XCTAssertEqual(cut.deadLetters, reference.deadLetters)
+  }
+
+  /// A cut while the engine still holds the first events for time calibration keeps them (and
+  /// their lines, for dead letters): `fixtures/time_poisoning_first_event` cut after 1 and 2
+  /// lines gives the uninterrupted bytes, and those checkpoints were taken while calibrating.
+  func testCalibrationSurvivesACut() throws {
+    let fixture = try FixtureCase.load(
+      directory: Repository.path("fixtures/time_poisoning_first_event"), name: "time_poisoning_first_event")
+    let programs = try XCTUnwrap(RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest).programs)
+    let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath)))
+    let reference = try replay(programs, fixture.configuration, text, cutEvery: 0)
+    XCTAssertGreaterThan(reference.deadLetters.count, 0, "the poisoned first event is dead-lettered")
+    for cutEvery in [1, 2] {
+      var calibrating = 0
+      var heldLines = 0
+      let cut = try replay(programs, fixture.configuration, text, cutEvery: cutEvery) { checkpoint in
+        if checkpoint.engine.calibrating && !checkpoint.engine.calibrationHeld.isEmpty { calibrating += 1 }
+        heldLines += checkpoint.heldLines.count
+      }
+      XCTAssertGreaterThan(calibrating, 0, "cut every \(cutEvery)")
+      XCTAssertGreaterThan(heldLines, 0, "cut every \(cutEvery)")
+      XCTAssertEqual(String(decoding: cut.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self))
+      XCTAssertEqual(
+        String(decoding: cut.deadLetters, as: UTF8.self), String(decoding: reference.deadLetters, as: UTF8.self))
+    }
+  }
+
+  private func feed(_ session: ReplaySession, _ text: String, firstLine: Int) throws {
+    let bytes = Array((text + "\n").utf8)
+    var position = 0
+    let reader = LineReader { target in
+      let n = min(target.count, bytes.count - position)
+      bytes.withUnsafeBytes { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<position + n])) }
+      position += n
+      return n
+    }
+    reader.continueNumbering(fromOffset: 0, line: firstLine - 1)
+    while let line = try reader.nextLine() { try session.consume(line) }
+  }
+}

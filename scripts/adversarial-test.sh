@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Adversarial state test (docs/operations.md, "State limits"): many distinct keys each opening a
+# partial match, plus one hot key receiving a long run of events under a followed_by_any +
+# one_or_more rule. Requires: the run's peak RSS stays under --max-state-mb and its throughput
+# within 3x of a normal generated stream's.
+#
+# Usage: scripts/adversarial-test.sh [TOCSIN_BINARY]   (default .build/release/tocsin)
+# Env:   ADV_KEYS (default 2000000), ADV_HOT (default 200000), ADV_BUDGET_MB (default 768),
+#        ADV_CAP (per-key cap for the hot key, default 64). The full-size version:
+#        ADV_KEYS=10000000 ADV_HOT=1000000 ADV_BUDGET_MB=3072 scripts/adversarial-test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOCSIN=${1:-.build/release/tocsin}
+KEYS=${ADV_KEYS:-2000000}
+HOT=${ADV_HOT:-200000}
+BUDGET=${ADV_BUDGET_MB:-768}
+CAP=${ADV_CAP:-64}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+cat > "$WORK/fan.tcs" <<'RULE'
+rule fan_out
+  key user
+  begin a where type == "open"
+  followed_by_any b where type == "hot"
+    one_or_more
+  followed_by c where type == "close"
+RULE
+
+# KEYS "open" events for distinct keys, with HOT events of one key spread among them; one
+# millisecond apart, in order.
+awk -v keys="$KEYS" -v hot="$HOT" 'BEGIN {
+  t = 1700000000000; every = int(keys / hot); if (every < 1) every = 1; h = 0
+  printf "{\"ts\":%.0f,\"id\":\"h_open\",\"user\":\"hot\",\"type\":\"open\"}\n", t++
+  for (i = 0; i < keys; i++) {
+    printf "{\"ts\":%.0f,\"id\":\"k%d\",\"user\":\"k%d\",\"type\":\"open\"}\n", t++, i, i
+    if (i % every == 0 && h < hot) { printf "{\"ts\":%.0f,\"id\":\"h%d\",\"user\":\"hot\",\"type\":\"hot\"}\n", t++, h; h++ }
+  }
+  while (h < hot) { printf "{\"ts\":%.0f,\"id\":\"h%d\",\"user\":\"hot\",\"type\":\"hot\"}\n", t++, h; h++ }
+}' > "$WORK/adversarial.ndjson"
+lines=$(wc -l < "$WORK/adversarial.ndjson")
+
+"$TOCSIN" generate --events "$lines" --users 100000 -o "$WORK/normal.ndjson"
+"$TOCSIN" run rules -i "$WORK/normal.ndjson" -o /dev/null --dead-letter /dev/null 2> "$WORK/normal.txt"
+"$TOCSIN" run "$WORK/fan.tcs" -i "$WORK/adversarial.ndjson" -o /dev/null \
+  --dead-letter "$WORK/dl.ndjson" --max-state-mb "$BUDGET" --max-partials-per-key "$CAP" 2> "$WORK/adv.txt"
+cat "$WORK/adv.txt"
+eps() { sed -n 's/.*(\([0-9]*\) events\/s.*/\1/p' "$1" | head -1; }
+rss() { sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p' "$1" | head -1; }
+normal=$(eps "$WORK/normal.txt"); adv=$(eps "$WORK/adv.txt"); peak=$(rss "$WORK/adv.txt")
+echo "normal stream: $normal events/s; adversarial: $adv events/s, peak RSS $peak MiB (budget $BUDGET MiB)"
+echo "state_limit dead letters: $(grep -c state_limit "$WORK/dl.ndjson" || true)"
+[ "$peak" -le "$BUDGET" ] || { echo "FAIL: peak RSS over the budget"; exit 1; }
+[ $(( adv * 3 )) -ge "$normal" ] || { echo "FAIL: throughput below a third of normal"; exit 1; }
+echo "adversarial test passed"
