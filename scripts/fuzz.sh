@@ -52,8 +52,8 @@ case "$target" in
     main=Fuzz/FuzzRules.swift
     ;;
   events)
-    # TocsinIO without the alert encoder, the one file that needs the runtime.
-    mapfile -t io < <(sources Sources/TocsinIO | grep -v '/AlertEncoder.swift$')
+    # TocsinIO without the files that need the runtime: the alert encoder and checkpoints.
+    mapfile -t io < <(sources Sources/TocsinIO | grep -v -e '/AlertEncoder.swift$' -e '/Checkpoint/')
     build_module TocsinIO "${io[@]}"
     libs=(-lTocsinIO -lTocsinCore)
     main=Fuzz/FuzzEvents.swift
