@@ -125,6 +125,20 @@ final class RunObserver {
     }
   }
 
+  private var sinceSample = 0
+
+  /// Runs `body` (one input line's processing), timing one call in ``RunMetrics/sampleEvery``
+  /// into the latency histogram.
+  func sampled(_ body: () throws -> Void) rethrows {
+    sinceSample += 1
+    if sinceSample == RunMetrics.sampleEvery {
+      sinceSample = 0
+      try timed(body)
+    } else {
+      try body()
+    }
+  }
+
   /// Times `body` into the latency histogram.
   @inline(never)
   func timed(_ body: () throws -> Void) rethrows {

@@ -121,16 +121,9 @@ public enum RunPipeline {
     checkpointer: Checkpointer?
   ) throws {
     var sinceCheck = 0
-    var sinceSample = 0
     observer.tick(session: session, bytesRead: 0, force: true)
     while let line = try reader.nextLine() {
-      sinceSample += 1
-      if sinceSample == RunMetrics.sampleEvery {
-        sinceSample = 0
-        try observer.timed { try session.consume(line) }
-      } else {
-        try session.consume(line)
-      }
+      try observer.sampled { try session.consume(line) }
       if let checkpointer, checkpointer.isDue() { try checkpointer.write(session: session, reader: reader) }
       sinceCheck += 1
       // Also when the reader's buffer is drained: the next read may block on a quiet pipe, so
@@ -149,7 +142,6 @@ public enum RunPipeline {
   ) throws {
     let stage = DecodingStage(reader: reader, decoder: session.decoderCopy, sequence: session.eventsTaken)
     var sinceCheck = 0
-    var sinceSample = 0
     var bytesConsumed: Int64 = 0
     observer.tick(session: session, bytesRead: 0, force: true)
     do {
@@ -158,13 +150,7 @@ public enum RunPipeline {
         if !stage.hasReadyBatch { observer.tick(session: session, bytesRead: bytesConsumed) }
         guard let batch = stage.next() else { break }
         try batch.forEachLine { line, decoded in
-          sinceSample += 1
-          if sinceSample == RunMetrics.sampleEvery {
-            sinceSample = 0
-            try observer.timed { try session.consume(line, decoded: decoded) }
-          } else {
-            try session.consume(line, decoded: decoded)
-          }
+          try observer.sampled { try session.consume(line, decoded: decoded) }
           sinceCheck += 1
           if sinceCheck >= linesPerCheck {
             sinceCheck = 0
