@@ -82,7 +82,7 @@ public struct Checkpoint {
 
   /// A sink's position (for a file: its length in bytes).
   public struct SinkPosition: Equatable, Sendable {
-    /// The sink's name, e.g. `alerts-file` or `dead-letter-file`.
+    /// The sink's position key, e.g. `file:alerts.ndjson` or `stdout:console`.
     public var name: String
     /// Its position.
     public var position: Int64
