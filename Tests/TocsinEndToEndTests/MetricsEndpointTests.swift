@@ -61,7 +61,7 @@ final class MetricsEndpointTests: XCTestCase {
       "tocsin_input_lines_total": 22, "tocsin_events_in_total": 21, "tocsin_events_processed_total": 19,
       "tocsin_dead_letters_total{reason=\"not_an_object\"}": 1, "tocsin_dead_letters_total{reason=\"late\"}": 0,
       "tocsin_late_events_total": 0, "tocsin_reorder_buffer_events": 2, "tocsin_partial_matches": 0,
-      "tocsin_keys": 6,
+      "tocsin_keys": 6, "tocsin_keys_reclaimed_total": 0,
       "tocsin_alerts_total{rule=\"large_purchase\",severity=\"low\"}": 5,
       "tocsin_alerts_total{rule=\"merchant_declines\",severity=\"medium\"}": 7,
       "tocsin_alerts_suppressed_total{rule=\"large_purchase\"}": 2,

@@ -67,6 +67,21 @@ final class RFC3339Tests: XCTestCase {
     rfcTest("0001-01-01T00:00:00Z", nil)
   }
 
+  func testEventTimeFormatting() {
+    let cases: [(ns: Int64, text: String)] = [
+      (0, "1970-01-01T00:00:00.000Z"),
+      (1, "1970-01-01T00:00:00.000000001Z"),
+      (1_000, "1970-01-01T00:00:00.000001Z"),
+      (-1, "1969-12-31T23:59:59.999999999Z"),
+      (-86_400_000_000_001, "1969-12-30T23:59:59.999999999Z"),
+      (1_795_836_719_120_000_000, "2026-11-28T03:31:59.120Z"),
+      (951_782_400_000_000_000, "2000-02-29T00:00:00.000Z"),
+    ]
+    for c in cases { XCTAssertEqual(EventTime(nanosecondsSinceEpoch: c.ns).rfc3339, c.text, "\(c.ns)") }
+    XCTAssertEqual(EventTime.infinity.rfc3339, "+inf")
+    XCTAssertEqual(EventTime.negativeInfinity.rfc3339, "-inf")
+  }
+
   func testRoundTripWithEventTimeFormatting() {
     for ns: Int64 in [0, 1, 999_999_999, 1_795_836_719_120_000_000, -86_400_000_000_001, 1_234_567_891_011_121_314] {
       let time = EventTime(nanosecondsSinceEpoch: ns)

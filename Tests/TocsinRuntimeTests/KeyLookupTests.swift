@@ -57,6 +57,75 @@ final class KeyLookupTests: XCTestCase {
     XCTAssertEqual(space.texts, ["a|1", "a|2"])
   }
 
+  func testReclaimedKeysAreForgottenAndTheirIDsReused() {
+    var space = KeySpace(slots: [SlotIndex(0)])
+    for i in 0..<6 { _ = space.key(of: record([.string("u\(i)")])) }
+    space.setOpen(true, rule: 0, key: KeyID(2))
+    space.noteEvent(KeyID(2), at: .milliseconds(5))
+    space.reclaim(KeyID(2))
+    space.reclaim(KeyID(4))
+    space.reclaim(KeyID(4))  // twice: no effect
+    XCTAssertEqual(space.count, 4)
+    XCTAssertEqual(space.idCount, 6)
+    XCTAssertEqual(space.reclaimed, 2)
+    XCTAssertTrue(space.isFree(KeyID(2)))
+    XCTAssertEqual(space.texts[2], "")
+    // Every other key is still found under its id.
+    for i in [0, 1, 3, 5] { XCTAssertEqual(space.key(of: record([.string("u\(i)")])), KeyID(i)) }
+    // New keys take the freed ids, last freed first, with fresh bookkeeping.
+    XCTAssertEqual(space.key(of: record([.string("new")])), KeyID(4))
+    XCTAssertEqual(space.key(of: record([.string("u2")])), KeyID(2))
+    XCTAssertEqual(space.openRules(KeyID(2)), 0)
+    XCTAssertEqual(space.lastEvent(KeyID(2)), .negativeInfinity)
+    XCTAssertEqual(space.texts[4], "new")
+    XCTAssertEqual(space.key(of: record([.string("u6")])), KeyID(6))
+    XCTAssertEqual(space.count, 7)
+  }
+
+  /// Property: any interleaving of interning and reclaiming agrees with a dictionary model, on a
+  /// table small enough that probe runs wrap around and backward-shift deletion is exercised.
+  func testInternAndReclaimAgreeWithAModel() {
+    var rng = SplitMix64(seed: 42)
+    for round in 0..<20 {
+      var space = KeySpace(slots: [SlotIndex(0), SlotIndex(1)])
+      var model: [String: KeyID] = [:]
+      let universe = 8 + round * 10
+      for _ in 0..<3000 {
+        let n = Int(rng.next() % UInt64(universe))
+        let key = [Value.string("k\(n % 7)"), .int(Int64(n))]
+        let name = "k\(n % 7)|\(n)"
+        if rng.next() % 3 == 0, let id = model[name] {
+          space.reclaim(id)
+          model[name] = nil
+        } else {
+          let id = space.key(of: record(key))
+          if let known = model[name] {
+            XCTAssertEqual(id, known, name)
+          } else {
+            model[name] = id
+          }
+        }
+      }
+      XCTAssertEqual(space.count, model.count)
+      XCTAssertEqual(Set(model.values).count, model.count, "two live keys share an id")
+      for (name, id) in model {
+        XCTAssertEqual(space.texts[id.index], name)
+        XCTAssertFalse(space.isFree(id))
+      }
+    }
+  }
+
+  func testKeyTextHeapBytesFollowLongKeys() {
+    var space = KeySpace(slots: [SlotIndex(0)])
+    let short = space.key(of: record([.string("short")]))!
+    XCTAssertEqual(space.textHeapBytes, 0)
+    let long = space.key(of: record([.string(String(repeating: "x", count: 40))]))!
+    XCTAssertGreaterThanOrEqual(space.textHeapBytes, 40)
+    space.reclaim(long)
+    space.reclaim(short)
+    XCTAssertEqual(space.textHeapBytes, 0)
+  }
+
   func testOpenMaskBits() {
     var space = KeySpace(slots: [SlotIndex(0)])
     let k = space.key(of: record([.string("u")]))!
@@ -128,3 +197,4 @@ final class KeyLookupTests: XCTestCase {
     }
   }
 }
+

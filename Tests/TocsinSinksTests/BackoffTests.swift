@@ -1,3 +1,4 @@
+import TocsinCore
 import XCTest
 
 @testable import TocsinSinks

@@ -66,7 +66,11 @@ public enum RunMetrics {
         name: "tocsin_type_errors_total", help: "Conditions made false by a run-time type error, by rule.", type: .counter,
         samples: engine.typeErrors.map { .init(labels: [("rule", $0.rule)], value: Double($0.count)) }))
     out.append(.single("tocsin_partial_matches", "Open partial matches over all rules and keys.", .gauge, Double(engine.openPartialMatches)))
-    out.append(.single("tocsin_keys", "Distinct keys seen, summed over key spaces.", .gauge, Double(engine.distinctKeys)))
+    out.append(.single("tocsin_keys", "Keys held (interned, not reclaimed), summed over key spaces.", .gauge, Double(engine.distinctKeys)))
+    out.append(
+      .single(
+        "tocsin_keys_reclaimed_total", "Keys reclaimed: no state and no buffered event, id reused.", .counter,
+        Double(engine.keysReclaimed)))
     out.append(.single("tocsin_reorder_buffer_events", "Events waiting in the reorder buffer.", .gauge, Double(engine.bufferedEvents)))
     out.append(
       MetricFamily(

@@ -16,6 +16,8 @@ public struct RunSummary {
   public var openPartialMatches: Int
   /// Distinct keys seen.
   public var distinctKeys: Int
+  /// Keys reclaimed (no state, nothing buffered) so their ids could be reused.
+  public var keysReclaimed: Int
   /// Run-time type errors per rule.
   public var typeErrors: [(rule: String, count: Int, first: String?)]
   /// Regex matches per rule that hit PCRE2's match limit.
@@ -48,6 +50,7 @@ public struct RunSummary {
     self.rules = engine.programs.rules.map(\.name)
     self.openPartialMatches = engine.openPartialMatches
     self.distinctKeys = engine.distinctKeys
+    self.keysReclaimed = engine.keysReclaimed
     self.typeErrors = engine.typeErrors
     self.regexLimitHits = engine.regexLimitHits
     self.bytesRead = bytesRead
@@ -135,7 +138,7 @@ public struct RunSummary {
     }
     if limits.peakStateBytes > 0 { out += "  peak estimated state \(limits.peakStateBytes / (1 << 20)) MiB\n" }
     if checkpointsWritten > 0 { out += "  checkpoints written: \(checkpointsWritten)\n" }
-    out += "  keys \(distinctKeys), peak reorder buffer \(engineCounters.peakBuffered) events, "
+    out += "  keys \(distinctKeys)\(keysReclaimed > 0 ? " (\(keysReclaimed) reclaimed)" : ""), peak reorder buffer \(engineCounters.peakBuffered) events, "
     out += "open partial matches \(openPartialMatches)\n"
     if engineCounters.late > 0 { out += "  late events: \(engineCounters.late)\n" }
     if let watermark {

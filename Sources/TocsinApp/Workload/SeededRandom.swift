@@ -1,23 +1,4 @@
-/// SplitMix64: a tiny 64-bit generator used to expand one seed into well-mixed state words.
-///
-/// It is the seeding routine recommended by the authors of xoshiro (Steele, Lea and Flood,
-/// "Fast splittable pseudorandom number generators", OOPSLA 2014). It is not used directly for
-/// workloads because its period is only 2⁶⁴ and consecutive seeds give related streams.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-  private var state: UInt64
-
-  /// A generator whose output depends only on `seed`.
-  public init(seed: UInt64) { state = seed }
-
-  /// The next 64 pseudo-random bits.
-  public mutating func next() -> UInt64 {
-    state &+= 0x9e37_79b9_7f4a_7c15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-    return z ^ (z >> 31)
-  }
-}
+import TocsinCore
 
 /// xoshiro256**: the seeded generator behind every workload Tocsin produces.
 ///

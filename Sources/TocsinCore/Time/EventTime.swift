@@ -57,6 +57,9 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
   public var description: String { rfc3339 }
 
   /// RFC 3339 in UTC, milliseconds always shown, microseconds/nanoseconds when non-zero.
+  ///
+  /// Written digit by digit into the string's own storage (one allocation): every alert and
+  /// `state_limit` dead letter formats one or two times, so this is on the output path.
   public var rfc3339: String {
     if self == .infinity { return "+inf" }
     if self == .negativeInfinity { return "-inf" }
@@ -70,25 +73,40 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
     let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
     let secondOfDay = seconds - days * 86_400
     let (y, m, d) = CivilDate.fromDaysSinceEpoch(days)
-    var out = ""
-    out.reserveCapacity(30)
-    out += Self.pad(y, 4) + "-" + Self.pad(m, 2) + "-" + Self.pad(d, 2) + "T"
-    out += Self.pad(secondOfDay / 3600, 2) + ":" + Self.pad(secondOfDay / 60 % 60, 2) + ":"
-    out += Self.pad(secondOfDay % 60, 2) + "."
-    if fraction % 1_000_000 == 0 {
-      out += Self.pad(fraction / 1_000_000, 3)
-    } else if fraction % 1_000 == 0 {
-      out += Self.pad(fraction / 1_000, 6)
-    } else {
-      out += Self.pad(fraction, 9)
+    let (fractionValue, fractionWidth): (Int64, Int) =
+      fraction % 1_000_000 == 0
+      ? (fraction / 1_000_000, 3) : fraction % 1_000 == 0 ? (fraction / 1_000, 6) : (fraction, 9)
+    // "YYYY-MM-DDTHH:MM:SS." is 20 bytes; the Int64 nanosecond range keeps years in 1677...2262.
+    return String(unsafeUninitializedCapacity: 21 + fractionWidth) { out in
+      var i = 0
+      func digits(_ value: Int64, _ width: Int) {
+        var v = value
+        for k in stride(from: i + width - 1, through: i, by: -1) {
+          out[k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+          v /= 10
+        }
+        i += width
+      }
+      func byte(_ c: Unicode.Scalar) {
+        out[i] = UInt8(ascii: c)
+        i += 1
+      }
+      digits(y, 4)
+      byte("-")
+      digits(m, 2)
+      byte("-")
+      digits(d, 2)
+      byte("T")
+      digits(secondOfDay / 3600, 2)
+      byte(":")
+      digits(secondOfDay / 60 % 60, 2)
+      byte(":")
+      digits(secondOfDay % 60, 2)
+      byte(".")
+      digits(fractionValue, fractionWidth)
+      byte("Z")
+      return i
     }
-    return out + "Z"
-  }
-
-  private static func pad(_ value: Int64, _ width: Int) -> String {
-    let digits = String(value < 0 ? -value : value)
-    let sign = value < 0 ? "-" : ""
-    return sign + String(repeating: "0", count: max(0, width - digits.count)) + digits
   }
 }
 

@@ -13,7 +13,7 @@ import TocsinRuntime
 ///
 /// Sections (``Section``) are length-prefixed, so a reader skips ids it does not know; that is
 /// the extension point for components with their own state (alert suppression is id 10, time
-/// calibration 12, held input lines 13; sinks record their positions in the `sinks` section). A
+/// calibration 12, held input lines 13, free key ids 14; sinks record their positions in the `sinks` section). A
 /// torn or damaged file fails the checksum and is never decoded.
 public struct Checkpoint {
   /// The current format version; a file with another version is not read.
@@ -49,6 +49,9 @@ public struct Checkpoint {
     case calibration = 12
     /// Copies of the input lines of events held by time calibration (for their dead letters).
     case heldLines = 13
+    /// Per key space: its free (reclaimed, not reused) key ids in reuse order, and how many keys
+    /// were reclaimed. The ids' values in `keySpaces` are null.
+    case freeKeys = 14
   }
 
   /// A rule and the fingerprint of its compiled form.

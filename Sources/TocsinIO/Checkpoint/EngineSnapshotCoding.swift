@@ -1,7 +1,7 @@
 import TocsinCore
 import TocsinRuntime
 
-/// The checkpoint sections holding an ``EngineSnapshot`` (ids 4–9 and 12 of ``Checkpoint/Section``).
+/// The checkpoint sections holding an ``EngineSnapshot`` (ids 4–9, 12 and 14 of ``Checkpoint/Section``).
 enum EngineSnapshotCoding {
   typealias SectionWriter = (UInt32, (inout BinaryWriter) -> Void) -> Void
 
@@ -88,6 +88,14 @@ enum EngineSnapshotCoding {
         c.limits.budgetUnreclaimable, c.limits.peakStateBytes,
       ] {
         w.count(n)
+      }
+    }
+    section(Checkpoint.Section.freeKeys.rawValue) { w in
+      w.count(snap.keySpaces.count)
+      for space in snap.keySpaces {
+        w.count(space.reclaimed)
+        w.count(space.free.count)
+        for id in space.free { w.varint(UInt64(id)) }
       }
     }
     section(Checkpoint.Section.calibration.rawValue) { w in
@@ -214,6 +222,19 @@ enum EngineSnapshotCoding {
     c.limits.budgetUnreclaimable = n[10]
     c.limits.peakStateBytes = n[11]
     snap.counters = c
+    if var r = openOptional(.freeKeys) {
+      guard try r.count() == snap.keySpaces.count else {
+        throw BinaryDecodingError(description: "free key ids for a different number of key spaces")
+      }
+      for i in snap.keySpaces.indices {
+        snap.keySpaces[i].reclaimed = try r.count(limit: Int.max)
+        for _ in 0..<(try r.count()) {
+          let id = try r.varint()
+          guard id < UInt64(snap.keySpaces[i].count) else { throw BinaryDecodingError(description: "free key id out of range") }
+          snap.keySpaces[i].free.append(UInt32(id))
+        }
+      }
+    }
     if var r = openOptional(.calibration) {
       snap.calibrating = try r.count(limit: 1) == 1
       for _ in 0..<(try r.count()) { snap.calibrationHeld.append(try r.count(limit: Int.max)) }

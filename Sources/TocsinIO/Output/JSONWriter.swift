@@ -158,25 +158,36 @@ public struct JSONWriter {
     }
   }
 
+  /// Appends `text` as a JSON string: runs of bytes that need no escape are copied whole
+  /// (alert and dead-letter lines are mostly such runs), `"`, `\\` and control bytes escaped.
   private mutating func appendQuoted(_ text: String) {
     bytes.append(UInt8(ascii: "\""))
-    for byte in text.utf8 {
-      switch byte {
-      case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-        bytes.append(UInt8(ascii: "\\"))
-        bytes.append(byte)
-      case 0..<0x20:
-        @inline(__always) func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
-        bytes.append(UInt8(ascii: "\\"))
-        bytes.append(UInt8(ascii: "u"))
-        bytes.append(UInt8(ascii: "0"))
-        bytes.append(UInt8(ascii: "0"))
-        bytes.append(hex(byte >> 4))
-        bytes.append(hex(byte & 0xF))
-      default:
-        bytes.append(byte)
+    var text = text
+    text.withUTF8 { utf8 in
+      var run = 0
+      for i in 0..<utf8.count {
+        let byte = utf8[i]
+        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+        if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
+        appendEscaped(byte)
+        run = i + 1
       }
+      if run < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
     }
     bytes.append(UInt8(ascii: "\""))
+  }
+
+  private mutating func appendEscaped(_ byte: UInt8) {
+    bytes.append(UInt8(ascii: "\\"))
+    guard byte < 0x20 else {
+      bytes.append(byte)
+      return
+    }
+    @inline(__always) func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+    bytes.append(UInt8(ascii: "u"))
+    bytes.append(UInt8(ascii: "0"))
+    bytes.append(UInt8(ascii: "0"))
+    bytes.append(hex(byte >> 4))
+    bytes.append(hex(byte & 0xF))
   }
 }

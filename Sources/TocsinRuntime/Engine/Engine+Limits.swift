@@ -46,30 +46,51 @@ struct LimitState {
   var ttlTimers = TimerQueue()
   /// `state_limit` actions not yet handed to the caller.
   var pendingActions: [EngineAction] = []
-  /// Estimated bytes per stored computation, per further bound node, per buffered event.
+  /// Estimated bytes per (rule, key) with state, per stored computation, per further bound
+  /// node, per buffered event.
+  var stateBytes = 0
   var computationBytes = 0
   var nodeBytes = 0
   var eventBytes = 0
-  /// Per key space: estimated bytes per interned key (never reclaimed).
+  /// Per key space: estimated bytes per key id (ids are reused once reclaimed, never freed).
   var keyBytes: [Int] = []
 }
 
 extension Engine {
-  /// Sets the per-item costs of the estimate from the rule set's shape.
+  /// Sets the per-item costs of the estimate from the rule set's shape and the sizes of the
+  /// stored types. Each heap object is charged as glibc's malloc stores it (``mallocChunk``),
+  /// and arrays that grow by doubling are charged twice their element size; the figures were
+  /// checked against valgrind massif on the adversarial test (docs/operations.md, "State limits").
   func configureLimits() {
+    let value = MemoryLayout<Value>.stride
     let slots = programs.projection.count + 2  // the time and id fields may add two
-    let slotBytes = 32 + 24 * slots
-    limitState.eventBytes = 48 + slotBytes
-    limitState.nodeBytes = 96 + slotBytes
-    limitState.computationBytes = 48 + limitState.nodeBytes
+    // One event's slot buffer (object header, count, values), plus an allowance of 32 bytes for
+    // string values too long to be stored inline.
+    let slotBuffer = Self.mallocChunk(16 + 8 + value * slots) + 32
+    let record = MemoryLayout<EventRecord>.stride
+    limitState.eventBytes = 2 * (record + 32) + slotBuffer  // reorder slab entry and heap entry
+    // A match-buffer node: object header, step, event record, previous, length; and its event.
+    limitState.nodeBytes = Self.mallocChunk(16 + 8 + record + 8 + 8) + slotBuffer
+    // A computation in its key's array (capacity up to twice the count) and its first node.
+    limitState.computationBytes = 2 * MemoryLayout<Computation>.stride + limitState.nodeBytes
+    // The array of partial matches itself (header and malloc overhead).
+    limitState.stateBytes = Self.mallocChunk(32 + MemoryLayout<Computation>.stride)
     limitState.isTracking = options.limits.maxStateBytes != nil
     var rulesPerSpace = Array(repeating: 0, count: keySpaces.count)
     for rule in rules { rulesPerSpace[rule.keySpace] += 1 }
+    let perRule = MemoryLayout<PartialMatches>.stride + (options.limits.keyTTL != nil ? MemoryLayout<LimitState.KeyTTL>.stride : 0)
     limitState.keyBytes = keySpaces.indices.map { i in
-      64 + 24 * keySpaces[i].slots.count + 32 * rulesPerSpace[i]
+      // Arrays indexed by id (text, values, open mask and last event, per rule state), charged
+      // twice for doubling; the key table's slots (8 bytes, at most half full, doubling).
+      let perID = MemoryLayout<String>.stride + value * keySpaces[i].slots.count + 16 + perRule * rulesPerSpace[i]
+      return 2 * perID + 32
     }
     if options.limits.keyTTL != nil { limitState.ttl = Array(repeating: [], count: rules.count) }
   }
+
+  /// The size glibc's malloc takes for a request of `bytes`: the request plus an 8-byte header,
+  /// rounded up to 16, at least 32.
+  static func mallocChunk(_ bytes: Int) -> Int { max(32, (bytes + 8 + 15) & ~15) }
 
   /// The estimated size of the engine's state in bytes: open and held matches (one computation
   /// and one match-buffer node each, plus every further node of each open chain), buffered and
@@ -77,7 +98,9 @@ extension Engine {
   /// by several partial matches is counted once per partial match (an upper bound).
   public var estimatedStateBytes: Int {
     var keys = 0
-    for i in keySpaces.indices { keys += keySpaces[i].count * limitState.keyBytes[i] }
+    for i in keySpaces.indices {
+      keys += keySpaces[i].idCount * limitState.keyBytes[i] + keySpaces[i].textHeapBytes
+    }
     return limitState.partialBytes + (buffer.count + suspects.count) * limitState.eventBytes + keys
   }
 
@@ -92,7 +115,7 @@ extension Engine {
     var chain = 0
     for partial in state.partials { chain += partial.bindings.length - 1 }
     return LimitState.Measure(
-      bytes: stored * limitState.computationBytes + chain * limitState.nodeBytes,
+      bytes: limitState.stateBytes + stored * limitState.computationBytes + chain * limitState.nodeBytes,
       oldest: state.partials.first?.start, isEmpty: false)
   }
 
@@ -166,6 +189,9 @@ extension Engine {
     limitState.isEvicting = true
     defer { limitState.isEvicting = false }
     let target = budget / 10 * 9
+    // Keys with no state go first: reclaiming them loses nothing. (Their ids are reused, so the
+    // estimate, which counts ids, stops growing rather than falling.)
+    sweepForBudget()
     while estimatedStateBytes > target {
       guard limitState.evictionHead < limitState.evictionQueue.count else {
         counters.limits.budgetUnreclaimable += 1
@@ -213,6 +239,7 @@ extension Engine {
     case .stateBudget: counters.limits.droppedByBudget += n
     }
     recordDrop(rule: r, key: key, limit: limit, dropped: n, oldest: oldest)
+    reclaimIfIdle(space: rules[r].keySpace, key: key)
   }
 
   private func recordDrop(rule r: Int, key: KeyID, limit: StateLimitKind, dropped: Int, oldest: EventTime) {

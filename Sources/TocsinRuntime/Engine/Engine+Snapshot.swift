@@ -35,9 +35,12 @@ extension Engine {
     }
     for space in keySpaces {
       var values: [Value] = []
-      values.reserveCapacity(space.count * space.slots.count)
-      for id in 0..<space.count { values.append(contentsOf: space.values(of: KeyID(id))) }
-      snap.keySpaces.append(EngineSnapshot.KeySpaceState(fields: fields(of: space), values: values, count: space.count))
+      values.reserveCapacity(space.idCount * space.slots.count)
+      for id in 0..<space.idCount { values.append(contentsOf: space.values(of: KeyID(id))) }
+      var state = EngineSnapshot.KeySpaceState(fields: fields(of: space), values: values, count: space.idCount)
+      state.free = space.freeIDs
+      state.reclaimed = space.reclaimed
+      snap.keySpaces.append(state)
     }
     var buffered: [(position: EventPosition, event: EventRecord)] = []
     buffer.forEach { item, position in buffered.append((position, item.event)) }
@@ -96,6 +99,12 @@ extension Engine {
       var map: [KeyID] = []
       map.reserveCapacity(old.count)
       for id in 0..<old.count {
+        // A free id (reclaimed, not reused) has null values: it is re-created free, so every
+        // id keeps its number.
+        if !slots.isEmpty, old.values[id * slots.count].isNull {
+          map.append(keySpaces[i].appendFreeID())
+          continue
+        }
         var values = Array(repeating: Value.null, count: width)
         for (f, slot) in slots.enumerated() { values[slot.index] = old.values[id * slots.count + f] }
         let probe = EventRecord(time: .negativeInfinity, sequence: 0, line: 0, identity: "", slots: values)
@@ -103,6 +112,9 @@ extension Engine {
           throw EngineSnapshot.Invalid(description: "inconsistent snapshot: null key value")
         }
         map.append(key)
+      }
+      guard keySpaces[i].restoreFreeOrder(old.free, reclaimed: old.reclaimed) else {
+        throw EngineSnapshot.Invalid(description: "inconsistent snapshot: free key ids")
       }
       keyMaps[j] = map
     }
@@ -228,7 +240,10 @@ extension Engine {
   /// The key ids of `event` in every key space (interning new keys).
   private func keys(of event: EventRecord) -> KeyIDs {
     var ids = KeyIDs(count: keySpaces.count)
-    for i in keySpaces.indices { ids[i] = keySpaces[i].key(of: event) }
+    for i in keySpaces.indices {
+      ids[i] = keySpaces[i].key(of: event)
+      if let key = ids[i] { keySpaces[i].noteEvent(key, at: event.time) }
+    }
     return ids
   }
 

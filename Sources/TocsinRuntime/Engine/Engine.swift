@@ -49,6 +49,10 @@ public final class Engine {
 
   var keySpaces: [KeySpace] = []
   var rules: [RuleState] = []
+  /// Per key space, the indices of its rules.
+  var rulesBySpace: [[Int]] = []
+  /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
+  var keySweeps: [KeySweeps] = []
   /// Per rule, the plain values the release loop reads for every event (no class references,
   /// so reading them costs no retain/release).
   private var routes: [Route] = []
@@ -102,6 +106,8 @@ public final class Engine {
       rulesPerSpace[space] += 1
     }
     startGuards = StartGuards(programs: programs)
+    rulesBySpace = keySpaces.indices.map { s in rules.indices.filter { rules[$0].keySpace == s } }
+    keySweeps = Array(repeating: KeySweeps(sweepAt: max(0, options.keySweepFloor)), count: keySpaces.count)
     routes = rules.map {
       Route(keySpace: $0.keySpace, bitInSpace: $0.bitInSpace, hasQuickStartCheck: $0.matcher.hasQuickStartCheck)
     }
@@ -126,7 +132,10 @@ public final class Engine {
     var hasAnyKey = keySpaces.isEmpty
     for i in keySpaces.indices {
       let key = keySpaces[i].key(of: event)
-      if key != nil { hasAnyKey = true }
+      if let key {
+        hasAnyKey = true
+        keySpaces[i].noteEvent(key, at: event.time)
+      }
       keys[i] = key
     }
     guard hasAnyKey else {
@@ -309,6 +318,7 @@ public final class Engine {
     if limitState.isTracking { enforceBudget { pending.append($0) } }
     appendSorted(pending, into: &actions)
     flushLimitActions(into: &actions)
+    sweepGrownKeySpaces()
   }
 
   private func releaseBuffered(into actions: inout [EngineAction]) {
@@ -485,7 +495,7 @@ public final class Engine {
     rules.reduce(0) { sum, rule in sum + rule.keys.reduce(0) { $0 + $1.partials.count } }
   }
 
-  /// Number of distinct keys per key space, summed.
+  /// Number of keys held per key space (interned and not reclaimed), summed.
   public var distinctKeys: Int { keySpaces.reduce(0) { $0 + $1.count } }
 
   /// Events waiting for the watermark: in the reorder buffer, or held while the engine

@@ -28,6 +28,10 @@ public struct EngineOptions: Sendable {
   public var skewContradictions: Int
   /// Bounds on matching state (per-key cap, idle-key TTL, state budget).
   public var limits = StateLimits()
+  /// Live keys a key space may reach before it is first swept for keys with no state to
+  /// reclaim; later sweeps run when the live keys double. 0 sweeps after every watermark step
+  /// (tests use it to show reclaiming never changes output). See Engine+Keys.swift.
+  public var keySweepFloor = 1 << 20
 
   /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
   /// 1 h time-skew guard (2 confirmations accept a jump, 100 contradictions reject it).

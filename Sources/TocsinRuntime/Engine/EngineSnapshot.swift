@@ -123,8 +123,12 @@ public struct EngineSnapshot {
     public var fields: [FieldPath]
     /// `fields.count` values per key, keys in id order.
     public var values: [Value]
-    /// Number of keys (an unkeyed space has at most one, with no values).
+    /// Number of key ids, free ones included (an unkeyed space has at most one, with no values).
     public var count: Int
+    /// Ids reclaimed and not reused, in reuse order (last first); their values are null.
+    public var free: [UInt32] = []
+    /// Keys reclaimed over the run.
+    public var reclaimed = 0
     /// Creates a key space state.
     public init(fields: [FieldPath], values: [Value], count: Int) {
       self.fields = fields

@@ -20,22 +20,47 @@ public struct KeyID: Hashable, Sendable, Comparable {
 /// looked up once however many rules use it. The lookup goes through a ``KeyTable`` (a seeded
 /// fast hash and a slot array holding hash and id side by side) and compares the stored key
 /// values only on a hash match. The key's text (values joined with `|`, used in alert ids and
-/// by the `key` expression) is built only when a key is seen for the first time.
+/// by the `key` expression) is built only when a key is interned.
 ///
 /// Next to each key the space keeps ``openRules(_:)``: one bit per rule of the space whose
 /// state for that key is not empty. The engine reads it once per event and key space, so a rule
 /// with nothing open for the key costs no load of its per-key state (DESIGN §4: an event that
-/// cannot start or extend a match costs one lookup).
+/// cannot start or extend a match costs one lookup). The same 16-byte entry holds the latest
+/// event time routed to the key (``noteEvent(_:at:)``), which tells when no buffered event can
+/// still refer to the id.
+///
+/// Keys with no state can be reclaimed (``reclaim(_:)``): the id leaves the table, its text and
+/// values are released, and the id is reused by the next new key. Ids are therefore stable only
+/// while a key has state or buffered events; the engine decides when that is (Engine+Keys.swift).
 public struct KeySpace {
+  /// Per-id bookkeeping read on the hot path, kept together in one cache line's quarter.
+  struct Meta {
+    /// Bit `b` set when the space's rule number `b` has state for the key.
+    var openMask: UInt64 = 0
+    /// The latest event time routed to the key; `-infinity` when free or only restored.
+    var lastEvent = EventTime.negativeInfinity
+  }
+
   /// The slots of the key fields, in order.
   public let slots: [SlotIndex]
   private var table = KeyTable()
-  /// Key values, `slots.count` per key, in id order.
+  /// Key values, `slots.count` per id, in id order (nulls for a free id).
   private var flatValues: [Value] = []
-  /// `texts[id]`: the key as text (values joined with `|`).
+  /// `texts[id]`: the key as text (values joined with `|`; empty for a free id).
   public private(set) var texts: [String] = []
-  /// `openMasks[id]`: bit `b` set when the space's rule number `b` has state for key `id`.
-  private var openMasks: [UInt64] = []
+  private var meta: [Meta] = []
+  /// Ids reclaimed and not yet reused; the last one is reused first.
+  public private(set) var freeIDs: [UInt32] = []
+  /// Keys reclaimed over the space's lifetime.
+  public private(set) var reclaimed = 0
+  /// Live keys with state in at least one tracked rule (open mask not zero); the rest, up to
+  /// ``count``, are candidates for reclaiming.
+  public private(set) var openKeys = 0
+  /// Keys interned over the space's lifetime (a reused id counts again).
+  public private(set) var interned = 0
+  /// Heap bytes of the live keys' texts too long to be stored inline (over 15 bytes), as glibc's
+  /// malloc stores them; part of the engine's state estimate.
+  public private(set) var textHeapBytes = 0
 
   /// The most rules of one space that ``openRules(_:)`` tracks; rules beyond it are treated as
   /// possibly open and their state is read directly.
@@ -84,12 +109,80 @@ public struct KeySpace {
 
   @discardableResult
   private mutating func intern(_ keyValues: [Value], hash: UInt64) -> KeyID {
-    let id = KeyID(texts.count)
-    texts.append(keyValues.map(\.description).joined(separator: "|"))
-    flatValues.append(contentsOf: keyValues)
-    openMasks.append(0)
+    let text = keyValues.map(\.description).joined(separator: "|")
+    textHeapBytes += Self.heapBytes(of: text)
+    let id: KeyID
+    if let free = freeIDs.popLast() {
+      id = KeyID(Int(free))
+      texts[id.index] = text
+      let base = id.index * slots.count
+      for (i, value) in keyValues.enumerated() { flatValues[base + i] = value }
+      meta[id.index] = Meta()
+    } else {
+      id = KeyID(texts.count)
+      texts.append(text)
+      flatValues.append(contentsOf: keyValues)
+      meta.append(Meta())
+    }
     if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue) }
+    interned += 1
     return id
+  }
+
+  /// Forgets key `id`: it is no longer found by ``key(of:)``, its text and values are released,
+  /// and the id is handed to the next new key. The caller guarantees nothing refers to it.
+  public mutating func reclaim(_ id: KeyID) {
+    guard id.index < texts.count, !isFree(id) else { return }
+    if !slots.isEmpty {
+      let hash: UInt64
+      if slots.count == 1 {
+        hash = table.hash(flatValues[id.index])
+      } else {
+        let range = id.index * slots.count..<(id.index + 1) * slots.count
+        hash = flatValues[range].withUnsafeBufferPointer { table.hash($0) }
+      }
+      table.remove(hash: hash, id: id.rawValue)
+    }
+    textHeapBytes -= Self.heapBytes(of: texts[id.index])
+    texts[id.index] = ""
+    for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
+    meta[id.index] = Meta()
+    freeIDs.append(id.rawValue)
+    reclaimed += 1
+  }
+
+  /// Heap bytes of a key text: none when stored inline, else its storage object.
+  private static func heapBytes(of text: String) -> Int {
+    let n = text.utf8.count
+    return n <= 15 ? 0 : max(32, (32 + n + 1 + 8 + 15) & ~15)
+  }
+
+  /// Appends a free id (restoring a checkpoint: ids are re-created in order, free ones too).
+  /// It is not reused until ``restoreFreeOrder(_:reclaimed:)`` hands over the free list.
+  mutating func appendFreeID() -> KeyID {
+    let id = KeyID(texts.count)
+    texts.append("")
+    flatValues.append(contentsOf: repeatElement(Value.null, count: slots.count))
+    meta.append(Meta())
+    return id
+  }
+
+  /// Restores the free list (reuse order) and the reclaimed count of a checkpointed run;
+  /// `false` unless `order` names every free id exactly once.
+  mutating func restoreFreeOrder(_ order: [UInt32], reclaimed: Int) -> Bool {
+    var free = 0
+    for id in 0..<texts.count where isFree(KeyID(id)) { free += 1 }
+    guard order.count == free, Set(order).count == order.count else { return false }
+    for raw in order where Int(raw) >= texts.count || !isFree(KeyID(Int(raw))) { return false }
+    freeIDs = order
+    self.reclaimed = reclaimed
+    return true
+  }
+
+  /// Whether `id` is free (reclaimed and not reused). A space without key fields has one key,
+  /// never free.
+  public func isFree(_ id: KeyID) -> Bool {
+    !slots.isEmpty && flatValues[id.index * slots.count].isNull
   }
 
   /// The field values of key `id`, in key-field order.
@@ -99,19 +192,36 @@ public struct KeySpace {
 
   /// Bit `b` is set when the space's rule number `b` has open or held matches for `id`.
   @inline(__always)
-  public func openRules(_ id: KeyID) -> UInt64 { openMasks[id.index] }
+  public func openRules(_ id: KeyID) -> UInt64 { meta[id.index].openMask }
 
   /// Records whether the space's rule number `bit` has state for `id`.
   @inline(__always)
   public mutating func setOpen(_ isOpen: Bool, rule bit: Int, key id: KeyID) {
     guard bit < Self.trackedRules else { return }
-    if isOpen {
-      openMasks[id.index] |= 1 << UInt64(bit)
-    } else {
-      openMasks[id.index] &= ~(1 << UInt64(bit))
+    let before = meta[id.index].openMask
+    let after = isOpen ? before | 1 << UInt64(bit) : before & ~(1 << UInt64(bit))
+    guard after != before else { return }
+    meta[id.index].openMask = after
+    if before == 0 {
+      openKeys += 1
+    } else if after == 0 {
+      openKeys -= 1
     }
   }
 
-  /// Number of distinct keys seen.
-  public var count: Int { texts.count }
+  /// Records that an event at `time` was routed to `id`.
+  @inline(__always)
+  public mutating func noteEvent(_ id: KeyID, at time: EventTime) {
+    if time > meta[id.index].lastEvent { meta[id.index].lastEvent = time }
+  }
+
+  /// The latest event time routed to `id` since it was interned.
+  @inline(__always)
+  public func lastEvent(_ id: KeyID) -> EventTime { meta[id.index].lastEvent }
+
+  /// Number of keys interned and not reclaimed.
+  public var count: Int { texts.count - freeIDs.count }
+
+  /// Number of ids handed out, free ones included: the length of every per-key table.
+  public var idCount: Int { texts.count }
 }

@@ -13,8 +13,9 @@ import TocsinCore
 /// - linear probing over a power-of-two capacity, kept at most half full.
 ///
 /// The seed is random per table, so the layout (never the ids) differs between runs and a
-/// producer cannot precompute keys that all collide. Ids are assigned in insertion order and
-/// never change; keys are never removed (an idle-key TTL would add tombstones).
+/// producer cannot precompute keys that all collide. Removal (``remove(hash:id:)``) shifts the
+/// following run of slots back instead of leaving tombstones, so probe sequences stay as short
+/// as if the removed key had never been inserted.
 struct KeyTable {
   private struct Slot {
     /// `UInt32.max` marks an empty slot.
@@ -67,6 +68,32 @@ struct KeyTable {
     if (count + 1) * 2 > slots.count { grow() }
     place(Slot(id: id, hash: Self.fold(hash)))
     count += 1
+  }
+
+  /// Removes the slot of `id`, stored with `hash`; nothing if it is not there.
+  /// - Complexity: O(1) expected: the probe to the slot, then the run of slots after it.
+  mutating func remove(hash: UInt64, id: UInt32) {
+    var hole = Int(Self.fold(hash)) & mask
+    while slots[hole].id != id {
+      if slots[hole].id == .max { return }
+      hole = (hole + 1) & mask
+    }
+    // Backward-shift deletion: each later slot of the run moves into the hole unless its home
+    // slot lies cyclically after the hole (then the hole is not on its probe path).
+    var next = hole
+    while true {
+      next = (next + 1) & mask
+      let slot = slots[next]
+      if slot.id == .max { break }
+      let home = Int(slot.hash) & mask
+      let staysPut = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+      if !staysPut {
+        slots[hole] = slot
+        hole = next
+      }
+    }
+    slots[hole] = Slot()
+    count -= 1
   }
 
   /// The 32 bits of the hash a slot keeps; they pick the slot too, so growing needs no rehash.

@@ -1,3 +1,5 @@
+import TocsinCore
+
 /// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and
 /// Jitter", 2015): before retry `n` (0-based) wait a uniformly random time in
 /// `0 ... min(maximum, initial × 2ⁿ)`.
@@ -32,31 +34,5 @@ public struct Backoff: Hashable, Sendable {
     let ceiling = ceiling(attempt: attempt).nanosecondsClamped
     guard ceiling > 0 else { return .zero }
     return .nanoseconds(Int64(clamping: random.next(upTo: ceiling)))
-  }
-}
-
-/// A small seeded generator (splitmix64, Steele, Lea and Flood 2014): fast, 64-bit state, good
-/// enough for jitter; not for cryptography.
-public struct SplitMix64: Sendable {
-  private var state: UInt64
-
-  /// A generator that produces the same sequence for the same seed.
-  public init(seed: UInt64) {
-    state = seed
-  }
-
-  /// The next 64 random bits.
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A value in `0 ... upperBound` (inclusive), by multiply-shift (bias below 2⁻³²).
-  public mutating func next(upTo upperBound: UInt64) -> UInt64 {
-    guard upperBound < UInt64.max else { return next() }
-    return next().multipliedFullWidth(by: upperBound + 1).high
   }
 }

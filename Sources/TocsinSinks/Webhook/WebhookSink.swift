@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 import TocsinIO
 
 /// Posts alerts as JSON arrays to an HTTP endpoint from a dedicated delivery thread.
