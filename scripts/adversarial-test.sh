@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Adversarial state test (docs/operations.md, "State limits"): many distinct keys each opening a
+# Adversarial state test (docs/operations.md, "The adversarial test"; run by scripts/test.sh): many distinct keys each opening a
 # partial match, plus one hot key receiving a long run of events under a followed_by_any +
 # one_or_more rule. Requires: the run's peak RSS stays under --max-state-mb and its throughput
 # within 3x of a normal generated stream's.

@@ -46,3 +46,9 @@ if bad:
     sys.exit(f"condition evaluation allocated (or was not measured): {bad}")
 print("condition evaluation: 0 allocations in every workload")
 PY
+
+# Bounded state (issue 6, docs/operations.md "The adversarial test"): 2M distinct keys each
+# opening a partial match plus a hot key, under a 768 MiB budget; fails if peak RSS exceeds the
+# budget or throughput falls below a third of a normal stream's. About 40 s.
+echo "== adversarial state test (release build)"
+scripts/adversarial-test.sh .build/release/tocsin

@@ -37,7 +37,10 @@ final class CheckpointFileTests: XCTestCase {
       EventRecord(time: .milliseconds(1_000), sequence: 3, line: 4, identity: "e3", slots: [.string("a"), .int(5)])
     ]
     engine.nodes = [EngineSnapshot.Node(step: 0, event: 0, previous: -1)]
-    engine.keySpaces = [EngineSnapshot.KeySpaceState(fields: [FieldPath(["user"])], values: [.string("u")], count: 1)]
+    var space = EngineSnapshot.KeySpaceState(fields: [FieldPath(["user"])], values: [.string("u"), .null, .null], count: 3)
+    space.free = [2, 1]
+    space.reclaimed = 7
+    engine.keySpaces = [space]
     engine.rules = [
       EngineSnapshot.RuleState(
         name: "r", keySpace: 0, alerts: 2, missingKey: 1, typeErrors: 0, arithmeticErrors: 0,
@@ -58,7 +61,7 @@ final class CheckpointFileTests: XCTestCase {
     engine.calibrationHeld = [0]
     engine.calibratedBase = .milliseconds(900)
     let suppressionKey = Suppressor.Key(rule: 0, isTimeout: true, value: .string("u"))
-    return Checkpoint(
+    var checkpoint = Checkpoint(
       rules: [.init(name: "r", fingerprint: "abc")], projection: [FieldPath(["type"]), FieldPath(["n"])],
       input: .init(path: "in.ndjson", byteOffset: 1234, line: 10),
       sinks: [.init(name: "alerts-file", position: 99)],
@@ -70,6 +73,8 @@ final class CheckpointFileTests: XCTestCase {
         ]),
       heldLines: [.init(line: 4, offset: 88, bytes: Array(#"{"type":"a"}"#.utf8))],
       extraSections: [(id: 70, payload: [1, 2, 3]), (id: 77, payload: [])])
+    checkpoint.sinkRecords = [("pager", [Array("{\"id\":\"a\"}\n".utf8), []]), ("audit", [[0, 255]])]
+    return checkpoint
   }
 
   func testCheckpoint_RoundTripsAndKeepsUnknownSections() throws {
@@ -87,6 +92,10 @@ final class CheckpointFileTests: XCTestCase {
     XCTAssertEqual(decoded.engine.events[0].slots, original.engine.events[0].slots)
     XCTAssertEqual(decoded.suppression, original.suppression)
     XCTAssertEqual(decoded.heldLines, original.heldLines)
+    XCTAssertEqual(decoded.engine.keySpaces[0].free, [2, 1])
+    XCTAssertEqual(decoded.engine.keySpaces[0].reclaimed, 7)
+    XCTAssertEqual(decoded.sinkRecords.map(\.sink), ["pager", "audit"])
+    XCTAssertEqual(decoded.sinkRecords.map(\.records), original.sinkRecords.map(\.records))
     XCTAssertEqual(decoded.engine.calibrating, true)
     XCTAssertEqual(decoded.engine.calibrationHeld, [0])
     XCTAssertEqual(decoded.engine.calibratedBase, .milliseconds(900))

@@ -8,8 +8,9 @@ import TocsinSinks
 ///   it and appends, so the final file is byte-identical to an uninterrupted run;
 /// - a `stdout` sink records the bytes written so far (across resumes) under `stdout:NAME`;
 ///   what it wrote after the checkpoint is written again after a resume;
-/// - a `webhook` sink records nothing: alerts after the checkpoint are sent again, and the
-///   receiver recognises them by their deterministic `id`.
+/// - a `webhook` sink records the records it holds undelivered (queue and batch in flight); a
+///   resume queues them again, and alerts after the checkpoint are sent again: nothing is lost,
+///   and the receiver recognises repeats by their deterministic `id`.
 ///
 /// Rotating file sinks (`max_bytes`) are refused with `--checkpoint`: after a rotation the
 /// recorded length no longer describes one file, and cutting back would have to undo renames.
@@ -103,5 +104,32 @@ extension SinkRouter {
       }
     }
     return positions
+  }
+}
+
+extension SinkRouter {
+  /// Per webhook sink, the records it holds undelivered (for the checkpoint).
+  func undeliveredRecords() -> [(sink: String, records: [[UInt8]])] {
+    var out: [(sink: String, records: [[UInt8]])] = []
+    for case let webhook as WebhookSink in sinks + [deadLetterSink] where !out.contains(where: { $0.sink == webhook.name }) {
+      let records = webhook.undelivered()
+      if !records.isEmpty { out.append((webhook.name, records.map(\.bytes))) }
+    }
+    return out
+  }
+
+  /// Queues again the records a checkpoint stored for each webhook sink; records of a sink no
+  /// longer configured as a webhook are reported through `warn` (they cannot be delivered).
+  func requeue(_ stored: [(sink: String, records: [[UInt8]])], warn: (String) -> Void) {
+    for (name, records) in stored {
+      guard let webhook = (sinks + [deadLetterSink]).lazy.compactMap({ $0 as? WebhookSink }).first(where: { $0.name == name })
+      else {
+        warn(
+          "warning: the checkpoint holds \(records.count) undelivered records for webhook sink '\(name)', "
+            + "which is no longer configured; they are not sent")
+        continue
+      }
+      webhook.requeue(records.map { SinkRecord(bytes: $0) })
+    }
   }
 }

@@ -161,9 +161,10 @@ final class Checkpointer {
     lines = 0
     last = clock.now
     let sinks = try router.checkpointPositions(streamBases: streamBases)
-    let checkpoint = session.checkpoint(
+    var checkpoint = session.checkpoint(
       input: Checkpoint.InputPosition(path: options.inputPath, byteOffset: reader.bytesConsumed, line: reader.lineNumber),
       sinks: sinks)
+    checkpoint.sinkRecords = router.undeliveredRecords()
     do {
       try store.write(checkpoint.encoded())
       written += 1

@@ -233,6 +233,7 @@ public enum RunPipeline {
     observer.extraFamilies = { router.metricFamilies }
     session.warn = options.warn
     if let resumePoint {
+      router.requeue(resumePoint.sinkRecords, warn: options.warn)
       do {
         try Checkpointer.resume(session, reader: reader, from: resumePoint, options: options)
       } catch {

@@ -37,8 +37,9 @@ extension Checkpoint {
 }
 
 /// The checkpoint sections holding the replay session's own state beyond its counters: alert
-/// suppression (id 10) and the input lines of events held by time calibration (id 13). Both
-/// are optional: a file without them reads as no suppression state and no held lines.
+/// suppression (id 10), the input lines of events held by time calibration (id 13) and the
+/// records webhook sinks had not yet delivered (id 15). All are optional: a file without them
+/// reads as no suppression state, no held lines and no undelivered records.
 enum SessionSectionsCoding {
   static func encode(_ checkpoint: Checkpoint, section: EngineSnapshotCoding.SectionWriter) {
     if let suppression = checkpoint.suppression {
@@ -59,6 +60,19 @@ enum SessionSectionsCoding {
         }
       }
     }
+    if !checkpoint.sinkRecords.isEmpty {
+      section(Checkpoint.Section.sinkRecords.rawValue) { w in
+        w.count(checkpoint.sinkRecords.count)
+        for (sink, records) in checkpoint.sinkRecords {
+          w.string(sink)
+          w.count(records.count)
+          for record in records {
+            w.count(record.count)
+            w.raw(record)
+          }
+        }
+      }
+    }
     if !checkpoint.heldLines.isEmpty {
       section(Checkpoint.Section.heldLines.rawValue) { w in
         w.count(checkpoint.heldLines.count)
@@ -70,6 +84,24 @@ enum SessionSectionsCoding {
         }
       }
     }
+  }
+
+  static func decodeSinkRecords(_ r: inout BinaryReader) throws -> [(sink: String, records: [[UInt8]])] {
+    var out: [(sink: String, records: [[UInt8]])] = []
+    for _ in 0..<(try r.count()) {
+      let sink = try r.string()
+      var records: [[UInt8]] = []
+      for _ in 0..<(try r.count()) {
+        let n = try r.count()
+        guard n <= r.remaining else { throw BinaryDecodingError(description: "sink record overruns its section") }
+        var record: [UInt8] = []
+        record.reserveCapacity(n)
+        for _ in 0..<n { record.append(try r.byte()) }
+        records.append(record)
+      }
+      out.append((sink, records))
+    }
+    return out
   }
 
   static func decodeSuppression(_ r: inout BinaryReader) throws -> Checkpoint.SuppressionState {

@@ -13,7 +13,7 @@ import TocsinRuntime
 ///
 /// Sections (``Section``) are length-prefixed, so a reader skips ids it does not know; that is
 /// the extension point for components with their own state (alert suppression is id 10, time
-/// calibration 12, held input lines 13, free key ids 14; sinks record their positions in the `sinks` section). A
+/// calibration 12, held input lines 13, free key ids 14, undelivered sink records 15; sinks record their positions in the `sinks` section). A
 /// torn or damaged file fails the checksum and is never decoded.
 public struct Checkpoint {
   /// The current format version; a file with another version is not read.
@@ -52,6 +52,8 @@ public struct Checkpoint {
     /// Per key space: its free (reclaimed, not reused) key ids in reuse order, and how many keys
     /// were reclaimed. The ids' values in `keySpaces` are null.
     case freeKeys = 14
+    /// Per webhook sink: the records it had accepted but not yet delivered nor spilled.
+    case sinkRecords = 15
   }
 
   /// A rule and the fingerprint of its compiled form.
@@ -137,6 +139,9 @@ public struct Checkpoint {
   public var suppression: SuppressionState?
   /// Lines of events held by time calibration, ascending by line.
   public var heldLines: [HeldLine]
+  /// Per sink name, the records it had accepted but neither delivered nor spilled (a webhook's
+  /// queue and batch in flight), oldest first; a resume queues them again.
+  public var sinkRecords: [(sink: String, records: [[UInt8]])] = []
   /// Sections this version does not interpret, kept as bytes.
   public var extraSections: [(id: UInt32, payload: [UInt8])]
 
@@ -286,6 +291,10 @@ extension Checkpoint {
       heldLines = try sections[Section.heldLines.rawValue].map {
         var r = BinaryReader(bytes, range: $0)
         return try SessionSectionsCoding.decodeHeldLines(&r)
+      } ?? []
+      sinkRecords = try sections[Section.sinkRecords.rawValue].map {
+        var r = BinaryReader(bytes, range: $0)
+        return try SessionSectionsCoding.decodeSinkRecords(&r)
       } ?? []
       extraSections = extras
     } catch let error as CheckpointError {

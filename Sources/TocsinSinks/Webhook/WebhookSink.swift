@@ -32,6 +32,8 @@ public final class WebhookSink: AlertSink, @unchecked Sendable {
 
   private let condition = NSCondition()
   private var queue: [SinkRecord] = []
+  /// The batch the delivery thread is posting (or retrying), until it is sent or spilled.
+  private var inFlight: [SinkRecord] = []
   private var closing = false
   private var finished = false
   private var drainDeadline = MonotonicTime(nanoseconds: .max)
@@ -95,6 +97,26 @@ public final class WebhookSink: AlertSink, @unchecked Sendable {
   /// Nothing to do: delivery is continuous; ``close()`` drains.
   public func flush() throws {}
 
+  /// The records accepted but neither delivered nor spilled yet, oldest first: the batch in
+  /// flight, then the queue. A checkpoint stores them, so a crash after it loses none of them
+  /// (docs/operations.md, "Checkpoints and resume"); some may be delivered twice.
+  public func undelivered() -> [SinkRecord] {
+    condition.lock()
+    defer { condition.unlock() }
+    return inFlight + queue
+  }
+
+  /// Queues `records` (those a checkpoint stored) ahead of anything written since, up to the
+  /// queue's capacity; the rest are spilled.
+  public func requeue(_ records: [SinkRecord]) {
+    condition.lock()
+    let room = max(0, configuration.queueCapacity - queue.count)
+    queue.insert(contentsOf: records.prefix(room), at: 0)
+    condition.signal()
+    condition.unlock()
+    spillRecords(Array(records.dropFirst(room)))
+  }
+
   /// Delivers what is queued (for at most ``WebhookConfiguration/drainTimeout``; the rest is
   /// spilled), stops the delivery thread and closes the spill file.
   public func close() throws {
@@ -117,6 +139,9 @@ public final class WebhookSink: AlertSink, @unchecked Sendable {
   private func deliveryLoop() {
     while let batch = nextBatch() {
       deliver(batch)
+      condition.lock()
+      inFlight = []
+      condition.unlock()
     }
     condition.lock()
     finished = true
@@ -145,6 +170,7 @@ public final class WebhookSink: AlertSink, @unchecked Sendable {
     }
     let batch = Array(queue.prefix(configuration.batchSize))
     queue.removeFirst(batch.count)
+    inFlight = batch
     if isOverflowing && queue.count < configuration.queueCapacity / 2 {
       isOverflowing = false
       condition.unlock()
