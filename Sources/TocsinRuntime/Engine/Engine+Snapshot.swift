@@ -167,6 +167,9 @@ extension Engine {
     }
     for stored in old.keys {
       let key = keyMap[Int(stored.key)]
+      guard !keySpaces[rules[r].keySpace].isFree(key) else {
+        throw EngineSnapshot.Invalid(description: "rule '\(old.name)' has state for a free key id")
+      }
       if rules[r].keys.count <= key.index {
         rules[r].keys.append(contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - rules[r].keys.count))
       }

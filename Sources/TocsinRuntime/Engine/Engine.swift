@@ -132,10 +132,7 @@ public final class Engine {
     var hasAnyKey = keySpaces.isEmpty
     for i in keySpaces.indices {
       let key = keySpaces[i].key(of: event)
-      if let key {
-        hasAnyKey = true
-        keySpaces[i].noteEvent(key, at: event.time)
-      }
+      if key != nil { hasAnyKey = true }
       keys[i] = key
     }
     guard hasAnyKey else {
@@ -175,6 +172,11 @@ public final class Engine {
   }
 
   private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
+    // The buffered event refers to its key ids until it is released: they may not be reclaimed
+    // before the watermark passes its time (Engine+Keys.swift).
+    for i in keySpaces.indices {
+      if let key = item.keys[i] { keySpaces[i].noteEvent(key, at: item.event.time) }
+    }
     buffer.insert(item, at: EventPosition(item.event))
     counters.peakBuffered = max(counters.peakBuffered, buffer.count)
     if item.event.time > maxEventTime { maxEventTime = item.event.time }
@@ -202,7 +204,7 @@ public final class Engine {
   ) {
     calibration = nil
     calibratedBase = base
-    for item in pending.items { admit(item, into: &actions) }
+    for item in pending.items { admit(rerouted(item), into: &actions) }
   }
 
   private func finishCalibrationEarly(into actions: inout [EngineAction]) {
@@ -247,7 +249,7 @@ public final class Engine {
         }
         continue
       }
-      accept(accepted, into: &actions)
+      accept(rerouted(accepted), into: &actions)
     }
   }
 
@@ -262,6 +264,16 @@ public final class Engine {
       actions.append(.timeSkew(s.item.event, newest: newest))
     }
     suspects.removeAll { $0.contradictions >= limit }
+  }
+
+  /// A held event (a suspect, or one held by calibration) with its key ids looked up again:
+  /// events outside the reorder buffer do not pin their keys, so while it was held (or while the
+  /// events admitted before it moved the watermark) its keys may have been reclaimed and their
+  /// ids reused (Engine+Keys.swift).
+  private func rerouted(_ item: Buffered) -> Buffered {
+    var keys = KeyIDs(count: keySpaces.count)
+    for i in keySpaces.indices { keys[i] = keySpaces[i].key(of: item.event) }
+    return Buffered(event: item.event, keys: keys)
   }
 
   private static func isNear(_ a: EventTime, _ b: EventTime, _ skew: EventDuration) -> Bool {
@@ -281,7 +293,7 @@ public final class Engine {
     // Suspects nobody contradicted enough are accepted: at the end of input they can no longer
     // make later events late.
     for held in suspects.sorted(by: { $0.item.event.precedes($1.item.event) }) {
-      accept(held.item, into: &actions)
+      accept(rerouted(held.item), into: &actions)
     }
     suspects.removeAll()
     watermark.advance(to: .infinity)
@@ -399,6 +411,7 @@ public final class Engine {
     _ body: (RuleMatcher, EvalContext, inout PartialMatches, RuleMatcher.Emit) -> Void,
     collect: (Alert) -> Void
   ) {
+    assert(!keySpaces[rules[r].keySpace].isFree(key), "key id \(key.index) used after it was reclaimed")
     if rules[r].keys.count <= key.index {
       rules[r].keys.append(
         contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - rules[r].keys.count))
