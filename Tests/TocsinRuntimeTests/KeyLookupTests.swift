@@ -165,7 +165,7 @@ final class KeyLookupTests: XCTestCase {
     for (name, steps, expected) in cases {
       let spec = RuleSpec(name: "r", keyFields: [FieldPath(["user"])], steps: steps, within: .seconds(10))
       let programs = NFACompiler.compile([spec], extraFields: [type, amount])
-      let found = StartGuards.guardAlternatives(programs.rules[0], projection: programs.projection)
+      let found = RuleGuards.guardAlternatives(programs.rules[0], projection: programs.projection)
       XCTAssertEqual(found.map { $0.map(\.1).sorted() }, expected.map { $0.sorted() }, name)
     }
   }
@@ -177,7 +177,7 @@ final class KeyLookupTests: XCTestCase {
       RuleSpec(name: "l", keyFields: [FieldPath(["user"])], steps: [StepSpec(name: "a", condition: .or(eq("login"), eq("purchase")))]),
     ]
     let programs = NFACompiler.compile(specs, extraFields: [type, amount])
-    let guards = StartGuards(programs: programs)
+    let guards = RuleGuards(programs: programs)
     let typeSlot = programs.projection.existingSlot(for: type)!.index
     func slots(_ v: Value) -> [Value] {
       var s = Array(repeating: Value.null, count: programs.projection.count)
@@ -193,7 +193,7 @@ final class KeyLookupTests: XCTestCase {
       (.int(7), 0b111),  // wrong type: the conditions run and count the type error
     ]
     for (value, mask) in cases {
-      XCTAssertEqual(guards.candidates(for: record(slots(value))), mask, "\(value)")
+      XCTAssertEqual(guards.candidates(for: record(slots(value))).start, mask, "\(value)")
     }
   }
 }

@@ -8,12 +8,12 @@ import TocsinCore
 /// addresses would grow memory without bound even with every partial match long gone (issue 6).
 ///
 /// When a key may go: its state is empty for every rule of the space, the engine is not
-/// calibrating its time base (the held events keep their ids), and the latest event of the key
-/// that entered the reorder buffer (``KeySpace/noteEvent(_:at:)``) is at or before the
-/// watermark — every such event has been released and processed, so no buffer entry holds the
-/// id. Suspects held by the time-skew guard do not pin their keys (an attacker's far-future
-/// events would otherwise pin keys for ever); their ids are looked up again when they are
-/// accepted.
+/// calibrating its time base (the held events keep their ids), and the latest event routed to
+/// the key on its way into the reorder buffer (``KeySpace/key(of:pinning:)``) is at or before
+/// the watermark — every such event has been released and processed, so no buffer entry holds
+/// the id. Suspects held by the time-skew guard do not pin their keys (an attacker's far-future
+/// events would otherwise pin keys for ever); their ids, like those of events held by
+/// calibration, are looked up again when they are admitted.
 ///
 /// When it is done (amortised O(1) per new key, never on the common path of a busy key):
 /// - a state limit (budget or idle-key TTL) empties a key: that key, at once;

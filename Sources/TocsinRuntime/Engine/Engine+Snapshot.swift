@@ -177,6 +177,7 @@ extension Engine {
       for c in stored.partials { state.partials.append(try computation(c)) }
       for c in stored.completed { state.completed.append(try computation(c)) }
       state.scheduledDeadline = stored.scheduledDeadline
+      state.isSettled = rules[r].matcher.isSettled(state)
       rules[r].keys[key.index] = state
       keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
       if let deadline = stored.scheduledDeadline {

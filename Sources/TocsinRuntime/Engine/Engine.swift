@@ -61,8 +61,11 @@ public final class Engine {
     var keySpace: Int
     var bitInSpace: Int
     var hasQuickStartCheck: Bool
+    /// An event no step of the rule can use leaves its partial matches as they are (a step
+    /// guard, transparent states): skipped when they are settled and no timeout is due.
+    var skipsUnconcerned: Bool
   }
-  private let startGuards: StartGuards
+  private let guards: RuleGuards
   var buffer = ReorderBuffer<Buffered>()
   var timers = TimerQueue()
   var maxEventTime = EventTime.negativeInfinity
@@ -105,12 +108,17 @@ public final class Engine {
           context: EvalContext(), scratch: MatcherScratch(), keys: []))
       rulesPerSpace[space] += 1
     }
-    startGuards = StartGuards(programs: programs)
+    let guards = RuleGuards(programs: programs)
+    self.guards = guards
     rulesBySpace = keySpaces.indices.map { s in rules.indices.filter { rules[$0].keySpace == s } }
     keySweeps = Array(repeating: KeySweeps(sweepAt: max(0, options.keySweepFloor)), count: keySpaces.count)
-    routes = rules.map {
-      Route(keySpace: $0.keySpace, bitInSpace: $0.bitInSpace, hasQuickStartCheck: $0.matcher.hasQuickStartCheck)
+    routes = rules.indices.map { r in
+      Route(
+        keySpace: rules[r].keySpace, bitInSpace: rules[r].bitInSpace,
+        hasQuickStartCheck: rules[r].matcher.hasQuickStartCheck,
+        skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates)
     }
+    for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
     counters.alertsByRule = Array(repeating: 0, count: rules.count)
     if let skew = options.maxTimeSkew {
@@ -127,11 +135,13 @@ public final class Engine {
     precondition(!finished, "eventArrived after finish")
     counters.eventsIn += 1
 
-    // 1) Route.
+    // 1) Route. An event bound for the reorder buffer pins its keys (Engine+Keys.swift); one
+    // held by calibration or as a suspect does not, and is routed again when admitted.
+    let pins = calibration == nil && !isSuspect(event.time)
     var keys = KeyIDs(count: keySpaces.count)
     var hasAnyKey = keySpaces.isEmpty
     for i in keySpaces.indices {
-      let key = keySpaces[i].key(of: event)
+      let key = keySpaces[i].key(of: event, pinning: pins)
       if key != nil { hasAnyKey = true }
       keys[i] = key
     }
@@ -153,8 +163,7 @@ public final class Engine {
   /// Steps 2–4 for a routed event.
   private func admit(_ item: Buffered, into actions: inout [EngineAction]) {
     let event = item.event
-    let newest = maxEventTime == .negativeInfinity ? calibratedBase : maxEventTime
-    if let skew = options.maxTimeSkew, newest != .negativeInfinity, event.time > newest + skew {
+    if let skew = options.maxTimeSkew, isSuspect(event.time) {
       holdSuspect(item, skew: skew, into: &actions)
       return
     }
@@ -171,12 +180,17 @@ public final class Engine {
     accept(item, into: &actions)
   }
 
+  /// Whether an event at `time` jumps more than the time-skew bound ahead of the newest
+  /// accepted time (or the calibrated base before any), and is held as a suspect.
+  @inline(__always)
+  private func isSuspect(_ time: EventTime) -> Bool {
+    guard let skew = options.maxTimeSkew else { return false }
+    let newest = maxEventTime == .negativeInfinity ? calibratedBase : maxEventTime
+    return newest != .negativeInfinity && time > newest + skew
+  }
+
+  /// Buffers a routed event whose keys are pinned (routed with `pinning`, or ``rerouted(_:)``).
   private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
-    // The buffered event refers to its key ids until it is released: they may not be reclaimed
-    // before the watermark passes its time (Engine+Keys.swift).
-    for i in keySpaces.indices {
-      if let key = item.keys[i] { keySpaces[i].noteEvent(key, at: item.event.time) }
-    }
     buffer.insert(item, at: EventPosition(item.event))
     counters.peakBuffered = max(counters.peakBuffered, buffer.count)
     if item.event.time > maxEventTime { maxEventTime = item.event.time }
@@ -272,7 +286,7 @@ public final class Engine {
   /// ids reused (Engine+Keys.swift).
   private func rerouted(_ item: Buffered) -> Buffered {
     var keys = KeyIDs(count: keySpaces.count)
-    for i in keySpaces.indices { keys[i] = keySpaces[i].key(of: item.event) }
+    for i in keySpaces.indices { keys[i] = keySpaces[i].key(of: item.event, pinning: true) }
     return Buffered(event: item.event, keys: keys)
   }
 
@@ -336,7 +350,7 @@ public final class Engine {
   private func releaseBuffered(into actions: inout [EngineAction]) {
     buffer.release(upTo: watermark.time) { item in
       counters.eventsProcessed += 1
-      let candidates = startGuards.candidates(for: item.event)
+      let candidates = guards.candidates(for: item.event)
       for r in routes.indices {
         let route = routes[r]
         guard let key = item.keys[route.keySpace] else {
@@ -346,7 +360,7 @@ public final class Engine {
         // A key with nothing open only needs the event if it can start a match: first the
         // guard bit (no condition evaluated), then the quick check.
         if route.hasQuickStartCheck, !isOpen(route, rule: r, key: key) {
-          if r < StartGuards.trackedRules, candidates & (1 << UInt64(r)) == 0 {
+          if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
             _assertQuickCheckAgrees(rule: r, event: item.event)
             continue
           }
@@ -356,6 +370,14 @@ public final class Engine {
           }
         }
         if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: item.event.time) }
+        // An event no step can use changes no partial match; only a timeout due by its time
+        // would (and must be emitted here, in event order, as processing would).
+        if route.skipsUnconcerned, candidates.step & (1 << UInt64(r)) == 0, isSettled(rule: r, key: key),
+          !isTimeoutDue(rule: r, key: key, at: item.event.time)
+        {
+          _assertSkipAgrees(rule: r, key: key, event: item.event)
+          continue
+        }
         let scratch = rules[r].scratch
         withKey(rule: r, key: key) { matcher, context, state, emit in
           matcher.process(item.event, &state, context: context, scratch: scratch, emit: emit)
@@ -379,6 +401,48 @@ public final class Engine {
       return keySpaces[route.keySpace].openRules(key) & (1 << UInt64(bit)) != 0
     }
     return key.index < rules[r].keys.count && !rules[r].keys[key.index].isEmpty
+  }
+
+  /// Whether every partial match of (rule, key) waits in a transparent state.
+  @inline(__always)
+  private func isSettled(rule r: Int, key: KeyID) -> Bool {
+    key.index >= rules[r].keys.count || rules[r].keys[key.index].isSettled
+  }
+
+  /// Whether processing an event at `time` would time out a partial match of (rule, key).
+  @inline(__always)
+  private func isTimeoutDue(rule r: Int, key: KeyID, at time: EventTime) -> Bool {
+    guard key.index < rules[r].keys.count,
+      let earliest = rules[r].matcher.earliestDeadline(of: rules[r].keys[key.index])
+    else { return false }
+    return time >= earliest
+  }
+
+  /// In debug builds, processing a skipped event must change nothing: no match, and every
+  /// partial and held match still in place with the same state and bindings.
+  @inline(__always)
+  private func _assertSkipAgrees(rule r: Int, key: KeyID, event: EventRecord) {
+    #if DEBUG
+      _verifySkip(rule: r, key: key, event: event)
+    #endif
+  }
+
+  @inline(never)
+  private func _verifySkip(rule r: Int, key: KeyID, event: EventRecord) {
+    let state = key.index < rules[r].keys.count ? rules[r].keys[key.index] : PartialMatches()
+    var probe = state
+    var emitted = 0
+    let context = EvalContext()
+    context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
+    rules[r].matcher.process(
+      event, &probe, context: context, scratch: MatcherScratch(), emit: { _, _ in emitted += 1 })
+    func same(_ a: [Computation], _ b: [Computation]) -> Bool {
+      a.count == b.count
+        && zip(a, b).allSatisfy { $0.state == $1.state && $0.bindings === $1.bindings && $0.start == $1.start }
+    }
+    assert(
+      emitted == 0 && same(probe.partials, state.partials) && same(probe.completed, state.completed),
+      "rule '\(rules[r].matcher.program.name)' skipped event \(event.identity) but processing it changes its state")
   }
 
   /// In debug builds, the thorough path must agree with a negative quick check: processing the

@@ -69,6 +69,15 @@ public struct KeySpace {
   /// An empty key space over `slots`.
   public init(slots: [SlotIndex]) { self.slots = slots }
 
+  /// The id of `event`'s key, interning it if new; with `pinning`, records the event's time as
+  /// the key's latest (``noteEvent(_:at:)``: the event will wait in the reorder buffer).
+  @inline(__always)
+  public mutating func key(of event: EventRecord, pinning: Bool) -> KeyID? {
+    guard let id = key(of: event) else { return nil }
+    if pinning { noteEvent(id, at: event.time) }
+    return id
+  }
+
   /// The id of `event`'s key, interning it if new; `nil` if a key field is missing or null.
   /// - Complexity: one hash-table probe sequence; amortised O(1).
   public mutating func key(of event: EventRecord) -> KeyID? {

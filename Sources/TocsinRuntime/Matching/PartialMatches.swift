@@ -67,6 +67,10 @@ public struct PartialMatches {
   public var completed: [Computation] = []
   /// The deadline of the timer currently scheduled for this key, if any.
   public var scheduledDeadline: EventTime?
+  /// Whether every partial match waits in a state an event no step can use leaves unchanged
+  /// (``RuleMatcher/isSettled(_:)``), as of the last event processed. Removing partial matches
+  /// (timeouts, state limits) keeps it true; only ``RuleMatcher/process`` sets it.
+  public var isSettled = true
 
   /// An empty state.
   public init() {}

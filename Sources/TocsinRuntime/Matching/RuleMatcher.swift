@@ -74,6 +74,22 @@ public final class RuleMatcher {
   /// the quick check does not set.
   public let hasQuickStartCheck: Bool
 
+  /// Per state: whether an event for which every take condition and every `until` of the rule
+  /// is false leaves a partial match waiting there exactly as it is (same state, same
+  /// bindings) — the only edge such an event follows is an ignore edge back to the state. True
+  /// for the states of `followed_by` and `followed_by_any` steps (relaxed contiguity); false for
+  /// a strict step (`next`, `not_next`: a non-matching event ends the partial match) and for a
+  /// loop's state right after it took an event (the next event moves it on). ``process`` records
+  /// in ``PartialMatches/isSettled`` whether every partial match waits in such a state; with
+  /// the step guard (``RuleGuards``) saying no condition can hold, the engine then skips the
+  /// event for that key (no timeout being due).
+  let isTransparent: [Bool]
+  /// Whether any state is transparent, so ``PartialMatches/isSettled`` can ever be true.
+  public let hasTransparentStates: Bool
+  /// Whether ``process`` records ``PartialMatches/isSettled``: set by the engine for rules it may
+  /// skip (they have a step guard); for the others the O(partial matches) scan is not paid.
+  var tracksSettling = false
+
   /// A matcher for `program`.
   public init(program: RuleProgram) {
     self.program = program
@@ -101,6 +117,50 @@ public final class RuleMatcher {
     self.isStop = program.nfa.states.map { $0.kind == .stop }
     self.finalState = program.nfa.final
     self.startState = program.nfa.start
+    let transparent = Self.transparentStates(program.nfa)
+    self.isTransparent = transparent
+    self.hasTransparentStates = transparent.contains(true)
+  }
+
+  /// ``isTransparent``, by following the decision graph of every state a partial match can
+  /// wait in with every take and `until` condition false.
+  static func transparentStates(_ nfa: NFA) -> [Bool] {
+    func holds(_ condition: NFA.EdgeCondition) -> Bool {
+      switch condition {
+      case .always: return true
+      case .take, .until: return false
+      case .not(let inner): return !holds(inner)
+      case .and(let l, let r): return holds(l) && holds(r)
+      }
+    }
+    return nfa.states.map { state in
+      guard state.id != nfa.final, state.kind != .stop else { return false }
+      var frontier = [state.id]
+      var ignores: [StateID] = []
+      var i = 0
+      while i < frontier.count {
+        for edge in nfa.states[frontier[i].index].edges where holds(edge.condition) {
+          switch edge.action {
+          case .take: return false
+          case .ignore: ignores.append(edge.target)
+          case .proceed: if !frontier.contains(edge.target) { frontier.append(edge.target) }
+          }
+        }
+        i += 1
+      }
+      return ignores == [state.id]
+    }
+  }
+
+  /// Whether every partial match of `state` waits in a transparent state (``isTransparent``).
+  public func isSettled(_ state: PartialMatches) -> Bool {
+    guard hasTransparentStates else { return false }
+    return state.partials.withUnsafeBufferPointer { partials in
+      isTransparent.withUnsafeBufferPointer { transparent in
+        for p in partials.indices where !transparent[Int(partials[p].state.rawValue)] { return false }
+        return true
+      }
+    }
   }
 
   // MARK: - Quick check
@@ -191,6 +251,7 @@ public final class RuleMatcher {
     // 3) Emission. Swapping hands the key's old array to the scratch for the next event.
     swap(&state.partials, &scratch.next)
     if state.partials.capacity > max(8, 2 * state.partials.count) { trimPartials(&state) }
+    if tracksSettling { state.isSettled = isSettled(state) }
     if holdsCompleted {
       state.completed.append(contentsOf: scratch.complete)
       releaseCompleted(&state, emit: emit)

@@ -1,0 +1,242 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinExpressions
+
+/// Which rules an event could start a match of, and which it could take part in at all, decided
+/// by one table lookup per guarded field.
+///
+/// Most conditions test the event's type with a string equality (`where type == "purchase" and
+/// …`). For every rule, the *start guard* collects those equalities from the steps a match can
+/// begin with; an event whose field holds none of the constants cannot start a match of that
+/// rule, so for a key with nothing open the rule is skipped without evaluating a condition
+/// (DESIGN §4's index of rules by the constant tests of their first step). Rules with no such
+/// equality are always candidates and keep the quick check
+/// (``RuleMatcher/mayStart(_:context:scratch:)``).
+///
+/// The *step guard* asks the wider question: could the event satisfy any take condition or
+/// `until` of the rule, in any state? For a key whose partial matches all wait in transparent
+/// states (``RuleMatcher/isTransparent``), an event that cannot changes nothing and is skipped.
+/// Both masks come out of the same lookup of the field's value.
+///
+/// Soundness: a rule gets a start guard only when *every* take edge reachable from the start
+/// state through proceed edges (whatever their conditions) implies the condition of a step that
+/// has one, so "no constant matches" implies "no take edge holds", which is exactly a negative
+/// quick check; a step guard only when every take and `until` atom of every edge is guarded. A
+/// guarded field holding a non-string value (a type error in the condition) makes the rule a
+/// candidate, so the condition itself runs and the mismatch is counted.
+struct RuleGuards {
+  /// The two masks of an event: bit `r` set when rule `r` may start a match at it (`start`), or
+  /// may use it in any step (`step`). Rules from 64 on are never cleared: callers treat them as
+  /// candidates.
+  struct Candidates {
+    var start: UInt64
+    var step: UInt64
+  }
+
+  /// One field that guards test, with the rules each of its constants admits. A class: the
+  /// per-event loop then borrows one reference instead of copying (retaining) its arrays.
+  private final class Test {
+    let slot: Int
+    /// The constants, looked up through `table` (a `Dictionary<String, _>` lookup costs ~350
+    /// instructions per event; this ~40).
+    var constants: [String] = []
+    var table = KeyTable()
+    /// `admitted[i]`: the rules `constants[i]` admits.
+    var admitted: [Candidates] = []
+    /// Every rule guarded through this field: candidates when the field is not a string.
+    var rules = Candidates(start: 0, step: 0)
+
+    init(slot: Int) { self.slot = slot }
+
+    func admit(_ constant: String, start: UInt64, step: UInt64) {
+      let hash = table.hash(.string(constant))
+      let i: Int
+      if let found = lookup(constant, hash: hash) {
+        i = Int(found)
+      } else {
+        table.insert(hash: hash, id: UInt32(constants.count))
+        constants.append(constant)
+        admitted.append(Candidates(start: 0, step: 0))
+        i = admitted.count - 1
+      }
+      admitted[i].start |= start
+      admitted[i].step |= step
+      rules.start |= start
+      rules.step |= step
+    }
+
+    @inline(__always)
+    func lookup(_ value: String, hash: UInt64) -> UInt32? {
+      constants.withUnsafeBufferPointer { stored in table.lookup(hash: hash) { stored[Int($0)] == value } }
+    }
+
+    @inline(__always)
+    func rules(admittedBy value: String) -> Candidates {
+      guard let i = lookup(value, hash: table.hash(.string(value))) else { return Candidates(start: 0, step: 0) }
+      return admitted[Int(i)]
+    }
+  }
+
+  private var tests: [Test] = []
+  /// Rules without a start guard or without a step guard (always candidates).
+  private var unguarded = Candidates(start: 0, step: 0)
+
+  /// The most rules guards track; the rest are always candidates.
+  static let trackedRules = 64
+
+  /// Guards for `programs`, resolving fields through their shared projection.
+  init(programs: ProgramSet) {
+    var testIndexBySlot: [Int: Int] = [:]
+    func admit(_ alternatives: [(Int, String)], start: UInt64, step: UInt64) {
+      for (slot, constant) in alternatives {
+        let t: Int
+        if let existing = testIndexBySlot[slot] {
+          t = existing
+        } else {
+          t = tests.count
+          tests.append(Test(slot: slot))
+          testIndexBySlot[slot] = t
+        }
+        tests[t].admit(constant, start: start, step: step)
+      }
+    }
+    for (r, program) in programs.rules.enumerated() where r < Self.trackedRules {
+      let bit = UInt64(1) << UInt64(r)
+      if let alternatives = Self.guardAlternatives(program, projection: programs.projection) {
+        admit(alternatives, start: bit, step: 0)
+      } else {
+        unguarded.start |= bit
+      }
+      if let alternatives = Self.stepAlternatives(program, projection: programs.projection) {
+        admit(alternatives, start: 0, step: bit)
+      } else {
+        unguarded.step |= bit
+      }
+    }
+  }
+
+  /// Whether rule `r` has a step guard (its bit of ``Candidates/step`` can be clear).
+  func guardsSteps(rule r: Int) -> Bool { r < Self.trackedRules && unguarded.step & (1 << UInt64(r)) == 0 }
+
+  /// The rules `event` may start a match of, and those it may take part in at all.
+  @inline(__always)
+  func candidates(for event: EventRecord) -> Candidates {
+    var mask = unguarded
+    for test in tests {
+      let admitted: Candidates
+      switch event[SlotIndex(test.slot)] {
+      case .string(let value): admitted = test.rules(admittedBy: value)
+      case .null: continue
+      default: admitted = test.rules
+      }
+      mask.start |= admitted.start
+      mask.step |= admitted.step
+    }
+    return mask
+  }
+
+  // MARK: - Extraction
+
+  /// The `(slot, constant)` pairs one of which an event must match to start a match of
+  /// `program`, or `nil` when some way to start is not guarded by a string equality.
+  static func guardAlternatives(_ program: RuleProgram, projection: FieldProjection) -> [(Int, String)]? {
+    var out: [(Int, String)] = []
+    var seenSteps = Set<Int>()
+    for condition in startTakeConditions(program.nfa) {
+      var guarded = false
+      for step in impliedSteps(condition) {
+        guard let condition = program.spec.steps[step].condition,
+          let (path, constants) = equalityGuard(condition),
+          let slot = projection.existingSlot(for: path)
+        else { continue }
+        if seenSteps.insert(step).inserted {
+          out.append(contentsOf: constants.map { (slot.index, $0) })
+        }
+        guarded = true
+        break
+      }
+      if !guarded { return nil }
+    }
+    return out
+  }
+
+  /// The `(slot, constant)` pairs one of which an event must match to satisfy any take condition
+  /// or `until` of any state of `program`, or `nil` when one of them is not guarded by a string
+  /// equality.
+  static func stepAlternatives(_ program: RuleProgram, projection: FieldProjection) -> [(Int, String)]? {
+    var out: [(Int, String)] = []
+    var seen = Set<Int>()  // step × 2 (+1 for an until)
+    func add(_ expr: Expr?, id: Int) -> Bool {
+      guard let expr, let (path, constants) = equalityGuard(expr), let slot = projection.existingSlot(for: path) else {
+        return false
+      }
+      if seen.insert(id).inserted { out.append(contentsOf: constants.map { (slot.index, $0) }) }
+      return true
+    }
+    func atoms(_ condition: NFA.EdgeCondition) -> Bool {
+      switch condition {
+      case .always: return true
+      case .take(let step): return add(program.spec.steps[step].condition, id: 2 * step)
+      case .until(let step): return add(program.spec.steps[step].quantifier.until, id: 2 * step + 1)
+      case .not(let inner): return atoms(inner)
+      case .and(let l, let r): return atoms(l) && atoms(r)
+      }
+    }
+    for state in program.nfa.states {
+      for edge in state.edges where !atoms(edge.condition) { return nil }
+    }
+    return out
+  }
+
+  /// The conditions of every take edge reachable from the start state through proceed edges.
+  static func startTakeConditions(_ nfa: NFA) -> [NFA.EdgeCondition] {
+    var frontier = [nfa.start]
+    var visited = Set([nfa.start])
+    var conditions: [NFA.EdgeCondition] = []
+    var i = 0
+    while i < frontier.count {
+      let state = nfa.states[frontier[i].index]
+      i += 1
+      for edge in state.edges {
+        switch edge.action {
+        case .take: conditions.append(edge.condition)
+        case .proceed:
+          if visited.insert(edge.target).inserted { frontier.append(edge.target) }
+        case .ignore: break
+        }
+      }
+    }
+    return conditions
+  }
+
+  /// Steps whose `where` must hold for `condition` to hold (its `take` conjuncts).
+  static func impliedSteps(_ condition: NFA.EdgeCondition) -> [Int] {
+    switch condition {
+    case .take(let step): return [step]
+    case .and(let l, let r): return impliedSteps(l) + impliedSteps(r)
+    case .always, .until, .not: return []
+    }
+  }
+
+  /// A top-level conjunct of `condition` of the form `field == "constant"` (or an `or` of such
+  /// equalities on one field, as `field in ["a", "b"]` lowers to): the field and the constants.
+  static func equalityGuard(_ condition: Expr) -> (FieldPath, [String])? {
+    switch condition {
+    case .and(let l, let r): return equalityGuard(l) ?? equalityGuard(r)
+    default: return stringEqualities(condition)
+    }
+  }
+
+  private static func stringEqualities(_ expr: Expr) -> (FieldPath, [String])? {
+    switch expr {
+    case .binary(.equal, .field(let path), .constant(.string(let s))),
+      .binary(.equal, .constant(.string(let s)), .field(let path)):
+      return (path, [s])
+    case .or(let l, let r):
+      guard let (a, x) = stringEqualities(l), let (b, y) = stringEqualities(r), a == b else { return nil }
+      return (a, x + y)
+    default:
+      return nil
+    }
+  }
+}
