@@ -22,18 +22,20 @@ struct _JSONScanner {
   let base: UnsafePointer<UInt8>
   let end: Int
   var pos = 0
-  let trie: ProjectionTrie
+  // Plain-pointer views of the scanner's trie and caches (the scanner keeps them alive while
+  // this parser runs), so the inner loops do no reference counting.
+  let trie: ProjectionTrie.View
   /// Strings of earlier lines, reused when a projected value repeats.
-  let strings: StringValueCache
+  let strings: StringValueCache.View
   /// Key order of earlier lines, to confirm keys instead of looking them up.
-  let shapes: KeyShapeCache
+  let shapes: KeyShapeCache.View
   let maxDepth: Int
   var scratch: [UInt8]
   var slots: UnsafeMutablePointer<Value> = UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
 
   init(
-    base: UnsafePointer<UInt8>, end: Int, trie: ProjectionTrie, strings: StringValueCache,
-    shapes: KeyShapeCache, maxDepth: Int, scratch: [UInt8]
+    base: UnsafePointer<UInt8>, end: Int, trie: ProjectionTrie.View, strings: StringValueCache.View,
+    shapes: KeyShapeCache.View, maxDepth: Int, scratch: [UInt8]
   ) {
     self.base = base
     self.end = end
@@ -120,6 +122,18 @@ struct _JSONScanner {
     }
   }
 
+  /// Sets `slots[slot]` to `value`. A slot still `.null` (the usual case: each key once per
+  /// line) holds nothing to release, so it is simply overwritten.
+  @inline(__always)
+  func store(_ value: Value, at slot: Int) {
+    let target = slots + slot
+    if case .null = target.pointee {
+      target.initialize(to: value)
+    } else {
+      target.pointee = value
+    }
+  }
+
   /// Parses the value at `pos` into `slots[slot]`; objects and arrays are validated and stored
   /// as `.null`.
   mutating func parseValue(slot: Int, depth: Int) throws(ScanError) {
@@ -132,16 +146,18 @@ struct _JSONScanner {
         slots[slot] = .string(String(decoding: scratch, as: UTF8.self))
       } else {
         // Raw (validated) bytes: a value seen recently in this slot comes from the cache.
-        slots[slot] = .string(strings.string(slot: slot, base + start, count: pos &- 1 &- start, readable: end &- start))
+        let count = pos &- 1 &- start
+        store(.string(strings.string(slot: slot, base + start, count: count, readable: end &- start)), at: slot)
       }
     case minus, zero...nine:
-      slots[slot] = try scanNumber()
+      let number = try scanNumber()
+      store(number, at: slot)
     case UInt8(ascii: "t"):
       try expectLiteral(0x7472_7565, length: 4)  // true
-      slots[slot] = .bool(true)
+      store(.bool(true), at: slot)
     case UInt8(ascii: "f"):
       try expectLiteral(0x6661_6c73_65, length: 5)  // false
-      slots[slot] = .bool(false)
+      store(.bool(false), at: slot)
     case UInt8(ascii: "n"):
       try expectLiteral(0x6e75_6c6c, length: 4)  // null
       slots[slot] = .null

@@ -99,15 +99,20 @@ public struct EventScanner {
     if !isKnownUniquelyReferenced(&strings) { strings = strings.emptyCopy() }
     if !isKnownUniquelyReferenced(&shapes) { shapes = shapes.emptyCopy() }
     var parser = _JSONScanner(
-      base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie, strings: strings,
-      shapes: shapes, maxDepth: maxDepth, scratch: scratch)
+      base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie.view,
+      strings: strings.view, shapes: shapes.view, maxDepth: maxDepth, scratch: scratch)
     scratch = []  // keep the buffer uniquely referenced by the parser while it runs
     // swift-format-ignore: NeverForceUnwrap
     // A zero-count buffer may have no base address; the parser never writes when the
     // projection (and so every entry's slot) is empty, so any non-null pointer is fine.
     let slotBase = slots.baseAddress ?? UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
     defer { scratch = parser.scratch }
-    try parser.run(slots: slotBase)
+    // The parser reads the trie and caches through plain pointers: keep them alive meanwhile.
+    try withExtendedLifetime(trie) { () throws(ScanError) in
+      try withExtendedLifetime(strings) { () throws(ScanError) in
+        try withExtendedLifetime(shapes) { () throws(ScanError) in try parser.run(slots: slotBase) }
+      }
+    }
   }
 
   /// Convenience for tests and tools: scans the bytes of `line`.

@@ -69,7 +69,7 @@ final class KeyShapeCache: @unchecked Sendable {
         bytes.append(0x22)  // the closing quote
         bytes.withUnsafeBufferPointer { KeyShapeCache.setKey(&shapes[i], $0.baseAddress.unsafelyUnwrapped, length: count + 1, readable: 0) }
       }
-      shapes[startShape(node: node)].node = Int32(node)
+      shapes[projectedCount + KeyShapeCache.unprojectedBuckets + node].node = Int32(node)
     }
   }
 
@@ -84,30 +84,40 @@ final class KeyShapeCache: @unchecked Sendable {
     KeyShapeCache(trie: trie)
   }
 
-  /// The start shape of `node`: its `next` predicts the object's first key.
-  @inline(__always)
-  func startShape(node: Int) -> Int {
-    projectedCount &+ KeyShapeCache.unprojectedBuckets &+ node
-  }
+  /// The cache's shapes as plain pointers, for the scanner's inner loop: no reference
+  /// counting. Valid while the cache lives.
+  var view: View { View(shapes: shapes, projectedCount: projectedCount) }
 
-  /// Records the unprojected key `bytes[0..<length]` (key bytes and closing quote, `length` at
-  /// most ``maxKeyBytes`` + 1) in `node` and returns its shape. A different key in the same
-  /// bucket is replaced, and with it what followed it.
-  @inline(__always)
-  func unprojectedShape(node: Int, _ bytes: UnsafePointer<UInt8>, length: Int, readable: Int) -> Int {
-    var key = Shape()
-    KeyShapeCache.setKey(&key, bytes, length: length, readable: readable)
-    let mixed = (key.word0 ^ (key.word1 &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(truncatingIfNeeded: node &<< 8 | length))
-      &* 0x9E37_79B9_7F4A_7C15
-    let id = projectedCount &+ Int(truncatingIfNeeded: mixed &>> UInt64(64 - KeyShapeCache.unprojectedBits))
-    let shape = shapes + id
-    if shape.pointee.length != key.length || shape.pointee.node != Int32(node)
-      || shape.pointee.word0 != key.word0 || shape.pointee.word1 != key.word1
-    {
-      key.node = Int32(node)
-      shape.pointee = key
+  /// See ``view``.
+  struct View {
+    let shapes: UnsafeMutablePointer<Shape>
+    let projectedCount: Int
+
+    /// The start shape of `node`: its `next` predicts the object's first key.
+    @inline(__always)
+    func startShape(node: Int) -> Int {
+      projectedCount &+ KeyShapeCache.unprojectedBuckets &+ node
     }
-    return id
+
+    /// Records the unprojected key `bytes[0..<length]` (key bytes and closing quote, `length` at
+    /// most ``maxKeyBytes`` + 1) in `node` and returns its shape. A different key in the same
+    /// bucket is replaced, and with it what followed it.
+    @inline(__always)
+    func unprojectedShape(node: Int, _ bytes: UnsafePointer<UInt8>, length: Int, readable: Int) -> Int {
+      var key = Shape()
+      KeyShapeCache.setKey(&key, bytes, length: length, readable: readable)
+      let mixed = (key.word0 ^ (key.word1 &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(truncatingIfNeeded: node &<< 8 | length))
+        &* 0x9E37_79B9_7F4A_7C15
+      let id = projectedCount &+ Int(truncatingIfNeeded: mixed &>> UInt64(64 - KeyShapeCache.unprojectedBits))
+      let shape = shapes + id
+      if shape.pointee.length != key.length || shape.pointee.node != Int32(node)
+        || shape.pointee.word0 != key.word0 || shape.pointee.word1 != key.word1
+      {
+        key.node = Int32(node)
+        shape.pointee = key
+      }
+      return id
+    }
   }
 
   /// Sets the words, masks and length of `shape` to the key `bytes[0..<length]`.

@@ -80,46 +80,77 @@ final class StringValueCache: @unchecked Sendable {
     StringValueCache(slotCount: slotCount)
   }
 
-  /// The string `bytes[0..<count]` decodes to, from the cache or newly made (and remembered).
-  ///
-  /// - Parameters:
-  ///   - slot: the projection slot the value is for (`0..<slotCount`).
-  ///   - bytes: the raw string body: no escapes, valid UTF-8.
-  ///   - count: its length.
-  ///   - readable: how many bytes may be read at `bytes` (at least `count`); 16 or more lets the
-  ///     words be loaded whole.
-  @inline(__always)
+  /// The string `bytes[0..<count]` decodes to (see ``View/string(slot:_:count:readable:)``).
   func string(slot: Int, _ bytes: UnsafePointer<UInt8>, count: Int, readable: Int) -> String {
-    if count > StringValueCache.maxBytes || slot >= slotCount {
-      return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    view.string(slot: slot, bytes, count: count, readable: readable)
+  }
+
+  /// The cache's tables as plain pointers, for the scanner's inner loop: no reference counting.
+  /// Valid while the cache lives.
+  var view: View { View(slotCount: slotCount, buckets: buckets, states: states) }
+
+  /// See ``view``.
+  struct View {
+    let slotCount: Int
+    let buckets: UnsafeMutablePointer<Bucket>
+    let states: UnsafeMutablePointer<SlotState>
+
+    /// The string `bytes[0..<count]` decodes to, from the cache or newly made (and remembered).
+    ///
+    /// - Parameters:
+    ///   - slot: the projection slot the value is for (`0..<slotCount`).
+    ///   - bytes: the raw string body: no escapes, valid UTF-8.
+    ///   - count: its length.
+    ///   - readable: how many bytes may be read at `bytes` (at least `count`); 16 or more lets the
+    ///     words be loaded whole.
+    @inline(__always)
+    func string(slot: Int, _ bytes: UnsafePointer<UInt8>, count: Int, readable: Int) -> String {
+      if count > StringValueCache.maxBytes || slot >= slotCount {
+        return StringValueCache.makeString(bytes, count: count)
+      }
+      let state = states + slot
+      state.pointee.remaining &-= 1
+      if state.pointee.remaining <= 0 { StringValueCache.endWindow(state) }
+      if state.pointee.bypassing {
+        return StringValueCache.makeString(bytes, count: count)
+      }
+      let word0: UInt64
+      let word1: UInt64
+      if readable >= 16 {
+        let raw = UnsafeRawPointer(bytes)
+        let low = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        word0 = count >= 8 ? low : low & StringValueCache.mask(count)
+        word1 = count >= 16 ? high : (count <= 8 ? 0 : high & StringValueCache.mask(count &- 8))
+      } else {
+        word0 = ProjectionTrie.prefixWord(bytes, count: count, readable: 0)
+        word1 = count > 8 ? ProjectionTrie.prefixWord(bytes + 8, count: count &- 8, readable: 0) : 0
+      }
+      let h = StringValueCache.hash(word0, word1, count: count)
+      let bucket = buckets + (slot &<< StringValueCache.bucketBits | h)
+      if bucket.pointee.length == count && bucket.pointee.word0 == word0 && bucket.pointee.word1 == word1 {
+        state.pointee.hits &+= 1
+        return bucket.pointee.value
+      }
+      let value = StringValueCache.makeString(bytes, count: count)
+      bucket.pointee = Bucket(word0: word0, word1: word1, length: count, value: value)
+      return value
     }
-    let state = states + slot
-    state.pointee.remaining &-= 1
-    if state.pointee.remaining <= 0 { StringValueCache.endWindow(state) }
-    if state.pointee.bypassing {
-      return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+  }
+
+  /// The string of the valid UTF-8 `bytes[0..<count]`.
+  ///
+  /// Same result as `String(decoding:as:)`, but a short ASCII string is built in place and
+  /// checked with one mask test instead of a validation pass over its bytes (the standard
+  /// library repairs — here: validates — anything else as `String(decoding:as:)` does).
+  @inline(__always)
+  static func makeString(_ bytes: UnsafePointer<UInt8>, count: Int) -> String {
+    String(unsafeUninitializedCapacity: count) { target in
+      // swift-format-ignore: NeverForceUnwrap
+      // `count` > 0 here, so the buffer has a base address; a zero count copies nothing.
+      if count > 0 { target.baseAddress.unsafelyUnwrapped.initialize(from: bytes, count: count) }
+      return count
     }
-    let word0: UInt64
-    let word1: UInt64
-    if readable >= 16 {
-      let raw = UnsafeRawPointer(bytes)
-      let low = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-      let high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-      word0 = count >= 8 ? low : low & StringValueCache.mask(count)
-      word1 = count >= 16 ? high : (count <= 8 ? 0 : high & StringValueCache.mask(count &- 8))
-    } else {
-      word0 = ProjectionTrie.prefixWord(bytes, count: count, readable: 0)
-      word1 = count > 8 ? ProjectionTrie.prefixWord(bytes + 8, count: count &- 8, readable: 0) : 0
-    }
-    let h = StringValueCache.hash(word0, word1, count: count)
-    let bucket = buckets + (slot &<< StringValueCache.bucketBits | h)
-    if bucket.pointee.length == count && bucket.pointee.word0 == word0 && bucket.pointee.word1 == word1 {
-      state.pointee.hits &+= 1
-      return bucket.pointee.value
-    }
-    let value = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
-    bucket.pointee = Bucket(word0: word0, word1: word1, length: count, value: value)
-    return value
   }
 
   /// Closes a slot's window or bypass: a poor window starts a bypass, a bypass ends in a new
