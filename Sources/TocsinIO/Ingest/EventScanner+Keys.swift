@@ -23,35 +23,62 @@ extension _JSONScanner {
   @inline(__always)
   mutating func predictedKey(node: Int, after previous: inout Int) -> Int? {
     guard previous >= 0 else { return nil }
-    let shapeBase = shapes.shapes
-    let predicted = Int(shapeBase[previous].next)
-    guard predicted >= 0 else { return nil }
-    let shape = shapeBase + predicted
+    let predicted = Int(shapes.shapes[previous].next)
+    guard predicted >= 0 && keyMatches(shape: predicted, node: node) else { return nil }
+    return takeKey(shape: predicted, after: &previous)
+  }
+
+  /// Whether the key at `pos` is exactly shape `shape`'s key (bytes and closing quote) in `node`.
+  @inline(__always)
+  func keyMatches(shape id: Int, node: Int) -> Bool {
+    let shape = shapes.shapes + id
     let start = pos &+ 1
     let readable = end &- start
     let length = Int(shape.pointee.length)
-    guard shape.pointee.node == Int32(truncatingIfNeeded: node) && length > 0 else { return nil }
+    guard shape.pointee.node == Int32(truncatingIfNeeded: node) && length > 0 else { return false }
     let raw = UnsafeRawPointer(base + start)
     if length <= 8 {
-      guard readable >= 8 else { return nil }
+      guard readable >= 8 else { return false }
       let w = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-      guard w & shape.pointee.mask0 == shape.pointee.word0 else { return nil }
-    } else {
-      guard readable >= 16 else { return nil }
-      let w0 = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-      let w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-      guard w0 == shape.pointee.word0 && w1 & shape.pointee.mask1 == shape.pointee.word1 else { return nil }
+      return w & shape.pointee.mask0 == shape.pointee.word0
     }
-    pos = start &+ length
-    previous = predicted
+    guard readable >= 16 else { return false }
+    let w0 = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+    let w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    return w0 == shape.pointee.word0 && w1 & shape.pointee.mask1 == shape.pointee.word1
+  }
+
+  /// Moves past the key at `pos`, which matches shape `id`, and returns its entry.
+  @inline(__always)
+  mutating func takeKey(shape id: Int, after previous: inout Int) -> Int {
+    let shape = shapes.shapes + id
+    pos = pos &+ 1 &+ Int(shape.pointee.length)
+    previous = id
     return Int(shape.pointee.entry)
   }
 
-  /// Scans and looks up the key at `pos`, and records it as what follows `previous`.
+  /// The key at `pos` when `previous` did not predict it: the key that followed `previous`
+  /// the time before (which then becomes the prediction), or else the scanned and looked-up
+  /// key, recorded as the new prediction.
   @inline(never)
   mutating func learnKey(node: Int, after previous: inout Int) throws(ScanError) -> Int {
+    guard previous >= 0 else {
+      let (entry, shape) = try scanKeyShape(node: node)
+      previous = shape
+      return entry
+    }
+    let before = shapes.shapes + previous
+    let alternative = Int(before.pointee.other)
+    if alternative >= 0 && keyMatches(shape: alternative, node: node) {
+      before.pointee.other = before.pointee.next
+      before.pointee.next = Int32(truncatingIfNeeded: alternative)
+      return takeKey(shape: alternative, after: &previous)
+    }
     let (entry, shape) = try scanKeyShape(node: node)
-    if previous >= 0 { shapes.shapes[previous].next = Int32(truncatingIfNeeded: shape) }
+    if Int(before.pointee.next) != shape {
+      before.pointee.other = before.pointee.next
+      before.pointee.next = Int32(truncatingIfNeeded: shape)
+    }
     previous = shape
     return entry
   }

@@ -5,8 +5,9 @@
 /// `"amount"` comes `"currency"`. Every key the scanner meets has a *shape*: its raw bytes plus
 /// the closing quote (at most ``maxKeyBytes`` key bytes, held as two little-endian words with
 /// masks), the trie node it occurs in and its trie entry (-1 when unprojected). Each shape
-/// remembers the shape that followed it last time (`next`); each node has a start shape whose
-/// `next` is the object's first key.
+/// remembers the shape that followed it last time (`next`) and the one before that (`other`,
+/// tried second, so two alternating key orders — two event types — both predict); each node
+/// has a start shape whose `next` is the object's first key.
 ///
 /// Shape identities: shape `i < projectedCount` is trie entry `i` (filled in at creation); then
 /// ``unprojectedBuckets`` direct-mapped shapes for unprojected keys, hashed by bytes and node;
@@ -16,7 +17,7 @@
 /// the key equal the shape's key bytes *and* closing quote. Those bytes were once scanned as a
 /// whole key without a special byte (no escape, no control or non-ASCII byte), so the match
 /// proves the key is exactly those bytes — the same entry the trie would give. Any mismatch
-/// falls back to the full scan and relearns `next`. The cache never changes a result.
+/// falls back to the full scan and relearns the prediction. The cache never changes a result.
 ///
 /// Owned by one ``EventScanner``, copy-on-write like ``StringValueCache``.
 final class KeyShapeCache: @unchecked Sendable {
@@ -34,6 +35,9 @@ final class KeyShapeCache: @unchecked Sendable {
     var entry: Int32 = -1
     /// The shape that followed this one last time, or -1.
     var next: Int32 = -1
+    /// The shape that followed this one before `next` did, or -1: tried when `next` fails
+    /// (two alternating key orders, e.g. two event types, both predict).
+    var other: Int32 = -1
   }
 
   /// The longest key (in bytes, without quotes) that can be confirmed by prediction.
