@@ -53,6 +53,18 @@ final class ScanCacheTests: XCTestCase {
       ])
   }
 
+  func testAlternatingKeyOrders() {
+    // Three event shapes sharing a prefix, in changing alternation: the second prediction per
+    // key (the successor before the last) takes over and swaps with the first.
+    let shapes: [(String, [Value])] = [
+      (#"{"id":1,"type":"buy","card":"c1","amount":5}"#, [.int(1), .string("buy"), .string("c1"), .int(5), .null]),
+      (#"{"id":2,"type":"login","ip":"10.0.0.1","amount":6}"#, [.int(2), .string("login"), .null, .int(6), .string("10.0.0.1")]),
+      (#"{"id":3,"type":"logout"}"#, [.int(3), .string("logout"), .null, .null, .null]),
+    ]
+    let order = [0, 1, 0, 1, 1, 0, 2, 0, 2, 1, 2, 2, 0, 1, 0]
+    sequenceTest(["id", "type", "card", "amount", "ip"], order.map { shapes[$0] })
+  }
+
   func testKeysSharingPrefixes() {
     // The prediction compares the key's bytes *and* its closing quote: a longer or shorter key
     // with the same start never passes for the cached one. Lengths 7, 8, 15 and 16 sit on the
