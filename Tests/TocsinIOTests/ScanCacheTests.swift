@@ -228,6 +228,24 @@ final class ScanCacheTests: XCTestCase {
     }
   }
 
+  func testProjectedKeysThatNeedEscapesAreNeverPredicted() {
+    // The projected key `a"b` is written `"a\"b"`; after it was learned, the raw bytes `a"b"`
+    // must not pass for it (that line is invalid JSON), warm or cold.
+    let paths = ["x", "a\"b", "c\\d", "tab\t"]
+    var warm = EventScanner(projection: projection(paths))
+    for _ in 0..<3 {
+      XCTAssertEqual(
+        scanLine(&warm, #"{"x":0,"a\"b":1,"c\\d":2,"tab\t":3}"#), .success([.int(0), .int(1), .int(2), .int(3)]))
+    }
+    for line in [#"{"x":0,"a"b":1,"pad":"ding"}"#, #"{"x":0,"a\"b":1,"c\d":2,"pad":"ding"}"#, "{\"x\":0,\"a\\\"b\":1,\"c\\\\d\":2,\"tab\t\":3}"] {
+      var cold = EventScanner(projection: projection(paths))
+      let expected = scanLine(&cold, line)
+      XCTAssertEqual(scanLine(&warm, line), expected, line)
+    }
+    var cold = EventScanner(projection: projection(paths))
+    guard case .failure = scanLine(&cold, #"{"x":0,"a"b":1}"#) else { return XCTFail("invalid JSON accepted") }
+  }
+
   func testCopiesDoNotShareCaches() {
     var a = EventScanner(projection: projection(["k"]))
     XCTAssertEqual(scanLine(&a, #"{"k":"one"}"#), .success([.string("one")]))

@@ -14,9 +14,10 @@
 /// then one start shape per node.
 ///
 /// A prediction is used only when the shape's node is the current one and the line's bytes at
-/// the key equal the shape's key bytes *and* closing quote. Those bytes were once scanned as a
-/// whole key without a special byte (no escape, no control or non-ASCII byte), so the match
-/// proves the key is exactly those bytes — the same entry the trie would give. Any mismatch
+/// the key equal the shape's key bytes *and* closing quote. A shape's bytes contain no quote,
+/// backslash or control byte (unprojected shapes are learned from keys scanned without any
+/// special byte; projected keys containing one are never predicted) and are valid UTF-8, so
+/// the match proves the key is exactly those bytes — the same entry the trie would give. Any mismatch
 /// falls back to the full scan and relearns the prediction. The cache never changes a result.
 ///
 /// Owned by one ``EventScanner``, copy-on-write like ``StringValueCache``.
@@ -68,8 +69,12 @@ final class KeyShapeCache: @unchecked Sendable {
         shapes[i].node = Int32(node)
         shapes[i].entry = Int32(i)
         let count = Int(entry.keyLength)
-        guard count <= KeyShapeCache.maxKeyBytes else { continue }
         var bytes = [UInt8](UnsafeBufferPointer(start: keyBytes + Int(entry.keyStart), count: count))
+        // Only keys JSON writes without escapes can be confirmed from raw bytes: in a key with
+        // a quote, backslash or control character, matching bytes would not mean that key
+        // (`{"a"b":1}` is not the key `a"b`).
+        guard count <= KeyShapeCache.maxKeyBytes, !bytes.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 })
+        else { continue }
         bytes.append(0x22)  // the closing quote
         bytes.withUnsafeBufferPointer { KeyShapeCache.setKey(&shapes[i], $0.baseAddress.unsafelyUnwrapped, length: count + 1, readable: 0) }
       }
