@@ -6,11 +6,13 @@
 import TocsinCore
 import TocsinIO
 
-/// A projection like the bundled rules': flat fields, nested paths sharing a prefix, and a
-/// nested time field variant.
+/// A projection like the bundled rules': flat fields, nested paths sharing a prefix, keys that
+/// need escapes, and a nested time field variant.
 private let projection = FieldProjection([
   FieldPath(["type"]), FieldPath(["user"]), FieldPath(["amount"]), FieldPath(["city"]),
   FieldPath(["geo", "lat"]), FieldPath(["geo", "lon"]), FieldPath(["geo"]), FieldPath(["a", "b", "c"]),
+  // Keys JSON must escape, and a long one: the key prediction must treat them right.
+  FieldPath(["q\"t"]), FieldPath(["b\\s"]), FieldPath(["tab\t"]), FieldPath(["a_key_longer_than_16"]),
 ])
 nonisolated(unsafe) private var decoders = [
   EventDecoder(ruleProjection: projection),
