@@ -35,10 +35,14 @@ final class ProjectionTrie: @unchecked Sendable {
     let n = min(count, 8)
     if readable >= 8 {
       let word = UInt64(littleEndian: UnsafeRawPointer(bytes).loadUnaligned(as: UInt64.self))
-      return n == 8 ? word : word & ((1 << UInt64(8 * n)) &- 1)
+      return n == 8 ? word : word & ((1 &<< UInt64(truncatingIfNeeded: n &* 8)) &- 1)
     }
     var word: UInt64 = 0
-    for i in 0..<n { word |= UInt64(bytes[i]) << UInt64(8 * i) }
+    var i = 0
+    while i < n {
+      word |= UInt64(bytes[i]) &<< UInt64(truncatingIfNeeded: i &* 8)
+      i &+= 1
+    }
     return word
   }
 
@@ -157,31 +161,51 @@ final class ProjectionTrie: @unchecked Sendable {
     slotTable.deallocate()
   }
 
-  /// The entry index of the key `bytes[0..<count]` in `node`, or -1; `readable` is how many
-  /// bytes may be read at `bytes` (at least `count`).
-  ///
-  /// - Complexity: O(1) expected: one hash probe, and the length and prefix-word checks settle
-  ///   most keys without a byte loop.
-  @inline(__always)
+  /// The entry index of the key `bytes[0..<count]` in `node`, or -1 (see ``View/lookup(node:_:count:readable:)``).
   func lookup(node: Int, _ bytes: UnsafePointer<UInt8>, count: Int, readable: Int) -> Int {
-    let (offset, bits) = tables[node]
-    let table = slotTable.baseAddress.unsafelyUnwrapped + Int(offset)
-    let mask = (1 << Int(bits)) - 1
-    let entries = self.entries.baseAddress.unsafelyUnwrapped
-    let word = ProjectionTrie.prefixWord(bytes, count: count, readable: readable)
-    var h = ProjectionTrie.hash(word, count: count, bits: Int(bits))
-    while true {
-      let candidate = Int(table[h]) - 1
-      if candidate < 0 { return -1 }
-      let entry = entries[candidate]
-      if Int(entry.keyLength) == count && entry.prefixWord == word {
-        if count <= 8 { return candidate }
-        let key = keyBytes.baseAddress.unsafelyUnwrapped + Int(entry.keyStart)
-        var j = 8
-        while j < count && key[j] == bytes[j] { j += 1 }
-        if j == count { return candidate }
+    view.lookup(node: node, bytes, count: count, readable: readable)
+  }
+
+  /// The trie's tables as plain pointers, for the scanner's inner loop: no reference counting.
+  /// Valid while the trie lives.
+  var view: View {
+    View(entries: entries, keyBytes: keyBytes, tables: tables, slotTable: slotTable, clearSlots: clearSlots)
+  }
+
+  /// See ``view``.
+  struct View {
+    let entries: UnsafeMutableBufferPointer<Entry>
+    let keyBytes: UnsafeMutableBufferPointer<UInt8>
+    let tables: UnsafeMutableBufferPointer<(Int32, Int32)>
+    let slotTable: UnsafeMutableBufferPointer<Int32>
+    let clearSlots: UnsafeMutableBufferPointer<Int32>
+
+    /// The entry index of the key `bytes[0..<count]` in `node`, or -1; `readable` is how many
+    /// bytes may be read at `bytes` (at least `count`).
+    ///
+    /// - Complexity: O(1) expected: one hash probe, and the length and prefix-word checks settle
+    ///   most keys without a byte loop.
+    @inline(__always)
+    func lookup(node: Int, _ bytes: UnsafePointer<UInt8>, count: Int, readable: Int) -> Int {
+      let (offset, bits) = tables[node]
+      let table = slotTable.baseAddress.unsafelyUnwrapped + Int(offset)
+      let mask = (1 &<< Int(bits)) &- 1
+      let entries = self.entries.baseAddress.unsafelyUnwrapped
+      let word = ProjectionTrie.prefixWord(bytes, count: count, readable: readable)
+      var h = ProjectionTrie.hash(word, count: count, bits: Int(bits))
+      while true {
+        let candidate = Int(table[h]) &- 1
+        if candidate < 0 { return -1 }
+        let entry = entries + candidate
+        if Int(entry.pointee.keyLength) == count && entry.pointee.prefixWord == word {
+          if count <= 8 { return candidate }
+          let key = keyBytes.baseAddress.unsafelyUnwrapped + Int(entry.pointee.keyStart)
+          var j = 8
+          while j < count && key[j] == bytes[j] { j &+= 1 }
+          if j == count { return candidate }
+        }
+        h = (h &+ 1) & mask
       }
-      h = (h + 1) & mask
     }
   }
 }
