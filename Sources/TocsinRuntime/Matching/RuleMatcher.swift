@@ -7,7 +7,7 @@ import TocsinExpressions
 public final class MatcherScratch {
   var next: [Computation] = []
   var complete: [Computation] = []
-  var frontier: [StateID] = []
+  var frontier = StateStack()
   /// Per step: the generation in which `takeResult` / `untilResult` were computed.
   var takeStamp: [UInt64] = []
   var takeResult: [Bool] = []
@@ -26,6 +26,41 @@ public final class MatcherScratch {
       untilResult = Array(repeating: false, count: steps)
     }
   }
+}
+
+/// A list of automaton states emptied per use without giving up its storage.
+///
+/// `Array.removeAll(keepingCapacity:)` goes through the generic `replaceSubrange` (~200
+/// instructions per event measured for the decision-graph walks); here emptying is a store.
+struct StateStack {
+  private var storage: [StateID] = []
+  /// Number of states in the list.
+  private(set) var count = 0
+
+  /// Empties the list.
+  @inline(__always)
+  mutating func removeAll() { count = 0 }
+
+  /// Appends `state`.
+  @inline(__always)
+  mutating func append(_ state: StateID) {
+    if count < storage.count {
+      storage[count] = state
+    } else {
+      storage.append(state)
+    }
+    count += 1
+  }
+
+  /// Whether `state` is in the list (automata have a handful of states: a linear scan).
+  @inline(__always)
+  func contains(_ state: StateID) -> Bool {
+    for i in 0..<count where storage[i] == state { return true }
+    return false
+  }
+
+  @inline(__always)
+  subscript(i: Int) -> StateID { storage[i] }
 }
 
 /// How a match came to be emitted.
@@ -67,7 +102,7 @@ public final class RuleMatcher {
 
   /// A reusable list of states.
   final class StateList {
-    var states: [StateID] = []
+    var states = StateStack()
   }
 
   /// Whether ``mayStart(_:context:)`` may be used: no condition reads the partition key, which
@@ -171,7 +206,7 @@ public final class RuleMatcher {
   /// condition evaluation instead of a full step (DESIGN §4's prefilter). A stop edge counts as
   /// "may start" so the thorough path decides.
   public func mayStart(_ event: EventRecord, context: EvalContext, scratch: MatcherScratch) -> Bool {
-    scratch.frontier.removeAll(keepingCapacity: true)
+    scratch.frontier.removeAll()
     scratch.frontier.append(startState)
     var visited = 0
     while visited < scratch.frontier.count {
@@ -311,7 +346,7 @@ public final class RuleMatcher {
     var stopped = false
     // The decision graph: the origin's edges plus, through proceed edges that hold, the edges of
     // the states reachable by ε-moves — all evaluated against this event.
-    scratch.frontier.removeAll(keepingCapacity: true)
+    scratch.frontier.removeAll()
     scratch.frontier.append(origin)
     var visited = 0
     while visited < scratch.frontier.count {
@@ -359,7 +394,7 @@ public final class RuleMatcher {
     // Only states with a proceed edge can reach the final state without an event. The walk
     // reuses one scratch list (matchers run on one thread).
     let pending = scratchStates
-    pending.states.removeAll(keepingCapacity: true)
+    pending.states.removeAll()
     var current: StateID? = state
     var visited = 0
     while let id = current {
