@@ -61,7 +61,9 @@ final class KeyLookupTests: XCTestCase {
     var space = KeySpace(slots: [SlotIndex(0)])
     for i in 0..<6 { _ = space.key(of: record([.string("u\(i)")])) }
     space.setOpen(true, rule: 0, key: KeyID(2))
-    space.noteEvent(KeyID(2), at: .milliseconds(5))
+    XCTAssertEqual(space.key(of: EventRecord(time: .milliseconds(5), sequence: 1, line: 1, identity: "p", slots: [.string("u2")]), pinning: true), KeyID(2))
+    XCTAssertEqual(space.pin(KeyID(2)), .milliseconds(5))
+    XCTAssertEqual(space.pin(KeyID(3)), .negativeInfinity)
     space.reclaim(KeyID(2))
     space.reclaim(KeyID(4))
     space.reclaim(KeyID(4))  // twice: no effect
@@ -76,7 +78,7 @@ final class KeyLookupTests: XCTestCase {
     XCTAssertEqual(space.key(of: record([.string("new")])), KeyID(4))
     XCTAssertEqual(space.key(of: record([.string("u2")])), KeyID(2))
     XCTAssertEqual(space.openRules(KeyID(2)), 0)
-    XCTAssertEqual(space.lastEvent(KeyID(2)), .negativeInfinity)
+    XCTAssertEqual(space.pin(KeyID(2)), .negativeInfinity)
     XCTAssertEqual(space.texts[4], "new")
     XCTAssertEqual(space.key(of: record([.string("u6")])), KeyID(6))
     XCTAssertEqual(space.count, 7)

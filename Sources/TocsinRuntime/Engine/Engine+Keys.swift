@@ -9,7 +9,7 @@ import TocsinCore
 ///
 /// When a key may go: its state is empty for every rule of the space, the engine is not
 /// calibrating its time base (the held events keep their ids), and the latest event routed to
-/// the key on its way into the reorder buffer (``KeySpace/key(of:pinning:)``) is at or before
+/// the key on its way into the reorder buffer (``KeySpace/key(of:pinning:)``, kept in the key-table slot) is at or before
 /// the watermark — every such event has been released and processed, so no buffer entry holds
 /// the id. Suspects held by the time-skew guard do not pin their keys (an attacker's far-future
 /// events would otherwise pin keys for ever); their ids, like those of events held by
@@ -38,7 +38,7 @@ extension Engine {
   /// Whether key `k` of space `s` can be reclaimed now.
   func isReclaimable(space s: Int, key k: KeyID) -> Bool {
     guard calibration == nil, k.index < keySpaces[s].idCount, !keySpaces[s].isFree(k),
-      keySpaces[s].lastEvent(k) <= watermark.time
+      keySpaces[s].pin(k) <= watermark.time
     else { return false }
     for r in rulesBySpace[s] where k.index < rules[r].keys.count && !rules[r].keys[k.index].isEmpty {
       return false

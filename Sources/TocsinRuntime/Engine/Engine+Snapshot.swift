@@ -245,8 +245,7 @@ extension Engine {
   private func keys(of event: EventRecord) -> KeyIDs {
     var ids = KeyIDs(count: keySpaces.count)
     for i in keySpaces.indices {
-      ids[i] = keySpaces[i].key(of: event)
-      if let key = ids[i] { keySpaces[i].noteEvent(key, at: event.time) }
+      ids[i] = keySpaces[i].key(of: event, pinning: true)
     }
     return ids
   }

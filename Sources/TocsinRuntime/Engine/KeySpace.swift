@@ -25,21 +25,14 @@ public struct KeyID: Hashable, Sendable, Comparable {
 /// Next to each key the space keeps ``openRules(_:)``: one bit per rule of the space whose
 /// state for that key is not empty. The engine reads it once per event and key space, so a rule
 /// with nothing open for the key costs no load of its per-key state (DESIGN §4: an event that
-/// cannot start or extend a match costs one lookup). The same 16-byte entry holds the latest
-/// event time routed to the key (``noteEvent(_:at:)``), which tells when no buffered event can
-/// still refer to the id.
+/// cannot start or extend a match costs one lookup). The key table's slot holds the latest event
+/// time routed to the key on its way into the reorder buffer (``key(of:pinning:)``, read back by
+/// ``pin(_:)``), which tells when no buffered event can still refer to the id.
 ///
 /// Keys with no state can be reclaimed (``reclaim(_:)``): the id leaves the table, its text and
 /// values are released, and the id is reused by the next new key. Ids are therefore stable only
 /// while a key has state or buffered events; the engine decides when that is (Engine+Keys.swift).
 public struct KeySpace {
-  /// Per-id bookkeeping read on the hot path, kept together in one cache line's quarter.
-  struct Meta {
-    /// Bit `b` set when the space's rule number `b` has state for the key.
-    var openMask: UInt64 = 0
-    /// The latest event time routed to the key; `-infinity` when free or only restored.
-    var lastEvent = EventTime.negativeInfinity
-  }
 
   /// The slots of the key fields, in order.
   public let slots: [SlotIndex]
@@ -48,7 +41,8 @@ public struct KeySpace {
   private var flatValues: [Value] = []
   /// `texts[id]`: the key as text (values joined with `|`; empty for a free id).
   public private(set) var texts: [String] = []
-  private var meta: [Meta] = []
+  /// `openMasks[id]`: bit `b` set when the space's rule number `b` has state for key `id`.
+  private var openMasks: [UInt64] = []
   /// Ids reclaimed and not yet reused; the last one is reused first.
   public private(set) var freeIDs: [UInt32] = []
   /// Keys reclaimed over the space's lifetime.
@@ -69,31 +63,25 @@ public struct KeySpace {
   /// An empty key space over `slots`.
   public init(slots: [SlotIndex]) { self.slots = slots }
 
-  /// The id of `event`'s key, interning it if new; with `pinning`, records the event's time as
-  /// the key's latest (``noteEvent(_:at:)``: the event will wait in the reorder buffer).
-  @inline(__always)
-  public mutating func key(of event: EventRecord, pinning: Bool) -> KeyID? {
-    guard let id = key(of: event) else { return nil }
-    if pinning { noteEvent(id, at: event.time) }
-    return id
-  }
-
   /// The id of `event`'s key, interning it if new; `nil` if a key field is missing or null.
+  /// With `pinning`, raises the key's pin to the event's time (the event will wait in the
+  /// reorder buffer, so the id must not be reclaimed before the watermark passes it).
   /// - Complexity: one hash-table probe sequence; amortised O(1).
-  public mutating func key(of event: EventRecord) -> KeyID? {
+  public mutating func key(of event: EventRecord, pinning: Bool = false) -> KeyID? {
+    let pin: EventTime? = pinning ? event.time : nil
     switch slots.count {
     case 0:
-      if texts.isEmpty { intern([], hash: 0) }
+      if texts.isEmpty { intern([], hash: 0, pin: nil) }
       return KeyID(0)
     case 1:
       let value = event[slots[0]]
       if value.isNull { return nil }
       let hash = table.hash(value)
       let found = flatValues.withUnsafeBufferPointer { stored in
-        table.lookup(hash: hash) { stored[Int($0)] == value }
+        table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
       }
       if let found { return KeyID(Int(found)) }
-      return intern([value], hash: hash)
+      return intern([value], hash: hash, pin: pin)
     default:
       var keyValues: [Value] = []
       keyValues.reserveCapacity(slots.count)
@@ -105,19 +93,19 @@ public struct KeySpace {
       let n = slots.count
       let hash = keyValues.withUnsafeBufferPointer { table.hash($0) }
       let found = flatValues.withUnsafeBufferPointer { stored in
-        table.lookup(hash: hash) { id in
+        table.lookup(hash: hash, pinningAt: pin) { id in
           let base = Int(id) * n
           for i in 0..<n where stored[base + i] != keyValues[i] { return false }
           return true
         }
       }
       if let found { return KeyID(Int(found)) }
-      return intern(keyValues, hash: hash)
+      return intern(keyValues, hash: hash, pin: pin)
     }
   }
 
   @discardableResult
-  private mutating func intern(_ keyValues: [Value], hash: UInt64) -> KeyID {
+  private mutating func intern(_ keyValues: [Value], hash: UInt64, pin: EventTime?) -> KeyID {
     let text = keyValues.map(\.description).joined(separator: "|")
     textHeapBytes += Self.heapBytes(of: text)
     let id: KeyID
@@ -126,14 +114,14 @@ public struct KeySpace {
       texts[id.index] = text
       let base = id.index * slots.count
       for (i, value) in keyValues.enumerated() { flatValues[base + i] = value }
-      meta[id.index] = Meta()
+      openMasks[id.index] = 0
     } else {
       id = KeyID(texts.count)
       texts.append(text)
       flatValues.append(contentsOf: keyValues)
-      meta.append(Meta())
+      openMasks.append(0)
     }
-    if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue) }
+    if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue, pin: pin ?? .negativeInfinity) }
     interned += 1
     return id
   }
@@ -141,21 +129,12 @@ public struct KeySpace {
   /// Forgets key `id`: it is no longer found by ``key(of:)``, its text and values are released,
   /// and the id is handed to the next new key. The caller guarantees nothing refers to it.
   public mutating func reclaim(_ id: KeyID) {
-    guard id.index < texts.count, !isFree(id) else { return }
-    if !slots.isEmpty {
-      let hash: UInt64
-      if slots.count == 1 {
-        hash = table.hash(flatValues[id.index])
-      } else {
-        let range = id.index * slots.count..<(id.index + 1) * slots.count
-        hash = flatValues[range].withUnsafeBufferPointer { table.hash($0) }
-      }
-      table.remove(hash: hash, id: id.rawValue)
-    }
+    guard !slots.isEmpty, id.index < texts.count, !isFree(id) else { return }
+    table.remove(hash: hash(of: id), id: id.rawValue)
     textHeapBytes -= Self.heapBytes(of: texts[id.index])
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
-    meta[id.index] = Meta()
+    openMasks[id.index] = 0
     freeIDs.append(id.rawValue)
     reclaimed += 1
   }
@@ -172,7 +151,7 @@ public struct KeySpace {
     let id = KeyID(texts.count)
     texts.append("")
     flatValues.append(contentsOf: repeatElement(Value.null, count: slots.count))
-    meta.append(Meta())
+    openMasks.append(0)
     return id
   }
 
@@ -201,16 +180,16 @@ public struct KeySpace {
 
   /// Bit `b` is set when the space's rule number `b` has open or held matches for `id`.
   @inline(__always)
-  public func openRules(_ id: KeyID) -> UInt64 { meta[id.index].openMask }
+  public func openRules(_ id: KeyID) -> UInt64 { openMasks[id.index] }
 
   /// Records whether the space's rule number `bit` has state for `id`.
   @inline(__always)
   public mutating func setOpen(_ isOpen: Bool, rule bit: Int, key id: KeyID) {
     guard bit < Self.trackedRules else { return }
-    let before = meta[id.index].openMask
+    let before = openMasks[id.index]
     let after = isOpen ? before | 1 << UInt64(bit) : before & ~(1 << UInt64(bit))
     guard after != before else { return }
-    meta[id.index].openMask = after
+    openMasks[id.index] = after
     if before == 0 {
       openKeys += 1
     } else if after == 0 {
@@ -218,15 +197,19 @@ public struct KeySpace {
     }
   }
 
-  /// Records that an event at `time` was routed to `id`.
-  @inline(__always)
-  public mutating func noteEvent(_ id: KeyID, at time: EventTime) {
-    if time > meta[id.index].lastEvent { meta[id.index].lastEvent = time }
+  /// The pin of live key `id`: the latest event time routed to it with `pinning` since it was
+  /// interned (`-infinity` for none; a space without key fields has no pins).
+  public func pin(_ id: KeyID) -> EventTime {
+    guard !slots.isEmpty, !isFree(id) else { return .negativeInfinity }
+    return table.pin(hash: hash(of: id), id: id.rawValue)
   }
 
-  /// The latest event time routed to `id` since it was interned.
-  @inline(__always)
-  public func lastEvent(_ id: KeyID) -> EventTime { meta[id.index].lastEvent }
+  /// The table hash of live key `id`'s values.
+  private func hash(of id: KeyID) -> UInt64 {
+    if slots.count == 1 { return table.hash(flatValues[id.index]) }
+    let range = id.index * slots.count..<(id.index + 1) * slots.count
+    return flatValues[range].withUnsafeBufferPointer { table.hash($0) }
+  }
 
   /// Number of keys interned and not reclaimed.
   public var count: Int { texts.count - freeIDs.count }

@@ -10,6 +10,9 @@ import TocsinCore
 ///   a few nanoseconds for the typical 6–16-byte id;
 /// - each slot holds the 32-bit hash and the id next to each other, so a probe that misses costs
 ///   no second load, and only a hash match compares the stored key;
+/// - the slot also holds the latest event time routed to the key on its way into the reorder
+///   buffer (its *pin*, see Engine+Keys.swift): updating it costs a store into the cache line the
+///   lookup just read, where a separate per-key array cost a cache miss per event;
 /// - linear probing over a power-of-two capacity, kept at most half full.
 ///
 /// The seed is random per table, so the layout (never the ids) differs between runs and a
@@ -21,6 +24,8 @@ struct KeyTable {
     /// `UInt32.max` marks an empty slot.
     var id: UInt32 = .max
     var hash: UInt32 = 0
+    /// The key's pin: the latest event time recorded by ``KeyTable/lookup(hash:pinningAt:isKey:)``.
+    var pin = EventTime.negativeInfinity
   }
 
   private var slots: [Slot]
@@ -63,11 +68,39 @@ struct KeyTable {
     }
   }
 
-  /// Records `id` for a key with `hash` that is not in the table.
-  mutating func insert(hash: UInt64, id: UInt32) {
+  /// ``lookup(hash:isKey:)`` that also raises the found key's pin to `time` (when given).
+  @inline(__always)
+  mutating func lookup(hash: UInt64, pinningAt time: EventTime?, isKey: (UInt32) -> Bool) -> UInt32? {
+    let h32 = Self.fold(hash)
+    var i = Int(h32) & mask
+    let mask = self.mask
+    return slots.withUnsafeMutableBufferPointer { table in
+      while true {
+        if table[i].id == .max { return nil }
+        if table[i].hash == h32, isKey(table[i].id) {
+          if let time, time > table[i].pin { table[i].pin = time }
+          return table[i].id
+        }
+        i = (i + 1) & mask
+      }
+    }
+  }
+
+  /// Records `id` for a key with `hash` that is not in the table, pinned at `pin`.
+  mutating func insert(hash: UInt64, id: UInt32, pin: EventTime = .negativeInfinity) {
     if (count + 1) * 2 > slots.count { grow() }
-    place(Slot(id: id, hash: Self.fold(hash)))
+    place(Slot(id: id, hash: Self.fold(hash), pin: pin))
     count += 1
+  }
+
+  /// The pin of `id`, stored with `hash`; `-infinity` if it is not in the table.
+  func pin(hash: UInt64, id: UInt32) -> EventTime {
+    var i = Int(Self.fold(hash)) & mask
+    while slots[i].id != id {
+      if slots[i].id == .max { return .negativeInfinity }
+      i = (i + 1) & mask
+    }
+    return slots[i].pin
   }
 
   /// Removes the slot of `id`, stored with `hash`; nothing if it is not there.
