@@ -6,8 +6,8 @@
 #
 # Usage: scripts/adversarial-test.sh [TOCSIN_BINARY]   (default .build/release/tocsin)
 # Env:   ADV_KEYS (default 2000000), ADV_HOT (default 200000), ADV_BUDGET_MB (default 768),
-#        ADV_CAP (per-key cap for the hot key, default 64). The full-size version:
-#        ADV_KEYS=10000000 ADV_HOT=1000000 ADV_BUDGET_MB=3072 scripts/adversarial-test.sh
+#        ADV_CAP (per-key cap for the hot key, default 64). The full-size version (about 2 min):
+#        ADV_KEYS=10000000 ADV_HOT=1000000 scripts/adversarial-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOCSIN=${1:-.build/release/tocsin}

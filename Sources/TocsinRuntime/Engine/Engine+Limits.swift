@@ -80,10 +80,10 @@ extension Engine {
     for rule in rules { rulesPerSpace[rule.keySpace] += 1 }
     let perRule = MemoryLayout<PartialMatches>.stride + (options.limits.keyTTL != nil ? MemoryLayout<LimitState.KeyTTL>.stride : 0)
     limitState.keyBytes = keySpaces.indices.map { i in
-      // Arrays indexed by id (text, values, open mask and last event, per rule state), charged
-      // twice for doubling; the key table's slots (8 bytes, at most half full, doubling).
-      let perID = MemoryLayout<String>.stride + value * keySpaces[i].slots.count + 16 + perRule * rulesPerSpace[i]
-      return 2 * perID + 32
+      // Arrays indexed by id (text, values, open mask, per rule state), charged twice for
+      // doubling; the key table's slots (id, hash, pin; at most half full, doubling: up to 4).
+      let perID = MemoryLayout<String>.stride + value * keySpaces[i].slots.count + 8 + perRule * rulesPerSpace[i]
+      return 2 * perID + 4 * KeyTable.slotBytes
     }
     if options.limits.keyTTL != nil { limitState.ttl = Array(repeating: [], count: rules.count) }
   }

@@ -28,6 +28,9 @@ struct KeyTable {
     var pin = EventTime.negativeInfinity
   }
 
+  /// Bytes per slot (id, hash, pin): the key table's share of the state estimate.
+  static var slotBytes: Int { MemoryLayout<Slot>.stride }
+
   private var slots: [Slot]
   private var mask: Int
   private(set) var count = 0
