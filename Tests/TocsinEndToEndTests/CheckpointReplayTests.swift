@@ -59,22 +59,29 @@ final class CheckpointReplayTests: XCTestCase {
     return (alerts, deadLetters, current.counters, restarts, current.engineState.keysReclaimed)
   }
 
-  func testEveryFixtureGivesTheSameBytesWhenCut() throws {
-    var checked = 0
+  /// Calls `body` with every fixture's name, compiled rules, configuration and events.
+  private func forEachFixture(_ body: (String, ProgramSet, ReplayConfiguration, [UInt8]) throws -> Void) throws {
     for found in try FixtureRunner.discover(root: Repository.path("fixtures")) {
       let fixture = try FixtureCase.load(directory: found.directory, name: found.name)
       let ruleSet = try RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest)
       let programs = try XCTUnwrap(ruleSet.programs, found.name)
       let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath), found.name))
-      let reference = try replay(programs, fixture.configuration, text, cutEvery: 0)
+      try body(found.name, programs, fixture.configuration, text)
+    }
+  }
+
+  func testEveryFixtureGivesTheSameBytesWhenCut() throws {
+    var checked = 0
+    try forEachFixture { name, programs, configuration, text in
+      let reference = try replay(programs, configuration, text, cutEvery: 0)
       let lineCount = text.lazy.filter { $0 == 0x0A }.count
       // Small cases are cut at every line; big ones (the demo) at a few points.
       for cut in lineCount > 200 ? [1999] : [1, 2, 3] {
-        let cutRun = try replay(programs, fixture.configuration, text, cutEvery: cut)
-        XCTAssertEqual(cutRun.alerts, reference.alerts, "\(found.name), cut every \(cut)")
-        XCTAssertEqual(cutRun.deadLetters, reference.deadLetters, "\(found.name), cut every \(cut)")
-        XCTAssertEqual(cutRun.counters.events, reference.counters.events, found.name)
-        XCTAssertEqual(cutRun.counters.badLines, reference.counters.badLines, found.name)
+        let cutRun = try replay(programs, configuration, text, cutEvery: cut)
+        XCTAssertEqual(cutRun.alerts, reference.alerts, "\(name), cut every \(cut)")
+        XCTAssertEqual(cutRun.deadLetters, reference.deadLetters, "\(name), cut every \(cut)")
+        XCTAssertEqual(cutRun.counters.events, reference.counters.events, name)
+        XCTAssertEqual(cutRun.counters.badLines, reference.counters.badLines, name)
       }
       checked += 1
     }
@@ -86,26 +93,22 @@ final class CheckpointReplayTests: XCTestCase {
   /// writes the bytes of a replay that never reclaims.
   func testReclaimingKeysAtEveryStepChangesNothing() throws {
     var reclaimed = 0
-    for found in try FixtureRunner.discover(root: Repository.path("fixtures")) {
-      let fixture = try FixtureCase.load(directory: found.directory, name: found.name)
-      let ruleSet = try RuleSet.load(fixture.rulePaths, ingest: fixture.configuration.ingest)
-      let programs = try XCTUnwrap(ruleSet.programs, found.name)
-      let text = Array(try XCTUnwrap(FileManager.default.contents(atPath: fixture.eventsPath), found.name))
-      var never = fixture.configuration
+    try forEachFixture { name, programs, configuration, text in
+      var never = configuration
       never.engine.keySweepFloor = Int.max
-      var always = fixture.configuration
+      var always = configuration
       always.engine.keySweepFloor = 0
       let reference = try replay(programs, never, text, cutEvery: 0)
-      XCTAssertEqual(reference.reclaimed, 0, found.name)
+      XCTAssertEqual(reference.reclaimed, 0, name)
       let lineCount = text.lazy.filter { $0 == 0x0A }.count
       for cut in lineCount > 200 ? [0, 1999] : [0, 1, 2] {
         let run = try replay(programs, always, text, cutEvery: cut)
         XCTAssertEqual(
           String(decoding: run.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self),
-          "\(found.name), cut every \(cut)")
+          "\(name), cut every \(cut)")
         XCTAssertEqual(
           String(decoding: run.deadLetters, as: UTF8.self), String(decoding: reference.deadLetters, as: UTF8.self),
-          "\(found.name), cut every \(cut)")
+          "\(name), cut every \(cut)")
         if cut == 0 { reclaimed += run.reclaimed }
       }
     }
