@@ -50,7 +50,8 @@ public final class MatchNode {
       out.append(n)
       node = n.previous
     }
-    return out.reversed()
+    out.reverse()  // in place: `reversed()` made a second array
+    return out
   }
 
   /// The first node of the chain.

@@ -516,27 +516,36 @@ public final class Engine {
   // MARK: - Alerts
 
   private func makeAlert(rule r: Int, key: KeyID, match: MatchNode, outcome: MatchOutcome) -> Alert {
-    let program = rules[r].matcher.program
-    let spec = program.spec
+    // Through the matcher (a class): `let program = …` copied the whole `RuleProgram` struct,
+    // retaining and releasing every array in it, once per alert.
+    let matcher = rules[r].matcher
+    let spec = matcher.program.spec
     let space = rules[r].keySpace
+    // One pass over the chain (oldest first) groups the identities by step and lists them all.
     let nodes = match.nodesInOrder
+    var byStep = Array(repeating: [EventIdentity](), count: spec.steps.count)
+    var identities: [EventIdentity] = []
+    identities.reserveCapacity(nodes.count)
+    for node in nodes {
+      byStep[node.step].append(node.event.identity)
+      identities.append(node.event.identity)
+    }
     var events: [(step: String, identities: [EventIdentity])] = []
-    for (index, step) in spec.steps.enumerated() {
-      let ids = nodes.filter { $0.step == index }.map(\.event.identity)
-      if !ids.isEmpty { events.append((step.name, ids)) }
+    for (index, step) in spec.steps.enumerated() where !byStep[index].isEmpty {
+      events.append((step.name, byStep[index]))
     }
     let context = rules[r].context
     let last = match.event
     var time = last.time
     var isTimeout = false
-    var emitted = zip(spec.emit, program.emitValues).map { ($0, $1) }
+    var emitted = zip(spec.emit, matcher.program.emitValues).map { ($0, $1) }
     switch outcome {
     case .complete: break
     case .absence(let deadline): time = deadline
     case .timeout(let deadline):
       time = deadline
       isTimeout = true
-      emitted = zip(spec.onTimeout ?? [], program.timeoutValues ?? []).map { ($0, $1) }
+      emitted = zip(spec.onTimeout ?? [], matcher.program.timeoutValues ?? []).map { ($0, $1) }
     }
     let fields = emitted.map { field, evaluate in
       (name: field.name, value: evaluate(last, match, context))
@@ -547,11 +556,11 @@ public final class Engine {
       key: Array(zip(spec.keyFields, keySpaces[space].values(of: key))).map { (field: $0, value: $1) },
       id: Alert.makeID(
         rule: isTimeout ? spec.name + "\u{0}timeout" : spec.name, keyText: keyText,
-        identities: nodes.map(\.event.identity)),
+        identities: identities),
       isTimeout: isTimeout, time: time, start: match.first.event.time, events: events,
       fields: fields)
     if spec.suppression != nil {
-      alert.suppressionKey = program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
+      alert.suppressionKey = matcher.program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
     }
     return alert
   }
