@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:strict_string_checks=1}"
+# Wall-clock bounds in tests (HostileRulesTests) catch hangs; an ASan build runs several times slower.
+export TOCSIN_TIME_SCALE="${TOCSIN_TIME_SCALE:-4}"
 
 echo "== build (debug, tests, AddressSanitizer)"
 swift build --build-tests --sanitize=address --scratch-path .build-asan
