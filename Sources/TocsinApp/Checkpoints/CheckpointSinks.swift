@@ -89,9 +89,7 @@ extension SinkRouter {
   /// - Throws: ``OutputError`` when a flush fails.
   func checkpointPositions(streamBases: [String: Int64]) throws -> [Checkpoint.SinkPosition] {
     var positions: [Checkpoint.SinkPosition] = []
-    var flushed: [ObjectIdentifier] = []
-    for sink in sinks + [deadLetterSink] where !flushed.contains(ObjectIdentifier(sink)) {
-      flushed.append(ObjectIdentifier(sink))
+    for sink in distinctSinks {
       try sink.flush()
       if let file = sink as? FileSink {
         let name = Checkpointer.filePosition(file.path)
@@ -111,7 +109,7 @@ extension SinkRouter {
   /// Per webhook sink, the records it holds undelivered (for the checkpoint).
   func undeliveredRecords() -> [(sink: String, records: [[UInt8]])] {
     var out: [(sink: String, records: [[UInt8]])] = []
-    for case let webhook as WebhookSink in sinks + [deadLetterSink] where !out.contains(where: { $0.sink == webhook.name }) {
+    for case let webhook as WebhookSink in distinctSinks {
       let records = webhook.undelivered()
       if !records.isEmpty { out.append((webhook.name, records.map(\.bytes))) }
     }
@@ -122,7 +120,7 @@ extension SinkRouter {
   /// longer configured as a webhook are reported through `warn` (they cannot be delivered).
   func requeue(_ stored: [(sink: String, records: [[UInt8]])], warn: (String) -> Void) {
     for (name, records) in stored {
-      guard let webhook = (sinks + [deadLetterSink]).lazy.compactMap({ $0 as? WebhookSink }).first(where: { $0.name == name })
+      guard let webhook = distinctSinks.lazy.compactMap({ $0 as? WebhookSink }).first(where: { $0.name == name })
       else {
         warn(
           "warning: the checkpoint holds \(records.count) undelivered records for webhook sink '\(name)', "

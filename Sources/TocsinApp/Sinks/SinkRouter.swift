@@ -41,6 +41,8 @@ public final class SinkRouter {
   private let routes: [[Int]]
   /// Where dead letters go (one of ``sinks``, or standard error).
   let deadLetterSink: AlertSink
+  /// Every sink once: the configured ones, then the dead-letter sink unless it is one of them.
+  var distinctSinks: [AlertSink] { sinks.contains { $0 === deadLetterSink } ? sinks : sinks + [deadLetterSink] }
   /// Where dead letters go, for the summary (`stderr`, or the dead-letter sink's name).
   public let deadLetterDestination: String
 
@@ -108,7 +110,7 @@ public final class SinkRouter {
   /// fails; the first failure is thrown.
   public func close() throws {
     var firstError: Error?
-    for sink in sinks + (sinks.contains { $0 === deadLetterSink } ? [] : [deadLetterSink]) {
+    for sink in distinctSinks {
       do {
         // The standard streams are only flushed: they stay open for the summary.
         try sink.close()

@@ -57,6 +57,12 @@ public struct BinaryWriter {
     bytes.append(contentsOf: value.utf8)
   }
 
+  /// Appends a length-prefixed run of bytes.
+  public mutating func blob(_ value: [UInt8]) {
+    count(value.count)
+    bytes.append(contentsOf: value)
+  }
+
   /// Appends an optional string: a presence byte, then the string.
   public mutating func optionalString(_ value: String?) {
     if let value {
@@ -207,6 +213,13 @@ public struct BinaryReader {
     let n = try count()
     defer { position += n }
     return String(decoding: bytes[position..<position + n], as: UTF8.self)
+  }
+
+  /// Reads a length-prefixed run of bytes.
+  public mutating func blob() throws(BinaryDecodingError) -> [UInt8] {
+    let n = try count()
+    defer { position += n }
+    return Array(bytes[position..<position + n])
   }
 
   /// Reads an optional string.

@@ -67,8 +67,7 @@ enum SessionSectionsCoding {
           w.string(sink)
           w.count(records.count)
           for record in records {
-            w.count(record.count)
-            w.raw(record)
+            w.blob(record)
           }
         }
       }
@@ -79,8 +78,7 @@ enum SessionSectionsCoding {
         for held in checkpoint.heldLines {
           w.count(held.line)
           w.signed(held.offset)
-          w.count(held.bytes.count)
-          w.raw(held.bytes)
+          w.blob(held.bytes)
         }
       }
     }
@@ -91,14 +89,7 @@ enum SessionSectionsCoding {
     for _ in 0..<(try r.count()) {
       let sink = try r.string()
       var records: [[UInt8]] = []
-      for _ in 0..<(try r.count()) {
-        let n = try r.count()
-        guard n <= r.remaining else { throw BinaryDecodingError(description: "sink record overruns its section") }
-        var record: [UInt8] = []
-        record.reserveCapacity(n)
-        for _ in 0..<n { record.append(try r.byte()) }
-        records.append(record)
-      }
+      for _ in 0..<(try r.count()) { records.append(try r.blob()) }
       out.append((sink, records))
     }
     return out
@@ -128,11 +119,7 @@ enum SessionSectionsCoding {
     for _ in 0..<(try r.count()) {
       let line = try r.count(limit: Int.max)
       let offset = try r.signed()
-      let length = try r.count()
-      var bytes: [UInt8] = []
-      bytes.reserveCapacity(length)
-      for _ in 0..<length { bytes.append(try r.byte()) }
-      lines.append(Checkpoint.HeldLine(line: line, offset: offset, bytes: bytes))
+      lines.append(Checkpoint.HeldLine(line: line, offset: offset, bytes: try r.blob()))
     }
     return lines
   }

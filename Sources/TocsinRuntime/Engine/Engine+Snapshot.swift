@@ -241,14 +241,6 @@ extension Engine {
     limitState.evictionQueue += missing.sorted { $0.start < $1.start }
   }
 
-  /// The key ids of `event` in every key space (interning new keys).
-  private func keys(of event: EventRecord) -> KeyIDs {
-    var ids = KeyIDs(count: keySpaces.count)
-    for i in keySpaces.indices {
-      ids[i] = keySpaces[i].key(of: event, pinning: true)
-    }
-    return ids
-  }
 
   private static func rebuildNodes(_ snapshot: EngineSnapshot) -> [MatchNode] {
     var nodes: [MatchNode] = []

@@ -285,9 +285,15 @@ public final class Engine {
   /// events admitted before it moved the watermark) its keys may have been reclaimed and their
   /// ids reused (Engine+Keys.swift).
   private func rerouted(_ item: Buffered) -> Buffered {
-    var keys = KeyIDs(count: keySpaces.count)
-    for i in keySpaces.indices { keys[i] = keySpaces[i].key(of: item.event, pinning: true) }
-    return Buffered(event: item.event, keys: keys)
+    Buffered(event: item.event, keys: keys(of: item.event))
+  }
+
+  /// The key ids of `event` in every key space (interning new keys), pinned: the event is bound
+  /// for the reorder buffer (held events admitted, events restored from a checkpoint).
+  func keys(of event: EventRecord) -> KeyIDs {
+    var ids = KeyIDs(count: keySpaces.count)
+    for i in keySpaces.indices { ids[i] = keySpaces[i].key(of: event, pinning: true) }
+    return ids
   }
 
   private static func isNear(_ a: EventTime, _ b: EventTime, _ skew: EventDuration) -> Bool {
@@ -372,8 +378,8 @@ public final class Engine {
         if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: item.event.time) }
         // An event no step can use changes no partial match; only a timeout due by its time
         // would (and must be emitted here, in event order, as processing would).
-        if route.skipsUnconcerned, candidates.step & (1 << UInt64(r)) == 0, isSettled(rule: r, key: key),
-          !isTimeoutDue(rule: r, key: key, at: item.event.time)
+        if route.skipsUnconcerned, candidates.step & (1 << UInt64(r)) == 0,
+          isUnchanged(rule: r, key: key, byUnconcernedEventAt: item.event.time)
         {
           _assertSkipAgrees(rule: r, key: key, event: item.event)
           continue
@@ -403,19 +409,14 @@ public final class Engine {
     return key.index < rules[r].keys.count && !rules[r].keys[key.index].isEmpty
   }
 
-  /// Whether every partial match of (rule, key) waits in a transparent state.
+  /// Whether an event at `time` that no step of rule `r` can use leaves (rule, key) unchanged:
+  /// every partial match waits in a transparent state and none times out by `time`.
   @inline(__always)
-  private func isSettled(rule r: Int, key: KeyID) -> Bool {
-    key.index >= rules[r].keys.count || rules[r].keys[key.index].isSettled
-  }
-
-  /// Whether processing an event at `time` would time out a partial match of (rule, key).
-  @inline(__always)
-  private func isTimeoutDue(rule r: Int, key: KeyID, at time: EventTime) -> Bool {
-    guard key.index < rules[r].keys.count,
-      let earliest = rules[r].matcher.earliestDeadline(of: rules[r].keys[key.index])
-    else { return false }
-    return time >= earliest
+  private func isUnchanged(rule r: Int, key: KeyID, byUnconcernedEventAt time: EventTime) -> Bool {
+    guard key.index < rules[r].keys.count else { return true }
+    guard rules[r].keys[key.index].isSettled else { return false }
+    guard let earliest = rules[r].matcher.earliestDeadline(of: rules[r].keys[key.index]) else { return true }
+    return time < earliest
   }
 
   /// In debug builds, processing a skipped event must change nothing: no match, and every
@@ -430,12 +431,7 @@ public final class Engine {
   @inline(never)
   private func _verifySkip(rule r: Int, key: KeyID, event: EventRecord) {
     let state = key.index < rules[r].keys.count ? rules[r].keys[key.index] : PartialMatches()
-    var probe = state
-    var emitted = 0
-    let context = EvalContext()
-    context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
-    rules[r].matcher.process(
-      event, &probe, context: context, scratch: MatcherScratch(), emit: { _, _ in emitted += 1 })
+    let (probe, emitted) = _probe(rule: r, state, event, key: .string(keySpaces[rules[r].keySpace].texts[key.index]))
     func same(_ a: [Computation], _ b: [Computation]) -> Bool {
       a.count == b.count
         && zip(a, b).allSatisfy { $0.state == $1.state && $0.bindings === $1.bindings && $0.start == $1.start }
@@ -443,6 +439,18 @@ public final class Engine {
     assert(
       emitted == 0 && same(probe.partials, state.partials) && same(probe.completed, state.completed),
       "rule '\(rules[r].matcher.program.name)' skipped event \(event.identity) but processing it changes its state")
+  }
+
+  /// Full processing of `event` on a copy of `state`, for the debug checks: the resulting state
+  /// and the number of matches emitted. A private context and scratch, so the re-evaluation
+  /// counts no type error a second time and disturbs nothing.
+  private func _probe(rule r: Int, _ state: PartialMatches, _ event: EventRecord, key: Value) -> (PartialMatches, Int) {
+    var probe = state
+    var emitted = 0
+    let context = EvalContext()
+    context.key = key
+    rules[r].matcher.process(event, &probe, context: context, scratch: MatcherScratch(), emit: { _, _ in emitted += 1 })
+    return (probe, emitted)
   }
 
   /// In debug builds, the thorough path must agree with a negative quick check: processing the
@@ -456,13 +464,7 @@ public final class Engine {
 
   @inline(never)
   private func _verifyQuickCheck(rule r: Int, event: EventRecord) {
-    var probe = PartialMatches()
-    var emitted = 0
-    // A private context, so the re-evaluation does not count type errors a second time.
-    let context = EvalContext()
-    context.key = rules[r].context.key
-    rules[r].matcher.process(
-      event, &probe, context: context, scratch: MatcherScratch(), emit: { _, _ in emitted += 1 })
+    let (probe, emitted) = _probe(rule: r, PartialMatches(), event, key: rules[r].context.key)
     assert(
       probe.isEmpty && emitted == 0,
       "quick check said rule '\(rules[r].matcher.program.name)' cannot start at event \(event.identity)")
