@@ -39,7 +39,9 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
   ],
   targets: [
-    .target(name: "TocsinCore"),
+    // Cache hints (`__builtin_prefetch`) for the engine's release loop; header-only.
+    .target(name: "CMemoryHints"),
+    .target(name: "TocsinCore", dependencies: ["CMemoryHints"]),
     // Counts malloc calls for `tocsin bench` by interposing the allocator; linked only into the
     // `tocsin` executable (docs/performance.md, "Allocations").
     .target(name: "CAllocCounter"),

@@ -97,6 +97,15 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     }
   }
 
+  /// Where the slots' buffer lies (object header, count and values), for cache hints: an
+  /// event waiting in the reorder buffer has gone cold by the time it is released.
+  @inlinable
+  public var memorySpan: MemorySpan {
+    let object = Unmanaged.passUnretained(storage).toOpaque()
+    let bytes = MemoryLayout<Int>.stride * 3 + storage.header * MemoryLayout<Value>.stride
+    return MemorySpan(address: UInt(bitPattern: object), bytes: UInt32(truncatingIfNeeded: bytes))
+  }
+
   public static func == (lhs: EventSlots, rhs: EventSlots) -> Bool {
     lhs.storage === rhs.storage || lhs.elementsEqual(rhs)
   }

@@ -128,7 +128,8 @@ extension Engine {
     }
     for index in snapshot.buffered {
       let event = snapshot.events[index]
-      buffer.insert(Buffered(event: event, keys: keys(of: event)), at: EventPosition(event))
+      let item = Buffered(event: event, keys: keys(of: event))
+      buffer.insert(item, hint: releaseHint(for: item), at: EventPosition(event))
     }
     suspects = snapshot.suspects.map {
       let event = snapshot.events[$0.event]

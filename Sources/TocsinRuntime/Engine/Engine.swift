@@ -66,7 +66,7 @@ public final class Engine {
     var skipsUnconcerned: Bool
   }
   private let guards: RuleGuards
-  var buffer = ReorderBuffer<Buffered>()
+  var buffer = ReorderBuffer<Buffered, ReleaseHint>()
   var timers = TimerQueue()
   var maxEventTime = EventTime.negativeInfinity
   var suspects: [Suspect] = []
@@ -191,7 +191,7 @@ public final class Engine {
 
   /// Buffers a routed event whose keys are pinned (routed with `pinning`, or ``rerouted(_:)``).
   private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
-    buffer.insert(item, at: EventPosition(item.event))
+    buffer.insert(item, hint: releaseHint(for: item), at: EventPosition(item.event))
     counters.peakBuffered = max(counters.peakBuffered, buffer.count)
     if item.event.time > maxEventTime { maxEventTime = item.event.time }
     let candidate = maxEventTime - options.outOfOrderness - EventDuration(nanoseconds: 1)
@@ -333,6 +333,7 @@ public final class Engine {
   // MARK: - Watermark steps
 
   private func watermarkAdvanced(into actions: inout [EngineAction]) {
+    if let next = timers.next { prefetchPartials(rule: next.rule, key: next.key) }
     releaseBuffered(into: &actions)
     var pending: [Alert] = []
     let now = watermark.time
@@ -346,6 +347,7 @@ public final class Engine {
         matcher.advanceTime(to: now, &state, emit: emit)
       } collect: { pending.append($0) }
     }
+    if let next = timers.next { prefetchState(rule: next.rule, key: next.key) }
     expireIdleKeys(now: now) { pending.append($0) }
     if limitState.isTracking { enforceBudget { pending.append($0) } }
     appendSorted(pending, into: &actions)
@@ -354,7 +356,7 @@ public final class Engine {
   }
 
   private func releaseBuffered(into actions: inout [EngineAction]) {
-    buffer.release(upTo: watermark.time) { item in
+    buffer.release(upTo: watermark.time, ahead: prefetchState(for:), deeper: prefetchPartials(for:)) { item in
       counters.eventsProcessed += 1
       let candidates = guards.candidates(for: item.event)
       for r in routes.indices {

@@ -10,6 +10,9 @@ struct KeyIDs {
     overflow = count > 4 ? Array(repeating: Self.missing, count: count - 4) : []
   }
 
+  /// The raw ids of the first four key spaces (`UInt32.max` when missing), for cache hints.
+  var firstFour: (UInt32, UInt32, UInt32, UInt32) { inline }
+
   subscript(space: Int) -> KeyID? {
     get {
       let raw: UInt32

@@ -10,7 +10,15 @@ import TocsinCore
 /// with a free list. Sifting moves only the small entries — payloads (an event record and its
 /// key ids, ~100 bytes) are written once on insert and moved once on release. Arrivals are
 /// nearly sorted (disorder is bounded), so most inserts sift up by zero or one level.
-public struct ReorderBuffer<Payload> {
+///
+/// Prefetching: an event waits in the buffer for the out-of-orderness bound, long enough for its
+/// payload and everything it refers to to leave the cache. Each payload carries a small plain
+/// `Hint` (addresses, ids) in a parallel array. After taking an event out, ``release(upTo:ahead:_:)``
+/// knows the next two to leave — the new root and the smaller of its children — and, before
+/// handing the event over, asks for the second one's payload and hint, and hands the first one's
+/// hint (fetched one release earlier) to `ahead`, which asks for what it points to. Both are
+/// cache hints only: a later insert that overtakes them costs bandwidth, not correctness.
+public struct ReorderBuffer<Payload, Hint> {
   private struct Entry {
     var time: EventTime
     var sequence: UInt64
@@ -24,6 +32,8 @@ public struct ReorderBuffer<Payload> {
 
   private var heap: [Entry] = []
   private var payloads: [Payload?] = []
+  /// `hints[slot]`: the hint given with the payload in `payloads[slot]` (stale for a free slot).
+  private var hints: [Hint] = []
   private var freeSlots: [Int] = []
 
   /// An empty buffer.
@@ -34,33 +44,58 @@ public struct ReorderBuffer<Payload> {
 
   /// Buffers an event.
   /// - Complexity: O(log n).
-  public mutating func insert(_ payload: Payload, at position: EventPosition) {
+  public mutating func insert(_ payload: Payload, hint: Hint, at position: EventPosition) {
     let slot: Int
     if let free = freeSlots.popLast() {
       slot = free
       payloads[slot] = payload
+      hints[slot] = hint
     } else {
       slot = payloads.count
       payloads.append(payload)
+      hints.append(hint)
     }
     heap.append(Entry(time: position.time, sequence: position.sequence, slot: slot))
     siftUp(heap.count - 1)
   }
 
-  /// Removes and returns, in order, every event with `time <= watermark`.
+  /// Removes and returns, in order, every event with `time <= watermark`. Before each event goes
+  /// to `body`, `ahead` gets the hint of the event expected to leave next (see the type's notes);
+  /// after it, `deeper` gets the same hint again, for what the lines `ahead` asked for point to.
   /// - Complexity: O(k log n) for k released events.
-  public mutating func release(upTo watermark: EventTime, _ body: (Payload) -> Void) {
+  public mutating func release(
+    upTo watermark: EventTime, ahead: (Hint) -> Void, deeper: (Hint) -> Void, _ body: (Payload) -> Void
+  ) {
     while let first = heap.first, first.time <= watermark {
       let last = heap.removeLast()
       if !heap.isEmpty {
         heap[0] = last
         siftDown(0)
+        prefetchNext(ahead)
       }
       freeSlots.append(first.slot)
       // swift-format-ignore: NeverForceUnwrap
       // Every slot in the heap holds a payload; it is taken exactly once, here.
       let payload = payloads[first.slot].take().unsafelyUnwrapped
       body(payload)
+      if let next = heap.first { deeper(hints[next.slot]) }
+    }
+  }
+
+  /// Hints for the next two events to leave: the root's hint to `ahead`, the payload and hint
+  /// of the smaller of its children to the cache.
+  @inline(__always)
+  private func prefetchNext(_ ahead: (Hint) -> Void) {
+    heap.withUnsafeBufferPointer { h in
+      let n = h.count
+      if n > 1 {
+        let second = n > 2 && Entry.precedes(h[2], h[1]) ? h[2].slot : h[1].slot
+        payloads.withUnsafeBufferPointer {
+          MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + second, bytes: MemoryLayout<Payload?>.stride)
+        }
+        hints.withUnsafeBufferPointer { MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + second) }
+      }
+      ahead(hints[h[0].slot])
     }
   }
 

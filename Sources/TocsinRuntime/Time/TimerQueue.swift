@@ -32,6 +32,9 @@ public struct TimerQueue {
   /// Number of scheduled (possibly stale) timers.
   public var count: Int { heap.count }
 
+  /// The earliest timer, without removing it.
+  public var next: Timer? { heap.min }
+
   /// Schedules a timer.
   /// - Complexity: O(log n).
   public mutating func schedule(_ timer: Timer) { heap.insert(timer) }

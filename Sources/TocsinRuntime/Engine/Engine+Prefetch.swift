@@ -1,0 +1,93 @@
+import TocsinCore
+
+/// Prefetching for the release loop (docs/performance.md, "Prefetching").
+///
+/// An event waits in the reorder buffer for the out-of-orderness bound (seconds of stream), so by
+/// the time it is released its field values, its key's open mask and text, and every rule's state
+/// for the key have left the cache; on a stream with 100k keys each is a miss of hundreds of
+/// nanoseconds, and `perf` put most of the release loop's time on them. The buffer knows the next
+/// event to leave one release ahead (``ReorderBuffer/release(upTo:ahead:_:)``), and processing
+/// one event takes microseconds: long enough for the next one's lines to arrive.
+extension Engine {
+  /// What the release loop prefetches for a buffered event: where its field values lie and its
+  /// key in the first four key spaces. Plain data, so reading it costs no reference counting.
+  struct ReleaseHint {
+    var slots: MemorySpan
+    var keys: (UInt32, UInt32, UInt32, UInt32)
+
+    /// The key id in space `space` (< 4), or `nil` when missing.
+    @inline(__always)
+    func key(in space: Int) -> KeyID? {
+      let raw: UInt32
+      switch space {
+      case 0: raw = keys.0
+      case 1: raw = keys.1
+      case 2: raw = keys.2
+      case 3: raw = keys.3
+      default: return nil
+      }
+      return raw == .max ? nil : KeyID(Int(raw))
+    }
+  }
+
+  /// The hint stored with `item` when it enters the buffer.
+  @inline(__always)
+  func releaseHint(for item: Buffered) -> ReleaseHint {
+    ReleaseHint(slots: item.event.slots.memorySpan, keys: item.keys.firstFour)
+  }
+
+  /// Starts loading what processing the event behind `hint` will read first: its field values,
+  /// its keys' open masks and texts, and each rule's state slot for its key. A rule's state
+  /// points on to its partial matches; those are fetched when the state is read.
+  @inline(__always)
+  func prefetchState(for hint: ReleaseHint) {
+    hint.slots.prefetch()
+    for space in 0..<min(keySpaces.count, 4) {
+      if let key = hint.key(in: space) { keySpaces[space].prefetch(key) }
+    }
+    for r in rules.indices {
+      if let key = hint.key(in: rules[r].keySpace) { prefetchState(rule: r, key: key) }
+    }
+  }
+
+  /// The second step for the event behind `hint`, once the lines ``prefetchState(for:)`` asked
+  /// for have had time to arrive: the partial matches of each rule open for its key.
+  @inline(__always)
+  func prefetchPartials(for hint: ReleaseHint) {
+    for r in rules.indices {
+      let space = rules[r].keySpace
+      guard let key = hint.key(in: space) else { continue }
+      let bit = rules[r].bitInSpace
+      if bit < KeySpace.trackedRules, keySpaces[space].openRules(key) & (1 << UInt64(bit)) == 0 { continue }
+      prefetchPartials(rule: r, key: key)
+    }
+  }
+
+  /// Starts loading rule `r`'s state slot for `key` (``PartialMatches``, in the rule's array).
+  @inline(__always)
+  func prefetchState(rule r: Int, key: KeyID) {
+    // The mutable view: the read-only one would retain the array around the closure.
+    rules[r].keys.withUnsafeMutableBufferPointer { states in
+      guard key.index < states.count else { return }
+      MemoryHint.prefetch(states.baseAddress.unsafelyUnwrapped + key.index)
+    }
+  }
+
+  /// Starts loading the first lines of rule `r`'s partial matches for `key`: the buffer its state
+  /// slot points to. Reads the slot, so it should be cached (``prefetchState(rule:key:)`` a few
+  /// microseconds earlier). The buffer's address is read as a bit pattern — no reference is
+  /// copied, so no reference count is touched — and used only as a hint.
+  @inline(__always)
+  func prefetchPartials(rule r: Int, key: KeyID) {
+    rules[r].keys.withUnsafeMutableBufferPointer { states in
+      guard key.index < states.count else { return }
+      let slot = UnsafeRawPointer(states.baseAddress.unsafelyUnwrapped + key.index)
+      let buffer = slot.load(fromByteOffset: Self.partialsOffset, as: UInt.self)
+      guard let start = UnsafeRawPointer(bitPattern: buffer) else { return }
+      MemoryHint.prefetch(start, bytes: 2 * MemoryHint.lineBytes)
+    }
+  }
+
+  /// Where ``PartialMatches/partials`` (an array: one reference to its buffer) lies in the state.
+  private static let partialsOffset = MemoryLayout<PartialMatches>.offset(of: \PartialMatches.partials) ?? 0
+}
