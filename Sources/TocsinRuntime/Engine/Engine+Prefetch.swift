@@ -36,30 +36,35 @@ extension Engine {
     ReleaseHint(slots: item.event.slots.memorySpan, keys: item.keys.firstFour)
   }
 
-  /// Starts loading what processing the event behind `hint` will read first: its field values,
-  /// its keys' open masks and texts, and each rule's state slot for its key. A rule's state
-  /// points on to its partial matches; those are fetched when the state is read.
+  /// One link of the chain of loads the event behind `hint` will need, each reading only what
+  /// the previous link asked for a release earlier (``ReorderBuffer/Lookahead``):
+  /// - `.second`: its field values, and its keys' open masks and texts;
+  /// - `.next`: the state slot of each rule the masks say is open for its key;
+  /// - `.nextAfterBody`: the partial matches those slots point to.
   @inline(__always)
-  func prefetchState(for hint: ReleaseHint) {
-    hint.slots.prefetch()
-    for space in 0..<min(keySpaces.count, 4) {
-      if let key = hint.key(in: space) { keySpaces[space].prefetch(key) }
-    }
-    for r in rules.indices {
-      if let key = hint.key(in: rules[r].keySpace) { prefetchState(rule: r, key: key) }
+  func prefetch(for hint: ReleaseHint, _ distance: ReorderBuffer<Buffered, ReleaseHint>.Lookahead) {
+    switch distance {
+    case .second:
+      hint.slots.prefetch()
+      for space in 0..<min(keySpaces.count, 4) {
+        if let key = hint.key(in: space) { keySpaces[space].prefetch(key) }
+      }
+    case .next:
+      forEachOpenRule(hint) { prefetchState(rule: $0, key: $1) }
+    case .nextAfterBody:
+      forEachOpenRule(hint) { prefetchPartials(rule: $0, key: $1) }
     }
   }
 
-  /// The second step for the event behind `hint`, once the lines ``prefetchState(for:)`` asked
-  /// for have had time to arrive: the partial matches of each rule open for its key.
+  /// Calls `body` with each rule that has state for the hint's key in the rule's space.
   @inline(__always)
-  func prefetchPartials(for hint: ReleaseHint) {
+  private func forEachOpenRule(_ hint: ReleaseHint, _ body: (Int, KeyID) -> Void) {
     for r in rules.indices {
       let space = rules[r].keySpace
       guard let key = hint.key(in: space) else { continue }
       let bit = rules[r].bitInSpace
       if bit < KeySpace.trackedRules, keySpaces[space].openRules(key) & (1 << UInt64(bit)) == 0 { continue }
-      prefetchPartials(rule: r, key: key)
+      body(r, key)
     }
   }
 

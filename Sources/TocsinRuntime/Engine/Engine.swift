@@ -356,7 +356,7 @@ public final class Engine {
   }
 
   private func releaseBuffered(into actions: inout [EngineAction]) {
-    buffer.release(upTo: watermark.time, ahead: prefetchState(for:), deeper: prefetchPartials(for:)) { item in
+    buffer.release(upTo: watermark.time, ahead: prefetch(for:_:)) { item in
       counters.eventsProcessed += 1
       let candidates = guards.candidates(for: item.event)
       for r in routes.indices {

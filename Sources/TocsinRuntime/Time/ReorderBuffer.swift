@@ -13,12 +13,26 @@ import TocsinCore
 ///
 /// Prefetching: an event waits in the buffer for the out-of-orderness bound, long enough for its
 /// payload and everything it refers to to leave the cache. Each payload carries a small plain
-/// `Hint` (addresses, ids) in a parallel array. After taking an event out, ``release(upTo:ahead:_:)``
-/// knows the next two to leave — the new root and the smaller of its children — and, before
-/// handing the event over, asks for the second one's payload and hint, and hands the first one's
-/// hint (fetched one release earlier) to `ahead`, which asks for what it points to. Both are
-/// cache hints only: a later insert that overtakes them costs bandwidth, not correctness.
+/// `Hint` (addresses, ids) in a parallel array, and ``release(upTo:ahead:_:)`` walks the chain of
+/// loads an event will need one link per release, through the events about to leave: the
+/// heap's root leaves next, the smaller of its children after it, and the third-smallest is
+/// among the next level. So on each release the hints of the root's grandchildren are fetched,
+/// the second event's payload is fetched and its hint handed to `ahead` (``Lookahead/second``),
+/// the next event's hint is handed over again (``Lookahead/next``) and, once `body` has run,
+/// once more (``Lookahead/nextAfterBody``). Each call can read what the previous one asked for,
+/// a few microseconds earlier. All of it is cache hints: an insert that overtakes an event
+/// costs bandwidth, not correctness.
 public struct ReorderBuffer<Payload, Hint> {
+  /// How far ahead of use a hint is handed out (see the type's notes).
+  public enum Lookahead {
+    /// The event after next; its hint was fetched a release earlier.
+    case second
+    /// The next event, before the current one is processed.
+    case next
+    /// The next event, after the current one is processed.
+    case nextAfterBody
+  }
+
   private struct Entry {
     var time: EventTime
     var sequence: UInt64
@@ -59,12 +73,11 @@ public struct ReorderBuffer<Payload, Hint> {
     siftUp(heap.count - 1)
   }
 
-  /// Removes and returns, in order, every event with `time <= watermark`. Before each event goes
-  /// to `body`, `ahead` gets the hint of the event expected to leave next (see the type's notes);
-  /// after it, `deeper` gets the same hint again, for what the lines `ahead` asked for point to.
+  /// Removes and returns, in order, every event with `time <= watermark`. Around each event,
+  /// `ahead` gets the hints of the events expected to leave after it (see the type's notes).
   /// - Complexity: O(k log n) for k released events.
   public mutating func release(
-    upTo watermark: EventTime, ahead: (Hint) -> Void, deeper: (Hint) -> Void, _ body: (Payload) -> Void
+    upTo watermark: EventTime, ahead: (Hint, Lookahead) -> Void, _ body: (Payload) -> Void
   ) {
     while let first = heap.first, first.time <= watermark {
       let last = heap.removeLast()
@@ -78,24 +91,29 @@ public struct ReorderBuffer<Payload, Hint> {
       // Every slot in the heap holds a payload; it is taken exactly once, here.
       let payload = payloads[first.slot].take().unsafelyUnwrapped
       body(payload)
-      if let next = heap.first { deeper(hints[next.slot]) }
+      if let next = heap.first { ahead(hints[next.slot], .nextAfterBody) }
     }
   }
 
-  /// Hints for the next two events to leave: the root's hint to `ahead`, the payload and hint
-  /// of the smaller of its children to the cache.
+  /// The lookahead before an event is processed: the hints of the root's grandchildren to the
+  /// cache, the second event's payload to the cache and its hint to `ahead`, then the next
+  /// event's hint to `ahead`.
   @inline(__always)
-  private func prefetchNext(_ ahead: (Hint) -> Void) {
+  private func prefetchNext(_ ahead: (Hint, Lookahead) -> Void) {
     heap.withUnsafeBufferPointer { h in
       let n = h.count
+      hints.withUnsafeBufferPointer { hints in
+        let base = hints.baseAddress.unsafelyUnwrapped
+        for i in 3..<max(3, min(7, n)) { MemoryHint.prefetch(base + h[i].slot) }
+      }
       if n > 1 {
         let second = n > 2 && Entry.precedes(h[2], h[1]) ? h[2].slot : h[1].slot
         payloads.withUnsafeBufferPointer {
           MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + second, bytes: MemoryLayout<Payload?>.stride)
         }
-        hints.withUnsafeBufferPointer { MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + second) }
+        ahead(hints[second], .second)
       }
-      ahead(hints[h[0].slot])
+      ahead(hints[h[0].slot], .next)
     }
   }
 
