@@ -68,6 +68,15 @@ extension Engine {
     }
   }
 
+  /// The same chain through a batch of timers due together, handled in order: while timer `i`
+  /// is handled, timer `i + 2`'s state slot and timer `i + 1`'s partial matches are fetched.
+  @inline(__always)
+  func prefetchAhead(in timers: [TimerQueue.Timer], after i: Int) {
+    if i + 2 < timers.count { prefetchState(rule: timers[i + 2].rule, key: timers[i + 2].key) }
+    if i == 0, timers.count > 1 { prefetchState(rule: timers[1].rule, key: timers[1].key) }
+    if i + 1 < timers.count { prefetchPartials(rule: timers[i + 1].rule, key: timers[i + 1].key) }
+  }
+
   /// Starts loading rule `r`'s state slot for `key` (``PartialMatches``, in the rule's array).
   @inline(__always)
   func prefetchState(rule r: Int, key: KeyID) {

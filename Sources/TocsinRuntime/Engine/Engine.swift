@@ -340,7 +340,8 @@ public final class Engine {
     // Collect first: handling a timer may schedule new ones (always later than `now`).
     var expired: [TimerQueue.Timer] = []
     timers.popExpired(upTo: now) { expired.append($0) }
-    for timer in expired {
+    for (i, timer) in expired.enumerated() {
+      prefetchAhead(in: expired, after: i)
       guard rules[timer.rule].keys[timer.key.index].scheduledDeadline == timer.deadline else { continue }
       rules[timer.rule].keys[timer.key.index].scheduledDeadline = nil
       withKey(rule: timer.rule, key: timer.key) { matcher, _, state, emit in

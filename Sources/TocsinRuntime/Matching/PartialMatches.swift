@@ -102,3 +102,30 @@ public struct PartialMatches {
     @inline(__always) public func _checkInvariants() {}
   #endif
 }
+
+extension Array where Element == Computation {
+  /// Starts loading the newest node of every partial match (a cache hint). Issued together
+  /// before a key's partial matches are walked, the misses overlap; taken one by one, each
+  /// reference count update waits for its node's line before the next can start.
+  ///
+  /// The references are read as bit patterns, so no reference count is touched.
+  @inline(__always)
+  func prefetchNodes() {
+    guard count > 0 else { return }
+    withUnsafeBytes { raw in
+      let stride = MemoryLayout<Computation>.stride
+      var offset = Computation.bindingsOffset
+      while offset < raw.count {
+        if let node = UnsafeRawPointer(bitPattern: raw.load(fromByteOffset: offset, as: UInt.self)) {
+          MemoryHint.prefetch(node)
+        }
+        offset &+= stride
+      }
+    }
+  }
+}
+
+extension Computation {
+  /// Where ``bindings`` (one reference) lies in a computation.
+  static let bindingsOffset = MemoryLayout<Computation>.offset(of: \Computation.bindings) ?? 0
+}

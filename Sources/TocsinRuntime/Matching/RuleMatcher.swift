@@ -268,16 +268,24 @@ public final class RuleMatcher {
     scratch: MatcherScratch, emit: Emit
   ) {
     // 1) Time out.
+    state.partials.prefetchNodes()
     advanceTime(to: event.time, &state, emit: emit)
 
     // 2) Transitions, into the scratch buffers (no allocation once they have grown).
     scratch.prepare(steps: program.spec.steps.count)
     scratch.next.removeAll(keepingCapacity: true)
     scratch.complete.removeAll(keepingCapacity: true)
-    for computation in state.partials {
-      transitions(
-        from: computation.state, bindings: computation.bindings, start: computation.start,
-        event: event, context: context, scratch: scratch)
+    // Through the buffer with an unretained node, not `for computation in`: copying each element
+    // out costs a retain and a release of its node, often a cache miss. The array holds every
+    // node for the whole walk (`transitions` appends to the scratch, never to the state).
+    state.partials.withUnsafeBufferPointer { partials in
+      for i in partials.indices {
+        Unmanaged.passUnretained(partials[i].bindings)._withUnsafeGuaranteedRef { node in
+          transitions(
+            from: partials[i].state, bindings: node, start: partials[i].start,
+            event: event, context: context, scratch: scratch)
+        }
+      }
     }
     transitions(
       from: startState, bindings: nil, start: EventPosition(event), event: event,
@@ -418,6 +426,7 @@ public final class RuleMatcher {
   /// partial match can precede any more.
   public func advanceTime(to time: EventTime, _ state: inout PartialMatches, emit: Emit) {
     guard let earliest = earliestDeadline(of: state), time >= earliest else { return }
+    state.partials.prefetchNodes()
     var absent: [Computation] = []
     state.partials.removeAll { computation in
       guard let deadline = deadline(of: computation), time >= deadline else { return false }
