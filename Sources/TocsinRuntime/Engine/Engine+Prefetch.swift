@@ -81,7 +81,7 @@ extension Engine {
   @inline(__always)
   func prefetchState(rule r: Int, key: KeyID) {
     // The mutable view: the read-only one would retain the array around the closure.
-    rules[r].keys.withUnsafeMutableBufferPointer { states in
+    states[r].withUnsafeMutableBufferPointer { states in
       guard key.index < states.count else { return }
       MemoryHint.prefetch(states.baseAddress.unsafelyUnwrapped + key.index)
     }
@@ -93,7 +93,7 @@ extension Engine {
   /// copied, so no reference count is touched — and used only as a hint.
   @inline(__always)
   func prefetchPartials(rule r: Int, key: KeyID) {
-    rules[r].keys.withUnsafeMutableBufferPointer { states in
+    states[r].withUnsafeMutableBufferPointer { states in
       guard key.index < states.count else { return }
       let slot = UnsafeRawPointer(states.baseAddress.unsafelyUnwrapped + key.index)
       let buffer = slot.load(fromByteOffset: Self.partialsOffset, as: UInt.self)

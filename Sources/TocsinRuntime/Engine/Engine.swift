@@ -27,15 +27,16 @@ public final class Engine {
     var keys: KeyIDs
   }
 
+  /// A rule's fixed parts. Immutable, and held in a `let` array, so reading a matcher or a
+  /// context on the hot path borrows it: when they lived in one mutable array with the per-key
+  /// state, every read retained and released them (~80 atomic updates per event on W2).
   struct RuleState {
-    var matcher: RuleMatcher
-    var keySpace: Int
+    let matcher: RuleMatcher
+    let keySpace: Int
     /// This rule's bit in its key space's ``KeySpace/openRules(_:)`` masks.
-    var bitInSpace: Int
-    var context: EvalContext
-    var scratch: MatcherScratch
-    /// Indexed by `KeyID` of the rule's key space.
-    var keys: [PartialMatches]
+    let bitInSpace: Int
+    let context: EvalContext
+    let scratch: MatcherScratch
   }
 
   /// The compiled rules.
@@ -48,7 +49,9 @@ public final class Engine {
   public internal(set) var watermark = Watermark()
 
   var keySpaces: [KeySpace] = []
-  var rules: [RuleState] = []
+  let rules: [RuleState]
+  /// `states[r][k]`: rule `r`'s partial matches for key `k` of its key space.
+  var states: [[PartialMatches]]
   /// Per key space, the indices of its rules.
   var rulesBySpace: [[Int]] = []
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
@@ -92,6 +95,7 @@ public final class Engine {
     self.options = options
     var spaceBySlots: [[SlotIndex]: Int] = [:]
     var rulesPerSpace: [Int] = []
+    var rules: [RuleState] = []
     for program in programs.rules {
       let space: Int
       if let existing = spaceBySlots[program.keySlots] {
@@ -105,9 +109,11 @@ public final class Engine {
       rules.append(
         RuleState(
           matcher: RuleMatcher(program: program), keySpace: space, bitInSpace: rulesPerSpace[space],
-          context: EvalContext(), scratch: MatcherScratch(), keys: []))
+          context: EvalContext(), scratch: MatcherScratch()))
       rulesPerSpace[space] += 1
     }
+    self.rules = rules
+    states = Array(repeating: [], count: rules.count)
     let guards = RuleGuards(programs: programs)
     self.guards = guards
     rulesBySpace = keySpaces.indices.map { s in rules.indices.filter { rules[$0].keySpace == s } }
@@ -320,7 +326,7 @@ public final class Engine {
     releaseBuffered(into: &actions)
     var pending: [Alert] = []
     for r in rules.indices {
-      for k in rules[r].keys.indices where !rules[r].keys[k].isEmpty {
+      for k in states[r].indices where !states[r][k].isEmpty {
         withKey(rule: r, key: KeyID(k)) { matcher, _, state, emit in matcher.finish(&state, emit: emit) }
           collect: { pending.append($0) }
       }
@@ -342,8 +348,8 @@ public final class Engine {
     timers.popExpired(upTo: now) { expired.append($0) }
     for (i, timer) in expired.enumerated() {
       prefetchAhead(in: expired, after: i)
-      guard rules[timer.rule].keys[timer.key.index].scheduledDeadline == timer.deadline else { continue }
-      rules[timer.rule].keys[timer.key.index].scheduledDeadline = nil
+      guard states[timer.rule][timer.key.index].scheduledDeadline == timer.deadline else { continue }
+      states[timer.rule][timer.key.index].scheduledDeadline = nil
       withKey(rule: timer.rule, key: timer.key) { matcher, _, state, emit in
         matcher.advanceTime(to: now, &state, emit: emit)
       } collect: { pending.append($0) }
@@ -409,16 +415,16 @@ public final class Engine {
     if bit < KeySpace.trackedRules {
       return keySpaces[route.keySpace].openRules(key) & (1 << UInt64(bit)) != 0
     }
-    return key.index < rules[r].keys.count && !rules[r].keys[key.index].isEmpty
+    return key.index < states[r].count && !states[r][key.index].isEmpty
   }
 
   /// Whether an event at `time` that no step of rule `r` can use leaves (rule, key) unchanged:
   /// every partial match waits in a transparent state and none times out by `time`.
   @inline(__always)
   private func isUnchanged(rule r: Int, key: KeyID, byUnconcernedEventAt time: EventTime) -> Bool {
-    guard key.index < rules[r].keys.count else { return true }
-    guard rules[r].keys[key.index].isSettled else { return false }
-    guard let earliest = rules[r].matcher.earliestDeadline(of: rules[r].keys[key.index]) else { return true }
+    guard key.index < states[r].count else { return true }
+    guard states[r][key.index].isSettled else { return false }
+    guard let earliest = rules[r].matcher.earliestDeadline(of: states[r][key.index]) else { return true }
     return time < earliest
   }
 
@@ -433,7 +439,7 @@ public final class Engine {
 
   @inline(never)
   private func _verifySkip(rule r: Int, key: KeyID, event: EventRecord) {
-    let state = key.index < rules[r].keys.count ? rules[r].keys[key.index] : PartialMatches()
+    let state = key.index < states[r].count ? states[r][key.index] : PartialMatches()
     let (probe, emitted) = _probe(rule: r, state, event, key: .string(keySpaces[rules[r].keySpace].texts[key.index]))
     func same(_ a: [Computation], _ b: [Computation]) -> Bool {
       a.count == b.count
@@ -481,28 +487,28 @@ public final class Engine {
     collect: (Alert) -> Void
   ) {
     assert(!keySpaces[rules[r].keySpace].isFree(key), "key id \(key.index) used after it was reclaimed")
-    if rules[r].keys.count <= key.index {
-      rules[r].keys.append(
-        contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - rules[r].keys.count))
+    if states[r].count <= key.index {
+      states[r].append(
+        contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - states[r].count))
     }
     let context = rules[r].context
     context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
     let matcher = rules[r].matcher
     var matches: [(MatchNode, MatchOutcome)] = []
-    let before = limitState.isTracking ? measure(rules[r].keys[key.index]) : LimitState.Measure()
-    body(matcher, context, &rules[r].keys[key.index]) { matches.append(($0, $1)) }
-    if rules[r].keys[key.index].partials.count > options.limits.maxPartialsPerKey {
+    let before = limitState.isTracking ? measure(states[r][key.index]) : LimitState.Measure()
+    body(matcher, context, &states[r][key.index]) { matches.append(($0, $1)) }
+    if states[r][key.index].partials.count > options.limits.maxPartialsPerKey {
       capPartials(rule: r, key: key) { matches.append(($0, $1)) }
     }
     for (match, outcome) in matches {
       counters.alertsByRule[r] += 1
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
-    let state = rules[r].keys[key.index]
+    let state = states[r][key.index]
     keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
     let earliest = matcher.earliestDeadline(of: state)
     if let deadline = earliest, state.scheduledDeadline.map({ deadline < $0 }) ?? true {
-      rules[r].keys[key.index].scheduledDeadline = deadline
+      states[r][key.index].scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
@@ -583,7 +589,7 @@ public final class Engine {
 
   /// Number of open partial matches over all rules and keys.
   public var openPartialMatches: Int {
-    rules.reduce(0) { sum, rule in sum + rule.keys.reduce(0) { $0 + $1.partials.count } }
+    states.reduce(0) { sum, keys in sum + keys.reduce(0) { $0 + $1.partials.count } }
   }
 
   /// Number of keys held per key space (interned and not reclaimed), summed.
