@@ -56,15 +56,21 @@ extension Engine {
     }
   }
 
-  /// Calls `body` with each rule that has state for the hint's key in the rule's space.
+  /// Calls `body` with each rule that has state for the hint's key in the rule's space: the set
+  /// bits of each space's open mask, then any rules past the tracked ones.
   @inline(__always)
   private func forEachOpenRule(_ hint: ReleaseHint, _ body: (Int, KeyID) -> Void) {
-    for r in rules.indices {
-      let space = rules[r].keySpace
+    for space in 0..<min(keySpaces.count, 4) {
       guard let key = hint.key(in: space) else { continue }
-      let bit = rules[r].bitInSpace
-      if bit < KeySpace.trackedRules, keySpaces[space].openRules(key) & (1 << UInt64(bit)) == 0 { continue }
-      body(r, key)
+      var open = keySpaces[space].openRules(key)
+      while open != 0 {
+        body(rulesBySpace[space][open.trailingZeroBitCount], key)
+        open &= open &- 1
+      }
+      let untracked = rulesBySpace[space].count - KeySpace.trackedRules
+      if untracked > 0 {
+        for i in 0..<untracked { body(rulesBySpace[space][KeySpace.trackedRules + i], key) }
+      }
     }
   }
 

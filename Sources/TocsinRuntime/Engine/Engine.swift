@@ -53,7 +53,8 @@ public final class Engine {
   /// `states[r][k]`: rule `r`'s partial matches for key `k` of its key space.
   var states: [[PartialMatches]]
   /// Per key space, the indices of its rules.
-  var rulesBySpace: [[Int]] = []
+  /// `rulesBySpace[s][b]`: the rule with bit `b` in key space `s`.
+  let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
   var keySweeps: [KeySweeps] = []
   /// Per rule, the plain values the release loop reads for every event (no class references,
@@ -117,6 +118,9 @@ public final class Engine {
     let guards = RuleGuards(programs: programs)
     self.guards = guards
     rulesBySpace = keySpaces.indices.map { s in rules.indices.filter { rules[$0].keySpace == s } }
+    for (s, spaceRules) in rulesBySpace.enumerated() {
+      for (bit, r) in spaceRules.enumerated() { assert(rules[r].keySpace == s && rules[r].bitInSpace == bit) }
+    }
     keySweeps = Array(repeating: KeySweeps(sweepAt: max(0, options.keySweepFloor)), count: keySpaces.count)
     routes = rules.indices.map { r in
       Route(
@@ -424,7 +428,7 @@ public final class Engine {
   private func isUnchanged(rule r: Int, key: KeyID, byUnconcernedEventAt time: EventTime) -> Bool {
     guard key.index < states[r].count else { return true }
     guard states[r][key.index].isSettled else { return false }
-    guard let earliest = rules[r].matcher.earliestDeadline(of: states[r][key.index]) else { return true }
+    guard let earliest = rules[r].matcher.earliestDeadline(in: &states[r][key.index]) else { return true }
     return time < earliest
   }
 
@@ -504,10 +508,9 @@ public final class Engine {
       counters.alertsByRule[r] += 1
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
-    let state = states[r][key.index]
-    keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
-    let earliest = matcher.earliestDeadline(of: state)
-    if let deadline = earliest, state.scheduledDeadline.map({ deadline < $0 }) ?? true {
+    keySpaces[rules[r].keySpace].setOpen(!states[r][key.index].isEmpty, rule: rules[r].bitInSpace, key: key)
+    let earliest = matcher.earliestDeadline(in: &states[r][key.index])
+    if let deadline = earliest, states[r][key.index].scheduledDeadline.map({ deadline < $0 }) ?? true {
       states[r][key.index].scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
     }

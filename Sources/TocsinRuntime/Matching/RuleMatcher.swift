@@ -249,6 +249,15 @@ public final class RuleMatcher {
     return earliest
   }
 
+  /// ``earliestDeadline(of:)`` for state the caller holds in place (an element of the engine's
+  /// per-key arrays): passing it by value from there copies it, retaining both its arrays.
+  @inline(__always)
+  public func earliestDeadline(in state: inout PartialMatches) -> EventTime? {
+    guard gap == nil else { return earliestDeadline(of: state) }
+    guard let within, !state.partials.isEmpty else { return nil }
+    return state.partials.withUnsafeMutableBufferPointer { $0[0].start.time } + within
+  }
+
   /// Whether `computation` can no longer complete once no event at or before `time` can arrive
   /// (Flink's `isStateTimedOut`: `time − start >= within`).
   @inlinable func isTimedOut(_ computation: Computation, at time: EventTime) -> Bool {
