@@ -229,7 +229,7 @@ extension Engine {
     let n = min(count, states[r][key.index].partials.count)
     guard n > 0 else { return }
     let oldest = states[r][key.index].partials[0].start.time
-    withKey(rule: r, key: key) { matcher, _, state, emit in
+    withKey(rule: r, key: key) { matcher, _, _, state, emit in
       state.partials.removeFirst(n)
       matcher.releaseHeld(&state, emit: emit)
     } collect: { collect($0) }

@@ -50,6 +50,8 @@ public final class Engine {
 
   var keySpaces: [KeySpace] = []
   let rules: [RuleState]
+  /// `rules` without reference counting, for the hot path (``withRule(_:_:)``).
+  let hotRules: [HotRule]
   /// `states[r][k]`: rule `r`'s partial matches for key `k` of its key space.
   var states: [[PartialMatches]]
   /// Per key space, the indices of its rules.
@@ -114,6 +116,9 @@ public final class Engine {
       rulesPerSpace[space] += 1
     }
     self.rules = rules
+    hotRules = rules.map {
+      HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
+    }
     states = Array(repeating: [], count: rules.count)
     let guards = RuleGuards(programs: programs)
     self.guards = guards
@@ -331,7 +336,7 @@ public final class Engine {
     var pending: [Alert] = []
     for r in rules.indices {
       for k in states[r].indices where !states[r][k].isEmpty {
-        withKey(rule: r, key: KeyID(k)) { matcher, _, state, emit in matcher.finish(&state, emit: emit) }
+        withKey(rule: r, key: KeyID(k)) { matcher, _, _, state, emit in matcher.finish(&state, emit: emit) }
           collect: { pending.append($0) }
       }
     }
@@ -354,7 +359,7 @@ public final class Engine {
       prefetchAhead(in: expired, after: i)
       guard states[timer.rule][timer.key.index].scheduledDeadline == timer.deadline else { continue }
       states[timer.rule][timer.key.index].scheduledDeadline = nil
-      withKey(rule: timer.rule, key: timer.key) { matcher, _, state, emit in
+      withKey(rule: timer.rule, key: timer.key) { matcher, _, _, state, emit in
         matcher.advanceTime(to: now, &state, emit: emit)
       } collect: { pending.append($0) }
     }
@@ -383,7 +388,7 @@ public final class Engine {
             _assertQuickCheckAgrees(rule: r, event: item.event)
             continue
           }
-          if !rules[r].matcher.mayStart(item.event, context: rules[r].context, scratch: rules[r].scratch) {
+          if !withRule(r, { $0.mayStart(item.event, context: $1, scratch: $2) }) {
             _assertQuickCheckAgrees(rule: r, event: item.event)
             continue
           }
@@ -397,8 +402,7 @@ public final class Engine {
           _assertSkipAgrees(rule: r, key: key, event: item.event)
           continue
         }
-        let scratch = rules[r].scratch
-        withKey(rule: r, key: key) { matcher, context, state, emit in
+        withKey(rule: r, key: key) { matcher, context, scratch, state, emit in
           matcher.process(item.event, &state, context: context, scratch: scratch, emit: emit)
         } collect: { actions.append(.alert($0)) }
       }
@@ -428,7 +432,7 @@ public final class Engine {
   private func isUnchanged(rule r: Int, key: KeyID, byUnconcernedEventAt time: EventTime) -> Bool {
     guard key.index < states[r].count else { return true }
     guard states[r][key.index].isSettled else { return false }
-    guard let earliest = rules[r].matcher.earliestDeadline(in: &states[r][key.index]) else { return true }
+    guard let earliest = withRule(r, { m, _, _ in m.earliestDeadline(in: &states[r][key.index]) }) else { return true }
     return time < earliest
   }
 
@@ -487,7 +491,7 @@ public final class Engine {
   /// the key's `within` timer scheduled at its earliest partial match's deadline.
   func withKey(
     rule r: Int, key: KeyID,
-    _ body: (RuleMatcher, EvalContext, inout PartialMatches, RuleMatcher.Emit) -> Void,
+    _ body: (RuleMatcher, EvalContext, MatcherScratch, inout PartialMatches, RuleMatcher.Emit) -> Void,
     collect: (Alert) -> Void
   ) {
     assert(!keySpaces[rules[r].keySpace].isFree(key), "key id \(key.index) used after it was reclaimed")
@@ -495,12 +499,12 @@ public final class Engine {
       states[r].append(
         contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - states[r].count))
     }
-    let context = rules[r].context
-    context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
-    let matcher = rules[r].matcher
     var matches: [(MatchNode, MatchOutcome)] = []
     let before = limitState.isTracking ? measure(states[r][key.index]) : LimitState.Measure()
-    body(matcher, context, &states[r][key.index]) { matches.append(($0, $1)) }
+    withRule(r) { matcher, context, scratch in
+      context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
+      body(matcher, context, scratch, &states[r][key.index]) { matches.append(($0, $1)) }
+    }
     if states[r][key.index].partials.count > options.limits.maxPartialsPerKey {
       capPartials(rule: r, key: key) { matches.append(($0, $1)) }
     }
@@ -509,7 +513,7 @@ public final class Engine {
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
     keySpaces[rules[r].keySpace].setOpen(!states[r][key.index].isEmpty, rule: rules[r].bitInSpace, key: key)
-    let earliest = matcher.earliestDeadline(in: &states[r][key.index])
+    let earliest = withRule(r) { matcher, _, _ in matcher.earliestDeadline(in: &states[r][key.index]) }
     if let deadline = earliest, states[r][key.index].scheduledDeadline.map({ deadline < $0 }) ?? true {
       states[r][key.index].scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
