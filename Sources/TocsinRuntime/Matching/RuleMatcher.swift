@@ -99,6 +99,11 @@ public final class RuleMatcher {
   private let startState: StateID
   /// Reused by ``reachesFinal(from:event:bindings:context:)``.
   private let scratchStates = StateList()
+  /// The program's step and `until` conditions, held here so that evaluating one reads the
+  /// matcher (a class) and not `program`: `RuleProgram.holds` is recursive, so not inlined, and
+  /// calling it copied the whole `RuleProgram` struct onto the stack (a `memcpy` per condition).
+  private let stepConditions: [Predicate?]
+  private let untilConditions: [Predicate?]
 
   /// A reusable list of states.
   final class StateList {
@@ -128,6 +133,8 @@ public final class RuleMatcher {
   /// A matcher for `program`.
   public init(program: RuleProgram) {
     self.program = program
+    self.stepConditions = program.stepConditions
+    self.untilConditions = program.untilConditions
     self.within = program.spec.within
     self.gap = program.spec.withinBetweenSteps
     self.holdsCompleted = program.spec.skip != .noSkip
@@ -213,7 +220,7 @@ public final class RuleMatcher {
       let state = scratch.frontier[visited].index
       visited += 1
       for k in edgeStart[state]..<edgeStart[state + 1] where edges[k].action != .ignore {
-        guard program.holds(edges[k].condition, event, nil, context) else { continue }
+        guard holds(edges[k].condition, event, nil, context) else { continue }
         if edges[k].action == .take { return true }
         if !scratch.frontier.contains(edges[k].target) { scratch.frontier.append(edges[k].target) }
       }
@@ -256,6 +263,33 @@ public final class RuleMatcher {
     guard gap == nil else { return earliestDeadline(of: state) }
     guard let within, !state.partials.isEmpty else { return nil }
     return state.partials.withUnsafeMutableBufferPointer { $0[0].start.time } + within
+  }
+
+  /// Whether `condition` holds for `event` given `bindings` (``RuleProgram/holds(_:_:_:_:)``).
+  @inline(__always)
+  func holds(
+    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext
+  ) -> Bool {
+    switch condition {
+    case .always: return true
+    case .take(let step):
+      guard let predicate = stepConditions[step] else { return true }
+      return predicate(event, bindings, context)
+    case .until(let step):
+      guard let predicate = untilConditions[step] else { return false }
+      return predicate(event, bindings, context)
+    case .not(let inner): return !holdsNested(inner, event, bindings, context)
+    case .and(let l, let r): return holdsNested(l, event, bindings, context) && holdsNested(r, event, bindings, context)
+    }
+  }
+
+  /// ``holds(_:_:_:_:)`` for nested conditions (`not`, `and`): out of line, so the common case
+  /// above inlines into the walks.
+  @inline(never)
+  private func holdsNested(
+    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext
+  ) -> Bool {
+    holds(condition, event, bindings, context)
   }
 
   /// Whether `computation` can no longer complete once no event at or before `time` can arrive
@@ -346,13 +380,13 @@ public final class RuleMatcher {
       case .take(let step):
         if scratch.takeStamp[step] != generation {
           scratch.takeStamp[step] = generation
-          scratch.takeResult[step] = program.holds(condition, event, bindings, context)
+          scratch.takeResult[step] = self.holds(condition, event, bindings, context)
         }
         return scratch.takeResult[step]
       case .until(let step):
         if scratch.untilStamp[step] != generation {
           scratch.untilStamp[step] = generation
-          scratch.untilResult[step] = program.holds(condition, event, bindings, context)
+          scratch.untilResult[step] = self.holds(condition, event, bindings, context)
         }
         return scratch.untilResult[step]
       case .not(let inner): return !holds(inner)
@@ -416,7 +450,7 @@ public final class RuleMatcher {
     var visited = 0
     while let id = current {
       for k in edgeStart[id.index]..<edgeStart[id.index + 1] where edges[k].action == .proceed {
-        guard program.holds(edges[k].condition, event, bindings, context) else { continue }
+        guard holds(edges[k].condition, event, bindings, context) else { continue }
         let target = edges[k].target
         if target == finalState { return true }
         if !pending.states.contains(target) { pending.states.append(target) }
