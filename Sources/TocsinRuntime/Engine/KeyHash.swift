@@ -10,8 +10,14 @@ import TocsinCore
 ///
 /// | value | `low` | `high` |
 /// |---|---|---|
-/// | string of `n` ≤ 15 UTF-8 bytes | bytes 0–7, little-endian, zero-padded | bytes 8–14 in bits 0–55; tag `0x10 + n` in bits 56–63 |
-/// | `int`, `bool`, `time`, `duration` | the payload's 64 bits | tag `0x21`–`0x24` in bits 56–63 |
+/// | string of `n` ≤ 15 UTF-8 bytes | bytes 0–7, zero-padded | bytes 8–14; tag `0x10 + n` on top |
+/// | `int`, `bool`, `time`, `duration` | the payload's 64 bits | tag `0x21`–`0x24` on top |
+///
+/// Bytes are in load order (little-endian on every platform Tocsin builds for); the tag is the
+/// top byte (bits 56–63) of `high`.
+///
+/// Strings Swift calls equal by canonical equivalence but spelled with different bytes (`"é"` and
+/// `"e\u{301}"`) are different keys, as their different hashes already made them.
 ///
 /// Everything else — longer strings, floats (`0.0 == -0.0`, NaN equals nothing), lists, keys of
 /// several fields — is *not inline* (`high == 0`) and is compared through the stored values.

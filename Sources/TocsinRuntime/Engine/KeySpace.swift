@@ -21,8 +21,8 @@ public struct KeyID: Hashable, Sendable, Comparable {
 /// fast hash and a slot array holding hash, id and pin side by side). A single-field key that
 /// packs into 16 bytes (a string of at most 15 UTF-8 bytes, an int, …: ``InlineKey``) is kept in
 /// its slot and compared there, so a hit costs one cache line; any other key is compared with
-/// the stored key values on a hash match. The key's text (values joined with `|`, used in alert ids and
-/// by the `key` expression) is built only when a key is interned.
+/// the stored key values on a hash match. The key's text (values joined with `|`, used in alert
+/// ids and by the `key` expression) is built only when a key is interned.
 ///
 /// Next to each key the space keeps ``openRules(_:)``: one bit per rule of the space whose
 /// state for that key is not empty. The engine reads it once per event and key space, so a rule

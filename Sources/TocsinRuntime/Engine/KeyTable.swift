@@ -51,17 +51,21 @@ struct KeyTable {
 
     /// `capacity` empty slots.
     init(capacity: Int) {
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Slot>.stride, alignment: KeyTable.blockAlignment)
-      slots = raw.initializeMemory(as: Slot.self, repeating: Slot(), count: capacity)
+      slots = Self.allocate(capacity).initializeMemory(as: Slot.self, repeating: Slot(), count: capacity)
       self.capacity = capacity
     }
 
     /// A copy of `other`'s slots.
     init(copying other: Storage) {
       capacity = other.capacity
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Slot>.stride, alignment: KeyTable.blockAlignment)
-      slots = raw.bindMemory(to: Slot.self, capacity: capacity)
+      slots = Self.allocate(capacity).bindMemory(to: Slot.self, capacity: capacity)
       slots.initialize(from: other.slots, count: capacity)
+    }
+
+    /// Uninitialised, cache-line-aligned memory for `capacity` slots.
+    private static func allocate(_ capacity: Int) -> UnsafeMutableRawPointer {
+      UnsafeMutableRawPointer.allocate(
+        byteCount: capacity * MemoryLayout<Slot>.stride, alignment: KeyTable.blockAlignment)
     }
 
     deinit {
@@ -165,7 +169,9 @@ struct KeyTable {
 
   /// Records `id` for a key with `hash` that is not in the table, pinned at `pin`; `key` is its
   /// inline form, or ``InlineKey/notInline`` (then lookups compare it through `isKey`).
-  mutating func insert(hash: UInt64, id: UInt32, inline key: InlineKey = .notInline, pin: EventTime = .negativeInfinity) {
+  mutating func insert(
+    hash: UInt64, id: UInt32, inline key: InlineKey = .notInline, pin: EventTime = .negativeInfinity
+  ) {
     if (count + 1) * 2 > capacity {
       grow()
     } else {
