@@ -153,8 +153,19 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         let text = chunked
           ? "HTTP/1.1 \(status) X\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=1\r\nok\r\n3\r\n!!!\r\n0\r\nX-Trailer: t\r\n\r\n"
           : "HTTP/1.1 \(status) X\r\nContent-Length: 2\r\n\r\nok"
-        guard writeAll(fd, Array(text.utf8)) else { return }
-        if (200..<300).contains(status) { lock.withLock { _acknowledged.append(body) } }
+        // Recorded before the answer goes out: the client may finish, and a test read the list,
+        // as soon as the answer arrives, before this thread would get to record it afterwards.
+        let isAcknowledged = (200..<300).contains(status)
+        if isAcknowledged { lock.withLock { _acknowledged.append(body) } }
+        guard writeAll(fd, Array(text.utf8)) else {
+          // The client never saw the answer: the body was not acknowledged after all.
+          if isAcknowledged {
+            lock.withLock {
+              if let i = _acknowledged.lastIndex(of: body) { _acknowledged.remove(at: i) }
+            }
+          }
+          return
+        }
       }
     }
   }

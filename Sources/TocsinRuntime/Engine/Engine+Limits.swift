@@ -81,7 +81,8 @@ extension Engine {
     let perRule = MemoryLayout<PartialMatches>.stride + (options.limits.keyTTL != nil ? MemoryLayout<LimitState.KeyTTL>.stride : 0)
     limitState.keyBytes = keySpaces.indices.map { i in
       // Arrays indexed by id (text, values, open mask, per rule state), charged twice for
-      // doubling; the key table's slots (id, hash, pin; at most half full, doubling: up to 4).
+      // doubling; the key table's 32-byte slots (id, hash, pin, inline key; at most half full,
+      // doubling: up to 4).
       let perID = MemoryLayout<String>.stride + value * keySpaces[i].slots.count + 8 + perRule * rulesPerSpace[i]
       return 2 * perID + 4 * KeyTable.slotBytes
     }

@@ -18,9 +18,11 @@ public struct KeyID: Hashable, Sendable, Comparable {
 ///
 /// Rules keyed by the same fields share one key space, so an event's key is computed and
 /// looked up once however many rules use it. The lookup goes through a ``KeyTable`` (a seeded
-/// fast hash and a slot array holding hash and id side by side) and compares the stored key
-/// values only on a hash match. The key's text (values joined with `|`, used in alert ids and
-/// by the `key` expression) is built only when a key is interned.
+/// fast hash and a slot array holding hash, id and pin side by side). A single-field key that
+/// packs into 16 bytes (a string of at most 15 UTF-8 bytes, an int, …: ``InlineKey``) is kept in
+/// its slot and compared there, so a hit costs one cache line; any other key is compared with
+/// the stored key values on a hash match. The key's text (values joined with `|`, used in alert
+/// ids and by the `key` expression) is built only when a key is interned.
 ///
 /// Next to each key the space keeps ``openRules(_:)``: one bit per rule of the space whose
 /// state for that key is not empty. The engine reads it once per event and key space, so a rule
@@ -36,7 +38,7 @@ public struct KeySpace {
 
   /// The slots of the key fields, in order.
   public let slots: [SlotIndex]
-  private var table = KeyTable()
+  private(set) var table = KeyTable()
   /// Key values, `slots.count` per id, in id order (nulls for a free id).
   private var flatValues: [Value] = []
   /// `texts[id]`: the key as text (values joined with `|`; empty for a free id).
@@ -71,17 +73,23 @@ public struct KeySpace {
     let pin: EventTime? = pinning ? event.time : nil
     switch slots.count {
     case 0:
-      if texts.isEmpty { intern([], hash: 0, pin: nil) }
+      if texts.isEmpty { intern([], hash: 0, inline: .notInline, pin: nil) }
       return KeyID(0)
     case 1:
       let value = event[slots[0]]
       if value.isNull { return nil }
-      let hash = table.hash(value)
-      let found = flatValues.withUnsafeBufferPointer { stored in
-        table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
+      let (hash, inline) = table.hashAndInlineForm(value)
+      let found: UInt32?
+      if inline.isInline {
+        // The slot holds the key: a hit reads one cache line, never `flatValues`.
+        found = table.lookup(hash: hash, inline: inline, pinningAt: pin)
+      } else {
+        found = flatValues.withUnsafeBufferPointer { stored in
+          table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
+        }
       }
       if let found { return KeyID(Int(found)) }
-      return intern([value], hash: hash, pin: pin)
+      return intern([value], hash: hash, inline: inline, pin: pin)
     default:
       var keyValues: [Value] = []
       keyValues.reserveCapacity(slots.count)
@@ -100,12 +108,12 @@ public struct KeySpace {
         }
       }
       if let found { return KeyID(Int(found)) }
-      return intern(keyValues, hash: hash, pin: pin)
+      return intern(keyValues, hash: hash, inline: .notInline, pin: pin)
     }
   }
 
   @discardableResult
-  private mutating func intern(_ keyValues: [Value], hash: UInt64, pin: EventTime?) -> KeyID {
+  private mutating func intern(_ keyValues: [Value], hash: UInt64, inline: InlineKey, pin: EventTime?) -> KeyID {
     let text = keyValues.map(\.description).joined(separator: "|")
     textHeapBytes += Self.heapBytes(of: text)
     let id: KeyID
@@ -121,7 +129,7 @@ public struct KeySpace {
       flatValues.append(contentsOf: keyValues)
       openMasks.append(0)
     }
-    if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue, pin: pin ?? .negativeInfinity) }
+    if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue, inline: inline, pin: pin ?? .negativeInfinity) }
     interned += 1
     return id
   }
@@ -215,7 +223,7 @@ public struct KeySpace {
   }
 
   /// The table hash of live key `id`'s values.
-  private func hash(of id: KeyID) -> UInt64 {
+  func hash(of id: KeyID) -> UInt64 {
     if slots.count == 1 { return table.hash(flatValues[id.index]) }
     let range = id.index * slots.count..<(id.index + 1) * slots.count
     return flatValues[range].withUnsafeBufferPointer { table.hash($0) }

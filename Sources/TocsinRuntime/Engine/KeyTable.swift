@@ -4,12 +4,16 @@ import TocsinCore
 ///
 /// It replaces `Dictionary<Value, KeyID>` on the hot path: every event looks up its key once per
 /// key space, and a `Dictionary` lookup hashes with SipHash, probes a bucket array and a separate
-/// key array (two to three cache misses on a table of 100k keys). Here:
+/// key array (two to three cache misses on a table of 100k keys). Here a hit costs one cache line:
 ///
 /// - the hash is a seeded multiply-xorshift over the value's bytes (``Value/keyHash(seed:)``),
 ///   a few nanoseconds for the typical 6–16-byte id;
-/// - each slot holds the 32-bit hash and the id next to each other, so a probe that misses costs
-///   no second load, and only a hash match compares the stored key;
+/// - a slot is 32 bytes, 32-byte aligned (so it never straddles a 64-byte cache line): the id,
+///   the 32-bit hash, the pin and the key itself when it packs into 16 bytes (``InlineKey``:
+///   single-field strings up to 15 UTF-8 bytes, ints, bools, times, durations). Such a key is
+///   found by comparing the slot's two key words, with no load of the stored value; any other key
+///   is compared through the caller's `isKey` on a hash match, so correctness never rests on the
+///   hash alone;
 /// - the slot also holds the latest event time routed to the key on its way into the reorder
 ///   buffer (its *pin*, see Engine+Keys.swift): updating it costs a store into the cache line the
 ///   lookup just read, where a separate per-key array cost a cache miss per event;
@@ -19,29 +23,71 @@ import TocsinCore
 /// producer cannot precompute keys that all collide. Removal (``remove(hash:id:)``) shifts the
 /// following run of slots back instead of leaving tombstones, so probe sequences stay as short
 /// as if the removed key had never been inserted.
+///
+/// The slots live in a block of their own (``Storage``, allocated with 64-byte alignment, which
+/// an `Array`'s elements do not have); the table is a value type that copies the block on the
+/// first write after a copy of the table was taken.
 struct KeyTable {
-  private struct Slot {
+  struct Slot {
     /// `UInt32.max` marks an empty slot.
     var id: UInt32 = .max
     var hash: UInt32 = 0
     /// The key's pin: the latest event time recorded by ``KeyTable/lookup(hash:pinningAt:isKey:)``.
     var pin = EventTime.negativeInfinity
+    /// The key, when it packs inline; ``InlineKey/notInline`` otherwise and in an empty slot.
+    var key = InlineKey.notInline
   }
 
-  /// Bytes per slot (id, hash, pin): the key table's share of the state estimate.
+  /// Bytes per slot (id, hash, pin, inline key): the key table's share of the state estimate.
   static var slotBytes: Int { MemoryLayout<Slot>.stride }
 
-  private var slots: [Slot]
+  /// The alignment of the slot block: a cache line, so no slot straddles two.
+  static let blockAlignment = 64
+
+  /// The slot block: `capacity` slots, initialised, freed with the last table that shares it.
+  final class Storage {
+    let slots: UnsafeMutablePointer<Slot>
+    let capacity: Int
+
+    /// `capacity` empty slots.
+    init(capacity: Int) {
+      slots = Self.allocate(capacity).initializeMemory(as: Slot.self, repeating: Slot(), count: capacity)
+      self.capacity = capacity
+    }
+
+    /// A copy of `other`'s slots.
+    init(copying other: Storage) {
+      capacity = other.capacity
+      slots = Self.allocate(capacity).bindMemory(to: Slot.self, capacity: capacity)
+      slots.initialize(from: other.slots, count: capacity)
+    }
+
+    /// Uninitialised, cache-line-aligned memory for `capacity` slots.
+    private static func allocate(_ capacity: Int) -> UnsafeMutableRawPointer {
+      UnsafeMutableRawPointer.allocate(
+        byteCount: capacity * MemoryLayout<Slot>.stride, alignment: KeyTable.blockAlignment)
+    }
+
+    deinit {
+      slots.deinitialize(count: capacity)
+      UnsafeMutableRawPointer(slots).deallocate()
+    }
+  }
+
+  private var storage: Storage
   private var mask: Int
   private(set) var count = 0
   private let seed: UInt64
 
   /// An empty table.
   init() {
-    slots = Array(repeating: Slot(), count: 64)
+    storage = Storage(capacity: 64)
     mask = 63
     seed = UInt64.random(in: 1...UInt64.max)
   }
+
+  /// Slots allocated (a power of two).
+  var capacity: Int { storage.capacity }
 
   /// The hash `lookup` and `insert` expect for `keyValues`.
   @inline(__always)
@@ -53,21 +99,28 @@ struct KeyTable {
 
   /// The hash of a single-field key.
   @inline(__always)
-  func hash(_ value: Value) -> UInt64 { KeyHash.combine(seed, value.keyHash(seed: seed)) }
+  func hash(_ value: Value) -> UInt64 { hashAndInlineForm(value).hash }
 
-  /// The id stored for a key with `hash` for which `isKey(id)` is true, or `nil`.
+  /// The hash of a single-field key and its ``InlineKey`` form, in one pass over its bytes.
+  @inline(__always)
+  func hashAndInlineForm(_ value: Value) -> (hash: UInt64, inline: InlineKey) {
+    let (h, inline) = value.keyHashAndInlineForm(seed: seed)
+    return (KeyHash.combine(seed, h), inline)
+  }
+
+  /// The id stored for a key with `hash`, not inserted inline, for which `isKey(id)` is true,
+  /// or `nil`.
   /// - Complexity: O(1) expected; one cache line per probe.
   @inline(__always)
   func lookup(hash: UInt64, isKey: (UInt32) -> Bool) -> UInt32? {
     let h32 = Self.fold(hash)
+    let slots = storage.slots
     var i = Int(h32) & mask
-    return slots.withUnsafeBufferPointer { table in
-      while true {
-        let slot = table[i]
-        if slot.id == .max { return nil }
-        if slot.hash == h32, isKey(slot.id) { return slot.id }
-        i = (i + 1) & mask
-      }
+    while true {
+      let slot = slots[i]
+      if slot.id == .max { return nil }
+      if slot.hash == h32, !slot.key.isInline, isKey(slot.id) { return slot.id }
+      i = (i + 1) & mask
     }
   }
 
@@ -75,45 +128,87 @@ struct KeyTable {
   @inline(__always)
   mutating func lookup(hash: UInt64, pinningAt time: EventTime?, isKey: (UInt32) -> Bool) -> UInt32? {
     let h32 = Self.fold(hash)
+    let slots = storage.slots
     var i = Int(h32) & mask
-    let mask = self.mask
-    return slots.withUnsafeMutableBufferPointer { table in
-      while true {
-        if table[i].id == .max { return nil }
-        if table[i].hash == h32, isKey(table[i].id) {
-          if let time, time > table[i].pin { table[i].pin = time }
-          return table[i].id
-        }
-        i = (i + 1) & mask
+    while true {
+      let slot = slots[i]
+      if slot.id == .max { return nil }
+      if slot.hash == h32, !slot.key.isInline, isKey(slot.id) {
+        if let time, time > slot.pin { setPin(time, at: i) }
+        return slot.id
       }
+      i = (i + 1) & mask
     }
   }
 
-  /// Records `id` for a key with `hash` that is not in the table, pinned at `pin`.
-  mutating func insert(hash: UInt64, id: UInt32, pin: EventTime = .negativeInfinity) {
-    if (count + 1) * 2 > slots.count { grow() }
-    place(Slot(id: id, hash: Self.fold(hash), pin: pin))
+  /// The id stored for the inline key `key` (whose hash is `hash`), or `nil`; raises its pin to
+  /// `time` when given. No load beyond the probed slots.
+  /// - Complexity: O(1) expected; one cache line per probe.
+  @inline(__always)
+  mutating func lookup(hash: UInt64, inline key: InlineKey, pinningAt time: EventTime?) -> UInt32? {
+    assert(key.isInline)
+    let slots = storage.slots
+    var i = Int(Self.fold(hash)) & mask
+    while true {
+      let slot = slots[i]
+      // An empty slot holds `notInline`, which no inline key equals.
+      if slot.key.isSame(as: key) {
+        if let time, time > slot.pin { setPin(time, at: i) }
+        return slot.id
+      }
+      if slot.id == .max { return nil }
+      i = (i + 1) & mask
+    }
+  }
+
+  @inline(__always)
+  private mutating func setPin(_ time: EventTime, at i: Int) {
+    makeUnique()
+    storage.slots[i].pin = time
+  }
+
+  /// Records `id` for a key with `hash` that is not in the table, pinned at `pin`; `key` is its
+  /// inline form, or ``InlineKey/notInline`` (then lookups compare it through `isKey`).
+  mutating func insert(
+    hash: UInt64, id: UInt32, inline key: InlineKey = .notInline, pin: EventTime = .negativeInfinity
+  ) {
+    if (count + 1) * 2 > capacity {
+      grow()
+    } else {
+      makeUnique()
+    }
+    place(Slot(id: id, hash: Self.fold(hash), pin: pin, key: key), in: storage)
     count += 1
   }
 
   /// The pin of `id`, stored with `hash`; `-infinity` if it is not in the table.
   func pin(hash: UInt64, id: UInt32) -> EventTime {
+    guard let i = index(hash: hash, id: id) else { return .negativeInfinity }
+    return storage.slots[i].pin
+  }
+
+  /// The inline key stored for `id` with `hash` (``InlineKey/notInline`` if there is none, or
+  /// `nil` if `id` is not in the table).
+  func inlineKey(hash: UInt64, id: UInt32) -> InlineKey? {
+    index(hash: hash, id: id).map { storage.slots[$0].key }
+  }
+
+  private func index(hash: UInt64, id: UInt32) -> Int? {
+    let slots = storage.slots
     var i = Int(Self.fold(hash)) & mask
     while slots[i].id != id {
-      if slots[i].id == .max { return .negativeInfinity }
+      if slots[i].id == .max { return nil }
       i = (i + 1) & mask
     }
-    return slots[i].pin
+    return i
   }
 
   /// Removes the slot of `id`, stored with `hash`; nothing if it is not there.
   /// - Complexity: O(1) expected: the probe to the slot, then the run of slots after it.
   mutating func remove(hash: UInt64, id: UInt32) {
-    var hole = Int(Self.fold(hash)) & mask
-    while slots[hole].id != id {
-      if slots[hole].id == .max { return }
-      hole = (hole + 1) & mask
-    }
+    guard var hole = index(hash: hash, id: id) else { return }
+    makeUnique()
+    let slots = storage.slots
     // Backward-shift deletion: each later slot of the run moves into the hole unless its home
     // slot lies cyclically after the hole (then the hole is not on its probe path).
     var next = hole
@@ -136,80 +231,43 @@ struct KeyTable {
   @inline(__always)
   private static func fold(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash ^ (hash >> 32)) }
 
-  private mutating func place(_ slot: Slot) {
+  /// Gives this table a block of its own before a write, if a copy of it shares the block.
+  @inline(__always)
+  private mutating func makeUnique() {
+    if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+  }
+
+  private func place(_ slot: Slot, in block: Storage) {
+    let mask = block.capacity - 1
     var i = Int(slot.hash) & mask
-    while slots[i].id != .max { i = (i + 1) & mask }
-    slots[i] = slot
+    while block.slots[i].id != .max { i = (i + 1) & mask }
+    block.slots[i] = slot
   }
 
-  /// Doubles the capacity, re-placing every slot by its stored hash.
+  /// Doubles the capacity, re-placing every slot by its stored hash (into a new block, so a copy
+  /// sharing the old one keeps it).
   private mutating func grow() {
-    let old = slots
-    slots = Array(repeating: Slot(), count: old.count * 2)
-    mask = slots.count - 1
-    for slot in old where slot.id != .max { place(slot) }
-  }
-}
-
-/// The mixing steps of ``KeyTable``'s hash.
-enum KeyHash {
-  /// Folds `value` into `h` (a multiply-xorshift round; not cryptographic).
-  @inline(__always)
-  static func combine(_ h: UInt64, _ value: UInt64) -> UInt64 {
-    mix((h ^ value) &* 0x9E37_79B9_7F4A_7C15)
+    let old = storage
+    let new = Storage(capacity: old.capacity * 2)
+    for i in 0..<old.capacity where old.slots[i].id != .max { place(old.slots[i], in: new) }
+    storage = new
+    mask = new.capacity - 1
   }
 
-  /// A 64-bit finaliser (Stafford's variant 13 of MurmurHash3's `fmix64`).
-  @inline(__always)
-  static func mix(_ x: UInt64) -> UInt64 {
-    var z = x
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// Hashes `bytes` eight at a time.
-  @inline(__always)
-  static func bytes(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
-    var h = seed ^ UInt64(bytes.count)
-    var i = 0
-    let n = bytes.count
-    while i + 8 <= n {
-      h = combine(h, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-      i += 8
-    }
-    if i < n {
-      var tail: UInt64 = 0
-      var shift: UInt64 = 0
-      while i < n {
-        tail |= UInt64(bytes[i]) << shift
-        shift += 8
-        i += 1
+  /// Verifies the table's invariants (for tests): `count` occupied slots, unique ids, every
+  /// slot reachable from its home slot without crossing an empty one, the block aligned.
+  func checkInvariants() {
+    let slots = storage.slots
+    precondition(UInt(bitPattern: slots) % UInt(Self.blockAlignment) == 0, "slot block not aligned")
+    var ids = Set<UInt32>()
+    for i in 0..<capacity where slots[i].id != .max {
+      precondition(ids.insert(slots[i].id).inserted, "id \(slots[i].id) stored twice")
+      var j = Int(slots[i].hash) & mask
+      while j != i {
+        precondition(slots[j].id != .max, "slot \(i) unreachable from its home slot")
+        j = (j + 1) & mask
       }
-      h = combine(h, tail)
     }
-    return mix(h)
-  }
-}
-
-extension Value {
-  /// A seeded hash consistent with `==`: equal values (same case, same payload) hash equally.
-  @inline(__always)
-  func keyHash(seed: UInt64) -> UInt64 {
-    switch self {
-    case .null: return KeyHash.mix(seed ^ 1)
-    case .bool(let b): return KeyHash.mix(seed ^ (b ? 2 : 3))
-    case .int(let i): return KeyHash.combine(seed ^ 4, UInt64(bitPattern: i))
-    case .float(let d):
-      // `==` on the payload: 0.0 == -0.0, so they must hash alike; NaN never equals itself and
-      // hashes however it likes.
-      return KeyHash.combine(seed ^ 5, d == 0 ? 0 : d.bitPattern)
-    case .string(var s):
-      return s.withUTF8 { KeyHash.bytes(UnsafeRawBufferPointer($0), seed: seed ^ 6) }
-    case .time(let t): return KeyHash.combine(seed ^ 7, UInt64(bitPattern: t.nanosecondsSinceEpoch))
-    case .duration(let d): return KeyHash.combine(seed ^ 8, UInt64(bitPattern: d.nanoseconds))
-    case .list(let values):
-      return values.reduce(KeyHash.mix(seed ^ 9)) { KeyHash.combine($0, $1.keyHash(seed: seed)) }
-    }
+    precondition(ids.count == count, "count \(count), occupied \(ids.count)")
   }
 }

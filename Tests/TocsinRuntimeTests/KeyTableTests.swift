@@ -1,0 +1,233 @@
+import TocsinCore
+import XCTest
+
+@testable import TocsinRuntime
+
+/// The key table's slot layout: keys packed inline (``InlineKey``) against keys compared through
+/// the stored values, equal hashes, removal and reinsertion, copies.
+final class KeyTableTests: XCTestCase {
+  private func record(_ slots: [Value], at ms: Int64 = 0) -> EventRecord {
+    EventRecord(time: .milliseconds(ms), sequence: 0, line: 1, identity: "e", slots: slots)
+  }
+
+  /// `n` in ten digits.
+  private static func padded(_ n: Int) -> String {
+    let digits = String(n)
+    return String(repeating: "0", count: 10 - digits.count) + digits
+  }
+
+  func testSlotIsHalfACacheLine() {
+    XCTAssertEqual(KeyTable.slotBytes, 32)
+    XCTAssertEqual(MemoryLayout<InlineKey>.stride, 16)
+  }
+
+  func testPackMatchesAByteLoopForEveryLength() {
+    var rng = SplitMix64(seed: 7)
+    for n in 0...KeyHash.maxInlineBytes {
+      for _ in 0..<20 {
+        // Bytes 1...255: a zero byte would hide a wrong shift behind the zero padding.
+        let bytes = (0..<n).map { _ in UInt8(1 + rng.next() % 255) }
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        for (i, b) in bytes.enumerated() {
+          if i < 8 { low |= UInt64(b) << (8 * UInt64(i)) } else { high |= UInt64(b) << (8 * UInt64(i - 8)) }
+        }
+        let packed = bytes.withUnsafeBytes { KeyHash.pack($0) }
+        XCTAssertEqual(packed.low, low, "length \(n): \(bytes)")
+        XCTAssertEqual(packed.high, high, "length \(n): \(bytes)")
+      }
+    }
+  }
+
+  func testWhichValuesPackInline() {
+    // (value, packs inline?)
+    let cases: [(Value, Bool)] = [
+      (.string(""), true),
+      (.string("u089695"), true),
+      (.string("fifteen-bytes!!"), true),  // 15 bytes
+      (.string("sixteen-bytes!!!"), false),  // 16 bytes
+      (.string("é€😀"), true),  // 2 + 3 + 4 = 9 UTF-8 bytes
+      (.string("éééééé€"), true),  // 6 × 2 + 3 = 15 bytes
+      (.string("ééééééé€"), false),  // 17 bytes
+      (.string("😀😀😀x"), true),  // 13 bytes
+      (.string("😀😀😀😀"), false),  // 16 bytes
+      (.int(0), true),
+      (.int(.min), true),
+      (.bool(false), true),
+      (.time(.milliseconds(5)), true),
+      (.duration(.seconds(1)), true),
+      (.float(1.5), false),
+      (.list([.int(1)]), false),
+      (.null, false),
+    ]
+    for (value, inline) in cases {
+      let bytes: Int? = if case .string(let s) = value { s.utf8.count } else { nil }
+      let expected = bytes.map { $0 <= 15 } ?? inline
+      XCTAssertEqual(expected, inline, "table entry for \(value) disagrees with its length")
+      XCTAssertEqual(value.keyHashAndInlineForm(seed: 1).inline.isInline, inline, "\(value)")
+    }
+  }
+
+  func testInlineFormsOfDifferentValuesDiffer() {
+    // Values whose payload bits agree (zero, "a" and "a\0", 1 and true) but are different keys.
+    let values: [Value] = [
+      .string(""), .string("\u{0}"), .string("a"), .string("a\u{0}"), .string("a\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"),
+      .int(0), .int(1), .bool(false), .bool(true), .time(.milliseconds(0)), .duration(.seconds(0)),
+      .string("12345678"), .string("123456789"), .string("é"), .string("e\u{301}"),
+    ]
+    for (i, a) in values.enumerated() {
+      for (j, b) in values.enumerated() {
+        let same = a.keyHashAndInlineForm(seed: 3).inline.isSame(as: b.keyHashAndInlineForm(seed: 3).inline)
+        XCTAssertEqual(same, i == j, "\(a) vs \(b)")
+      }
+    }
+  }
+
+  /// One key space per shape of key: each key is found again under its id after growth,
+  /// reclaiming half of them and reinterning them, and is stored inline exactly when expected.
+  func testKeyShapesThroughInternReclaimAndReintern() {
+    // (name, key fields, the n-th key, stored inline?)
+    let shapes: [(String, Int, (Int) -> [Value], Bool)] = [
+      ("15-byte strings", 1, { [.string("user-" + Self.padded($0))] }, true),
+      ("16-byte strings", 1, { [.string("users-" + Self.padded($0))] }, false),
+      ("non-ASCII strings", 1, { [.string("ü€\($0)")] }, true),
+      ("ints", 1, { [.int(Int64($0) * 1_000_003)] }, true),
+      ("floats", 1, { [.float(Double($0) + 0.5)] }, false),
+      ("two fields", 2, { [.string("k\($0 % 5)"), .int(Int64($0))] }, false),
+    ]
+    for (name, width, key, inline) in shapes {
+      var space = KeySpace(slots: (0..<width).map { SlotIndex($0) })
+      let n = 300
+      for i in 0..<n { XCTAssertEqual(space.key(of: record(key(i)))?.index, i, name) }
+      for i in 0..<n {
+        let id = KeyID(i)
+        XCTAssertEqual(space.table.inlineKey(hash: space.hash(of: id), id: id.rawValue)?.isInline, inline, "\(name) \(i)")
+      }
+      // Pin the even keys, reclaim the odd ones.
+      for i in stride(from: 0, to: n, by: 2) { _ = space.key(of: record(key(i), at: Int64(i)), pinning: true) }
+      for i in stride(from: 1, to: n, by: 2) { space.reclaim(KeyID(i)) }
+      space.table.checkInvariants()
+      for i in stride(from: 0, to: n, by: 2) {
+        XCTAssertEqual(space.key(of: record(key(i))), KeyID(i), name)
+        XCTAssertEqual(space.pin(KeyID(i)), .milliseconds(Int64(i)), name)
+      }
+      // The odd keys come back on the freed ids (last freed first), with no pin.
+      for i in stride(from: n - 1, through: 1, by: -2) {
+        let id = space.key(of: record(key(i)))
+        XCTAssertEqual(id, KeyID(i), name)
+        XCTAssertEqual(space.pin(KeyID(i)), .negativeInfinity, name)
+      }
+      XCTAssertEqual(space.count, n, name)
+      space.table.checkInvariants()
+    }
+  }
+
+  /// Keys with the same 32-bit hash (passed straight to the table) are told apart by their
+  /// inline form or by `isKey`, never by the hash.
+  func testKeysWithEqualHashes() {
+    let hash: UInt64 = 0x1234_5678_0000_0001
+    let a = InlineKey(payload: 1, tag: .int)
+    let b = InlineKey(payload: 2, tag: .int)
+    let c = InlineKey(payload: 3, tag: .int)
+    var table = KeyTable()
+    table.insert(hash: hash, id: 0, inline: a)
+    table.insert(hash: hash, id: 1, inline: b)
+    table.insert(hash: hash, id: 2)  // not inline: key "x"
+    table.insert(hash: hash, id: 3)  // not inline: key "y"
+    let stored: [UInt32: String] = [2: "x", 3: "y"]
+    func find(_ s: String) -> UInt32? { table.lookup(hash: hash) { stored[$0] == s } }
+    // (probe, expected id)
+    let cases: [(String, InlineKey?, String?, UInt32?)] = [
+      ("inline a", a, nil, 0),
+      ("inline b", b, nil, 1),
+      ("inline c: same hash, no such key", c, nil, nil),
+      ("x", nil, "x", 2),
+      ("y", nil, "y", 3),
+      ("z: same hash, no such key", nil, "z", nil),
+    ]
+    for (name, inline, text, id) in cases {
+      if let inline {
+        XCTAssertEqual(table.lookup(hash: hash, inline: inline, pinningAt: nil), id, name)
+      } else if let text {
+        XCTAssertEqual(find(text), id, name)
+      }
+    }
+    // An `isKey` that accepts everything still never matches an inline slot.
+    XCTAssertEqual(table.lookup(hash: hash) { _ in true }, 2)
+    // Remove and reinsert across the run of equal hashes.
+    table.remove(hash: hash, id: 0)
+    table.remove(hash: hash, id: 2)
+    table.checkInvariants()
+    XCTAssertNil(table.lookup(hash: hash, inline: a, pinningAt: nil))
+    XCTAssertEqual(table.lookup(hash: hash, inline: b, pinningAt: .milliseconds(9)), 1)
+    XCTAssertEqual(table.pin(hash: hash, id: 1), .milliseconds(9))
+    XCTAssertNil(find("x"))
+    XCTAssertEqual(find("y"), 3)
+    table.insert(hash: hash, id: 0, inline: c)
+    XCTAssertEqual(table.lookup(hash: hash, inline: c, pinningAt: nil), 0)
+    XCTAssertEqual(table.count, 3)
+    table.checkInvariants()
+  }
+
+  /// A copy of a table keeps its slots when the original is pinned, grown or shrunk.
+  func testCopiesDoNotShareWrites() {
+    var table = KeyTable()
+    func key(_ i: Int) -> (UInt64, InlineKey) { table.hashAndInlineForm(.int(Int64(i))) }
+    for i in 0..<10 {
+      let (h, k) = key(i)
+      table.insert(hash: h, id: UInt32(i), inline: k)
+    }
+    let copy = table
+    let (h3, k3) = key(3)
+    XCTAssertEqual(table.lookup(hash: h3, inline: k3, pinningAt: .milliseconds(1)), 3)
+    table.remove(hash: key(4).0, id: 4)
+    for i in 10..<100 {
+      let (h, k) = key(i)
+      table.insert(hash: h, id: UInt32(i), inline: k)
+    }
+    XCTAssertEqual(table.pin(hash: h3, id: 3), .milliseconds(1))
+    XCTAssertEqual(copy.pin(hash: h3, id: 3), .negativeInfinity)
+    XCTAssertEqual(copy.count, 10)
+    XCTAssertEqual(copy.capacity, 64)
+    XCTAssertEqual(copy.pin(hash: key(4).0, id: 4), .negativeInfinity)
+    XCTAssertNotNil(copy.inlineKey(hash: key(4).0, id: 4))
+    XCTAssertNil(table.inlineKey(hash: key(4).0, id: 4))
+    XCTAssertNil(copy.inlineKey(hash: key(50).0, id: 50))
+    copy.checkInvariants()
+    table.checkInvariants()
+  }
+
+  /// Property: single-field keys of every shape, interned and reclaimed in any order, agree with
+  /// a dictionary model (on a small table, so probe runs wrap and mix inline and other slots).
+  func testMixedKeysAgreeWithAModel() {
+    var rng = SplitMix64(seed: 99)
+    func value(_ n: Int) -> Value {
+      switch n % 4 {
+      case 0: return .string("s\(n)")
+      case 1: return .string("a-long-key-of-more-than-15-bytes-\(n)")
+      case 2: return .int(Int64(n))
+      default: return .float(Double(n) / 4)
+      }
+    }
+    for round in 0..<10 {
+      var space = KeySpace(slots: [SlotIndex(0)])
+      var model: [Int: KeyID] = [:]
+      let universe = 10 + round * 12
+      for _ in 0..<2000 {
+        let n = Int(rng.next() % UInt64(universe))
+        if rng.next() % 3 == 0, let id = model[n] {
+          space.reclaim(id)
+          model[n] = nil
+        } else if let id = space.key(of: record([value(n)])) {
+          if let known = model[n] { XCTAssertEqual(id, known, "\(value(n))") } else { model[n] = id }
+        } else {
+          XCTFail("no key for \(value(n))")
+        }
+      }
+      XCTAssertEqual(space.count, model.count)
+      XCTAssertEqual(Set(model.values).count, model.count, "two live keys share an id")
+      for (n, id) in model { XCTAssertEqual(Array(space.values(of: id)), [value(n)]) }
+      space.table.checkInvariants()
+    }
+  }
+}
