@@ -22,7 +22,7 @@ scripts/install-deps.sh
 out=.build-fuzz
 mkdir -p "$out/modules" "$out/corpus/$target"
 flags=(-O -g -parse-as-library -sanitize=fuzzer,address -swift-version 5 -I "$out/modules"
-  -I Sources/CPCRE2 -enforce-exclusivity=checked)
+  -I Sources/CPCRE2 -I Sources/CMemoryHints/include -enforce-exclusivity=checked)
 
 # build_module NAME SOURCES…: a static library and its .swiftmodule, rebuilt when a source is
 # newer than the library.

@@ -47,16 +47,29 @@ public struct RuleProgram {
     _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?,
     _ context: EvalContext
   ) -> Bool {
+    Self.holds(condition, event, bindings, context, steps: stepConditions, untils: untilConditions)
+  }
+
+  /// ``holds(_:_:_:_:)`` over the two condition tables alone. It recurses for `not` and `and`,
+  /// so it is not always inlined, and a method on the whole `RuleProgram` then copied the struct
+  /// onto the stack for each call; the matcher calls this with its own copies of the tables.
+  @inlinable
+  public static func holds(
+    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?,
+    _ context: EvalContext, steps: [Predicate?], untils: [Predicate?]
+  ) -> Bool {
     switch condition {
     case .always: return true
     case .take(let step):
-      guard let predicate = stepConditions[step] else { return true }
+      guard let predicate = steps[step] else { return true }
       return predicate(event, bindings, context)
     case .until(let step):
-      guard let predicate = untilConditions[step] else { return false }
+      guard let predicate = untils[step] else { return false }
       return predicate(event, bindings, context)
-    case .not(let inner): return !holds(inner, event, bindings, context)
-    case .and(let l, let r): return holds(l, event, bindings, context) && holds(r, event, bindings, context)
+    case .not(let inner): return !holds(inner, event, bindings, context, steps: steps, untils: untils)
+    case .and(let l, let r):
+      return holds(l, event, bindings, context, steps: steps, untils: untils)
+        && holds(r, event, bindings, context, steps: steps, untils: untils)
     }
   }
 }

@@ -27,9 +27,9 @@ public final class Engine {
     var keys: KeyIDs
   }
 
-  /// A rule's fixed parts. Immutable, and held in a `let` array, so reading a matcher or a
-  /// context on the hot path borrows it: when they lived in one mutable array with the per-key
-  /// state, every read retained and released them (~80 atomic updates per event on W2).
+  /// A rule's fixed parts, immutable after `init`; its per-key state is in ``states``. They hold
+  /// the strong references; the hot path reaches the classes through ``hotRules`` instead, since
+  /// reading a class reference out of an array retains and releases it (HotRule.swift).
   struct RuleState {
     let matcher: RuleMatcher
     let keySpace: Int
@@ -54,8 +54,7 @@ public final class Engine {
   let hotRules: [HotRule]
   /// `states[r][k]`: rule `r`'s partial matches for key `k` of its key space.
   var states: [[PartialMatches]]
-  /// Per key space, the indices of its rules.
-  /// `rulesBySpace[s][b]`: the rule with bit `b` in key space `s`.
+  /// Per key space, the indices of its rules: `rulesBySpace[s][b]` is the rule with bit `b`.
   let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
   var keySweeps: [KeySweeps] = []

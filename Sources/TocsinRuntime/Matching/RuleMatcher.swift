@@ -265,31 +265,13 @@ public final class RuleMatcher {
     return state.partials.withUnsafeMutableBufferPointer { $0[0].start.time } + within
   }
 
-  /// Whether `condition` holds for `event` given `bindings` (``RuleProgram/holds(_:_:_:_:)``).
+  /// Whether `condition` holds for `event` given `bindings` (``RuleProgram/holds(_:_:_:_:)``,
+  /// over this matcher's copies of the condition tables).
   @inline(__always)
   func holds(
     _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext
   ) -> Bool {
-    switch condition {
-    case .always: return true
-    case .take(let step):
-      guard let predicate = stepConditions[step] else { return true }
-      return predicate(event, bindings, context)
-    case .until(let step):
-      guard let predicate = untilConditions[step] else { return false }
-      return predicate(event, bindings, context)
-    case .not(let inner): return !holdsNested(inner, event, bindings, context)
-    case .and(let l, let r): return holdsNested(l, event, bindings, context) && holdsNested(r, event, bindings, context)
-    }
-  }
-
-  /// ``holds(_:_:_:_:)`` for nested conditions (`not`, `and`): out of line, so the common case
-  /// above inlines into the walks.
-  @inline(never)
-  private func holdsNested(
-    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext
-  ) -> Bool {
-    holds(condition, event, bindings, context)
+    RuleProgram.holds(condition, event, bindings, context, steps: stepConditions, untils: untilConditions)
   }
 
   /// Whether `computation` can no longer complete once no event at or before `time` can arrive
