@@ -13,21 +13,7 @@ extension Engine {
   /// key in the first four key spaces. Plain data, so reading it costs no reference counting.
   struct ReleaseHint {
     var slots: MemorySpan
-    var keys: (UInt32, UInt32, UInt32, UInt32)
-
-    /// The key id in space `space` (< 4), or `nil` when missing.
-    @inline(__always)
-    func key(in space: Int) -> KeyID? {
-      let raw: UInt32
-      switch space {
-      case 0: raw = keys.0
-      case 1: raw = keys.1
-      case 2: raw = keys.2
-      case 3: raw = keys.3
-      default: return nil
-      }
-      return raw == .max ? nil : KeyID(Int(raw))
-    }
+    var keys: FourKeyIDs
   }
 
   /// The hint stored with `item` when it enters the buffer.
@@ -47,7 +33,7 @@ extension Engine {
     case .second:
       hint.slots.prefetch()
       for space in 0..<min(keySpaces.count, 4) {
-        if let key = hint.key(in: space) { keySpaces[space].prefetch(key) }
+        if let key = hint.keys[space] { keySpaces[space].prefetch(key) }
       }
     case .next:
       forEachOpenRule(hint) { prefetchState(rule: $0, key: $1) }
@@ -61,15 +47,14 @@ extension Engine {
   @inline(__always)
   private func forEachOpenRule(_ hint: ReleaseHint, _ body: (Int, KeyID) -> Void) {
     for space in 0..<min(keySpaces.count, 4) {
-      guard let key = hint.key(in: space) else { continue }
+      guard let key = hint.keys[space] else { continue }
       var open = keySpaces[space].openRules(key)
       while open != 0 {
         body(rulesBySpace[space][open.trailingZeroBitCount], key)
         open &= open &- 1
       }
-      let untracked = rulesBySpace[space].count - KeySpace.trackedRules
-      if untracked > 0 {
-        for i in 0..<untracked { body(rulesBySpace[space][KeySpace.trackedRules + i], key) }
+      if rulesBySpace[space].count > KeySpace.trackedRules {
+        for r in rulesBySpace[space][KeySpace.trackedRules...] { body(r, key) }
       }
     }
   }
@@ -79,7 +64,6 @@ extension Engine {
   @inline(__always)
   func prefetchAhead(in timers: [TimerQueue.Timer], after i: Int) {
     if i + 2 < timers.count { prefetchState(rule: timers[i + 2].rule, key: timers[i + 2].key) }
-    if i == 0, timers.count > 1 { prefetchState(rule: timers[1].rule, key: timers[1].key) }
     if i + 1 < timers.count { prefetchPartials(rule: timers[i + 1].rule, key: timers[i + 1].key) }
   }
 

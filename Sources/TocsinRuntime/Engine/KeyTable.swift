@@ -113,30 +113,27 @@ struct KeyTable {
   /// - Complexity: O(1) expected; one cache line per probe.
   @inline(__always)
   func lookup(hash: UInt64, isKey: (UInt32) -> Bool) -> UInt32? {
-    let h32 = Self.fold(hash)
-    let slots = storage.slots
-    var i = Int(h32) & mask
-    while true {
-      let slot = slots[i]
-      if slot.id == .max { return nil }
-      if slot.hash == h32, !slot.key.isInline, isKey(slot.id) { return slot.id }
-      i = (i + 1) & mask
-    }
+    probe(hash: hash, isKey: isKey).map { storage.slots[$0].id }
   }
 
   /// ``lookup(hash:isKey:)`` that also raises the found key's pin to `time` (when given).
   @inline(__always)
   mutating func lookup(hash: UInt64, pinningAt time: EventTime?, isKey: (UInt32) -> Bool) -> UInt32? {
+    guard let i = probe(hash: hash, isKey: isKey) else { return nil }
+    if let time, time > storage.slots[i].pin { setPin(time, at: i) }
+    return storage.slots[i].id
+  }
+
+  /// The slot of the key with `hash`, not inserted inline, for which `isKey(id)` is true.
+  @inline(__always)
+  private func probe(hash: UInt64, isKey: (UInt32) -> Bool) -> Int? {
     let h32 = Self.fold(hash)
     let slots = storage.slots
     var i = Int(h32) & mask
     while true {
       let slot = slots[i]
       if slot.id == .max { return nil }
-      if slot.hash == h32, !slot.key.isInline, isKey(slot.id) {
-        if let time, time > slot.pin { setPin(time, at: i) }
-        return slot.id
-      }
+      if slot.hash == h32, !slot.key.isInline, isKey(slot.id) { return i }
       i = (i + 1) & mask
     }
   }
