@@ -38,6 +38,50 @@ final class MatchingTests: XCTestCase {
     XCTAssertEqual(matches(steps, within: within, skip: skip, input), expected, file: file, line: line)
   }
 
+  /// The matcher gives the nodes of partial matches that ended (completed and emitted, timed
+  /// out, or dropped by a strict step) back to its pool and binds new events with them; what a
+  /// live partial match still reaches is never taken.
+  func testMatcher_ReusesNodesOfEndedPartialMatches() {
+    let spec = RuleSpec(
+      name: "r", steps: [step("x", "a"), step("y", "b"), step("z", "c", .strict)], within: .seconds(10))
+    let programs = NFACompiler.compile([spec], extraFields: [FieldPath(["type"])])
+    let matcher = RuleMatcher(program: programs.rules[0])
+    let context = EvalContext()
+    let scratch = MatcherScratch()
+    var state = PartialMatches()
+    var emitted: [[String]] = []
+    var sequence: UInt64 = 0
+    func feed(_ type: String, at seconds: Int64) {
+      var slots = Array(repeating: Value.null, count: programs.projection.count)
+      slots[0] = .string(type)
+      let event = EventRecord(
+        time: .milliseconds(seconds * 1000), sequence: sequence, line: Int(sequence) + 1,
+        identity: "\(type)\(sequence)", slots: slots)
+      sequence += 1
+      matcher.process(event, &state, context: context, scratch: scratch) { node, _ in
+        emitted.append(node.nodesInOrder.map(\.event.identity))
+      }
+    }
+    // (event, time in s, nodes in the pool after it, open partial matches after it)
+    let steps: [(String, Int64, Int, Int)] = [
+      ("a", 0, 0, 1),  // a0 opens
+      ("b", 1, 0, 1),  // a0 b1 waits for c (the partial match at `y` moved on)
+      ("x", 2, 2, 0),  // strict `c` broken: a0 b1 ends, both nodes pooled
+      ("a", 3, 1, 1),  // a3 reuses one
+      ("b", 4, 0, 1),  // b4 the other
+      ("c", 5, 3, 0),  // a3 b4 c5 completes and is emitted: all three pooled
+      ("a", 6, 2, 1),
+      ("a", 30, 2, 1),  // a6 timed out (pooled) before a30 took a node
+    ]
+    for (n, (type, time, pooled, open)) in steps.enumerated() {
+      feed(type, at: time)
+      XCTAssertEqual(matcher.nodes.count, pooled, "after event \(n) (\(type)@\(time))")
+      XCTAssertEqual(state.partials.count, open, "after event \(n)")
+    }
+    XCTAssertEqual(emitted, [["a3", "b4", "c5"]])
+    XCTAssertEqual(state.partials.first?.bindings.event.identity, "a7")
+  }
+
   func testContiguity_FlinkTable() {
     // Flink CEP docs, "Combining Patterns": pattern "a b", input "a, c, b1, b2".
     check([step("x", "a"), step("y", "b", .strict)], "a c b1 b2", [])

@@ -3,31 +3,46 @@ import TocsinCore
 /// One event bound to one step of a partial match: a node of the shared match buffer.
 ///
 /// A partial match is a pointer to its most recent node; `previous` links back to the first
-/// event. Nodes are immutable and reference counted, so partial matches that branch from a common
-/// prefix (a loop that both continues and proceeds, or several starts sharing history) share that
-/// prefix instead of copying event lists — the SASE "stack" / Flink `SharedBuffer` idea with ARC
-/// doing the reference counting. An event bound by several partial matches is stored once per
-/// node, and the node's `EventRecord` shares its slot array storage (copy-on-write) with every
-/// other node holding the same event.
+/// event. Nodes are reference counted, so partial matches that branch from a common prefix (a
+/// loop that both continues and proceeds, or several starts sharing history) share that prefix
+/// instead of copying event lists — the SASE "stack" / Flink `SharedBuffer` idea with ARC doing
+/// the reference counting. A node is immutable while anything refers to it; only a
+/// ``MatchNodePool`` that holds the last reference clears it and hands it out again. An event
+/// bound by several partial matches is stored once per node, and the node's `EventRecord` shares
+/// its slot storage with every other node holding the same event.
 ///
-/// Memory per node: one object header (16 bytes) + step (8) + event (~72 bytes inline plus the
-/// shared slot array) + previous (8).
+/// Memory per node: one object header (16 bytes) + step (8) + event (48 inline, the slot
+/// storage shared) + previous (8) + length (8): 88 bytes, a 96-byte heap block.
 public final class MatchNode {
   /// The step (0-based, declaration order) the event was bound to.
-  public let step: Int
-  /// The event.
-  public let event: EventRecord
+  public internal(set) var step: Int
+  /// The event; `nil` only while the node waits in a ``MatchNodePool`` for reuse.
+  @usableFromInline internal var storedEvent: EventRecord?
   /// The node bound just before this one, or `nil` for the match's first event.
-  public let previous: MatchNode?
+  public internal(set) var previous: MatchNode?
   /// Number of nodes in the chain ending here (1 for the first event).
-  public let length: Int
+  public internal(set) var length: Int
+
+  /// The event.
+  @inlinable public var event: EventRecord {
+    _read { yield storedEvent.unsafelyUnwrapped }
+  }
 
   /// Binds `event` to `step` after `previous`.
   public init(step: Int, event: EventRecord, previous: MatchNode?) {
     self.step = step
-    self.event = event
+    self.storedEvent = event
     self.previous = previous
     self.length = (previous?.length ?? 0) + 1
+  }
+
+  /// Reuses a cleared node (``MatchNodePool``): nothing else refers to it.
+  @usableFromInline
+  func rebind(step: Int, event: EventRecord, previous: MatchNode?) {
+    self.step = step
+    self.storedEvent = event
+    self.length = (previous?.length ?? 0) &+ 1
+    self.previous = previous
   }
 
   /// The most recent node bound to `step`, walking back from `self`.

@@ -73,7 +73,7 @@ public struct KeySpace {
     let pin: EventTime? = pinning ? event.time : nil
     switch slots.count {
     case 0:
-      if texts.isEmpty { intern([], hash: 0, inline: .notInline, pin: nil) }
+      if texts.isEmpty { intern(EmptyCollection<Value>(), hash: 0, inline: .notInline, pin: nil) }
       return KeyID(0)
     case 1:
       let value = event[slots[0]]
@@ -89,32 +89,30 @@ public struct KeySpace {
         }
       }
       if let found { return KeyID(Int(found)) }
-      return intern([value], hash: hash, inline: inline, pin: pin)
+      return intern(CollectionOfOne(value), hash: hash, inline: inline, pin: pin)
     default:
-      var keyValues: [Value] = []
-      keyValues.reserveCapacity(slots.count)
-      for slot in slots {
-        let value = event[slot]
-        if value.isNull { return nil }
-        keyValues.append(value)
-      }
+      // Hashed and compared in place in the event's slots: an array of the values is built
+      // only for a new key (it was one allocation per event for every composite key).
+      for slot in slots where event[slot].isNull { return nil }
+      let hash = table.hash(count: slots.count) { event[slots[$0]] }
       let n = slots.count
-      let hash = keyValues.withUnsafeBufferPointer { table.hash($0) }
       let found = flatValues.withUnsafeBufferPointer { stored in
         table.lookup(hash: hash, pinningAt: pin) { id in
           let base = Int(id) * n
-          for i in 0..<n where stored[base + i] != keyValues[i] { return false }
+          for i in 0..<n where stored[base + i] != event[slots[i]] { return false }
           return true
         }
       }
       if let found { return KeyID(Int(found)) }
-      return intern(keyValues, hash: hash, inline: .notInline, pin: pin)
+      return intern(slots.map { event[$0] }, hash: hash, inline: .notInline, pin: pin)
     }
   }
 
   @discardableResult
-  private mutating func intern(_ keyValues: [Value], hash: UInt64, inline: InlineKey, pin: EventTime?) -> KeyID {
-    let text = keyValues.map(\.description).joined(separator: "|")
+  private mutating func intern<Values: Collection<Value>>(
+    _ keyValues: Values, hash: UInt64, inline: InlineKey, pin: EventTime?
+  ) -> KeyID {
+    let text = Self.text(of: keyValues)
     textHeapBytes += Self.heapBytes(of: text)
     let id: KeyID
     if let free = freeIDs.popLast() {
@@ -145,6 +143,17 @@ public struct KeySpace {
     openMasks[id.index] = 0
     freeIDs.append(id.rawValue)
     reclaimed += 1
+  }
+
+  /// A key's text: its values' texts joined by `|` (a single value's text as it is, with no
+  /// array or joined copy: most keys are one field, and a new one arrives every few events).
+  private static func text<Values: Collection<Value>>(of values: Values) -> String {
+    var text = ""
+    for (i, value) in values.enumerated() {
+      if i > 0 { text += "|" }
+      text += value.description
+    }
+    return text
   }
 
   /// Heap bytes of a key text: none when stored inline, else its storage object.

@@ -89,11 +89,17 @@ struct KeyTable {
   /// Slots allocated (a power of two).
   var capacity: Int { storage.capacity }
 
-  /// The hash `lookup` and `insert` expect for `keyValues`.
+  /// The hash `lookup` and `insert` expect for `keyValues` (a multi-field key).
   @inline(__always)
   func hash(_ keyValues: UnsafeBufferPointer<Value>) -> UInt64 {
+    hash(count: keyValues.count) { keyValues[$0] }
+  }
+
+  /// The hash of a key of `count` fields, the `i`th being `value(i)`.
+  @inline(__always)
+  func hash(count: Int, _ value: (Int) -> Value) -> UInt64 {
     var h = seed
-    for value in keyValues { h = KeyHash.combine(h, value.keyHash(seed: seed)) }
+    for i in 0..<count { h = KeyHash.combine(h, value(i).keyHash(seed: seed)) }
     return h
   }
 
