@@ -40,7 +40,7 @@ extension Engine {
     guard calibration == nil, k.index < keySpaces[s].idCount, !keySpaces[s].isFree(k),
       keySpaces[s].pin(k) <= watermark.time
     else { return false }
-    for r in rulesBySpace[s] where k.index < states[r].count && !states[r][k.index].isEmpty {
+    for r in rulesBySpace[s] where k.index < states.count(of: r) && !states[r, k.index].isEmpty {
       return false
     }
     return true
@@ -51,7 +51,7 @@ extension Engine {
   func reclaimIfIdle(space s: Int, key k: KeyID) -> Bool {
     guard isReclaimable(space: s, key: k) else { return false }
     for r in rulesBySpace[s] {
-      if k.index < states[r].count { states[r][k.index] = PartialMatches() }
+      if k.index < states.count(of: r) { states[r, k.index] = PartialMatches() }
       if r < limitState.ttl.count, k.index < limitState.ttl[r].count {
         limitState.ttl[r][k.index] = LimitState.KeyTTL()
       }

@@ -122,7 +122,7 @@ extension Engine {
 
   /// Updates the estimate and the eviction FIFO after a (rule, key)'s state changed.
   func stateChanged(rule r: Int, key: KeyID, from before: LimitState.Measure) {
-    let after = measure(states[r][key.index])
+    let after = measure(states[r, key.index])
     limitState.partialBytes += after.bytes - before.bytes
     if before.isEmpty != after.isEmpty { limitState.openStates += after.isEmpty ? -1 : 1 }
     if let oldest = after.oldest, oldest != before.oldest {
@@ -134,11 +134,11 @@ extension Engine {
   /// event was processed; held matches they were holding back are emitted through `emit`.
   func capPartials(rule r: Int, key: KeyID, emit: RuleMatcher.Emit) {
     let cap = options.limits.maxPartialsPerKey
-    let excess = states[r][key.index].partials.count - cap
+    let excess = states[r, key.index].partials.count - cap
     guard excess > 0 else { return }
-    let oldest = states[r][key.index].partials[0].start.time
-    states[r][key.index].partials.removeFirst(excess)
-    rules[r].matcher.releaseHeld(&states[r][key.index], emit: emit)
+    let oldest = states[r, key.index].partials[0].start.time
+    states[r, key.index].partials.removeFirst(excess)
+    rules[r].matcher.releaseHeld(&states[r, key.index], emit: emit)
     counters.limits.droppedByKeyCap += excess
     recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
   }
@@ -155,7 +155,7 @@ extension Engine {
   /// After a (rule, key) was processed: makes sure an open state has a TTL timer in flight.
   func scheduleTTL(rule r: Int, key: KeyID) {
     guard let ttl = options.limits.keyTTL, key.index < limitState.ttl[r].count,
-      limitState.ttl[r][key.index].scheduled == nil, !states[r][key.index].isEmpty
+      limitState.ttl[r][key.index].scheduled == nil, !states[r, key.index].isEmpty
     else { return }
     let deadline = limitState.ttl[r][key.index].lastActivity + ttl
     limitState.ttl[r][key.index].scheduled = deadline
@@ -172,9 +172,9 @@ extension Engine {
       let k = timer.key.index
       guard limitState.ttl[r][k].scheduled == timer.deadline else { continue }
       limitState.ttl[r][k].scheduled = nil
-      guard k < states[r].count, !states[r][k].partials.isEmpty else { continue }
+      guard k < states.count(of: r), !states[r, k].partials.isEmpty else { continue }
       if limitState.ttl[r][k].lastActivity + ttl <= now {
-        dropOldest(rule: r, key: timer.key, count: states[r][k].partials.count, limit: .keyTTL, collect: collect)
+        dropOldest(rule: r, key: timer.key, count: states[r, k].partials.count, limit: .keyTTL, collect: collect)
       } else {
         scheduleTTL(rule: r, key: timer.key)
       }
@@ -200,8 +200,8 @@ extension Engine {
       }
       let entry = limitState.evictionQueue[limitState.evictionHead]
       limitState.evictionHead += 1
-      guard entry.key.index < states[entry.rule].count,
-        states[entry.rule][entry.key.index].partials.first?.start == entry.start
+      guard entry.key.index < states.count(of: entry.rule),
+        states[entry.rule, entry.key.index].partials.first?.start == entry.start
       else { continue }
       dropOldest(rule: entry.rule, key: entry.key, count: 1, limit: .stateBudget, collect: collect)
     }
@@ -215,8 +215,8 @@ extension Engine {
     var kept: [LimitState.EvictionEntry] = []
     kept.reserveCapacity(limitState.openStates)
     for entry in limitState.evictionQueue[limitState.evictionHead...]
-    where entry.key.index < states[entry.rule].count
-      && states[entry.rule][entry.key.index].partials.first?.start == entry.start
+    where entry.key.index < states.count(of: entry.rule)
+      && states[entry.rule, entry.key.index].partials.first?.start == entry.start
     {
       kept.append(entry)
     }
@@ -227,9 +227,9 @@ extension Engine {
   /// Drops the `count` oldest partial matches of (rule, key) through ``withKey``, so timers,
   /// open masks, the estimate and held matches are all updated the usual way.
   func dropOldest(rule r: Int, key: KeyID, count: Int, limit: StateLimitKind, collect: (Alert) -> Void) {
-    let n = min(count, states[r][key.index].partials.count)
+    let n = min(count, states[r, key.index].partials.count)
     guard n > 0 else { return }
-    let oldest = states[r][key.index].partials[0].start.time
+    let oldest = states[r, key.index].partials[0].start.time
     withKey(rule: r, key: key) { matcher, _, _, state, emit in
       state.partials.removeFirst(n)
       matcher.releaseHeld(&state, emit: emit)

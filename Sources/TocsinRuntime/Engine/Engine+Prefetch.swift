@@ -3,7 +3,7 @@ import TocsinCore
 /// Prefetching for the release loop (docs/performance.md, "Prefetching").
 ///
 /// An event waits in the reorder buffer for the out-of-orderness bound (seconds of stream), so by
-/// the time it is released its field values, its key's open mask and text, and every rule's state
+/// the time it is released its field values, its key's open mask, and every rule's state
 /// for the key have left the cache; on a stream with 100k keys each is a miss of hundreds of
 /// nanoseconds, and `perf` put most of the release loop's time on them. The buffer knows the next
 /// event to leave one release ahead (``ReorderBuffer/release(upTo:ahead:_:)``), and processing
@@ -24,7 +24,7 @@ extension Engine {
 
   /// One link of the chain of loads the event behind `hint` will need, each reading only what
   /// the previous link asked for a release earlier (``ReorderBuffer/Lookahead``):
-  /// - `.second`: its field values, and its keys' open masks and texts;
+  /// - `.second`: its field values, and its keys' open masks;
   /// - `.next`: the state slot of each rule the masks say is open for its key;
   /// - `.nextAfterBody`: the partial matches those slots point to.
   @inline(__always)
@@ -67,14 +67,10 @@ extension Engine {
     if i + 1 < timers.count { prefetchPartials(rule: timers[i + 1].rule, key: timers[i + 1].key) }
   }
 
-  /// Starts loading rule `r`'s state slot for `key` (``PartialMatches``, in the rule's array).
+  /// Starts loading rule `r`'s state slot for `key` (``PartialMatches``, in the rule's buffer).
   @inline(__always)
   func prefetchState(rule r: Int, key: KeyID) {
-    // The mutable view: the read-only one would retain the array around the closure.
-    states[r].withUnsafeMutableBufferPointer { states in
-      guard key.index < states.count else { return }
-      MemoryHint.prefetch(states.baseAddress.unsafelyUnwrapped + key.index)
-    }
+    if let slot = states.address(of: r, key.index) { MemoryHint.prefetch(slot) }
   }
 
   /// Starts loading the first lines of rule `r`'s partial matches for `key`: the buffer its state
@@ -83,13 +79,10 @@ extension Engine {
   /// copied, so no reference count is touched — and used only as a hint.
   @inline(__always)
   func prefetchPartials(rule r: Int, key: KeyID) {
-    states[r].withUnsafeMutableBufferPointer { states in
-      guard key.index < states.count else { return }
-      let slot = UnsafeRawPointer(states.baseAddress.unsafelyUnwrapped + key.index)
-      let buffer = slot.load(fromByteOffset: Self.partialsOffset, as: UInt.self)
-      guard let start = UnsafeRawPointer(bitPattern: buffer) else { return }
-      MemoryHint.prefetch(start, bytes: 2 * MemoryHint.lineBytes)
-    }
+    guard let slot = states.address(of: r, key.index) else { return }
+    let buffer = UnsafeRawPointer(slot).load(fromByteOffset: Self.partialsOffset, as: UInt.self)
+    guard let start = UnsafeRawPointer(bitPattern: buffer) else { return }
+    MemoryHint.prefetch(start, bytes: 2 * MemoryHint.lineBytes)
   }
 
   /// Where ``PartialMatches/partials`` (an array: one reference to its buffer) lies in the state.

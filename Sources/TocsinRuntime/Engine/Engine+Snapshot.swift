@@ -14,8 +14,8 @@ extension Engine {
     for r in rules.indices {
       let rule = rules[r]
       var keys: [EngineSnapshot.KeyState] = []
-      for k in states[r].indices where !states[r][k].isEmpty || states[r][k].scheduledDeadline != nil {
-        let state = states[r][k]
+      for k in states.indices(of: r) where !states[r, k].isEmpty || states[r, k].scheduledDeadline != nil {
+        let state = states[r, k]
         var stored = EngineSnapshot.KeyState(
           key: UInt32(k), partials: state.partials.map { builder.add($0) },
           completed: state.completed.map { builder.add($0) }, scheduledDeadline: state.scheduledDeadline)
@@ -55,8 +55,8 @@ extension Engine {
     }
     snap.calibratedBase = calibratedBase
     snap.evictionQueue = limitState.evictionQueue[limitState.evictionHead...].compactMap { entry in
-      guard entry.key.index < states[entry.rule].count,
-        states[entry.rule][entry.key.index].partials.first?.start == entry.start
+      guard entry.key.index < states.count(of: entry.rule),
+        states[entry.rule, entry.key.index].partials.first?.start == entry.start
       else { return nil }
       return EngineSnapshot.EvictionEntry(rule: entry.rule, key: entry.key.rawValue, start: entry.start)
     }
@@ -171,15 +171,13 @@ extension Engine {
       guard !keySpaces[rules[r].keySpace].isFree(key) else {
         throw EngineSnapshot.Invalid(description: "rule '\(old.name)' has state for a free key id")
       }
-      if states[r].count <= key.index {
-        states[r].append(contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - states[r].count))
-      }
+      states.ensure(rule: r, count: key.index + 1)
       var state = PartialMatches()
       for c in stored.partials { state.partials.append(try computation(c)) }
       for c in stored.completed { state.completed.append(try computation(c)) }
       state.scheduledDeadline = stored.scheduledDeadline
       state.isSettled = rules[r].matcher.isSettled(state)
-      states[r][key.index] = state
+      states[r, key.index] = state
       keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
       if let deadline = stored.scheduledDeadline {
         timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
@@ -218,8 +216,8 @@ extension Engine {
   /// Recomputes the incremental estimate and restores the eviction order.
   private func restoreLimitState(_ snapshot: EngineSnapshot, ruleMapping: [Int?]) {
     for r in rules.indices {
-      for k in states[r].indices where !states[r][k].isEmpty {
-        let m = measure(states[r][k])
+      for k in states.indices(of: r) where !states[r, k].isEmpty {
+        let m = measure(states[r, k])
         limitState.partialBytes += m.bytes
         limitState.openStates += 1
         if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: KeyID(k)) }
@@ -234,8 +232,8 @@ extension Engine {
     var queued = Set(limitState.evictionQueue.map { UInt64($0.rule) << 32 | UInt64($0.key.rawValue) })
     var missing: [LimitState.EvictionEntry] = []
     for r in rules.indices {
-      for k in states[r].indices {
-        guard let start = states[r][k].partials.first?.start, queued.insert(UInt64(r) << 32 | UInt64(k)).inserted else { continue }
+      for k in states.indices(of: r) {
+        guard let start = states[r, k].partials.first?.start, queued.insert(UInt64(r) << 32 | UInt64(k)).inserted else { continue }
         missing.append(LimitState.EvictionEntry(rule: r, key: KeyID(k), start: start))
       }
     }

@@ -52,8 +52,8 @@ public final class Engine {
   let rules: [RuleState]
   /// `rules` without reference counting, for the hot path (``withRule(_:_:)``).
   let hotRules: [HotRule]
-  /// `states[r][k]`: rule `r`'s partial matches for key `k` of its key space.
-  var states: [[PartialMatches]]
+  /// `states[r, k]`: rule `r`'s partial matches for key `k` of its key space.
+  var states: StateStore
   /// Per key space, the indices of its rules: `rulesBySpace[s][b]` is the rule with bit `b`.
   let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
@@ -91,6 +91,8 @@ public final class Engine {
   /// Bookkeeping of the state limits (Engine+Limits.swift).
   var limitState = LimitState()
 
+  deinit { states.deallocate() }
+
   /// An engine for `programs`.
   public init(programs: ProgramSet, options: EngineOptions = EngineOptions()) {
     self.programs = programs
@@ -118,7 +120,7 @@ public final class Engine {
     hotRules = rules.map {
       HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
     }
-    states = Array(repeating: [], count: rules.count)
+    states = StateStore(rules: rules.count)
     let guards = RuleGuards(programs: programs)
     self.guards = guards
     rulesBySpace = keySpaces.indices.map { s in rules.indices.filter { rules[$0].keySpace == s } }
@@ -334,7 +336,7 @@ public final class Engine {
     releaseBuffered(into: &actions)
     var pending: [Alert] = []
     for r in rules.indices {
-      for k in states[r].indices where !states[r][k].isEmpty {
+      for k in states.indices(of: r) where !states[r, k].isEmpty {
         withKey(rule: r, key: KeyID(k)) { matcher, _, _, state, emit in matcher.finish(&state, emit: emit) }
           collect: { pending.append($0) }
       }
@@ -356,8 +358,8 @@ public final class Engine {
     timers.popExpired(upTo: now) { expired.append($0) }
     for (i, timer) in expired.enumerated() {
       prefetchAhead(in: expired, after: i)
-      guard states[timer.rule][timer.key.index].scheduledDeadline == timer.deadline else { continue }
-      states[timer.rule][timer.key.index].scheduledDeadline = nil
+      guard states[timer.rule, timer.key.index].scheduledDeadline == timer.deadline else { continue }
+      states[timer.rule, timer.key.index].scheduledDeadline = nil
       withKey(rule: timer.rule, key: timer.key) { matcher, _, _, state, emit in
         matcher.advanceTime(to: now, &state, emit: emit)
       } collect: { pending.append($0) }
@@ -422,16 +424,16 @@ public final class Engine {
     if bit < KeySpace.trackedRules {
       return keySpaces[route.keySpace].openRules(key) & (1 << UInt64(bit)) != 0
     }
-    return key.index < states[r].count && !states[r][key.index].isEmpty
+    return key.index < states.count(of: r) && !states[r, key.index].isEmpty
   }
 
   /// Whether an event at `time` that no step of rule `r` can use leaves (rule, key) unchanged:
   /// every partial match waits in a transparent state and none times out by `time`.
   @inline(__always)
   private func isUnchanged(rule r: Int, key: KeyID, byUnconcernedEventAt time: EventTime) -> Bool {
-    guard key.index < states[r].count else { return true }
-    guard states[r][key.index].isSettled else { return false }
-    guard let earliest = withRule(r, { m, _, _ in m.earliestDeadline(in: &states[r][key.index]) }) else { return true }
+    guard key.index < states.count(of: r) else { return true }
+    guard states[r, key.index].isSettled else { return false }
+    guard let earliest = withRule(r, { m, _, _ in m.earliestDeadline(in: &states[r, key.index]) }) else { return true }
     return time < earliest
   }
 
@@ -446,7 +448,7 @@ public final class Engine {
 
   @inline(never)
   private func _verifySkip(rule r: Int, key: KeyID, event: EventRecord) {
-    let state = key.index < states[r].count ? states[r][key.index] : PartialMatches()
+    let state = key.index < states.count(of: r) ? states[r, key.index] : PartialMatches()
     let (probe, emitted) = _probe(rule: r, state, event, key: .string(keySpaces[rules[r].keySpace].texts[key.index]))
     func same(_ a: [Computation], _ b: [Computation]) -> Bool {
       a.count == b.count
@@ -494,27 +496,26 @@ public final class Engine {
     collect: (Alert) -> Void
   ) {
     assert(!keySpaces[rules[r].keySpace].isFree(key), "key id \(key.index) used after it was reclaimed")
-    if states[r].count <= key.index {
-      states[r].append(
-        contentsOf: repeatElement(PartialMatches(), count: key.index + 1 - states[r].count))
-    }
+    states.ensure(rule: r, count: key.index + 1)
     var matches: [(MatchNode, MatchOutcome)] = []
-    let before = limitState.isTracking ? measure(states[r][key.index]) : LimitState.Measure()
+    let before = limitState.isTracking ? measure(states[r, key.index]) : LimitState.Measure()
     withRule(r) { matcher, context, scratch in
-      context.key = .string(keySpaces[rules[r].keySpace].texts[key.index])
-      body(matcher, context, scratch, &states[r][key.index]) { matches.append(($0, $1)) }
+      // Only a rule whose conditions read `key` needs its text here (a load from a cold array
+      // per rule and event otherwise); alerts set it themselves (`makeAlert`).
+      if !matcher.hasQuickStartCheck { context.key = .string(keySpaces[rules[r].keySpace].texts[key.index]) }
+      body(matcher, context, scratch, &states[r, key.index]) { matches.append(($0, $1)) }
     }
-    if states[r][key.index].partials.count > options.limits.maxPartialsPerKey {
+    if states[r, key.index].partials.count > options.limits.maxPartialsPerKey {
       capPartials(rule: r, key: key) { matches.append(($0, $1)) }
     }
     for (match, outcome) in matches {
       counters.alertsByRule[r] += 1
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
-    keySpaces[rules[r].keySpace].setOpen(!states[r][key.index].isEmpty, rule: rules[r].bitInSpace, key: key)
-    let earliest = withRule(r) { matcher, _, _ in matcher.earliestDeadline(in: &states[r][key.index]) }
-    if let deadline = earliest, states[r][key.index].scheduledDeadline.map({ deadline < $0 }) ?? true {
-      states[r][key.index].scheduledDeadline = deadline
+    keySpaces[rules[r].keySpace].setOpen(!states[r, key.index].isEmpty, rule: rules[r].bitInSpace, key: key)
+    let earliest = withRule(r) { matcher, _, _ in matcher.earliestDeadline(in: &states[r, key.index]) }
+    if let deadline = earliest, states[r, key.index].scheduledDeadline.map({ deadline < $0 }) ?? true {
+      states[r, key.index].scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
@@ -552,6 +553,8 @@ public final class Engine {
       events.append((step.name, byStep[index]))
     }
     let context = rules[r].context
+    let keyText = keySpaces[space].texts[key.index]
+    context.key = .string(keyText)  // emitted values may read `key`
     let last = match.event
     var time = last.time
     var isTimeout = false
@@ -567,7 +570,6 @@ public final class Engine {
     let fields = emitted.map { field, evaluate in
       (name: field.name, value: evaluate(last, match, context))
     }
-    let keyText = keySpaces[space].texts[key.index]
     var alert = Alert(
       ruleIndex: r, rule: spec.name, severity: spec.severity, description: spec.description,
       key: Array(zip(spec.keyFields, keySpaces[space].values(of: key))).map { (field: $0, value: $1) },
@@ -595,7 +597,7 @@ public final class Engine {
 
   /// Number of open partial matches over all rules and keys.
   public var openPartialMatches: Int {
-    states.reduce(0) { sum, keys in sum + keys.reduce(0) { $0 + $1.partials.count } }
+    states.openPartialMatches
   }
 
   /// Number of keys held per key space (interned and not reclaimed), summed.

@@ -199,14 +199,14 @@ public struct KeySpace {
   @inline(__always)
   public func openRules(_ id: KeyID) -> UInt64 { openMasks[id.index] }
 
-  /// Starts loading what processing an event of key `id` reads from the space: its open mask
-  /// and its text (a cache hint; see ``ReorderBuffer``). Mutating only so that reaching the
-  /// arrays' memory takes no copy of the space (a copy retains each of its arrays).
+  /// Starts loading what processing an event of key `id` reads from the space: its open mask (a
+  /// cache hint; see ``ReorderBuffer``). Its text is read only by rules whose conditions use
+  /// `key`, and by alerts. Mutating only so that reaching the array's memory takes no copy of the
+  /// space (a copy retains each of its arrays).
   @inline(__always)
   mutating func prefetch(_ id: KeyID) {
     guard id.index < openMasks.count else { return }
     openMasks.withUnsafeMutableBufferPointer { MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + id.index) }
-    texts.withUnsafeMutableBufferPointer { MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + id.index) }
   }
 
   /// Records whether the space's rule number `bit` has state for `id`.
