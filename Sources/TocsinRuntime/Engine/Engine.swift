@@ -91,8 +91,6 @@ public final class Engine {
   /// Bookkeeping of the state limits (Engine+Limits.swift).
   var limitState = LimitState()
 
-  deinit { states.deallocate() }
-
   /// An engine for `programs`.
   public init(programs: ProgramSet, options: EngineOptions = EngineOptions()) {
     self.programs = programs

@@ -1,12 +1,12 @@
 /// Every rule's per-key state: `store[r, k]` is rule `r`'s ``PartialMatches`` for key `k` of
 /// its key space.
 ///
-/// One buffer per rule, indexed by key id, owned by the engine (which frees it in `deinit`).
-/// Not `[[PartialMatches]]`: every write through nested arrays checks that both arrays are
-/// uniquely referenced (two runtime calls per access, ~10 accesses per rule touched by an event:
-/// 290 instructions per event on the W1 stream), while here an access is an address computed
-/// from a pointer and the key id. Not copyable in practice: copies would share the buffers.
-struct StateStore {
+/// One buffer per rule, indexed by key id. Not `[[PartialMatches]]`: every write through nested
+/// arrays checks that both arrays are uniquely referenced (two runtime calls per access, ~10
+/// accesses per rule touched by an event: 290 instructions per event on the W1 stream), while
+/// here an access is an address computed from a pointer and the key id. Noncopyable: it owns its
+/// buffers and frees them when it goes.
+struct StateStore: ~Copyable {
   private var bases: [UnsafeMutablePointer<PartialMatches>]
   private var counts: [Int]
   private var capacities: [Int]
@@ -18,15 +18,11 @@ struct StateStore {
     capacities = Array(repeating: 0, count: rules)
   }
 
-  /// Frees every buffer. The store is empty (and unusable) afterwards.
-  mutating func deallocate() {
+  deinit {
     for r in bases.indices {
       bases[r].deinitialize(count: counts[r])
       bases[r].deallocate()
     }
-    bases = []
-    counts = []
-    capacities = []
   }
 
   /// Number of keys with a slot for rule `r` (ids below it; every slot is initialised).
