@@ -186,16 +186,43 @@ final class KeyLookupTests: XCTestCase {
       s[typeSlot] = v
       return s
     }
-    // (type value, candidate rules as a bit mask)
-    let cases: [(Value, UInt64)] = [
-      (.string("purchase"), 0b111),
-      (.string("login"), 0b110),
-      (.string("logout"), 0b010),
-      (.null, 0b010),
-      (.int(7), 0b111),  // wrong type: the conditions run and count the type error
+    // (type value, candidate rules, rules the guard alone shows to start), as bit masks
+    let cases: [(Value, UInt64, UInt64)] = [
+      (.string("purchase"), 0b111, 0b101),
+      (.string("login"), 0b110, 0b100),
+      (.string("logout"), 0b010, 0),
+      (.null, 0b010, 0),
+      (.int(7), 0b111, 0),  // wrong type: the conditions run and count the type error
     ]
-    for (value, mask) in cases {
-      XCTAssertEqual(guards.candidates(for: record(slots(value))).start, mask, "\(value)")
+    for (value, mask, exact) in cases {
+      let candidates = guards.candidates(for: record(slots(value)))
+      XCTAssertEqual(candidates.start, mask, "\(value)")
+      XCTAssertEqual(candidates.exactStart, exact, "\(value)")
+    }
+  }
+
+  func testExactStartGuardsByTable() {
+    func s(_ name: String, _ q: Quantifier, _ c: Expr?) -> StepSpec {
+      StepSpec(name: name, quantifier: q, condition: c)
+    }
+    let optional = Quantifier(min: 1, max: 1, isOptional: true)
+    let loop = Quantifier(min: 5, max: nil)
+    let until = Quantifier(min: 1, max: nil, until: eq("stop"))
+    // (steps, whether a matching guard constant alone shows the rule can start)
+    let cases: [(String, [StepSpec], Bool)] = [
+      ("equality alone", [s("a", .once, eq("purchase")), s("b", .once, big)], true),
+      ("in-list lowered to or", [s("a", .once, .or(eq("x"), eq("y")))], true),
+      ("loop of an equality", [s("a", loop, eq("failed")), s("b", .once, eq("login"))], true),
+      ("equality and more", [s("a", .once, .and(eq("purchase"), big))], false),
+      ("loop with until", [s("a", until, eq("x")), s("b", .once, eq("y"))], false),
+      ("optional first step, both equalities", [s("a", optional, eq("x")), s("b", .once, eq("y"))], true),
+      ("optional first step, second not exact", [s("a", optional, eq("x")), s("b", .once, .and(eq("y"), big))], false),
+    ]
+    for (name, steps, expected) in cases {
+      let spec = RuleSpec(name: "r", keyFields: [FieldPath(["user"])], steps: steps, within: .seconds(10))
+      let programs = NFACompiler.compile([spec], extraFields: [type, amount])
+      XCTAssertNotNil(RuleGuards.guardAlternatives(programs.rules[0], projection: programs.projection), name)
+      XCTAssertEqual(RuleGuards.startGuardIsExact(programs.rules[0]), expected, name)
     }
   }
 }

@@ -387,7 +387,10 @@ public final class Engine {
             _assertQuickCheckAgrees(rule: r, event: item.event)
             continue
           }
-          if !withRule(r, { $0.mayStart(item.event, context: $1, scratch: $2) }) {
+          // An exact start guard that matched answers the quick check already.
+          if candidates.exactStart & (1 << UInt64(r)) != 0 {
+            _assertExactGuardAgrees(rule: r, event: item.event)
+          } else if !withRule(r, { $0.mayStart(item.event, context: $1, scratch: $2) }) {
             _assertQuickCheckAgrees(rule: r, event: item.event)
             continue
           }
@@ -475,6 +478,17 @@ public final class Engine {
   private func _assertQuickCheckAgrees(rule r: Int, event: EventRecord) {
     #if DEBUG
       _verifyQuickCheck(rule: r, event: event)
+    #endif
+  }
+
+  /// In debug builds, an exact start guard's admission must be what the quick check says.
+  @inline(__always)
+  private func _assertExactGuardAgrees(rule r: Int, event: EventRecord) {
+    #if DEBUG
+      let context = EvalContext()
+      assert(
+        rules[r].matcher.mayStart(event, context: context, scratch: MatcherScratch()),
+        "exact start guard admitted event \(event.identity) for rule '\(rules[r].matcher.program.name)' but the quick check says it cannot start")
     #endif
   }
 

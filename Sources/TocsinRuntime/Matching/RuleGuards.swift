@@ -31,6 +31,10 @@ struct RuleGuards {
   struct Candidates {
     var start: UInt64
     var step: UInt64
+    /// Bit `r` set when the lookup alone shows the event starts a match of rule `r`: its start
+    /// guard is exact (``startGuardIsExact(_:)``) and a string value matched it, so the quick
+    /// check would only repeat the test.
+    var exactStart: UInt64 = 0
   }
 
   /// One field that guards test, with the rules each of its constants admits. A class: the
@@ -80,6 +84,8 @@ struct RuleGuards {
   private var tests: [Test] = []
   /// Rules without a start guard or without a step guard (always candidates).
   private var unguarded = Candidates(start: 0, step: 0)
+  /// Rules whose start guard is exact (``startGuardIsExact(_:)``).
+  private var exact: UInt64 = 0
 
   /// The most rules guards track; the rest are always candidates.
   static let trackedRules = 64
@@ -104,6 +110,7 @@ struct RuleGuards {
       let bit = UInt64(1) << UInt64(r)
       if let alternatives = Self.guardAlternatives(program, projection: programs.projection) {
         admit(alternatives, start: bit, step: 0)
+        if Self.startGuardIsExact(program) { exact |= bit }
       } else {
         unguarded.start |= bit
       }
@@ -125,9 +132,11 @@ struct RuleGuards {
     for test in tests {
       let admitted: Candidates
       switch event[SlotIndex(test.slot)] {
-      case .string(let value): admitted = test.rules(admittedBy: value)
+      case .string(let value):
+        admitted = test.rules(admittedBy: value)
+        mask.exactStart |= admitted.start & exact
       case .null: continue
-      default: admitted = test.rules
+      default: admitted = test.rules  // a type error the conditions must see and count
       }
       mask.start |= admitted.start
       mask.step |= admitted.step
@@ -186,6 +195,36 @@ struct RuleGuards {
       for edge in state.edges where !atoms(edge.condition) { return nil }
     }
     return out
+  }
+
+  /// Whether `program`'s start guard decides the quick check on its own: every take edge
+  /// reachable from the start state is `take(step)` alone, reached through unconditional proceed
+  /// edges, and that step's `where` is nothing but string equalities on one field (`type ==
+  /// "login"`, `type in [...]`). Then an event whose field holds one of the guard's constants
+  /// satisfies a take edge from the start, which is all ``RuleMatcher/mayStart(_:context:scratch:)``
+  /// looks for.
+  static func startGuardIsExact(_ program: RuleProgram) -> Bool {
+    let nfa = program.nfa
+    var frontier = [nfa.start]
+    var visited = Set([nfa.start])
+    var i = 0
+    while i < frontier.count {
+      let state = nfa.states[frontier[i].index]
+      i += 1
+      for edge in state.edges {
+        switch edge.action {
+        case .take:
+          guard case .take(let step) = edge.condition, let condition = program.spec.steps[step].condition,
+            stringEqualities(condition) != nil
+          else { return false }
+        case .proceed:
+          guard case .always = edge.condition else { return false }
+          if visited.insert(edge.target).inserted { frontier.append(edge.target) }
+        case .ignore: break
+        }
+      }
+    }
+    return true
   }
 
   /// The conditions of every take edge reachable from the start state through proceed edges.
