@@ -204,48 +204,48 @@ struct RuleGuards {
   /// satisfies a take edge from the start, which is all ``RuleMatcher/mayStart(_:context:scratch:)``
   /// looks for.
   static func startGuardIsExact(_ program: RuleProgram) -> Bool {
-    let nfa = program.nfa
-    var frontier = [nfa.start]
-    var visited = Set([nfa.start])
-    var i = 0
-    while i < frontier.count {
-      let state = nfa.states[frontier[i].index]
-      i += 1
-      for edge in state.edges {
-        switch edge.action {
-        case .take:
-          guard case .take(let step) = edge.condition, let condition = program.spec.steps[step].condition,
-            stringEqualities(condition) != nil
-          else { return false }
-        case .proceed:
-          guard case .always = edge.condition else { return false }
-          if visited.insert(edge.target).inserted { frontier.append(edge.target) }
-        case .ignore: break
+    func isExact(_ edge: NFA.Edge) -> Bool {
+      switch edge.action {
+      case .take:
+        guard case .take(let step) = edge.condition, let condition = program.spec.steps[step].condition else {
+          return false
         }
+        return stringEqualities(condition) != nil
+      case .proceed:
+        if case .always = edge.condition { return true }
+        return false
+      case .ignore:
+        return true
       }
     }
-    return true
+    var exact = true
+    forEachStartEdge(program.nfa) { if !isExact($0) { exact = false } }
+    return exact
   }
 
   /// The conditions of every take edge reachable from the start state through proceed edges.
   static func startTakeConditions(_ nfa: NFA) -> [NFA.EdgeCondition] {
+    var conditions: [NFA.EdgeCondition] = []
+    forEachStartEdge(nfa) { edge in
+      if edge.action == .take { conditions.append(edge.condition) }
+    }
+    return conditions
+  }
+
+  /// Calls `body` with every edge of the states reachable from the start state through proceed
+  /// edges (whatever their conditions), the start state's own included.
+  private static func forEachStartEdge(_ nfa: NFA, _ body: (NFA.Edge) -> Void) {
     var frontier = [nfa.start]
     var visited = Set([nfa.start])
-    var conditions: [NFA.EdgeCondition] = []
     var i = 0
     while i < frontier.count {
       let state = nfa.states[frontier[i].index]
       i += 1
       for edge in state.edges {
-        switch edge.action {
-        case .take: conditions.append(edge.condition)
-        case .proceed:
-          if visited.insert(edge.target).inserted { frontier.append(edge.target) }
-        case .ignore: break
-        }
+        body(edge)
+        if edge.action == .proceed, visited.insert(edge.target).inserted { frontier.append(edge.target) }
       }
     }
-    return conditions
   }
 
   /// Steps whose `where` must hold for `condition` to hold (its `take` conjuncts).
