@@ -26,8 +26,13 @@ private struct Seen: Equatable, CustomStringConvertible {
   var description: String { "\(number)@\(offset):\(text.debugDescription)/\(length)\(isTooLong ? "!" : "")" }
 }
 
-/// Reads `input` with the given sizes, `readSize` bytes at most per read call.
-private func readAll(_ input: String, chunk: Int, maxLine: Int, readSize: Int = .max) throws -> ([Seen], LineReader) {
+/// Reads `input` with the given sizes, `readSize` bytes at most per read call. With `batch` > 1,
+/// takes lines as `ReplaySession` does: one `nextLine()`, then `nextBufferedLine()` up to `batch`
+/// lines, and reads the lines' bytes only once the whole batch is taken (they must still be
+/// valid).
+private func readAll(
+  _ input: String, chunk: Int, maxLine: Int, readSize: Int = .max, batch: Int = 1
+) throws -> ([Seen], LineReader) {
   let data = Array(input.utf8)
   var position = 0
   let reader = LineReader(chunkSize: chunk, maxLineBytes: maxLine) { target in
@@ -37,10 +42,15 @@ private func readAll(_ input: String, chunk: Int, maxLine: Int, readSize: Int = 
     return n
   }
   var seen: [Seen] = []
-  while let line = try reader.nextLine() {
-    seen.append(
-      Seen(line.number, line.offset, String(decoding: line.bytes, as: UTF8.self), length: line.length,
-        tooLong: line.isTooLong))
+  var pending: [InputLine] = []
+  while let first = try reader.nextLine() {
+    pending = [first]
+    while pending.count < batch, let line = reader.nextBufferedLine() { pending.append(line) }
+    for line in pending {
+      seen.append(
+        Seen(line.number, line.offset, String(decoding: line.bytes, as: UTF8.self), length: line.length,
+          tooLong: line.isTooLong))
+    }
   }
   return (seen, reader)
 }
@@ -51,10 +61,10 @@ private func lineTest(
   file: StaticString = #filePath, line testLine: UInt = #line
 ) {
   for chunk in [1, 2, 3, 5, 7, 16, 64, 4096] {
-    for readSize in [1, 3, Int.max] {
+    for (readSize, batch) in [(1, 1), (3, 1), (Int.max, 1), (3, 4), (Int.max, 3), (Int.max, 16)] {
       do {
-        let (seen, reader) = try readAll(input, chunk: chunk, maxLine: maxLine, readSize: readSize)
-        XCTAssertEqual(seen, expected, "chunk \(chunk) read \(readSize)", file: file, line: testLine)
+        let (seen, reader) = try readAll(input, chunk: chunk, maxLine: maxLine, readSize: readSize, batch: batch)
+        XCTAssertEqual(seen, expected, "chunk \(chunk) read \(readSize) batch \(batch)", file: file, line: testLine)
         XCTAssertEqual(reader.bytesConsumed, Int64(input.utf8.count), file: file, line: testLine)
         XCTAssertEqual(reader.bytesRead, Int64(input.utf8.count), file: file, line: testLine)
       } catch {
@@ -126,6 +136,34 @@ final class LineReaderTests: XCTestCase {
     XCTAssertEqual(seen.map(\.text), lines)
     XCTAssertEqual(seen.map(\.number), Array(1...1000))
     XCTAssertEqual(reader.lineNumber, 1000)
+  }
+
+  func testBufferedLine_NeverReads() throws {
+    var reads = 0
+    let data = Array("\u{FEFF}a\nb\nc".utf8)
+    var position = 0
+    let reader = LineReader(chunkSize: 64, maxLineBytes: 16) { target in
+      reads += 1
+      let n = min(target.count, data.count - position)
+      for i in 0..<n { target[i] = data[position + i] }
+      position += n
+      return n
+    }
+    // Before the first `nextLine()` the byte order mark is not yet skipped: nothing.
+    XCTAssertNil(reader.nextBufferedLine())
+    XCTAssertEqual(reads, 0)
+    let first = try XCTUnwrap(reader.nextLine())
+    let readsAfterFirst = reads
+    let second = try XCTUnwrap(reader.nextBufferedLine())
+    // "c" has no `\n` yet, so it is left to `nextLine()`, which sees the end of the input.
+    XCTAssertNil(reader.nextBufferedLine())
+    XCTAssertEqual(reads, readsAfterFirst)
+    XCTAssertEqual(String(decoding: first.bytes, as: UTF8.self), "a")
+    XCTAssertEqual(String(decoding: second.bytes, as: UTF8.self), "b")
+    let last = try XCTUnwrap(reader.nextLine())
+    XCTAssertEqual(String(decoding: last.bytes, as: UTF8.self), "c")
+    XCTAssertNil(try reader.nextLine())
+    XCTAssertNil(reader.nextBufferedLine())
   }
 
   func testFileDescriptor_TempFileAndPipe() throws {

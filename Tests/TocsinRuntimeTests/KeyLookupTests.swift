@@ -47,6 +47,62 @@ final class KeyLookupTests: XCTestCase {
     }
   }
 
+  func testProbesMadeAheadFindWhatLookupsFind() {
+    // Probes are made for a whole batch before any of its keys is looked up (so some are made
+    // before the table grows, or before their key is interned by an earlier event of the batch),
+    // and must give the ids a plain lookup gives: one- and two-field keys, inline and heap
+    // strings, ints, floats, missing fields.
+    let long = String(repeating: "k", count: 30)
+    let cases: [(name: String, slots: [SlotIndex], value: (Int) -> [Value])] = [
+      ("short string", [SlotIndex(0)], { [.string("u\($0 % 700)")] }),
+      ("heap string", [SlotIndex(0)], { [.string(long + "\($0 % 300)")] }),
+      ("int", [SlotIndex(0)], { [.int(Int64($0 % 500))] }),
+      ("float", [SlotIndex(0)], { [.float(Double($0 % 200) / 4)] }),
+      ("missing every 3rd", [SlotIndex(0)], { $0 % 3 == 0 ? [.null] : [.string("m\($0 % 100)")] }),
+      ("composite", [SlotIndex(0), SlotIndex(1)], { [.string("c\($0 % 40)"), .int(Int64($0 % 7))] }),
+    ]
+    for c in cases {
+      var plain = KeySpace(slots: c.slots)
+      var ahead = KeySpace(slots: c.slots)
+      let events = (0..<3000).map { record(c.value($0)) }
+      for batch in stride(from: 0, to: events.count, by: 16) {
+        let range = batch..<min(batch + 16, events.count)
+        let probes = range.map { ahead.probe(of: events[$0], prefetching: true) }
+        for (i, probe) in zip(range, probes) {
+          XCTAssertEqual(
+            ahead.key(of: events[i], probe: probe), plain.key(of: events[i]), "\(c.name), event \(i)")
+        }
+      }
+      XCTAssertEqual(ahead.count, plain.count, c.name)
+    }
+  }
+
+  func testPreparedArrivalsAreTakenOnceAndOnlyByTheirEvent() {
+    let arrivals = PreparedArrivals()
+    let probe = KeySpace.Probe(hash: 7, inline: .notInline, isMissing: false)
+    var taken: [UInt64] = []
+    // (sequence prepared, sequence taken, found?): the same sequence; another one in the same
+    // entry (32 apart); taken twice (the first take empties the entry).
+    arrivals.record(probe, space: 0, sequence: 5)
+    let other = arrivals.take(sequence: 37) { _ in taken.append(37) }
+    let own = arrivals.take(sequence: 5) { taken.append($0[0].hash + 5) }
+    let again = arrivals.take(sequence: 5) { _ in taken.append(5) }
+    XCTAssertEqual([other, own, again], [false, true, false])
+    // Preparing more than `capacity` events ahead overwrites the oldest: they are not found.
+    for s in UInt64(100)..<UInt64(100 + PreparedArrivals.capacity + 8) {
+      arrivals.record(KeySpace.Probe(hash: s, inline: .notInline, isMissing: false), space: 0, sequence: s)
+    }
+    for s in UInt64(100)..<UInt64(108) {
+      let found = arrivals.take(sequence: s) { _ in }
+      XCTAssertFalse(found, "\(s)")
+    }
+    for s in UInt64(108)..<UInt64(100 + PreparedArrivals.capacity + 8) {
+      let found = arrivals.take(sequence: s) { XCTAssertEqual($0[0].hash, s) }
+      XCTAssertTrue(found, "\(s)")
+    }
+    XCTAssertEqual(taken, [12])
+  }
+
   func testCompositeKeysAndMissingFields() {
     var space = KeySpace(slots: [SlotIndex(0), SlotIndex(1)])
     let ab = space.key(of: record([.string("a"), .int(1)]))

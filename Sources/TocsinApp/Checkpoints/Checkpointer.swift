@@ -142,14 +142,23 @@ final class Checkpointer {
     reader.continueNumbering(fromOffset: checkpoint.input.byteOffset, line: checkpoint.input.line)
   }
 
-  /// Whether a checkpoint is due after one more line.
-  func isDue() -> Bool {
-    lines += 1
+  /// The most lines the next batch may take (``ReplaySession/nextBatch(from:into:limit:)``) so
+  /// that a checkpoint due every N lines falls between two batches on exactly its line.
+  var batchLimit: Int {
+    guard case .lines(let n) = interval else { return .max }
+    return max(1, n - lines)
+  }
+
+  /// Whether a checkpoint is due after `count` more lines (one batch). The wall clock is read
+  /// once per 256 lines.
+  func isDue(afterLines count: Int = 1) -> Bool {
+    let before = lines
+    lines += count
     switch interval {
     case .lines(let n):
       guard lines >= n else { return false }
     case .wallClock(let d):
-      guard lines & 255 == 0, clock.now - last >= d else { return false }
+      guard before >> 8 != lines >> 8, clock.now - last >= d else { return false }
     }
     return true
   }

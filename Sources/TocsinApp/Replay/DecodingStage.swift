@@ -39,10 +39,17 @@ final class DecodingStage {
     /// Whether this is the last batch.
     var isLast = false
 
-    /// Calls `body` with each line of the batch.
-    func forEachLine(_ body: (InputLine, ReplaySession.Decoded) throws -> Void) rethrows {
+    /// Calls `body` with each line of the batch; before line `i`, calls `prepare` with the
+    /// decoded form of line `i + lookahead` (and first with those of lines `0..<lookahead`), so
+    /// the engine can fetch what that line's event will need (``ReplaySession/prepare(_:)``).
+    func forEachLine(
+      lookahead: Int, prepare: (ReplaySession.Decoded) -> Void,
+      _ body: (InputLine, ReplaySession.Decoded) throws -> Void
+    ) rethrows {
+      for i in 0..<min(lookahead, items.count) { prepare(items[i].decoded) }
       try bytes.withUnsafeBytes { raw in
-        for item in items {
+        for (i, item) in items.enumerated() {
+          if i + lookahead < items.count { prepare(items[i + lookahead].decoded) }
           let slice = UnsafeRawBufferPointer(rebasing: raw[item.start..<item.start + item.count])
           let line = InputLine(
             bytes: slice, number: item.number, offset: item.offset, length: item.length,

@@ -70,7 +70,7 @@ public enum Replay {
     let session = ReplaySession(
       programs: programs, configuration: configuration,
       alerts: { alerts += $0 }, deadLetters: { deadLetters += $0 })
-    while let line = try reader.nextLine() { try session.consume(line) }
+    try session.consumeAll(from: reader)
     try session.finish()
     output.alerts = alerts
     output.deadLetters = deadLetters

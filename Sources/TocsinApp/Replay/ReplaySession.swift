@@ -147,6 +147,92 @@ public final class ReplaySession {
     if !heldLines.isEmpty && !engine.isCalibrating { heldLines.removeAll() }
   }
 
+  // MARK: - Decoding ahead
+
+  /// The most lines ``nextBatch(from:into:)`` takes at once.
+  ///
+  /// An event's key is looked up the moment it reaches the engine, in a table of megabytes
+  /// (100k keys), so the lookup was a cache miss with nothing to overlap it: ~11% of a run's
+  /// samples. Decoding a batch of lines first, and asking for each event's key-table lines as it
+  /// is decoded (``Engine/prefetchArrival(of:)``), gives each of those loads the decoding of the
+  /// rest of the batch to arrive in. 16 lines are ~6 µs of decoding: far more than a load's
+  /// latency, and few enough loads in flight for the core's miss buffers.
+  public static let batchLines = 16
+
+  /// The lines of the current batch, decoded by ``decodeAhead(_:)``; an entry is taken (and
+  /// reset) by ``consumeAhead(_:at:)``.
+  private var decodedAhead: [Decoded] = []
+
+  /// Fills `lines` with the next batch from `reader`: one line from ``LineReader/nextLine()``
+  /// (which may wait for input), then the lines already complete in its buffer, up to
+  /// ``batchLines`` (or `limit`). A batch never waits for a line that has not arrived. `false` at
+  /// the end of the input. The lines stay valid until the next call.
+  public static func nextBatch(
+    from reader: LineReader, into lines: inout [InputLine], limit: Int = .max
+  ) throws -> Bool {
+    lines.removeAll(keepingCapacity: true)
+    guard let first = try reader.nextLine() else { return false }
+    lines.append(first)
+    let most = min(batchLines, limit)
+    while lines.count < most, let line = reader.nextBufferedLine() { lines.append(line) }
+    return true
+  }
+
+  /// Decodes `lines` (the next lines of the input, in order) for ``consumeAhead(_:at:)``, and
+  /// starts loading the engine's key-table lines for each event as it is decoded. Decoding ahead
+  /// changes nothing the session does: events are numbered as ``consume(_:)`` numbers them, and
+  /// the engine sees them in the same order.
+  public func decodeAhead(_ lines: [InputLine]) {
+    decodedAhead.removeAll(keepingCapacity: true)
+    var next = sequence
+    for line in lines {
+      if line.isEmpty || line.isTooLong {
+        decodedAhead.append(.notDecoded)
+        continue
+      }
+      // Not through `decode(_:with:sequence:)`: binding the event out of a `Decoded` copied it
+      // (a retain and a release of its slots and identity per event).
+      do {
+        let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: next)
+        next += 1
+        engine.prepareArrival(of: event)
+        decodedAhead.append(.event(event))
+      } catch {
+        decodedAhead.append(.failure(error))
+      }
+    }
+  }
+
+  /// Prepares the engine for `decoded`, a line decoded elsewhere (the decoding thread of
+  /// `--workers 2`) that ``consume(_:decoded:)`` will take a few lines later: its event's key
+  /// lookups, as ``decodeAhead(_:)`` does for the lines it decodes. Changes nothing the session
+  /// does.
+  public func prepare(_ decoded: Decoded) {
+    if case .event(let event) = decoded { engine.prepareArrival(of: event) }
+  }
+
+  /// Handles `line`, number `i` of the lines last given to ``decodeAhead(_:)``. Call it for
+  /// every line of the batch, in order.
+  /// - Throws: what a destination throws (a write error).
+  public func consumeAhead(_ line: InputLine, at i: Int) throws {
+    // Taken out of the batch, so the engine holds the event's only reference.
+    var decoded = Decoded.notDecoded
+    swap(&decoded, &decodedAhead[i])
+    try consume(line, decoded: decoded)
+  }
+
+  /// Handles every remaining line of `reader`, a batch at a time (``nextBatch(from:into:)``,
+  /// ``decodeAhead(_:)``). Equivalent to calling ``consume(_:)`` with each line.
+  /// - Throws: what the reader or a destination throws.
+  public func consumeAll(from reader: LineReader) throws {
+    var lines: [InputLine] = []
+    lines.reserveCapacity(Self.batchLines)
+    while try Self.nextBatch(from: reader, into: &lines) {
+      decodeAhead(lines)
+      for i in lines.indices { try consumeAhead(lines[i], at: i) }
+    }
+  }
+
   /// A decoder configured like this session's, for a decoding thread.
   public var decoderCopy: EventDecoder { decoder }
 

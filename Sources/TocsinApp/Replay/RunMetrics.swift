@@ -143,12 +143,38 @@ final class RunObserver {
     }
   }
 
+  /// ``sampled(_:)`` for a batch of `count` lines decoded together (``ReplaySession/decodeAhead(_:)``)
+  /// then consumed one by one (`consume(i)`). The batch's decoding is timed only when one of its
+  /// lines is the sampled one, and that line's time is its own `consume` plus the batch's
+  /// decoding time divided by `count` (decoding costs about the same per line).
+  func sampledBatch(_ count: Int, decode: () -> Void, consume: (Int) throws -> Void) rethrows {
+    precondition(count <= RunMetrics.sampleEvery, "a batch holds at most one sampled line")
+    let sampled = RunMetrics.sampleEvery - 1 - sinceSample
+    guard sampled < count else {
+      sinceSample += count
+      decode()
+      for i in 0..<count { try consume(i) }
+      return
+    }
+    sinceSample = count - 1 - sampled
+    let start = clock.now
+    decode()
+    let decodeShare = (clock.now - start) / count
+    for i in 0..<count {
+      if i == sampled {
+        try timed({ try consume(i) }, plus: decodeShare)
+      } else {
+        try consume(i)
+      }
+    }
+  }
+
   /// Times `body` into the latency histogram.
   @inline(never)
-  func timed(_ body: () throws -> Void) rethrows {
+  func timed(_ body: () throws -> Void, plus extra: Duration = .zero) rethrows {
     let start = clock.now
     try body()
-    let elapsed = clock.now - start
+    let elapsed = clock.now - start + extra
     latency.observe(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
   }
 

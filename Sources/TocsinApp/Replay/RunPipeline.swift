@@ -122,10 +122,20 @@ public enum RunPipeline {
   ) throws {
     var sinceCheck = 0
     observer.tick(session: session, bytesRead: 0, force: true)
-    while let line = try reader.nextLine() {
-      try observer.sampled { try session.consume(line) }
-      if let checkpointer, checkpointer.isDue() { try checkpointer.write(session: session, reader: reader) }
-      sinceCheck += 1
+    var lines: [InputLine] = []
+    lines.reserveCapacity(ReplaySession.batchLines)
+    // Lines go in batches (those already read, up to 16) decoded ahead of the engine
+    // (ReplaySession.decodeAhead); checkpoints and ticks fall between batches, where the
+    // session has taken every line the reader has handed out, and a batch ends on the line a
+    // checkpoint every N lines is due.
+    while try ReplaySession.nextBatch(from: reader, into: &lines, limit: checkpointer?.batchLimit ?? .max) {
+      try observer.sampledBatch(lines.count, decode: { session.decodeAhead(lines) }) { i in
+        try session.consumeAhead(lines[i], at: i)
+      }
+      if let checkpointer, checkpointer.isDue(afterLines: lines.count) {
+        try checkpointer.write(session: session, reader: reader)
+      }
+      sinceCheck += lines.count
       // Also when the reader's buffer is drained: the next read may block on a quiet pipe, so
       // publish what was processed before waiting.
       if sinceCheck >= linesPerCheck || reader.bytesConsumed == reader.bytesRead {
@@ -149,7 +159,9 @@ public enum RunPipeline {
         // Publish what was processed before possibly waiting on a quiet input.
         if !stage.hasReadyBatch { observer.tick(session: session, bytesRead: bytesConsumed) }
         guard let batch = stage.next() else { break }
-        try batch.forEachLine { line, decoded in
+        // Each event's key lookups are prepared a few lines ahead, as `decodeAhead` does for
+        // one thread.
+        try batch.forEachLine(lookahead: ReplaySession.batchLines, prepare: session.prepare) { line, decoded in
           try observer.sampled { try session.consume(line, decoded: decoded) }
           sinceCheck += 1
           if sinceCheck >= linesPerCheck {

@@ -7,7 +7,8 @@
 /// One line handed out by ``LineReader``.
 ///
 /// `bytes` points into the reader's buffer and is valid only until the next call to
-/// ``LineReader/nextLine()``; copy what must outlive it.
+/// ``LineReader/nextLine()`` (``LineReader/nextBufferedLine()`` does not move it); copy what
+/// must outlive it.
 public struct InputLine {
   /// The line's bytes without `\n` (and without the `\r` of a `\r\n`). For an over-long line,
   /// only its first ``LineReader/keptPrefixBytes`` bytes (or fewer).
@@ -167,6 +168,17 @@ public final class LineReader {
       }
       try fill()
     }
+  }
+
+  /// The next line if it is already complete in the buffer, else `nil`: never reads, never
+  /// blocks, and leaves every line handed out since the last ``nextLine()`` valid (their bytes
+  /// stay where they are). For callers that take a few lines at once (``ReplaySession`` decodes
+  /// ahead): after one ``nextLine()``, the lines that are already here cost no wait, so a batch
+  /// never holds back a line of a quiet stream. An over-long line that is not complete in the
+  /// buffer, and the final line of the input without `\n`, are left to ``nextLine()``.
+  public func nextBufferedLine() -> InputLine? {
+    guard !atStartOfInput, let newline = findNewline() else { return nil }
+    return takeLine(contentEnd: newline, next: newline + 1)
   }
 
   /// Calls `body` with every remaining line.

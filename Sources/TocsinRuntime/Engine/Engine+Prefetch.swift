@@ -16,6 +16,24 @@ extension Engine {
     var keys: FourKeyIDs
   }
 
+  /// Prepares `event`'s key lookups (its key's hash and inline form in each key space) and
+  /// starts loading the key-table slot each will probe, for when the event arrives. A caller
+  /// that decodes a few lines before handing them to the engine (``ReplaySession``) calls this as
+  /// each event is decoded: the lookups at arrival, which have nothing else to overlap with, then
+  /// find their lines in cache, and each key is hashed once. The engine keeps the preparation
+  /// for the event's sequence number (``PreparedArrivals``); preparing changes nothing the engine
+  /// does (debug builds check every prepared probe against a fresh one).
+  @inline(__always)
+  public func prepareArrival(of event: EventRecord) {
+    let sequence = event.sequence
+    // One access to the array for all spaces (each `keySpaces[i]` access checks its uniqueness).
+    keySpaces.withUnsafeMutableBufferPointer { spaces in
+      for space in 0..<min(spaces.count, PreparedArrivals.spaces) {
+        prepared.record(spaces[space].probe(of: event, prefetching: true), space: space, sequence: sequence)
+      }
+    }
+  }
+
   /// The hint stored with `item` when it enters the buffer.
   @inline(__always)
   func releaseHint(for item: Buffered) -> ReleaseHint {

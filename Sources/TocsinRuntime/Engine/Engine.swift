@@ -54,6 +54,8 @@ public final class Engine {
   let hotRules: [HotRule]
   /// `states[r, k]`: rule `r`'s partial matches for key `k` of its key space.
   var states: StateStore
+  /// Key lookups prepared ahead of arrival (``prepareArrival(of:)``).
+  let prepared = PreparedArrivals()
   /// Per key space, the indices of its rules: `rulesBySpace[s][b]` is the rule with bit `b`.
   let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
@@ -154,7 +156,19 @@ public final class Engine {
     let pins = calibration == nil && !isSuspect(event.time)
     var keys = KeyIDs(count: keySpaces.count)
     var hasAnyKey = keySpaces.isEmpty
-    for i in keySpaces.indices {
+    var firstUnprepared = 0
+    let wasPrepared = prepared.take(sequence: event.sequence) { probes in
+      for i in 0..<min(keySpaces.count, PreparedArrivals.spaces) {
+        assert(
+          probes[i].isSame(as: keySpaces[i].probe(of: event, prefetching: false)),
+          "key space \(i): a probe prepared for another event")
+        let key = keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
+        if key != nil { hasAnyKey = true }
+        keys[i] = key
+      }
+    }
+    if wasPrepared { firstUnprepared = min(keySpaces.count, PreparedArrivals.spaces) }
+    for i in firstUnprepared..<keySpaces.count {
       let key = keySpaces[i].key(of: event, pinning: pins)
       if key != nil { hasAnyKey = true }
       keys[i] = key

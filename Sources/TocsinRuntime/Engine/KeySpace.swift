@@ -65,36 +65,82 @@ public struct KeySpace {
   /// An empty key space over `slots`.
   public init(slots: [SlotIndex]) { self.slots = slots }
 
+  /// What a lookup of an event's key computes before it touches the table: the key's hash and
+  /// its inline form (``probe(of:prefetching:)``). Computed ahead, while the event is decoded, it
+  /// lets the table's line be fetched before the lookup needs it (``Engine/prepareArrival(of:)``).
+  /// Valid only for the space that made it: the hash is seeded per table.
+  public struct Probe {
+    var hash: UInt64
+    var inline: InlineKey
+    /// A key field is missing or null: the event has no key here.
+    var isMissing: Bool
+
+    static let missing = Probe(hash: 0, inline: .notInline, isMissing: true)
+
+    /// Whether both describe the same lookup (for debug checks of probes made ahead).
+    func isSame(as other: Probe) -> Bool {
+      hash == other.hash && inline.isSame(as: other.inline) && isMissing == other.isMissing
+    }
+  }
+
+  /// The ``Probe`` of `event`'s key; with `prefetching`, also starts loading the table slot the
+  /// lookup will probe first (a table of 100k keys is megabytes, and that slot was a cache miss
+  /// on nearly every event). `mutating` only so that a caller's `keySpaces[i].probe` is an
+  /// in-place access: a non-mutating call copied the space out of the array, retaining and
+  /// releasing its arrays.
+  @inline(__always)
+  public mutating func probe(of event: EventRecord, prefetching: Bool) -> Probe {
+    let probe: Probe
+    switch slots.count {
+    case 0:
+      return Probe(hash: 0, inline: .notInline, isMissing: false)
+    case 1:
+      let value = event[slots[0]]
+      if value.isNull { return .missing }
+      let (hash, inline) = table.hashAndInlineForm(value)
+      probe = Probe(hash: hash, inline: inline, isMissing: false)
+    default:
+      for slot in slots where event[slot].isNull { return .missing }
+      let hash = table.hash(count: slots.count) { event[slots[$0]] }
+      probe = Probe(hash: hash, inline: .notInline, isMissing: false)
+    }
+    if prefetching { table.prefetch(hash: probe.hash) }
+    return probe
+  }
+
   /// The id of `event`'s key, interning it if new; `nil` if a key field is missing or null.
   /// With `pinning`, raises the key's pin to the event's time (the event will wait in the
   /// reorder buffer, so the id must not be reclaimed before the watermark passes it).
   /// - Complexity: one hash-table probe sequence; amortised O(1).
   public mutating func key(of event: EventRecord, pinning: Bool = false) -> KeyID? {
+    key(of: event, probe: probe(of: event, prefetching: false), pinning: pinning)
+  }
+
+  /// ``key(of:pinning:)`` with the key's ``Probe`` already computed by this space.
+  public mutating func key(of event: EventRecord, probe: Probe, pinning: Bool = false) -> KeyID? {
+    if probe.isMissing { return nil }
     let pin: EventTime? = pinning ? event.time : nil
+    let hash = probe.hash
     switch slots.count {
     case 0:
       if texts.isEmpty { intern(EmptyCollection<Value>(), hash: 0, inline: .notInline, pin: nil) }
       return KeyID(0)
     case 1:
-      let value = event[slots[0]]
-      if value.isNull { return nil }
-      let (hash, inline) = table.hashAndInlineForm(value)
       let found: UInt32?
-      if inline.isInline {
+      if probe.inline.isInline {
         // The slot holds the key: a hit reads one cache line, never `flatValues`.
-        found = table.lookup(hash: hash, inline: inline, pinningAt: pin)
+        found = table.lookup(hash: hash, inline: probe.inline, pinningAt: pin)
       } else {
+        let value = event[slots[0]]
         found = flatValues.withUnsafeBufferPointer { stored in
           table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
         }
       }
       if let found { return KeyID(Int(found)) }
-      return intern(CollectionOfOne(value), hash: hash, inline: inline, pin: pin)
+      return intern(CollectionOfOne(event[slots[0]]), hash: hash, inline: probe.inline, pin: pin)
     default:
       // Hashed and compared in place in the event's slots: an array of the values is built
       // only for a new key (it was one allocation per event for every composite key).
-      for slot in slots where event[slot].isNull { return nil }
-      let hash = table.hash(count: slots.count) { event[slots[$0]] }
       let n = slots.count
       let found = flatValues.withUnsafeBufferPointer { stored in
         table.lookup(hash: hash, pinningAt: pin) { id in

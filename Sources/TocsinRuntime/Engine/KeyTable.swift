@@ -130,6 +130,13 @@ struct KeyTable {
     return storage.slots[i].id
   }
 
+  /// Starts loading the slot a lookup of a key with `hash` probes first. A hint only: it reads
+  /// no slot, so it is correct whatever the table holds.
+  @inline(__always)
+  func prefetch(hash: UInt64) {
+    MemoryHint.prefetch(storage.slots + (Int(Self.fold(hash)) & mask))
+  }
+
   /// The slot of the key with `hash`, not inserted inline, for which `isKey(id)` is true.
   @inline(__always)
   private func probe(hash: UInt64, isKey: (UInt32) -> Bool) -> Int? {
