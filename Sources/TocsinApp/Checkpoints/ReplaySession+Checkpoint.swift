@@ -43,8 +43,10 @@ extension ReplaySession {
     let plan = RuleFingerprints.plan(old: checkpoint.rules, new: programs.rules)
     var snapshot = checkpoint.engine
     snapshot.reproject(from: checkpoint.projection, to: decoder.projection.paths)
+    let slotPool = engine.slotPool
     engine = try Engine(
       restoring: snapshot, programs: programs, options: engine.options, ruleMapping: plan.mapping)
+    engine.slotPool = slotPool
     sequence = checkpoint.session.sequence
     var values: [String: Int] = [:]
     for counter in checkpoint.session.counters { values[counter.name] = counter.value }

@@ -75,6 +75,10 @@ public final class ReplaySession {
   ) {
     engine = Engine(programs: programs, options: configuration.engine)
     decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
+    // The engine gives the slot buffers of events it is done with back to the decoder.
+    let slotPool = EventSlots.Pool()
+    engine.slotPool = slotPool
+    decoder.slotPool = slotPool
     alertDestination = routedAlerts
     maxLineBytes = configuration.maxLineBytes
     deadLetterDestination = deadLetters
@@ -233,8 +237,14 @@ public final class ReplaySession {
     }
   }
 
-  /// A decoder configured like this session's, for a decoding thread.
-  public var decoderCopy: EventDecoder { decoder }
+  /// A decoder configured like this session's, for a decoding thread. From then on, events'
+  /// slot buffers are no longer reused (``EventSlots/Pool`` is not shared between threads): the
+  /// engine frees them, and buffers come from the allocator.
+  public func decoderForAnotherThread() -> EventDecoder {
+    engine.slotPool = nil
+    decoder.slotPool = nil
+    return decoder
+  }
 
   /// Events taken so far (the sequence number the next decoded event must carry).
   public var eventsTaken: UInt64 { sequence }

@@ -150,7 +150,7 @@ public enum RunPipeline {
   private static func observePipelined(
     _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
   ) throws {
-    let stage = DecodingStage(reader: reader, decoder: session.decoderCopy, sequence: session.eventsTaken)
+    let stage = DecodingStage(reader: reader, decoder: session.decoderForAnotherThread(), sequence: session.eventsTaken)
     var sinceCheck = 0
     var bytesConsumed: Int64 = 0
     observer.tick(session: session, bytesRead: 0, force: true)

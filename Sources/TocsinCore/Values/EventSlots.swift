@@ -110,3 +110,74 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     lhs.storage === rhs.storage || lhs.elementsEqual(rhs)
   }
 }
+
+extension EventSlots {
+  /// Slot buffers given back by their last holder, handed out again to the decoder.
+  ///
+  /// Most events' buffers live a few microseconds: decoded, buffered for the out-of-orderness,
+  /// released to the rules, and freed when no partial match keeps the event. Freed through
+  /// `malloc`, each went back to glibc's bins and was merged with its (cold) neighbours
+  /// (`unlink_chunk`, `malloc_consolidate`), and the next event's buffer came from wherever the
+  /// allocator found one. The pool keeps up to ``limit`` buffers, last in first out, so the next
+  /// decoded event usually writes into the buffer released a moment before, still in the cache.
+  ///
+  /// A buffer is taken back only from the holder of its last reference
+  /// (`isKnownUniquelyReferenced`), so an event an alert, a partial match or a trace still holds
+  /// is never touched, and it is handed out again only while the pool holds its only reference.
+  /// One pool per replay session, used from one thread.
+  public final class Pool {
+    @usableFromInline var free: [Storage] = []
+    /// The most buffers kept; beyond it, given-back buffers are freed.
+    public let limit: Int
+    /// The shared empty buffer left in a given-back event's place.
+    @usableFromInline static let emptyStorage = Storage.make(count: 0) { _ in }
+
+    /// A pool keeping at most `limit` buffers.
+    public init(limit: Int = 1024) {
+      self.limit = limit
+      free.reserveCapacity(Swift.min(limit, 256))
+    }
+
+    /// Buffers waiting for reuse.
+    public var count: Int { free.count }
+
+    /// `count` slots, all `.null`: a given-back buffer of that size when the pool has one.
+    @inlinable
+    public func slots(nulls count: Int) -> EventSlots {
+      if var storage = free.popLast(), storage.header == count, isKnownUniquelyReferenced(&storage) {
+        return EventSlots(storage: storage)
+      }
+      return EventSlots(nulls: count)
+    }
+
+    /// Takes `slots`' buffer back if `slots` holds its last reference: its values are released,
+    /// every slot is set to `.null`, and `slots` is left empty. Otherwise `slots` is unchanged
+    /// (the other holders keep the buffer).
+    @inlinable
+    public func recycle(_ slots: inout EventSlots) {
+      guard free.count < limit, isKnownUniquelyReferenced(&slots.storage) else { return }
+      slots.storage.resetToNulls()
+      free.append(slots.storage)
+      slots.storage = Self.emptyStorage
+    }
+  }
+
+  @inlinable
+  init(storage: Storage) { self.storage = storage }
+}
+
+extension EventSlots.Storage {
+  /// Releases every value and sets every slot to `.null` (the loop of `deinit`).
+  @usableFromInline
+  func resetToNulls() {
+    withUnsafeMutablePointers { count, values in
+      for i in 0..<count.pointee {
+        switch values[i] {
+        case .null: continue
+        case .bool, .int, .float, .time, .duration: (values + i).initialize(to: .null)
+        case .string, .list: (values + i).pointee = .null
+        }
+      }
+    }
+  }
+}

@@ -17,6 +17,9 @@ public final class MatchNodePool {
   @usableFromInline var free: [MatchNode] = []
   /// The most nodes kept; beyond it, released nodes go back to the allocator.
   public let limit: Int
+  /// Where a cleared node's event goes when the node held its last reference (set by the
+  /// engine when the decoder reuses slot buffers).
+  public var slotPool: EventSlots.Pool?
 
   /// A pool keeping at most `limit` nodes (96 bytes each).
   public init(limit: Int = 4096) {
@@ -60,13 +63,23 @@ public final class MatchNodePool {
   /// to, keeping them while the pool has room (less `reserved` places).
   @usableFromInline
   func clear(_ node: MatchNode, reserving reserved: Int) {
-    node.storedEvent = nil
+    dropEvent(of: node)
     var next = node.previous.take()
     while var n = next.take() {
       guard isKnownUniquelyReferenced(&n), free.count + reserved < limit else { return }
-      n.storedEvent = nil
+      dropEvent(of: n)
       next = n.previous.take()
       free.append(n)
     }
+  }
+
+  /// Releases `node`'s event, giving its slot buffer to ``slotPool`` when the node held it last.
+  @inline(__always)
+  private func dropEvent(of node: MatchNode) {
+    guard let slotPool, var event = node.storedEvent.take() else {
+      node.storedEvent = nil
+      return
+    }
+    slotPool.recycle(&event.slots)
   }
 }

@@ -20,6 +20,10 @@ public struct EventDecoder {
   /// The slot holding the id field's value.
   public let idSlot: SlotIndex
   private var scanner: EventScanner
+  /// Where events' slot buffers come from when set: buffers the engine gave back
+  /// (``EventSlots/Pool``). Not shared between threads: a copy of the decoder for another
+  /// thread must set it to `nil`.
+  public var slotPool: EventSlots.Pool?
 
   /// Creates a decoder for the fields `ruleProjection` reads.
   public init(ruleProjection: FieldProjection, options: IngestOptions = IngestOptions(),
@@ -43,7 +47,8 @@ public struct EventDecoder {
   public mutating func decode(_ line: UnsafeRawBufferPointer, lineNumber: Int, sequence: UInt64)
     throws(IngestError) -> EventRecord
   {
-    var slots = EventSlots(nulls: scanner.projection.count)
+    let count = scanner.projection.count
+    var slots = slotPool?.slots(nulls: count) ?? EventSlots(nulls: count)
     do {
       try slots.withUnsafeMutableBufferPointer { (buffer) throws(ScanError) in
         try scanner.scan(line, intoNulled: buffer)

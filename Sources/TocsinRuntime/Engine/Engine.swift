@@ -56,6 +56,12 @@ public final class Engine {
   var states: StateStore
   /// Key lookups prepared ahead of arrival (``prepareArrival(of:)``).
   let prepared = PreparedArrivals()
+  /// Where released events' slot buffers go when the engine (or a rule's match node) held their
+  /// last reference: the pool the decoder takes new events' buffers from (``EventSlots/Pool``),
+  /// when the decoder runs on the engine's thread.
+  public var slotPool: EventSlots.Pool? {
+    didSet { for rule in rules { rule.matcher.nodes.slotPool = slotPool } }
+  }
   /// Per key space, the indices of its rules: `rulesBySpace[s][b]` is the rule with bit `b`.
   let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
@@ -385,7 +391,7 @@ public final class Engine {
   }
 
   private func releaseBuffered(into actions: inout [EngineAction]) {
-    buffer.release(upTo: watermark.time, ahead: prefetch(for:_:)) { item in
+    buffer.release(upTo: watermark.time, ahead: prefetch(for:_:)) { (item: inout Buffered) in
       counters.eventsProcessed += 1
       let candidates = guards.candidates(for: item.event)
       for r in routes.indices {
@@ -423,6 +429,8 @@ public final class Engine {
         } collect: { actions.append(.alert($0)) }
       }
       flushLimitActions(into: &actions)
+      // No partial match, alert or action kept the event: its slot buffer goes to the decoder.
+      if let slotPool { slotPool.recycle(&item.event.slots) }
     }
     // After the release loop: the budget estimate reads the buffer, which the loop holds.
     if limitState.isTracking {

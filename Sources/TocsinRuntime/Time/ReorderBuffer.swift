@@ -73,11 +73,12 @@ public struct ReorderBuffer<Payload, Hint> {
     siftUp(heap.count - 1)
   }
 
-  /// Removes and returns, in order, every event with `time <= watermark`. Around each event,
-  /// `ahead` gets the hints of the events expected to leave after it (see the type's notes).
+  /// Removes and hands to `body`, in order, every event with `time <= watermark` (as the only
+  /// owner, `inout`, so `body` may take parts of it). Around each event, `ahead` gets the hints
+  /// of the events expected to leave after it (see the type's notes).
   /// - Complexity: O(k log n) for k released events.
   public mutating func release(
-    upTo watermark: EventTime, ahead: (Hint, Lookahead) -> Void, _ body: (Payload) -> Void
+    upTo watermark: EventTime, ahead: (Hint, Lookahead) -> Void, _ body: (inout Payload) -> Void
   ) {
     while let first = heap.first, first.time <= watermark {
       let last = heap.removeLast()
@@ -89,8 +90,8 @@ public struct ReorderBuffer<Payload, Hint> {
       freeSlots.append(first.slot)
       // swift-format-ignore: NeverForceUnwrap
       // Every slot in the heap holds a payload; it is taken exactly once, here.
-      let payload = payloads[first.slot].take().unsafelyUnwrapped
-      body(payload)
+      var payload = payloads[first.slot].take().unsafelyUnwrapped
+      body(&payload)
       if let next = heap.first { ahead(hints[next.slot], .nextAfterBody) }
     }
   }

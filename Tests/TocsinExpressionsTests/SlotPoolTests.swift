@@ -1,0 +1,99 @@
+import XCTest
+
+@testable import TocsinCore
+@testable import TocsinExpressions
+
+/// `EventSlots.Pool` takes a slot buffer back only from the holder of its last reference, and
+/// hands it out again all null; `MatchNodePool` gives it the events of the nodes it clears.
+final class SlotPoolTests: XCTestCase {
+  private let heap = String(repeating: "h", count: 40)
+
+  private func slots(_ n: Int) -> EventSlots {
+    EventSlots((0..<n).map { i -> Value in
+      switch i % 4 {
+      case 0: return .string("s\(i)")
+      case 1: return .string(heap + "\(i)")
+      case 2: return .int(Int64(i))
+      default: return .list([.string(heap), .float(1)])
+      }
+    })
+  }
+
+  func testRecycle_OnlyTheLastHolderGivesBack() {
+    // (slots, another holder?, pool limit, pool size before) → taken back?
+    let cases: [(count: Int, shared: Bool, limit: Int, before: Int, taken: Bool)] = [
+      (8, false, 4, 0, true),
+      (8, true, 4, 0, false),  // an alert or a partial match still holds the event
+      (8, false, 4, 4, false),  // the pool is full: the buffer is freed as before
+      (0, false, 4, 0, true),
+    ]
+    for (n, c) in cases.enumerated() {
+      let pool = EventSlots.Pool(limit: c.limit)
+      for _ in 0..<c.before {
+        var filler = slots(3)
+        pool.recycle(&filler)
+      }
+      var given = slots(c.count)
+      let other = c.shared ? given : nil
+      let before = Array(given)
+      pool.recycle(&given)
+      XCTAssertEqual(pool.count, c.before + (c.taken ? 1 : 0), "case \(n)")
+      // Taken: the holder is left empty. Not taken: the holder, and any other, is untouched.
+      XCTAssertEqual(Array(given), c.taken ? [] : before, "case \(n)")
+      if let other { XCTAssertEqual(Array(other), before, "case \(n)") }
+    }
+  }
+
+  func testSlots_ReuseOnlyAnAllNullBufferOfTheSize() {
+    let pool = EventSlots.Pool()
+    var a = slots(6)
+    pool.recycle(&a)
+    // A request of another size gets a new buffer (the pooled one is dropped).
+    let other = pool.slots(nulls: 5)
+    XCTAssertEqual(Array(other), Array(repeating: .null, count: 5))
+    XCTAssertEqual(pool.count, 0)
+    var b = slots(6)
+    let identityB = ObjectIdentifier(b.storage)
+    pool.recycle(&b)
+    let reused = pool.slots(nulls: 6)
+    XCTAssertEqual(ObjectIdentifier(reused.storage), identityB)
+    XCTAssertEqual(Array(reused), Array(repeating: .null, count: 6))
+    // Empty pool: a new buffer.
+    XCTAssertEqual(Array(pool.slots(nulls: 2)), [.null, .null])
+  }
+
+  func testSlots_ABufferStillHeldIsNotHandedOut() {
+    // A holder that kept a reference after giving the buffer back (a misuse the pool guards
+    // against): the pool must not hand out a buffer that someone can still read.
+    let pool = EventSlots.Pool()
+    var given = slots(4)
+    pool.recycle(&given)
+    let sneaky = pool.free.last!
+    let fresh = pool.slots(nulls: 4)
+    XCTAssertFalse(fresh.storage === sneaky)
+    XCTAssertEqual(Array(fresh), Array(repeating: .null, count: 4))
+  }
+
+  func testNodePool_GivesTheEventsOfClearedNodesToTheSlotPool() {
+    // (events shared with another holder) → buffers in the slot pool after a chain of three
+    // nodes is given up.
+    let cases: [(shared: Set<Int>, pooled: Int)] = [([], 3), ([1], 2), ([0, 1, 2], 0)]
+    for c in cases {
+      let slotPool = EventSlots.Pool()
+      let nodes = MatchNodePool()
+      nodes.slotPool = slotPool
+      var held: [EventRecord] = []
+      var last: MatchNode?
+      for i in 0..<3 {
+        let event = EventRecord(time: .milliseconds(Int64(i)), sequence: UInt64(i), line: i + 1, identity: "e\(i)", slots: slots(5))
+        if c.shared.contains(i) { held.append(event) }
+        last = nodes.make(step: i, event: event, previous: last)
+      }
+      nodes.recycle(last.take()!)
+      XCTAssertEqual(slotPool.count, c.pooled, "shared \(c.shared)")
+      XCTAssertEqual(nodes.count, 3)
+      // Events still held elsewhere keep their values.
+      for event in held { XCTAssertEqual(Array(event.slots), Array(slots(5))) }
+    }
+  }
+}
