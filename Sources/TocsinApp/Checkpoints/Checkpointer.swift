@@ -151,7 +151,7 @@ final class Checkpointer {
 
   /// Whether a checkpoint is due after `count` more lines (one batch). The wall clock is read
   /// once per 256 lines.
-  func isDue(afterLines count: Int = 1) -> Bool {
+  func isDue(afterLines count: Int) -> Bool {
     let before = lines
     lines += count
     switch interval {

@@ -158,7 +158,7 @@ public final class ReplaySession {
   /// An event's key is looked up the moment it reaches the engine, in a table of megabytes
   /// (100k keys), so the lookup was a cache miss with nothing to overlap it: ~11% of a run's
   /// samples. Decoding a batch of lines first, and asking for each event's key-table lines as it
-  /// is decoded (``Engine/prefetchArrival(of:)``), gives each of those loads the decoding of the
+  /// is decoded (``Engine/prepareArrival(of:)``), gives each of those loads the decoding of the
   /// rest of the batch to arrive in. 16 lines are ~6 µs of decoding: far more than a load's
   /// latency, and few enough loads in flight for the core's miss buffers.
   public static let batchLines = 16

@@ -34,7 +34,8 @@ struct PreparedArrivals: ~Copyable {
   }
 
   /// Records `probe` as the lookup in `space` (below ``spaces``) of the event numbered
-  /// `sequence`; the first space recorded for an event claims its entry.
+  /// `sequence`, claiming the entry for that event. ``Engine/prepareArrival(of:)`` records every
+  /// prepared space of an event at once.
   @inline(__always)
   func record(_ probe: KeySpace.Probe, space: Int, sequence: UInt64) {
     let entry = Int(truncatingIfNeeded: sequence) & (Self.capacity - 1)
@@ -42,9 +43,9 @@ struct PreparedArrivals: ~Copyable {
     probes[entry * Self.spaces + space] = probe
   }
 
-  /// Takes the entry of the event numbered `sequence`: its probes (in `space` order, `count` of
-  /// them) go to `body`, and the entry is emptied. `false` (and `body` is not called) when the
-  /// entry holds another event.
+  /// Takes the entry of the event numbered `sequence`: its probes (one per prepared key space,
+  /// in order) go to `body`, and the entry is emptied. `false` (and `body` is not called) when
+  /// the entry holds another event.
   @inline(__always)
   func take(sequence: UInt64, _ body: (UnsafePointer<KeySpace.Probe>) -> Void) -> Bool {
     let entry = Int(truncatingIfNeeded: sequence) & (Self.capacity - 1)
