@@ -2,6 +2,7 @@ import Foundation
 import TocsinAutomaton
 import TocsinCore
 import TocsinIO
+import TocsinSinks
 
 #if canImport(Glibc)
   import Glibc
@@ -148,24 +149,17 @@ public enum Benchmark {
     // Lines are decoded in batches, as in `run` (ReplaySession.decodeAhead): a line's time is
     // its own `consume` plus its batch's decoding time divided by the batch's lines.
     while try ReplaySession.nextBatch(from: reader, into: &lines) {
-      let start = monotonicNanoseconds()
+      let start = MonotonicTime.now().nanoseconds
       session.decodeAhead(lines)
-      let decodeShare = (monotonicNanoseconds() - start) / Int64(lines.count)
+      let decodeShare = (MonotonicTime.now().nanoseconds - start) / UInt64(lines.count)
       for i in lines.indices {
-        let before = monotonicNanoseconds()
+        let before = MonotonicTime.now()
         try session.consumeAhead(lines[i], at: i)
-        histogram.record(UInt64(max(0, monotonicNanoseconds() - before + decodeShare)))
+        histogram.record(MonotonicTime.now().nanoseconds - before.nanoseconds + decodeShare)
       }
     }
     try session.finish()
     return histogram
-  }
-
-  @inline(__always)
-  private static func monotonicNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
   }
 
   private static func seconds(_ d: Duration) -> Double {

@@ -13,10 +13,14 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
 
   @usableFromInline
   final class Storage: ManagedBuffer<Int, Value> {
-    deinit {
-      // An explicit loop: `deinitialize(count:)` would call the generic `swift_arrayDestroy`.
-      // Only strings and lists hold a reference; the other cases are trivial and need no
-      // destruction.
+    deinit { releaseReferences() }
+
+    /// Deinitialises the slots that hold a reference (strings and lists), leaving the others:
+    /// their cases are trivial and need no destruction. An explicit loop: `deinitialize(count:)`
+    /// would call the generic `swift_arrayDestroy`. Afterwards the reference slots' memory is
+    /// uninitialised: the caller frees the buffer or initialises every slot again.
+    @usableFromInline
+    func releaseReferences() {
       withUnsafeMutablePointers { count, values in
         for i in 0..<count.pointee {
           switch values[i] {
@@ -167,17 +171,11 @@ extension EventSlots {
 }
 
 extension EventSlots.Storage {
-  /// Releases every value and sets every slot to `.null` (the loop of `deinit`).
+  /// Releases every value and sets every slot to `.null`.
   @usableFromInline
   func resetToNulls() {
-    withUnsafeMutablePointers { count, values in
-      for i in 0..<count.pointee {
-        switch values[i] {
-        case .null: continue
-        case .bool, .int, .float, .time, .duration: (values + i).initialize(to: .null)
-        case .string, .list: (values + i).pointee = .null
-        }
-      }
-    }
+    releaseReferences()
+    // Every slot now holds a trivial value or nothing: initialising over both is sound.
+    withUnsafeMutablePointers { count, values in values.initialize(repeating: .null, count: count.pointee) }
   }
 }

@@ -164,20 +164,17 @@ public final class Engine {
     let pins = calibration == nil && !isSuspect(event.time)
     var keys = KeyIDs(count: keySpaces.count)
     var hasAnyKey = keySpaces.isEmpty
-    var firstUnprepared = 0
-    let wasPrepared = prepared.take(sequence: event.sequence) { probes in
-      for i in 0..<min(keySpaces.count, PreparedArrivals.spaces) {
+    let probes = prepared.take(sequence: event.sequence)
+    for i in keySpaces.indices {
+      let key: KeyID?
+      if let probes, i < PreparedArrivals.spaces {
         assert(
           probes[i].isSame(as: keySpaces[i].probe(of: event, prefetching: false)),
           "key space \(i): a probe prepared for another event")
-        let key = keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
-        if key != nil { hasAnyKey = true }
-        keys[i] = key
+        key = keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
+      } else {
+        key = keySpaces[i].key(of: event, pinning: pins)
       }
-    }
-    if wasPrepared { firstUnprepared = min(keySpaces.count, PreparedArrivals.spaces) }
-    for i in firstUnprepared..<keySpaces.count {
-      let key = keySpaces[i].key(of: event, pinning: pins)
       if key != nil { hasAnyKey = true }
       keys[i] = key
     }

@@ -44,14 +44,13 @@ struct PreparedArrivals: ~Copyable {
   }
 
   /// Takes the entry of the event numbered `sequence`: its probes (one per prepared key space,
-  /// in order) go to `body`, and the entry is emptied. `false` (and `body` is not called) when
-  /// the entry holds another event.
+  /// in order), readable until the next ``record(_:space:sequence:)``; the entry is emptied.
+  /// `nil` when the entry holds another event.
   @inline(__always)
-  func take(sequence: UInt64, _ body: (UnsafePointer<KeySpace.Probe>) -> Void) -> Bool {
+  func take(sequence: UInt64) -> UnsafePointer<KeySpace.Probe>? {
     let entry = Int(truncatingIfNeeded: sequence) & (Self.capacity - 1)
-    guard tags[entry] == sequence, sequence != Self.empty else { return false }
+    guard tags[entry] == sequence, sequence != Self.empty else { return nil }
     tags[entry] = Self.empty
-    body(probes + entry * Self.spaces)
-    return true
+    return UnsafePointer(probes + entry * Self.spaces)
   }
 }
