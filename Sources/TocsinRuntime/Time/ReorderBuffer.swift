@@ -38,9 +38,17 @@ public struct ReorderBuffer<Payload, Hint> {
     var sequence: UInt64
     var slot: Int
 
+    /// `(time, sequence)` order, compared as one 128-bit number so that it compiles to a
+    /// compare and a subtract-with-borrow, without branches.
     @inline(__always)
     static func precedes(_ a: Entry, _ b: Entry) -> Bool {
-      a.time != b.time ? a.time < b.time : a.sequence < b.sequence
+      a.orderKey < b.orderKey
+    }
+
+    @inline(__always)
+    var orderKey: UInt128 {
+      // Flipping the sign bit maps signed nanoseconds onto the same order as unsigned.
+      UInt128(UInt64(bitPattern: time.nanosecondsSinceEpoch) ^ (1 << 63)) << 64 | UInt128(sequence)
     }
   }
 
@@ -83,8 +91,7 @@ public struct ReorderBuffer<Payload, Hint> {
     while let first = heap.first, first.time <= watermark {
       let last = heap.removeLast()
       if !heap.isEmpty {
-        heap[0] = last
-        siftDown(0)
+        replaceRoot(with: last)
         prefetchNext(ahead)
       }
       freeSlots.append(first.slot)
@@ -141,19 +148,33 @@ public struct ReorderBuffer<Payload, Hint> {
     }
   }
 
-  private mutating func siftDown(_ start: Int) {
+  /// Puts `moving` (the heap's former last entry) in place of the root: Floyd's bottom-up
+  /// variant. The hole left by the root goes down to a leaf along the smaller children, one
+  /// comparison per level and no test against `moving`, then `moving` rises from there. The
+  /// last entry is among the latest events, so it rarely rises more than a level or two: about
+  /// half the comparisons of the textbook sift-down, whose two-way test per level also
+  /// mispredicted about half the time on nearly random children.
+  private mutating func replaceRoot(with moving: Entry) {
     heap.withUnsafeMutableBufferPointer { h in
       let n = h.count
-      var i = start
-      let moving = h[i]
-      while true {
+      var i = 0
+      // Both children exist: take the smaller (arrival breaks time ties).
+      while 2 * i + 2 < n {
         let left = 2 * i + 1
-        guard left < n else { break }
-        let right = left + 1
-        let child = right < n && Entry.precedes(h[right], h[left]) ? right : left
-        guard Entry.precedes(h[child], moving) else { break }
+        let child = left &+ (Entry.precedes(h[left + 1], h[left]) ? 1 : 0)
         h[i] = h[child]
         i = child
+      }
+      // Only a left child.
+      if 2 * i + 1 < n {
+        h[i] = h[2 * i + 1]
+        i = 2 * i + 1
+      }
+      while i > 0 {
+        let parent = (i - 1) / 2
+        guard Entry.precedes(moving, h[parent]) else { break }
+        h[i] = h[parent]
+        i = parent
       }
       h[i] = moving
     }
