@@ -1,5 +1,5 @@
 import Foundation
-import TocsinApp
+@testable import TocsinApp
 import TocsinCore
 import TocsinIO
 import TocsinTestSupport
@@ -17,7 +17,7 @@ final class WorkersTests: XCTestCase {
     var configuration = ReplayConfiguration()
     if let maxLineBytes { configuration.maxLineBytes = maxLineBytes }
     var options = RunPipeline.Options(
-      inputPath: Repository.path(events), outputPath: dir.appendingPathComponent("alerts").path,
+      inputPath: events.hasPrefix("/") ? events : Repository.path(events), outputPath: dir.appendingPathComponent("alerts").path,
       deadLetterPath: dir.appendingPathComponent("dead").path, configuration: configuration)
     options.workers = workers
     _ = try RunPipeline.run(programs: programs, rules: ruleSet.checked.rules, options: options)
@@ -38,6 +38,29 @@ final class WorkersTests: XCTestCase {
       ("rules/geo_impossible_purchase.tcs", "fixtures/time_poisoning_first_event/events.ndjson", nil),
     ]
     for (rules, events, limit) in cases {
+      try compare(rules: rules, events: events, maxLineBytes: limit)
+    }
+  }
+
+  /// A stream of many batches (``DecodingStage/batchLines`` each): batches go back to the
+  /// decoding thread and are refilled, and slot buffers travel back with them to its pool. The
+  /// output must not notice.
+  func testManyBatches_SameOutput() throws {
+    let config = PaymentStreamConfig(
+      seed: 11, events: 30_000, users: 3_000, geoPairs: 30, velocityBursts: 30, bruteForceCases: 15,
+      cardTestingCases: 15)
+    var text = ""
+    text.reserveCapacity(config.events * 200)
+    PaymentStream.generate(config) { text += $0 + "\n" }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString).ndjson")
+    try text.write(to: path, atomically: false, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: path) }
+    XCTAssertGreaterThan(config.events, 20 * DecodingStage.batchLines)
+    try compare(rules: "rules", events: path.path, maxLineBytes: nil)
+  }
+
+  private func compare(rules: String, events: String, maxLineBytes limit: Int?) throws {
+    do {
       let one = try run(rules: rules, events: events, workers: 1, maxLineBytes: limit)
       let two = try run(rules: rules, events: events, workers: 2, maxLineBytes: limit)
       XCTAssertFalse(one.0.isEmpty && one.1.isEmpty, "\(events): the case must produce output")

@@ -96,4 +96,36 @@ final class SlotPoolTests: XCTestCase {
       for event in held { XCTAssertEqual(Array(event.slots), Array(slots(5))) }
     }
   }
+
+  func testGive_MovesUpToTheReceiversRoom() {
+    // (kept, receiver's limit, receiver's count before, asked) → (left here, receiver after)
+    let cases: [(kept: Int, limit: Int, before: Int, asked: Int, left: Int, after: Int)] = [
+      (5, 10, 0, 3, 2, 3),
+      (5, 10, 0, .max, 0, 5),
+      (5, 4, 2, .max, 3, 4),  // the receiver is nearly full
+      (0, 10, 0, 3, 0, 0),
+      (5, 10, 10, 3, 5, 10),  // the receiver is full
+    ]
+    for (n, c) in cases.enumerated() {
+      let giver = EventSlots.Pool(limit: 16)
+      let receiver = EventSlots.Pool(limit: c.limit)
+      for _ in 0..<c.kept {
+        var s = slots(6)
+        giver.recycle(&s)
+      }
+      for _ in 0..<c.before {
+        var s = slots(2)
+        receiver.recycle(&s)
+      }
+      giver.give(upTo: c.asked, to: receiver)
+      XCTAssertEqual(giver.count, c.left, "case \(n)")
+      XCTAssertEqual(receiver.count, c.after, "case \(n)")
+      // What moved comes out of the receiver all null, at the size it had.
+      if c.after > c.before {
+        let reused = receiver.slots(nulls: 6)
+        XCTAssertEqual(Array(reused), Array(repeating: .null, count: 6), "case \(n)")
+        XCTAssertEqual(receiver.count, c.after - 1, "case \(n): the buffer was reused")
+      }
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import TocsinCore
 import TocsinIO
+import TocsinRuntime
 
 /// `--workers 2`: reading and decoding on a second thread, matching on the caller's.
 ///
@@ -9,6 +10,13 @@ import TocsinIO
 /// ``queueBatches`` batches, so memory stays bounded and a slow engine throttles the reader.
 /// A batch carries a copy of its lines' bytes (one buffer), because dead letters and the
 /// calibration's held lines quote raw input after the reader's buffer has moved on.
+///
+/// Batches go back once the engine is done with them (``recycle(_:slotsFrom:)``), carrying the
+/// slot buffers of events the engine finished meanwhile, and the decoding thread reuses both:
+/// no batch arrays or slot buffers are allocated in the steady state, and no buffer allocated
+/// by one thread is freed by the other (in glibc, such a free takes the other arena's lock).
+/// Each thread wakes the other only when needed: the decoding thread when the queue falls to
+/// half full, the engine's when the queue was empty.
 ///
 /// Output is identical to the single-threaded run: lines are consumed in input order, and
 /// events carry the same sequence numbers (the decoding thread counts decoded events exactly
@@ -26,12 +34,16 @@ final class DecodingStage {
     var start: Int
     var count: Int
     var decoded: ReplaySession.Decoded
+    /// The event's key probes, computed here while the event is in this core's cache.
+    var probes: Engine.ArrivalProbes
   }
 
   /// A run of consecutive lines.
   final class Batch {
     var bytes: [UInt8] = []
     var items: [Item] = []
+    /// Slot buffers on their way back to the decoding thread's pool.
+    let returnedSlots = EventSlots.Pool(limit: DecodingStage.batchLines)
     /// The reader's resume position after the batch's last line.
     var bytesConsumed: Int64 = 0
     /// Set on the last batch when reading failed.
@@ -39,37 +51,57 @@ final class DecodingStage {
     /// Whether this is the last batch.
     var isLast = false
 
-    /// Calls `body` with each line of the batch; before line `i`, calls `prepare` with the
-    /// decoded form of line `i + lookahead` (and first with those of lines `0..<lookahead`), so
-    /// the engine can fetch what that line's event will need (``ReplaySession/prepare(_:)``).
+    /// Calls `body` with each line of the batch; before line `i`, calls `prepare` with the key
+    /// probes of line `i + lookahead`'s event (and first with those of lines `0..<lookahead`), so
+    /// the engine can fetch what that event will need (``ReplaySession/prepare(_:)``). Each
+    /// decoded line is taken out of the batch before `body` gets it, so the engine holds the
+    /// event's only reference and can give its slot buffer back when done. Through the buffer,
+    /// not `items[i]`: copying an item out retained its event, a miss on the other core's line.
     func forEachLine(
-      lookahead: Int, prepare: (ReplaySession.Decoded) -> Void,
+      lookahead: Int, prepare: (Engine.ArrivalProbes) -> Void,
       _ body: (InputLine, ReplaySession.Decoded) throws -> Void
     ) rethrows {
-      for i in 0..<min(lookahead, items.count) { prepare(items[i].decoded) }
       try bytes.withUnsafeBytes { raw in
-        for (i, item) in items.enumerated() {
-          if i + lookahead < items.count { prepare(items[i + lookahead].decoded) }
-          let slice = UnsafeRawBufferPointer(rebasing: raw[item.start..<item.start + item.count])
-          let line = InputLine(
-            bytes: slice, number: item.number, offset: item.offset, length: item.length,
-            isTooLong: item.isTooLong)
-          try body(line, item.decoded)
+        try items.withUnsafeMutableBufferPointer { items in
+          for i in 0..<min(lookahead, items.count) { prepare(items[i].probes) }
+          for i in items.indices {
+            if i + lookahead < items.count { prepare(items[i + lookahead].probes) }
+            var decoded = ReplaySession.Decoded.notDecoded
+            swap(&decoded, &items[i].decoded)
+            let start = items[i].start
+            let line = InputLine(
+              bytes: UnsafeRawBufferPointer(rebasing: raw[start..<start + items[i].count]),
+              number: items[i].number, offset: items[i].offset, length: items[i].length,
+              isTooLong: items[i].isTooLong)
+            try body(line, decoded)
+          }
         }
       }
+    }
+
+    /// Empties the batch for reuse, keeping its arrays' capacity.
+    fileprivate func reset() {
+      bytes.removeAll(keepingCapacity: true)
+      items.removeAll(keepingCapacity: true)
+      bytesConsumed = 0
+      error = nil
+      isLast = false
     }
   }
 
   private let condition = NSCondition()
   private var queue: [Batch] = []
+  /// Batches the engine is done with, for the decoding thread to refill.
+  private var spare: [Batch] = []
   private var cancelled = false
   private var finished = false
   private let done = DispatchSemaphore(value: 0)
 
-  /// Starts the decoding thread over `reader` with `decoder`, numbering events from `sequence`.
-  init(reader: LineReader, decoder: EventDecoder, sequence: UInt64) {
+  /// Starts the decoding thread over `reader` with `decoder`, numbering events from `sequence`
+  /// and computing their key probes with `prober`.
+  init(reader: LineReader, decoder: EventDecoder, sequence: UInt64, prober: Engine.ArrivalProber) {
     let thread = Thread { [self] in
-      produce(reader: reader, decoder: decoder, sequence: sequence)
+      produce(reader: reader, decoder: decoder, sequence: sequence, prober: prober)
       done.signal()
     }
     thread.name = "tocsin-decode"
@@ -83,8 +115,19 @@ final class DecodingStage {
     while queue.isEmpty && !finished { condition.wait() }
     if queue.isEmpty { return nil }
     let batch = queue.removeFirst()
-    condition.signal()
+    // The decoding thread waits only on a full queue: wake it when there is room for a run of
+    // batches, not for every one (each wake is a futex call and a reschedule).
+    if queue.count == Self.queueBatches / 2 { condition.signal() }
     return batch
+  }
+
+  /// Hands `batch` back for reuse once every line of it has been consumed, with up to a
+  /// batch's worth of the slot buffers `pool` (the engine's) has collected since.
+  func recycle(_ batch: Batch, slotsFrom pool: EventSlots.Pool?) {
+    pool?.give(upTo: Self.batchLines, to: batch.returnedSlots)
+    condition.lock()
+    spare.append(batch)
+    condition.unlock()
   }
 
   /// Whether a batch is ready without waiting.
@@ -106,12 +149,27 @@ final class DecodingStage {
   /// Waits for the decoding thread after the last batch was taken.
   func join() { done.wait() }
 
-  private func produce(reader: LineReader, decoder: EventDecoder, sequence: UInt64) {
+  private func produce(
+    reader: LineReader, decoder: EventDecoder, sequence: UInt64, prober: Engine.ArrivalProber
+  ) {
     var decoder = decoder
     var sequence = sequence
-    var batch = Batch()
-    batch.bytes.reserveCapacity(Self.batchLines * 256)
-    batch.items.reserveCapacity(Self.batchLines)
+    /// A batch the engine gave back (its slot buffers go to the decoder's pool), or a new one.
+    func emptyBatch() -> Batch {
+      condition.lock()
+      let reused = spare.popLast()
+      condition.unlock()
+      guard let reused else {
+        let batch = Batch()
+        batch.bytes.reserveCapacity(Self.batchLines * 256)
+        batch.items.reserveCapacity(Self.batchLines)
+        return batch
+      }
+      reused.reset()
+      if let pool = decoder.slotPool { reused.returnedSlots.give(upTo: .max, to: pool) }
+      return reused
+    }
+    var batch = emptyBatch()
     func publish(_ b: Batch) -> Bool {
       condition.lock()
       defer { condition.unlock() }
@@ -119,27 +177,30 @@ final class DecodingStage {
       if cancelled { return false }
       queue.append(b)
       if b.isLast { finished = true }
-      condition.broadcast()
+      // The engine's thread waits only on an empty queue.
+      if queue.count == 1 || b.isLast { condition.signal() }
       return true
     }
     do {
       while let line = try reader.nextLine() {
         let decoded = ReplaySession.decode(line, with: &decoder, sequence: sequence)
-        if case .event = decoded { sequence += 1 }
+        var probes = Engine.ArrivalProbes()
+        if case .event(let event) = decoded {
+          sequence += 1
+          probes = prober.probes(of: event)
+        }
         let start = batch.bytes.count
         batch.bytes.append(contentsOf: line.bytes)
         batch.items.append(
           Item(
             number: line.number, offset: line.offset, length: line.length, isTooLong: line.isTooLong,
-            start: start, count: line.bytes.count, decoded: decoded))
+            start: start, count: line.bytes.count, decoded: decoded, probes: probes))
         // A full batch, or the reader's buffer ran dry (the next read may block on a quiet
         // pipe): hand over what there is.
         if batch.items.count >= Self.batchLines || reader.bytesConsumed == reader.bytesRead {
           batch.bytesConsumed = reader.bytesConsumed
           guard publish(batch) else { return }
-          batch = Batch()
-          batch.bytes.reserveCapacity(Self.batchLines * 256)
-          batch.items.reserveCapacity(Self.batchLines)
+          batch = emptyBatch()
         }
       }
     } catch {

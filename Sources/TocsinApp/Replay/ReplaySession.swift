@@ -215,6 +215,13 @@ public final class ReplaySession {
     if case .event(let event) = decoded { engine.prepareArrival(of: event) }
   }
 
+  /// ``prepare(_:)`` with an event's key probes computed on the thread that decoded it
+  /// (``arrivalProber``).
+  public func prepare(_ probes: Engine.ArrivalProbes) { engine.prepareArrival(probes) }
+
+  /// Computes events' key probes for ``prepare(_:probes:)`` on another thread.
+  public var arrivalProber: Engine.ArrivalProber { engine.arrivalProber() }
+
   /// Handles `line`, number `i` of the lines last given to ``decodeAhead(_:)``. Call it for
   /// every line of the batch, in order.
   /// - Throws: what a destination throws (a write error).
@@ -237,14 +244,20 @@ public final class ReplaySession {
     }
   }
 
-  /// A decoder configured like this session's, for a decoding thread. From then on, events'
-  /// slot buffers are no longer reused (``EventSlots/Pool`` is not shared between threads): the
-  /// engine frees them, and buffers come from the allocator.
+  /// A decoder configured like this session's, for a decoding thread, with a slot pool of its
+  /// own. ``EventSlots/Pool`` is not synchronised, so the two threads never share one: the
+  /// engine keeps giving the buffers of events it is done with to this session's pool, and
+  /// ``slotPool`` moves them to the decoder's through a handover the two threads synchronise
+  /// (``DecodingStage``'s returned batches).
   public func decoderForAnotherThread() -> EventDecoder {
-    engine.slotPool = nil
+    var copy = decoder
+    copy.slotPool = EventSlots.Pool()
     decoder.slotPool = nil
-    return decoder
+    return copy
   }
+
+  /// The pool the engine gives finished events' slot buffers to (`nil` only without pooling).
+  public var slotPool: EventSlots.Pool? { engine.slotPool }
 
   /// Events taken so far (the sequence number the next decoded event must carry).
   public var eventsTaken: UInt64 { sequence }

@@ -150,7 +150,9 @@ public enum RunPipeline {
   private static func observePipelined(
     _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
   ) throws {
-    let stage = DecodingStage(reader: reader, decoder: session.decoderForAnotherThread(), sequence: session.eventsTaken)
+    let stage = DecodingStage(
+      reader: reader, decoder: session.decoderForAnotherThread(), sequence: session.eventsTaken,
+      prober: session.arrivalProber)
     var sinceCheck = 0
     var bytesConsumed: Int64 = 0
     observer.tick(session: session, bytesRead: 0, force: true)
@@ -161,7 +163,7 @@ public enum RunPipeline {
         guard let batch = stage.next() else { break }
         // Each event's key lookups are prepared a few lines ahead, as `decodeAhead` does for
         // one thread.
-        try batch.forEachLine(lookahead: ReplaySession.batchLines, prepare: session.prepare) { line, decoded in
+        try batch.forEachLine(lookahead: ReplaySession.batchLines, prepare: session.prepare(_:)) { line, decoded in
           try observer.sampled { try session.consume(line, decoded: decoded) }
           sinceCheck += 1
           if sinceCheck >= linesPerCheck {
@@ -171,6 +173,7 @@ public enum RunPipeline {
         }
         bytesConsumed = batch.bytesConsumed
         if let error = batch.error { throw error }
+        stage.recycle(batch, slotsFrom: session.slotPool)
       }
     } catch {
       stage.stop()

@@ -164,6 +164,16 @@ extension EventSlots {
       free.append(slots.storage)
       slots.storage = Self.emptyStorage
     }
+
+    /// Moves up to `count` kept buffers into `other` (as many as its limit allows; the rest
+    /// stay here). For handing buffers to a pool another thread uses: the caller orders the two
+    /// threads' accesses (both pools are unsynchronised), e.g. by passing `other` through a lock.
+    public func give(upTo count: Int, to other: Pool) {
+      let n = Swift.min(count, free.count, other.limit - other.free.count)
+      guard n > 0 else { return }
+      other.free.append(contentsOf: free[(free.count - n)...])
+      free.removeLast(n)
+    }
   }
 
   @inlinable

@@ -34,6 +34,68 @@ extension Engine {
     }
   }
 
+  /// The key probes of one event in the first key spaces (up to ``PreparedArrivals/spaces``),
+  /// computed where the event was decoded (``ArrivalProber``).
+  /// Plain data (with where the event's field values lie and its sequence number), so handing
+  /// it around costs no reference counting.
+  public struct ArrivalProbes {
+    fileprivate var probes: (KeySpace.Probe, KeySpace.Probe, KeySpace.Probe, KeySpace.Probe) =
+      (.missing, .missing, .missing, .missing)
+    fileprivate var slots: MemorySpan?
+    fileprivate var sequence: UInt64 = 0
+
+    /// Nothing to prepare (for a line that is not an event).
+    public init() {}
+  }
+
+  /// Computes events' key probes away from the engine: on `--workers 2`'s decoding thread, while
+  /// the event is still in that core's cache. Holds copies of the key spaces' slots and hash
+  /// seeds (plain data: the engine's tables stay on the engine's thread). Hand the probes to
+  /// ``prepareArrival(of:probes:)``.
+  public struct ArrivalProber: Sendable {
+    fileprivate let spaces: [(slots: [SlotIndex], hasher: KeyHasher)]
+
+    /// The probes of `event`'s keys.
+    public func probes(of event: EventRecord) -> ArrivalProbes {
+      var result = ArrivalProbes()
+      result.slots = event.slots.memorySpan
+      result.sequence = event.sequence
+      withUnsafeMutableBytes(of: &result.probes) { raw in
+        let out = raw.bindMemory(to: KeySpace.Probe.self)
+        for (i, space) in spaces.enumerated() {
+          out[i] = KeySpace.probe(of: event, slots: space.slots, hasher: space.hasher)
+        }
+      }
+      return result
+    }
+  }
+
+  /// A prober for this engine's key spaces (valid while they keep their tables, i.e. for the
+  /// engine's lifetime: a checkpoint restore makes a new engine).
+  public func arrivalProber() -> ArrivalProber {
+    ArrivalProber(
+      spaces: keySpaces.prefix(PreparedArrivals.spaces).map { ($0.slots, $0.table.hasher) })
+  }
+
+  /// ``prepareArrival(of:)`` with the probes computed elsewhere (``ArrivalProber``): records
+  /// them for the event they were made for, and starts loading the key-table slots they will
+  /// probe and the event's field values. Nothing of the event is read here, so an event fresh
+  /// from the decoding thread's core costs no wait. Does nothing for empty probes (not an event).
+  @inline(__always)
+  public func prepareArrival(_ probes: ArrivalProbes) {
+    guard let slots = probes.slots else { return }
+    slots.prefetch()
+    withUnsafeBytes(of: probes.probes) { raw in
+      let given = raw.bindMemory(to: KeySpace.Probe.self)
+      keySpaces.withUnsafeMutableBufferPointer { spaces in
+        for space in 0..<min(spaces.count, PreparedArrivals.spaces) {
+          spaces[space].prefetch(for: given[space])
+          prepared.record(given[space], space: space, sequence: probes.sequence)
+        }
+      }
+    }
+  }
+
   /// The hint stored with `item` when it enters the buffer.
   @inline(__always)
   func releaseHint(for item: Buffered) -> ReleaseHint {

@@ -90,22 +90,35 @@ public struct KeySpace {
   /// releasing its arrays.
   @inline(__always)
   public mutating func probe(of event: EventRecord, prefetching: Bool) -> Probe {
-    let probe: Probe
+    let probe = Self.probe(of: event, slots: slots, hasher: table.hasher)
+    if prefetching && !probe.isMissing { table.prefetch(hash: probe.hash) }
+    return probe
+  }
+
+  /// The ``Probe`` of `event`'s key in a space over `slots` whose table hashes with `hasher`;
+  /// touches nothing of the space, so it may run on another thread (``Engine/ArrivalProber``).
+  @inline(__always)
+  static func probe(of event: EventRecord, slots: [SlotIndex], hasher: KeyHasher) -> Probe {
     switch slots.count {
     case 0:
       return Probe(hash: 0, inline: .notInline, isMissing: false)
     case 1:
       let value = event[slots[0]]
       if value.isNull { return .missing }
-      let (hash, inline) = table.hashAndInlineForm(value)
-      probe = Probe(hash: hash, inline: inline, isMissing: false)
+      let (hash, inline) = hasher.hashAndInlineForm(value)
+      return Probe(hash: hash, inline: inline, isMissing: false)
     default:
       for slot in slots where event[slot].isNull { return .missing }
-      let hash = table.hash(count: slots.count) { event[slots[$0]] }
-      probe = Probe(hash: hash, inline: .notInline, isMissing: false)
+      let hash = hasher.hash(count: slots.count) { event[slots[$0]] }
+      return Probe(hash: hash, inline: .notInline, isMissing: false)
     }
-    if prefetching { table.prefetch(hash: probe.hash) }
-    return probe
+  }
+
+  /// Records a probe of this space made elsewhere (``Engine/prepareArrival(of:probes:)``) and
+  /// starts loading the table slot it will probe first.
+  @inline(__always)
+  func prefetch(for probe: Probe) {
+    if !probe.isMissing { table.prefetch(hash: probe.hash) }
   }
 
   /// The id of `event`'s key, interning it if new; `nil` if a key field is missing or null.

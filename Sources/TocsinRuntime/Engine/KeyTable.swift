@@ -77,13 +77,16 @@ struct KeyTable {
   private var storage: Storage
   private var mask: Int
   private(set) var count = 0
-  private let seed: UInt64
+  /// The table's hash function: plain data, so a copy can hash keys on another thread
+  /// (``Engine/ArrivalProber``).
+  let hasher: KeyHasher
+  private var seed: UInt64 { hasher.seed }
 
   /// An empty table.
   init() {
     storage = Storage(capacity: 64)
     mask = 63
-    seed = UInt64.random(in: 1...UInt64.max)
+    hasher = KeyHasher(seed: UInt64.random(in: 1...UInt64.max))
   }
 
   /// Slots allocated (a power of two).
@@ -97,21 +100,16 @@ struct KeyTable {
 
   /// The hash of a key of `count` fields, the `i`th being `value(i)`.
   @inline(__always)
-  func hash(count: Int, _ value: (Int) -> Value) -> UInt64 {
-    var h = seed
-    for i in 0..<count { h = KeyHash.combine(h, value(i).keyHash(seed: seed)) }
-    return h
-  }
+  func hash(count: Int, _ value: (Int) -> Value) -> UInt64 { hasher.hash(count: count, value) }
 
   /// The hash of a single-field key.
   @inline(__always)
-  func hash(_ value: Value) -> UInt64 { hashAndInlineForm(value).hash }
+  func hash(_ value: Value) -> UInt64 { hasher.hashAndInlineForm(value).hash }
 
   /// The hash of a single-field key and its ``InlineKey`` form, in one pass over its bytes.
   @inline(__always)
   func hashAndInlineForm(_ value: Value) -> (hash: UInt64, inline: InlineKey) {
-    let (h, inline) = value.keyHashAndInlineForm(seed: seed)
-    return (KeyHash.combine(seed, h), inline)
+    hasher.hashAndInlineForm(value)
   }
 
   /// The id stored for a key with `hash`, not inserted inline, for which `isKey(id)` is true,
@@ -279,5 +277,25 @@ struct KeyTable {
       }
     }
     precondition(ids.count == count, "count \(count), occupied \(ids.count)")
+  }
+}
+
+/// A ``KeyTable``'s seeded hash function (the seed is random per table).
+struct KeyHasher: Sendable {
+  let seed: UInt64
+
+  /// The hash of a key of `count` fields, the `i`th being `value(i)`.
+  @inline(__always)
+  func hash(count: Int, _ value: (Int) -> Value) -> UInt64 {
+    var h = seed
+    for i in 0..<count { h = KeyHash.combine(h, value(i).keyHash(seed: seed)) }
+    return h
+  }
+
+  /// The hash of a single-field key and its ``InlineKey`` form, in one pass over its bytes.
+  @inline(__always)
+  func hashAndInlineForm(_ value: Value) -> (hash: UInt64, inline: InlineKey) {
+    let (h, inline) = value.keyHashAndInlineForm(seed: seed)
+    return (KeyHash.combine(seed, h), inline)
   }
 }
