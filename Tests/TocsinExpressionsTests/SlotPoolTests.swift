@@ -128,4 +128,28 @@ final class SlotPoolTests: XCTestCase {
       }
     }
   }
+
+  /// A retired node reaches the pool `retireDelay` retirements later, with its event's buffer;
+  /// one another holder still refers to is never taken.
+  func testRetire_TakesBackAfterTheDelay() {
+    let delay = MatchNodePool.retireDelay
+    let nodes = MatchNodePool(limit: 64)
+    let slotPool = EventSlots.Pool(limit: 64)
+    nodes.slotPool = slotPool
+    func event(_ n: Int) -> EventRecord {
+      EventRecord(time: EventTime(nanosecondsSinceEpoch: Int64(n)), sequence: UInt64(n), line: n, identity: "e\(n)", slots: slots(4))
+    }
+    var kept: MatchNode?
+    for n in 0..<(delay + 3) {
+      var reference = MatchNode(step: 0, event: event(n), previous: nil)
+      if n == 1 { kept = reference }  // shared: never taken back
+      nodes.retire(&reference)
+      XCTAssertEqual(reference.step, -1, "retire \(n) leaves the placeholder")
+      // Retirement n takes back the node of retirement n - delay (none before the delay).
+      let takenBack = max(0, n + 1 - delay) - (n + 1 - delay > 1 ? 1 : 0)
+      XCTAssertEqual(nodes.count, takenBack, "after retirement \(n)")
+      XCTAssertEqual(slotPool.count, takenBack, "after retirement \(n): the events' buffers too")
+    }
+    XCTAssertEqual(kept?.event.identity, "e1", "the shared node is untouched")
+  }
 }

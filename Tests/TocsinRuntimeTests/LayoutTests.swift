@@ -12,4 +12,13 @@ final class LayoutTests: XCTestCase {
     // share with other partial matches.
     XCTAssertEqual(MemoryLayout<Computation>.stride, 48)
   }
+
+  /// `MatchNode.instanceBytes` (the span its cache hints fetch) is the header plus its fields.
+  func testMatchNodeSize() {
+    let fields =
+      MemoryLayout<Int>.size /* step */ + MemoryLayout<EventRecord?>.size
+      + MemoryLayout<MatchNode?>.size /* previous */ + MemoryLayout<Int>.size /* length */
+    XCTAssertEqual(MatchNode.instanceBytes, 16 + fields)
+    XCTAssertEqual(MemoryLayout<EventRecord?>.size, MemoryLayout<EventRecord>.size)
+  }
 }

@@ -21,6 +21,10 @@ public struct EventRecord: Sendable {
   /// Projected field values, indexed by ``SlotIndex``.
   public var slots: EventSlots
 
+  /// Where ``slots`` (one reference, to the slot buffer) lies in a record, and in an optional
+  /// one (the record's spare bits mark `nil`), for cache hints that read the word unretained.
+  public static let slotsOffset = MemoryLayout<EventRecord>.offset(of: \EventRecord.slots) ?? 0
+
   /// Creates an event record.
   public init(time: EventTime, sequence: UInt64, line: Int, identity: EventIdentity, slots: EventSlots) {
     self.time = time

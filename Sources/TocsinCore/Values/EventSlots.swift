@@ -101,6 +101,13 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     }
   }
 
+  /// The slots' buffer object, for cache hints only (never dereferenced through this); reads
+  /// nothing of it, unlike ``memorySpan``.
+  @inlinable
+  public var bufferAddress: UnsafeRawPointer {
+    UnsafeRawPointer(Unmanaged.passUnretained(storage).toOpaque())
+  }
+
   /// Where the slots' buffer lies (object header, count and values), for cache hints: an
   /// event waiting in the reorder buffer has gone cold by the time it is released.
   @inlinable

@@ -45,6 +45,36 @@ public final class MatchNode {
     self.previous = previous
   }
 
+  /// A node's size in memory: the object header (16 bytes), `step` (8), `storedEvent` (an
+  /// ``EventRecord``, 48; its spare bits mark `nil`), `previous` (8) and `length` (8).
+  /// `LayoutTests` pins the parts; a wrong figure would only make a cache hint fetch a line too
+  /// few or too many.
+  public static let instanceBytes = 88
+
+  /// Starts loading the node's own lines (the fields its release reads lie past the first).
+  @inlinable @inline(__always)
+  public static func prefetch(_ node: MatchNode) {
+    MemoryHint.prefetch(UnsafeRawPointer(Unmanaged.passUnretained(node).toOpaque()), bytes: instanceBytes)
+  }
+
+  /// Starts loading what releasing this node reads after the node itself: its predecessor and
+  /// its event's slot buffer. Reads only this node's own words, as bit patterns: binding the
+  /// fields (`if let previous`) retained them, an atomic update on the very lines this is meant
+  /// to fetch. A nil or stale word is harmless: a prefetch never faults.
+  @usableFromInline
+  @inline(__always)
+  func prefetchForRelease() {
+    withUnsafeMutablePointer(to: &previous) {
+      if let address = UnsafeRawPointer(bitPattern: UnsafeRawPointer($0).load(as: UInt.self)) {
+        MemoryHint.prefetch(address, bytes: Self.instanceBytes)
+      }
+    }
+    withUnsafeMutablePointer(to: &storedEvent) {
+      let word = UnsafeRawPointer($0).load(fromByteOffset: EventRecord.slotsOffset, as: UInt.self)
+      if let address = UnsafeRawPointer(bitPattern: word) { MemoryHint.prefetch(address) }
+    }
+  }
+
   /// The most recent node bound to `step`, walking back from `self`.
   /// - Complexity: O(length).
   @inlinable public func latest(boundTo step: Int) -> MatchNode? {

@@ -492,7 +492,7 @@ public final class RuleMatcher {
           absent.append(match)
         } else {
           if reportsTimeouts { emit(partials[i].bindings, .timeout(deadline: deadline)) }
-          nodes.recycle(ifLast: &partials[i].bindings)
+          nodes.retire(&partials[i].bindings)
         }
       }
     }
