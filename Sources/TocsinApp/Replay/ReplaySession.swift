@@ -207,19 +207,13 @@ public final class ReplaySession {
     }
   }
 
-  /// Prepares the engine for `decoded`, a line decoded elsewhere (the decoding thread of
-  /// `--workers 2`) that ``consume(_:decoded:)`` will take a few lines later: its event's key
-  /// lookups, as ``decodeAhead(_:)`` does for the lines it decodes. Changes nothing the session
-  /// does.
-  public func prepare(_ decoded: Decoded) {
-    if case .event(let event) = decoded { engine.prepareArrival(of: event) }
-  }
-
-  /// ``prepare(_:)`` with an event's key probes computed on the thread that decoded it
-  /// (``arrivalProber``).
+  /// Prepares the engine for an event decoded elsewhere (the decoding thread of `--workers 2`)
+  /// that ``consume(_:decoded:)`` will take a few lines later, from its key probes computed
+  /// there (``arrivalProber``): its key lookups, as ``decodeAhead(_:)`` prepares the lines it
+  /// decodes. Changes nothing the session does.
   public func prepare(_ probes: Engine.ArrivalProbes) { engine.prepareArrival(probes) }
 
-  /// Computes events' key probes for ``prepare(_:probes:)`` on another thread.
+  /// Computes events' key probes for ``prepare(_:)`` on another thread.
   public var arrivalProber: Engine.ArrivalProber { engine.arrivalProber() }
 
   /// Handles `line`, number `i` of the lines last given to ``decodeAhead(_:)``. Call it for

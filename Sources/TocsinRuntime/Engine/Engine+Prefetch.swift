@@ -51,7 +51,7 @@ extension Engine {
   /// Computes events' key probes away from the engine: on `--workers 2`'s decoding thread, while
   /// the event is still in that core's cache. Holds copies of the key spaces' slots and hash
   /// seeds (plain data: the engine's tables stay on the engine's thread). Hand the probes to
-  /// ``prepareArrival(of:probes:)``.
+  /// ``prepareArrival(_:)``.
   public struct ArrivalProber: Sendable {
     fileprivate let spaces: [(slots: [SlotIndex], hasher: KeyHasher)]
 

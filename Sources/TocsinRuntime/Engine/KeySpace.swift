@@ -114,8 +114,8 @@ public struct KeySpace {
     }
   }
 
-  /// Records a probe of this space made elsewhere (``Engine/prepareArrival(of:probes:)``) and
-  /// starts loading the table slot it will probe first.
+  /// Starts loading the table slot a probe of this space made elsewhere will look at first
+  /// (``Engine/prepareArrival(_:)``).
   @inline(__always)
   func prefetch(for probe: Probe) {
     if !probe.isMissing { table.prefetch(hash: probe.hash) }
