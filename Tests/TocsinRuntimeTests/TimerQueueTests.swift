@@ -12,7 +12,7 @@ final class TimerQueueTests: XCTestCase {
 
   private func pop(_ queue: inout TimerQueue, upTo ms: Int64) -> [Timer] {
     var out: [Timer] = []
-    queue.popExpired(upTo: .milliseconds(ms)) { out.append($0) }
+    queue.popExpired(upTo: .milliseconds(ms), into: &out)
     return out
   }
 
@@ -57,7 +57,7 @@ final class TimerQueueTests: XCTestCase {
     queue.schedule(Timer(deadline: .infinity, rule: 0, key: KeyID(0)))
     queue.schedule(timer(1))
     var out: [Timer] = []
-    queue.popExpired(upTo: .infinity) { out.append($0) }
+    queue.popExpired(upTo: .infinity, into: &out)
     XCTAssertEqual(out.map(\.deadline), [.milliseconds(1), .infinity])
     XCTAssertEqual(queue.count, 0)
     XCTAssertNil(queue.next)

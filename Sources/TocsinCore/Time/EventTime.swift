@@ -6,6 +6,12 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
   /// Nanoseconds since 1970-01-01T00:00:00Z.
   public var nanosecondsSinceEpoch: Int64
 
+  /// The time as an unsigned number with the same order (the sign bit flipped), for radix
+  /// structures and branch-free comparisons (``TimerQueue``, ``ReorderBuffer``).
+  @inlinable public var unsignedOrder: UInt64 {
+    UInt64(bitPattern: nanosecondsSinceEpoch) ^ (1 << 63)
+  }
+
   /// Creates the point `nanosecondsSinceEpoch` after the epoch.
   @inlinable public init(nanosecondsSinceEpoch: Int64) {
     self.nanosecondsSinceEpoch = nanosecondsSinceEpoch

@@ -23,7 +23,11 @@ public struct EventRecord: Sendable {
 
   /// Where ``slots`` (one reference, to the slot buffer) lies in a record, and in an optional
   /// one (the record's spare bits mark `nil`), for cache hints that read the word unretained.
-  public static let slotsOffset = MemoryLayout<EventRecord>.offset(of: \EventRecord.slots) ?? 0
+  /// Computed, not a stored `static let`: that one went through a lazy-initialisation accessor
+  /// on every read; this folds to a constant.
+  @inlinable public static var slotsOffset: Int {
+    MemoryLayout<EventRecord>.offset(of: \EventRecord.slots) ?? 0
+  }
 
   /// Creates an event record.
   public init(time: EventTime, sequence: UInt64, line: Int, identity: EventIdentity, slots: EventSlots) {

@@ -112,9 +112,8 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   /// event waiting in the reorder buffer has gone cold by the time it is released.
   @inlinable
   public var memorySpan: MemorySpan {
-    let object = Unmanaged.passUnretained(storage).toOpaque()
     let bytes = MemoryLayout<Int>.stride * 3 + storage.header * MemoryLayout<Value>.stride
-    return MemorySpan(address: UInt(bitPattern: object), bytes: UInt32(truncatingIfNeeded: bytes))
+    return MemorySpan(address: UInt(bitPattern: bufferAddress), bytes: UInt32(truncatingIfNeeded: bytes))
   }
 
   public static func == (lhs: EventSlots, rhs: EventSlots) -> Bool {

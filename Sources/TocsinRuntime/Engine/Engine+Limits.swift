@@ -166,7 +166,7 @@ extension Engine {
   func expireIdleKeys(now: EventTime, collect: (Alert) -> Void) {
     guard let ttl = options.limits.keyTTL else { return }
     var due: [TimerQueue.Timer] = []
-    limitState.ttlTimers.popExpired(upTo: now) { due.append($0) }
+    limitState.ttlTimers.popExpired(upTo: now, into: &due)
     for timer in due {
       let r = timer.rule
       let k = timer.key.index

@@ -377,10 +377,11 @@ public final class Engine {
     var expired: [TimerQueue.Timer] = []
     swap(&expired, &expiredTimers)
     defer {
-      expired.removeAll(keepingCapacity: true)
+      // Guarded: emptying an empty array still goes through the generic `replaceSubrange`.
+      if !expired.isEmpty { expired.removeAll(keepingCapacity: true) }
       swap(&expired, &expiredTimers)
     }
-    timers.popExpired(upTo: now) { expired.append($0) }
+    timers.popExpired(upTo: now, into: &expired)
     for (i, timer) in expired.enumerated() {
       prefetchAhead(in: expired, after: i)
       guard states[timer.rule, timer.key.index].scheduledDeadline == timer.deadline else { continue }

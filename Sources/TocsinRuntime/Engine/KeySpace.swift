@@ -91,7 +91,7 @@ public struct KeySpace {
   @inline(__always)
   public mutating func probe(of event: EventRecord, prefetching: Bool) -> Probe {
     let probe = Self.probe(of: event, slots: slots, hasher: table.hasher)
-    if prefetching && !probe.isMissing { table.prefetch(hash: probe.hash) }
+    if prefetching { prefetch(for: probe) }
     return probe
   }
 

@@ -80,7 +80,6 @@ struct KeyTable {
   /// The table's hash function: plain data, so a copy can hash keys on another thread
   /// (``Engine/ArrivalProber``).
   let hasher: KeyHasher
-  private var seed: UInt64 { hasher.seed }
 
   /// An empty table.
   init() {

@@ -47,8 +47,7 @@ public struct ReorderBuffer<Payload, Hint> {
 
     @inline(__always)
     var orderKey: UInt128 {
-      // Flipping the sign bit maps signed nanoseconds onto the same order as unsigned.
-      UInt128(UInt64(bitPattern: time.nanosecondsSinceEpoch) ^ (1 << 63)) << 64 | UInt128(sequence)
+      UInt128(time.unsignedOrder) << 64 | UInt128(sequence)
     }
   }
 

@@ -23,7 +23,7 @@ import TocsinCore
 ///
 /// A timer scheduled at or before `last` (the engine schedules only later deadlines, but the
 /// queue does not depend on it) goes to the due bucket and fires at the next
-/// ``popExpired(upTo:_:)``, which is due anyway: `last` is at or before every time asked for since.
+/// ``popExpired(upTo:into:)``, which is due anyway: `last` is at or before every time asked for since.
 public struct TimerQueue {
   /// One scheduled deadline.
   public struct Timer: Comparable {
@@ -63,8 +63,6 @@ public struct TimerQueue {
   private var occupiedPositions: UInt64 = 0
   /// The radix key of the smallest deadline taken out so far (0 before any).
   private var last: UInt64 = 0
-  /// Reused for each pop's batch.
-  private var due: [Timer] = []
 
   /// An empty queue.
   public init() {}
@@ -90,28 +88,25 @@ public struct TimerQueue {
   /// Schedules a timer.
   /// - Complexity: O(1) amortised.
   public mutating func schedule(_ timer: Timer) {
-    place(timer, radix: Self.radix(timer.deadline))
+    place(timer, radix: timer.deadline.unsignedOrder)
     count += 1
   }
 
-  /// Removes and returns, sorted, every timer with `deadline <= time`. `time` must not go back
-  /// between calls (the engine passes the watermark).
-  /// - Complexity: O(k log k) for k timers returned, plus O(64) amortised re-spreading per timer
-  ///   over its lifetime.
-  public mutating func popExpired(upTo time: EventTime, _ body: (Timer) -> Void) {
-    let limit = Self.radix(time)
-    var batch = due
-    due = []
-    // Guarded: emptying an empty array still went through the generic `replaceSubrange`
-    // (~50 instructions per watermark step on W1).
-    if !batch.isEmpty { batch.removeAll(keepingCapacity: true) }
+  /// Removes every timer with `deadline <= time` and appends them, sorted, to `due` (the
+  /// caller's buffer, kept for its capacity). `time` must not go back between calls (the
+  /// engine passes the watermark).
+  /// - Complexity: O(k log k) for k timers returned, plus at most 11 moves per timer over its
+  ///   lifetime.
+  public mutating func popExpired(upTo time: EventTime, into due: inout [Timer]) {
+    let limit = time.unsignedOrder
+    let start = due.count
     while true {
       if !buckets[0].isEmpty {
         // Everything here is at or before `last`, which is at or before `limit`.
-        if batch.isEmpty {
-          swap(&batch, &buckets[0])
+        if due.isEmpty {
+          swap(&due, &buckets[0])
         } else {
-          batch.append(contentsOf: buckets[0])
+          due.append(contentsOf: buckets[0])
           buckets[0].removeAll(keepingCapacity: true)
         }
         minimum[0] = .max
@@ -120,10 +115,8 @@ public struct TimerQueue {
       guard let b = lowestBucket, minimum[b] <= limit else { break }
       respread(b)
     }
-    count -= batch.count
-    if batch.count > 1 { batch.sort() }
-    for timer in batch { body(timer) }
-    due = batch
+    count -= due.count - start
+    if due.count - start > 1 { due[start...].sort() }
   }
 
   /// Makes bucket `b`'s smallest key the new `last` and moves each of its timers to the bucket
@@ -136,7 +129,7 @@ public struct TimerQueue {
     let p = (b - 1) >> Self.digitBits
     occupied[p] &= ~(1 << UInt64((b - 1) & (Self.digits - 1)))
     if occupied[p] == 0 { occupiedPositions &= ~(1 << UInt64(p)) }
-    for timer in moving { place(timer, radix: Self.radix(timer.deadline)) }
+    for timer in moving { place(timer, radix: timer.deadline.unsignedOrder) }
     moving.removeAll(keepingCapacity: true)
     swap(&moving, &buckets[b])  // keep the bucket's capacity for the next round
   }
@@ -155,11 +148,5 @@ public struct TimerQueue {
     if key < minimum[b] { minimum[b] = key }
     occupied[p] |= 1 << UInt64(v)
     occupiedPositions |= 1 << UInt64(p)
-  }
-
-  /// The deadline as an unsigned key with the same order.
-  @inline(__always)
-  private static func radix(_ time: EventTime) -> UInt64 {
-    UInt64(bitPattern: time.nanosecondsSinceEpoch) ^ (1 << 63)
   }
 }
