@@ -1,5 +1,6 @@
 import TocsinAutomaton
 import TocsinCore
+import TocsinRuntime
 
 /// `tocsin explain`: the compiled automaton of each rule, as text or Graphviz DOT.
 public enum Explainer {
@@ -30,7 +31,15 @@ public enum Explainer {
       selected = selected.filter { $0.name == rule }
       if selected.isEmpty { throw Failure.unknownRule(rule, available: programs.rules.map(\.name)) }
     }
-    let parts = selected.map { format == .dot ? $0.nfaDOT : $0.nfaDescription }
+    let parts = selected.map { program in
+      guard format == .text else { return program.nfaDOT }
+      var text = program.nfaDescription
+      if RuleMatcher(program: program).sharesRuns {
+        text += "evaluated as one shared run: each partial match is every matching event since its start,\n"
+        text += "so the run keeps one node per event and a match is copied out only when it is emitted\n"
+      }
+      return text
+    }
     return parts.joined(separator: format == .dot ? "" : "\n")
   }
 }

@@ -19,7 +19,9 @@ struct TracedRule {
 
   init(program: RuleProgram) {
     self.program = program
-    matcher = RuleMatcher(program: program)
+    // The general walk: a trace shows each partial match's own chain being extended, which a
+    // shared run (an optimisation with the same matches) does not build.
+    matcher = RuleMatcher(program: program, sharingRuns: false)
     keySpace = KeySpace(slots: program.keySlots)
   }
 

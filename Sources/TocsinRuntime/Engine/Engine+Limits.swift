@@ -5,7 +5,7 @@ import TocsinExpressions
 ///
 /// Everything here is O(1) per event and (rule, key) except the drops themselves:
 /// - the budget estimate is maintained incrementally from the counts of each touched key's
-///   state before and after it changed (``Engine/measure(_:)``), never by walking all keys;
+///   state before and after it changed (``Engine/measure(_:rule:)``), never by walking all keys;
 /// - the eviction order is a FIFO of `(rule, key, oldest partial start)` entries appended when a
 ///   key's oldest partial match changes; an entry whose key has moved on is stale and skipped,
 ///   and the FIFO is compacted when stale entries outnumber live ones;
@@ -107,14 +107,17 @@ extension Engine {
 
   /// The contribution of `state` to ``estimatedStateBytes``.
   @inline(__always)
-  func measure(_ state: PartialMatches) -> LimitState.Measure {
+  func measure(_ state: PartialMatches, rule r: Int) -> LimitState.Measure {
     let stored = state.partials.count + state.completed.count
     guard stored > 0 else { return LimitState.Measure() }
     // Every node of every open chain beyond its head: an upper bound (shared prefixes count
     // once per partial match), so the budget holds even when chains diverge (a hot key under
     // `followed_by_any` + `one_or_more`). O(partial matches), like the deadline scan next to it.
+    // A shared run holds exactly one node per partial match, each its head.
     var chain = 0
-    for partial in state.partials { chain += partial.bindings.length - 1 }
+    if !rules[r].matcher.sharesRuns {
+      for partial in state.partials { chain += partial.bindings.length - 1 }
+    }
     return LimitState.Measure(
       bytes: limitState.stateBytes + stored * limitState.computationBytes + chain * limitState.nodeBytes,
       oldest: state.partials.first?.start, isEmpty: false)
@@ -122,7 +125,7 @@ extension Engine {
 
   /// Updates the estimate and the eviction FIFO after a (rule, key)'s state changed.
   func stateChanged(rule r: Int, key: KeyID, from before: LimitState.Measure) {
-    let after = measure(states[r, key.index])
+    let after = measure(states[r, key.index], rule: r)
     limitState.partialBytes += after.bytes - before.bytes
     if before.isEmpty != after.isEmpty { limitState.openStates += after.isEmpty ? -1 : 1 }
     if let oldest = after.oldest, oldest != before.oldest {

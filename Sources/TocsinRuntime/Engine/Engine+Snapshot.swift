@@ -129,7 +129,7 @@ extension Engine {
     for index in snapshot.buffered {
       let event = snapshot.events[index]
       let item = Buffered(event: event, keys: keys(of: event))
-      buffer.insert(item, hint: releaseHint(for: item), at: EventPosition(event))
+      enterBuffer(item)
     }
     suspects = snapshot.suspects.map {
       let event = snapshot.events[$0.event]
@@ -175,6 +175,9 @@ extension Engine {
       var state = PartialMatches()
       for c in stored.partials { state.partials.append(try computation(c)) }
       for c in stored.completed { state.completed.append(try computation(c)) }
+      guard rules[r].matcher.adopt(&state) else {
+        throw EngineSnapshot.Invalid(description: "rule '\(old.name)': partial matches that no run of events can hold")
+      }
       state.scheduledDeadline = stored.scheduledDeadline
       state.isSettled = rules[r].matcher.isSettled(state)
       states[r, key.index] = state
@@ -217,7 +220,7 @@ extension Engine {
   private func restoreLimitState(_ snapshot: EngineSnapshot, ruleMapping: [Int?]) {
     for r in rules.indices {
       for k in states.indices(of: r) where !states[r, k].isEmpty {
-        let m = measure(states[r, k])
+        let m = measure(states[r, k], rule: r)
         limitState.partialBytes += m.bytes
         limitState.openStates += 1
         if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: KeyID(k)) }

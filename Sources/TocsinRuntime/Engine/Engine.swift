@@ -25,6 +25,15 @@ public final class Engine {
   struct Buffered {
     var event: EventRecord
     var keys: KeyIDs
+    /// The rules the event may start or take part in (``RuleGuards/candidates(for:)``), set
+    /// when it enters the reorder buffer — while its fields are in the cache — and read when it
+    /// leaves, to skip rules and to prefetch the state of those it certainly starts.
+    var candidates = RuleGuards.Candidates.all
+
+    init(event: EventRecord, keys: KeyIDs) {
+      self.event = event
+      self.keys = keys
+    }
   }
 
   /// A rule's fixed parts, immutable after `init`; its per-key state is in ``states``. They hold
@@ -80,7 +89,7 @@ public final class Engine {
     /// guard, transparent states): skipped when they are settled and no timeout is due.
     var skipsUnconcerned: Bool
   }
-  private let guards: RuleGuards
+  let guards: RuleGuards
   var buffer = ReorderBuffer<Buffered, ReleaseHint>()
   var timers = TimerQueue()
   var maxEventTime = EventTime.negativeInfinity
@@ -194,18 +203,18 @@ public final class Engine {
   }
 
   /// Steps 2–4 for a routed event.
-  private func admit(_ item: Buffered, into actions: inout [EngineAction]) {
-    let event = item.event
-    if let skew = options.maxTimeSkew, isSuspect(event.time) {
+  private func admit(_ item: consuming Buffered, into actions: inout [EngineAction]) {
+    let time = item.event.time
+    if let skew = options.maxTimeSkew, isSuspect(time) {
       holdSuspect(item, skew: skew, into: &actions)
       return
     }
     if !suspects.isEmpty { contradictSuspects(into: &actions) }
 
     // 3) Lateness.
-    if watermark.isLate(event.time) {
+    if watermark.isLate(time) {
       counters.late += 1
-      if options.latePolicy == .deadLetter { actions.append(.late(event, watermark: watermark.time)) }
+      if options.latePolicy == .deadLetter { actions.append(.late(item.event, watermark: watermark.time)) }
       return
     }
 
@@ -223,10 +232,11 @@ public final class Engine {
   }
 
   /// Buffers a routed event whose keys are pinned (routed with `pinning`, or ``rerouted(_:)``).
-  private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
-    buffer.insert(item, hint: releaseHint(for: item), at: EventPosition(item.event))
+  private func accept(_ item: consuming Buffered, into actions: inout [EngineAction]) {
+    let time = item.event.time
+    enterBuffer(item)
     counters.peakBuffered = max(counters.peakBuffered, buffer.count)
-    if item.event.time > maxEventTime { maxEventTime = item.event.time }
+    if time > maxEventTime { maxEventTime = time }
     let candidate = maxEventTime - options.outOfOrderness - EventDuration(nanoseconds: 1)
     if watermark.advance(to: candidate) { watermarkAdvanced(into: &actions) }
   }
@@ -401,7 +411,7 @@ public final class Engine {
   private func releaseBuffered(into actions: inout [EngineAction]) {
     buffer.release(upTo: watermark.time, ahead: prefetch(for:_:)) { (item: inout Buffered) in
       counters.eventsProcessed += 1
-      let candidates = guards.candidates(for: item.event)
+      let candidates = item.candidates
       for r in routes.indices {
         let route = routes[r]
         guard let key = item.keys[route.keySpace] else {
@@ -540,7 +550,7 @@ public final class Engine {
     assert(!keySpaces[rules[r].keySpace].isFree(key), "key id \(key.index) used after it was reclaimed")
     states.ensure(rule: r, count: key.index + 1)
     var matches: [(MatchNode, MatchOutcome)] = []
-    let before = limitState.isTracking ? measure(states[r, key.index]) : LimitState.Measure()
+    let before = limitState.isTracking ? measure(states[r, key.index], rule: r) : LimitState.Measure()
     withRule(r) { matcher, context, scratch in
       // Only a rule whose conditions read `key` needs its text here (a load from a cold array
       // per rule and event otherwise); alerts set it themselves (`makeAlert`).

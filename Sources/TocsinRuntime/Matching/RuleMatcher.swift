@@ -85,8 +85,8 @@ public final class RuleMatcher {
   public let program: RuleProgram
   private let within: EventDuration?
   private let gap: EventDuration?
-  private let holdsCompleted: Bool
-  private let reportsTimeouts: Bool
+  let holdsCompleted: Bool
+  let reportsTimeouts: Bool
 
   // The automaton flattened for the hot loops: edges of state `s` are
   // `edges[edgeStart[s]..<edgeStart[s + 1]]`. Reading these arrays copies no `NFA.State`
@@ -95,8 +95,8 @@ public final class RuleMatcher {
   private let edgeStart: [Int]
   private let stateStep: [Int]
   private let isStop: [Bool]
-  private let finalState: StateID
-  private let startState: StateID
+  let finalState: StateID
+  let startState: StateID
   /// Reused by ``reachesFinal(from:event:bindings:context:)``.
   private let scratchStates = StateList()
   /// Nodes of ended partial matches, reused for new bindings (``MatchNodePool``).
@@ -132,9 +132,20 @@ public final class RuleMatcher {
   /// skip (they have a step guard); for the others the O(partial matches) scan is not paid.
   var tracksSettling = false
 
-  /// A matcher for `program`.
-  public init(program: RuleProgram) {
+  /// For a rule whose partial matches share one run of events (``SharedRun``), its shape;
+  /// `nil` for the general matcher.
+  let run: SharedRun?
+
+  /// Whether this matcher keeps a rule's partial matches as one shared run (``SharedRun``).
+  public var sharesRuns: Bool { run != nil }
+
+  /// A matcher for `program`. With `sharingRuns` (the default), a rule of the velocity shape
+  /// keeps its partial matches as one shared run (``SharedRun``); without, every rule uses the
+  /// general automaton walk, whose partial matches each hold their own chain (what `explain
+  /// --trace` shows, and what the equivalence tests compare runs against).
+  public init(program: RuleProgram, sharingRuns: Bool = true) {
     self.program = program
+    self.run = sharingRuns ? SharedRun.detect(program) : nil
     self.stepConditions = program.stepConditions
     self.untilConditions = program.untilConditions
     self.within = program.spec.within
@@ -294,6 +305,10 @@ public final class RuleMatcher {
     _ event: EventRecord, _ state: inout PartialMatches, context: EvalContext,
     scratch: MatcherScratch, emit: Emit
   ) {
+    if let run {
+      processRun(run, event, &state, context: context, scratch: scratch, emit: emit)
+      return
+    }
     // 1) Time out.
     state.partials.prefetchNodes()
     advanceTime(to: event.time, &state, emit: emit)
@@ -352,7 +367,7 @@ public final class RuleMatcher {
   /// `replaceSubrange` (~470 instructions per event on W2), and a popped element's node is owned
   /// here, so the pool takes it without a reference count update.
   @inline(__always)
-  private func drain(_ list: inout [Computation]) {
+  func drain(_ list: inout [Computation]) {
     while let computation = list.popLast() { nodes.recycle((consume computation).bindings) }
   }
 
@@ -473,6 +488,10 @@ public final class RuleMatcher {
   /// reported as timeouts when the rule has `on timeout emit`. Then releases held matches no
   /// partial match can precede any more.
   public func advanceTime(to time: EventTime, _ state: inout PartialMatches, emit: Emit) {
+    if let run {
+      advanceRun(run, to: time, &state, emit: emit)
+      return
+    }
     guard let earliest = earliestDeadline(of: state), time >= earliest else { return }
     state.partials.prefetchNodes()
     var absent: [Computation] = []
@@ -496,7 +515,14 @@ public final class RuleMatcher {
         }
       }
     }
-    while state.partials.count > kept { state.partials.removeLast() }
+    if kept == 0 {
+      // Nothing stays open: the buffer goes now, while it is in the cache. Kept empty, it would
+      // cost the key's next event a miss on its header (a key whose window has passed is
+      // usually quiet for long) and hold memory for every idle key until the key is reclaimed.
+      state.partials = []
+    } else {
+      while state.partials.count > kept { state.partials.removeLast() }
+    }
     if holdsCompleted {
       if !absent.isEmpty { state.completed.append(contentsOf: absent) }
       releaseCompleted(&state, emit: emit)
@@ -518,6 +544,7 @@ public final class RuleMatcher {
   /// skip strategy that holds matches.
   public func releaseHeld(_ state: inout PartialMatches, emit: Emit) {
     if holdsCompleted { releaseCompleted(&state, emit: emit) }
+    if run != nil { trimRun(&state) }
   }
 
   private func outcome(of match: Computation) -> MatchOutcome {
@@ -528,7 +555,7 @@ public final class RuleMatcher {
 
   /// Emits held matches while the earliest one starts no later than every open partial match
   /// (Flink's `processMatchesAccordingToSkipStrategy`), pruning after each.
-  private func releaseCompleted(_ state: inout PartialMatches, emit: Emit) {
+  func releaseCompleted(_ state: inout PartialMatches, emit: Emit) {
     // Stable sort by start: appended matches may start before held ones.
     if state.completed.count > 1 {
       state.completed = state.completed.enumerated().sorted { a, b in
@@ -542,6 +569,11 @@ public final class RuleMatcher {
       emit(match.bindings, outcome(of: match))
       prune(after: match, &state)
     }
+    // As in ``advanceTime``: emptied lists give their buffers back while they are in the cache.
+    if state.completed.isEmpty, state.completed.capacity > 0 { state.completed = [] }
+    if state.partials.isEmpty, state.partials.capacity > 0 { state.partials = [] }
+    // Pruning removes partial matches from the front: a shared run is cut behind what is left.
+    if run != nil { trimRun(&state) }
   }
 
   /// Flink's `AfterMatchSkipStrategy.prune`: a pruning position taken from the match, and

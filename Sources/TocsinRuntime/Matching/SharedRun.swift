@@ -1,0 +1,248 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinExpressions
+
+/// The shape of a rule whose partial matches can share one run of events: a single step that
+/// loops without bound (`times N+`, `one_or_more`) with relaxed contiguity, under a condition
+/// that reads only the event being tested (`where type == "purchase"`, never an earlier step's
+/// values) — the velocity rules ("ten purchases of one card within an hour").
+///
+/// For such a rule the general matcher keeps one partial match per matching event, each with its
+/// own chain of match-buffer nodes, and every matching event extends all of them: k open partial
+/// matches cost k + 1 new nodes per event, and their chains hold the same events k times over.
+/// Yet every partial match is the same thing — every matching event from its start to now,
+/// since relaxed contiguity takes each matching event and skips the rest — so they can share
+/// one run:
+///
+/// - one node per matching event, each linked to the node of the matching event before it;
+/// - partial match `i` (oldest first) binds the node of its start event, so its events are the
+///   run from the newest node back to that one, and its count of events is `k − i`;
+/// - a matching event adds one node and one partial match and moves each partial match's state
+///   along (``RuleMatcher/processRun``); a match is copied out of the run only when it
+///   completes or times out with `on timeout emit`;
+/// - partial matches leave only from the oldest end (time-outs, skip strategies, state limits),
+///   and the run is cut behind the oldest one left (``RuleMatcher/trimRun(_:)``).
+///
+/// Everything observable is what the general matcher does: the same matches in the same order,
+/// the same partial matches with the same states and starts (so timers, skip strategies, state
+/// limits and checkpoints see no difference). `RunEquivalenceTests` replays random streams
+/// through both. The one difference: the condition is evaluated once per event rather than once
+/// per partial match, so a rule whose condition hits a type error counts it once per event.
+///
+/// Eligibility is decided on the compiled automaton, state by state, so anything the compiler
+/// builds differently (strict or non-deterministic contiguity, `greedy`, `until`, a bounded
+/// count, further steps) simply uses the general matcher.
+struct SharedRun {
+  /// `counting[c]`: the state a partial match waits in after taking `c` events, for
+  /// `c < minimum` (`counting[0]` is the start state).
+  let counting: [StateID]
+  /// The loop's state right after it took an event (`minimum` or more taken).
+  let loop: StateID
+  /// The loop's state after an event it skipped.
+  let loopIgnored: StateID
+  /// `afterTaking[s]`: the state a partial match waiting in state `s` moves to when it takes an
+  /// event (indexed by state; only the run's states are set).
+  let afterTaking: [StateID]
+  /// The number of events a match needs (`N` of `times N+`).
+  var minimum: Int { counting.count }
+
+  /// The run shape of `program`, or `nil` when its matches cannot share a run.
+  static func detect(_ program: RuleProgram) -> SharedRun? {
+    let spec = program.spec
+    guard spec.steps.count == 1, spec.groups.isEmpty, spec.withinBetweenSteps == nil else { return nil }
+    let step = spec.steps[0]
+    let quantifier = step.quantifier
+    guard step.kind == .take, quantifier.max == nil, quantifier.until == nil, quantifier.inner == .relaxed,
+      !quantifier.isOptional, !quantifier.isGreedy
+    else { return nil }
+    if let condition = step.condition, readsBindings(condition) { return nil }
+
+    let nfa = program.nfa
+    let take = NFA.EdgeCondition.take(0)
+    let skip = NFA.EdgeCondition.not(.take(0))
+    func edges(_ s: StateID) -> Set<NFA.Edge> { Set(nfa[s].edges) }
+    // Counting states: take to the next, skip back to itself.
+    var counting: [StateID] = []
+    var state = nfa.start
+    while true {
+      let here = nfa[state]
+      guard here.kind == .normal, !counting.contains(state), state != nfa.final else { return nil }
+      guard let next = here.edges.first(where: { $0.action == .take })?.target else { return nil }
+      guard edges(state) == [NFA.Edge(.take, to: next, when: take), NFA.Edge(.ignore, to: state, when: skip)]
+      else { break }
+      counting.append(state)
+      state = next
+    }
+    // The loop: done (proceed to the final state), take again, or skip to its waiting state,
+    // which takes back into the loop.
+    guard !counting.isEmpty, counting.count == quantifier.min else { return nil }
+    let loop = state
+    guard nfa[loop].kind == .normal,
+      let ignored = nfa[loop].edges.first(where: { $0.action == .ignore })?.target,
+      ignored != loop, nfa[ignored].kind == .normal,
+      edges(loop) == [
+        NFA.Edge(.proceed, to: nfa.final, when: .always), NFA.Edge(.take, to: loop, when: take),
+        NFA.Edge(.ignore, to: ignored, when: skip),
+      ],
+      edges(ignored) == [NFA.Edge(.take, to: loop, when: take), NFA.Edge(.ignore, to: ignored, when: skip)]
+    else { return nil }
+    var afterTaking = Array(repeating: StateID(0), count: nfa.states.count)
+    for (c, s) in counting.enumerated() { afterTaking[s.index] = c + 1 < counting.count ? counting[c + 1] : loop }
+    afterTaking[loop.index] = loop
+    afterTaking[ignored.index] = loop
+    return SharedRun(counting: counting, loop: loop, loopIgnored: ignored, afterTaking: afterTaking)
+  }
+
+  /// Whether `condition` reads anything bound by a step (a step's field, time or aggregate).
+  static func readsBindings(_ condition: Expr) -> Bool {
+    var reads = false
+    condition.visit { expr in
+      switch expr {
+      case .stepField, .stepTime, .aggregate: reads = true
+      default: break
+      }
+    }
+    return reads
+  }
+}
+
+extension RuleMatcher {
+  // MARK: - Shared runs
+
+  /// ``process`` for a rule whose partial matches share a run (``SharedRun``): the general
+  /// matcher's steps, with the run's transitions.
+  func processRun(
+    _ run: SharedRun, _ event: EventRecord, _ state: inout PartialMatches, context: EvalContext,
+    scratch: MatcherScratch, emit: Emit
+  ) {
+    advanceRun(run, to: event.time, &state, emit: emit)
+    assert(scratch.complete.isEmpty)
+    if holds(.take(0), event, nil, context) {
+      // Every partial match takes the event (relaxed contiguity), and the event starts one more.
+      let node = nodes.make(step: 0, event: event, previous: state.partials.last?.bindings)
+      state.partials.withUnsafeMutableBufferPointer { partials in
+        for i in partials.indices {
+          let taken = run.afterTaking[partials[i].state.index]
+          partials[i].state = taken
+          if taken == run.loop {
+            scratch.complete.append(
+              Computation(state: finalState, bindings: copyOfRun(from: node, to: partials[i].bindings), start: partials[i].start))
+          }
+        }
+      }
+      let started = Computation(state: run.afterTaking[startState.index], bindings: node, start: EventPosition(event))
+      if started.state == run.loop {
+        scratch.complete.append(
+          Computation(state: finalState, bindings: copyOfRun(from: node, to: node), start: started.start))
+      }
+      state.partials.append(started)
+    } else {
+      // Skipped: a partial match that had just taken an event waits in the loop's other state.
+      state.partials.withUnsafeMutableBufferPointer { partials in
+        for i in partials.indices where partials[i].state == run.loop { partials[i].state = run.loopIgnored }
+      }
+    }
+    if tracksSettling { state.isSettled = isSettled(state) }
+    if holdsCompleted {
+      if !scratch.complete.isEmpty { state.completed.append(contentsOf: scratch.complete) }
+      releaseCompleted(&state, emit: emit)
+    } else {
+      for match in scratch.complete { emit(match.bindings, .complete) }
+    }
+    drain(&scratch.complete)
+    state._checkInvariants()
+  }
+
+  /// ``advanceTime`` for a shared run: the partial matches that timed out are the oldest ones
+  /// (all share one window length), so they leave from the front and the run is cut behind them.
+  func advanceRun(_ run: SharedRun, to time: EventTime, _ state: inout PartialMatches, emit: Emit) {
+    guard let earliest = earliestDeadline(in: &state), time >= earliest else { return }
+    var expired = 0
+    while expired < state.partials.count, let deadline = deadline(of: state.partials[expired]), time >= deadline {
+      expired += 1
+    }
+    if reportsTimeouts, let head = state.partials.last?.bindings {
+      for i in 0..<expired {
+        // swift-format-ignore: NeverForceUnwrap
+        // `expired` counts only partial matches with a deadline.
+        let deadline = deadline(of: state.partials[i])!
+        emit(copyOfRun(from: head, to: state.partials[i].bindings), .timeout(deadline: deadline))
+      }
+    }
+    dropOldest(expired, from: &state)
+    if holdsCompleted { releaseCompleted(&state, emit: emit) }
+  }
+
+  /// Removes the `count` oldest partial matches of a shared run and gives the pool the nodes
+  /// no partial match binds any more.
+  func dropOldest(_ count: Int, from state: inout PartialMatches) {
+    guard count > 0 else { return }
+    if count >= state.partials.count {
+      // swift-format-ignore: NeverForceUnwrap
+      // Not empty: `count > 0`.
+      let head = state.partials.last!.bindings
+      state.partials = []
+      nodes.recycle(head)
+    } else {
+      state.partials.removeFirst(count)
+      nodes.cutPredecessors(of: state.partials[0].bindings)
+    }
+  }
+
+  /// Cuts the run behind its oldest partial match, after partial matches left by the front
+  /// elsewhere (a skip strategy's pruning, a state limit). Does nothing when it is already cut.
+  func trimRun(_ state: inout PartialMatches) {
+    guard let oldest = state.partials.first?.bindings else { return }
+    nodes.cutPredecessors(of: oldest)
+  }
+
+  /// A match of its own for the run's events from `start` to `head` (both nodes of the run,
+  /// `start` at or behind `head`): new nodes, so that cutting the run later changes no match
+  /// that is held or being emitted.
+  func copyOfRun(from head: MatchNode, to start: MatchNode) -> MatchNode {
+    var events: [MatchNode] = []
+    var node = head
+    while true {
+      events.append(node)
+      if node === start { break }
+      // swift-format-ignore: NeverForceUnwrap
+      // `start` is on the run behind `head`: the walk reaches it before the run ends.
+      node = node.previous!
+    }
+    var copy: MatchNode? = nil
+    for original in events.reversed() { copy = nodes.make(step: original.step, event: original.event, previous: copy) }
+    // swift-format-ignore: NeverForceUnwrap
+    // At least one node: `head` itself.
+    return copy!
+  }
+}
+
+extension RuleMatcher {
+  /// Brings state restored from a checkpoint into this matcher's form; `false` when it cannot
+  /// be this rule's state. A shared run is kept as it is; state a general matcher wrote (each
+  /// partial match with its own chain: a checkpoint from a build without shared runs) is rebuilt
+  /// as a run from the oldest partial match's chain, which holds every event of the others.
+  public func adopt(_ state: inout PartialMatches) -> Bool {
+    guard run != nil, !state.partials.isEmpty else { return true }
+    let partials = state.partials
+    var isRun = true
+    for i in partials.indices {
+      let expectedPrevious = i == 0 ? nil : partials[i - 1].bindings
+      if partials[i].bindings.previous !== expectedPrevious || EventPosition(partials[i].bindings.event) != partials[i].start {
+        isRun = false
+        break
+      }
+    }
+    if isRun { return true }
+    let events = partials[0].bindings.nodesInOrder
+    guard events.count == partials.count else { return false }
+    var previous: MatchNode? = nil
+    for (i, original) in events.enumerated() {
+      guard EventPosition(original.event) == partials[i].start else { return false }
+      let node = nodes.make(step: original.step, event: original.event, previous: previous)
+      state.partials[i].bindings = node
+      previous = node
+    }
+    return true
+  }
+}
