@@ -14,9 +14,6 @@ extension Engine {
   struct ReleaseHint {
     var slots: MemorySpan
     var keys: FourKeyIDs
-    /// The rules the event certainly starts a match of (``RuleGuards/Candidates/exactStart``):
-    /// their state is read even for a key with nothing open, so it is fetched too.
-    var starts: UInt64
   }
 
   /// Prepares `event`'s key lookups (its key's hash and inline form in each key space) and
@@ -99,16 +96,10 @@ extension Engine {
     }
   }
 
-  /// Puts a routed event (keys pinned) into the reorder buffer, with its rule candidates and
-  /// the hint the release loop prefetches by.
+  /// The hint stored with `item` when it enters the buffer.
   @inline(__always)
-  func enterBuffer(_ item: consuming Buffered) {
-    let candidates = guards.candidates(for: item.event)
-    let hint = ReleaseHint(
-      slots: item.event.slots.memorySpan, keys: item.keys.firstFour, starts: candidates.exactStart)
-    let position = EventPosition(time: item.event.time, sequence: item.event.sequence)
-    item.candidates = candidates
-    buffer.insert(item, hint: hint, at: position)
+  func releaseHint(for item: Buffered) -> ReleaseHint {
+    ReleaseHint(slots: item.event.slots.memorySpan, keys: item.keys.firstFour)
   }
 
   /// One link of the chain of loads the event behind `hint` will need, each reading only what
@@ -126,14 +117,6 @@ extension Engine {
       }
     case .next:
       forEachOpenRule(hint) { prefetchState(rule: $0, key: $1) }
-      // A rule the event starts is processed even when nothing is open for its key.
-      var starts = hint.starts
-      while starts != 0 {
-        let r = starts.trailingZeroBitCount
-        starts &= starts &- 1
-        let space = rules[r].keySpace
-        if space < 4, let key = hint.keys[space] { prefetchState(rule: r, key: key) }
-      }
     case .nextAfterBody:
       forEachOpenRule(hint) { prefetchPartials(rule: $0, key: $1) }
     }

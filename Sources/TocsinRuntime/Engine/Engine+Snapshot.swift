@@ -129,7 +129,7 @@ extension Engine {
     for index in snapshot.buffered {
       let event = snapshot.events[index]
       let item = Buffered(event: event, keys: keys(of: event))
-      enterBuffer(item)
+      buffer.insert(item, hint: releaseHint(for: item), at: EventPosition(event))
     }
     suspects = snapshot.suspects.map {
       let event = snapshot.events[$0.event]

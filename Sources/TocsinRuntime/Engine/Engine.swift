@@ -25,15 +25,6 @@ public final class Engine {
   struct Buffered {
     var event: EventRecord
     var keys: KeyIDs
-    /// The rules the event may start or take part in (``RuleGuards/candidates(for:)``), set
-    /// when it enters the reorder buffer — while its fields are in the cache — and read when it
-    /// leaves, to skip rules and to prefetch the state of those it certainly starts.
-    var candidates = RuleGuards.Candidates.all
-
-    init(event: EventRecord, keys: KeyIDs) {
-      self.event = event
-      self.keys = keys
-    }
   }
 
   /// A rule's fixed parts, immutable after `init`; its per-key state is in ``states``. They hold
@@ -89,7 +80,7 @@ public final class Engine {
     /// guard, transparent states): skipped when they are settled and no timeout is due.
     var skipsUnconcerned: Bool
   }
-  let guards: RuleGuards
+  private let guards: RuleGuards
   var buffer = ReorderBuffer<Buffered, ReleaseHint>()
   var timers = TimerQueue()
   var maxEventTime = EventTime.negativeInfinity
@@ -203,18 +194,18 @@ public final class Engine {
   }
 
   /// Steps 2–4 for a routed event.
-  private func admit(_ item: consuming Buffered, into actions: inout [EngineAction]) {
-    let time = item.event.time
-    if let skew = options.maxTimeSkew, isSuspect(time) {
+  private func admit(_ item: Buffered, into actions: inout [EngineAction]) {
+    let event = item.event
+    if let skew = options.maxTimeSkew, isSuspect(event.time) {
       holdSuspect(item, skew: skew, into: &actions)
       return
     }
     if !suspects.isEmpty { contradictSuspects(into: &actions) }
 
     // 3) Lateness.
-    if watermark.isLate(time) {
+    if watermark.isLate(event.time) {
       counters.late += 1
-      if options.latePolicy == .deadLetter { actions.append(.late(item.event, watermark: watermark.time)) }
+      if options.latePolicy == .deadLetter { actions.append(.late(event, watermark: watermark.time)) }
       return
     }
 
@@ -232,11 +223,10 @@ public final class Engine {
   }
 
   /// Buffers a routed event whose keys are pinned (routed with `pinning`, or ``rerouted(_:)``).
-  private func accept(_ item: consuming Buffered, into actions: inout [EngineAction]) {
-    let time = item.event.time
-    enterBuffer(item)
+  private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
+    buffer.insert(item, hint: releaseHint(for: item), at: EventPosition(item.event))
     counters.peakBuffered = max(counters.peakBuffered, buffer.count)
-    if time > maxEventTime { maxEventTime = time }
+    if item.event.time > maxEventTime { maxEventTime = item.event.time }
     let candidate = maxEventTime - options.outOfOrderness - EventDuration(nanoseconds: 1)
     if watermark.advance(to: candidate) { watermarkAdvanced(into: &actions) }
   }
@@ -411,7 +401,7 @@ public final class Engine {
   private func releaseBuffered(into actions: inout [EngineAction]) {
     buffer.release(upTo: watermark.time, ahead: prefetch(for:_:)) { (item: inout Buffered) in
       counters.eventsProcessed += 1
-      let candidates = item.candidates
+      let candidates = guards.candidates(for: item.event)
       for r in routes.indices {
         let route = routes[r]
         guard let key = item.keys[route.keySpace] else {

@@ -35,10 +35,6 @@ struct RuleGuards {
     /// guard is exact (``startGuardIsExact(_:)``) and a string value matched it, so the quick
     /// check would only repeat the test.
     var exactStart: UInt64 = 0
-
-    /// Every rule a candidate for everything, nothing known to start: what an event whose
-    /// candidates were not computed must be treated as.
-    @inline(__always) static var all: Candidates { Candidates(start: ~0, step: ~0) }
   }
 
   /// One field that guards test, with the rules each of its constants admits. A class: the
@@ -131,7 +127,7 @@ struct RuleGuards {
 
   /// The rules `event` may start a match of, and those it may take part in at all.
   @inline(__always)
-  func candidates(for event: borrowing EventRecord) -> Candidates {
+  func candidates(for event: EventRecord) -> Candidates {
     var mask = unguarded
     for test in tests {
       let admitted: Candidates

@@ -65,15 +65,15 @@ public struct ReorderBuffer<Payload, Hint> {
 
   /// Buffers an event.
   /// - Complexity: O(log n).
-  public mutating func insert(_ payload: consuming Payload, hint: Hint, at position: EventPosition) {
+  public mutating func insert(_ payload: Payload, hint: Hint, at position: EventPosition) {
     let slot: Int
     if let free = freeSlots.popLast() {
       slot = free
-      payloads[slot] = consume payload
+      payloads[slot] = payload
       hints[slot] = hint
     } else {
       slot = payloads.count
-      payloads.append(consume payload)
+      payloads.append(payload)
       hints.append(hint)
     }
     heap.append(Entry(time: position.time, sequence: position.sequence, slot: slot))
