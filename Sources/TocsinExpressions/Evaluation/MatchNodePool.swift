@@ -90,14 +90,6 @@ public final class MatchNodePool {
     recycle(consume node)
   }
 
-  /// Detaches `node` from its predecessors, taking back those only `node` kept alive (a shared
-  /// run cut behind its oldest partial match). Does nothing when `node` has none.
-  @inline(__always)
-  public func cutPredecessors(of node: MatchNode) {
-    guard let cut = node.previous.take() else { return }
-    recycle(cut)
-  }
-
   /// Takes back `node` if the caller's reference, given up here, was its last one, and then the
   /// predecessors it alone kept alive.
   @inline(__always)

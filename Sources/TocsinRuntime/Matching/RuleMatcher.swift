@@ -544,7 +544,6 @@ public final class RuleMatcher {
   /// skip strategy that holds matches.
   public func releaseHeld(_ state: inout PartialMatches, emit: Emit) {
     if holdsCompleted { releaseCompleted(&state, emit: emit) }
-    if run != nil { trimRun(&state) }
   }
 
   private func outcome(of match: Computation) -> MatchOutcome {
@@ -572,8 +571,6 @@ public final class RuleMatcher {
     // As in ``advanceTime``: emptied lists give their buffers back while they are in the cache.
     if state.completed.isEmpty, state.completed.capacity > 0 { state.completed = [] }
     if state.partials.isEmpty, state.partials.capacity > 0 { state.partials = [] }
-    // Pruning removes partial matches from the front: a shared run is cut behind what is left.
-    if run != nil { trimRun(&state) }
   }
 
   /// Flink's `AfterMatchSkipStrategy.prune`: a pruning position taken from the match, and

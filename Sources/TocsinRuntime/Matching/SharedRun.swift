@@ -11,23 +11,23 @@ import TocsinExpressions
 /// own chain of match-buffer nodes, and every matching event extends all of them: k open partial
 /// matches cost k + 1 new nodes per event, and their chains hold the same events k times over.
 /// Yet every partial match is the same thing — every matching event from its start to now,
-/// since relaxed contiguity takes each matching event and skips the rest — so they can share
-/// one run:
+/// since relaxed contiguity takes each matching event and skips the rest — and every matching
+/// event starts one. So the partial matches of a key, oldest first, *are* the run:
 ///
-/// - one node per matching event, each linked to the node of the matching event before it;
-/// - partial match `i` (oldest first) binds the node of its start event, so its events are the
-///   run from the newest node back to that one, and its count of events is `k − i`;
+/// - partial match `i` binds a node holding only its own start event (no predecessor);
+/// - its events are the start events of partial matches `i, i + 1, …, k − 1`, so its count of
+///   events is `k − i`;
 /// - a matching event adds one node and one partial match and moves each partial match's state
-///   along (``RuleMatcher/processRun``); a match is copied out of the run only when it
-///   completes or times out with `on timeout emit`;
+///   along (``RuleMatcher/processRun``), touching no other node; a match is built only when it
+///   completes, or times out with `on timeout emit` (``RuleMatcher/matchOfRun(from:through:in:)``);
 /// - partial matches leave only from the oldest end (time-outs, skip strategies, state limits),
-///   and the run is cut behind the oldest one left (``RuleMatcher/trimRun(_:)``).
+///   which keeps the correspondence.
 ///
 /// Everything observable is what the general matcher does: the same matches in the same order,
 /// the same partial matches with the same states and starts (so timers, skip strategies, state
-/// limits and checkpoints see no difference). `RunEquivalenceTests` replays random streams
-/// through both. The one difference: the condition is evaluated once per event rather than once
-/// per partial match, so a rule whose condition hits a type error counts it once per event.
+/// limits and checkpoints see no difference). `SharedRunTests` replays random streams through
+/// both. The one difference: the condition is evaluated once per event rather than once per
+/// partial match, so a rule whose condition hits a type error counts it once per event.
 ///
 /// Eligibility is decided on the compiled automaton, state by state, so anything the compiler
 /// builds differently (strict or non-deterministic contiguity, `greedy`, `until`, a bounded
@@ -119,23 +119,25 @@ extension RuleMatcher {
     assert(scratch.complete.isEmpty)
     if holds(.take(0), event, nil, context) {
       // Every partial match takes the event (relaxed contiguity), and the event starts one more.
-      let node = nodes.make(step: 0, event: event, previous: state.partials.last?.bindings)
+      let started = Computation(
+        state: run.afterTaking[startState.index], bindings: nodes.make(step: 0, event: event, previous: nil),
+        start: EventPosition(event))
       state.partials.withUnsafeMutableBufferPointer { partials in
         for i in partials.indices {
           let taken = run.afterTaking[partials[i].state.index]
           partials[i].state = taken
           if taken == run.loop {
             scratch.complete.append(
-              Computation(state: finalState, bindings: copyOfRun(from: node, to: partials[i].bindings), start: partials[i].start))
+              Computation(
+                state: finalState, bindings: matchOfRun(from: i, through: event, in: partials), start: partials[i].start))
           }
         }
       }
-      let started = Computation(state: run.afterTaking[startState.index], bindings: node, start: EventPosition(event))
+      state.partials.append(started)
       if started.state == run.loop {
         scratch.complete.append(
-          Computation(state: finalState, bindings: copyOfRun(from: node, to: node), start: started.start))
+          Computation(state: finalState, bindings: nodes.make(step: 0, event: event, previous: nil), start: started.start))
       }
-      state.partials.append(started)
     } else {
       // Skipped: a partial match that had just taken an event waits in the loop's other state.
       state.partials.withUnsafeMutableBufferPointer { partials in
@@ -154,94 +156,75 @@ extension RuleMatcher {
   }
 
   /// ``advanceTime`` for a shared run: the partial matches that timed out are the oldest ones
-  /// (all share one window length), so they leave from the front and the run is cut behind them.
+  /// (all share one window length), so they leave from the front.
   func advanceRun(_ run: SharedRun, to time: EventTime, _ state: inout PartialMatches, emit: Emit) {
     guard let earliest = earliestDeadline(in: &state), time >= earliest else { return }
     var expired = 0
     while expired < state.partials.count, let deadline = deadline(of: state.partials[expired]), time >= deadline {
       expired += 1
     }
-    if reportsTimeouts, let head = state.partials.last?.bindings {
-      for i in 0..<expired {
-        // swift-format-ignore: NeverForceUnwrap
-        // `expired` counts only partial matches with a deadline.
-        let deadline = deadline(of: state.partials[i])!
-        emit(copyOfRun(from: head, to: state.partials[i].bindings), .timeout(deadline: deadline))
+    if reportsTimeouts {
+      state.partials.withUnsafeBufferPointer { partials in
+        for i in 0..<expired {
+          // swift-format-ignore: NeverForceUnwrap
+          // `expired` counts only partial matches with a deadline.
+          emit(matchOfRun(from: i, through: nil, in: partials), .timeout(deadline: deadline(of: partials[i])!))
+        }
       }
     }
     dropOldest(expired, from: &state)
     if holdsCompleted { releaseCompleted(&state, emit: emit) }
   }
 
-  /// Removes the `count` oldest partial matches of a shared run and gives the pool the nodes
-  /// no partial match binds any more.
+  /// Removes the `count` oldest partial matches of a shared run, their nodes retired to the pool
+  /// (``MatchNodePool/retire(_:)``: each is cold, bound up to a window ago).
   func dropOldest(_ count: Int, from state: inout PartialMatches) {
     guard count > 0 else { return }
-    if count >= state.partials.count {
-      // swift-format-ignore: NeverForceUnwrap
-      // Not empty: `count > 0`.
-      let head = state.partials.last!.bindings
+    state.partials.withUnsafeMutableBufferPointer { partials in
+      for i in 0..<count { nodes.retire(&partials[i].bindings) }
+    }
+    if count == state.partials.count {
       state.partials = []
-      nodes.recycle(head)
     } else {
       state.partials.removeFirst(count)
-      nodes.cutPredecessors(of: state.partials[0].bindings)
     }
   }
 
-  /// Cuts the run behind its oldest partial match, after partial matches left by the front
-  /// elsewhere (a skip strategy's pruning, a state limit). Does nothing when it is already cut.
-  func trimRun(_ state: inout PartialMatches) {
-    guard let oldest = state.partials.first?.bindings else { return }
-    nodes.cutPredecessors(of: oldest)
-  }
-
-  /// A match of its own for the run's events from `start` to `head` (both nodes of the run,
-  /// `start` at or behind `head`): new nodes, so that cutting the run later changes no match
-  /// that is held or being emitted.
-  func copyOfRun(from head: MatchNode, to start: MatchNode) -> MatchNode {
-    var events: [MatchNode] = []
-    var node = head
-    while true {
-      events.append(node)
-      if node === start { break }
-      // swift-format-ignore: NeverForceUnwrap
-      // `start` is on the run behind `head`: the walk reaches it before the run ends.
-      node = node.previous!
-    }
-    var copy: MatchNode? = nil
-    for original in events.reversed() { copy = nodes.make(step: original.step, event: original.event, previous: copy) }
+  /// The match of partial match `first` of a run: the start events of partial matches `first`
+  /// onwards, then `event` when it is taking one (`nil` for a time-out). New nodes, linked as
+  /// every match is.
+  func matchOfRun(from first: Int, through event: EventRecord?, in partials: UnsafeBufferPointer<Computation>) -> MatchNode {
+    var match: MatchNode? = nil
+    for i in first..<partials.count { match = nodes.make(step: 0, event: partials[i].bindings.event, previous: match) }
+    if let event { match = nodes.make(step: 0, event: event, previous: match) }
     // swift-format-ignore: NeverForceUnwrap
-    // At least one node: `head` itself.
-    return copy!
+    // At least one node: partial match `first` exists.
+    return match!
+  }
+
+  /// ``matchOfRun(from:through:in:)`` over a mutable buffer.
+  func matchOfRun(from first: Int, through event: EventRecord?, in partials: UnsafeMutableBufferPointer<Computation>) -> MatchNode {
+    matchOfRun(from: first, through: event, in: UnsafeBufferPointer(partials))
   }
 }
 
 extension RuleMatcher {
   /// Brings state restored from a checkpoint into this matcher's form; `false` when it cannot
-  /// be this rule's state. A shared run is kept as it is; state a general matcher wrote (each
-  /// partial match with its own chain: a checkpoint from a build without shared runs) is rebuilt
-  /// as a run from the oldest partial match's chain, which holds every event of the others.
+  /// be this rule's state. A shared run (each partial match binding its start event alone) is
+  /// kept as it is; state a general matcher wrote (each partial match with its own chain: a
+  /// checkpoint from a build without shared runs) is rebuilt from the oldest partial match's
+  /// chain, which holds every event of the others.
   public func adopt(_ state: inout PartialMatches) -> Bool {
     guard run != nil, !state.partials.isEmpty else { return true }
     let partials = state.partials
-    var isRun = true
-    for i in partials.indices {
-      let expectedPrevious = i == 0 ? nil : partials[i - 1].bindings
-      if partials[i].bindings.previous !== expectedPrevious || EventPosition(partials[i].bindings.event) != partials[i].start {
-        isRun = false
-        break
-      }
+    if partials.allSatisfy({ $0.bindings.previous == nil && EventPosition($0.bindings.event) == $0.start }) {
+      return true
     }
-    if isRun { return true }
     let events = partials[0].bindings.nodesInOrder
     guard events.count == partials.count else { return false }
-    var previous: MatchNode? = nil
     for (i, original) in events.enumerated() {
       guard EventPosition(original.event) == partials[i].start else { return false }
-      let node = nodes.make(step: original.step, event: original.event, previous: previous)
-      state.partials[i].bindings = node
-      previous = node
+      state.partials[i].bindings = nodes.make(step: original.step, event: original.event, previous: nil)
     }
     return true
   }
