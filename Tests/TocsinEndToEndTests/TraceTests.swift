@@ -71,4 +71,18 @@ final class TraceTests: XCTestCase {
       "completed: [first: a, second: b] → alert",
     ])
   }
+
+  /// `explain` says which rules keep their partial matches as one shared run, and only those.
+  func testExplainNamesSharedRuns() throws {
+    let ruleSet = try RuleSet.load([Repository.path("rules")], ingest: IngestOptions())
+    let programs = try XCTUnwrap(ruleSet.programs)
+    let note = "evaluated as one shared run"
+    for (rule, shares) in [
+      ("card_velocity", true), ("brute_force_login", false), ("card_testing", false), ("geo_impossible_purchase", false),
+    ] {
+      let text = try Explainer.explain(programs, rule: rule, format: .text)
+      XCTAssertEqual(text.contains(note), shares, rule)
+    }
+    XCTAssertFalse(try Explainer.explain(programs, rule: "card_velocity", format: .dot).contains(note))
+  }
 }
