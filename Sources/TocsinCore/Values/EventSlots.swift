@@ -151,22 +151,25 @@ extension EventSlots {
     /// Buffers waiting for reuse.
     public var count: Int { free.count }
 
-    /// `count` slots, all `.null`: a given-back buffer of that size when the pool has one.
+    /// `count` slots, all `.null`: a given-back buffer of that size when the pool has one, its
+    /// old values released and every slot nulled here.
     @inlinable
     public func slots(nulls count: Int) -> EventSlots {
       if var storage = free.popLast(), storage.header == count, isKnownUniquelyReferenced(&storage) {
+        storage.resetToNulls()
         return EventSlots(storage: storage)
       }
       return EventSlots(nulls: count)
     }
 
-    /// Takes `slots`' buffer back if `slots` holds its last reference: its values are released,
-    /// every slot is set to `.null`, and `slots` is left empty. Otherwise `slots` is unchanged
-    /// (the other holders keep the buffer).
+    /// Takes `slots`' buffer back if `slots` holds its last reference, leaving `slots` empty;
+    /// otherwise `slots` is unchanged (the other holders keep the buffer). The buffer keeps its
+    /// values until it is handed out again (``slots(nulls:)``): with `--workers 2` the engine's
+    /// thread gives buffers back and the decoding thread takes them, so the loop over every slot
+    /// and the release of the strings, which that thread allocated, run there.
     @inlinable
     public func recycle(_ slots: inout EventSlots) {
       guard free.count < limit, isKnownUniquelyReferenced(&slots.storage) else { return }
-      slots.storage.resetToNulls()
       free.append(slots.storage)
       slots.storage = Self.emptyStorage
     }
