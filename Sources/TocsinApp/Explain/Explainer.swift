@@ -34,7 +34,7 @@ public enum Explainer {
     let parts = selected.map { program in
       guard format == .text else { return program.nfaDOT }
       var text = program.nfaDescription
-      if RuleMatcher(program: program).sharesRuns {
+      if RuleMatcher.sharesRuns(program) {
         text += "evaluated as one shared run: each partial match is every matching event since its start,\n"
         text += "so the run keeps one node per event and a match is copied out only when it is emitted\n"
       }

@@ -139,6 +139,9 @@ public final class RuleMatcher {
   /// Whether this matcher keeps a rule's partial matches as one shared run (``SharedRun``).
   public var sharesRuns: Bool { run != nil }
 
+  /// Whether a matcher for `program` keeps its partial matches as one shared run (by default).
+  public static func sharesRuns(_ program: RuleProgram) -> Bool { SharedRun.detect(program) != nil }
+
   /// A matcher for `program`. With `sharingRuns` (the default), a rule of the velocity shape
   /// keeps its partial matches as one shared run (``SharedRun``); without, every rule uses the
   /// general automaton walk, whose partial matches each hold their own chain (what `explain

@@ -33,18 +33,14 @@ import TocsinExpressions
 /// builds differently (strict or non-deterministic contiguity, `greedy`, `until`, a bounded
 /// count, further steps) simply uses the general matcher.
 struct SharedRun {
-  /// `counting[c]`: the state a partial match waits in after taking `c` events, for
-  /// `c < minimum` (`counting[0]` is the start state).
-  let counting: [StateID]
-  /// The loop's state right after it took an event (`minimum` or more taken).
+  /// The loop's state right after it took an event (`N` or more of `times N+` taken).
   let loop: StateID
   /// The loop's state after an event it skipped.
   let loopIgnored: StateID
   /// `afterTaking[s]`: the state a partial match waiting in state `s` moves to when it takes an
-  /// event (indexed by state; only the run's states are set).
+  /// event (indexed by state; only the run's states are set): from the counting state of `c`
+  /// events taken (`c < N`, the start state for 0) to that of `c + 1`, or to ``loop``.
   let afterTaking: [StateID]
-  /// The number of events a match needs (`N` of `times N+`).
-  var minimum: Int { counting.count }
 
   /// The run shape of `program`, or `nil` when its matches cannot share a run.
   static func detect(_ program: RuleProgram) -> SharedRun? {
@@ -61,7 +57,8 @@ struct SharedRun {
     let take = NFA.EdgeCondition.take(0)
     let skip = NFA.EdgeCondition.not(.take(0))
     func edges(_ s: StateID) -> Set<NFA.Edge> { Set(nfa[s].edges) }
-    // Counting states: take to the next, skip back to itself.
+    // Counting states (`counting[c]`: `c` events taken, `c < N`): take to the next, skip back
+    // to itself.
     var counting: [StateID] = []
     var state = nfa.start
     while true {
@@ -90,7 +87,7 @@ struct SharedRun {
     for (c, s) in counting.enumerated() { afterTaking[s.index] = c + 1 < counting.count ? counting[c + 1] : loop }
     afterTaking[loop.index] = loop
     afterTaking[ignored.index] = loop
-    return SharedRun(counting: counting, loop: loop, loopIgnored: ignored, afterTaking: afterTaking)
+    return SharedRun(loop: loop, loopIgnored: ignored, afterTaking: afterTaking)
   }
 
   /// Whether `condition` reads anything bound by a step (a step's field, time or aggregate).
