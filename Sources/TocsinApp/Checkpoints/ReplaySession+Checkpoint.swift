@@ -88,20 +88,19 @@ extension ReplaySession {
   /// Writes a `state_limit` dead letter, warning once per rule.
   func stateLimitReached(_ drop: StateLimitDrop) throws {
     counters.badLines[.stateLimit, default: 0] += 1
-    if warnedRules.insert(drop.rule).inserted {
+    if warnedRules.insert(drop.ruleIndex).inserted {
       warn(
         "warning: rule '\(drop.rule)': state limit \(drop.limit.rawValue) reached; oldest partial "
           + "matches are dropped (each drop is a state_limit dead letter)")
     }
     try writeDeadLetter(
       reason: .stateLimit,
-      message: "\(drop.dropped) partial matches of rule '\(drop.rule)' for key '\(drop.key)' dropped by "
-        + drop.limit.rawValue,
+      message: "\(drop.dropped) partial matches of rule '\(drop.rule)' for key '\(drop.key)' dropped by \(drop.limit.rawValue)",
       lineNumber: 0, raw: nil,
       extra: [
         ("rule", .string(drop.rule)), ("key", .string(drop.key)), ("limit", .string(drop.limit.rawValue)),
-        ("dropped", .int(Int64(drop.dropped))), ("oldest_start", .string(drop.oldestStart.rfc3339)),
-        ("watermark", .string(drop.watermark.rfc3339)),
+        ("dropped", .int(Int64(drop.dropped))), ("oldest_start", .time(drop.oldestStart)),
+        ("watermark", .time(drop.watermark)),
       ])
   }
 }

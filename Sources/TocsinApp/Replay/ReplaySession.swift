@@ -55,8 +55,8 @@ public final class ReplaySession {
   public internal(set) var counters = ReplayCounters()
   /// Receives warnings (a state limit first reached by a rule); ignored unless set.
   public var warn: (String) -> Void = { _ in }
-  /// Rules whose state-limit warning was given.
-  var warnedRules: Set<String> = []
+  /// Rules (by index) whose state-limit warning was given.
+  var warnedRules: Set<Int> = []
 
   /// A session over `programs` that hands alert bytes to `alerts`.
   public convenience init(
@@ -328,7 +328,8 @@ public final class ReplaySession {
         into: &deadLetterJSON, line: lineNumber, offset: raw.offset, reason: reason, message: message,
         raw: raw.bytes, extraFields: extra)
     } else {
-      let held = heldLines[lineNumber]
+      // Most dead letters without a raw line are state-limit drops (line 0): no lookup then.
+      let held = heldLines.isEmpty ? nil : heldLines[lineNumber]
       (held?.bytes ?? []).withUnsafeBytes { bytes in
         DeadLetterWriter.encode(
           into: &deadLetterJSON, line: lineNumber, offset: held?.offset ?? -1, reason: reason,

@@ -67,8 +67,21 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
   /// Written digit by digit into the string's own storage (one allocation): every alert and
   /// `state_limit` dead letter formats one or two times, so this is on the output path.
   public var rfc3339: String {
-    if self == .infinity { return "+inf" }
-    if self == .negativeInfinity { return "-inf" }
+    String(unsafeUninitializedCapacity: Self.rfc3339MaxBytes) { writeRFC3339(into: $0.baseAddress.unsafelyUnwrapped) }
+  }
+
+  /// The longest ``rfc3339`` text: 30 bytes (nanoseconds shown).
+  public static let rfc3339MaxBytes = 30
+
+  /// Writes ``rfc3339`` into `out` (room for ``rfc3339MaxBytes``) and returns its length: for
+  /// writers that append it to a byte buffer without making a `String` first.
+  public func writeRFC3339(into out: UnsafeMutablePointer<UInt8>) -> Int {
+    func sentinel(_ text: StaticString) -> Int {
+      text.withUTF8Buffer { out.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count) }
+      return text.utf8CodeUnitCount
+    }
+    if self == .infinity { return sentinel("+inf") }
+    if self == .negativeInfinity { return sentinel("-inf") }
     let ns = nanosecondsSinceEpoch
     var seconds = ns / 1_000_000_000
     var fraction = ns % 1_000_000_000
@@ -83,36 +96,34 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
       fraction % 1_000_000 == 0
       ? (fraction / 1_000_000, 3) : fraction % 1_000 == 0 ? (fraction / 1_000, 6) : (fraction, 9)
     // "YYYY-MM-DDTHH:MM:SS." is 20 bytes; the Int64 nanosecond range keeps years in 1677...2262.
-    return String(unsafeUninitializedCapacity: 21 + fractionWidth) { out in
-      var i = 0
-      func digits(_ value: Int64, _ width: Int) {
-        var v = value
-        for k in stride(from: i + width - 1, through: i, by: -1) {
-          out[k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
-          v /= 10
-        }
-        i += width
+    var i = 0
+    func digits(_ value: Int64, _ width: Int) {
+      var v = value
+      for k in stride(from: i + width - 1, through: i, by: -1) {
+        out[k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+        v /= 10
       }
-      func byte(_ c: Unicode.Scalar) {
-        out[i] = UInt8(ascii: c)
-        i += 1
-      }
-      digits(y, 4)
-      byte("-")
-      digits(m, 2)
-      byte("-")
-      digits(d, 2)
-      byte("T")
-      digits(secondOfDay / 3600, 2)
-      byte(":")
-      digits(secondOfDay / 60 % 60, 2)
-      byte(":")
-      digits(secondOfDay % 60, 2)
-      byte(".")
-      digits(fractionValue, fractionWidth)
-      byte("Z")
-      return i
+      i += width
     }
+    func byte(_ c: Unicode.Scalar) {
+      out[i] = UInt8(ascii: c)
+      i += 1
+    }
+    digits(y, 4)
+    byte("-")
+    digits(m, 2)
+    byte("-")
+    digits(d, 2)
+    byte("T")
+    digits(secondOfDay / 3600, 2)
+    byte(":")
+    digits(secondOfDay / 60 % 60, 2)
+    byte(":")
+    digits(secondOfDay % 60, 2)
+    byte(".")
+    digits(fractionValue, fractionWidth)
+    byte("Z")
+    return i
   }
 }
 

@@ -27,8 +27,8 @@ public struct AlertEncoder {
     writer.field("severity", .string(alert.severity.rawValue))
     if alert.isTimeout { writer.field("timeout", .bool(true)) }
     if let description = alert.description { writer.field("description", .string(description)) }
-    writer.field("time", .string(alert.time.rfc3339))
-    writer.field("start", .string(alert.start.rfc3339))
+    writer.field("time", .time(alert.time))
+    writer.field("start", .time(alert.start))
     writer.key("key")
     writer.beginObject()
     for (field, value) in alert.key { writer.field(field.description, value) }

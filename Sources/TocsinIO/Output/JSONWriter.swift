@@ -88,7 +88,7 @@ public struct JSONWriter {
     case .string(let s): string(s)
     // A time as RFC 3339 UTC text, a duration in the rule language's spelling (`90s`, `1h30m`):
     // the same text `tocsin` shows everywhere else, exact and unambiguous about its unit.
-    case .time(let t): string(t.rfc3339)
+    case .time(let t): time(t)
     case .duration(let d): string(d.description)
     case .list(let items):
       beginArray()
@@ -109,10 +109,38 @@ public struct JSONWriter {
     appendQuoted(String(decoding: raw, as: UTF8.self))
   }
 
-  /// Writes an integer.
+  /// Writes a time as a quoted RFC 3339 string (``EventTime/rfc3339``), formatted straight into
+  /// the buffer: its bytes (digits, `-`, `:`, `.`, `T`, `Z`, `+inf`) need no escaping.
+  public mutating func time(_ t: EventTime) {
+    separate()
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: EventTime.rfc3339MaxBytes + 2) { buffer in
+      let base = buffer.baseAddress.unsafelyUnwrapped
+      base[0] = UInt8(ascii: "\"")
+      let n = t.writeRFC3339(into: base + 1)
+      base[n + 1] = UInt8(ascii: "\"")
+      bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: n + 2))
+    }
+  }
+
+  /// Writes an integer (its digits formatted on the stack: `String(i)` cost ~500 instructions).
   public mutating func int(_ i: Int64) {
     separate()
-    bytes.append(contentsOf: String(i).utf8)
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+      let base = buffer.baseAddress.unsafelyUnwrapped
+      // From the end: the magnitude as UInt64 (`Int64.min` has no positive Int64), then the sign.
+      var magnitude = i.magnitude
+      var start = 20
+      repeat {
+        start -= 1
+        base[start] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+        magnitude /= 10
+      } while magnitude != 0
+      if i < 0 {
+        start -= 1
+        base[start] = UInt8(ascii: "-")
+      }
+      bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: 20 - start))
+    }
   }
 
   /// Writes a double: shortest round-trip text, `.0` kept, non-finite as `null`.
@@ -161,19 +189,23 @@ public struct JSONWriter {
   /// Appends `text` as a JSON string: runs of bytes that need no escape are copied whole
   /// (alert and dead-letter lines are mostly such runs), `"`, `\\` and control bytes escaped.
   private mutating func appendQuoted(_ text: String) {
+    // Native strings lend their bytes as they are; others are copied into a native one first.
+    if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendQuoted(utf8: $0) }) { return done }
+    var native = text
+    native.withUTF8 { appendQuoted(utf8: $0) }
+  }
+
+  private mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
     bytes.append(UInt8(ascii: "\""))
-    var text = text
-    text.withUTF8 { utf8 in
-      var run = 0
-      for i in 0..<utf8.count {
-        let byte = utf8[i]
-        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-        if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
-        appendEscaped(byte)
-        run = i + 1
-      }
-      if run < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
+    var run = 0
+    for i in 0..<utf8.count {
+      let byte = utf8[i]
+      guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+      if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
+      appendEscaped(byte)
+      run = i + 1
     }
+    if run < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
     bytes.append(UInt8(ascii: "\""))
   }
 
