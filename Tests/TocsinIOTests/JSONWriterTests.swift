@@ -19,6 +19,10 @@ final class JSONWriterTests: XCTestCase {
     valueTest(.int(-42), "-42")
     valueTest(.int(.max), "9223372036854775807")
     valueTest(.int(.min), "-9223372036854775808")
+    valueTest(.int(7), "7")
+    valueTest(.int(10), "10")
+    valueTest(.int(-1), "-1")
+    valueTest(.int(1_000_000_007), "1000000007")
     valueTest(.float(1.0), "1.0")
     valueTest(.float(-0.0), "-0.0")
     valueTest(.float(0.1), "0.1")
@@ -29,6 +33,24 @@ final class JSONWriterTests: XCTestCase {
     valueTest(.float(.nan), "null")
     valueTest(.float(.infinity), "null")
     valueTest(.float(-.infinity), "null")
+  }
+
+  /// Times are written straight into the buffer: the same text as ``EventTime/rfc3339``.
+  func testTimes() {
+    let cases: [(EventTime, String)] = [
+      (EventTime(nanosecondsSinceEpoch: 0), "1970-01-01T00:00:00.000Z"),
+      (.milliseconds(1_767_225_600_058), "2026-01-01T00:00:00.058Z"),
+      (EventTime(nanosecondsSinceEpoch: 1_767_225_600_000_001_000), "2026-01-01T00:00:00.000001Z"),
+      (EventTime(nanosecondsSinceEpoch: 1_767_225_600_123_456_789), "2026-01-01T00:00:00.123456789Z"),
+      (EventTime(nanosecondsSinceEpoch: -1), "1969-12-31T23:59:59.999999999Z"),
+      (EventTime(nanosecondsSinceEpoch: .max - 1), "2262-04-11T23:47:16.854775806Z"),
+      (.infinity, "+inf"),
+      (.negativeInfinity, "-inf"),
+    ]
+    for (time, text) in cases {
+      XCTAssertEqual(time.rfc3339, text)
+      valueTest(.time(time), "\"\(text)\"")
+    }
   }
 
   func testStringEscaping() {
