@@ -30,6 +30,38 @@ final class DeadLetterTests: XCTestCase {
       ])
   }
 
+  /// The direct `state_limit` encoder writes exactly what the general one writes for the same
+  /// drop, escaping included (a rule or key with quotes, backslashes or control bytes).
+  func testStateLimit_SameBytesAsTheGeneralRecord() {
+    let cases: [(rule: String, key: String, limit: String, dropped: Int, oldest: Int64, watermark: Int64)] = [
+      ("fan_out", "hot", "max_partials_per_key", 3, 1_700_000_000_000, 1_700_000_000_112),
+      ("card_velocity", "c000042", "state_budget", 1, 0, 1),
+      (#"we"ird\rule"#, "k\n\u{1}é日", "key_ttl", 1_000_000, -5, 1_767_225_600_123),
+      ("r", "", "max_partials_per_key", 0, 1_767_225_600_000, 1_767_225_600_000),
+    ]
+    for c in cases {
+      let oldest = EventTime.milliseconds(c.oldest)
+      let watermark = EventTime(nanosecondsSinceEpoch: c.watermark * 1_000_000 + 999_999)
+      var general = JSONWriter()
+      [UInt8]().withUnsafeBytes {
+        DeadLetterWriter.encode(
+          into: &general, line: 0, offset: -1, reason: .stateLimit,
+          message: "\(c.dropped) partial matches of rule '\(c.rule)' for key '\(c.key)' dropped by \(c.limit)",
+          raw: $0,
+          extraFields: [
+            ("rule", .string(c.rule)), ("key", .string(c.key)), ("limit", .string(c.limit)),
+            ("dropped", .int(Int64(c.dropped))), ("oldest_start", .string(oldest.rfc3339)),
+            ("watermark", .string(watermark.rfc3339)),
+          ])
+      }
+      var direct = JSONWriter()
+      DeadLetterWriter.encodeStateLimit(
+        into: &direct, rule: c.rule, key: c.key, limit: c.limit, dropped: c.dropped, oldestStart: oldest,
+        watermark: watermark)
+      XCTAssertEqual(String(decoding: direct.bytes, as: UTF8.self), String(decoding: general.bytes, as: UTF8.self))
+    }
+  }
+
   func testRecordShape_ByteExact() {
     deadLetterTest(
       line: 3, offset: 120, .invalidJSON, "invalid JSON at byte 6: expected ',' or '}'", raw: Array(#"{"a":1"#.utf8),

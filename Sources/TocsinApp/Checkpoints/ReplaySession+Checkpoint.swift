@@ -93,15 +93,7 @@ extension ReplaySession {
         "warning: rule '\(drop.rule)': state limit \(drop.limit.rawValue) reached; oldest partial "
           + "matches are dropped (each drop is a state_limit dead letter)")
     }
-    try writeDeadLetter(
-      reason: .stateLimit,
-      message: "\(drop.dropped) partial matches of rule '\(drop.rule)' for key '\(drop.key)' dropped by \(drop.limit.rawValue)",
-      lineNumber: 0, raw: nil,
-      extra: [
-        ("rule", .string(drop.rule)), ("key", .string(drop.key)), ("limit", .string(drop.limit.rawValue)),
-        ("dropped", .int(Int64(drop.dropped))), ("oldest_start", .time(drop.oldestStart)),
-        ("watermark", .time(drop.watermark)),
-      ])
+    try writeStateLimitDeadLetter(drop)
   }
 }
 

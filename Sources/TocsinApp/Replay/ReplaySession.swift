@@ -318,6 +318,15 @@ public final class ReplaySession {
 
   /// Writes one record; `raw` is the line when it is the current one, otherwise the copy kept
   /// while the engine calibrated, if any (else `offset` is -1 and `raw` empty).
+  /// A `state_limit` dead letter for `drop` (``DeadLetterWriter/encodeStateLimit``).
+  func writeStateLimitDeadLetter(_ drop: StateLimitDrop) throws {
+    deadLetterJSON.reset()
+    DeadLetterWriter.encodeStateLimit(
+      into: &deadLetterJSON, rule: drop.rule, key: drop.key, limit: drop.limit.rawValue, dropped: drop.dropped,
+      oldestStart: drop.oldestStart, watermark: drop.watermark)
+    try deadLetterDestination(deadLetterJSON.bytes)
+  }
+
   func writeDeadLetter(
     reason: DeadLetterReason, message: String, lineNumber: Int, raw: InputLine?,
     extra: [(String, Value)]

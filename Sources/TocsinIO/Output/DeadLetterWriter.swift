@@ -73,6 +73,50 @@ public final class DeadLetterWriter {
     json.newline()
   }
 
+  /// A `state_limit` dead letter: the same record ``encode(into:line:offset:reason:message:raw:extraFields:)``
+  /// writes for line 0, offset −1, no raw line and the fields `rule`, `key`, `limit`, `dropped`,
+  /// `oldest_start` and `watermark`, with the message `"<dropped> partial matches of rule
+  /// '<rule>' for key '<key>' dropped by <limit>"` — written straight into `json`, without the
+  /// message string and the field array (a state limit under attack writes one per event).
+  public static func encodeStateLimit(
+    into json: inout JSONWriter, rule: String, key: String, limit: String, dropped: Int,
+    oldestStart: EventTime, watermark: EventTime
+  ) {
+    json.beginObject()
+    json.key("line")
+    json.int(0)
+    json.key("offset")
+    json.int(-1)
+    json.key("reason")
+    json.string(DeadLetterReason.stateLimit.id)
+    json.key("message")
+    json.beginString()
+    json.stringContent(int: Int64(dropped))
+    json.stringContent(" partial matches of rule '")
+    json.stringContent(rule)
+    json.stringContent("' for key '")
+    json.stringContent(key)
+    json.stringContent("' dropped by ")
+    json.stringContent(limit)
+    json.endString()
+    json.key("rule")
+    json.string(rule)
+    json.key("key")
+    json.string(key)
+    json.key("limit")
+    json.string(limit)
+    json.key("dropped")
+    json.int(Int64(dropped))
+    json.key("oldest_start")
+    json.time(oldestStart)
+    json.key("watermark")
+    json.time(watermark)
+    json.key("raw")
+    json.string("")
+    json.endObject()
+    json.newline()
+  }
+
   /// The first ``maxRawBytes`` of `raw`, shortened further so it does not end inside a UTF-8
   /// sequence that would be complete without the cut.
   static func truncated(_ raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {

@@ -109,6 +109,30 @@ public struct JSONWriter {
     appendQuoted(String(decoding: raw, as: UTF8.self))
   }
 
+  /// Opens a string value written in pieces (``stringContent(_:)``, ``stringContent(int:)``)
+  /// and closed by ``endString()``: text assembled from parts without building a `String`.
+  public mutating func beginString() {
+    separate()
+    bytes.append(UInt8(ascii: "\""))
+  }
+
+  /// Appends `text` to the open string, escaped.
+  public mutating func stringContent(_ text: String) {
+    if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendEscaped(utf8: $0) }) { return done }
+    var native = text
+    native.withUTF8 { appendEscaped(utf8: $0) }
+  }
+
+  /// Appends the decimal digits of `int` to the open string.
+  public mutating func stringContent(int i: Int64) {
+    appendDigits(i)
+  }
+
+  /// Closes the string opened by ``beginString()``.
+  public mutating func endString() {
+    bytes.append(UInt8(ascii: "\""))
+  }
+
   /// Writes a time as a quoted RFC 3339 string (``EventTime/rfc3339``), formatted straight into
   /// the buffer: its bytes (digits, `-`, `:`, `.`, `T`, `Z`, `+inf`) need no escaping.
   public mutating func time(_ t: EventTime) {
@@ -125,6 +149,10 @@ public struct JSONWriter {
   /// Writes an integer (its digits formatted on the stack: `String(i)` cost ~500 instructions).
   public mutating func int(_ i: Int64) {
     separate()
+    appendDigits(i)
+  }
+
+  private mutating func appendDigits(_ i: Int64) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
       let base = buffer.baseAddress.unsafelyUnwrapped
       // From the end: the magnitude as UInt64 (`Int64.min` has no positive Int64), then the sign.
@@ -197,6 +225,12 @@ public struct JSONWriter {
 
   private mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
     bytes.append(UInt8(ascii: "\""))
+    appendEscaped(utf8: utf8)
+    bytes.append(UInt8(ascii: "\""))
+  }
+
+  /// Appends `utf8` as the inside of a JSON string: runs that need no escape copied whole.
+  private mutating func appendEscaped(utf8: UnsafeBufferPointer<UInt8>) {
     var run = 0
     for i in 0..<utf8.count {
       let byte = utf8[i]
@@ -206,7 +240,6 @@ public struct JSONWriter {
       run = i + 1
     }
     if run < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
-    bytes.append(UInt8(ascii: "\""))
   }
 
   private mutating func appendEscaped(_ byte: UInt8) {
