@@ -316,8 +316,6 @@ public final class ReplaySession {
     try writeDeadLetter(reason: reason, message: message, lineNumber: line.number, raw: line, extra: [])
   }
 
-  /// Writes one record; `raw` is the line when it is the current one, otherwise the copy kept
-  /// while the engine calibrated, if any (else `offset` is -1 and `raw` empty).
   /// A `state_limit` dead letter for `drop` (``DeadLetterWriter/encodeStateLimit``).
   func writeStateLimitDeadLetter(_ drop: StateLimitDrop) throws {
     deadLetterJSON.reset()
@@ -327,6 +325,8 @@ public final class ReplaySession {
     try deadLetterDestination(deadLetterJSON.bytes)
   }
 
+  /// Writes one record; `raw` is the line when it is the current one, otherwise the copy kept
+  /// while the engine calibrated, if any (else `offset` is -1 and `raw` empty).
   func writeDeadLetter(
     reason: DeadLetterReason, message: String, lineNumber: Int, raw: InputLine?,
     extra: [(String, Value)]
