@@ -116,7 +116,8 @@ public struct JSONWriter {
     bytes.append(UInt8(ascii: "\""))
   }
 
-  /// Appends `text` to the open string, escaped.
+  /// Appends `text` to the open string, escaped. Native strings lend their bytes as they are;
+  /// others are copied into a native one first.
   public mutating func stringContent(_ text: String) {
     if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendEscaped(utf8: $0) }) { return done }
     var native = text
@@ -217,15 +218,8 @@ public struct JSONWriter {
   /// Appends `text` as a JSON string: runs of bytes that need no escape are copied whole
   /// (alert and dead-letter lines are mostly such runs), `"`, `\\` and control bytes escaped.
   private mutating func appendQuoted(_ text: String) {
-    // Native strings lend their bytes as they are; others are copied into a native one first.
-    if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendQuoted(utf8: $0) }) { return done }
-    var native = text
-    native.withUTF8 { appendQuoted(utf8: $0) }
-  }
-
-  private mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
     bytes.append(UInt8(ascii: "\""))
-    appendEscaped(utf8: utf8)
+    stringContent(text)
     bytes.append(UInt8(ascii: "\""))
   }
 

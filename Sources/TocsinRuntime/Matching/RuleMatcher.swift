@@ -351,6 +351,14 @@ public final class RuleMatcher {
       drain(&scratch.next)
       if state.partials.capacity > max(8, 2 * state.partials.count) { trimPartials(&state) }
     }
+    finishStep(&state, scratch: scratch, emit: emit)
+  }
+
+  /// The end of a step, for the general walk and shared runs alike: records whether the key's
+  /// partial matches are settled, then emits the matches the event completed (`scratch.complete`)
+  /// or holds them per the skip strategy, and empties the list.
+  @inline(__always)
+  func finishStep(_ state: inout PartialMatches, scratch: MatcherScratch, emit: Emit) {
     if tracksSettling { state.isSettled = isSettled(state) }
     if holdsCompleted {
       // Guarded: appending nothing to an array without a buffer still went through the

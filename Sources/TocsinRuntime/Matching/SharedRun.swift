@@ -126,7 +126,8 @@ extension RuleMatcher {
           if taken == run.loop {
             scratch.complete.append(
               Computation(
-                state: finalState, bindings: matchOfRun(from: i, through: event, in: partials), start: partials[i].start))
+                state: finalState, bindings: matchOfRun(from: i, through: event, in: UnsafeBufferPointer(partials)),
+                start: partials[i].start))
           }
         }
       }
@@ -141,15 +142,7 @@ extension RuleMatcher {
         for i in partials.indices where partials[i].state == run.loop { partials[i].state = run.loopIgnored }
       }
     }
-    if tracksSettling { state.isSettled = isSettled(state) }
-    if holdsCompleted {
-      if !scratch.complete.isEmpty { state.completed.append(contentsOf: scratch.complete) }
-      releaseCompleted(&state, emit: emit)
-    } else {
-      for match in scratch.complete { emit(match.bindings, .complete) }
-    }
-    drain(&scratch.complete)
-    state._checkInvariants()
+    finishStep(&state, scratch: scratch, emit: emit)
   }
 
   /// ``advanceTime`` for a shared run: the partial matches that timed out are the oldest ones
@@ -197,11 +190,6 @@ extension RuleMatcher {
     // swift-format-ignore: NeverForceUnwrap
     // At least one node: partial match `first` exists.
     return match!
-  }
-
-  /// ``matchOfRun(from:through:in:)`` over a mutable buffer.
-  func matchOfRun(from first: Int, through event: EventRecord?, in partials: UnsafeMutableBufferPointer<Computation>) -> MatchNode {
-    matchOfRun(from: first, through: event, in: UnsafeBufferPointer(partials))
   }
 }
 
