@@ -109,6 +109,7 @@ extension Tocsin {
         configuration: configuration, sinks: sinkConfiguration, metrics: metrics,
         showsProgress: !noProgress && !quiet, checkpoint: checkpointOptions, warn: { printError($0) })
       options.workers = workers
+      options.leavesStateToExit = true
       do {
         let summary = try RunPipeline.run(
           programs: programs, rules: ruleSet.checked.rules, options: options,

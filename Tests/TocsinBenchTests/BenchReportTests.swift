@@ -30,7 +30,9 @@ final class BenchReportTests: XCTestCase {
     noAllocations.allocations = nil
     noAllocations.latency = nil
     noAllocations.peakRSSBytes = nil
-    let original = report([result("W1", seconds: [4.5, 4.4, 4.6]), noAllocations])
+    var w1 = result("W1", seconds: [4.5, 4.4, 4.6])
+    w1.teardownSeconds = [0.05, 0.06, 0.04]
+    let original = report([w1, noAllocations])
     let decoded = try BenchReport.decode(original.jsonData(), path: "b.json")
     XCTAssertEqual(decoded, original)
     XCTAssertEqual(decoded.result(named: "W3")?.allocationsPerEvent, nil)
@@ -90,6 +92,14 @@ final class BenchReportTests: XCTestCase {
     // W2 is not in the baseline: no ratios.
     XCTAssertFalse(lines[2].contains("×"), lines[2])
     XCTAssertTrue(lines[2].contains("125000"), lines[2])
+  }
+
+  func testFooter_NamesTheTeardownWhereMeasured() {
+    var w1 = result("W1", seconds: [4.0])
+    w1.teardownSeconds = [0.25, 0.5, 0.125]
+    let footer = BenchTable.footer(report([w1, result("W2", seconds: [8.0])]), baseline: nil)
+    XCTAssertTrue(footer.contains("median: W1 0.250 s\n"), footer)
+    XCTAssertFalse(BenchTable.footer(report([result("W2", seconds: [8.0])]), baseline: nil).contains("teardown"))
   }
 
   func testTable_MarksUnexpectedAlertCounts() {

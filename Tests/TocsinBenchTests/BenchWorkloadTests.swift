@@ -98,6 +98,7 @@ final class BenchWorkloadTests: XCTestCase {
       XCTAssertTrue(result.alertsAsExpected, "\(name): \(result.alerts) vs \(String(describing: result.expectedAlerts))")
       XCTAssertEqual(result.fullSeconds.count, 2, name)
       XCTAssertEqual(result.parseSeconds.count, 2, name)
+      XCTAssertEqual(result.teardownSeconds?.count, 2, name)
       XCTAssertGreaterThan(result.eventsPerSecond, 0, name)
       XCTAssertGreaterThan(result.latency?.p99 ?? 0, 0, name)
       XCTAssertNil(result.allocations, "no probe in a test binary")

@@ -129,8 +129,42 @@ final class EngineTests: XCTestCase {
     e.eventArrived(event("a1", at: 0, v: 10), into: &actions)
     e.eventArrived(event("a2", at: 1_000, v: 1), into: &actions)
     e.eventArrived(event("b1", at: 2_000, v: 5), into: &actions)
+    e.advanceWatermark(to: .milliseconds(2_000), into: &actions)
+    XCTAssertEqual(describe(actions), [])
+    XCTAssertEqual(e.openPartialMatches, 1, "a1's partial match holds a2's complete match back")
     e.finish(into: &actions)
     XCTAssertEqual(describe(actions), ["alert a2 b1"])
+    XCTAssertEqual(e.openPartialMatches, 0)
+  }
+
+  /// At the end of input, a rule emits what its ending partial matches produce (`on timeout
+  /// emit`, a trailing absence) and held matches; a rule whose partial matches end silently is
+  /// not walked (``RuleMatcher/endsSilently``), and every partial match counts as ended.
+  func testEndOfInput_EmitsTimeoutsAndAbsences_AndEndsTheRest() {
+    let absent = StepSpec(
+      name: "y", kind: .notFollowedBy, condition: .binary(.equal, .field(type), .constant(.string("b"))))
+    let cases: [(String, [StepSpec], [EmitField]?, silent: Bool, atEnd: [String])] = [
+      ("followed_by", [step("x", "a"), step("y", "b")], nil, true, []),
+      ("on timeout emit", [step("x", "a"), step("y", "b")], [], false, ["alert a1", "alert a2"]),
+      ("trailing absence", [step("x", "a"), absent], nil, false, ["alert a1", "alert a2"]),
+      ("absence between steps", [step("x", "a"), absent, step("z", "c")], nil, true, []),
+      ("loop", [step("x", "a", .timesOrMore(3))], nil, true, []),
+    ]
+    for (name, steps, onTimeout, silent, atEnd) in cases {
+      let spec = RuleSpec(name: "r", keyFields: [user], steps: steps, within: .seconds(10), onTimeout: onTimeout)
+      let programs = NFACompiler.compile([spec], extraFields: [type, user, FieldPath(["v"])])
+      XCTAssertEqual(RuleMatcher(program: programs.rules[0]).endsSilently, silent, name)
+      let e = Engine(programs: programs, options: EngineOptions(outOfOrderness: .zero))
+      var actions: [EngineAction] = []
+      e.eventArrived(event("a1", at: 0), into: &actions)
+      e.eventArrived(event("a2", at: 1_000, user: "u2"), into: &actions)
+      e.advanceWatermark(to: .milliseconds(1_000), into: &actions)
+      XCTAssertEqual(describe(actions), [], name)
+      XCTAssertEqual(e.openPartialMatches, 2, name)
+      e.finish(into: &actions)
+      XCTAssertEqual(describe(actions), atEnd, name)
+      XCTAssertEqual(e.openPartialMatches, 0, name)
+    }
   }
 
   func testMissingKey_IsReportedOnlyWhenNoRuleCanSeeTheEvent() {

@@ -23,6 +23,10 @@ public struct BenchResult: Codable, Equatable, Sendable {
   public var parseSeconds: [Double] = []
   /// Wall-clock seconds of each full run.
   public var fullSeconds: [Double] = []
+  /// Wall-clock seconds freeing each full run's session (its rule state, key tables and pooled
+  /// buffers) after that run's clock stopped; `tocsin run` leaves this to the process exit.
+  /// `nil` in reports written before it was measured.
+  public var teardownSeconds: [Double]?
   /// Allocation calls during the count pass, when the executable counts them.
   public var allocations: UInt64?
   /// Partial matches open after the last input line, before the end-of-input flush.

@@ -84,6 +84,13 @@ public enum BenchTable {
       out += "\(min(result.events, 200_000)) events), \(c.allocations) allocations ("
       out += String(format: "%.4f", c.perEvaluation) + " per evaluation)\n"
     }
+    let teardowns = report.results.compactMap { r in
+      r.teardownSeconds.map { "\(r.name) " + String(format: "%.3f s", BenchResult.median($0)) }
+    }
+    if !teardowns.isEmpty {
+      out += "teardown (freeing a full run's state after its clock stopped; `tocsin run` leaves it to the exit), "
+      out += "median: \(teardowns.joined(separator: ", "))\n"
+    }
     out += "p50/p99: per-line consume latency in a separate pass (clock read around each line; "
     out += "not the throughput pass). open partial: before the end-of-input flush.\n"
     out += report.settings.isolated

@@ -21,7 +21,10 @@ import TocsinSinks
 ///    when the input ends (before the final +∞ watermark flushes them).
 /// 2. **Timed runs**, `runs` times: a *parse-only* pass (line reader + event decoder, no rules)
 ///    then the *full* pass (decoder, reorder buffer, every rule, alert encoding into a discarded
-///    buffer). The figures are medians; the min–max spread shows how noisy the machine was.
+///    buffer, the end-of-input flush). The figures are medians; the min–max spread shows how
+///    noisy the machine was. The full pass's clock stops when the flush is done; freeing the
+///    session's state (which `tocsin run` leaves to the process exit) is timed on its own
+///    (``BenchResult/teardownSeconds``).
 /// 3. **Latency pass**: the full pipeline once more, reading a monotonic clock around every
 ///    `ReplaySession.consume` (one input line, and whatever events the watermark releases with
 ///    it) into a ``LatencyHistogram``. The two clock reads add ~40 ns per event, so this pass is
@@ -66,7 +69,7 @@ public enum Benchmark {
     // 1) Count pass.
     progress("\(workload.name): count pass (alerts, allocations, open partial matches)")
     probe?.start()
-    let counted = try fullPass(programs: programs, input: input, configuration: configuration)
+    let counted = try fullPass(programs: programs, input: input, configuration: configuration).counts
     let allocations = probe?.stop()
     result.alerts = counted.alerts
     result.events = counted.events
@@ -84,10 +87,14 @@ public enum Benchmark {
       progress("\(workload.name): timed run \(run) of \(runs)")
       let parse = try clock.measure { _ = try parsePass(programs: programs, input: input, configuration: configuration) }
       result.parseSeconds.append(seconds(parse))
+      var session: ReplaySession?
       let full = try clock.measure {
-        _ = try fullPass(programs: programs, input: input, configuration: configuration)
+        session = try fullPass(programs: programs, input: input, configuration: configuration).session
       }
       result.fullSeconds.append(seconds(full))
+      let teardown = clock.measure { session = nil }
+      withExtendedLifetime(session) {}
+      result.teardownSeconds = (result.teardownSeconds ?? []) + [seconds(teardown)]
     }
 
     // 3) Latency pass.
@@ -122,9 +129,10 @@ public enum Benchmark {
     return events
   }
 
-  /// The whole pipeline, alerts encoded and counted, then dropped.
+  /// The whole pipeline, alerts encoded and counted, then dropped. Returns the counts and the
+  /// finished session (for the caller to free when it chooses).
   static func fullPass(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
-    throws -> PassCounts
+    throws -> (counts: PassCounts, session: ReplaySession)
   {
     var alerts = 0
     let session = ReplaySession(
@@ -134,7 +142,7 @@ public enum Benchmark {
     try session.consumeAll(from: reader)
     let open = session.engineState.openPartialMatches
     try session.finish()
-    return PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open)
+    return (PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open), session)
   }
 
   /// The full pipeline with each `consume` timed into a histogram (nanoseconds).

@@ -27,6 +27,11 @@ public enum RunPipeline {
     /// Threads: 1 (everything on the caller's), or 2 (reading and decoding on a second thread,
     /// see ``DecodingStage``). The output is the same.
     public var workers: Int = 1
+    /// The process ends right after the run (the `tocsin run` command): the session — rule
+    /// state, key tables, pooled buffers — is not torn down but left to go with the process,
+    /// as compilers do with their ASTs. Freeing the state of a 1M-event replay object by object
+    /// is work nobody sees. Off by default: a caller that goes on needs the memory back.
+    public var leavesStateToExit = false
     /// Draw a progress line on standard error (only if it is a terminal and the input a
     /// regular file).
     public var showsProgress: Bool
@@ -293,6 +298,7 @@ public enum RunPipeline {
       sinks: options.sinks == nil ? [] : router.statistics, latency: observer.latency,
       watermark: observer.lastWatermark)
     summary.checkpointsWritten = checkpointsWritten
+    if options.leavesStateToExit { _ = Unmanaged.passRetained(session) }
     return summary
   }
 }

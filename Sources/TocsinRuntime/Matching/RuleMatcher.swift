@@ -112,6 +112,11 @@ public final class RuleMatcher {
     var states = StateStack()
   }
 
+  /// Whether a partial match that ends unfinished emits nothing: the rule has no `on timeout
+  /// emit` and no trailing absence (a pending state, which completes when its window closes).
+  /// At the end of input, such a rule's partial matches only need to go away.
+  public let endsSilently: Bool
+
   /// Whether ``mayStart(_:context:)`` may be used: no condition reads the partition key, which
   /// the quick check does not set.
   public let hasQuickStartCheck: Bool
@@ -131,6 +136,10 @@ public final class RuleMatcher {
   /// Whether ``process`` records ``PartialMatches/isSettled``: set by the engine for rules it may
   /// skip (they have a step guard); for the others the O(partial matches) scan is not paid.
   var tracksSettling = false
+
+  /// Whether ``process`` keeps the leading partial matches an event leaves unchanged where they
+  /// are instead of copying them (on by default; the tests compare both ways).
+  var keepsUnchangedInPlace = true
 
   /// For a rule whose partial matches share one run of events (``SharedRun``), its shape;
   /// `nil` for the general matcher.
@@ -155,6 +164,7 @@ public final class RuleMatcher {
     self.gap = program.spec.withinBetweenSteps
     self.holdsCompleted = program.spec.skip != .noSkip
     self.reportsTimeouts = program.spec.onTimeout != nil
+    self.endsSilently = !reportsTimeouts && !program.nfa.states.contains { $0.kind == .pending }
     var readsKey = false
     for step in program.spec.steps {
       for expr in [step.condition, step.quantifier.until].compactMap({ $0 }) {
@@ -323,24 +333,43 @@ public final class RuleMatcher {
     // Through the buffer with an unretained node, not `for computation in`: copying each element
     // out costs a retain and a release of its node, often a cache miss. The array holds every
     // node for the whole walk (`transitions` appends to the scratch, never to the state).
+    //
+    // The leading partial matches the event leaves exactly as they were (it only passed them by)
+    // are not copied at all: they stay where they are in the key's array, and only what follows
+    // them is rebuilt. A copy cost a retain and a release of a node the event may not otherwise
+    // touch (a cold line), for what is, on a long window, most partial matches at most events.
+    var unchanged = 0
     state.partials.withUnsafeBufferPointer { partials in
       for i in partials.indices {
-        Unmanaged.passUnretained(partials[i].bindings)._withUnsafeGuaranteedRef { node in
+        let same = Unmanaged.passUnretained(partials[i].bindings)._withUnsafeGuaranteedRef { node in
           transitions(
             from: partials[i].state, bindings: node, start: partials[i].start,
-            event: event, context: context, scratch: scratch)
+            event: event, context: context, scratch: scratch,
+            mayStayInPlace: unchanged == i && keepsUnchangedInPlace)
         }
+        if same { unchanged += 1 }
       }
     }
     transitions(
       from: startState, bindings: nil, start: EventPosition(event), event: event,
-      context: context, scratch: scratch)
+      context: context, scratch: scratch, mayStayInPlace: false)
 
     // 3) Emission. Swapping hands the key's old array to the scratch for the next event; the
     // nodes of partial matches the event ended go back to the pool while they are in the cache.
     // (Copying the new list into the key's array instead saves the scratch regrowing, but costs
     // a retain and a release per partial match: +1.1% instructions on W1, +1.9% on W2.)
-    if scratch.next.isEmpty {
+    if unchanged > 0 {
+      // The first `unchanged` stay in place; what the event made of the rest, and the matches it
+      // started, follow them.
+      while state.partials.count > unchanged {
+        let ended = state.partials.removeLast()
+        nodes.recycle((consume ended).bindings)
+      }
+      if !scratch.next.isEmpty {
+        state.partials.append(contentsOf: scratch.next)
+        drain(&scratch.next)
+      }
+    } else if scratch.next.isEmpty {
       // Nothing stays open: the key's array goes, and the scratch keeps its room. (Swapping here
       // gave the key the scratch's buffer only to free it, and left the scratch the key's small
       // one to regrow 1 → 2 → 4 on the next events: a `malloc`, a copy and a `free` each.)
@@ -398,10 +427,18 @@ public final class RuleMatcher {
   /// computation, which never ignores and is never dropped (the caller re-creates it per event).
   /// If any branch reaches a stop state (a `not_next`/`not_followed_by` event), every partial
   /// match this computation produced for the event is discarded; matches it completed stay.
+  ///
+  /// With `mayStayInPlace`, an ignore edge back to `origin` (the event passed the partial match
+  /// by) is not appended at once: if it turns out to be all the event did to the partial match,
+  /// nothing is appended to `scratch.next` and the result is `true` (the caller keeps the
+  /// partial match where it is; matches it completed are in `scratch.complete` as usual);
+  /// otherwise it is inserted where it would have been appended, and the result is `false`.
+  /// The lists come out the same either way.
+  @discardableResult
   private func transitions(
     from origin: StateID, bindings: MatchNode?, start: EventPosition, event: EventRecord,
-    context: EvalContext, scratch: MatcherScratch
-  ) {
+    context: EvalContext, scratch: MatcherScratch, mayStayInPlace: Bool
+  ) -> Bool {
     scratch.generation &+= 1
     let generation = scratch.generation
     // Step conditions are evaluated at most once per computation (take C / ignore unless C).
@@ -426,6 +463,8 @@ public final class RuleMatcher {
     }
     let mark = scratch.next.count
     var stopped = false
+    // Where the ignore edge back to the origin would have been appended, when it was held back.
+    var heldAt: Int? = nil
     // The decision graph: the origin's edges plus, through proceed edges that hold, the edges of
     // the states reachable by ε-moves — all evaluated against this event.
     scratch.frontier.removeAll()
@@ -441,7 +480,9 @@ public final class RuleMatcher {
           if !scratch.frontier.contains(target) { scratch.frontier.append(target) }
         case .ignore:
           guard let bindings else { continue }  // the start computation never ignores
-          if target == finalState {
+          if mayStayInPlace, heldAt == nil, target == origin {
+            heldAt = scratch.next.count
+          } else if target == finalState {
             // `not_next` as the last step: the next event did not violate it.
             scratch.complete.append(Computation(state: target, bindings: bindings, start: start))
           } else {
@@ -465,7 +506,16 @@ public final class RuleMatcher {
         }
       }
     }
-    if stopped { scratch.next.removeSubrange(mark...) }
+    if stopped {
+      scratch.next.removeSubrange(mark...)
+      return false
+    }
+    guard let heldAt, let bindings else { return false }
+    // Matches it completed do not matter here: they go to their own list, and the partial
+    // match stays open either way.
+    if scratch.next.count == mark { return true }
+    scratch.next.insert(Computation(state: origin, bindings: bindings, start: start), at: heldAt)
+    return false
   }
 
   /// Whether `state` reaches the final state by proceed edges that hold for `event`
