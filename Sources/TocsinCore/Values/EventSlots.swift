@@ -153,9 +153,20 @@ extension EventSlots {
 
     /// `count` slots, all `.null`: a given-back buffer of that size when the pool has one, its
     /// old values released and every slot nulled here.
+    ///
+    /// Taking a buffer starts loading the one that will be taken next (the new top of the
+    /// stack) whole: a buffer comes back cold when the event it held was bound for long or
+    /// was released on the other thread (`--workers 2`), and its reset reads every slot. The
+    /// decoder takes buffers in runs (a batch of lines at a time), so the next one's lines
+    /// arrive while this event is decoded.
     @inlinable
     public func slots(nulls count: Int) -> EventSlots {
       if var storage = free.popLast(), storage.header == count, isKnownUniquelyReferenced(&storage) {
+        if let next = free.last {
+          MemoryHint.prefetch(
+            UnsafeRawPointer(Unmanaged.passUnretained(next).toOpaque()),
+            bytes: MemoryLayout<Int>.stride * 3 + count * MemoryLayout<Value>.stride)
+        }
         storage.resetToNulls()
         return EventSlots(storage: storage)
       }
@@ -177,11 +188,13 @@ extension EventSlots {
     /// Moves up to `count` kept buffers into `other` (as many as its limit allows; the rest
     /// stay here). For handing buffers to a pool another thread uses: the caller orders the two
     /// threads' accesses (both pools are unsynchronised), e.g. by passing `other` through a lock.
+    ///
+    /// Moved one by one, not copied: a copy retained each buffer (an atomic update of its
+    /// header, a line the other thread wrote last) only for `removeLast` to release it again.
     public func give(upTo count: Int, to other: Pool) {
       let n = Swift.min(count, free.count, other.limit - other.free.count)
       guard n > 0 else { return }
-      other.free.append(contentsOf: free[(free.count - n)...])
-      free.removeLast(n)
+      for _ in 0..<n { other.free.append(free.removeLast()) }
     }
   }
 
