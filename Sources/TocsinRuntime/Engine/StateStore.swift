@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Every rule's per-key state: `store[r, k]` is rule `r`'s ``PartialMatches`` for key `k` of
 /// its key space.
 ///
@@ -6,6 +14,12 @@
 /// accesses per rule touched by an event: 290 instructions per event on the W1 stream), while
 /// here an access is an address computed from a pointer and the key id. Noncopyable: it owns its
 /// buffers and frees them when it goes.
+///
+/// The buffers come from `malloc` and grow with `realloc` (a `PartialMatches` is bitwise
+/// movable: two array references, a time, a flag). A buffer past glibc's mmap threshold is
+/// then moved by remapping its pages, not copied into freshly faulted ones: growing by
+/// doubling copied every rule's states again at each step (`grow` was 3.4% of the samples of a
+/// 300k-event W1 replay, most of it page faults on the new buffer and the copy).
 struct StateStore: ~Copyable {
   private var bases: [UnsafeMutablePointer<PartialMatches>]
   private var counts: [Int]
@@ -13,7 +27,7 @@ struct StateStore: ~Copyable {
 
   /// Empty state for `rules` rules.
   init(rules: Int) {
-    bases = (0..<rules).map { _ in UnsafeMutablePointer<PartialMatches>.allocate(capacity: 0) }
+    bases = (0..<rules).map { _ in Self.resize(nil, to: 0) }
     counts = Array(repeating: 0, count: rules)
     capacities = Array(repeating: 0, count: rules)
   }
@@ -21,7 +35,7 @@ struct StateStore: ~Copyable {
   deinit {
     for r in bases.indices {
       bases[r].deinitialize(count: counts[r])
-      bases[r].deallocate()
+      free(bases[r])
     }
   }
 
@@ -62,14 +76,21 @@ struct StateStore: ~Copyable {
   private mutating func grow(rule r: Int, to count: Int) {
     if capacities[r] < count {
       let capacity = max(count, 2 * capacities[r], 16)
-      let base = UnsafeMutablePointer<PartialMatches>.allocate(capacity: capacity)
-      base.moveInitialize(from: bases[r], count: counts[r])
-      bases[r].deallocate()
-      bases[r] = base
+      bases[r] = Self.resize(bases[r], to: capacity)
       capacities[r] = capacity
     }
     (bases[r] + counts[r]).initialize(repeating: PartialMatches(), count: count - counts[r])
     counts[r] = count
+  }
+
+  /// `base` (from this function, or `nil`) with room for `capacity` states, its initialised
+  /// states moved along.
+  private static func resize(
+    _ base: UnsafeMutablePointer<PartialMatches>?, to capacity: Int
+  ) -> UnsafeMutablePointer<PartialMatches> {
+    let bytes = max(1, capacity) * MemoryLayout<PartialMatches>.stride
+    guard let raw = realloc(base, bytes) else { fatalError("out of memory: \(bytes) bytes of rule state") }
+    return raw.bindMemory(to: PartialMatches.self, capacity: max(1, capacity))
   }
 
   /// Number of open partial matches over all rules and keys.
