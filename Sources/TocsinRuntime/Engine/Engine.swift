@@ -357,7 +357,8 @@ public final class Engine {
       // trailing absence) has nothing to do for a key that holds no complete match back: its
       // partial matches just end. They are left as they are, for the engine's teardown to free
       // (or the process's exit): taking each back through the time-out path cost ~13% of a
-      // 300k-event replay of `rules/` and ~15% of one of W2's rules, for nothing anyone sees.
+      // 300k-event replay of `rules/` and ~15% of a 100k-event one of W2's, for nothing anyone
+      // sees.
       // Nothing reads the states after this (no event, no snapshot: both check `finished`), and
       // ``openPartialMatches`` reads 0 from here on.
       let silent = rules[r].matcher.endsSilently
