@@ -69,8 +69,10 @@ public enum LineReaderError: Error, Sendable, Hashable {
 ///     let reader = LineReader(fileDescriptor: STDIN_FILENO)
 ///     while let line = try reader.nextLine() { … line.bytes … }
 public final class LineReader {
-  /// The default chunk size: 1 MiB.
-  public static let defaultChunkSize = 1 << 20
+  /// The default chunk size: 64 KiB.
+  public static let defaultChunkSize = 1 << 16
+  /// Pending bytes (a partial line) up to which a refill first moves them to the front.
+  static let compactBelow = 1 << 14
   /// The default line length limit: 1 MiB.
   public static let defaultMaxLineBytes = 1 << 20
 
@@ -273,7 +275,7 @@ public final class LineReader {
       start = 0
       scan = 0
       end = 0
-    } else if buffer.count - end < chunkSize && start > 0 {
+    } else if start > 0 && (buffer.count - end < chunkSize || end - start <= Self.compactBelow) {
       // swift-format-ignore: NeverForceUnwrap
       // The buffer is allocated with a non-zero size in `init`.
       let base = buffer.baseAddress.unsafelyUnwrapped
