@@ -71,7 +71,8 @@ public enum LineReaderError: Error, Sendable, Hashable {
 public final class LineReader {
   /// The default chunk size: 64 KiB.
   public static let defaultChunkSize = 1 << 16
-  /// Pending bytes (a partial line) up to which a refill first moves them to the front.
+  /// Pending bytes (a partial line) up to which a refill first moves them to the front
+  /// (``fill()``).
   static let compactBelow = 1 << 14
   /// The default line length limit: 1 MiB.
   public static let defaultMaxLineBytes = 1 << 20
@@ -269,6 +270,12 @@ public final class LineReader {
   }
 
   /// Moves pending bytes to the front if needed and reads one more chunk.
+  ///
+  /// A short partial line is moved even when there is room after it, so that reads keep landing
+  /// in the first chunk of the buffer: that region stays in the cache, and each line is still
+  /// there when the scanner reads it. Appending through the whole buffer instead walked 1 MiB
+  /// of it, and lines were often evicted between the read and the scan (13% of a replay's
+  /// simulated L2 misses).
   private func fill() throws {
     if start == end {
       bufferOffset += Int64(start)
