@@ -3,6 +3,7 @@ import TocsinAutomaton
 import TocsinCore
 import TocsinExpressions
 import TocsinIO
+import TocsinTestSupport
 import XCTest
 
 @testable import TocsinRuntime
@@ -35,30 +36,10 @@ final class InPlaceWalkTests: XCTestCase {
   ]
   private static let skips = ["", "skip to_next", "skip past_last_event", "skip to_first first", "skip to_last first"]
 
-  /// One matcher and its state for one key, recording what it emits.
-  private final class Side {
-    let matcher: RuleMatcher
-    var state = PartialMatches()
-    let context = EvalContext()
-    let scratch = MatcherScratch()
-    var emitted: [String] = []
-
-    init(_ program: RuleProgram, inPlace: Bool) {
-      matcher = RuleMatcher(program: program, sharingRuns: false)
-      matcher.keepsUnchangedInPlace = inPlace
-    }
-
-    func record(_ node: MatchNode, _ outcome: MatchOutcome) {
-      emitted.append("\(outcome): " + node.nodesInOrder.map(\.event.identity).joined(separator: " "))
-    }
-
-    func describe(_ list: [Computation]) -> [String] {
-      list.map { "\($0.state)@\($0.start.sequence): " + $0.bindings.nodesInOrder.map(\.event.identity).joined(separator: " ") }
-    }
-
-    var snapshot: String {
-      "emitted \(emitted) open \(describe(state.partials)) held \(describe(state.completed)) settled \(state.isSettled)"
-    }
+  private static func side(_ program: RuleProgram, inPlace: Bool) -> MatcherHarness {
+    let matcher = RuleMatcher(program: program, sharingRuns: false)
+    matcher.keepsUnchangedInPlace = inPlace
+    return MatcherHarness(matcher)
   }
 
   func testKeepingUnchangedPartialMatchesInPlace_BuildsTheSameLists() throws {
@@ -71,8 +52,8 @@ final class InPlaceWalkTests: XCTestCase {
       let programs = try XCTUnwrap(
         RuleSet.build([SourceFile(path: "r.tcs", text: text)], ingest: IngestOptions()).programs, text)
       let program = programs.rules[0]
-      let inPlace = Side(program, inPlace: true)
-      let copying = Side(program, inPlace: false)
+      let inPlace = Self.side(program, inPlace: true)
+      let copying = Self.side(program, inPlace: false)
       let typeSlot = try XCTUnwrap(programs.projection.existingSlot(for: FieldPath(["type"]))).index
       let amountSlot = programs.projection.existingSlot(for: FieldPath(["amount"]))?.index
       var time: Int64 = 0
@@ -123,5 +104,12 @@ final class InPlaceWalkTests: XCTestCase {
     }
     // The streams do exercise the path: events after which the key kept its own array.
     XCTAssertGreaterThan(kept, 1000)
+  }
+}
+
+extension MatcherHarness {
+  /// Everything compared: emitted matches, open and held partial matches, settling.
+  fileprivate var snapshot: String {
+    "emitted \(emitted) open \(Self.describe(state.partials)) held \(Self.describe(state.completed)) settled \(state.isSettled)"
   }
 }

@@ -3,6 +3,7 @@ import TocsinCompiler
 import TocsinCore
 import TocsinExpressions
 import TocsinRuntime
+import TocsinTestSupport
 import XCTest
 
 /// Shared runs (``SharedRun``): which rules get them, and that a matcher with them behaves
@@ -68,37 +69,8 @@ final class SharedRunTests: XCTestCase {
 
   // MARK: - Equivalence with the general walk
 
-  /// One matcher and its state for one key, recording what it emits.
-  private final class Side {
-    let matcher: RuleMatcher
-    var state = PartialMatches()
-    let context = EvalContext()
-    let scratch = MatcherScratch()
-    var emitted: [String] = []
-
-    init(_ program: RuleProgram, sharing: Bool) {
-      matcher = RuleMatcher(program: program, sharingRuns: sharing)
-    }
-
-    func record(_ node: MatchNode, _ outcome: MatchOutcome) {
-      emitted.append("\(outcome): " + node.nodesInOrder.map(\.event.identity).joined(separator: " "))
-    }
-
-    /// Each open partial match's bound events, oldest first. In a shared run partial match `i`
-    /// binds its start event alone, and its events are the start events of `i` onwards.
-    func openMatches() -> [String] {
-      let partials = state.partials
-      return partials.indices.map { i in
-        let ids =
-          matcher.sharesRuns
-          ? partials[i...].map(\.bindings.event.identity) : partials[i].bindings.nodesInOrder.map(\.event.identity)
-        return "\(partials[i].state)@\(partials[i].start.sequence): " + ids.joined(separator: " ")
-      }
-    }
-
-    func heldMatches() -> [String] {
-      state.completed.map { "\($0.state)@\($0.start.sequence): " + $0.bindings.nodesInOrder.map(\.event.identity).joined(separator: " ") }
-    }
+  private static func side(_ program: RuleProgram, sharing: Bool) -> MatcherHarness {
+    MatcherHarness(RuleMatcher(program: program, sharingRuns: sharing))
   }
 
   private static func randomSpec(_ rng: inout SplitMix64) -> RuleSpec {
@@ -128,8 +100,8 @@ final class SharedRunTests: XCTestCase {
       let spec = Self.randomSpec(&rng)
       let programs = Self.compile(spec)
       let program = programs.rules[0]
-      let run = Side(program, sharing: true)
-      let general = Side(program, sharing: false)
+      let run = Self.side(program, sharing: true)
+      let general = Self.side(program, sharing: false)
       XCTAssertTrue(run.matcher.sharesRuns, "round \(round): \(spec.steps[0].quantifier)")
       let typeSlot = programs.projection.existingSlot(for: Self.typeField)!.index
       let amountSlot = programs.projection.existingSlot(for: Self.amountField)!.index
@@ -201,8 +173,8 @@ final class SharedRunTests: XCTestCase {
   func testAdopt_RebuildsGeneralStateAsRun() {
     let spec = RuleSpec(name: "r", steps: [Self.loop(.timesOrMore(4))], within: .seconds(30))
     let programs = Self.compile(spec)
-    let general = Side(programs.rules[0], sharing: false)
-    let run = Side(programs.rules[0], sharing: true)
+    let general = Self.side(programs.rules[0], sharing: false)
+    let run = Self.side(programs.rules[0], sharing: true)
     let typeSlot = programs.projection.existingSlot(for: Self.typeField)!.index
     func event(_ sequence: Int, _ type: String) -> EventRecord {
       var slots = Array(repeating: Value.null, count: programs.projection.count)
@@ -233,4 +205,20 @@ final class SharedRunTests: XCTestCase {
     broken.partials.append(broken.partials[0])
     XCTAssertFalse(run.matcher.adopt(&broken))
   }
+}
+
+extension MatcherHarness {
+  /// Each open partial match's bound events, oldest first. In a shared run partial match `i`
+  /// binds its start event alone, and its events are the start events of `i` onwards.
+  fileprivate func openMatches() -> [String] {
+    let partials = state.partials
+    return partials.indices.map { i in
+      let ids =
+        matcher.sharesRuns
+        ? partials[i...].map(\.bindings.event.identity) : partials[i].bindings.nodesInOrder.map(\.event.identity)
+      return "\(partials[i].state)@\(partials[i].start.sequence): " + ids.joined(separator: " ")
+    }
+  }
+
+  fileprivate func heldMatches() -> [String] { Self.describe(state.completed) }
 }

@@ -112,9 +112,13 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   /// event waiting in the reorder buffer has gone cold by the time it is released.
   @inlinable
   public var memorySpan: MemorySpan {
-    let bytes = MemoryLayout<Int>.stride * 3 + storage.header * MemoryLayout<Value>.stride
-    return MemorySpan(address: UInt(bitPattern: bufferAddress), bytes: UInt32(truncatingIfNeeded: bytes))
+    MemorySpan(
+      address: UInt(bitPattern: bufferAddress), bytes: UInt32(truncatingIfNeeded: Self.bufferBytes(slots: storage.header)))
   }
+
+  /// The bytes of a buffer of `slots` slots: object header, count and values.
+  @inlinable
+  static func bufferBytes(slots: Int) -> Int { MemoryLayout<Int>.stride * 3 + slots * MemoryLayout<Value>.stride }
 
   public static func == (lhs: EventSlots, rhs: EventSlots) -> Bool {
     lhs.storage === rhs.storage || lhs.elementsEqual(rhs)
@@ -165,7 +169,7 @@ extension EventSlots {
         if let next = free.last {
           MemoryHint.prefetch(
             UnsafeRawPointer(Unmanaged.passUnretained(next).toOpaque()),
-            bytes: MemoryLayout<Int>.stride * 3 + count * MemoryLayout<Value>.stride)
+            bytes: EventSlots.bufferBytes(slots: count))
         }
         storage.resetToNulls()
         return EventSlots(storage: storage)

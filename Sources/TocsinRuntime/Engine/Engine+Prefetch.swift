@@ -45,7 +45,12 @@ extension Engine {
     fileprivate var sequence: UInt64 = 0
 
     /// Where the tuple of probes lies: they are homogeneous, so it is laid out as an array.
-    fileprivate static let probesOffset = MemoryLayout<ArrivalProbes>.offset(of: \.probes) ?? 0
+    /// Computed, not stored: a stored `static let` is read through `swift_once`, a call per event.
+    fileprivate static var probesOffset: Int {
+      // swift-format-ignore: NeverForceUnwrap
+      // A stored property of a struct always has an offset.
+      MemoryLayout<ArrivalProbes>.offset(of: \.probes)!
+    }
 
     /// Nothing to prepare (for a line that is not an event).
     public init() {}

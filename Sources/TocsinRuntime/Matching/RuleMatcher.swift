@@ -361,10 +361,7 @@ public final class RuleMatcher {
     if unchanged > 0 {
       // The first `unchanged` stay in place; what the event made of the rest, and the matches it
       // started, follow them.
-      while state.partials.count > unchanged {
-        let ended = state.partials.removeLast()
-        nodes.recycle((consume ended).bindings)
-      }
+      drain(&state.partials, downTo: unchanged)
       if !scratch.next.isEmpty {
         state.partials.append(contentsOf: scratch.next)
         drain(&scratch.next)
@@ -401,14 +398,18 @@ public final class RuleMatcher {
     state._checkInvariants()
   }
 
-  /// Empties `list` (keeping its capacity), giving the pool the nodes only `list` held.
+  /// Empties `list` down to its first `kept` elements (keeping its capacity), giving the pool
+  /// the nodes only the removed ones held.
   ///
   /// Element by element from the end: `removeAll(keepingCapacity:)` goes through the generic
   /// `replaceSubrange` (~470 instructions per event on W2), and a popped element's node is owned
   /// here, so the pool takes it without a reference count update.
   @inline(__always)
-  func drain(_ list: inout [Computation]) {
-    while let computation = list.popLast() { nodes.recycle((consume computation).bindings) }
+  func drain(_ list: inout [Computation], downTo kept: Int = 0) {
+    for _ in kept..<list.count {
+      let computation = list.removeLast()
+      nodes.recycle((consume computation).bindings)
+    }
   }
 
   /// Gives the key an array sized to what it holds. The scratch array a key receives by the swap
