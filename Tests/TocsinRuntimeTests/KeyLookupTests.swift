@@ -264,22 +264,78 @@ final class KeyLookupTests: XCTestCase {
     let optional = Quantifier(min: 1, max: 1, isOptional: true)
     let loop = Quantifier(min: 5, max: nil)
     let until = Quantifier(min: 1, max: nil, until: eq("stop"))
-    // (steps, whether a matching guard constant alone shows the rule can start)
-    let cases: [(String, [StepSpec], Bool)] = [
-      ("equality alone", [s("a", .once, eq("purchase")), s("b", .once, big)], true),
-      ("in-list lowered to or", [s("a", .once, .or(eq("x"), eq("y")))], true),
-      ("loop of an equality", [s("a", loop, eq("failed")), s("b", .once, eq("login"))], true),
-      ("equality and more", [s("a", .once, .and(eq("purchase"), big))], false),
-      ("loop with until", [s("a", until, eq("x")), s("b", .once, eq("y"))], false),
-      ("optional first step, both equalities", [s("a", optional, eq("x")), s("b", .once, eq("y"))], true),
-      ("optional first step, second not exact", [s("a", optional, eq("x")), s("b", .once, .and(eq("y"), big))], false),
+    let small = Expr.binary(.less, .field(amount), .constant(.int(2)))
+    // (steps, whether a matching guard constant alone shows the rule can start, and the rest of
+    // the start step's conjunction that decides it with the constant)
+    let cases: [(String, [StepSpec], Bool, Expr?)] = [
+      ("equality alone", [s("a", .once, eq("purchase")), s("b", .once, big)], true, nil),
+      ("in-list lowered to or", [s("a", .once, .or(eq("x"), eq("y")))], true, nil),
+      ("loop of an equality", [s("a", loop, eq("failed")), s("b", .once, eq("login"))], true, nil),
+      ("equality and more", [s("a", .once, .and(eq("purchase"), big))], false, big),
+      ("more, then the equality", [s("a", .once, .and(big, eq("purchase")))], false, big),
+      ("equality between two more", [s("a", .once, .and(.and(big, eq("purchase")), small))], false, .and(big, small)),
+      ("loop of equality and more", [s("a", loop, .and(eq("purchase"), small)), s("b", .once, big)], false, small),
+      ("loop with until", [s("a", until, eq("x")), s("b", .once, eq("y"))], false, nil),
+      ("optional first step, both equalities", [s("a", optional, eq("x")), s("b", .once, eq("y"))], true, nil),
+      ("optional first step, second not exact", [s("a", optional, eq("x")), s("b", .once, .and(eq("y"), big))], false, nil),
     ]
-    for (name, steps, expected) in cases {
+    for (name, steps, expected, residual) in cases {
       let spec = RuleSpec(name: "r", keyFields: [FieldPath(["user"])], steps: steps, within: .seconds(10))
       let programs = NFACompiler.compile([spec], extraFields: [type, amount])
       XCTAssertNotNil(RuleGuards.guardAlternatives(programs.rules[0], projection: programs.projection), name)
       XCTAssertEqual(RuleGuards.startGuardIsExact(programs.rules[0]), expected, name)
+      XCTAssertEqual(RuleGuards.startResidual(programs.rules[0]), residual, name)
     }
+  }
+
+  /// Where the start guard matched, the rest of the start step's conjunction decides the quick
+  /// check exactly as the automaton walk does: the same answer and the same type errors counted,
+  /// whatever the other fields hold (missing, the wrong type).
+  func testStartResidualDecidesLikeTheQuickCheck() {
+    let small = Expr.binary(.less, .field(amount), .constant(.int(2)))
+    let flag = Expr.binary(.equal, .field(FieldPath(["new_device"])), .constant(.bool(true)))
+    let loop = Quantifier(min: 3, max: 3)
+    let specs = [
+      RuleSpec(
+        name: "probes", keyFields: [FieldPath(["card"])],
+        steps: [StepSpec(name: "a", quantifier: loop, condition: .and(eq("purchase"), small)),
+                StepSpec(name: "b", condition: .and(eq("purchase"), big))], within: .seconds(10)),
+      RuleSpec(
+        name: "flagged", keyFields: [FieldPath(["card"])],
+        steps: [StepSpec(name: "a", condition: .and(.and(flag, eq("login")), big))], within: .seconds(10)),
+    ]
+    let programs = NFACompiler.compile(specs, extraFields: [type, amount])
+    let engine = Engine(programs: programs)
+    let guards = RuleGuards(programs: programs)
+    let slot = { (path: FieldPath) in programs.projection.existingSlot(for: path)!.index }
+    // (type, amount, new_device)
+    let events: [(String, Value, Value)] = [
+      ("purchase", .int(1), .null), ("purchase", .int(2), .null), ("purchase", .float(1.5), .null),
+      ("purchase", .int(50), .null), ("purchase", .null, .null), ("purchase", .string("1"), .null),
+      ("login", .int(50), .bool(true)), ("login", .int(50), .bool(false)), ("login", .int(5), .bool(true)),
+      ("login", .int(50), .null), ("login", .int(50), .string("yes")), ("login", .string("x"), .bool(true)),
+    ]
+    var decided = 0
+    for (typeValue, amountValue, flagValue) in events {
+      var slots = Array(repeating: Value.null, count: programs.projection.count)
+      slots[slot(type)] = .string(typeValue)
+      slots[slot(amount)] = amountValue
+      slots[slot(FieldPath(["new_device"]))] = flagValue
+      let event = record(slots)
+      let candidates = guards.candidates(for: event)
+      for r in specs.indices where candidates.exactStart & (1 << UInt64(r)) != 0 {
+        let matcher = engine.rules[r].matcher
+        XCTAssertNotNil(matcher.startResidual, specs[r].name)
+        let (residualContext, walkContext) = (EvalContext(), EvalContext())
+        let residual = matcher.startResidualHolds(event, context: residualContext)
+        let walk = matcher.mayStart(event, context: walkContext, scratch: MatcherScratch())
+        let label = "\(specs[r].name) \(typeValue) \(amountValue) \(flagValue)"
+        XCTAssertEqual(residual, walk, label)
+        XCTAssertEqual(residualContext.typeErrors, walkContext.typeErrors, label)
+        decided += 1
+      }
+    }
+    XCTAssertEqual(decided, events.count)  // each event matched one rule's guard
   }
 }
 

@@ -175,5 +175,10 @@ extension Engine {
   }
 
   /// Where ``PartialMatches/partials`` (an array: one reference to its buffer) lies in the state.
-  private static let partialsOffset = MemoryLayout<PartialMatches>.offset(of: \PartialMatches.partials) ?? 0
+  /// Computed, not stored: a stored `static let` is read through `swift_once`, a call per use.
+  private static var partialsOffset: Int {
+    // swift-format-ignore: NeverForceUnwrap
+    // A stored property of a struct always has an offset.
+    MemoryLayout<PartialMatches>.offset(of: \PartialMatches.partials)!
+  }
 }

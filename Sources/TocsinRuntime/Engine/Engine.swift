@@ -143,6 +143,12 @@ public final class Engine {
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates)
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
+    // Compiled against the rules' projection: the conjuncts read only fields their step reads.
+    var residuals = ExprCompiler(projection: programs.projection)
+    for (r, residual) in guards.residuals.enumerated() {
+      rules[r].matcher.startResidual = residual.map { residuals.compileCondition($0) }
+    }
+    assert(residuals.projection.count == programs.projection.count, "a start residual read a field no rule projects")
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
     counters.alertsByRule = Array(repeating: 0, count: rules.count)
     if let skew = options.maxTimeSkew {
@@ -428,8 +434,13 @@ public final class Engine {
             _assertQuickCheckAgrees(rule: r, event: item.event)
             continue
           }
-          // An exact start guard that matched answers the quick check already.
+          // An exact start guard that matched answers the quick check already, or with the rest
+          // of the start step's conjunction.
           if candidates.exactStart & (1 << UInt64(r)) != 0 {
+            guard withRule(r, { m, context, _ in m.startResidualHolds(item.event, context: context) }) else {
+              _assertQuickCheckAgrees(rule: r, event: item.event)
+              continue
+            }
             _assertExactGuardAgrees(rule: r, event: item.event)
           } else if !withRule(r, { $0.mayStart(item.event, context: $1, scratch: $2) }) {
             _assertQuickCheckAgrees(rule: r, event: item.event)

@@ -126,6 +126,11 @@ extension Array where Element == Computation {
 }
 
 extension Computation {
-  /// Where ``bindings`` (one reference) lies in a computation.
-  static let bindingsOffset = MemoryLayout<Computation>.offset(of: \Computation.bindings) ?? 0
+  /// Where ``bindings`` (one reference) lies in a computation. Computed, not stored: a stored
+  /// `static let` is read through `swift_once`, a call per use.
+  static var bindingsOffset: Int {
+    // swift-format-ignore: NeverForceUnwrap
+    // A stored property of a struct always has an offset.
+    MemoryLayout<Computation>.offset(of: \Computation.bindings)!
+  }
 }

@@ -31,9 +31,10 @@ struct RuleGuards {
   struct Candidates {
     var start: UInt64
     var step: UInt64
-    /// Bit `r` set when the lookup alone shows the event starts a match of rule `r`: its start
-    /// guard is exact (``startGuardIsExact(_:)``) and a string value matched it, so the quick
-    /// check would only repeat the test.
+    /// Bit `r` set when the lookup shows the event starts a match of rule `r`, alone or with
+    /// the rule's residual conjuncts (``residuals``): its start guard is exact
+    /// (``startGuardIsExact(_:)``, or ``startResidual(_:)``) and a string value matched it, so
+    /// the quick check would only repeat the test.
     var exactStart: UInt64 = 0
   }
 
@@ -84,8 +85,12 @@ struct RuleGuards {
   private var tests: [Test] = []
   /// Rules without a start guard or without a step guard (always candidates).
   private var unguarded = Candidates(start: 0, step: 0)
-  /// Rules whose start guard is exact (``startGuardIsExact(_:)``).
+  /// Rules whose start guard is exact (``startGuardIsExact(_:)``), or exact but for the rest of
+  /// their start step's conjunction (``startResidual(_:)``).
   private var exact: UInt64 = 0
+  /// Per rule: the conjuncts of its start step's `where` besides the guard's equality, when a
+  /// matching guard constant decides the quick check together with them (``startResidual(_:)``).
+  private(set) var residuals: [Expr?] = []
 
   /// The most rules guards track; the rest are always candidates.
   static let trackedRules = 64
@@ -108,9 +113,15 @@ struct RuleGuards {
     }
     for (r, program) in programs.rules.enumerated() where r < Self.trackedRules {
       let bit = UInt64(1) << UInt64(r)
+      residuals.append(nil)
       if let alternatives = Self.guardAlternatives(program, projection: programs.projection) {
         admit(alternatives, start: bit, step: 0)
-        if Self.startGuardIsExact(program) { exact |= bit }
+        if Self.startGuardIsExact(program) {
+          exact |= bit
+        } else if let residual = Self.startResidual(program) {
+          exact |= bit
+          residuals[r] = residual
+        }
       } else {
         unguarded.start |= bit
       }
@@ -221,6 +232,55 @@ struct RuleGuards {
     var exact = true
     forEachStartEdge(program.nfa) { if !isExact($0) { exact = false } }
     return exact
+  }
+
+  /// For a rule that can start in one way only, by one step whose `where` is a conjunction of the
+  /// guard's equality (``equalityGuard(_:)``) and more (`type == "purchase" and amount < 2`):
+  /// the other conjuncts, in their order. Every take edge reachable from the start state is
+  /// `take(step)` of that step alone, reached through unconditional proceed edges, as for
+  /// ``startGuardIsExact(_:)``. Then, for an event whose field holds the guard's constant, the
+  /// quick check (``RuleMatcher/mayStart(_:context:scratch:)``) is exactly whether these
+  /// conjuncts hold: the equality is true, and `and` evaluates its operands left to right and
+  /// stops at the first false one, so the rest evaluate alike (type errors counted alike).
+  /// `nil` otherwise, and for a step that is nothing but equalities (exact on its own).
+  static func startResidual(_ program: RuleProgram) -> Expr? {
+    var step: Int? = nil
+    var shaped = true
+    forEachStartEdge(program.nfa) { edge in
+      switch edge.action {
+      case .take:
+        guard case .take(let s) = edge.condition, step == nil || step == s else {
+          shaped = false
+          return
+        }
+        step = s
+      case .proceed:
+        if case .always = edge.condition { return }
+        shaped = false
+      case .ignore:
+        return
+      }
+    }
+    guard shaped, let step, let condition = program.spec.steps[step].condition,
+      stringEqualities(condition) == nil
+    else { return nil }
+    let (found, rest) = removingEqualityGuard(condition)
+    return found ? rest : nil
+  }
+
+  /// `condition` without the conjunct ``equalityGuard(_:)`` finds (searched in the same order):
+  /// whether there was one, and what is left (`nil` when nothing).
+  static func removingEqualityGuard(_ condition: Expr) -> (found: Bool, rest: Expr?) {
+    switch condition {
+    case .and(let l, let r):
+      let left = removingEqualityGuard(l)
+      if left.found { return (true, left.rest.map { .and($0, r) } ?? r) }
+      let right = removingEqualityGuard(r)
+      if right.found { return (true, right.rest.map { .and(l, $0) } ?? l) }
+      return (false, condition)
+    default:
+      return stringEqualities(condition) == nil ? (false, condition) : (true, nil)
+    }
   }
 
   /// The conditions of every take edge reachable from the start state through proceed edges.

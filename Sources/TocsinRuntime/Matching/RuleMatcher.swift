@@ -254,6 +254,20 @@ public final class RuleMatcher {
     return false
   }
 
+  /// The rest of the start step's conjunction when the start guard matched
+  /// (``RuleGuards/startResidual(_:)``), compiled; set by the engine. `nil`: the guard decides
+  /// alone.
+  var startResidual: Predicate?
+
+  /// The quick check for an event whose field matched the rule's exact start guard: whether the
+  /// rest of the start step's conjunction holds (no automaton walk, no second test of the
+  /// equality).
+  @inline(__always)
+  func startResidualHolds(_ event: EventRecord, context: EvalContext) -> Bool {
+    guard let startResidual else { return true }
+    return startResidual(event, nil, context)
+  }
+
   // MARK: - Time bounds
 
   /// When `computation` times out: the earlier of `start + within` and
