@@ -119,16 +119,22 @@ final class EvaluationTests: XCTestCase {
   }
 
   func testStepFieldsAndAggregates() {
-    func event(_ amount: Value, _ id: String) -> EventRecord {
-      EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: id, slots: [amount])
+    func event(_ amount: Value, _ id: String, at ms: Int64 = 0) -> EventRecord {
+      EventRecord(time: .milliseconds(ms), sequence: 0, line: 1, identity: id, slots: [amount])
     }
     // Slot 0 is `amount` for every expression below (first use).
-    let n1 = MatchNode(step: 0, event: event(.int(5), "a"), previous: nil)
-    let n2 = MatchNode(step: 1, event: event(.int(7), "b"), previous: n1)
-    let n3 = MatchNode(step: 1, event: event(.float(0.5), "c"), previous: n2)
+    let n1 = MatchNode(step: 0, event: event(.int(5), "a", at: 10), previous: nil)
+    let n2 = MatchNode(step: 1, event: event(.int(7), "b", at: 20), previous: n1)
+    let n3 = MatchNode(step: 1, event: event(.float(0.5), "c", at: 30), previous: n2)
     let cases: [(Expr, Value)] = [
+      // The latest node bound to the step, walking back from the newest: the first node of the
+      // chain, the newest itself, none.
       (.stepField(step: 0, FieldPath(["amount"])), .int(5)),
       (.stepField(step: 1, FieldPath(["amount"])), .float(0.5)),
+      (.stepField(step: 2, FieldPath(["amount"])), .null),
+      (.stepTime(step: 0), .time(.milliseconds(10))),
+      (.stepTime(step: 1), .time(.milliseconds(30))),
+      (.stepTime(step: 2), .null),
       (.aggregate(.count, step: 1, field: nil), .int(2)),
       (.aggregate(.count, step: 2, field: nil), .int(0)),
       (.aggregate(.sum, step: 1, field: FieldPath(["amount"])), .float(7.5)),
@@ -140,6 +146,29 @@ final class EvaluationTests: XCTestCase {
       var compiler = ExprCompiler(projection: FieldProjection([FieldPath(["amount"])]))
       let evaluator = compiler.compileValue(expr)
       XCTAssertEqual(evaluator(event(.null, "x"), n3, EvalContext()), expected, "\(expr)")
+    }
+    // Without a chain (the start computation) every step reads as unbound.
+    for expr in [Expr.stepField(step: 0, FieldPath(["amount"])), .stepTime(step: 0)] {
+      var compiler = ExprCompiler(projection: FieldProjection([FieldPath(["amount"])]))
+      XCTAssertEqual(compiler.compileValue(expr)(event(.int(1), "x"), nil, EvalContext()), .null, "\(expr)")
+    }
+  }
+
+  /// The in-place walk step fields use finds the node `latest(boundTo:)` finds, on random chains.
+  func testWithLatestEvent_FindsWhatLatestFinds() {
+    var rng = SplitMix64(seed: 11)
+    for round in 0..<200 {
+      var node: MatchNode? = nil
+      for i in 0..<Int.random(in: 1...20, using: &rng) {
+        let event = EventRecord(time: .milliseconds(Int64(i)), sequence: UInt64(i), line: 1, identity: "e", slots: [])
+        node = MatchNode(step: Int.random(in: 0...3, using: &rng), event: event, previous: node)
+      }
+      // swift-format-ignore: NeverForceUnwrap
+      let chain = node!
+      for step in 0...4 {
+        let found = chain.withLatestEvent(boundTo: step, none: UInt64.max) { $0.sequence }
+        XCTAssertEqual(found, chain.latest(boundTo: step)?.event.sequence ?? .max, "round \(round), step \(step)")
+      }
     }
   }
 

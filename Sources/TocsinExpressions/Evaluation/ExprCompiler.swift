@@ -45,13 +45,17 @@ public struct ExprCompiler {
       return { event, _, _ in event.slots[slot] }
     case .stepField(let step, let path):
       let slot = projection.slot(for: path).index
-      return { _, bindings, _ in bindings?.latest(boundTo: step)?.event.slots[slot] ?? .null }
+      return { _, bindings, _ in
+        bindings?.withLatestEvent(boundTo: step, none: .null) { $0.slots[slot] } ?? .null
+      }
     case .key:
       return { _, _, context in context.key }
     case .eventTime:
       return { event, _, _ in .time(event.time) }
     case .stepTime(let step):
-      return { _, bindings, _ in (bindings?.latest(boundTo: step)?.event.time).map(Value.time) ?? .null }
+      return { _, bindings, _ in
+        bindings?.withLatestEvent(boundTo: step, none: .null) { .time($0.time) } ?? .null
+      }
     case .member(let element, let list):
       return compileMember(element, list)
     case .aggregate(let function, let step, let path):
