@@ -96,18 +96,11 @@ public final class MatchNode {
   public func withLatestEvent<R>(boundTo step: Int, none: R, _ body: (borrowing EventRecord) -> R) -> R {
     var current = Unmanaged.passUnretained(self)
     while true {
-      let next: UInt = current._withUnsafeGuaranteedRef { node in
-        node.step == step ? 0 : node.previousWord
-      }
-      if next == 0 {
-        // Either this node is bound to `step`, or the chain ended.
-        let found = current._withUnsafeGuaranteedRef { $0.step == step }
-        guard found else { return none }
-        return current._withUnsafeGuaranteedRef { body($0.event) }
-      }
-      // swift-format-ignore: NeverForceUnwrap
+      let (found, next) = current._withUnsafeGuaranteedRef { ($0.step == step, $0.previousWord) }
+      if found { return current._withUnsafeGuaranteedRef { body($0.event) } }
       // A non-zero word of `previous` is a live node's address (the chain holds it).
-      current = Unmanaged.fromOpaque(UnsafeRawPointer(bitPattern: next)!)
+      guard let address = UnsafeRawPointer(bitPattern: next) else { return none }
+      current = Unmanaged.fromOpaque(address)
     }
   }
 
