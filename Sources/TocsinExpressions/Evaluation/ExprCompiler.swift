@@ -345,10 +345,9 @@ public struct ExprCompiler {
     case .count:
       return { _, bindings, _ in
         var n: Int64 = 0
-        var node = bindings
-        while let current = node {
-          if current.step == step { n += 1 }
-          node = current.previous
+        bindings?.walk { node in
+          if node.step == step { n += 1 }
+          return true
         }
         return .int(n)
       }
@@ -360,10 +359,8 @@ public struct ExprCompiler {
         var floatSum = 0.0
         var isFloat = false
         var n = 0
-        var node = bindings
-        while let current = node {
-          defer { node = current.previous }
-          guard current.step == step else { continue }
+        bindings?.walk { current in
+          guard current.step == step else { return true }
           switch current.event.slots[slot] {
           case .int(let i):
             n += 1
@@ -386,10 +383,11 @@ public struct ExprCompiler {
             }
             floatSum += d
           case .null:
-            continue
+            break
           case let other:
             context.recordTypeError("\(function.rawValue)() skipped a \(other.typeName)")
           }
+          return true
         }
         if isAverage {
           guard n > 0 else { return .null }

@@ -86,22 +86,34 @@ public final class MatchNode {
     return nil
   }
 
-  /// What `body` returns for the event of the most recent node bound to `step` (walking back
-  /// from `self`), or `none` when no node is. The chain is walked and the event read in place:
-  /// no node is retained. `latest(boundTo:)` returns a strong reference, and a condition that
-  /// reads an earlier step's field (`city != first.city`) paid a retain and a release per
-  /// evaluation for it (`swift_retain` was 1.7% of a W2 replay's samples under such reads).
-  /// The caller's chain keeps every node alive meanwhile.
+  /// Calls `body` with each node of the chain, from `self` back to the first event, until it
+  /// returns `false`. The chain is walked through unretained references: following `previous`
+  /// retained each node, and a condition that reads an earlier step (`city != first.city`,
+  /// `count(failures)`) paid a retain and a release per node per evaluation for it (`swift_retain`
+  /// was 1.7% of a W2 replay's samples under step-field reads). The caller's chain keeps every
+  /// node alive meanwhile.
   @inlinable @inline(__always)
-  public func withLatestEvent<R>(boundTo step: Int, none: R, _ body: (borrowing EventRecord) -> R) -> R {
+  public func walk(_ body: (MatchNode) -> Bool) {
     var current = Unmanaged.passUnretained(self)
     while true {
-      let (found, next) = current._withUnsafeGuaranteedRef { ($0.step == step, $0.previousWord) }
-      if found { return current._withUnsafeGuaranteedRef { body($0.event) } }
+      let (goOn, next) = current._withUnsafeGuaranteedRef { (body($0), $0.previousWord) }
       // A non-zero word of `previous` is a live node's address (the chain holds it).
-      guard let address = UnsafeRawPointer(bitPattern: next) else { return none }
+      guard goOn, let address = UnsafeRawPointer(bitPattern: next) else { return }
       current = Unmanaged.fromOpaque(address)
     }
+  }
+
+  /// What `body` returns for the event of the most recent node bound to `step` (walking back
+  /// from `self`, as ``walk(_:)``), or `none` when no node is; the event is read in place.
+  @inlinable @inline(__always)
+  public func withLatestEvent<R>(boundTo step: Int, none: R, _ body: (borrowing EventRecord) -> R) -> R {
+    var result = none
+    walk { node in
+      guard node.step == step else { return true }
+      result = body(node.event)
+      return false
+    }
+    return result
   }
 
   /// The word of `previous` as a bit pattern (0 for `nil`), read without retaining the node.

@@ -76,6 +76,9 @@ public final class Engine {
     var keySpace: Int
     var bitInSpace: Int
     var hasQuickStartCheck: Bool
+    /// Its exact start guard leaves the rest of the start step's conjunction to check
+    /// (``RuleMatcher/startResidual``).
+    var checksStartResidual: Bool
     /// An event no step of the rule can use leaves its partial matches as they are (a step
     /// guard, transparent states): skipped when they are settled and no timeout is due.
     var skipsUnconcerned: Bool
@@ -140,6 +143,7 @@ public final class Engine {
       Route(
         keySpace: rules[r].keySpace, bitInSpace: rules[r].bitInSpace,
         hasQuickStartCheck: rules[r].matcher.hasQuickStartCheck,
+        checksStartResidual: r < guards.residuals.count && guards.residuals[r] != nil,
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates)
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
@@ -437,7 +441,8 @@ public final class Engine {
           // An exact start guard that matched answers the quick check already, or with the rest
           // of the start step's conjunction.
           if candidates.exactStart & (1 << UInt64(r)) != 0 {
-            guard withRule(r, { m, context, _ in m.startResidualHolds(item.event, context: context) }) else {
+            guard !route.checksStartResidual || withRule(r, { m, context, _ in m.startResidualHolds(item.event, context: context) })
+            else {
               _assertQuickCheckAgrees(rule: r, event: item.event)
               continue
             }

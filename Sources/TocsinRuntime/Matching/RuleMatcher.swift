@@ -261,11 +261,10 @@ public final class RuleMatcher {
 
   /// The quick check for an event whose field matched the rule's exact start guard: whether the
   /// rest of the start step's conjunction holds (no automaton walk, no second test of the
-  /// equality).
+  /// equality). The engine asks only rules that have one (`Route.checksStartResidual`).
   @inline(__always)
   func startResidualHolds(_ event: EventRecord, context: EvalContext) -> Bool {
-    guard let startResidual else { return true }
-    return startResidual(event, nil, context)
+    startResidual?(event, nil, context) ?? true
   }
 
   // MARK: - Time bounds
