@@ -208,61 +208,47 @@ struct RuleGuards {
     return out
   }
 
-  /// Whether `program`'s start guard decides the quick check on its own: every take edge
-  /// reachable from the start state is `take(step)` alone, reached through unconditional proceed
-  /// edges, and that step's `where` is nothing but string equalities on one field (`type ==
+  /// Whether `program`'s start guard decides the quick check on its own: its starts are plain
+  /// (``plainStartSteps(_:)``) and each start step's `where` is nothing but string equalities on one field (`type ==
   /// "login"`, `type in [...]`). Then an event whose field holds one of the guard's constants
   /// satisfies a take edge from the start, which is all ``RuleMatcher/mayStart(_:context:scratch:)``
   /// looks for.
   static func startGuardIsExact(_ program: RuleProgram) -> Bool {
-    func isExact(_ edge: NFA.Edge) -> Bool {
+    guard let steps = plainStartSteps(program.nfa) else { return false }
+    return steps.allSatisfy { step in program.spec.steps[step].condition.map { stringEqualities($0) != nil } ?? false }
+  }
+
+  /// The steps of the take edges reachable from the start state, when every one is `take(step)`
+  /// alone and is reached through unconditional proceed edges (the shape in which a start is
+  /// decided by the step's `where` alone); `nil` otherwise.
+  static func plainStartSteps(_ nfa: NFA) -> Set<Int>? {
+    var steps = Set<Int>()
+    var plain = true
+    forEachStartEdge(nfa) { edge in
       switch edge.action {
       case .take:
-        guard case .take(let step) = edge.condition, let condition = program.spec.steps[step].condition else {
-          return false
-        }
-        return stringEqualities(condition) != nil
+        if case .take(let step) = edge.condition { steps.insert(step) } else { plain = false }
       case .proceed:
-        if case .always = edge.condition { return true }
-        return false
+        if case .always = edge.condition { return }
+        plain = false
       case .ignore:
-        return true
+        return
       }
     }
-    var exact = true
-    forEachStartEdge(program.nfa) { if !isExact($0) { exact = false } }
-    return exact
+    return plain ? steps : nil
   }
 
   /// For a rule that can start in one way only, by one step whose `where` is a conjunction of the
   /// guard's equality (``equalityGuard(_:)``) and more (`type == "purchase" and amount < 2`):
-  /// the other conjuncts, in their order. Every take edge reachable from the start state is
-  /// `take(step)` of that step alone, reached through unconditional proceed edges, as for
-  /// ``startGuardIsExact(_:)``. Then, for an event whose field holds the guard's constant, the
+  /// the other conjuncts, in their order. Its starts are plain (``plainStartSteps(_:)``), all by
+  /// that one step. Then, for an event whose field holds the guard's constant, the
   /// quick check (``RuleMatcher/mayStart(_:context:scratch:)``) is exactly whether these
   /// conjuncts hold: the equality is true, and `and` evaluates its operands left to right and
   /// stops at the first false one, so the rest evaluate alike (type errors counted alike).
   /// `nil` otherwise, and for a step that is nothing but equalities (exact on its own).
   static func startResidual(_ program: RuleProgram) -> Expr? {
-    var step: Int? = nil
-    var shaped = true
-    forEachStartEdge(program.nfa) { edge in
-      switch edge.action {
-      case .take:
-        guard case .take(let s) = edge.condition, step == nil || step == s else {
-          shaped = false
-          return
-        }
-        step = s
-      case .proceed:
-        if case .always = edge.condition { return }
-        shaped = false
-      case .ignore:
-        return
-      }
-    }
-    guard shaped, let step, let condition = program.spec.steps[step].condition,
-      stringEqualities(condition) == nil
+    guard let steps = plainStartSteps(program.nfa), steps.count == 1, let step = steps.first,
+      let condition = program.spec.steps[step].condition, stringEqualities(condition) == nil
     else { return nil }
     let (found, rest) = removingEqualityGuard(condition)
     return found ? rest : nil
