@@ -68,7 +68,7 @@ final class SlotPoolTests: XCTestCase {
     let pool = EventSlots.Pool()
     var given = slots(4)
     pool.recycle(&given)
-    let sneaky = pool.free.last!
+    let sneaky = pool.top!
     let fresh = pool.slots(nulls: 4)
     XCTAssertFalse(fresh.storage === sneaky)
     XCTAssertEqual(Array(fresh), Array(repeating: .null, count: 4))

@@ -36,7 +36,13 @@ public final class ReplaySession {
   /// Receives one alert with its encoded line (for routing by rule and severity).
   public typealias AlertDestination = (Alert, [UInt8]) throws -> Void
 
-  var engine: Engine
+  var engine: Engine {
+    didSet { hotEngine = .passUnretained(engine) }
+  }
+  /// ``engine`` for the per-line calls, without reference counting: a call through the stored
+  /// `var` (or an `unowned(unsafe)` one) retained and released the engine around it, two atomic
+  /// updates per event. `engine` holds the reference.
+  private var hotEngine: Unmanaged<Engine>
   var decoder: EventDecoder
   private var encoder = AlertEncoder()
   private var deadLetterJSON = JSONWriter(capacity: 8192)
@@ -74,6 +80,7 @@ public final class ReplaySession {
     deadLetters: @escaping Destination
   ) {
     engine = Engine(programs: programs, options: configuration.engine)
+    hotEngine = .passUnretained(engine)
     decoder = EventDecoder(ruleProjection: programs.projection, options: configuration.ingest)
     // The engine gives the slot buffers of events it is done with back to the decoder.
     let slotPool = EventSlots.Pool()
@@ -119,7 +126,7 @@ public final class ReplaySession {
   /// Handles one input line already decoded by ``decode(_:with:sequence:)`` (with this session's
   /// sequence: the number of events it has taken so far).
   /// - Throws: what a destination throws (a write error).
-  public func consume(_ line: InputLine, decoded: Decoded) throws {
+  public func consume(_ line: InputLine, decoded: consuming Decoded) throws {
     counters.lines += 1
     if line.isEmpty {
       counters.emptyLines += 1
@@ -131,19 +138,19 @@ public final class ReplaySession {
         line: line)
       return
     }
-    let event: EventRecord
-    switch decoded {
-    case .event(let decodedEvent):
-      event = decodedEvent
+    switch consume decoded {
+    case .event(let event):
+      sequence += 1
+      counters.events += 1
+      // The event's last use: it moves into the engine (and on into the reorder buffer).
+      var moving = Optional(consume event)
+      hotEngine._withUnsafeGuaranteedRef { $0.eventArrived(moving.take().unsafelyUnwrapped, into: &actions) }
     case .failure(let error):
       try deadLetter(error.reason, error.message, line: line)
       return
     case .notDecoded:
       preconditionFailure("a non-empty line that is not too long is always decoded")
     }
-    sequence += 1
-    counters.events += 1
-    engine.eventArrived(event, into: &actions)
     if engine.isCalibrating {
       heldLines[line.number] = (line.offset, Array(line.bytes.prefix(DeadLetterWriter.maxRawBytes)))
     }
@@ -199,7 +206,7 @@ public final class ReplaySession {
       do {
         let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: next)
         next += 1
-        engine.prepareArrival(of: event)
+        hotEngine._withUnsafeGuaranteedRef { $0.prepareArrival(of: event) }
         decodedAhead.append(.event(event))
       } catch {
         decodedAhead.append(.failure(error))

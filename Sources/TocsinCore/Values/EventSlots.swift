@@ -140,7 +140,15 @@ extension EventSlots {
   /// is never touched, and it is handed out again only while the pool holds its only reference.
   /// One pool per replay session, used from one thread.
   public final class Pool {
-    @usableFromInline var free: [Storage] = []
+    /// The kept buffers, a stack (`free[0..<count]`, top last), each holding one reference the
+    /// pool owns. Plain memory, not an array: taking, peeking at and pushing a buffer then cost
+    /// no reference counting of their own (an array's `popLast` was not inlined, `last` retained
+    /// the next buffer — a write on the line being prefetched — and `append` retained what it
+    /// kept).
+    @usableFromInline let free: UnsafeMutablePointer<Unmanaged<Storage>>
+    /// Buffers waiting for reuse.
+    public var count: Int { kept }
+    @usableFromInline var kept = 0
     /// The most buffers kept; beyond it, given-back buffers are freed.
     public let limit: Int
     /// The shared empty buffer left in a given-back event's place.
@@ -148,12 +156,17 @@ extension EventSlots {
 
     /// A pool keeping at most `limit` buffers.
     public init(limit: Int = 1024) {
-      self.limit = limit
-      free.reserveCapacity(Swift.min(limit, 256))
+      self.limit = Swift.max(0, limit)
+      free = .allocate(capacity: Swift.max(1, self.limit))
     }
 
-    /// Buffers waiting for reuse.
-    public var count: Int { free.count }
+    deinit {
+      for i in 0..<kept { free[i].release() }
+      free.deallocate()
+    }
+
+    /// The buffer on top of the stack (the next to be handed out), for tests.
+    var top: Storage? { kept > 0 ? free[kept - 1].takeUnretainedValue() : nil }
 
     /// `count` slots, all `.null`: a given-back buffer of that size when the pool has one, its
     /// old values released and every slot nulled here.
@@ -165,16 +178,17 @@ extension EventSlots {
     /// arrive while this event is decoded.
     @inlinable
     public func slots(nulls count: Int) -> EventSlots {
-      if var storage = free.popLast(), storage.header == count, isKnownUniquelyReferenced(&storage) {
-        if let next = free.last {
-          MemoryHint.prefetch(
-            UnsafeRawPointer(Unmanaged.passUnretained(next).toOpaque()),
-            bytes: EventSlots.bufferBytes(slots: count))
-        }
-        storage.resetToNulls()
-        return EventSlots(storage: storage)
+      guard kept > 0 else { return EventSlots(nulls: count) }
+      kept -= 1
+      // The pool's reference moves to `storage`: no reference count update.
+      var storage = free[kept].takeRetainedValue()
+      guard storage.header == count, isKnownUniquelyReferenced(&storage) else { return EventSlots(nulls: count) }
+      if kept > 0 {
+        MemoryHint.prefetch(
+          UnsafeRawPointer(free[kept - 1].toOpaque()), bytes: EventSlots.bufferBytes(slots: count))
       }
-      return EventSlots(nulls: count)
+      storage.resetToNulls()
+      return EventSlots(storage: consume storage)
     }
 
     /// Takes `slots`' buffer back if `slots` holds its last reference, leaving `slots` empty;
@@ -184,21 +198,29 @@ extension EventSlots {
     /// and the release of the strings, which that thread allocated, run there.
     @inlinable
     public func recycle(_ slots: inout EventSlots) {
-      guard free.count < limit, isKnownUniquelyReferenced(&slots.storage) else { return }
-      free.append(slots.storage)
-      slots.storage = Self.emptyStorage
+      guard kept < limit, isKnownUniquelyReferenced(&slots.storage) else { return }
+      // Swapped out, and its reference moved to the stack: no reference count update of the
+      // buffer (copying it out retained it, and replacing it released it again).
+      var taken = Self.emptyStorage
+      swap(&taken, &slots.storage)
+      free[kept] = Unmanaged.passRetained(consume taken)
+      kept += 1
     }
 
     /// Moves up to `count` kept buffers into `other` (as many as its limit allows; the rest
     /// stay here). For handing buffers to a pool another thread uses: the caller orders the two
     /// threads' accesses (both pools are unsynchronised), e.g. by passing `other` through a lock.
     ///
-    /// Moved one by one, not copied: a copy retained each buffer (an atomic update of its
-    /// header, a line the other thread wrote last) only for `removeLast` to release it again.
+    /// Moved, not copied: a copy retained each buffer (an atomic update of its header, a line
+    /// the other thread wrote last) only to release it again here.
     public func give(upTo count: Int, to other: Pool) {
-      let n = Swift.min(count, free.count, other.limit - other.free.count)
+      let n = Swift.min(count, kept, other.limit - other.kept)
       guard n > 0 else { return }
-      for _ in 0..<n { other.free.append(free.removeLast()) }
+      for _ in 0..<n {
+        kept -= 1
+        other.free[other.kept] = free[kept]
+        other.kept += 1
+      }
     }
   }
 

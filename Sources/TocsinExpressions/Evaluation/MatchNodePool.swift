@@ -19,7 +19,12 @@ public final class MatchNodePool {
   public let limit: Int
   /// Where a cleared node's event goes when the node held its last reference (set by the
   /// engine when the decoder reuses slot buffers).
-  public var slotPool: EventSlots.Pool?
+  public var slotPool: EventSlots.Pool? {
+    didSet { hotSlotPool = slotPool.map { .passUnretained($0) } }
+  }
+  /// ``slotPool`` without reference counting, for clearing nodes (reading the `var` retained
+  /// and released the pool per node); `slotPool` holds the reference.
+  private var hotSlotPool: Unmanaged<EventSlots.Pool>?
 
   /// How many time-outs a retired node waits before it is taken back (``retire(_:)``).
   public static let retireDelay = 8
@@ -117,10 +122,10 @@ public final class MatchNodePool {
   /// Releases `node`'s event, giving its slot buffer to ``slotPool`` when the node held it last.
   @inline(__always)
   private func dropEvent(of node: MatchNode) {
-    guard let slotPool, var event = node.storedEvent.take() else {
+    guard let pool = hotSlotPool, var event = node.storedEvent.take() else {
       node.storedEvent = nil
       return
     }
-    slotPool.recycle(&event.slots)
+    pool._withUnsafeGuaranteedRef { $0.recycle(&event.slots) }
   }
 }

@@ -30,12 +30,18 @@ struct _JSONScanner {
   /// Key order of earlier lines, to confirm keys instead of looking them up.
   let shapes: KeyShapeCache.View
   let maxDepth: Int
-  var scratch: [UInt8]
+  /// The scanner's ``ScannerScratch`` bytes (it keeps them alive while this parser runs).
+  let scratchBytes: UnsafeMutablePointer<[UInt8]>
+  /// Decoded bytes of the last escaped string.
+  var scratch: [UInt8] {
+    get { scratchBytes.pointee }
+    nonmutating _modify { yield &scratchBytes.pointee }
+  }
   var slots: UnsafeMutablePointer<Value> = UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
 
   init(
     base: UnsafePointer<UInt8>, end: Int, trie: ProjectionTrie.View, strings: StringValueCache.View,
-    shapes: KeyShapeCache.View, maxDepth: Int, scratch: [UInt8]
+    shapes: KeyShapeCache.View, maxDepth: Int, scratch: UnsafeMutablePointer<[UInt8]>
   ) {
     self.base = base
     self.end = end
@@ -43,7 +49,7 @@ struct _JSONScanner {
     self.strings = strings
     self.shapes = shapes
     self.maxDepth = maxDepth
-    self.scratch = scratch
+    self.scratchBytes = scratch
   }
 
   // MARK: - Entry point

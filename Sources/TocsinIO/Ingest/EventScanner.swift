@@ -48,8 +48,10 @@ public struct EventScanner {
   var strings: StringValueCache
   /// Key order seen so far (copy-on-write: see ``KeyShapeCache``).
   var shapes: KeyShapeCache
-  /// Decoded bytes of escaped strings; kept between lines so its capacity is reused.
-  var scratch: [UInt8] = []
+  /// Decoded bytes of escaped strings; kept between lines so its capacity is reused. A class
+  /// the parser reaches through a plain pointer (``ScannerScratch``), so a line costs no
+  /// reference counting for it; copy-on-write like the caches.
+  var scratch = ScannerScratch()
 
   /// Creates a scanner for `projection`.
   /// - Parameters:
@@ -61,7 +63,6 @@ public struct EventScanner {
     self.trie = ProjectionTrie(projection)
     self.strings = StringValueCache(slotCount: projection.count)
     self.shapes = KeyShapeCache(trie: trie)
-    scratch.reserveCapacity(256)
   }
 
   /// Parses `line` and writes the projected values to `slots`.
@@ -98,19 +99,21 @@ public struct EventScanner {
     // A copy of this scanner may hold the same cache: never mutate a shared one.
     if !isKnownUniquelyReferenced(&strings) { strings = strings.emptyCopy() }
     if !isKnownUniquelyReferenced(&shapes) { shapes = shapes.emptyCopy() }
+    if !isKnownUniquelyReferenced(&scratch) { scratch = ScannerScratch() }
     var parser = _JSONScanner(
       base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie.view,
-      strings: strings.view, shapes: shapes.view, maxDepth: maxDepth, scratch: scratch)
-    scratch = []  // keep the buffer uniquely referenced by the parser while it runs
+      strings: strings.view, shapes: shapes.view, maxDepth: maxDepth, scratch: scratch.bytes)
     // swift-format-ignore: NeverForceUnwrap
     // A zero-count buffer may have no base address; the parser never writes when the
     // projection (and so every entry's slot) is empty, so any non-null pointer is fine.
     let slotBase = slots.baseAddress ?? UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
-    defer { scratch = parser.scratch }
-    // The parser reads the trie and caches through plain pointers: keep them alive meanwhile.
+    // The parser reads the trie, caches and scratch through plain pointers: keep them alive
+    // meanwhile.
     try withExtendedLifetime(trie) { () throws(ScanError) in
       try withExtendedLifetime(strings) { () throws(ScanError) in
-        try withExtendedLifetime(shapes) { () throws(ScanError) in try parser.run(slots: slotBase) }
+        try withExtendedLifetime(shapes) { () throws(ScanError) in
+          try withExtendedLifetime(scratch) { () throws(ScanError) in try parser.run(slots: slotBase) }
+        }
       }
     }
   }
@@ -123,5 +126,25 @@ public struct EventScanner {
       do throws(ScanError) { try scan(raw, into: &slots) } catch { failure = error }
     }
     if let failure { throw failure }
+  }
+}
+
+/// The bytes of escaped strings an ``EventScanner`` decodes, in memory of its own: the parser
+/// holds a plain pointer to them, where an array it owned was swapped in and out of the scanner
+/// on every line (a retain and a release each). Owned by one scanner at a time: a copy that
+/// finds it shared makes its own (``EventScanner/scan(_:intoNulled:)``).
+final class ScannerScratch {
+  let bytes: UnsafeMutablePointer<[UInt8]>
+
+  init() {
+    bytes = .allocate(capacity: 1)
+    var empty: [UInt8] = []
+    empty.reserveCapacity(256)
+    bytes.initialize(to: empty)
+  }
+
+  deinit {
+    bytes.deinitialize(count: 1)
+    bytes.deallocate()
   }
 }

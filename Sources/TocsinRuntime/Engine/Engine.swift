@@ -62,8 +62,14 @@ public final class Engine {
   /// last reference: the pool the decoder takes new events' buffers from (``EventSlots/Pool``),
   /// when the decoder runs on the engine's thread.
   public var slotPool: EventSlots.Pool? {
-    didSet { for rule in rules { rule.matcher.nodes.slotPool = slotPool } }
+    didSet {
+      hotSlotPool = slotPool.map { .passUnretained($0) }
+      for rule in rules { rule.matcher.nodes.slotPool = slotPool }
+    }
   }
+  /// ``slotPool`` for the release loop, without reference counting (reading the `var` retained
+  /// and released the pool around each event's recycling); `slotPool` holds the reference.
+  private var hotSlotPool: Unmanaged<EventSlots.Pool>?
   /// Per key space, the indices of its rules: `rulesBySpace[s][b]` is the rule with bit `b`.
   let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
@@ -111,7 +117,10 @@ public final class Engine {
     var spaceBySlots: [[SlotIndex]: Int] = [:]
     var rulesPerSpace: [Int] = []
     var rules: [RuleState] = []
-    for program in programs.rules {
+    let guards = RuleGuards(programs: programs)
+    // Compiled against the rules' projection: the conjuncts read only fields their step reads.
+    var residuals = ExprCompiler(projection: programs.projection)
+    for (r, program) in programs.rules.enumerated() {
       let space: Int
       if let existing = spaceBySlots[program.keySlots] {
         space = existing
@@ -123,7 +132,10 @@ public final class Engine {
       }
       rules.append(
         RuleState(
-          matcher: RuleMatcher(program: program), keySpace: space, bitInSpace: rulesPerSpace[space],
+          matcher: RuleMatcher(
+            program: program,
+            startResidual: r < guards.residuals.count ? guards.residuals[r].map { residuals.compileCondition($0) } : nil),
+          keySpace: space, bitInSpace: rulesPerSpace[space],
           context: EvalContext(), scratch: MatcherScratch()))
       rulesPerSpace[space] += 1
     }
@@ -132,7 +144,6 @@ public final class Engine {
       HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
     }
     states = StateStore(rules: rules.count)
-    let guards = RuleGuards(programs: programs)
     self.guards = guards
     rulesBySpace = keySpaces.indices.map { s in rules.indices.filter { rules[$0].keySpace == s } }
     for (s, spaceRules) in rulesBySpace.enumerated() {
@@ -147,11 +158,6 @@ public final class Engine {
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates)
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
-    // Compiled against the rules' projection: the conjuncts read only fields their step reads.
-    var residuals = ExprCompiler(projection: programs.projection)
-    for (r, residual) in guards.residuals.enumerated() {
-      rules[r].matcher.startResidual = residual.map { residuals.compileCondition($0) }
-    }
     assert(residuals.projection.count == programs.projection.count, "a start residual read a field no rule projects")
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
     counters.alertsByRule = Array(repeating: 0, count: rules.count)
@@ -165,7 +171,7 @@ public final class Engine {
   // MARK: - Inputs
 
   /// Handles one arriving event, appending the resulting actions.
-  public func eventArrived(_ event: EventRecord, into actions: inout [EngineAction]) {
+  public func eventArrived(_ event: consuming EventRecord, into actions: inout [EngineAction]) {
     precondition(!finished, "eventArrived after finish")
     counters.eventsIn += 1
 
@@ -203,19 +209,20 @@ public final class Engine {
     admit(Buffered(event: event, keys: keys), into: &actions)
   }
 
-  /// Steps 2–4 for a routed event.
-  private func admit(_ item: Buffered, into actions: inout [EngineAction]) {
-    let event = item.event
-    if let skew = options.maxTimeSkew, isSuspect(event.time) {
+  /// Steps 2–4 for a routed event. Consumed, as the rest of the way to the reorder buffer: the
+  /// event moves into the buffer, with no copy of its references (each an atomic update).
+  private func admit(_ item: consuming Buffered, into actions: inout [EngineAction]) {
+    let time = item.event.time
+    if let skew = options.maxTimeSkew, isSuspect(time) {
       holdSuspect(item, skew: skew, into: &actions)
       return
     }
     if !suspects.isEmpty { contradictSuspects(into: &actions) }
 
     // 3) Lateness.
-    if watermark.isLate(event.time) {
+    if watermark.isLate(time) {
       counters.late += 1
-      if options.latePolicy == .deadLetter { actions.append(.late(event, watermark: watermark.time)) }
+      if options.latePolicy == .deadLetter { actions.append(.late(item.event, watermark: watermark.time)) }
       return
     }
 
@@ -233,10 +240,12 @@ public final class Engine {
   }
 
   /// Buffers a routed event whose keys are pinned (routed with `pinning`, or ``rerouted(_:)``).
-  private func accept(_ item: Buffered, into actions: inout [EngineAction]) {
-    buffer.insert(item, hint: releaseHint(for: item), at: EventPosition(item.event))
+  private func accept(_ item: consuming Buffered, into actions: inout [EngineAction]) {
+    let hint = releaseHint(for: item)
+    let position = EventPosition(item.event)
+    buffer.insert(item, hint: hint, at: position)
     counters.peakBuffered = max(counters.peakBuffered, buffer.count)
-    if item.event.time > maxEventTime { maxEventTime = item.event.time }
+    if position.time > maxEventTime { maxEventTime = position.time }
     let candidate = maxEventTime - options.outOfOrderness - EventDuration(nanoseconds: 1)
     if watermark.advance(to: candidate) { watermarkAdvanced(into: &actions) }
   }
@@ -467,7 +476,7 @@ public final class Engine {
       }
       flushLimitActions(into: &actions)
       // No partial match, alert or action kept the event: its slot buffer goes to the decoder.
-      if let slotPool { slotPool.recycle(&item.event.slots) }
+      hotSlotPool?._withUnsafeGuaranteedRef { $0.recycle(&item.event.slots) }
     }
     // After the release loop: the budget estimate reads the buffer, which the loop holds.
     if limitState.isTracking {

@@ -38,25 +38,23 @@ struct RuleGuards {
     var exactStart: UInt64 = 0
   }
 
-  /// One field that guards test, with the rules each of its constants admits. A class: the
-  /// per-event loop then borrows one reference instead of copying (retaining) its arrays.
-  private final class Test {
+  /// One field that guards test, with the rules each of its constants admits, as it is
+  /// collected (``Test`` is the frozen form the per-event loop reads).
+  private struct TestBuilder {
     let slot: Int
-    /// The constants, looked up through `table` (a `Dictionary<String, _>` lookup costs ~350
-    /// instructions per event; this ~40).
     var constants: [String] = []
     var table = KeyTable()
-    /// `admitted[i]`: the rules `constants[i]` admits.
     var admitted: [Candidates] = []
-    /// Every rule guarded through this field: candidates when the field is not a string.
     var rules = Candidates(start: 0, step: 0)
 
     init(slot: Int) { self.slot = slot }
 
-    func admit(_ constant: String, start: UInt64, step: UInt64) {
+    mutating func admit(_ constant: String, start: UInt64, step: UInt64) {
       let hash = table.hash(.string(constant))
       let i: Int
-      if let found = lookup(constant, hash: hash) {
+      if let found = constants.withUnsafeBufferPointer({ stored in
+        table.lookup(hash: hash) { stored[Int($0)] == constant }
+      }) {
         i = Int(found)
       } else {
         table.insert(hash: hash, id: UInt32(constants.count))
@@ -68,6 +66,30 @@ struct RuleGuards {
       admitted[i].step |= step
       rules.start |= start
       rules.step |= step
+    }
+  }
+
+  /// One field that guards test, with the rules each of its constants admits. A class with
+  /// constant properties, read through an unretained reference (``hotTests``): the per-event
+  /// loop then does no reference counting (a copied `Test` struct, or a class with `var`
+  /// properties, retained and released its arrays and table on every event).
+  private final class Test {
+    let slot: Int
+    /// The constants, looked up through `table` (a `Dictionary<String, _>` lookup costs ~350
+    /// instructions per event; this ~40).
+    let constants: [String]
+    let table: KeyTable
+    /// `admitted[i]`: the rules `constants[i]` admits.
+    let admitted: [Candidates]
+    /// Every rule guarded through this field: candidates when the field is not a string.
+    let rules: Candidates
+
+    init(_ built: TestBuilder) {
+      slot = built.slot
+      constants = built.constants
+      table = built.table
+      admitted = built.admitted
+      rules = built.rules
     }
 
     @inline(__always)
@@ -82,7 +104,10 @@ struct RuleGuards {
     }
   }
 
-  private var tests: [Test] = []
+  /// The tests; they hold the references ``hotTests`` reads through.
+  private let tests: [Test]
+  /// `tests`, unretained, for the per-event loop.
+  private let hotTests: [Unmanaged<Test>]
   /// Rules without a start guard or without a step guard (always candidates).
   private var unguarded = Candidates(start: 0, step: 0)
   /// Rules whose start guard is exact (``startGuardIsExact(_:)``), or exact but for the rest of
@@ -97,6 +122,7 @@ struct RuleGuards {
 
   /// Guards for `programs`, resolving fields through their shared projection.
   init(programs: ProgramSet) {
+    var builders: [TestBuilder] = []
     var testIndexBySlot: [Int: Int] = [:]
     func admit(_ alternatives: [(Int, String)], start: UInt64, step: UInt64) {
       for (slot, constant) in alternatives {
@@ -104,11 +130,11 @@ struct RuleGuards {
         if let existing = testIndexBySlot[slot] {
           t = existing
         } else {
-          t = tests.count
-          tests.append(Test(slot: slot))
+          t = builders.count
+          builders.append(TestBuilder(slot: slot))
           testIndexBySlot[slot] = t
         }
-        tests[t].admit(constant, start: start, step: step)
+        builders[t].admit(constant, start: start, step: step)
       }
     }
     for (r, program) in programs.rules.enumerated() where r < Self.trackedRules {
@@ -131,6 +157,8 @@ struct RuleGuards {
         unguarded.step |= bit
       }
     }
+    tests = builders.map(Test.init)
+    hotTests = tests.map { Unmanaged.passUnretained($0) }
   }
 
   /// Whether rule `r` has a step guard (its bit of ``Candidates/step`` can be clear).
@@ -140,17 +168,19 @@ struct RuleGuards {
   @inline(__always)
   func candidates(for event: EventRecord) -> Candidates {
     var mask = unguarded
-    for test in tests {
-      let admitted: Candidates
-      switch event[SlotIndex(test.slot)] {
-      case .string(let value):
-        admitted = test.rules(admittedBy: value)
-        mask.exactStart |= admitted.start & exact
-      case .null: continue
-      default: admitted = test.rules  // a type error the conditions must see and count
+    for hot in hotTests {
+      hot._withUnsafeGuaranteedRef { test in
+        let admitted: Candidates
+        switch event[SlotIndex(test.slot)] {
+        case .string(let value):
+          admitted = test.rules(admittedBy: value)
+          mask.exactStart |= admitted.start & exact
+        case .null: return
+        default: admitted = test.rules  // a type error the conditions must see and count
+        }
+        mask.start |= admitted.start
+        mask.step |= admitted.step
       }
-      mask.start |= admitted.start
-      mask.step |= admitted.step
     }
     return mask
   }

@@ -155,8 +155,10 @@ public final class RuleMatcher {
   /// keeps its partial matches as one shared run (``SharedRun``); without, every rule uses the
   /// general automaton walk, whose partial matches each hold their own chain (what `explain
   /// --trace` shows, and what the equivalence tests compare runs against).
-  public init(program: RuleProgram, sharingRuns: Bool = true) {
+  /// - Parameter startResidual: see ``startResidual``.
+  public init(program: RuleProgram, sharingRuns: Bool = true, startResidual: Predicate? = nil) {
     self.program = program
+    self.startResidual = startResidual
     self.run = sharingRuns ? SharedRun.detect(program) : nil
     self.stepConditions = program.stepConditions
     self.untilConditions = program.untilConditions
@@ -255,9 +257,9 @@ public final class RuleMatcher {
   }
 
   /// The rest of the start step's conjunction when the start guard matched
-  /// (``RuleGuards/startResidual(_:)``), compiled; set by the engine. `nil`: the guard decides
-  /// alone.
-  var startResidual: Predicate?
+  /// (``RuleGuards/startResidual(_:)``), compiled by the engine. `nil`: the guard decides
+  /// alone. A constant: a stored closure that could change is retained around every call.
+  let startResidual: Predicate?
 
   /// The quick check for an event whose field matched the rule's exact start guard: whether the
   /// rest of the start step's conjunction holds (no automaton walk, no second test of the

@@ -63,9 +63,9 @@ public struct ReorderBuffer<Payload, Hint> {
   /// Number of buffered events.
   public var count: Int { heap.count }
 
-  /// Buffers an event.
+  /// Buffers an event. The payload is consumed: it moves into its slot without a copy.
   /// - Complexity: O(log n).
-  public mutating func insert(_ payload: Payload, hint: Hint, at position: EventPosition) {
+  public mutating func insert(_ payload: consuming Payload, hint: Hint, at position: EventPosition) {
     let slot: Int
     if let free = freeSlots.popLast() {
       slot = free
