@@ -10,9 +10,9 @@ public struct RuleProgram {
   /// The automaton.
   public var nfa: NFA
   /// `stepConditions[i]` is step i's compiled `where` conjunction, `nil` when it accepts all.
-  public var stepConditions: [Predicate?]
+  public var stepConditions: [Condition?]
   /// `untilConditions[i]` is step i's compiled `until`, `nil` when it has none.
-  public var untilConditions: [Predicate?]
+  public var untilConditions: [Condition?]
   /// Compiled `emit` values, parallel to `spec.emit`.
   public var emitValues: [Evaluator]
   /// Compiled `on timeout emit` values, parallel to `spec.onTimeout`.
@@ -24,7 +24,7 @@ public struct RuleProgram {
 
   /// Creates a program. Use `NFACompiler`.
   public init(
-    spec: RuleSpec, nfa: NFA, stepConditions: [Predicate?], untilConditions: [Predicate?],
+    spec: RuleSpec, nfa: NFA, stepConditions: [Condition?], untilConditions: [Condition?],
     emitValues: [Evaluator], timeoutValues: [Evaluator]?, keySlots: [SlotIndex],
     suppressionKey: Evaluator? = nil
   ) {
@@ -56,16 +56,16 @@ public struct RuleProgram {
   @inlinable
   public static func holds(
     _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?,
-    _ context: EvalContext, steps: [Predicate?], untils: [Predicate?]
+    _ context: EvalContext, steps: [Condition?], untils: [Condition?]
   ) -> Bool {
     switch condition {
     case .always: return true
     case .take(let step):
       guard let predicate = steps[step] else { return true }
-      return predicate(event, bindings, context)
+      return predicate.holds(event, bindings, context)
     case .until(let step):
       guard let predicate = untils[step] else { return false }
-      return predicate(event, bindings, context)
+      return predicate.holds(event, bindings, context)
     case .not(let inner): return !holds(inner, event, bindings, context, steps: steps, untils: untils)
     case .and(let l, let r):
       return holds(l, event, bindings, context, steps: steps, untils: untils)

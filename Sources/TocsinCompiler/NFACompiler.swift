@@ -60,8 +60,9 @@ public struct NFACompiler {
   public static func compile(_ spec: RuleSpec, expressions: inout ExprCompiler) -> RuleProgram {
     var compiler = NFACompiler(spec: spec)
     let nfa = compiler.build()
-    let conditions = spec.steps.map { step in step.condition.map { expressions.compileCondition($0) } }
-    let untils = spec.steps.map { step in step.quantifier.until.map { expressions.compileCondition($0) } }
+    // Wrapped as they are compiled (``Condition``), so no closure passes through a generic.
+    let conditions = spec.steps.map { step in step.condition.map { Condition(expressions.compileCondition($0)) } }
+    let untils = spec.steps.map { step in step.quantifier.until.map { Condition(expressions.compileCondition($0)) } }
     let emit = spec.emit.map { expressions.compileValue($0.value) }
     let timeout = spec.onTimeout.map { fields in fields.map { expressions.compileValue($0.value) } }
     let keySlots = spec.keyFields.map { expressions.slot(for: $0) }

@@ -39,7 +39,7 @@ extension Benchmark {
     }
     guard let first = events.first else { return ConditionFigures(evaluations: 0, allocations: 0) }
     // Per rule: a chain binding every step to the first event, and the compiled conditions.
-    let rules: [(bindings: MatchNode?, predicates: [Predicate], context: EvalContext)] =
+    let rules: [(bindings: MatchNode?, predicates: [Condition], context: EvalContext)] =
       programs.rules.map { program in
         var node: MatchNode? = nil
         for step in program.spec.steps.indices { node = MatchNode(step: step, event: first, previous: node) }
@@ -53,7 +53,7 @@ extension Benchmark {
     for event in events {
       for rule in rules {
         for predicate in rule.predicates {
-          if predicate(event, rule.bindings, rule.context) { holds += 1 }
+          if predicate.holds(event, rule.bindings, rule.context) { holds += 1 }
           evaluations += 1
         }
       }

@@ -62,3 +62,18 @@ public typealias Evaluator = (_ event: EventRecord, _ bindings: MatchNode?, _ co
 /// A compiled condition: whether the expression is exactly `true`.
 public typealias Predicate = (_ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext)
   -> Bool
+
+/// A compiled condition (``Predicate``) held by an object, the form the matcher keeps it in.
+///
+/// A closure kept in an array is stored at the array's generic abstraction, so every call went
+/// through a reabstraction thunk, and reading it out of the array retained and released its
+/// context around the call (two atomic updates per condition evaluated). A constant property
+/// of an object keeps the closure as it was compiled, and a borrowed object (`Unmanaged`,
+/// `_withUnsafeGuaranteedRef`) is called with no reference counting at all.
+public final class Condition {
+  /// The compiled condition.
+  public let holds: Predicate
+
+  /// Holds `holds`.
+  public init(_ holds: @escaping Predicate) { self.holds = holds }
+}

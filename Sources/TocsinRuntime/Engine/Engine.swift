@@ -134,7 +134,8 @@ public final class Engine {
         RuleState(
           matcher: RuleMatcher(
             program: program,
-            startResidual: r < guards.residuals.count ? guards.residuals[r].map { residuals.compileCondition($0) } : nil),
+            startResidual: r < guards.residuals.count
+              ? guards.residuals[r].map { Condition(residuals.compileCondition($0)) } : nil),
           keySpace: space, bitInSpace: rulesPerSpace[space],
           context: EvalContext(), scratch: MatcherScratch()))
       rulesPerSpace[space] += 1
@@ -432,48 +433,9 @@ public final class Engine {
 
   private func releaseBuffered(into actions: inout [EngineAction]) {
     buffer.release(upTo: watermark.time, ahead: prefetch(for:_:)) { (item: inout Buffered) in
-      counters.eventsProcessed += 1
-      let candidates = guards.candidates(for: item.event)
-      for r in routes.indices {
-        let route = routes[r]
-        guard let key = item.keys[route.keySpace] else {
-          counters.missingKeyByRule[r] += 1
-          continue
-        }
-        // A key with nothing open only needs the event if it can start a match: first the
-        // guard bit (no condition evaluated), then the quick check.
-        if route.hasQuickStartCheck, !isOpen(route, rule: r, key: key) {
-          if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
-            _assertQuickCheckAgrees(rule: r, event: item.event)
-            continue
-          }
-          // An exact start guard that matched answers the quick check already, or with the rest
-          // of the start step's conjunction.
-          if candidates.exactStart & (1 << UInt64(r)) != 0 {
-            guard !route.checksStartResidual || withRule(r, { m, context, _ in m.startResidualHolds(item.event, context: context) })
-            else {
-              _assertQuickCheckAgrees(rule: r, event: item.event)
-              continue
-            }
-            _assertExactGuardAgrees(rule: r, event: item.event)
-          } else if !withRule(r, { $0.mayStart(item.event, context: $1, scratch: $2) }) {
-            _assertQuickCheckAgrees(rule: r, event: item.event)
-            continue
-          }
-        }
-        if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: item.event.time) }
-        // An event no step can use changes no partial match; only a timeout due by its time
-        // would (and must be emitted here, in event order, as processing would).
-        if route.skipsUnconcerned, candidates.step & (1 << UInt64(r)) == 0,
-          isUnchanged(rule: r, key: key, byUnconcernedEventAt: item.event.time)
-        {
-          _assertSkipAgrees(rule: r, key: key, event: item.event)
-          continue
-        }
-        withKey(rule: r, key: key) { matcher, context, scratch, state, emit in
-          matcher.process(item.event, &state, context: context, scratch: scratch, emit: emit)
-        } collect: { actions.append(.alert($0)) }
-      }
+      // The event is lent to the rules (`route`), not copied: the closures inside capture a
+      // parameter, where reading `item` (`inout`) copied the event for each rule it reached.
+      route(item.event, keys: item.keys, into: &actions)
       flushLimitActions(into: &actions)
       // No partial match, alert or action kept the event: its slot buffer goes to the decoder.
       hotSlotPool?._withUnsafeGuaranteedRef { $0.recycle(&item.event.slots) }
@@ -482,6 +444,53 @@ public final class Engine {
     if limitState.isTracking {
       enforceBudget { actions.append(.alert($0)) }
       flushLimitActions(into: &actions)
+    }
+  }
+
+  /// Hands a released event to each rule its keys reach (`releaseBuffered`'s loop body).
+  @inline(__always)
+  private func route(_ event: EventRecord, keys: KeyIDs, into actions: inout [EngineAction]) {
+    counters.eventsProcessed += 1
+    let candidates = guards.candidates(for: event)
+    for r in routes.indices {
+      let route = routes[r]
+      guard let key = keys[route.keySpace] else {
+        counters.missingKeyByRule[r] += 1
+        continue
+      }
+      // A key with nothing open only needs the event if it can start a match: first the
+      // guard bit (no condition evaluated), then the quick check.
+      if route.hasQuickStartCheck, !isOpen(route, rule: r, key: key) {
+        if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
+          _assertQuickCheckAgrees(rule: r, event: event)
+          continue
+        }
+        // An exact start guard that matched answers the quick check already, or with the rest
+        // of the start step's conjunction.
+        if candidates.exactStart & (1 << UInt64(r)) != 0 {
+          guard !route.checksStartResidual || withRule(r, { m, context, _ in m.startResidualHolds(event, context: context) })
+          else {
+            _assertQuickCheckAgrees(rule: r, event: event)
+            continue
+          }
+          _assertExactGuardAgrees(rule: r, event: event)
+        } else if !withRule(r, { $0.mayStart(event, context: $1, scratch: $2) }) {
+          _assertQuickCheckAgrees(rule: r, event: event)
+          continue
+        }
+      }
+      if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: event.time) }
+      // An event no step can use changes no partial match; only a timeout due by its time
+      // would (and must be emitted here, in event order, as processing would).
+      if route.skipsUnconcerned, candidates.step & (1 << UInt64(r)) == 0,
+        isUnchanged(rule: r, key: key, byUnconcernedEventAt: event.time)
+      {
+        _assertSkipAgrees(rule: r, key: key, event: event)
+        continue
+      }
+      withKey(rule: r, key: key) { matcher, context, scratch, state, emit in
+        matcher.process(event, &state, context: context, scratch: scratch, emit: emit)
+      } collect: { actions.append(.alert($0)) }
     }
   }
 

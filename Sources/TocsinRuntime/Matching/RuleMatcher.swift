@@ -102,10 +102,12 @@ public final class RuleMatcher {
   /// Nodes of ended partial matches, reused for new bindings (``MatchNodePool``).
   public let nodes = MatchNodePool()
   /// The program's step and `until` conditions, held here so that evaluating one reads the
-  /// matcher (a class) and not `program`: `RuleProgram.holds` is recursive, so not inlined, and
-  /// calling it copied the whole `RuleProgram` struct onto the stack (a `memcpy` per condition).
-  private let stepConditions: [Predicate?]
-  private let untilConditions: [Predicate?]
+  /// matcher (a class) and not `program` (calling the recursive `RuleProgram.holds` copied the
+  /// whole `RuleProgram` struct onto the stack, a `memcpy` per condition), and unretained: a
+  /// class reference read out of an array is retained and released around its use
+  /// (``Condition``). `program` holds the references.
+  private let stepConditions: [Unmanaged<Condition>?]
+  private let untilConditions: [Unmanaged<Condition>?]
 
   /// A reusable list of states.
   final class StateList {
@@ -156,12 +158,12 @@ public final class RuleMatcher {
   /// general automaton walk, whose partial matches each hold their own chain (what `explain
   /// --trace` shows, and what the equivalence tests compare runs against).
   /// - Parameter startResidual: see ``startResidual``.
-  public init(program: RuleProgram, sharingRuns: Bool = true, startResidual: Predicate? = nil) {
+  public init(program: RuleProgram, sharingRuns: Bool = true, startResidual: Condition? = nil) {
     self.program = program
     self.startResidual = startResidual
     self.run = sharingRuns ? SharedRun.detect(program) : nil
-    self.stepConditions = program.stepConditions
-    self.untilConditions = program.untilConditions
+    self.stepConditions = program.stepConditions.map { $0.map(Unmanaged.passUnretained) }
+    self.untilConditions = program.untilConditions.map { $0.map(Unmanaged.passUnretained) }
     self.within = program.spec.within
     self.gap = program.spec.withinBetweenSteps
     self.holdsCompleted = program.spec.skip != .noSkip
@@ -259,14 +261,14 @@ public final class RuleMatcher {
   /// The rest of the start step's conjunction when the start guard matched
   /// (``RuleGuards/startResidual(_:)``), compiled by the engine. `nil`: the guard decides
   /// alone. A constant: a stored closure that could change is retained around every call.
-  let startResidual: Predicate?
+  let startResidual: Condition?
 
   /// The quick check for an event whose field matched the rule's exact start guard: whether the
   /// rest of the start step's conjunction holds (no automaton walk, no second test of the
   /// equality). The engine asks only rules that have one (`Route.checksStartResidual`).
   @inline(__always)
   func startResidualHolds(_ event: EventRecord, context: EvalContext) -> Bool {
-    startResidual?(event, nil, context) ?? true
+    startResidual?.holds(event, nil, context) ?? true
   }
 
   // MARK: - Time bounds
@@ -306,13 +308,22 @@ public final class RuleMatcher {
     return state.partials.withUnsafeMutableBufferPointer { $0[0].start.time } + within
   }
 
-  /// Whether `condition` holds for `event` given `bindings` (``RuleProgram/holds(_:_:_:_:)``,
-  /// over this matcher's copies of the condition tables).
-  @inline(__always)
+  /// Whether `condition` holds for `event` given `bindings`: ``RuleProgram/holds(_:_:_:_:)``
+  /// over this matcher's unretained condition tables.
   func holds(
     _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext
   ) -> Bool {
-    RuleProgram.holds(condition, event, bindings, context, steps: stepConditions, untils: untilConditions)
+    switch condition {
+    case .always: return true
+    case .take(let step):
+      guard let predicate = stepConditions[step] else { return true }
+      return predicate._withUnsafeGuaranteedRef { $0.holds(event, bindings, context) }
+    case .until(let step):
+      guard let predicate = untilConditions[step] else { return false }
+      return predicate._withUnsafeGuaranteedRef { $0.holds(event, bindings, context) }
+    case .not(let inner): return !holds(inner, event, bindings, context)
+    case .and(let l, let r): return holds(l, event, bindings, context) && holds(r, event, bindings, context)
+    }
   }
 
   /// Whether `computation` can no longer complete once no event at or before `time` can arrive
