@@ -161,6 +161,7 @@ public final class RuleMatcher {
   public init(program: RuleProgram, sharingRuns: Bool = true, startResidual: Condition? = nil) {
     self.program = program
     self.startResidual = startResidual
+    self.hotStartResidual = startResidual.map { .passUnretained($0) }
     self.run = sharingRuns ? SharedRun.detect(program) : nil
     self.stepConditions = program.stepConditions.map { $0.map(Unmanaged.passUnretained) }
     self.untilConditions = program.untilConditions.map { $0.map(Unmanaged.passUnretained) }
@@ -262,13 +263,16 @@ public final class RuleMatcher {
   /// (``RuleGuards/startResidual(_:)``), compiled by the engine. `nil`: the guard decides
   /// alone. A constant: a stored closure that could change is retained around every call.
   let startResidual: Condition?
+  /// ``startResidual`` unretained, for the per-event call (a condition reached through a
+  /// property is retained around the call otherwise).
+  private let hotStartResidual: Unmanaged<Condition>?
 
   /// The quick check for an event whose field matched the rule's exact start guard: whether the
   /// rest of the start step's conjunction holds (no automaton walk, no second test of the
   /// equality). The engine asks only rules that have one (`Route.checksStartResidual`).
   @inline(__always)
   func startResidualHolds(_ event: EventRecord, context: EvalContext) -> Bool {
-    startResidual?.holds(event, nil, context) ?? true
+    hotStartResidual?._withUnsafeGuaranteedRef { $0.holds(event, nil, context) } ?? true
   }
 
   // MARK: - Time bounds
