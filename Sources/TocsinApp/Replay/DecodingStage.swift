@@ -54,12 +54,13 @@ final class DecodingStage {
     /// Calls `body` with each line of the batch; before line `i`, calls `prepare` with the key
     /// probes of line `i + lookahead`'s event (and first with those of lines `0..<lookahead`), so
     /// the engine can fetch what that event will need (``ReplaySession/prepare(_:)``). Each
-    /// decoded line is taken out of the batch before `body` gets it, so the engine holds the
-    /// event's only reference and can give its slot buffer back when done. Through the buffer,
+    /// decoded line is taken out of the batch before `body` gets it (`inout`, for `body` to
+    /// move on), so the engine holds the event's only reference and can give its slot buffer
+    /// back when done. Through the buffer,
     /// not `items[i]`: copying an item out retained its event, a miss on the other core's line.
     func forEachLine(
       lookahead: Int, prepare: (UnsafePointer<Engine.ArrivalProbes>) -> Void,
-      _ body: (InputLine, ReplaySession.Decoded) throws -> Void
+      _ body: (InputLine, inout ReplaySession.Decoded) throws -> Void
     ) rethrows {
       try bytes.withUnsafeBytes { raw in
         try items.withUnsafeMutableBufferPointer { items in
@@ -75,7 +76,7 @@ final class DecodingStage {
               bytes: UnsafeRawBufferPointer(rebasing: raw[start..<start + items[i].count]),
               number: items[i].number, offset: items[i].offset, length: items[i].length,
               isTooLong: items[i].isTooLong)
-            try body(line, decoded)
+            try body(line, &decoded)
           }
         }
       }
@@ -185,17 +186,25 @@ final class DecodingStage {
     }
     do {
       while let line = try reader.nextLine() {
-        let decoded = ReplaySession.decode(line, with: &decoder, sequence: sequence)
         let start = batch.bytes.count
         batch.bytes.append(contentsOf: line.bytes)
         batch.items.append(
           Item(
             number: line.number, offset: line.offset, length: line.length, isTooLong: line.isTooLong,
-            start: start, count: line.bytes.count, decoded: decoded, probes: Engine.ArrivalProbes()))
-        if case .event(let event) = decoded {
-          sequence += 1
-          // Into the item in place (the probes are ~190 bytes).
-          prober.fill(&batch.items[batch.items.count - 1].probes, of: event)
+            start: start, count: line.bytes.count, decoded: .notDecoded, probes: Engine.ArrivalProbes()))
+        // Decoded as `ReplaySession.decode` does, but the event moves into its item: binding it
+        // out of a `Decoded` (for its probes) and copying that into the item each retained it.
+        if !line.isEmpty && !line.isTooLong {
+          let last = batch.items.count - 1
+          do {
+            let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
+            sequence += 1
+            // Into the item in place (the probes are ~190 bytes).
+            prober.fill(&batch.items[last].probes, of: event)
+            batch.items[last].decoded = .event(consume event)
+          } catch {
+            batch.items[last].decoded = .failure(error)
+          }
         }
         // A full batch, or the reader's buffer ran dry (the next read may block on a quiet
         // pipe): hand over what there is.

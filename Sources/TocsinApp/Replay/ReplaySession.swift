@@ -218,7 +218,9 @@ public final class ReplaySession {
   /// that ``consume(_:decoded:)`` will take a few lines later, from its key probes computed
   /// there (``arrivalProber``): its key lookups, as ``decodeAhead(_:)`` prepares the lines it
   /// decodes. Changes nothing the session does.
-  public func prepare(_ probes: UnsafePointer<Engine.ArrivalProbes>) { engine.prepareArrival(probes) }
+  public func prepare(_ probes: UnsafePointer<Engine.ArrivalProbes>) {
+    hotEngine._withUnsafeGuaranteedRef { $0.prepareArrival(probes) }
+  }
 
   /// Computes events' key probes for ``prepare(_:)`` on another thread.
   public var arrivalProber: Engine.ArrivalProber { engine.arrivalProber() }

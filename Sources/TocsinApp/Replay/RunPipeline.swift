@@ -160,6 +160,7 @@ public enum RunPipeline {
       prober: session.arrivalProber)
     var sinceCheck = 0
     var bytesConsumed: Int64 = 0
+    let hotSession = Unmanaged.passUnretained(session)
     observer.tick(session: session, bytesRead: 0, force: true)
     do {
       while true {
@@ -169,7 +170,15 @@ public enum RunPipeline {
         // Each event's key lookups are prepared a few lines ahead, as `decodeAhead` does for
         // one thread.
         try batch.forEachLine(lookahead: ReplaySession.batchLines, prepare: session.prepare(_:)) { line, decoded in
-          try observer.sampled { try session.consume(line, decoded: decoded) }
+          // The session unretained (the closure's capture was retained and released per line),
+          // and the event moved on, not copied (a copy retained it, and the original released it).
+          try observer.sampled {
+            try hotSession._withUnsafeGuaranteedRef { session in
+              var taken = ReplaySession.Decoded.notDecoded
+              swap(&taken, &decoded)
+              try session.consume(line, decoded: taken)
+            }
+          }
           sinceCheck += 1
           if sinceCheck >= linesPerCheck {
             sinceCheck = 0

@@ -62,6 +62,14 @@ extension Engine {
   /// ``prepareArrival(_:)``.
   public struct ArrivalProber: Sendable {
     fileprivate let spaces: [(slots: [SlotIndex], hasher: KeyHasher)]
+    /// Per key space, its one key field when it has one (most do): probed without passing the
+    /// field list on, which retained and released it per event.
+    fileprivate let singleSlots: [SlotIndex?]
+
+    fileprivate init(spaces: [(slots: [SlotIndex], hasher: KeyHasher)]) {
+      self.spaces = spaces
+      singleSlots = spaces.map { $0.slots.count == 1 ? $0.slots[0] : nil }
+    }
 
     /// Sets `probes` to those of `event`'s keys, in place (they are ~190 bytes: returned by
     /// value, they were copied once more into the batch).
@@ -70,8 +78,16 @@ extension Engine {
       probes.sequence = event.sequence
       withUnsafeMutableBytes(of: &probes.probes) { raw in
         let out = raw.bindMemory(to: KeySpace.Probe.self)
-        for (i, space) in spaces.enumerated() {
-          out[i] = KeySpace.probe(of: event, slots: space.slots, hasher: space.hasher)
+        // Through the buffer: `for space in spaces` copied each entry (a retain and a release
+        // of its slot list per event and key space).
+        spaces.withUnsafeBufferPointer { spaces in
+          for i in spaces.indices {
+            if let slot = singleSlots[i] {
+              out[i] = KeySpace.probe(of: event, slot: slot, hasher: spaces[i].hasher)
+            } else {
+              out[i] = KeySpace.probe(of: event, slots: spaces[i].slots, hasher: spaces[i].hasher)
+            }
+          }
         }
       }
     }

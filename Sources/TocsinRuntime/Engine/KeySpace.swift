@@ -103,15 +103,21 @@ public struct KeySpace {
     case 0:
       return Probe(hash: 0, inline: .notInline, isMissing: false)
     case 1:
-      let value = event[slots[0]]
-      if value.isNull { return .missing }
-      let (hash, inline) = hasher.hashAndInlineForm(value)
-      return Probe(hash: hash, inline: inline, isMissing: false)
+      return probe(of: event, slot: slots[0], hasher: hasher)
     default:
       for slot in slots where event[slot].isNull { return .missing }
       let hash = hasher.hash(count: slots.count) { event[slots[$0]] }
       return Probe(hash: hash, inline: .notInline, isMissing: false)
     }
+  }
+
+  /// ``probe(of:slots:hasher:)`` for a space keyed by the one field in `slot`.
+  @inline(__always)
+  static func probe(of event: EventRecord, slot: SlotIndex, hasher: KeyHasher) -> Probe {
+    let value = event[slot]
+    if value.isNull { return .missing }
+    let (hash, inline) = hasher.hashAndInlineForm(value)
+    return Probe(hash: hash, inline: inline, isMissing: false)
   }
 
   /// Starts loading the table slot a probe of this space made elsewhere will look at first
