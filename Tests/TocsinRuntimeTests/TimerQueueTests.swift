@@ -84,6 +84,9 @@ final class TimerQueueTests: XCTestCase {
         }
         watermark += Int64(rng.next(upTo: spread / 2 + 2))
         let expected = model.filter { $0.deadline <= .milliseconds(watermark) }.sorted()
+        // The early answer is exact: a timer is due exactly when the model has one due (the
+        // engine skips the pop on `false`, so a wrong `false` would lose a time-out).
+        XCTAssertEqual(queue.mayHaveDue(upTo: .milliseconds(watermark)), !expected.isEmpty, "round \(round)")
         model.removeAll { $0.deadline <= .milliseconds(watermark) }
         XCTAssertEqual(pop(&queue, upTo: watermark), expected, "round \(round)")
         XCTAssertEqual(queue.count, model.count, "round \(round)")

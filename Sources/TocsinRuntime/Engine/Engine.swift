@@ -403,6 +403,17 @@ public final class Engine {
     releaseBuffered(into: &actions)
     var pending: [Alert] = []
     let now = watermark.time
+    if timers.mayHaveDue(upTo: now) { fireTimers(upTo: now) { pending.append($0) } }
+    if let next = timers.next { prefetchState(rule: next.rule, key: next.key) }
+    expireIdleKeys(now: now) { pending.append($0) }
+    if limitState.isTracking { enforceBudget { pending.append($0) } }
+    appendSorted(pending, into: &actions)
+    flushLimitActions(into: &actions)
+    sweepGrownKeySpaces()
+  }
+
+  /// Times out the partial matches of every (rule, key) whose timer is due by `now`.
+  private func fireTimers(upTo now: EventTime, collect: (Alert) -> Void) {
     // Collect first: handling a timer may schedule new ones (always later than `now`). Into a
     // buffer kept between calls: a new array per call grew past 1 KiB whenever many timers fell
     // due together, and each such `malloc` made glibc consolidate its fast bins (a walk over
@@ -419,16 +430,11 @@ public final class Engine {
       prefetchAhead(in: expired, after: i)
       guard states[timer.rule, timer.key.index].scheduledDeadline == timer.deadline else { continue }
       states[timer.rule, timer.key.index].scheduledDeadline = nil
-      withKey(rule: timer.rule, key: timer.key) { matcher, _, _, state, emit in
-        matcher.advanceTime(to: now, &state, emit: emit)
-      } collect: { pending.append($0) }
+      withKey(
+        rule: timer.rule, key: timer.key,
+        { matcher, _, _, state, emit in matcher.advanceTime(to: now, &state, emit: emit) },
+        collect: collect)
     }
-    if let next = timers.next { prefetchState(rule: next.rule, key: next.key) }
-    expireIdleKeys(now: now) { pending.append($0) }
-    if limitState.isTracking { enforceBudget { pending.append($0) } }
-    appendSorted(pending, into: &actions)
-    flushLimitActions(into: &actions)
-    sweepGrownKeySpaces()
   }
 
   private func releaseBuffered(into actions: inout [EngineAction]) {

@@ -63,6 +63,9 @@ public struct TimerQueue {
   private var occupiedPositions: UInt64 = 0
   /// The radix key of the smallest deadline taken out so far (0 before any).
   private var last: UInt64 = 0
+  /// The smallest radix key in the queue (`UInt64.max` when empty): the due bucket's minimum,
+  /// or else the lowest non-empty bucket's, whose keys are below every other bucket's.
+  private var earliest: UInt64 = .max
 
   /// An empty queue.
   public init() {}
@@ -99,6 +102,8 @@ public struct TimerQueue {
   ///   lifetime.
   public mutating func popExpired(upTo time: EventTime, into due: inout [Timer]) {
     let limit = time.unsignedOrder
+    // Most watermark steps fire nothing: answered without touching a bucket.
+    guard limit >= earliest else { return }
     let start = due.count
     while true {
       if !buckets[0].isEmpty {
@@ -117,7 +122,14 @@ public struct TimerQueue {
     }
     count -= due.count - start
     if due.count - start > 1 { due[start...].sort() }
+    // The due bucket is empty here: the lowest bucket holds the smallest keys.
+    earliest = lowestBucket.map { minimum[$0] } ?? .max
   }
+
+  /// Whether a timer may be due by `time`: `false` means ``popExpired(upTo:into:)`` would take
+  /// none.
+  @inline(__always)
+  public func mayHaveDue(upTo time: EventTime) -> Bool { time.unsignedOrder >= earliest }
 
   /// Makes bucket `b`'s smallest key the new `last` and moves each of its timers to the bucket
   /// it belongs to under it (always one of a lower digit position, or the due bucket).
@@ -136,6 +148,7 @@ public struct TimerQueue {
 
   @inline(__always)
   private mutating func place(_ timer: Timer, radix key: UInt64) {
+    if key < earliest { earliest = key }
     guard key > last else {
       buckets[0].append(timer)
       if key < minimum[0] { minimum[0] = key }
