@@ -37,9 +37,7 @@ extension Engine {
 
   /// Whether key `k` of space `s` can be reclaimed now.
   func isReclaimable(space s: Int, key k: KeyID) -> Bool {
-    guard calibration == nil, k.index < keySpaces[s].idCount, !keySpaces[s].isFree(k),
-      keySpaces[s].pin(k) <= watermark.time
-    else { return false }
+    guard calibration == nil, keySpaces[s].isIdle(k, at: watermark.time) else { return false }
     for r in rulesBySpace[s] where k.index < states.count(of: r) && !states[r, k.index].isEmpty {
       return false
     }

@@ -296,6 +296,14 @@ public struct KeySpace {
     return table.pin(hash: hash(of: id), id: id.rawValue)
   }
 
+  /// Whether key `id` is live and unpinned by `watermark` (the key space's half of
+  /// ``Engine/isReclaimable(space:key:)``). `mutating` only so that the engine reaches it in
+  /// place in its array of spaces: a non-mutating call on `keySpaces[s]` copied the whole space
+  /// (a retain and a release of each of its arrays) for every key the memory budget looked at.
+  mutating func isIdle(_ id: KeyID, at watermark: EventTime) -> Bool {
+    id.index < idCount && !isFree(id) && pin(id) <= watermark
+  }
+
   /// The table hash of live key `id`'s values.
   func hash(of id: KeyID) -> UInt64 {
     if slots.count == 1 { return table.hash(flatValues[id.index]) }
