@@ -393,8 +393,11 @@ public final class RuleMatcher {
       // started, follow them.
       drain(&state.partials, downTo: unchanged)
       if !scratch.next.isEmpty {
-        state.partials.append(contentsOf: scratch.next)
-        drain(&scratch.next)
+        // Moved, not copied: `append(contentsOf:)` retained each node and emptying the scratch
+        // released it again. Popped from the end and put back in order.
+        let first = state.partials.count
+        while let moving = scratch.next.popLast() { state.partials.append(moving) }
+        state.partials[first...].reverse()
       }
     } else if scratch.next.isEmpty {
       // Nothing stays open: the key's array goes, and the scratch keeps its room. (Swapping here
