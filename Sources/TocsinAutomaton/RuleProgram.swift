@@ -40,38 +40,6 @@ public struct RuleProgram {
 
   /// The rule's name.
   public var name: String { spec.name }
-
-  /// Whether `condition` holds for `event` given the partial match's `bindings`.
-  @inlinable
-  public func holds(
-    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?,
-    _ context: EvalContext
-  ) -> Bool {
-    Self.holds(condition, event, bindings, context, steps: stepConditions, untils: untilConditions)
-  }
-
-  /// ``holds(_:_:_:_:)`` over the two condition tables alone. It recurses for `not` and `and`,
-  /// so it is not always inlined, and a method on the whole `RuleProgram` then copied the struct
-  /// onto the stack for each call; the matcher calls this with its own copies of the tables.
-  @inlinable
-  public static func holds(
-    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?,
-    _ context: EvalContext, steps: [Condition?], untils: [Condition?]
-  ) -> Bool {
-    switch condition {
-    case .always: return true
-    case .take(let step):
-      guard let predicate = steps[step] else { return true }
-      return predicate.holds(event, bindings, context)
-    case .until(let step):
-      guard let predicate = untils[step] else { return false }
-      return predicate.holds(event, bindings, context)
-    case .not(let inner): return !holds(inner, event, bindings, context, steps: steps, untils: untils)
-    case .and(let l, let r):
-      return holds(l, event, bindings, context, steps: steps, untils: untils)
-        && holds(r, event, bindings, context, steps: steps, untils: untils)
-    }
-  }
 }
 
 /// Every rule of a run, compiled against one shared field projection.

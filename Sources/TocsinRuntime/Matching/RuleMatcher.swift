@@ -102,10 +102,11 @@ public final class RuleMatcher {
   /// Nodes of ended partial matches, reused for new bindings (``MatchNodePool``).
   public let nodes = MatchNodePool()
   /// The program's step and `until` conditions, held here so that evaluating one reads the
-  /// matcher (a class) and not `program` (calling the recursive `RuleProgram.holds` copied the
-  /// whole `RuleProgram` struct onto the stack, a `memcpy` per condition), and unretained: a
+  /// matcher (a class) and not `program` (a method on the `RuleProgram` struct, recursive and so
+  /// not inlined, copied the whole struct onto the stack per condition), and unretained: a
   /// class reference read out of an array is retained and released around its use
-  /// (``Condition``). `program` holds the references.
+  /// (``Condition``). `program` holds the references. Evaluated by ``holds(_:_:_:_:)``, the one
+  /// evaluation of edge conditions.
   private let stepConditions: [Unmanaged<Condition>?]
   private let untilConditions: [Unmanaged<Condition>?]
 
@@ -261,7 +262,7 @@ public final class RuleMatcher {
 
   /// The rest of the start step's conjunction when the start guard matched
   /// (``RuleGuards/startResidual(_:)``), compiled by the engine. `nil`: the guard decides
-  /// alone. A constant: a stored closure that could change is retained around every call.
+  /// alone.
   let startResidual: Condition?
   /// ``startResidual`` unretained, for the per-event call (a condition reached through a
   /// property is retained around the call otherwise).
@@ -312,8 +313,8 @@ public final class RuleMatcher {
     return state.partials.withUnsafeMutableBufferPointer { $0[0].start.time } + within
   }
 
-  /// Whether `condition` holds for `event` given `bindings`: ``RuleProgram/holds(_:_:_:_:)``
-  /// over this matcher's unretained condition tables.
+  /// Whether `condition` holds for `event` given `bindings`, over this matcher's unretained
+  /// condition tables (a missing step condition accepts every event, a missing `until` none).
   func holds(
     _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext
   ) -> Bool {
