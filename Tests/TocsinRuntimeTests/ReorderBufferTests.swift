@@ -82,4 +82,46 @@ final class ReorderBufferTests: XCTestCase {
       XCTAssertEqual(buffer.count, 0)
     }
   }
+
+  /// The buffer owns its payloads in plain memory: each one is released exactly once, whether
+  /// it leaves through `release` (and is dropped by the caller) or is still buffered when the
+  /// buffer goes, including across the growth of the slab (16 slots at first) and the reuse of
+  /// freed slots.
+  func testPayloadsAreReleasedExactlyOnce() {
+    final class Tracked {
+      static var alive = 0
+      let id: Int
+      init(_ id: Int) {
+        self.id = id
+        Tracked.alive += 1
+      }
+      deinit { Tracked.alive -= 1 }
+    }
+    let cases: [(name: String, inserted: Int, releasedUpTo: Int64)] = [
+      ("none released", 40, -1), ("some released", 40, 19), ("all released", 40, 39),
+      ("within the first slab", 10, 4),
+    ]
+    for c in cases {
+      Tracked.alive = 0
+      var released: [Int] = []
+      do {
+        let buffer = ReorderBuffer<Tracked, Int>()
+        // Arrivals out of order, and a release midway so later inserts reuse freed slots.
+        for i in 0..<c.inserted {
+          let time = Int64(i % 2 == 0 ? i : i - 1)
+          buffer.insert(Tracked(i), hint: i, at: EventPosition(time: .milliseconds(time), sequence: UInt64(i)))
+          if i == c.inserted / 2 {
+            buffer.release(upTo: .milliseconds(min(c.releasedUpTo, Int64(i) / 2)), ahead: { _, _ in }) {
+              released.append($0.id)
+            }
+          }
+        }
+        buffer.release(upTo: .milliseconds(c.releasedUpTo), ahead: { _, _ in }) { released.append($0.id) }
+        XCTAssertEqual(Tracked.alive, c.inserted - released.count, c.name)
+        XCTAssertEqual(buffer.count, c.inserted - released.count, c.name)
+      }
+      XCTAssertEqual(Tracked.alive, 0, "\(c.name): the buffer's deinit released what it held")
+      XCTAssertEqual(Set(released).count, released.count, "\(c.name): each released once")
+    }
+  }
 }

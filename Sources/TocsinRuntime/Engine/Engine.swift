@@ -90,7 +90,7 @@ public final class Engine {
     var skipsUnconcerned: Bool
   }
   private let guards: RuleGuards
-  var buffer = ReorderBuffer<Buffered, ReleaseHint>()
+  let buffer = ReorderBuffer<Buffered, ReleaseHint>()
   var timers = TimerQueue()
   var maxEventTime = EventTime.negativeInfinity
   var suspects: [Suspect] = []

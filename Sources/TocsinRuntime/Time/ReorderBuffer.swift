@@ -22,7 +22,13 @@ import TocsinCore
 /// once more (``Lookahead/nextAfterBody``). Each call can read what the previous one asked for,
 /// a few microseconds earlier. All of it is cache hints: an insert that overtakes an event
 /// costs bandwidth, not correctness.
-public struct ReorderBuffer<Payload, Hint> {
+///
+/// Memory: the heap, the payload slab, the hints and the free list are plain memory the buffer
+/// owns, grown by doubling. As arrays inside a value held by the engine (a class), every
+/// insert and release checked each array it wrote for uniqueness (a runtime call apiece, ~6
+/// per event) and kept each payload as an optional. A class, so that the engine reaches it
+/// without copying; one owner, one thread.
+public final class ReorderBuffer<Payload, Hint> {
   /// How far ahead of use a hint is handed out (see the type's notes).
   public enum Lookahead {
     /// The event after next; its hint was fetched a release earlier.
@@ -51,54 +57,107 @@ public struct ReorderBuffer<Payload, Hint> {
     }
   }
 
-  private var heap: [Entry] = []
-  private var payloads: [Payload?] = []
-  /// `hints[slot]`: the hint given with the payload in `payloads[slot]` (stale for a free slot).
-  private var hints: [Hint] = []
-  private var freeSlots: [Int] = []
+  /// The heap: `heap[0..<count]`.
+  private var heap: UnsafeMutablePointer<Entry>
+  /// Buffered events.
+  public private(set) var count = 0
+  /// `payloads[slot]`: initialised exactly for the slots the heap's entries name.
+  private var payloads: UnsafeMutablePointer<Payload>
+  /// `hints[slot]`: the hint given with the payload in `payloads[slot]` (stale for a free slot);
+  /// initialised for every slot below `slotsUsed`.
+  private var hints: UnsafeMutablePointer<Hint>
+  /// Slots handed out so far (free or not); the slab's initialised hints.
+  private var slotsUsed = 0
+  /// `freeSlots[0..<freeCount]`: slots below `slotsUsed` whose payload left.
+  private var freeSlots: UnsafeMutablePointer<Int>
+  private var freeCount = 0
+  /// Room in each of the four (the heap never holds more entries than there are slots).
+  private var capacity: Int
 
   /// An empty buffer.
-  public init() {}
+  public init() {
+    capacity = 16
+    heap = .allocate(capacity: capacity)
+    payloads = .allocate(capacity: capacity)
+    hints = .allocate(capacity: capacity)
+    freeSlots = .allocate(capacity: capacity)
+  }
 
-  /// Number of buffered events.
-  public var count: Int { heap.count }
+  deinit {
+    for i in 0..<count { (payloads + heap[i].slot).deinitialize(count: 1) }
+    hints.deinitialize(count: slotsUsed)
+    heap.deallocate()
+    payloads.deallocate()
+    hints.deallocate()
+    freeSlots.deallocate()
+  }
+
+  /// Doubles the room of all four; the payloads that are initialised move bitwise.
+  @inline(never)
+  private func grow() {
+    let newCapacity = capacity * 2
+    let newHeap = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
+    newHeap.moveInitialize(from: heap, count: count)
+    heap.deallocate()
+    heap = newHeap
+    let newPayloads = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
+    for i in 0..<count {
+      let slot = heap[i].slot
+      (newPayloads + slot).moveInitialize(from: payloads + slot, count: 1)
+    }
+    payloads.deallocate()
+    payloads = newPayloads
+    let newHints = UnsafeMutablePointer<Hint>.allocate(capacity: newCapacity)
+    newHints.moveInitialize(from: hints, count: slotsUsed)
+    hints.deallocate()
+    hints = newHints
+    let newFree = UnsafeMutablePointer<Int>.allocate(capacity: newCapacity)
+    newFree.moveInitialize(from: freeSlots, count: freeCount)
+    freeSlots.deallocate()
+    freeSlots = newFree
+    capacity = newCapacity
+  }
 
   /// Buffers an event. The payload is consumed: it moves into its slot without a copy.
   /// - Complexity: O(log n).
-  public mutating func insert(_ payload: consuming Payload, hint: Hint, at position: EventPosition) {
+  public func insert(_ payload: consuming Payload, hint: Hint, at position: EventPosition) {
     let slot: Int
-    if let free = freeSlots.popLast() {
-      slot = free
-      payloads[slot] = payload
+    if freeCount > 0 {
+      freeCount -= 1
+      slot = freeSlots[freeCount]
       hints[slot] = hint
     } else {
-      slot = payloads.count
-      payloads.append(payload)
-      hints.append(hint)
+      if slotsUsed == capacity { grow() }
+      slot = slotsUsed
+      slotsUsed += 1
+      (hints + slot).initialize(to: hint)
     }
-    heap.append(Entry(time: position.time, sequence: position.sequence, slot: slot))
-    siftUp(heap.count - 1)
+    (payloads + slot).initialize(to: payload)
+    heap[count] = Entry(time: position.time, sequence: position.sequence, slot: slot)
+    count += 1
+    siftUp(count - 1)
   }
 
   /// Removes and hands to `body`, in order, every event with `time <= watermark` (as the only
   /// owner, `inout`, so `body` may take parts of it). Around each event, `ahead` gets the hints
   /// of the events expected to leave after it (see the type's notes).
   /// - Complexity: O(k log n) for k released events.
-  public mutating func release(
+  public func release(
     upTo watermark: EventTime, ahead: (Hint, Lookahead) -> Void, _ body: (inout Payload) -> Void
   ) {
-    while let first = heap.first, first.time <= watermark {
-      let last = heap.removeLast()
-      if !heap.isEmpty {
-        replaceRoot(with: last)
+    while count > 0, heap[0].time <= watermark {
+      let first = heap[0]
+      count -= 1
+      if count > 0 {
+        replaceRoot(with: heap[count])
         prefetchNext(ahead)
       }
-      freeSlots.append(first.slot)
-      // swift-format-ignore: NeverForceUnwrap
-      // Every slot in the heap holds a payload; it is taken exactly once, here.
-      var payload = payloads[first.slot].take().unsafelyUnwrapped
+      freeSlots[freeCount] = first.slot
+      freeCount += 1
+      // Every slot in the heap holds a payload; it is moved out exactly once, here.
+      var payload = (payloads + first.slot).move()
       body(&payload)
-      if let next = heap.first { ahead(hints[next.slot], .nextAfterBody) }
+      if count > 0 { ahead(hints[heap[0].slot], .nextAfterBody) }
     }
   }
 
@@ -107,44 +166,35 @@ public struct ReorderBuffer<Payload, Hint> {
   /// event's hint to `ahead`.
   @inline(__always)
   private func prefetchNext(_ ahead: (Hint, Lookahead) -> Void) {
-    heap.withUnsafeBufferPointer { h in
-      let n = h.count
-      hints.withUnsafeBufferPointer { hints in
-        let base = hints.baseAddress.unsafelyUnwrapped
-        for i in 3..<max(3, min(7, n)) { MemoryHint.prefetch(base + h[i].slot) }
-      }
-      if n > 1 {
-        let second = n > 2 && Entry.precedes(h[2], h[1]) ? h[2].slot : h[1].slot
-        payloads.withUnsafeBufferPointer {
-          MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + second, bytes: MemoryLayout<Payload?>.stride)
-        }
-        ahead(hints[second], .second)
-      }
-      ahead(hints[h[0].slot], .next)
+    let n = count
+    for i in 3..<max(3, min(7, n)) { MemoryHint.prefetch(hints + heap[i].slot) }
+    if n > 1 {
+      let second = n > 2 && Entry.precedes(heap[2], heap[1]) ? heap[2].slot : heap[1].slot
+      MemoryHint.prefetch(payloads + second, bytes: MemoryLayout<Payload>.stride)
+      ahead(hints[second], .second)
     }
+    ahead(hints[heap[0].slot], .next)
   }
 
   /// Every buffered payload with its position, in no particular order (for snapshots).
   public func forEach(_ body: (Payload, EventPosition) -> Void) {
-    for entry in heap {
-      if let payload = payloads[entry.slot] {
-        body(payload, EventPosition(time: entry.time, sequence: entry.sequence))
-      }
+    for i in 0..<count {
+      let entry = heap[i]
+      body(payloads[entry.slot], EventPosition(time: entry.time, sequence: entry.sequence))
     }
   }
 
-  private mutating func siftUp(_ start: Int) {
-    heap.withUnsafeMutableBufferPointer { h in
-      var i = start
-      let moving = h[i]
-      while i > 0 {
-        let parent = (i - 1) / 2
-        guard Entry.precedes(moving, h[parent]) else { break }
-        h[i] = h[parent]
-        i = parent
-      }
-      h[i] = moving
+  private func siftUp(_ start: Int) {
+    let h = heap
+    var i = start
+    let moving = h[i]
+    while i > 0 {
+      let parent = (i - 1) / 2
+      guard Entry.precedes(moving, h[parent]) else { break }
+      h[i] = h[parent]
+      i = parent
     }
+    h[i] = moving
   }
 
   /// Puts `moving` (the heap's former last entry) in place of the root: Floyd's bottom-up
@@ -153,29 +203,28 @@ public struct ReorderBuffer<Payload, Hint> {
   /// last entry is among the latest events, so it rarely rises more than a level or two: about
   /// half the comparisons of the textbook sift-down, whose two-way test per level also
   /// mispredicted about half the time on nearly random children.
-  private mutating func replaceRoot(with moving: Entry) {
-    heap.withUnsafeMutableBufferPointer { h in
-      let n = h.count
-      var i = 0
-      // Both children exist: take the smaller (arrival breaks time ties).
-      while 2 * i + 2 < n {
-        let left = 2 * i + 1
-        let child = left &+ (Entry.precedes(h[left + 1], h[left]) ? 1 : 0)
-        h[i] = h[child]
-        i = child
-      }
-      // Only a left child.
-      if 2 * i + 1 < n {
-        h[i] = h[2 * i + 1]
-        i = 2 * i + 1
-      }
-      while i > 0 {
-        let parent = (i - 1) / 2
-        guard Entry.precedes(moving, h[parent]) else { break }
-        h[i] = h[parent]
-        i = parent
-      }
-      h[i] = moving
+  private func replaceRoot(with moving: Entry) {
+    let h = heap
+    let n = count
+    var i = 0
+    // Both children exist: take the smaller (arrival breaks time ties).
+    while 2 * i + 2 < n {
+      let left = 2 * i + 1
+      let child = left &+ (Entry.precedes(h[left + 1], h[left]) ? 1 : 0)
+      h[i] = h[child]
+      i = child
     }
+    // Only a left child.
+    if 2 * i + 1 < n {
+      h[i] = h[2 * i + 1]
+      i = 2 * i + 1
+    }
+    while i > 0 {
+      let parent = (i - 1) / 2
+      guard Entry.precedes(moving, h[parent]) else { break }
+      h[i] = h[parent]
+      i = parent
+    }
+    h[i] = moving
   }
 }
