@@ -398,7 +398,17 @@ public final class RuleMatcher {
         // released it again. Popped from the end and put back in order.
         let first = state.partials.count
         while let moving = scratch.next.popLast() { state.partials.append(moving) }
-        state.partials[first...].reverse()
+        // Reversed through the buffer: `state.partials[first...].reverse()` went through the
+        // array's range subscript, which copied the slice and wrote it back (a retain and a
+        // release per element, and an array allocated per event).
+        state.partials.withUnsafeMutableBufferPointer { partials in
+          var (i, j) = (first, partials.count - 1)
+          while i < j {
+            partials.swapAt(i, j)
+            i += 1
+            j -= 1
+          }
+        }
       }
     } else if scratch.next.isEmpty {
       // Nothing stays open: the key's array goes, and the scratch keeps its room. (Swapping here
