@@ -184,10 +184,13 @@ public final class ReorderBuffer<Payload, Hint> {
     }
   }
 
-  private func siftUp(_ start: Int) {
+  private func siftUp(_ start: Int) { rise(heap[start], from: start) }
+
+  /// Puts `moving` at the hole `start` or above it: parents that `moving` precedes move down.
+  @inline(__always)
+  private func rise(_ moving: Entry, from start: Int) {
     let h = heap
     var i = start
-    let moving = h[i]
     while i > 0 {
       let parent = (i - 1) / 2
       guard Entry.precedes(moving, h[parent]) else { break }
@@ -219,12 +222,6 @@ public final class ReorderBuffer<Payload, Hint> {
       h[i] = h[2 * i + 1]
       i = 2 * i + 1
     }
-    while i > 0 {
-      let parent = (i - 1) / 2
-      guard Entry.precedes(moving, h[parent]) else { break }
-      h[i] = h[parent]
-      i = parent
-    }
-    h[i] = moving
+    rise(moving, from: i)
   }
 }
