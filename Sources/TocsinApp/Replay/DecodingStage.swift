@@ -192,20 +192,14 @@ final class DecodingStage {
           Item(
             number: line.number, offset: line.offset, length: line.length, isTooLong: line.isTooLong,
             start: start, count: line.bytes.count, decoded: .notDecoded, probes: Engine.ArrivalProbes()))
-        // Decoded as `ReplaySession.decode` does, but the event moves into its item: binding it
-        // out of a `Decoded` (for its probes) and copying that into the item each retained it.
-        if !line.isEmpty && !line.isTooLong {
-          let last = batch.items.count - 1
-          do {
-            let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
-            sequence += 1
-            // Into the item in place (the probes are ~190 bytes).
-            prober.fill(&batch.items[last].probes, of: event)
-            batch.items[last].decoded = .event(consume event)
-          } catch {
-            batch.items[last].decoded = .failure(error)
-          }
+        // The probes go into the item in place (they are ~190 bytes), from the event lent as it
+        // is decoded; the event then moves into the item.
+        let last = batch.items.count - 1
+        let decoded = ReplaySession.decode(line, with: &decoder, sequence: sequence) { event in
+          prober.fill(&batch.items[last].probes, of: event)
         }
+        if case .event = decoded { sequence += 1 }
+        batch.items[last].decoded = consume decoded
         // A full batch, or the reader's buffer ran dry (the next read may block on a quiet
         // pipe): hand over what there is.
         if batch.items.count >= Self.batchLines || reader.bytesConsumed == reader.bytesRead {

@@ -114,10 +114,20 @@ public final class ReplaySession {
   /// Decodes `line` as ``consume(_:)`` would, with the event numbered `sequence` (the number of
   /// events decoded before it). Used by the decoding thread of `--workers 2`, which keeps its
   /// own decoder and sequence.
-  public static func decode(_ line: InputLine, with decoder: inout EventDecoder, sequence: UInt64) -> Decoded {
+  ///
+  /// `prepare` sees a decoded event before it moves into the result (lent, not copied: binding
+  /// it back out of a `Decoded` retained it), for the work done as each event is decoded
+  /// (``decodeAhead(_:)``'s key prefetch, `--workers 2`'s key probes).
+  @inline(__always)
+  public static func decode(
+    _ line: InputLine, with decoder: inout EventDecoder, sequence: UInt64,
+    prepare: (EventRecord) -> Void = { _ in }
+  ) -> Decoded {
     if line.isEmpty || line.isTooLong { return .notDecoded }
     do {
-      return .event(try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence))
+      let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
+      prepare(event)
+      return .event(consume event)
     } catch {
       return .failure(error)
     }
@@ -197,20 +207,11 @@ public final class ReplaySession {
     decodedAhead.removeAll(keepingCapacity: true)
     var next = sequence
     for line in lines {
-      if line.isEmpty || line.isTooLong {
-        decodedAhead.append(.notDecoded)
-        continue
-      }
-      // Not through `decode(_:with:sequence:)`: binding the event out of a `Decoded` copied it
-      // (a retain and a release of its slots and identity per event).
-      do {
-        let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: next)
-        next += 1
+      let decoded = Self.decode(line, with: &decoder, sequence: next) { event in
         hotEngine._withUnsafeGuaranteedRef { $0.prepareArrival(of: event) }
-        decodedAhead.append(.event(event))
-      } catch {
-        decodedAhead.append(.failure(error))
       }
+      if case .event = decoded { next += 1 }
+      decodedAhead.append(decoded)
     }
   }
 
