@@ -109,14 +109,8 @@ public struct JSONWriter {
     appendQuoted(String(decoding: raw, as: UTF8.self))
   }
 
-  /// Opens a string value written in pieces (``stringContent(_:)``, ``stringContent(int:)``)
-  /// and closed by ``endString()``: text assembled from parts without building a `String`.
-  public mutating func beginString() {
-    separate()
-    bytes.append(UInt8(ascii: "\""))
-  }
-
-  /// Appends `text` to the open string, escaped. Native strings lend their bytes as they are;
+  /// Appends `text` escaped, without quotes: the inside of a string value (``appendQuoted``) or
+  /// of a string written in ``fragment(_:)`` runs. Native strings lend their bytes as they are;
   /// others are copied into a native one first.
   public mutating func stringContent(_ text: String) {
     if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendEscaped(utf8: $0) }) { return done }
@@ -124,20 +118,23 @@ public struct JSONWriter {
     native.withUTF8 { appendEscaped(utf8: $0) }
   }
 
-  /// Appends the decimal digits of `int` to the open string.
-  public mutating func stringContent(int i: Int64) {
+  // MARK: - Fragments
+
+  /// Appends `text` as it is: JSON the caller spells out (keys, punctuation, fixed values), for
+  /// a record written whole at the top level, where the comma bookkeeping has nothing to do.
+  /// The writer neither checks nor tracks what a fragment opens or closes.
+  public mutating func fragment(_ text: StaticString) {
+    bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+  }
+
+  /// Appends the decimal digits of `i`, with no separator (a number inside a ``fragment(_:)``
+  /// run, or a string's text).
+  public mutating func fragment(int i: Int64) {
     appendDigits(i)
   }
 
-  /// Closes the string opened by ``beginString()``.
-  public mutating func endString() {
-    bytes.append(UInt8(ascii: "\""))
-  }
-
-  /// Writes a time as a quoted RFC 3339 string (``EventTime/rfc3339``), formatted straight into
-  /// the buffer: its bytes (digits, `-`, `:`, `.`, `T`, `Z`, `+inf`) need no escaping.
-  public mutating func time(_ t: EventTime) {
-    separate()
+  /// Appends a time as a quoted RFC 3339 string, with no separator (``time(_:)``'s text).
+  public mutating func fragment(time t: EventTime) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: EventTime.rfc3339MaxBytes + 2) { buffer in
       let base = buffer.baseAddress.unsafelyUnwrapped
       base[0] = UInt8(ascii: "\"")
@@ -146,6 +143,14 @@ public struct JSONWriter {
       bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: n + 2))
     }
   }
+
+  /// Writes a time as a quoted RFC 3339 string (``EventTime/rfc3339``), formatted straight into
+  /// the buffer: its bytes (digits, `-`, `:`, `.`, `T`, `Z`, `+inf`) need no escaping.
+  public mutating func time(_ t: EventTime) {
+    separate()
+    fragment(time: t)
+  }
+
 
   /// Writes an integer (its digits formatted on the stack: `String(i)` cost ~500 instructions).
   public mutating func int(_ i: Int64) {
