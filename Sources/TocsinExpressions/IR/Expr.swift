@@ -39,6 +39,20 @@ public indirect enum Expr: Hashable, Sendable {
   /// A null element gives `false` (as `in [..]` does); a null list gives null.
   case member(Expr, list: Expr)
 
+  /// Whether the expression reads what a partial match has bound (`step.field`, `time(step)`,
+  /// an aggregate). One that does not has the same value for every partial match of a key an
+  /// event is tested against (the key is the same for all of them).
+  public var readsBindings: Bool {
+    var reads = false
+    visit { expr in
+      switch expr {
+      case .stepField, .stepTime, .aggregate: reads = true
+      default: break
+      }
+    }
+    return reads
+  }
+
   /// Every field of the *current* event this expression reads (for projection).
   public var currentFields: [FieldPath] {
     var out: [FieldPath] = []

@@ -140,8 +140,9 @@ extension Engine {
     let excess = states[r, key.index].partials.count - cap
     guard excess > 0 else { return }
     let oldest = states[r, key.index].partials[0].start.time
-    states[r, key.index].partials.removeFirst(excess)
-    rules[r].matcher.releaseHeld(&states[r, key.index], emit: emit)
+    let matcher = rules[r].matcher
+    matcher.dropOldest(excess, from: &states[r, key.index])
+    matcher.releaseHeld(&states[r, key.index], emit: emit)
     counters.limits.droppedByKeyCap += excess
     recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
   }
@@ -244,7 +245,7 @@ extension Engine {
     guard n > 0 else { return }
     let oldest = states[r, key.index].partials[0].start.time
     withKey(rule: r, key: key) { matcher, _, _, state, emit in
-      state.partials.removeFirst(n)
+      matcher.dropOldest(n, from: &state)
       matcher.releaseHeld(&state, emit: emit)
     } collect: { collect($0) }
     switch limit {

@@ -14,6 +14,9 @@ public final class MatcherScratch {
   var untilStamp: [UInt64] = []
   var untilResult: [Bool] = []
   var generation: UInt64 = 0
+  /// The generation at which the current event's walk began: a condition that reads no binding
+  /// (``RuleMatcher``'s `takeReadsBindings`) and was computed at or after it is the event's.
+  var eventGeneration: UInt64 = 0
 
   /// Empty buffers.
   public init() {}
@@ -109,6 +112,12 @@ public final class RuleMatcher {
   /// evaluation of edge conditions.
   private let stepConditions: [Unmanaged<Condition>?]
   private let untilConditions: [Unmanaged<Condition>?]
+  /// Per step: whether its condition (its `until`) reads the partial match's bindings
+  /// (``Expr/readsBindings``). One that does not holds or fails for an event whichever partial
+  /// match of the key it is tested for, so the walk computes it once per event, not once per
+  /// partial match: on a key with 64 open partial matches, one evaluation instead of 64.
+  private let takeReadsBindings: [Bool]
+  private let untilReadsBindings: [Bool]
 
   /// A reusable list of states.
   final class StateList {
@@ -158,8 +167,14 @@ public final class RuleMatcher {
   /// keeps its partial matches as one shared run (``SharedRun``); without, every rule uses the
   /// general automaton walk, whose partial matches each hold their own chain (what `explain
   /// --trace` shows, and what the equivalence tests compare runs against).
-  /// - Parameter startResidual: see ``startResidual``.
-  public init(program: RuleProgram, sharingRuns: Bool = true, startResidual: Condition? = nil) {
+  /// - Parameters:
+  ///   - startResidual: see ``startResidual``.
+  ///   - cachingEventConditions: whether a condition that reads no binding is evaluated once per
+  ///     event rather than once per partial match (the default; the tests compare both ways).
+  public init(
+    program: RuleProgram, sharingRuns: Bool = true, startResidual: Condition? = nil,
+    cachingEventConditions: Bool = true
+  ) {
     self.program = program
     self.startResidual = startResidual
     self.hotStartResidual = startResidual.map { .passUnretained($0) }
@@ -178,6 +193,10 @@ public final class RuleMatcher {
       }
     }
     self.hasQuickStartCheck = !readsKey
+    self.takeReadsBindings = program.spec.steps.map { !cachingEventConditions || ($0.condition?.readsBindings ?? false) }
+    self.untilReadsBindings = program.spec.steps.map {
+      !cachingEventConditions || ($0.quantifier.until?.readsBindings ?? false)
+    }
     var edges: [NFA.Edge] = []
     var edgeStart: [Int] = []
     for state in program.nfa.states {
@@ -359,6 +378,8 @@ public final class RuleMatcher {
 
     // 2) Transitions, into the scratch buffers (no allocation once they have grown).
     scratch.prepare(steps: program.spec.steps.count)
+    scratch.generation &+= 1
+    scratch.eventGeneration = scratch.generation
     // Both lists were drained by the last event (the pool took what it could).
     assert(scratch.next.isEmpty && scratch.complete.isEmpty)
     // Through the buffer with an unretained node, not `for computation in`: copying each element
@@ -456,6 +477,24 @@ public final class RuleMatcher {
     }
   }
 
+  /// Drops the `count` oldest partial matches of `state` (time-outs of a shared run, state
+  /// limits), their nodes retired to the pool (``MatchNodePool/retire(_:)``: a dropped node is
+  /// usually cold, bound up to a window ago). `removeFirst(count)` alone released each node to
+  /// the allocator: a hot key at its cap drops as many partial matches per event as it opens,
+  /// and each freed node was allocated again for the next event's bindings.
+  public func dropOldest(_ count: Int, from state: inout PartialMatches) {
+    let n = min(count, state.partials.count)
+    guard n > 0 else { return }
+    state.partials.withUnsafeMutableBufferPointer { partials in
+      for i in 0..<n { nodes.retire(&partials[i].bindings) }
+    }
+    if n == state.partials.count {
+      state.partials = []
+    } else {
+      state.partials.removeFirst(n)
+    }
+  }
+
   /// Gives the key an array sized to what it holds. The scratch array a key receives by the swap
   /// above may have grown for another key (a hot key with thousands of partial matches); kept,
   /// that capacity would stay on every quiet key processed after it — measured at ~680 bytes
@@ -486,18 +525,22 @@ public final class RuleMatcher {
   ) -> Bool {
     scratch.generation &+= 1
     let generation = scratch.generation
-    // Step conditions are evaluated at most once per computation (take C / ignore unless C).
+    let eventGeneration = scratch.eventGeneration
+    // Step conditions are evaluated at most once per computation (take C / ignore unless C), and
+    // those that read no binding at most once per event (stamped at or after the event's start).
     func holds(_ condition: NFA.EdgeCondition) -> Bool {
       switch condition {
       case .always: return true
       case .take(let step):
-        if scratch.takeStamp[step] != generation {
+        let stamp = scratch.takeStamp[step]
+        if takeReadsBindings[step] ? stamp != generation : stamp < eventGeneration {
           scratch.takeStamp[step] = generation
           scratch.takeResult[step] = self.holds(condition, event, bindings, context)
         }
         return scratch.takeResult[step]
       case .until(let step):
-        if scratch.untilStamp[step] != generation {
+        let stamp = scratch.untilStamp[step]
+        if untilReadsBindings[step] ? stamp != generation : stamp < eventGeneration {
           scratch.untilStamp[step] = generation
           scratch.untilResult[step] = self.holds(condition, event, bindings, context)
         }

@@ -166,20 +166,6 @@ extension RuleMatcher {
     if holdsCompleted { releaseCompleted(&state, emit: emit) }
   }
 
-  /// Removes the `count` oldest partial matches of a shared run, their nodes retired to the pool
-  /// (``MatchNodePool/retire(_:)``: each is cold, bound up to a window ago).
-  func dropOldest(_ count: Int, from state: inout PartialMatches) {
-    guard count > 0 else { return }
-    state.partials.withUnsafeMutableBufferPointer { partials in
-      for i in 0..<count { nodes.retire(&partials[i].bindings) }
-    }
-    if count == state.partials.count {
-      state.partials = []
-    } else {
-      state.partials.removeFirst(count)
-    }
-  }
-
   /// The match of partial match `first` of a run: the start events of partial matches `first`
   /// onwards, then `event` when it is taking one (`nil` for a time-out). New nodes, linked as
   /// every match is.
