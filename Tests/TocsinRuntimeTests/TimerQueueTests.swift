@@ -10,7 +10,7 @@ final class TimerQueueTests: XCTestCase {
     Timer(deadline: .milliseconds(ms), rule: rule, key: KeyID(key))
   }
 
-  private func pop(_ queue: inout TimerQueue, upTo ms: Int64) -> [Timer] {
+  private func pop(_ queue: TimerQueue, upTo ms: Int64) -> [Timer] {
     var out: [Timer] = []
     queue.popExpired(upTo: .milliseconds(ms), into: &out)
     return out
@@ -43,17 +43,17 @@ final class TimerQueueTests: XCTestCase {
         ]),
     ]
     for c in cases {
-      var queue = TimerQueue()
+      let queue = TimerQueue()
       for s in c.scheduled { queue.schedule(s) }
       XCTAssertEqual(queue.count, c.scheduled.count, c.name)
       for (upTo, expected) in c.pops {
-        XCTAssertEqual(pop(&queue, upTo: upTo), expected, "\(c.name), up to \(upTo)")
+        XCTAssertEqual(pop(queue, upTo: upTo), expected, "\(c.name), up to \(upTo)")
       }
     }
   }
 
   func testInfinityEmptiesTheQueue() {
-    var queue = TimerQueue()
+    let queue = TimerQueue()
     queue.schedule(Timer(deadline: .infinity, rule: 0, key: KeyID(0)))
     queue.schedule(timer(1))
     var out: [Timer] = []
@@ -69,7 +69,7 @@ final class TimerQueueTests: XCTestCase {
   func testAgreesWithASortedListModel() {
     var rng = SplitMix64(seed: 7)
     for round in 0..<40 {
-      var queue = TimerQueue()
+      let queue = TimerQueue()
       var model: [Timer] = []
       var watermark: Int64 = Int64(rng.next(upTo: 1_000_000)) - 500_000
       let spread = UInt64(1 << (round % 30 + 1))
@@ -88,7 +88,7 @@ final class TimerQueueTests: XCTestCase {
         // engine skips the pop on `false`, so a wrong `false` would lose a time-out).
         XCTAssertEqual(queue.mayHaveDue(upTo: .milliseconds(watermark)), !expected.isEmpty, "round \(round)")
         model.removeAll { $0.deadline <= .milliseconds(watermark) }
-        XCTAssertEqual(pop(&queue, upTo: watermark), expected, "round \(round)")
+        XCTAssertEqual(pop(queue, upTo: watermark), expected, "round \(round)")
         XCTAssertEqual(queue.count, model.count, "round \(round)")
         XCTAssertEqual(queue.next == nil, model.isEmpty, "round \(round)")
       }

@@ -43,7 +43,7 @@ struct LimitState {
   var isEvicting = false
   /// Per rule, indexed by key id; only filled with a TTL.
   var ttl: [[KeyTTL]] = []
-  var ttlTimers = TimerQueue()
+  let ttlTimers = TimerQueue()
   /// `state_limit` actions not yet handed to the caller.
   var pendingActions: [EngineAction] = []
   /// Estimated bytes per (rule, key) with state, per stored computation, per further bound

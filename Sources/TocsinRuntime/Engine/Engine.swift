@@ -91,7 +91,7 @@ public final class Engine {
   }
   private let guards: RuleGuards
   let buffer = ReorderBuffer<Buffered, ReleaseHint>()
-  var timers = TimerQueue()
+  let timers = TimerQueue()
   var maxEventTime = EventTime.negativeInfinity
   var suspects: [Suspect] = []
   /// The first events, held until their times agree (see ``TimeCalibration``); `nil` once

@@ -24,7 +24,13 @@ import TocsinCore
 /// A timer scheduled at or before `last` (the engine schedules only later deadlines, but the
 /// queue does not depend on it) goes to the due bucket and fires at the next
 /// ``popExpired(upTo:into:)``, which is due anyway: `last` is at or before every time asked for since.
-public struct TimerQueue {
+///
+/// Memory: the buckets, their minima and the occupancy words are plain memory the queue owns
+/// (a class, held by the engine as a constant). As nested arrays inside a value in the engine,
+/// every timer placed checked the outer array, its bucket and the minima for uniqueness (a
+/// runtime call each), and every pop the due bucket and the caller's list: `perf` put ~1% of a W2
+/// replay in those checks under `popExpired` alone.
+public final class TimerQueue {
   /// One scheduled deadline.
   public struct Timer: Comparable {
     /// When it fires.
@@ -48,17 +54,25 @@ public struct TimerQueue {
     }
   }
 
+  /// One bucket's timers, unordered: `count` of them at `base`, room for `capacity`.
+  private struct Bucket {
+    var base: UnsafeMutablePointer<Timer>?
+    var count = 0
+    var capacity = 0
+  }
+
   /// Bits per digit, digits per key, buckets per digit position.
   private static let digitBits = 6
   private static let positions = (64 + digitBits - 1) / digitBits
   private static let digits = 1 << digitBits
+  private static let bucketCount = 1 + positions * digits
   /// `buckets[0]`: due (at or before `last`); `buckets[1 + p·64 + v]`: the timers whose radix key
   /// first differs from `last` in digit position `p`, where it has the value `v`.
-  private var buckets = [[Timer]](repeating: [], count: 1 + positions * digits)
+  private let buckets: UnsafeMutablePointer<Bucket>
   /// `minimum[b]`: the smallest radix key in `buckets[b]` (`UInt64.max` when empty).
-  private var minimum = [UInt64](repeating: .max, count: 1 + positions * digits)
+  private let minimum: UnsafeMutablePointer<UInt64>
   /// Bit `v` of `occupied[p]`: `buckets[1 + p·64 + v]` is not empty.
-  private var occupied = [UInt64](repeating: 0, count: positions)
+  private let occupied: UnsafeMutablePointer<UInt64>
   /// Bit `p`: `occupied[p]` is not zero.
   private var occupiedPositions: UInt64 = 0
   /// The radix key of the smallest deadline taken out so far (0 before any).
@@ -68,7 +82,21 @@ public struct TimerQueue {
   private var earliest: UInt64 = .max
 
   /// An empty queue.
-  public init() {}
+  public init() {
+    buckets = .allocate(capacity: Self.bucketCount)
+    buckets.initialize(repeating: Bucket(), count: Self.bucketCount)
+    minimum = .allocate(capacity: Self.bucketCount)
+    minimum.initialize(repeating: .max, count: Self.bucketCount)
+    occupied = .allocate(capacity: Self.positions)
+    occupied.initialize(repeating: 0, count: Self.positions)
+  }
+
+  deinit {
+    for b in 0..<Self.bucketCount { buckets[b].base?.deallocate() }
+    buckets.deallocate()
+    minimum.deallocate()
+    occupied.deallocate()
+  }
 
   /// Number of scheduled (possibly stale) timers.
   public private(set) var count = 0
@@ -76,9 +104,9 @@ public struct TimerQueue {
   /// A timer among the earliest scheduled, without removing it (for cache hints: the first of
   /// the lowest non-empty bucket, not necessarily the earliest).
   public var next: Timer? {
-    if let first = buckets[0].first { return first }
+    if buckets[0].count > 0 { return buckets[0].base?.pointee }
     guard let b = lowestBucket else { return nil }
-    return buckets[b].first
+    return buckets[b].base?.pointee
   }
 
   /// The non-empty bucket of the smallest keys (not counting the due one).
@@ -90,7 +118,7 @@ public struct TimerQueue {
 
   /// Schedules a timer.
   /// - Complexity: O(1) amortised.
-  public mutating func schedule(_ timer: Timer) {
+  public func schedule(_ timer: Timer) {
     place(timer, radix: timer.deadline.unsignedOrder)
     count += 1
   }
@@ -100,20 +128,16 @@ public struct TimerQueue {
   /// engine passes the watermark).
   /// - Complexity: O(k log k) for k timers returned, plus at most 11 moves per timer over its
   ///   lifetime.
-  public mutating func popExpired(upTo time: EventTime, into due: inout [Timer]) {
+  public func popExpired(upTo time: EventTime, into due: inout [Timer]) {
     let limit = time.unsignedOrder
     // Most watermark steps fire nothing: answered without touching a bucket.
     guard limit >= earliest else { return }
     let start = due.count
     while true {
-      if !buckets[0].isEmpty {
+      if buckets[0].count > 0 {
         // Everything here is at or before `last`, which is at or before `limit`.
-        if due.isEmpty {
-          swap(&due, &buckets[0])
-        } else {
-          due.append(contentsOf: buckets[0])
-          buckets[0].removeAll(keepingCapacity: true)
-        }
+        due.append(contentsOf: UnsafeBufferPointer(start: buckets[0].base, count: buckets[0].count))
+        buckets[0].count = 0
         minimum[0] = .max
         continue
       }
@@ -132,34 +156,63 @@ public struct TimerQueue {
   public func mayHaveDue(upTo time: EventTime) -> Bool { time.unsignedOrder >= earliest }
 
   /// Makes bucket `b`'s smallest key the new `last` and moves each of its timers to the bucket
-  /// it belongs to under it (always one of a lower digit position, or the due bucket).
-  private mutating func respread(_ b: Int) {
+  /// it belongs to under it: one of a lower digit position, or the due bucket, never `b` (every
+  /// key in `b` agrees with the new `last` down to `b`'s digit), so `b`'s timers are read in
+  /// place and the bucket keeps its memory for the next round.
+  private func respread(_ b: Int) {
     last = minimum[b]
-    var moving: [Timer] = []
-    swap(&moving, &buckets[b])
     minimum[b] = .max
     let p = (b - 1) >> Self.digitBits
     occupied[p] &= ~(1 << UInt64((b - 1) & (Self.digits - 1)))
     if occupied[p] == 0 { occupiedPositions &= ~(1 << UInt64(p)) }
-    for timer in moving { place(timer, radix: timer.deadline.unsignedOrder) }
-    moving.removeAll(keepingCapacity: true)
-    swap(&moving, &buckets[b])  // keep the bucket's capacity for the next round
+    let moving = buckets[b]
+    guard let base = moving.base else { return }
+    for i in 0..<moving.count {
+      let timer = base[i]
+      let target = place(timer, radix: timer.deadline.unsignedOrder)
+      assert(target != b, "a re-spread timer went back to its bucket")
+    }
+    buckets[b].count = 0
   }
 
+  /// Appends `timer` to the bucket its radix key belongs to under `last`; returns that bucket.
   @inline(__always)
-  private mutating func place(_ timer: Timer, radix key: UInt64) {
+  @discardableResult
+  private func place(_ timer: Timer, radix key: UInt64) -> Int {
     if key < earliest { earliest = key }
     guard key > last else {
-      buckets[0].append(timer)
+      append(timer, to: 0)
       if key < minimum[0] { minimum[0] = key }
-      return
+      return 0
     }
     let p = (63 - (key ^ last).leadingZeroBitCount) / Self.digitBits
     let v = Int(truncatingIfNeeded: key >> UInt64(p * Self.digitBits)) & (Self.digits - 1)
     let b = 1 + (p << Self.digitBits) + v
-    buckets[b].append(timer)
+    append(timer, to: b)
     if key < minimum[b] { minimum[b] = key }
     occupied[p] |= 1 << UInt64(v)
     occupiedPositions |= 1 << UInt64(p)
+    return b
+  }
+
+  @inline(__always)
+  private func append(_ timer: Timer, to b: Int) {
+    if buckets[b].count == buckets[b].capacity { grow(b) }
+    // `grow` gave the bucket room, so it has memory.
+    buckets[b].base.unsafelyUnwrapped[buckets[b].count] = timer
+    buckets[b].count += 1
+  }
+
+  /// Doubles bucket `b`'s room (16 timers at first).
+  @inline(never)
+  private func grow(_ b: Int) {
+    let capacity = max(16, 2 * buckets[b].capacity)
+    let base = UnsafeMutablePointer<Timer>.allocate(capacity: capacity)
+    if let old = buckets[b].base {
+      base.moveInitialize(from: old, count: buckets[b].count)
+      old.deallocate()
+    }
+    buckets[b].base = base
+    buckets[b].capacity = capacity
   }
 }
