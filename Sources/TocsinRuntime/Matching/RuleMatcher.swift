@@ -93,8 +93,13 @@ public final class RuleMatcher {
 
   // The automaton flattened for the hot loops: edges of state `s` are
   // `edges[edgeStart[s]..<edgeStart[s + 1]]`. Reading these arrays copies no `NFA.State`
-  // (whose name and edge array would be retained and released per visit).
-  private let edges: [NFA.Edge]
+  // (whose name and edge array would be retained and released per visit), and no
+  // `NFA.EdgeCondition` either: an indirect enum, whose box each copy retained and released, per
+  // edge tested (the walk's largest source of reference counting: on the adversarial test's hot
+  // key, two atomic updates per edge of each of its 64 partial matches per event). Edges and
+  // conditions here are plain data (``FlatEdge``, ``FlatCondition``).
+  private let edges: [FlatEdge]
+  private let conditions: [FlatCondition]
   private let edgeStart: [Int]
   private let stateStep: [Int]
   private let isStop: [Bool]
@@ -197,14 +202,19 @@ public final class RuleMatcher {
     self.untilReadsBindings = program.spec.steps.map {
       !cachingEventConditions || ($0.quantifier.until?.readsBindings ?? false)
     }
-    var edges: [NFA.Edge] = []
+    var edges: [FlatEdge] = []
+    var conditions: [FlatCondition] = []
     var edgeStart: [Int] = []
     for state in program.nfa.states {
       edgeStart.append(edges.count)
-      edges.append(contentsOf: state.edges)
+      for edge in state.edges {
+        edges.append(
+          FlatEdge(action: edge.action, target: edge.target, condition: FlatCondition.add(edge.condition, to: &conditions)))
+      }
     }
     edgeStart.append(edges.count)
     self.edges = edges
+    self.conditions = conditions
     self.edgeStart = edgeStart
     self.stateStep = program.nfa.states.map { $0.step ?? -1 }
     self.isStop = program.nfa.states.map { $0.kind == .stop }
@@ -332,22 +342,31 @@ public final class RuleMatcher {
     return state.partials.withUnsafeMutableBufferPointer { $0[0].start.time } + within
   }
 
-  /// Whether `condition` holds for `event` given `bindings`, over this matcher's unretained
-  /// condition tables (a missing step condition accepts every event, a missing `until` none).
-  func holds(
-    _ condition: NFA.EdgeCondition, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext
-  ) -> Bool {
-    switch condition {
+  /// Whether flat condition `c` holds for `event` given `bindings`, over this matcher's
+  /// unretained condition tables: the one evaluation of edge conditions.
+  func holds(_ c: Int32, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext) -> Bool {
+    let node = conditions[Int(c)]
+    switch node.kind {
     case .always: return true
-    case .take(let step):
-      guard let predicate = stepConditions[step] else { return true }
-      return predicate._withUnsafeGuaranteedRef { $0.holds(event, bindings, context) }
-    case .until(let step):
-      guard let predicate = untilConditions[step] else { return false }
-      return predicate._withUnsafeGuaranteedRef { $0.holds(event, bindings, context) }
-    case .not(let inner): return !holds(inner, event, bindings, context)
-    case .and(let l, let r): return holds(l, event, bindings, context) && holds(r, event, bindings, context)
+    case .take: return takeHolds(step: Int(node.a), event, bindings, context)
+    case .until: return untilHolds(step: Int(node.a), event, bindings, context)
+    case .not: return !holds(node.a, event, bindings, context)
+    case .and: return holds(node.a, event, bindings, context) && holds(node.b, event, bindings, context)
     }
+  }
+
+  /// Whether step `step`'s `where` holds (a step without one accepts every event).
+  @inline(__always)
+  func takeHolds(step: Int, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext) -> Bool {
+    guard let predicate = stepConditions[step] else { return true }
+    return predicate._withUnsafeGuaranteedRef { $0.holds(event, bindings, context) }
+  }
+
+  /// Whether step `step`'s `until` holds (a step without one: never).
+  @inline(__always)
+  func untilHolds(step: Int, _ event: EventRecord, _ bindings: MatchNode?, _ context: EvalContext) -> Bool {
+    guard let predicate = untilConditions[step] else { return false }
+    return predicate._withUnsafeGuaranteedRef { $0.holds(event, bindings, context) }
   }
 
   /// Whether `computation` can no longer complete once no event at or before `time` can arrive
@@ -528,25 +547,28 @@ public final class RuleMatcher {
     let eventGeneration = scratch.eventGeneration
     // Step conditions are evaluated at most once per computation (take C / ignore unless C), and
     // those that read no binding at most once per event (stamped at or after the event's start).
-    func holds(_ condition: NFA.EdgeCondition) -> Bool {
-      switch condition {
+    func holds(_ c: Int32) -> Bool {
+      let node = conditions[Int(c)]
+      switch node.kind {
       case .always: return true
-      case .take(let step):
+      case .take:
+        let step = Int(node.a)
         let stamp = scratch.takeStamp[step]
         if takeReadsBindings[step] ? stamp != generation : stamp < eventGeneration {
           scratch.takeStamp[step] = generation
-          scratch.takeResult[step] = self.holds(condition, event, bindings, context)
+          scratch.takeResult[step] = takeHolds(step: step, event, bindings, context)
         }
         return scratch.takeResult[step]
-      case .until(let step):
+      case .until:
+        let step = Int(node.a)
         let stamp = scratch.untilStamp[step]
         if untilReadsBindings[step] ? stamp != generation : stamp < eventGeneration {
           scratch.untilStamp[step] = generation
-          scratch.untilResult[step] = self.holds(condition, event, bindings, context)
+          scratch.untilResult[step] = untilHolds(step: step, event, bindings, context)
         }
         return scratch.untilResult[step]
-      case .not(let inner): return !holds(inner)
-      case .and(let l, let r): return holds(l) && holds(r)
+      case .not: return !holds(node.a)
+      case .and: return holds(node.a) && holds(node.b)
       }
     }
     let mark = scratch.next.count
@@ -755,5 +777,40 @@ public final class RuleMatcher {
     let shouldPrune = { (start: EventPosition) in inclusive ? start <= pruning : start < pruning }
     state.partials.removeAll { shouldPrune($0.start) }
     state.completed.removeAll { shouldPrune($0.start) }
+  }
+}
+
+/// An automaton edge as plain data (``RuleMatcher``'s hot loops): its condition is an index into
+/// the matcher's ``FlatCondition`` table.
+struct FlatEdge {
+  var action: NFA.Action
+  var target: StateID
+  var condition: Int32
+}
+
+/// One node of an edge condition as plain data: ``NFA/EdgeCondition`` flattened into a table,
+/// its operands indices into the same table. Reading it counts no reference.
+struct FlatCondition {
+  enum Kind: UInt8 { case always, take, until, not, and }
+  var kind: Kind
+  /// The step (`take`, `until`), the operand (`not`) or the left operand (`and`).
+  var a: Int32 = 0
+  /// The right operand (`and`).
+  var b: Int32 = 0
+
+  /// Appends `condition`'s nodes to `table` (operands first); returns its root's index.
+  static func add(_ condition: NFA.EdgeCondition, to table: inout [FlatCondition]) -> Int32 {
+    let node: FlatCondition
+    switch condition {
+    case .always: node = FlatCondition(kind: .always)
+    case .take(let step): node = FlatCondition(kind: .take, a: Int32(step))
+    case .until(let step): node = FlatCondition(kind: .until, a: Int32(step))
+    case .not(let inner): node = FlatCondition(kind: .not, a: add(inner, to: &table))
+    case .and(let l, let r):
+      let left = add(l, to: &table)
+      node = FlatCondition(kind: .and, a: left, b: add(r, to: &table))
+    }
+    table.append(node)
+    return Int32(table.count - 1)
   }
 }

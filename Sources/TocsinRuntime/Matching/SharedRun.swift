@@ -114,7 +114,7 @@ extension RuleMatcher {
   ) {
     advanceRun(run, to: event.time, &state, emit: emit)
     assert(scratch.complete.isEmpty)
-    if holds(.take(0), event, nil, context) {
+    if takeHolds(step: 0, event, nil, context) {
       // Every partial match takes the event (relaxed contiguity), and the event starts one more.
       let started = Computation(
         state: run.afterTaking[startState.index], bindings: nodes.make(step: 0, event: event, previous: nil),
