@@ -113,8 +113,9 @@ public final class RuleMatcher {
   /// matcher (a class) and not `program` (a method on the `RuleProgram` struct, recursive and so
   /// not inlined, copied the whole struct onto the stack per condition), and unretained: a
   /// class reference read out of an array is retained and released around its use
-  /// (``Condition``). `program` holds the references. Evaluated by ``holds(_:_:_:_:)``, the one
-  /// evaluation of edge conditions.
+  /// (``Condition``). `program` holds the references. Evaluated by
+  /// ``takeHolds(step:_:_:_:)`` and ``untilHolds(step:_:_:_:)``, for the edge conditions of
+  /// ``holds(_:_:_:_:)`` and the walk's cached evaluation.
   private let stepConditions: [Unmanaged<Condition>?]
   private let untilConditions: [Unmanaged<Condition>?]
   /// Per step: whether its condition (its `until`) reads the partial match's bindings
@@ -198,7 +199,9 @@ public final class RuleMatcher {
       }
     }
     self.hasQuickStartCheck = !readsKey
-    self.takeReadsBindings = program.spec.steps.map { !cachingEventConditions || ($0.condition?.readsBindings ?? false) }
+    self.takeReadsBindings = program.spec.steps.map {
+      !cachingEventConditions || ($0.condition?.readsBindings ?? false)
+    }
     self.untilReadsBindings = program.spec.steps.map {
       !cachingEventConditions || ($0.quantifier.until?.readsBindings ?? false)
     }
@@ -208,8 +211,8 @@ public final class RuleMatcher {
     for state in program.nfa.states {
       edgeStart.append(edges.count)
       for edge in state.edges {
-        edges.append(
-          FlatEdge(action: edge.action, target: edge.target, condition: FlatCondition.add(edge.condition, to: &conditions)))
+        let condition = FlatCondition.add(edge.condition, to: &conditions)
+        edges.append(FlatEdge(action: edge.action, target: edge.target, condition: condition))
       }
     }
     edgeStart.append(edges.count)
