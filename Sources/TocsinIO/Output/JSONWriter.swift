@@ -109,9 +109,8 @@ public struct JSONWriter {
     appendQuoted(String(decoding: raw, as: UTF8.self))
   }
 
-  /// Appends `text` escaped, without quotes: the inside of a string value (``appendQuoted``) or
-  /// of a string written in ``fragment(_:)`` runs. Native strings lend their bytes as they are;
-  /// others are copied into a native one first.
+  /// Appends `text` escaped, without quotes: the inside of a string value. Native strings lend
+  /// their bytes as they are; others are copied into a native one first.
   public mutating func stringContent(_ text: String) {
     if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendEscaped(utf8: $0) }) { return done }
     var native = text
@@ -120,27 +119,113 @@ public struct JSONWriter {
 
   // MARK: - Fragments
 
-  /// Appends `text` as it is: JSON the caller spells out (keys, punctuation, fixed values), for
-  /// a record written whole at the top level, where the comma bookkeeping has nothing to do.
-  /// The writer neither checks nor tracks what a fragment opens or closes.
-  public mutating func fragment(_ text: StaticString) {
-    bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+  /// Appends a record written whole by `write` (see ``Cursor``), which writes at most `bound`
+  /// bytes: JSON the caller spells out, for a record at the top level, where the comma
+  /// bookkeeping has nothing to do. The writer neither checks nor tracks what it opens or
+  /// closes. The record is built in memory on the stack and appended at once: one append where
+  /// a record of many pieces made one per piece (a call and a uniqueness check each).
+  public mutating func fragment(upTo bound: Int, _ write: (inout Cursor) -> Void) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+      var cursor = Cursor(buffer)
+      write(&cursor)
+      bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<cursor.count]))
+    }
   }
 
-  /// Appends the decimal digits of `i`, with no separator (a number inside a ``fragment(_:)``
-  /// run, or a string's text).
-  public mutating func fragment(int i: Int64) {
-    appendDigits(i)
-  }
+  /// Writes JSON text into memory the caller provides: the one place each piece of the
+  /// writer's formatting (digits, times, escapes) is spelled out; the writer's own methods
+  /// write through it too. Traps rather than write past its memory.
+  public struct Cursor {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    /// Bytes written so far.
+    public private(set) var count = 0
 
-  /// Appends a time as a quoted RFC 3339 string, with no separator (``time(_:)``'s text).
-  public mutating func fragment(time t: EventTime) {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: EventTime.rfc3339MaxBytes + 2) { buffer in
-      let base = buffer.baseAddress.unsafelyUnwrapped
-      base[0] = UInt8(ascii: "\"")
-      let n = t.writeRFC3339(into: base + 1)
-      base[n + 1] = UInt8(ascii: "\"")
-      bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: n + 2))
+    /// A cursor at the start of `buffer`.
+    public init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+      base = buffer.baseAddress.unsafelyUnwrapped
+      capacity = buffer.count
+    }
+
+    @inline(__always)
+    private mutating func room(_ n: Int) {
+      precondition(count + n <= capacity, "JSON fragment larger than its buffer")
+    }
+
+    /// `text` as it is.
+    public mutating func put(_ text: StaticString) {
+      let n = text.utf8CodeUnitCount
+      room(n)
+      (base + count).update(from: text.utf8Start, count: n)
+      count += n
+    }
+
+    /// The decimal digits of `i` (at most 20 bytes).
+    public mutating func put(int i: Int64) {
+      room(20)
+      // Counted first, then written from the end: the magnitude as UInt64 (`Int64.min` has no
+      // positive Int64), then the sign.
+      var magnitude = i.magnitude
+      var width = 1
+      while magnitude >= 10 {
+        magnitude /= 10
+        width += 1
+      }
+      if i < 0 {
+        base[count] = UInt8(ascii: "-")
+        count += 1
+      }
+      magnitude = i.magnitude
+      var k = count + width
+      while k > count {
+        k -= 1
+        base[k] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+        magnitude /= 10
+      }
+      count += width
+    }
+
+    /// `t` as a quoted RFC 3339 string (``EventTime/rfc3339``): its bytes (digits, `-`, `:`,
+    /// `.`, `T`, `Z`, `+inf`) need no escaping.
+    public mutating func put(time t: EventTime) {
+      room(EventTime.rfc3339MaxBytes + 2)
+      base[count] = UInt8(ascii: "\"")
+      count += 1 + t.writeRFC3339(into: base + count + 1)
+      base[count] = UInt8(ascii: "\"")
+      count += 1
+    }
+
+    /// `utf8` as the inside of a JSON string (at most 6 bytes per byte): a quote and a backslash
+    /// escaped with a backslash, control bytes as `u00xx` escapes, everything else as it is.
+    public mutating func put(escaped utf8: UnsafeBufferPointer<UInt8>) {
+      room(6 * utf8.count)
+      for byte in utf8 {
+        if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+          putEscape(byte)
+        } else {
+          base[count] = byte
+          count += 1
+        }
+      }
+    }
+
+    /// The escape sequence of one byte that needs one.
+    @inline(__always)
+    mutating func putEscape(_ byte: UInt8) {
+      room(6)
+      base[count] = UInt8(ascii: "\\")
+      guard byte < 0x20 else {
+        base[count + 1] = byte
+        count += 2
+        return
+      }
+      @inline(__always) func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+      base[count + 1] = UInt8(ascii: "u")
+      base[count + 2] = UInt8(ascii: "0")
+      base[count + 3] = UInt8(ascii: "0")
+      base[count + 4] = hex(byte >> 4)
+      base[count + 5] = hex(byte & 0xF)
+      count += 6
     }
   }
 
@@ -148,7 +233,7 @@ public struct JSONWriter {
   /// the buffer: its bytes (digits, `-`, `:`, `.`, `T`, `Z`, `+inf`) need no escaping.
   public mutating func time(_ t: EventTime) {
     separate()
-    fragment(time: t)
+    fragment(upTo: EventTime.rfc3339MaxBytes + 2) { $0.put(time: t) }
   }
 
 
@@ -159,23 +244,9 @@ public struct JSONWriter {
   }
 
   private mutating func appendDigits(_ i: Int64) {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-      let base = buffer.baseAddress.unsafelyUnwrapped
-      // From the end: the magnitude as UInt64 (`Int64.min` has no positive Int64), then the sign.
-      var magnitude = i.magnitude
-      var start = 20
-      repeat {
-        start -= 1
-        base[start] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
-        magnitude /= 10
-      } while magnitude != 0
-      if i < 0 {
-        start -= 1
-        base[start] = UInt8(ascii: "-")
-      }
-      bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: 20 - start))
-    }
+    fragment(upTo: 20) { $0.put(int: i) }
   }
+
 
   /// Writes a double: shortest round-trip text, `.0` kept, non-finite as `null`.
   public mutating func double(_ d: Double) {
@@ -242,16 +313,7 @@ public struct JSONWriter {
   }
 
   private mutating func appendEscaped(_ byte: UInt8) {
-    bytes.append(UInt8(ascii: "\\"))
-    guard byte < 0x20 else {
-      bytes.append(byte)
-      return
-    }
-    @inline(__always) func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
-    bytes.append(UInt8(ascii: "u"))
-    bytes.append(UInt8(ascii: "0"))
-    bytes.append(UInt8(ascii: "0"))
-    bytes.append(hex(byte >> 4))
-    bytes.append(hex(byte & 0xF))
+    fragment(upTo: 6) { $0.putEscape(byte) }
   }
+
 }
