@@ -67,6 +67,24 @@ final class RFC3339Tests: XCTestCase {
     rfcTest("0001-01-01T00:00:00Z", nil)
   }
 
+  /// The digit writer under the RFC 3339 and JSON number formatting: right-aligned, zero-padded,
+  /// the last `width` digits when the value has more.
+  func testDecimalDigits() {
+    let cases: [(value: UInt64, width: Int, text: String, count: Int)] = [
+      (0, 1, "0", 1), (7, 2, "07", 1), (59, 2, "59", 2), (2026, 4, "2026", 4), (123, 9, "000000123", 3),
+      (12345, 3, "345", 5), (UInt64.max, 20, "18446744073709551615", 20),
+      (9_223_372_036_854_775_808, 19, "9223372036854775808", 19),
+    ]
+    for c in cases {
+      let text = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: c.width) { buffer in
+        DecimalDigits.write(c.value, width: c.width, to: buffer.baseAddress!)
+        return String(decoding: buffer, as: UTF8.self)
+      }
+      XCTAssertEqual(text, c.text, "\(c.value) in \(c.width)")
+      XCTAssertEqual(DecimalDigits.count(c.value), c.count, "\(c.value)")
+    }
+  }
+
   func testEventTimeFormatting() {
     let cases: [(ns: Int64, text: String)] = [
       (0, "1970-01-01T00:00:00.000Z"),

@@ -163,25 +163,13 @@ public struct JSONWriter {
     /// The decimal digits of `i` (at most 20 bytes).
     public mutating func put(int i: Int64) {
       room(20)
-      // Counted first, then written from the end: the magnitude as UInt64 (`Int64.min` has no
-      // positive Int64), then the sign.
-      var magnitude = i.magnitude
-      var width = 1
-      while magnitude >= 10 {
-        magnitude /= 10
-        width += 1
-      }
+      // The magnitude as UInt64: `Int64.min` has no positive Int64.
       if i < 0 {
         base[count] = UInt8(ascii: "-")
         count += 1
       }
-      magnitude = i.magnitude
-      var k = count + width
-      while k > count {
-        k -= 1
-        base[k] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
-        magnitude /= 10
-      }
+      let width = DecimalDigits.count(i.magnitude)
+      DecimalDigits.write(i.magnitude, width: width, to: base + count)
       count += width
     }
 
