@@ -188,13 +188,20 @@ public struct JSONWriter {
     public mutating func put(escaped utf8: UnsafeBufferPointer<UInt8>) {
       room(6 * utf8.count)
       for byte in utf8 {
-        if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+        if Self.needsEscape(byte) {
           putEscape(byte)
         } else {
           base[count] = byte
           count += 1
         }
       }
+    }
+
+    /// Whether `byte` is written as an escape inside a string: a quote, a backslash or a
+    /// control byte.
+    @inline(__always)
+    static func needsEscape(_ byte: UInt8) -> Bool {
+      byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     /// The escape sequence of one byte that needs one.
@@ -224,17 +231,11 @@ public struct JSONWriter {
     fragment(upTo: EventTime.rfc3339MaxBytes + 2) { $0.put(time: t) }
   }
 
-
   /// Writes an integer (its digits formatted on the stack: `String(i)` cost ~500 instructions).
   public mutating func int(_ i: Int64) {
     separate()
-    appendDigits(i)
-  }
-
-  private mutating func appendDigits(_ i: Int64) {
     fragment(upTo: 20) { $0.put(int: i) }
   }
-
 
   /// Writes a double: shortest round-trip text, `.0` kept, non-finite as `null`.
   public mutating func double(_ d: Double) {
@@ -292,7 +293,7 @@ public struct JSONWriter {
     var run = 0
     for i in 0..<utf8.count {
       let byte = utf8[i]
-      guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+      guard Cursor.needsEscape(byte) else { continue }
       if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
       appendEscaped(byte)
       run = i + 1
@@ -303,5 +304,4 @@ public struct JSONWriter {
   private mutating func appendEscaped(_ byte: UInt8) {
     fragment(upTo: 6) { $0.putEscape(byte) }
   }
-
 }

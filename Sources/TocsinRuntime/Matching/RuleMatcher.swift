@@ -543,7 +543,7 @@ public final class RuleMatcher {
   private func trimPartials(_ state: inout PartialMatches) {
     var trimmed: [Computation] = []
     trimmed.reserveCapacity(state.partials.count)
-    trimmed.append(contentsOf: state.partials)
+    moveAppending(&state.partials, to: &trimmed)
     state.partials = trimmed
   }
 

@@ -96,10 +96,7 @@ public final class ReorderBuffer<Payload, Hint> {
   @inline(never)
   private func grow() {
     let newCapacity = capacity * 2
-    let newHeap = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
-    newHeap.moveInitialize(from: heap, count: count)
-    heap.deallocate()
-    heap = newHeap
+    // The payloads lie in the heap's slots, not in a prefix: each moves on its own.
     let newPayloads = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
     for i in 0..<count {
       let slot = heap[i].slot
@@ -107,14 +104,9 @@ public final class ReorderBuffer<Payload, Hint> {
     }
     payloads.deallocate()
     payloads = newPayloads
-    let newHints = UnsafeMutablePointer<Hint>.allocate(capacity: newCapacity)
-    newHints.moveInitialize(from: hints, count: slotsUsed)
-    hints.deallocate()
-    hints = newHints
-    let newFree = UnsafeMutablePointer<Int>.allocate(capacity: newCapacity)
-    newFree.moveInitialize(from: freeSlots, count: freeCount)
-    freeSlots.deallocate()
-    freeSlots = newFree
+    heap = heap.moved(count: count, toCapacity: newCapacity)
+    hints = hints.moved(count: slotsUsed, toCapacity: newCapacity)
+    freeSlots = freeSlots.moved(count: freeCount, toCapacity: newCapacity)
     capacity = newCapacity
   }
 

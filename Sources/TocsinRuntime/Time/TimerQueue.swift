@@ -207,12 +207,8 @@ public final class TimerQueue {
   @inline(never)
   private func grow(_ b: Int) {
     let capacity = max(16, 2 * buckets[b].capacity)
-    let base = UnsafeMutablePointer<Timer>.allocate(capacity: capacity)
-    if let old = buckets[b].base {
-      base.moveInitialize(from: old, count: buckets[b].count)
-      old.deallocate()
-    }
-    buckets[b].base = base
+    buckets[b].base =
+      buckets[b].base?.moved(count: buckets[b].count, toCapacity: capacity) ?? .allocate(capacity: capacity)
     buckets[b].capacity = capacity
   }
 }
