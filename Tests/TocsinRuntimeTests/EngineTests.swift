@@ -167,6 +167,66 @@ final class EngineTests: XCTestCase {
     }
   }
 
+  /// Property: with more rules than the release loop tracks as bits (64), over two key spaces
+  /// and events that lack one of the keys, each rule alerts exactly as it does alone, and
+  /// counts the same events without its key. The loop visits only the rules an event concerns
+  /// (open for its key, admitted by a start guard) for the first 64 rules and every rule past
+  /// them, so both paths, and their order, are held to the rule alone.
+  func testManyRules_EachRuleAlertsAsItDoesAlone() {
+    let card = FieldPath(["card"])
+    let fields = [type, user, card, FieldPath(["v"])]
+    let letters = ["a", "b", "c"]
+    var specs: [RuleSpec] = []
+    for r in 0..<70 {
+      let first = letters[r % 3]
+      let second = letters[(r / 3) % 3]
+      let steps =
+        r % 4 == 0
+        ? [step("x", first, .timesOrMore(2))]
+        : [step("x", first), step("y", second)]
+      specs.append(
+        RuleSpec(
+          name: "r\(r)", keyFields: [r % 2 == 0 ? user : card], steps: steps, within: .seconds(Int64(2 + r % 5)),
+          skip: r % 3 == 0 ? .skipPastLastEvent : .noSkip))
+    }
+    var rng = SplitMix64(seed: 11)
+    var events: [EventRecord] = []
+    var time: Int64 = 0
+    for i in 0..<2_000 {
+      time += Int64(rng.next(upTo: 399))
+      let jitter = Int64(rng.next(upTo: 1_499))
+      let cardValue: Value = rng.next(upTo: 3) == 0 ? .null : .string("c\(rng.next(upTo: 5))")
+      events.append(
+        EventRecord(
+          time: .milliseconds(max(0, time - jitter)), sequence: UInt64(i), line: i + 1, identity: "e\(i)",
+          slots: [
+            .string(letters[Int(rng.next(upTo: 2))]), .string("u\(rng.next(upTo: 4))"), cardValue, .int(0),
+          ]))
+    }
+    func run(_ rules: [RuleSpec]) -> (alerts: [[String]], missing: [Int]) {
+      let engine = Engine(
+        programs: NFACompiler.compile(rules, extraFields: fields), options: EngineOptions(outOfOrderness: .seconds(2)))
+      var actions: [EngineAction] = []
+      for event in events { engine.eventArrived(event, into: &actions) }
+      engine.finish(into: &actions)
+      var alerts = Array(repeating: [String](), count: rules.count)
+      for case .alert(let alert) in actions {
+        alerts[alert.ruleIndex].append(alert.events.flatMap(\.identities).joined(separator: " "))
+      }
+      return (alerts, engine.counters.missingKeyByRule)
+    }
+    let together = run(specs)
+    XCTAssertGreaterThan(together.alerts.joined().count, 700, "the stream exercises the rules")
+    // Alone, a rule keyed by `card` never sees an event without one (no rule could: it is a
+    // missing-key dead letter); among the others it does, and counts it.
+    let withoutCard = events.filter { $0.slots[2] == .null }.count
+    XCTAssertGreaterThan(withoutCard, 0)
+    for (r, spec) in specs.enumerated() {
+      XCTAssertEqual(together.alerts[r], run([spec]).alerts[0], "rule \(r)")
+      XCTAssertEqual(together.missing[r], r % 2 == 0 ? 0 : withoutCard, "rule \(r): events without its key")
+    }
+  }
+
   func testMissingKey_IsReportedOnlyWhenNoRuleCanSeeTheEvent() {
     let e = engine([step("x", "a")], within: nil, outOfOrderness: .zero)
     var actions: [EngineAction] = []

@@ -342,7 +342,7 @@ public final class RuleMatcher {
   public func earliestDeadline(in state: inout PartialMatches) -> EventTime? {
     guard gap == nil else { return earliestDeadline(of: state) }
     guard let within, !state.partials.isEmpty else { return nil }
-    return state.partials.withUnsafeMutableBufferPointer { $0[0].start.time } + within
+    return state.partials[0].start.time + within
   }
 
   /// Whether flat condition `c` holds for `event` given `bindings`, over this matcher's
