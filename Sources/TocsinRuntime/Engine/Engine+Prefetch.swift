@@ -138,7 +138,7 @@ extension Engine {
     case .second:
       hint.slots.prefetch()
       for space in 0..<min(keySpaces.count, 4) {
-        if let key = hint.keys[space] { keySpaces[space].prefetch(key) }
+        if let key = hint.keys[space] { hotMasks[space]._withUnsafeGuaranteedRef { $0.prefetch(key.index) } }
       }
     case .next:
       forEachOpenRule(hint) { prefetchState(rule: $0, key: $1) }
@@ -153,7 +153,7 @@ extension Engine {
   private func forEachOpenRule(_ hint: ReleaseHint, _ body: (Int, KeyID) -> Void) {
     for space in 0..<min(keySpaces.count, 4) {
       guard let key = hint.keys[space] else { continue }
-      var open = keySpaces[space].openRules(key)
+      var open = openRules(space: space, key: key)
       while open != 0 {
         body(rulesBySpace[space][open.trailingZeroBitCount], key)
         open &= open &- 1

@@ -79,6 +79,10 @@ public final class Engine {
   private var routes: [Route] = []
   /// The rule masks ``route(_:keys:into:)`` builds its visits from (rules below 64).
   private var routing = Routing()
+  /// Each key space's open masks, unretained (the spaces hold them): read and written for
+  /// nearly every event without reaching through `keySpaces`, whose element access retained
+  /// or checked the space's storage.
+  private(set) var hotMasks: [Unmanaged<OpenMasks>] = []
 
   /// Rules as bits (bit `r` for rule `r`, the first 64 rules only), for the release loop.
   private struct Routing {
@@ -174,6 +178,7 @@ public final class Engine {
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates)
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
+    hotMasks = keySpaces.map { .passUnretained($0.masks) }
     routing.rulesOfSpace = Array(repeating: 0, count: keySpaces.count)
     routing.ruleBit = Array(repeating: 0, count: keySpaces.count * KeySpace.trackedRules)
     for r in rules.indices.prefix(RuleGuards.trackedRules) {
@@ -500,7 +505,7 @@ public final class Engine {
         }
         continue
       }
-      var bits = keySpaces[space].openRules(key)
+      var bits = openRules(space: space, key: key)
       while bits != 0 {
         open |= routing.ruleBit[space &* KeySpace.trackedRules &+ bits.trailingZeroBitCount]
         bits &= bits &- 1
@@ -567,13 +572,19 @@ public final class Engine {
     } collect: { actions.append(.alert($0)) }
   }
 
+  /// Key space `space`'s open mask for `key` (``KeySpace/openRules(_:)``).
+  @inline(__always)
+  func openRules(space: Int, key: KeyID) -> UInt64 {
+    hotMasks[space]._withUnsafeGuaranteedRef { $0[key.index] }
+  }
+
   /// Whether rule `r` has open or held matches for `key`: one bit of the key space's mask (a
   /// load shared by every rule of the space), or the state itself past the tracked rules.
   @inline(__always)
   private func isOpen(_ route: Route, rule r: Int, key: KeyID) -> Bool {
     let bit = route.bitInSpace
     if bit < KeySpace.trackedRules {
-      return keySpaces[route.keySpace].openRules(key) & (1 << UInt64(bit)) != 0
+      return openRules(space: route.keySpace, key: key) & (1 << UInt64(bit)) != 0
     }
     return key.index < states.count(of: r) && !states[r, key.index].isEmpty
   }
@@ -680,14 +691,8 @@ public final class Engine {
       counters.alertsByRule[r] += 1
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
-    // Read first: writing through `keySpaces` checks its buffers for uniqueness, and most
-    // events leave the key open (or closed) as it was.
     let isOpen = !state.pointee.isEmpty
-    if route.bitInSpace < KeySpace.trackedRules,
-      (keySpaces[route.keySpace].openRules(key) & (1 << UInt64(route.bitInSpace)) != 0) != isOpen
-    {
-      keySpaces[route.keySpace].setOpen(isOpen, rule: route.bitInSpace, key: key)
-    }
+    hotMasks[route.keySpace]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: route.bitInSpace, at: key.index) }
     let earliest = withRule(r) { matcher, _, _ in matcher.earliestDeadline(in: &state.pointee) }
     if let deadline = earliest, state.pointee.scheduledDeadline.map({ deadline < $0 }) ?? true {
       state.pointee.scheduledDeadline = deadline

@@ -43,15 +43,17 @@ public struct KeySpace {
   private var flatValues: [Value] = []
   /// `texts[id]`: the key as text (values joined with `|`; empty for a free id).
   public private(set) var texts: [String] = []
-  /// `openMasks[id]`: bit `b` set when the space's rule number `b` has state for key `id`.
-  private var openMasks: [UInt64] = []
+  /// `masks[id]`: bit `b` set when the space's rule number `b` has state for key `id`. Shared
+  /// by copies of the space (it is written in place, never copied on write); the engine never
+  /// copies its spaces.
+  let masks = OpenMasks()
   /// Ids reclaimed and not yet reused; the last one is reused first.
   public private(set) var freeIDs: [UInt32] = []
   /// Keys reclaimed over the space's lifetime.
   public private(set) var reclaimed = 0
   /// Live keys with state in at least one tracked rule (open mask not zero); the rest, up to
   /// ``count``, are candidates for reclaiming.
-  public private(set) var openKeys = 0
+  public var openKeys: Int { masks.openKeys }
   /// Keys interned over the space's lifetime (a reused id counts again).
   public private(set) var interned = 0
   /// Heap bytes of the live keys' texts too long to be stored inline (over 15 bytes), as glibc's
@@ -185,12 +187,12 @@ public struct KeySpace {
       texts[id.index] = text
       let base = id.index * slots.count
       for (i, value) in keyValues.enumerated() { flatValues[base + i] = value }
-      openMasks[id.index] = 0
+      masks.clear(id.index)
     } else {
       id = KeyID(texts.count)
       texts.append(text)
       flatValues.append(contentsOf: keyValues)
-      openMasks.append(0)
+      masks.appendZero()
     }
     if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue, inline: inline, pin: pin ?? .negativeInfinity) }
     interned += 1
@@ -205,7 +207,7 @@ public struct KeySpace {
     textHeapBytes -= Self.heapBytes(of: texts[id.index])
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
-    openMasks[id.index] = 0
+    masks.clear(id.index)
     freeIDs.append(id.rawValue)
     reclaimed += 1
   }
@@ -233,7 +235,7 @@ public struct KeySpace {
     let id = KeyID(texts.count)
     texts.append("")
     flatValues.append(contentsOf: repeatElement(Value.null, count: slots.count))
-    openMasks.append(0)
+    masks.appendZero()
     return id
   }
 
@@ -262,32 +264,11 @@ public struct KeySpace {
 
   /// Bit `b` is set when the space's rule number `b` has open or held matches for `id`.
   @inline(__always)
-  public func openRules(_ id: KeyID) -> UInt64 { openMasks[id.index] }
-
-  /// Starts loading what processing an event of key `id` reads from the space: its open mask (a
-  /// cache hint; see ``ReorderBuffer``). Its text is read only by rules whose conditions use
-  /// `key`, and by alerts. Mutating only so that reaching the array's memory takes no copy of the
-  /// space (a copy retains each of its arrays).
-  @inline(__always)
-  mutating func prefetch(_ id: KeyID) {
-    guard id.index < openMasks.count else { return }
-    openMasks.withUnsafeMutableBufferPointer { MemoryHint.prefetch($0.baseAddress.unsafelyUnwrapped + id.index) }
-  }
+  public func openRules(_ id: KeyID) -> UInt64 { masks[id.index] }
 
   /// Records whether the space's rule number `bit` has state for `id`.
   @inline(__always)
-  public mutating func setOpen(_ isOpen: Bool, rule bit: Int, key id: KeyID) {
-    guard bit < Self.trackedRules else { return }
-    let before = openMasks[id.index]
-    let after = isOpen ? before | 1 << UInt64(bit) : before & ~(1 << UInt64(bit))
-    guard after != before else { return }
-    openMasks[id.index] = after
-    if before == 0 {
-      openKeys += 1
-    } else if after == 0 {
-      openKeys -= 1
-    }
-  }
+  public func setOpen(_ isOpen: Bool, rule bit: Int, key id: KeyID) { masks.set(isOpen, bit: bit, at: id.index) }
 
   /// The pin of live key `id`: the latest event time routed to it with `pinning` since it was
   /// interned (`-infinity` for none; a space without key fields has no pins).
@@ -316,4 +297,72 @@ public struct KeySpace {
 
   /// Number of ids handed out, free ones included: the length of every per-key table.
   public var idCount: Int { texts.count }
+}
+
+/// The open masks of a key space's ids (``KeySpace/openRules(_:)``): one word per id, in plain
+/// memory the mask column owns.
+///
+/// Read and written for nearly every event (the release loop's bit tests and prefetch hints, the
+/// bit set when a rule opens or closes a key). As an `Array` inside the space, itself an element
+/// of the engine's array of spaces, each write and each prefetch hint went through a mutating
+/// access that checked both arrays for uniqueness (two runtime calls); here a write is a store.
+/// The engine reads it through an unretained reference (``Engine``'s `hotMasks`).
+public final class OpenMasks {
+  /// `base[0..<count]`: the masks, room for `capacity`.
+  private(set) var base: UnsafeMutablePointer<UInt64>
+  private(set) var count = 0
+  private var capacity = 16
+  /// Ids whose mask is not zero.
+  private(set) var openKeys = 0
+
+  init() { base = .allocate(capacity: capacity) }
+
+  deinit { base.deallocate() }
+
+  /// The mask of id `i`.
+  @inline(__always)
+  subscript(i: Int) -> UInt64 {
+    precondition(i >= 0 && i < count, "key id out of range")
+    return base[i]
+  }
+
+  /// A new id's mask: zero.
+  func appendZero() {
+    if count == capacity {
+      capacity *= 2
+      base = base.moved(count: count, toCapacity: capacity)
+    }
+    base[count] = 0
+    count += 1
+  }
+
+  /// Zeroes a reused or reclaimed id's mask (it has no state: the count of open keys stays).
+  func clear(_ i: Int) {
+    precondition(i >= 0 && i < count, "key id out of range")
+    base[i] = 0
+  }
+
+  /// Sets or clears bit `bit` of id `i`'s mask (bits past ``KeySpace/trackedRules`` are not
+  /// tracked and ignored), counting the ids whose mask turns zero or not zero.
+  @inline(__always)
+  func set(_ isOpen: Bool, bit: Int, at i: Int) {
+    guard bit < KeySpace.trackedRules else { return }
+    precondition(i >= 0 && i < count, "key id out of range")
+    let before = base[i]
+    let after = isOpen ? before | 1 << UInt64(bit) : before & ~(1 << UInt64(bit))
+    guard after != before else { return }
+    base[i] = after
+    if before == 0 {
+      openKeys += 1
+    } else if after == 0 {
+      openKeys -= 1
+    }
+  }
+
+  /// Starts loading id `i`'s mask (a cache hint; ids past the column are ignored).
+  @inline(__always)
+  func prefetch(_ i: Int) {
+    guard i < count else { return }
+    MemoryHint.prefetch(base + i)
+  }
 }
