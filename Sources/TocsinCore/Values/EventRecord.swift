@@ -45,7 +45,9 @@ public struct EventRecord: Sendable {
   }
 
   /// The value in `slot`.
-  @inlinable public subscript(slot: SlotIndex) -> Value { slots[slot.index] }
+  @inlinable public subscript(slot: SlotIndex) -> Value {
+    _read { yield slots[slot.index] }
+  }
 
   /// Whether `self` is ordered before `other` in event-time order: `(time, sequence)`.
   @inlinable public func precedes(_ other: EventRecord) -> Bool {

@@ -68,9 +68,13 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   /// - Complexity: O(1); a write copies the buffer first if it is shared.
   @inlinable
   public subscript(i: Int) -> Value {
-    get {
+    // Lent, not copied: a reader that only looks (a comparison, a hash, a switch) takes no
+    // retain and release of a string's storage (a runtime call each, even for small strings).
+    _read {
       precondition(i >= 0 && i < storage.header, "slot index out of range")
-      return storage.withUnsafeMutablePointerToElements { $0[i] }
+      let values = storage.withUnsafeMutablePointerToElements { $0 }
+      yield values[i]
+      withExtendedLifetime(storage) {}
     }
     set {
       precondition(i >= 0 && i < storage.header, "slot index out of range")

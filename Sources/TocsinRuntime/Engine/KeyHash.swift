@@ -151,8 +151,15 @@ extension Value {
       // `==` on the payload: 0.0 == -0.0, so they must hash alike; NaN never equals itself and
       // hashes however it likes. Not inline: bit equality is not `==` here.
       return (KeyHash.combine(seed ^ 5, d == 0 ? 0 : d.bitPattern), .notInline)
-    case .string(var s):
-      return s.withUTF8 { KeyHash.string(UnsafeRawBufferPointer($0), seed: seed ^ 6) }
+    case .string(let s):
+      // Read in place (`withUTF8` is mutating: it took a copy of the string).
+      if let result = s.utf8.withContiguousStorageIfAvailable({
+        KeyHash.string(UnsafeRawBufferPointer($0), seed: seed ^ 6)
+      }) {
+        return result
+      }
+      var copy = s
+      return copy.withUTF8 { KeyHash.string(UnsafeRawBufferPointer($0), seed: seed ^ 6) }
     case .time(let t):
       let bits = UInt64(bitPattern: t.nanosecondsSinceEpoch)
       return (KeyHash.combine(seed ^ 7, bits), InlineKey(payload: bits, tag: .time))

@@ -116,9 +116,10 @@ public struct KeySpace {
   /// ``probe(of:slots:hasher:)`` for a space keyed by the one field in `slot`.
   @inline(__always)
   static func probe(of event: EventRecord, slot: SlotIndex, hasher: KeyHasher) -> Probe {
-    let value = event[slot]
-    if value.isNull { return .missing }
-    let (hash, inline) = hasher.hashAndInlineForm(value)
+    // The value is read in place twice rather than copied out once (a copy of a string is a
+    // retain and a release).
+    if event[slot].isNull { return .missing }
+    let (hash, inline) = hasher.hashAndInlineForm(event[slot])
     return Probe(hash: hash, inline: inline, isMissing: false)
   }
 
