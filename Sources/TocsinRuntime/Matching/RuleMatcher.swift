@@ -109,6 +109,12 @@ public final class RuleMatcher {
   private let scratchStates = StateList()
   /// Nodes of ended partial matches, reused for new bindings (``MatchNodePool``).
   public let nodes = MatchNodePool()
+  /// Emptied lists of partial matches kept for their small buffers (``giveBack(_:)``,
+  /// ``makeRoom(in:for:)``), most recent last: a key whose partial matches all end gives its
+  /// list here, and the next key to open takes it. Freed and allocated again instead, each list
+  /// cost ~350 instructions (the runtime's array growth path, `malloc`, the release path and
+  /// `free`), and on W2 most events open or close some key (~3 lists per event).
+  private var spareLists: [[Computation]] = []
   /// The program's step and `until` conditions, held here so that evaluating one reads the
   /// matcher (a class) and not `program` (a method on the `RuleProgram` struct, recursive and so
   /// not inlined, copied the whole struct onto the stack per condition), and unretained: a
@@ -442,7 +448,7 @@ public final class RuleMatcher {
       // gave the key the scratch's buffer only to free it, and left the scratch the key's small
       // one to regrow 1 → 2 → 4 on the next events: a `malloc`, a copy and a `free` each.)
       drain(&state.partials)
-      state.partials = []
+      giveBack(&state.partials)
     } else if scratch.next.count <= Self.shortList && state.partials.capacity < scratch.next.count {
       // A short list the key's array cannot hold (a new key's: no buffer yet) moves into a
       // buffer grown for it, and the scratch keeps its room. Swapped, the key took the scratch's
@@ -450,7 +456,7 @@ public final class RuleMatcher {
       // 1 → 2 → … → 128, a `malloc` and a copy per step, and the short list went through
       // `trimPartials`. (Moving every short list instead of swapping: +1.1% instructions on W2.)
       drain(&state.partials)
-      state.partials.reserveCapacity(max(scratch.next.count, 2 * state.partials.capacity))
+      makeRoom(in: &state.partials, for: scratch.next.count)
       moveAppending(&scratch.next, to: &state.partials)
     } else {
       swap(&state.partials, &scratch.next)
@@ -463,6 +469,32 @@ public final class RuleMatcher {
   /// The most partial matches ``process`` moves into a key's own array rather than swapping
   /// the scratch's buffer for it.
   static var shortList: Int { 8 }
+
+  /// How many emptied lists ``spareLists`` keeps, and the most room a kept one may have (a hot
+  /// key's big buffer is freed, not kept).
+  static var spareListLimit: Int { 64 }
+
+  /// Empties `list` (its elements must be dropped already, or be placeholders) and keeps its
+  /// buffer for the next list to open when it is small; `list` is left without a buffer.
+  @inline(__always)
+  func giveBack(_ list: inout [Computation]) {
+    guard list.capacity > 0 else { return }
+    while !list.isEmpty { list.removeLast() }
+    guard list.capacity <= Self.shortList, spareLists.count < Self.spareListLimit else {
+      list = []
+      return
+    }
+    var emptied: [Computation] = []
+    swap(&emptied, &list)
+    spareLists.append(emptied)
+  }
+
+  /// Gives `list` room for `count` partial matches, from a kept buffer when it has none.
+  @inline(__always)
+  func makeRoom(in list: inout [Computation], for count: Int) {
+    if list.capacity == 0, count <= Self.shortList, let spare = spareLists.popLast() { list = spare }
+    if list.capacity < count { list.reserveCapacity(max(count, 2 * list.capacity)) }
+  }
 
   /// Appends `source`'s computations to `list`, in order, and leaves `source` empty with its
   /// capacity. Moved, not copied: `append(contentsOf:)` retained each node and emptying the
@@ -529,7 +561,7 @@ public final class RuleMatcher {
       for i in 0..<n { nodes.retire(&partials[i].bindings) }
     }
     if n == state.partials.count {
-      state.partials = []
+      giveBack(&state.partials)
     } else {
       state.partials.removeFirst(n)
     }
@@ -711,7 +743,8 @@ public final class RuleMatcher {
       // Nothing stays open: the buffer goes now, while it is in the cache. Kept empty, it would
       // cost the key's next event a miss on its header (a key whose window has passed is
       // usually quiet for long) and hold memory for every idle key until the key is reclaimed.
-      state.partials = []
+      // A small one is kept for the next key to open (``giveBack(_:)``).
+      giveBack(&state.partials)
     } else {
       while state.partials.count > kept { state.partials.removeLast() }
     }
@@ -762,7 +795,7 @@ public final class RuleMatcher {
     }
     // As in ``advanceTime``: emptied lists give their buffers back while they are in the cache.
     if state.completed.isEmpty, state.completed.capacity > 0 { state.completed = [] }
-    if state.partials.isEmpty, state.partials.capacity > 0 { state.partials = [] }
+    if state.partials.isEmpty { giveBack(&state.partials) }
   }
 
   /// Flink's `AfterMatchSkipStrategy.prune`: a pruning position taken from the match, and

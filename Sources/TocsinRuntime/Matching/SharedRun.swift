@@ -107,7 +107,8 @@ extension RuleMatcher {
   // MARK: - Shared runs
 
   /// ``process`` for a rule whose partial matches share a run (``SharedRun``): the general
-  /// matcher's steps, with the run's transitions.
+  /// matcher's steps, with the run's transitions. Inlined into ``process``, its one caller.
+  @inline(__always)
   func processRun(
     _ run: SharedRun, _ event: EventRecord, _ state: inout PartialMatches, context: EvalContext,
     scratch: MatcherScratch, emit: Emit
@@ -131,6 +132,7 @@ extension RuleMatcher {
           }
         }
       }
+      if state.partials.isEmpty { makeRoom(in: &state.partials, for: 1) }
       state.partials.append(started)
       if started.state == run.loop {
         scratch.complete.append(
