@@ -702,6 +702,7 @@ public final class Engine {
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
+    assert(states.address(of: r, key.index) == state, "rule \(r)'s state buffer moved during withKey")
   }
 
   private func appendSorted(_ alerts: [Alert], into actions: inout [EngineAction]) {
