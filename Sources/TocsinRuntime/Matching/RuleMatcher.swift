@@ -474,8 +474,9 @@ public final class RuleMatcher {
   /// key's big buffer is freed, not kept).
   static var spareListLimit: Int { 64 }
 
-  /// Empties `list` (its elements must be dropped already, or be placeholders) and keeps its
-  /// buffer for the next list to open when it is small; `list` is left without a buffer.
+  /// Empties `list` (releasing what it still holds: at its callers, the placeholders of retired
+  /// nodes) and keeps its buffer for the next list to open when it is small; `list` is left
+  /// without a buffer.
   @inline(__always)
   func giveBack(_ list: inout [Computation]) {
     guard list.capacity > 0 else { return }
