@@ -155,7 +155,7 @@ extension Engine {
       guard let key = hint.keys[space] else { continue }
       var open = openRules(space: space, key: key)
       while open != 0 {
-        body(rulesBySpace[space][open.trailingZeroBitCount], key)
+        body(routing.ruleAt[space &* KeySpace.trackedRules &+ open.trailingZeroBitCount], key)
         open &= open &- 1
       }
       if rulesBySpace[space].count > KeySpace.trackedRules {

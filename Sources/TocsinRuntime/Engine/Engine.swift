@@ -78,23 +78,24 @@ public final class Engine {
   /// so reading them costs no retain/release).
   private var routes: [Route] = []
   /// The rule masks ``route(_:keys:into:)`` builds its visits from (rules below 64).
-  private var routing = Routing()
+  private(set) var routing = Routing()
   /// Each key space's open masks, unretained (the spaces hold them): read and written for
   /// nearly every event without reaching through `keySpaces`, whose element access retained
   /// or checked the space's storage.
   private(set) var hotMasks: [Unmanaged<OpenMasks>] = []
 
   /// Rules as bits (bit `r` for rule `r`, the first 64 rules only), for the release loop.
-  private struct Routing {
+  struct Routing {
     /// Rules without a quick start check: visited for every event that has their key.
     var always: UInt64 = 0
     /// Rules with one: visited when open for the key or when their start guard admits the event.
     var quickStart: UInt64 = 0
     /// Per key space, its rules.
     var rulesOfSpace: [UInt64] = []
-    /// `ruleBit[s · 64 + b]`: the bit of the rule with bit `b` in key space `s`'s open masks
-    /// (0 for a rule past the first 64).
-    var ruleBit: [UInt64] = []
+    /// `ruleAt[s · 64 + b]`: the rule with bit `b` in key space `s`'s open masks (`rulesBySpace`
+    /// flattened, for the per-event loops: reading the nested arrays checked both bounds and
+    /// loaded both buffers). As a bit, `1 << ruleAt[…]` is zero for a rule past the first 64.
+    var ruleAt: [Int] = []
   }
 
   private struct Route {
@@ -180,13 +181,16 @@ public final class Engine {
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
     hotMasks = keySpaces.map { .passUnretained($0.masks) }
     routing.rulesOfSpace = Array(repeating: 0, count: keySpaces.count)
-    routing.ruleBit = Array(repeating: 0, count: keySpaces.count * KeySpace.trackedRules)
+    routing.ruleAt = Array(repeating: 0, count: keySpaces.count * KeySpace.trackedRules)
+    for (s, spaceRules) in rulesBySpace.enumerated() {
+      for (bit, r) in spaceRules.prefix(KeySpace.trackedRules).enumerated() {
+        routing.ruleAt[s * KeySpace.trackedRules + bit] = r
+      }
+    }
     for r in rules.indices.prefix(RuleGuards.trackedRules) {
       let bit = UInt64(1) << UInt64(r)
       if routes[r].hasQuickStartCheck { routing.quickStart |= bit } else { routing.always |= bit }
       routing.rulesOfSpace[routes[r].keySpace] |= bit
-      // A rule below 64 has a bit below 64 in its space: bits are given in rule order.
-      routing.ruleBit[routes[r].keySpace * KeySpace.trackedRules + routes[r].bitInSpace] = bit
     }
     assert(residuals.projection.count == programs.projection.count, "a start residual read a field no rule projects")
     counters.missingKeyByRule = Array(repeating: 0, count: rules.count)
@@ -509,7 +513,8 @@ public final class Engine {
       }
       var bits = openRules(space: space, key: key)
       while bits != 0 {
-        open |= routing.ruleBit[space &* KeySpace.trackedRules &+ bits.trailingZeroBitCount]
+        // A smart shift: a rule past the first 64 gives no bit.
+        open |= 1 << UInt64(routing.ruleAt[space &* KeySpace.trackedRules &+ bits.trailingZeroBitCount])
         bits &= bits &- 1
       }
     }
