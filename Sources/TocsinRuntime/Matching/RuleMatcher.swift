@@ -17,54 +17,111 @@ public final class MatcherScratch {
   /// The generation at which the current event's walk began: a condition that reads no binding
   /// (``RuleMatcher``'s `takeReadsBindings`) and was computed at or after it is the event's.
   var eventGeneration: UInt64 = 0
+  /// The current event's decision-graph effects (``RuleMatcher``'s `decide`): the plans kept
+  /// for states whose walk reads no binding, then the walk in progress. Emptied per event.
+  var effects = ScratchList<Effect>()
+  /// Per automaton state: the plan kept for it during the current event (``Plan``).
+  var plans: [Plan] = []
 
   /// Empty buffers.
   public init() {}
 
-  func prepare(steps: Int) {
+  @inline(__always)
+  func prepare(steps: Int, states: Int) {
     if takeStamp.count < steps {
       takeStamp = Array(repeating: 0, count: steps)
       takeResult = Array(repeating: false, count: steps)
       untilStamp = Array(repeating: 0, count: steps)
       untilResult = Array(repeating: false, count: steps)
     }
+    if plans.count < states { plans = Array(repeating: Plan(), count: states) }
+  }
+
+  /// One thing the decision graph does to a partial match for an event, in the order the walk
+  /// finds it (Flink's `computeNextStates`, recorded rather than performed).
+  struct Effect {
+    enum Kind: UInt8 {
+      /// The partial match waits in `target` with its bindings (passed by, or moved on).
+      case ignore
+      /// The event is bound by `step` and the partial match moves to `target`.
+      case take
+    }
+    var kind: Kind
+    /// For a take to a state that is not final: whether that state reaches the final state by
+    /// proceed edges that hold for the event (1, 0; −1 not known yet).
+    var completes: Int8 = -1
+    var target: StateID
+    var step: Int32 = 0
+  }
+
+  /// The effects of one state's walk for the current event, kept when the walk reads no
+  /// binding (every partial match waiting in the state then gets the same ones).
+  struct Plan {
+    /// The event generation it was made in; older is stale.
+    var stamp: UInt64 = 0
+    /// Its effects: `effects[first..<end]`.
+    var first: Int32 = 0
+    var end: Int32 = 0
+    /// Whether the walk reached a stop state (`not_next`, `not_followed_by`).
+    var stopped = false
   }
 }
 
-/// A list of automaton states emptied per use without giving up its storage.
+/// A list of plain values emptied per use without giving up its storage.
 ///
 /// `Array.removeAll(keepingCapacity:)` goes through the generic `replaceSubrange` (~200
 /// instructions per event measured for the decision-graph walks); here emptying is a store.
-struct StateStack {
-  private var storage: [StateID] = []
-  /// Number of states in the list.
+struct ScratchList<Element> {
+  private var storage: [Element] = []
+  /// Number of elements in the list.
   private(set) var count = 0
 
   /// Empties the list.
   @inline(__always)
   mutating func removeAll() { count = 0 }
 
-  /// Appends `state`.
+  /// Drops the elements from `newCount` on.
   @inline(__always)
-  mutating func append(_ state: StateID) {
+  mutating func truncate(to newCount: Int) {
+    assert(newCount <= count)
+    count = newCount
+  }
+
+  /// Appends `element`.
+  @inline(__always)
+  mutating func append(_ element: Element) {
     if count < storage.count {
-      storage[count] = state
+      storage[count] = element
     } else {
-      storage.append(state)
+      storage.append(element)
     }
     count += 1
   }
 
-  /// Whether `state` is in the list (automata have a handful of states: a linear scan).
   @inline(__always)
-  func contains(_ state: StateID) -> Bool {
-    for i in 0..<count where storage[i] == state { return true }
+  subscript(i: Int) -> Element {
+    get {
+      assert(i < count)
+      return storage[i]
+    }
+    set {
+      assert(i < count)
+      storage[i] = newValue
+    }
+  }
+}
+
+extension ScratchList where Element: Equatable {
+  /// Whether `element` is in the list (automata have a handful of states: a linear scan).
+  @inline(__always)
+  func contains(_ element: Element) -> Bool {
+    for i in 0..<count where storage[i] == element { return true }
     return false
   }
-
-  @inline(__always)
-  subscript(i: Int) -> StateID { storage[i] }
 }
+
+/// A list of automaton states emptied per use (the decision-graph walks' frontier).
+typealias StateStack = ScratchList<StateID>
 
 /// How a match came to be emitted.
 public enum MatchOutcome: Equatable {
@@ -130,6 +187,12 @@ public final class RuleMatcher {
   /// partial match: on a key with 64 open partial matches, one evaluation instead of 64.
   private let takeReadsBindings: [Bool]
   private let untilReadsBindings: [Bool]
+  /// Per state: whether the walk of a partial match waiting there reads no binding, so that
+  /// every partial match of the key waiting there gets the same effects from an event: the walk
+  /// is done for the first and its effects kept for the others (``MatcherScratch/Plan``). On a
+  /// key with many partial matches in few states (the adversarial test's hot key: 64, in two
+  /// states), one walk per state and event instead of one per partial match.
+  let sharesPlan: [Bool]
 
   /// A reusable list of states.
   final class StateList {
@@ -182,7 +245,8 @@ public final class RuleMatcher {
   /// - Parameters:
   ///   - startResidual: see ``startResidual``.
   ///   - cachingEventConditions: whether a condition that reads no binding is evaluated once per
-  ///     event rather than once per partial match (the default; the tests compare both ways).
+  ///     event rather than once per partial match, and a walk that reads none done once per
+  ///     state and event (``sharesPlan``) (the default; the tests compare both ways).
   public init(
     program: RuleProgram, sharingRuns: Bool = true, startResidual: Condition? = nil,
     cachingEventConditions: Bool = true
@@ -227,6 +291,14 @@ public final class RuleMatcher {
     self.edgeStart = edgeStart
     self.stateStep = program.nfa.states.map { $0.step ?? -1 }
     self.isStop = program.nfa.states.map { $0.kind == .stop }
+    // Without the event-condition cache every walk is its own (the plain walk the tests compare
+    // against).
+    self.sharesPlan =
+      cachingEventConditions
+      ? Self.plannableStates(
+        edges: edges, conditions: conditions, edgeStart: edgeStart, final: program.nfa.final,
+        takeReadsBindings: takeReadsBindings, untilReadsBindings: untilReadsBindings)
+      : Array(repeating: false, count: edgeStart.count - 1)
     self.finalState = program.nfa.final
     self.startState = program.nfa.start
     let transparent = Self.transparentStates(program.nfa)
@@ -261,6 +333,53 @@ public final class RuleMatcher {
         i += 1
       }
       return ignores == [state.id]
+    }
+  }
+
+  /// ``sharesPlan``: a state whose walk may evaluate no condition that reads bindings. The walk
+  /// evaluates the edges of every state its proceed edges reach (whether or not they hold: a
+  /// superset), and ``reachesFinal(from:event:bindings:context:)`` the proceed edges reachable
+  /// from each take edge's target.
+  static func plannableStates(
+    edges: [FlatEdge], conditions: [FlatCondition], edgeStart: [Int], final: StateID,
+    takeReadsBindings: [Bool], untilReadsBindings: [Bool]
+  ) -> [Bool] {
+    func readsBindings(_ c: Int32) -> Bool {
+      let node = conditions[Int(c)]
+      switch node.kind {
+      case .always: return false
+      case .take: return takeReadsBindings[Int(node.a)]
+      case .until: return untilReadsBindings[Int(node.a)]
+      case .not: return readsBindings(node.a)
+      case .and: return readsBindings(node.a) || readsBindings(node.b)
+      }
+    }
+    func proceedClosure(_ state: Int) -> [Int] {
+      var closure = [state]
+      var i = 0
+      while i < closure.count {
+        for k in edgeStart[closure[i]]..<edgeStart[closure[i] + 1] where edges[k].action == .proceed {
+          let target = edges[k].target.index
+          if !closure.contains(target) { closure.append(target) }
+        }
+        i += 1
+      }
+      return closure
+    }
+    return (0..<edgeStart.count - 1).map { origin in
+      for state in proceedClosure(origin) {
+        for k in edgeStart[state]..<edgeStart[state + 1] {
+          if readsBindings(edges[k].condition) { return false }
+          guard edges[k].action == .take, edges[k].target != final else { continue }
+          for reached in proceedClosure(edges[k].target.index) {
+            for p in edgeStart[reached]..<edgeStart[reached + 1]
+            where edges[p].action == .proceed && readsBindings(edges[p].condition) {
+              return false
+            }
+          }
+        }
+      }
+      return true
     }
   }
 
@@ -405,9 +524,10 @@ public final class RuleMatcher {
     advanceTime(to: event.time, &state, emit: emit)
 
     // 2) Transitions, into the scratch buffers (no allocation once they have grown).
-    scratch.prepare(steps: program.spec.steps.count)
+    scratch.prepare(steps: program.spec.steps.count, states: edgeStart.count - 1)
     scratch.generation &+= 1
     scratch.eventGeneration = scratch.generation
+    scratch.effects.removeAll()
     // Both lists were drained by the last event (the pool took what it could).
     assert(scratch.next.isEmpty && scratch.complete.isEmpty)
     // Through the buffer with an unretained node, not `for computation in`: copying each element
@@ -591,10 +711,52 @@ public final class RuleMatcher {
   /// partial match where it is; matches it completed are in `scratch.complete` as usual);
   /// otherwise it is inserted where it would have been appended, and the result is `false`.
   /// The lists come out the same either way.
+  ///
+  /// The walk (``decide(from:bindings:event:context:scratch:_:)``) finds what the event does,
+  /// and ``perform(_:_:event:context:scratch:)`` does it. For a state whose walk reads no
+  /// binding (``sharesPlan``) the effects found are kept for the event (a plan), and the key's
+  /// other partial matches waiting there only perform them; any other walk performs each effect
+  /// as it finds it.
   @discardableResult
   private func transitions(
     from origin: StateID, bindings: MatchNode?, start: EventPosition, event: EventRecord,
     context: EvalContext, scratch: MatcherScratch, mayStayInPlace: Bool
+  ) -> Bool {
+    var done = Application(origin: origin, start: start, mayStayInPlace: mayStayInPlace, mark: scratch.next.count)
+    guard bindings != nil, sharesPlan[origin.index] else {
+      let stopped = decide(from: origin, bindings: bindings, event: event, context: context, scratch: scratch) {
+        _ = perform($0, &done, bindings: bindings, event: event, context: context, scratch: scratch)
+      }
+      return finish(done, bindings: bindings, stopped: stopped, scratch: scratch)
+    }
+    var plan = scratch.plans[origin.index]
+    if plan.stamp != scratch.eventGeneration {
+      plan.first = Int32(scratch.effects.count)
+      plan.stopped = decide(from: origin, bindings: bindings, event: event, context: context, scratch: scratch) {
+        scratch.effects.append($0)
+      }
+      plan.end = Int32(scratch.effects.count)
+      plan.stamp = scratch.eventGeneration
+      scratch.plans[origin.index] = plan
+    }
+    for e in Int(plan.first)..<Int(plan.end) {
+      let effect = scratch.effects[e]
+      let completes = perform(effect, &done, bindings: bindings, event: event, context: context, scratch: scratch)
+      // Kept with the plan: its conditions read no binding.
+      if completes != effect.completes { scratch.effects[e].completes = completes }
+    }
+    return finish(done, bindings: bindings, stopped: plan.stopped, scratch: scratch)
+  }
+
+  /// Walks the decision graph of a computation waiting in `origin` for `event`: the origin's
+  /// edges plus, through proceed edges that hold, the edges of the states reachable by ε-moves.
+  /// Passes the ignore and take edges that hold to `found`, in order (an ignore only for a
+  /// partial match: the start computation never ignores); returns whether a take edge led to a
+  /// stop state.
+  @inline(__always)
+  private func decide(
+    from origin: StateID, bindings: MatchNode?, event: EventRecord, context: EvalContext,
+    scratch: MatcherScratch, _ found: (MatcherScratch.Effect) -> Void
   ) -> Bool {
     scratch.generation &+= 1
     let generation = scratch.generation
@@ -625,12 +787,7 @@ public final class RuleMatcher {
       case .and: return holds(node.a) && holds(node.b)
       }
     }
-    let mark = scratch.next.count
     var stopped = false
-    // Where the ignore edge back to the origin would have been appended, when it was held back.
-    var heldAt: Int? = nil
-    // The decision graph: the origin's edges plus, through proceed edges that hold, the edges of
-    // the states reachable by ε-moves — all evaluated against this event.
     scratch.frontier.removeAll()
     scratch.frontier.append(origin)
     var visited = 0
@@ -643,42 +800,84 @@ public final class RuleMatcher {
         case .proceed:
           if !scratch.frontier.contains(target) { scratch.frontier.append(target) }
         case .ignore:
-          guard let bindings else { continue }  // the start computation never ignores
-          if mayStayInPlace, heldAt == nil, target == origin {
-            heldAt = scratch.next.count
-          } else if target == finalState {
-            // `not_next` as the last step: the next event did not violate it.
-            scratch.complete.append(Computation(state: target, bindings: bindings, start: start))
-          } else {
-            scratch.next.append(Computation(state: target, bindings: bindings, start: start))
-          }
+          if bindings != nil { found(MatcherScratch.Effect(kind: .ignore, target: target)) }
         case .take:
           if isStop[target.index] {
             stopped = true
-            continue
-          }
-          let node = nodes.make(step: stateStep[state], event: event, previous: bindings)
-          let taken = Computation(state: target, bindings: node, start: start)
-          if target == finalState {
-            scratch.complete.append(taken)
           } else {
-            scratch.next.append(taken)
-            if reachesFinal(from: target, event: event, bindings: node, context: context) {
-              scratch.complete.append(Computation(state: finalState, bindings: node, start: start))
-            }
+            found(MatcherScratch.Effect(kind: .take, target: target, step: Int32(stateStep[state])))
           }
         }
       }
     }
+    return stopped
+  }
+
+  /// One computation's effects performed so far (``transitions``). Its bindings are passed
+  /// alongside, not held here: a reference held here cost a retain and a release per walk.
+  private struct Application {
+    let origin: StateID
+    let start: EventPosition
+    let mayStayInPlace: Bool
+    /// `scratch.next.count` before the first effect.
+    let mark: Int
+    /// Where the ignore edge back to the origin would have been appended, when it was held back.
+    var heldAt: Int? = nil
+  }
+
+  /// Does `effect` to the computation of `done` (whose bindings are `bindings`): appends what it
+  /// becomes to `scratch.next`, and a match it completes to `scratch.complete`. Returns
+  /// `effect.completes`, worked out if it was not known.
+  @inline(__always)
+  private func perform(
+    _ effect: MatcherScratch.Effect, _ done: inout Application, bindings: MatchNode?, event: EventRecord,
+    context: EvalContext, scratch: MatcherScratch
+  ) -> Int8 {
+    let target = effect.target
+    let start = done.start
+    switch effect.kind {
+    case .ignore:
+      guard let bindings else { return effect.completes }  // found only for partial matches
+      if done.mayStayInPlace, done.heldAt == nil, target == done.origin {
+        done.heldAt = scratch.next.count
+      } else if target == finalState {
+        // `not_next` as the last step: the next event did not violate it.
+        scratch.complete.append(Computation(state: target, bindings: bindings, start: start))
+      } else {
+        scratch.next.append(Computation(state: target, bindings: bindings, start: start))
+      }
+      return effect.completes
+    case .take:
+      let node = nodes.make(step: Int(effect.step), event: event, previous: bindings)
+      let taken = Computation(state: target, bindings: node, start: start)
+      if target == finalState {
+        scratch.complete.append(taken)
+        return effect.completes
+      }
+      scratch.next.append(taken)
+      var completes = effect.completes
+      if completes < 0 {
+        completes = reachesFinal(from: target, event: event, bindings: node, context: context) ? 1 : 0
+      }
+      if completes == 1 { scratch.complete.append(Computation(state: finalState, bindings: node, start: start)) }
+      return completes
+    }
+  }
+
+  /// After the effects: discards what a stopped walk appended to `scratch.next`, and puts a
+  /// held-back ignore in its place unless it was all the event did. Returns whether the partial
+  /// match stays in place.
+  @inline(__always)
+  private func finish(_ done: Application, bindings: MatchNode?, stopped: Bool, scratch: MatcherScratch) -> Bool {
     if stopped {
-      scratch.next.removeSubrange(mark...)
+      scratch.next.removeSubrange(done.mark...)
       return false
     }
-    guard let heldAt, let bindings else { return false }
+    guard let heldAt = done.heldAt, let bindings else { return false }
     // Matches it completed do not matter here: they go to their own list, and the partial
     // match stays open either way.
-    if scratch.next.count == mark { return true }
-    scratch.next.insert(Computation(state: origin, bindings: bindings, start: start), at: heldAt)
+    if scratch.next.count == done.mark { return true }
+    scratch.next.insert(Computation(state: done.origin, bindings: bindings, start: done.start), at: heldAt)
     return false
   }
 

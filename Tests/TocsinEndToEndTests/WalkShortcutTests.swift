@@ -8,12 +8,15 @@ import XCTest
 
 @testable import TocsinRuntime
 
-/// The general automaton walk keeps the leading partial matches an event leaves unchanged where
-/// they are (``RuleMatcher/keepsUnchangedInPlace``) instead of copying them into a new list. The
-/// lists must come out exactly as the copying walk builds them: same partial matches (states,
-/// starts, bound events) in the same order, same held matches, same emitted matches, on every
-/// rule shape the language has.
-final class InPlaceWalkTests: XCTestCase {
+/// The general automaton walk's shortcuts: it keeps the leading partial matches an event leaves
+/// unchanged where they are (``RuleMatcher/keepsUnchangedInPlace``) instead of copying them into
+/// a new list; it evaluates a condition that reads no binding once per event; and where a
+/// state's whole walk reads no binding, it walks once per state and event and has the key's
+/// other partial matches waiting there perform the same effects (``MatcherScratch/Plan``). The
+/// lists must come out exactly as the plain walk (copying, every condition per partial match,
+/// every walk its own) builds them: same partial matches (states, starts, bound events) in the
+/// same order, same held matches, same emitted matches, on every rule shape the language has.
+final class WalkShortcutTests: XCTestCase {
   /// Steps after `begin a where type == "a"`, one rule per entry; each gets `within 8s` and a
   /// skip strategy drawn per round.
   private static let shapes: [String] = [
@@ -21,6 +24,8 @@ final class InPlaceWalkTests: XCTestCase {
     "followed_by b where type == \"b\" and amount > first.amount",
     "followed_by_any b where type == \"b\"",
     "followed_by_any b where type == \"b\" and amount != first.amount",
+    "followed_by_any b where type == \"b\"\n    one_or_more\n  followed_by c where type == \"c\"",
+    "followed_by_any b where type == \"b\"\n    times 2+\n  not_followed_by x where type == \"x\"\n  followed_by c where type == \"c\"",
     "next b where type == \"b\"",
     "not_next x where type == \"x\"\n  followed_by b where type == \"b\"",
     "not_followed_by x where type == \"x\"\n  followed_by b where type == \"b\"",
@@ -36,24 +41,25 @@ final class InPlaceWalkTests: XCTestCase {
   ]
   private static let skips = ["", "skip to_next", "skip past_last_event", "skip to_first first", "skip to_last first"]
 
-  private static func side(_ program: RuleProgram, inPlace: Bool) -> MatcherHarness {
-    let matcher = RuleMatcher(program: program, sharingRuns: false)
-    matcher.keepsUnchangedInPlace = inPlace
+  private static func side(_ program: RuleProgram, shortcuts: Bool) -> MatcherHarness {
+    let matcher = RuleMatcher(program: program, sharingRuns: false, cachingEventConditions: shortcuts)
+    matcher.keepsUnchangedInPlace = shortcuts
     return MatcherHarness(matcher)
   }
 
-  func testKeepingUnchangedPartialMatchesInPlace_BuildsTheSameLists() throws {
+  func testWalkShortcuts_BuildTheSameListsAsThePlainWalk() throws {
     var rng = SplitMix64(seed: 0x1A_91ACE)
     var kept = 0
-    for round in 0..<320 {
+    var shared = 0
+    for round in 0..<360 {
       let shape = Self.shapes[round % Self.shapes.count]
       let skip = Self.skips.randomElement(using: &rng)!
       let text = "rule r\n  key user\n  begin first where type == \"a\"\n  \(shape)\n  within 8s\n  \(skip)\n"
       let programs = try XCTUnwrap(
         RuleSet.build([SourceFile(path: "r.tcs", text: text)], ingest: IngestOptions()).programs, text)
       let program = programs.rules[0]
-      let inPlace = Self.side(program, inPlace: true)
-      let copying = Self.side(program, inPlace: false)
+      let inPlace = Self.side(program, shortcuts: true)
+      let copying = Self.side(program, shortcuts: false)
       let typeSlot = try XCTUnwrap(programs.projection.existingSlot(for: FieldPath(["type"]))).index
       let amountSlot = programs.projection.existingSlot(for: FieldPath(["amount"]))?.index
       var time: Int64 = 0
@@ -66,8 +72,8 @@ final class InPlaceWalkTests: XCTestCase {
           """
           round \(round), rule:
           \(text)after \(what); trail: \(trail.joined(separator: " "))
-          in place: \(inPlace.snapshot)
-          copying:  \(copying.snapshot)
+          shortcuts: \(inPlace.snapshot)
+          plain:     \(copying.snapshot)
           """)
       }
       for sequence in 0..<Int.random(in: 1...50, using: &rng) where ok {
@@ -90,6 +96,13 @@ final class InPlaceWalkTests: XCTestCase {
           time: .milliseconds(time * 1000), sequence: UInt64(sequence), line: sequence + 1, identity: id,
           slots: EventSlots(slots))
         let before = inPlace.state.partials.withUnsafeBufferPointer { $0.baseAddress }
+        // Partial matches that share a plan: a second or later one waiting in a state whose walk
+        // reads no binding.
+        var waiting: [StateID: Int] = [:]
+        for partial in inPlace.state.partials where inPlace.matcher.sharesPlan[partial.state.index] {
+          waiting[partial.state, default: 0] += 1
+        }
+        shared += waiting.values.reduce(0) { $0 + $1 - 1 }
         for side in [inPlace, copying] {
           side.matcher.process(event, &side.state, context: side.context, scratch: side.scratch, emit: side.record)
         }
@@ -102,8 +115,10 @@ final class InPlaceWalkTests: XCTestCase {
       compare("the end of input")
       guard ok else { return }
     }
-    // The streams do exercise the path: events after which the key kept its own array.
+    // The streams do exercise the shortcuts: events after which the key kept its own array, and
+    // partial matches that performed a plan another one's walk made.
     XCTAssertGreaterThan(kept, 1000)
+    XCTAssertGreaterThan(shared, 1000)
   }
 }
 
