@@ -54,7 +54,7 @@ final class DecodeAheadTests: XCTestCase {
     return Output(
       alerts: String(decoding: alerts, as: UTF8.self), deadLetters: String(decoding: deadLetters, as: UTF8.self),
       lines: counters.lines, events: counters.events, alertCount: counters.alerts,
-      badLines: Dictionary(uniqueKeysWithValues: counters.badLines.map { ("\($0.key)", $0.value) }))
+      badLines: Dictionary(uniqueKeysWithValues: counters.badLines.nonZero.map { ("\($0.reason)", $0.count) }))
   }
 
   func testBatchesWriteWhatSingleLinesWrite() throws {

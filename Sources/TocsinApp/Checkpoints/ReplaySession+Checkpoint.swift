@@ -11,7 +11,7 @@ extension ReplaySession {
       .init(name: "events", value: counters.events), .init(name: "alerts", value: counters.alerts),
     ]
     for reason in DeadLetterReason.allCases {
-      named.append(.init(name: "dead_letter." + reason.id, value: counters.badLines[reason] ?? 0))
+      named.append(.init(name: "dead_letter." + reason.id, value: counters.badLines[reason]))
     }
     return Checkpoint.SessionState(sequence: sequence, counters: named)
   }
@@ -87,8 +87,9 @@ extension ReplaySession {
 
   /// Writes a `state_limit` dead letter, warning once per rule.
   func stateLimitReached(_ drop: StateLimitDrop) throws {
-    counters.badLines[.stateLimit, default: 0] += 1
-    if warnedRules.insert(drop.ruleIndex).inserted {
+    counters.badLines[.stateLimit] += 1
+    if !warnedRules[drop.ruleIndex] {
+      warnedRules[drop.ruleIndex] = true
       warn(
         "warning: rule '\(drop.rule)': state limit \(drop.limit.rawValue) reached; oldest partial "
           + "matches are dropped (each drop is a state_limit dead letter)")

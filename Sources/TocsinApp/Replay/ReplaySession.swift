@@ -62,7 +62,7 @@ public final class ReplaySession {
   /// Receives warnings (a state limit first reached by a rule); ignored unless set.
   public var warn: (String) -> Void = { _ in }
   /// Rules (by index) whose state-limit warning was given.
-  var warnedRules: Set<Int> = []
+  var warnedRules: [Bool]
 
   /// A session over `programs` that hands alert bytes to `alerts`.
   public convenience init(
@@ -89,8 +89,8 @@ public final class ReplaySession {
     alertDestination = routedAlerts
     maxLineBytes = configuration.maxLineBytes
     deadLetterDestination = deadLetters
-    counters.badLines = Dictionary(uniqueKeysWithValues: DeadLetterReason.allCases.map { ($0, 0) })
     counters.suppressedByRule = Array(repeating: 0, count: programs.rules.count)
+    warnedRules = Array(repeating: false, count: programs.rules.count)
     suppressor = Suppressor(durations: programs.rules.map { $0.spec.suppression?.duration })
   }
 
@@ -291,7 +291,7 @@ public final class ReplaySession {
         counters.alerts += 1
         try alertDestination(alert, encoder.encode(alert))
       case .late(let event, let watermark):
-        counters.badLines[.late, default: 0] += 1
+        counters.badLines[.late] += 1
         let earliest = watermark + EventDuration(nanoseconds: 1)
         let message =
           "event time \(event.time.rfc3339) is late: events before \(earliest.rfc3339) "
@@ -301,7 +301,7 @@ public final class ReplaySession {
           raw: rawLine?.number == event.line ? rawLine : nil,
           extra: [("time", .string(event.time.rfc3339)), ("watermark", .string(watermark.rfc3339))])
       case .timeSkew(let event, let newest):
-        counters.badLines[.timeSkew, default: 0] += 1
+        counters.badLines[.timeSkew] += 1
         let isCurrent = rawLine?.number == event.line
         try writeDeadLetter(
           reason: .timeSkew,
@@ -312,7 +312,7 @@ public final class ReplaySession {
       case .stateLimit(let drop):
         try stateLimitReached(drop)
       case .missingKey(let event, let fields):
-        counters.badLines[.missingKey, default: 0] += 1
+        counters.badLines[.missingKey] += 1
         let names = fields.map { "'\($0)'" }.joined(separator: ", ")
         try writeDeadLetter(
           reason: .missingKey, message: "event has none of the key fields \(names)",
@@ -322,7 +322,7 @@ public final class ReplaySession {
   }
 
   private func deadLetter(_ reason: DeadLetterReason, _ message: String, line: InputLine) throws {
-    counters.badLines[reason, default: 0] += 1
+    counters.badLines[reason] += 1
     try writeDeadLetter(reason: reason, message: message, lineNumber: line.number, raw: line, extra: [])
   }
 
@@ -372,11 +372,11 @@ public struct ReplayCounters: Sendable {
   /// Per rule: alerts held back by its `suppress` clause.
   public var suppressedByRule: [Int] = []
   /// Dead-lettered inputs by reason.
-  public var badLines: [DeadLetterReason: Int] = [:]
+  public var badLines = DeadLetterCounts()
 
   /// Total alerts held back by `suppress` clauses.
   public var suppressed: Int { suppressedByRule.reduce(0, +) }
 
   /// Total dead-lettered inputs.
-  public var deadLettered: Int { badLines.values.reduce(0, +) }
+  public var deadLettered: Int { badLines.total }
 }

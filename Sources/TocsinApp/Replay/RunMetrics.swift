@@ -44,7 +44,7 @@ public enum RunMetrics {
         name: "tocsin_dead_letters_total",
         help: "Inputs written to the dead-letter destination, by reason (bad lines, late, missing key, time skew).",
         type: .counter,
-        samples: reasons.map { .init(labels: [("reason", $0.rawValue)], value: Double(counters.badLines[$0] ?? 0)) }))
+        samples: reasons.map { .init(labels: [("reason", $0.rawValue)], value: Double(counters.badLines[$0])) }))
     out.append(
       .single("tocsin_late_events_total", "Events at or before the watermark (dead-lettered or dropped per --late).", .counter, Double(ec.late)))
     // `suppressedByRule` has one entry per rule (ReplaySession sizes it).

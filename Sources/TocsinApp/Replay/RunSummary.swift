@@ -97,12 +97,12 @@ public struct RunSummary {
       out += "  alerts suppressed (not written): "
       out += suppressed.map { "\($0) \($1)" }.joined(separator: ", ") + "\n"
     }
-    let bad = counters.badLines.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
+    let bad = counters.badLines.nonZero.sorted { $0.reason.rawValue < $1.reason.rawValue }
     if bad.isEmpty {
       out += "  dead-lettered: 0\n"
     } else {
       out += "  dead-lettered: \(counters.deadLettered) ("
-      out += bad.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+      out += bad.map { "\($0.reason.rawValue) \($0.count)" }.joined(separator: ", ")
       out += ") → \(deadLetterDestination)\n"
     }
     for sink in sinks {
