@@ -120,25 +120,32 @@ extension RuleMatcher {
       let started = Computation(
         state: run.afterTaking[startState.index], bindings: nodes.make(step: 0, event: event, previous: nil),
         start: EventPosition(event))
-      state.partials.withUnsafeMutableBufferPointer { partials in
-        for i in partials.indices {
-          let taken = run.afterTaking[partials[i].state.index]
-          partials[i].state = taken
-          if taken == run.loop {
-            scratch.complete.append(
-              Computation(
-                state: finalState, bindings: matchOfRun(from: i, through: event, in: UnsafeBufferPointer(partials)),
-                start: partials[i].start))
+      // Only a list with partial matches is walked: `withUnsafeMutableBufferPointer` on a list
+      // without a buffer (the key's usual state) allocated one, which the append below then
+      // regrew (two `malloc`s and a `free` per event for a new key, ~400 instructions), and the
+      // kept list buffers (``makeRoom(in:for:)``) went unused.
+      if state.partials.isEmpty {
+        makeRoom(in: &state.partials, for: 1)
+      } else {
+        state.partials.withUnsafeMutableBufferPointer { partials in
+          for i in partials.indices {
+            let taken = run.afterTaking[partials[i].state.index]
+            partials[i].state = taken
+            if taken == run.loop {
+              scratch.complete.append(
+                Computation(
+                  state: finalState, bindings: matchOfRun(from: i, through: event, in: UnsafeBufferPointer(partials)),
+                  start: partials[i].start))
+            }
           }
         }
       }
-      if state.partials.isEmpty { makeRoom(in: &state.partials, for: 1) }
       state.partials.append(started)
       if started.state == run.loop {
         scratch.complete.append(
           Computation(state: finalState, bindings: nodes.make(step: 0, event: event, previous: nil), start: started.start))
       }
-    } else {
+    } else if !state.partials.isEmpty {
       // Skipped: a partial match that had just taken an event waits in the loop's other state.
       state.partials.withUnsafeMutableBufferPointer { partials in
         for i in partials.indices where partials[i].state == run.loop { partials[i].state = run.loopIgnored }
