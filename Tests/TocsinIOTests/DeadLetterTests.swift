@@ -30,6 +30,23 @@ final class DeadLetterTests: XCTestCase {
       ])
   }
 
+  /// Counts by reason: each reason's ordinal is its place in `allCases` (the table's index), and
+  /// the table counts each reason apart.
+  func testDeadLetterCounts_OneCounterPerReason() {
+    XCTAssertEqual(DeadLetterReason.allCases.map(\.ordinal), Array(DeadLetterReason.allCases.indices))
+    var counts = DeadLetterCounts()
+    for (n, reason) in DeadLetterReason.allCases.enumerated() where n % 2 == 0 { counts[reason] += n + 1 }
+    counts[.stateLimit] += 1
+    for (n, reason) in DeadLetterReason.allCases.enumerated() {
+      let expected = (n % 2 == 0 ? n + 1 : 0) + (reason == .stateLimit ? 1 : 0)
+      XCTAssertEqual(counts[reason], expected, reason.id)
+    }
+    XCTAssertEqual(counts.total, DeadLetterReason.allCases.map { counts[$0] }.reduce(0, +))
+    XCTAssertEqual(counts.nonZero.map(\.reason), DeadLetterReason.allCases.filter { counts[$0] > 0 })
+    XCTAssertEqual(DeadLetterCounts(), DeadLetterCounts())
+    XCTAssertNotEqual(counts, DeadLetterCounts())
+  }
+
   /// The direct `state_limit` encoder writes exactly what the general one writes for the same
   /// drop, escaping included (a rule or key with quotes, backslashes or control bytes).
   func testStateLimit_SameBytesAsTheGeneralRecord() {
@@ -38,6 +55,9 @@ final class DeadLetterTests: XCTestCase {
       ("card_velocity", "c000042", "state_budget", 1, 0, 1),
       (#"we"ird\rule"#, "k\n\u{1}é日", "key_ttl", 1_000_000, -5, 1_767_225_600_123),
       ("r", "", "max_partials_per_key", 0, 1_767_225_600_000, 1_767_225_600_000),
+      // Escapes first, last and back to back: the runs copied whole between them are empty.
+      (#""lead"#, "trail\\", "key_ttl", 2, 1, 2),
+      ("\u{0}\u{1F}", #"a""b"#, "state_budget", 7, 3, 4),
     ]
     for c in cases {
       let oldest = EventTime.milliseconds(c.oldest)
