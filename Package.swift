@@ -34,7 +34,6 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     // Sink configuration files (YAML). Chosen over TOMLKit 0.6.0 for build cost: a clean debug
     // build of a one-file package using it took 11.5 s against TOMLKit's 18.7 s (2 cores).
     .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -57,10 +56,7 @@ let package = Package(
       dependencies: ["TocsinCore", "TocsinExpressions", "TocsinAutomaton"]),
     .target(
       name: "TocsinRuntime",
-      dependencies: [
-        "TocsinCore", "TocsinExpressions", "TocsinAutomaton",
-        .product(name: "HeapModule", package: "swift-collections"),
-      ],
+      dependencies: ["TocsinCore", "TocsinExpressions", "TocsinAutomaton"],
       swiftSettings: hotPathSettings),
     .target(
       name: "TocsinIO", dependencies: ["TocsinCore", "TocsinAutomaton", "TocsinRuntime"],
