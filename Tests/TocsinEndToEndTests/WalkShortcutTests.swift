@@ -25,7 +25,8 @@ final class WalkShortcutTests: XCTestCase {
     "followed_by_any b where type == \"b\"",
     "followed_by_any b where type == \"b\" and amount != first.amount",
     "followed_by_any b where type == \"b\"\n    one_or_more\n  followed_by c where type == \"c\"",
-    "followed_by_any b where type == \"b\"\n    times 2+\n  not_followed_by x where type == \"x\"\n  followed_by c where type == \"c\"",
+    "followed_by_any b where type == \"b\"\n    times 2+\n  not_followed_by x where type == \"x\"\n"
+      + "  followed_by c where type == \"c\"",
     "next b where type == \"b\"",
     "not_next x where type == \"x\"\n  followed_by b where type == \"b\"",
     "not_followed_by x where type == \"x\"\n  followed_by b where type == \"b\"",

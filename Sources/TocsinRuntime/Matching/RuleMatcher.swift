@@ -80,13 +80,6 @@ struct ScratchList<Element> {
   @inline(__always)
   mutating func removeAll() { count = 0 }
 
-  /// Drops the elements from `newCount` on.
-  @inline(__always)
-  mutating func truncate(to newCount: Int) {
-    assert(newCount <= count)
-    count = newCount
-  }
-
   /// Appends `element`.
   @inline(__always)
   mutating func append(_ element: Element) {
@@ -713,7 +706,7 @@ public final class RuleMatcher {
   /// The lists come out the same either way.
   ///
   /// The walk (``decide(from:bindings:event:context:scratch:_:)``) finds what the event does,
-  /// and ``perform(_:_:event:context:scratch:)`` does it. For a state whose walk reads no
+  /// and ``perform(_:_:bindings:event:context:scratch:)`` does it. For a state whose walk reads no
   /// binding (``sharesPlan``) the effects found are kept for the event (a plan), and the key's
   /// other partial matches waiting there only perform them; any other walk performs each effect
   /// as it finds it.
