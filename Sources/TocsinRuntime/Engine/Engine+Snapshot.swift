@@ -54,7 +54,7 @@ extension Engine {
       snap.calibrationHeld = calibration.items.map { builder.add($0.event) }
     }
     snap.calibratedBase = calibratedBase
-    snap.evictionQueue = limitState.evictionQueue[limitState.evictionHead...].compactMap { entry in
+    snap.evictionQueue = limitState.evictionQueue.compactMap { entry in
       guard entry.key.index < states.count(of: entry.rule),
         states[entry.rule, entry.key.index].partials.first?.start == entry.start
       else { return nil }
@@ -240,7 +240,7 @@ extension Engine {
         missing.append(LimitState.EvictionEntry(rule: r, key: KeyID(k), start: start))
       }
     }
-    limitState.evictionQueue += missing.sorted { $0.start < $1.start }
+    for entry in missing.sorted(by: { $0.start < $1.start }) { limitState.evictionQueue.append(entry) }
   }
 
 
