@@ -35,31 +35,26 @@ extension Engine {
     var internedAtSweep = 0
   }
 
-  /// Whether key `k` of space `s` can be reclaimed now.
+  /// Reclaims key `k` of space `s` if it can go now; returns whether it did.
   ///
   /// The rules' states are read first: a sweep reads them in id order, and most keys it meets
   /// under a state budget still have state. The pin costs the key's hash, computed again from
   /// its values, and a probe of the key table (~270 instructions, and a cold slot): checked
-  /// first, it was 12% of a budget-bound run's instructions (the adversarial test's).
-  func isReclaimable(space s: Int, key k: KeyID) -> Bool {
+  /// first, it was 12% of a budget-bound run's instructions (the adversarial test's). The pin's
+  /// check and the removal share that hash and probe (``KeySpace/reclaimIfIdle(_:at:)``).
+  @discardableResult
+  func reclaimIfIdle(space s: Int, key k: KeyID) -> Bool {
     guard calibration == nil else { return false }
     for r in rulesBySpace[s] where k.index < states.count(of: r) && !states[r, k.index].isEmpty {
       return false
     }
-    return keySpaces[s].isIdle(k, at: watermark.time)
-  }
-
-  /// Reclaims key `k` of space `s` if it can go; returns whether it did.
-  @discardableResult
-  func reclaimIfIdle(space s: Int, key k: KeyID) -> Bool {
-    guard isReclaimable(space: s, key: k) else { return false }
+    guard keySpaces[s].reclaimIfIdle(k, at: watermark.time) else { return false }
     for r in rulesBySpace[s] {
       if k.index < states.count(of: r) { states[r, k.index] = PartialMatches() }
       if r < limitState.ttl.count, k.index < limitState.ttl[r].count {
         limitState.ttl[r][k.index] = LimitState.KeyTTL()
       }
     }
-    keySpaces[s].reclaim(k)
     return true
   }
 

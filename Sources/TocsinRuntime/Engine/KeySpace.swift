@@ -205,6 +205,26 @@ public struct KeySpace {
   public mutating func reclaim(_ id: KeyID) {
     guard !slots.isEmpty, id.index < texts.count, !isFree(id) else { return }
     table.remove(hash: hash(of: id), id: id.rawValue)
+    release(id)
+  }
+
+  /// Reclaims live key `id` if its pin (``pin(_:)``: the latest event time routed to it on its
+  /// way into the reorder buffer) is at or before `watermark`, so no buffered event still
+  /// refers to the id (the key space's half of ``Engine/reclaimIfIdle(space:key:)``); returns
+  /// whether it did. The key's hash is computed and the table probed once for the check and the
+  /// removal: a pin check and then ``reclaim(_:)`` did each twice, for every key a state limit
+  /// emptied (on the adversarial test, a million budget drops).
+  mutating func reclaimIfIdle(_ id: KeyID, at watermark: EventTime) -> Bool {
+    guard !slots.isEmpty, id.index < idCount, !isFree(id),
+      table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
+    else { return false }
+    release(id)
+    return true
+  }
+
+  /// The rest of reclaiming `id` once its table slot is gone: its text, values and mask, and
+  /// its id to the free list.
+  private mutating func release(_ id: KeyID) {
     textHeapBytes -= Self.heapBytes(of: texts[id.index])
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
@@ -276,14 +296,6 @@ public struct KeySpace {
   public func pin(_ id: KeyID) -> EventTime {
     guard !slots.isEmpty, !isFree(id) else { return .negativeInfinity }
     return table.pin(hash: hash(of: id), id: id.rawValue)
-  }
-
-  /// Whether key `id` is live and unpinned by `watermark` (the key space's half of
-  /// ``Engine/isReclaimable(space:key:)``). `mutating` only so that the engine reaches it in
-  /// place in its array of spaces: a non-mutating call on `keySpaces[s]` copied the whole space
-  /// (a retain and a release of each of its arrays) for every key the memory budget looked at.
-  mutating func isIdle(_ id: KeyID, at watermark: EventTime) -> Bool {
-    id.index < idCount && !isFree(id) && pin(id) <= watermark
   }
 
   /// The table hash of live key `id`'s values.

@@ -213,7 +213,22 @@ struct KeyTable {
   /// Removes the slot of `id`, stored with `hash`; nothing if it is not there.
   /// - Complexity: O(1) expected: the probe to the slot, then the run of slots after it.
   mutating func remove(hash: UInt64, id: UInt32) {
-    guard var hole = index(hash: hash, id: id) else { return }
+    guard let slot = index(hash: hash, id: id) else { return }
+    remove(at: slot)
+  }
+
+  /// Removes the slot of `id`, stored with `hash`, if its pin is at or before `time`; returns
+  /// whether it did. One probe for both: ``pin(hash:id:)`` and then ``remove(hash:id:)`` probed
+  /// the table twice.
+  mutating func remove(hash: UInt64, id: UInt32, ifPinnedAtOrBefore time: EventTime) -> Bool {
+    guard let slot = index(hash: hash, id: id), storage.slots[slot].pin <= time else { return false }
+    remove(at: slot)
+    return true
+  }
+
+  /// Removes the occupied slot `hole` (backward-shift deletion).
+  private mutating func remove(at slot: Int) {
+    var hole = slot
     makeUnique()
     let slots = storage.slots
     // Backward-shift deletion: each later slot of the run moves into the hole unless its home
