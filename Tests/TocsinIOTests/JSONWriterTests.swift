@@ -63,6 +63,40 @@ final class JSONWriterTests: XCTestCase {
     valueTest(.string("é日😀"), #""é日😀""#)
   }
 
+  /// Random strings of plain text, quotes, backslashes, control bytes and multi-byte scalars
+  /// (escapes first, last, back to back, or none): the writer escapes exactly as a scalar by
+  /// scalar reference does, whether the string goes out whole or through a cursor sized by
+  /// ``JSONWriter/Cursor/escapedCount(_:)`` (a cursor traps rather than overrun).
+  func testStringEscaping_RandomStringsMatchAReference() {
+    func reference(_ text: String) -> String {
+      let hex = Array("0123456789abcdef")
+      var out = "\""
+      for scalar in text.unicodeScalars {
+        switch scalar.value {
+        case 0x22: out += "\\\""
+        case 0x5C: out += "\\\\"
+        case 0..<0x20: out += "\\u00" + String(hex[Int(scalar.value >> 4)]) + String(hex[Int(scalar.value & 0xF)])
+        default: out.unicodeScalars.append(scalar)
+        }
+      }
+      return out + "\""
+    }
+    let pieces = ["a", "plain text ", "\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "日", "😀", "/"]
+    var rng = SplitMix64(seed: 0x5E5C)
+    var escaped = 0
+    for round in 0..<2000 {
+      var text = ""
+      for _ in 0..<Int.random(in: 0...12, using: &rng) { text += pieces.randomElement(using: &rng) ?? "" }
+      var json = JSONWriter()
+      json.value(.string(text))
+      XCTAssertEqual(String(decoding: json.bytes, as: UTF8.self), reference(text), "round \(round)")
+      if text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { escaped += 1 }
+    }
+    // Both ways out were taken many times.
+    XCTAssertGreaterThan(escaped, 500)
+    XCTAssertLessThan(escaped, 1900)
+  }
+
   func testRawBytes_InvalidUTF8Replaced() {
     var json = JSONWriter()
     let bytes: [UInt8] = [0x61, 0xFF, 0x62, 0xC3, 0xA9, 0xC3]

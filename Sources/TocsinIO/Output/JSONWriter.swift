@@ -190,18 +190,27 @@ public struct JSONWriter {
     /// Runs that need no escape are found by a scan and copied whole: byte by byte through
     /// `self` the loop reloaded and stored the count per byte (~28 instructions a byte; the
     /// `state_limit` records of the adversarial test escape ~60 bytes each).
+    /// Needs room for ``escapedCount(_:)`` bytes.
     public mutating func put(escaped utf8: UnsafeBufferPointer<UInt8>) {
-      room(6 * utf8.count)
       guard let source = utf8.baseAddress else { return }
       var run = 0
       for i in 0..<utf8.count where Self.needsEscape(source[i]) {
+        room(i - run)
         (base + count).update(from: source + run, count: i - run)
         count += i - run
         putEscape(source[i])
         run = i + 1
       }
+      room(utf8.count - run)
       (base + count).update(from: source + run, count: utf8.count - run)
       count += utf8.count - run
+    }
+
+    /// How many bytes ``put(escaped:)`` writes for `utf8`.
+    public static func escapedCount(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
+      var n = utf8.count
+      for byte in utf8 where needsEscape(byte) { n += byte < 0x20 ? 5 : 1 }
+      return n
     }
 
     /// Whether `byte` is written as an escape inside a string: a quote, a backslash or a
@@ -214,13 +223,15 @@ public struct JSONWriter {
     /// The escape sequence of one byte that needs one.
     @inline(__always)
     mutating func putEscape(_ byte: UInt8) {
-      room(6)
-      base[count] = UInt8(ascii: "\\")
       guard byte < 0x20 else {
+        room(2)
+        base[count] = UInt8(ascii: "\\")
         base[count + 1] = byte
         count += 2
         return
       }
+      room(6)
+      base[count] = UInt8(ascii: "\\")
       @inline(__always) func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
       base[count + 1] = UInt8(ascii: "u")
       base[count + 2] = UInt8(ascii: "0")
@@ -295,20 +306,17 @@ public struct JSONWriter {
     bytes.append(UInt8(ascii: "\""))
   }
 
-  /// Appends `utf8` as the inside of a JSON string: runs that need no escape copied whole.
+  /// Appends `utf8` as the inside of a JSON string, in one append: its escaped size counted
+  /// first, then written through a cursor (``Cursor/put(escaped:)``). Run by run, each run and
+  /// each escape was an append of its own (a call and a uniqueness check each): a dead letter's
+  /// raw JSON line, a quote every few bytes, cost ~13k instructions.
   private mutating func appendEscaped(utf8: UnsafeBufferPointer<UInt8>) {
-    var run = 0
-    for i in 0..<utf8.count {
-      let byte = utf8[i]
-      guard Cursor.needsEscape(byte) else { continue }
-      if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
-      appendEscaped(byte)
-      run = i + 1
+    let size = Cursor.escapedCount(utf8)
+    // Nothing to escape (most strings): the bytes as they are.
+    guard size > utf8.count else {
+      bytes.append(contentsOf: utf8)
+      return
     }
-    if run < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
-  }
-
-  private mutating func appendEscaped(_ byte: UInt8) {
-    fragment(upTo: 6) { $0.putEscape(byte) }
+    fragment(upTo: size) { $0.put(escaped: utf8) }
   }
 }
