@@ -189,8 +189,8 @@ public struct JSONWriter {
     /// escaped with a backslash, control bytes as `u00xx` escapes, everything else as it is.
     /// Runs that need no escape are found by a scan and copied whole: byte by byte through
     /// `self` the loop reloaded and stored the count per byte (~28 instructions a byte; the
-    /// `state_limit` records of the adversarial test escape ~60 bytes each).
-    /// Needs room for ``escapedCount(_:)`` bytes.
+    /// `state_limit` records of the adversarial test escape ~60 bytes each). Needs room for
+    /// ``escapedCount(_:)`` bytes; traps rather than write past the cursor's memory.
     public mutating func put(escaped utf8: UnsafeBufferPointer<UInt8>) {
       guard let source = utf8.baseAddress else { return }
       var run = 0
