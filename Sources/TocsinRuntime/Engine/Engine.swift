@@ -777,16 +777,14 @@ public final class Engine {
   /// The key fields a `missing_key` dead letter names, worked out once: a rule set keyed by a
   /// field only some events carry (`card`) dead-letters every other event, and building the
   /// list each time (a set of field paths, each hashed) cost ~3,100 instructions per such event.
-  private lazy var missingKeyFields: [FieldPath] = keySpaceFields()
-
-  private func keySpaceFields() -> [FieldPath] {
+  private lazy var missingKeyFields: [FieldPath] = {
     var seen = Set<FieldPath>()
     var out: [FieldPath] = []
     for program in programs.rules {
       for f in program.spec.keyFields where seen.insert(f).inserted { out.append(f) }
     }
     return out
-  }
+  }()
 
   /// Number of open partial matches over all rules and keys (0 once the input has ended: every
   /// partial match ended with it, whether or not ``finish(into:)`` walked it).

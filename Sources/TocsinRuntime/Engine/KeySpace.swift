@@ -203,34 +203,27 @@ public struct KeySpace {
   /// Forgets key `id`: it is no longer found by ``key(of:)``, its text and values are released,
   /// and the id is handed to the next new key. The caller guarantees nothing refers to it.
   public mutating func reclaim(_ id: KeyID) {
-    guard !slots.isEmpty, id.index < texts.count, !isFree(id) else { return }
-    table.remove(hash: hash(of: id), id: id.rawValue)
-    release(id)
+    // Unconditional: every pin is at or before +infinity.
+    _ = reclaimIfIdle(id, at: .infinity)
   }
 
   /// Reclaims live key `id` if its pin (``pin(_:)``: the latest event time routed to it on its
   /// way into the reorder buffer) is at or before `watermark`, so no buffered event still
   /// refers to the id (the key space's half of ``Engine/reclaimIfIdle(space:key:)``); returns
   /// whether it did. The key's hash is computed and the table probed once for the check and the
-  /// removal: a pin check and then ``reclaim(_:)`` did each twice, for every key a state limit
+  /// removal: a pin check and then a removal did each twice, for every key a state limit
   /// emptied (on the adversarial test, a million budget drops).
   mutating func reclaimIfIdle(_ id: KeyID, at watermark: EventTime) -> Bool {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    release(id)
-    return true
-  }
-
-  /// The rest of reclaiming `id` once its table slot is gone: its text, values and mask, and
-  /// its id to the free list.
-  private mutating func release(_ id: KeyID) {
     textHeapBytes -= Self.heapBytes(of: texts[id.index])
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
     freeIDs.append(id.rawValue)
     reclaimed += 1
+    return true
   }
 
   /// A key's text: its values' texts joined by `|` (a single value's text as it is, with no
