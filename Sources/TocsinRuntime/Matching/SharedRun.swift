@@ -42,6 +42,13 @@ struct SharedRun {
   /// events taken (`c < N`, the start state for 0) to that of `c + 1`, or to ``loop``.
   let afterTaking: [StateID]
 
+  /// The room a key's first list is given. With room for one, a key's second and third
+  /// matching events each regrew it (a `malloc`, a move and a `free`: ~470 instructions, on
+  /// 202k of W1's first 600k events); a card in W1 holds one to three partial matches at a
+  /// time, rarely more. Computed, not stored: a stored `static let` is read through
+  /// `swift_once`.
+  static var firstRoom: Int { 4 }
+
   /// The run shape of `program`, or `nil` when its matches cannot share a run.
   static func detect(_ program: RuleProgram) -> SharedRun? {
     let spec = program.spec
@@ -125,7 +132,7 @@ extension RuleMatcher {
       // regrew (two `malloc`s and a `free` per event for a new key, ~400 instructions), and the
       // kept list buffers (``makeRoom(in:for:)``) went unused.
       if state.partials.isEmpty {
-        makeRoom(in: &state.partials, for: 1)
+        makeRoom(in: &state.partials, for: SharedRun.firstRoom)
       } else {
         state.partials.withUnsafeMutableBufferPointer { partials in
           for i in partials.indices {
