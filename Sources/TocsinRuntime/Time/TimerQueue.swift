@@ -145,7 +145,14 @@ public final class TimerQueue {
       respread(b)
     }
     count -= due.count - start
-    if due.count - start > 1 { due[start...].sort() }
+    // Sorted in place through the buffer: `due[start...].sort()` went through a slice, which
+    // copied the timers out and back (an allocation per call with two or more due).
+    if due.count - start > 1 {
+      due.withUnsafeMutableBufferPointer { all in
+        var timers = UnsafeMutableBufferPointer(rebasing: all[start...])
+        timers.sort()
+      }
+    }
     // The due bucket is empty here: the lowest bucket holds the smallest keys.
     earliest = lowestBucket.map { minimum[$0] } ?? .max
   }
