@@ -229,6 +229,7 @@ public struct KeySpace {
   /// A key's text: its values' texts joined by `|` (a single value's text as it is, with no
   /// array or joined copy: most keys are one field, and a new one arrives every few events).
   private static func text<Values: Collection<Value>>(of values: Values) -> String {
+    if values.count == 1, let only = values.first { return only.description }
     var text = ""
     for (i, value) in values.enumerated() {
       if i > 0 { text += "|" }
