@@ -192,7 +192,9 @@ public struct KeySpace {
     } else {
       id = KeyID(texts.count)
       texts.append(text)
-      flatValues.append(contentsOf: keyValues)
+      // Element by element: `append(contentsOf:)` of a `CollectionOfOne` (most keys) went
+      // through the generic sequence path, ~90 instructions.
+      for value in keyValues { flatValues.append(value) }
       masks.appendZero()
     }
     if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue, inline: inline, pin: pin ?? .negativeInfinity) }
