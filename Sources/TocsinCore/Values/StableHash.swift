@@ -11,16 +11,24 @@ public struct StableHash: Sendable {
 
   /// Mixes the bytes of `bytes`.
   public mutating func combine<S: Sequence>(bytes: S) where S.Element == UInt8 {
-    for byte in bytes {
-      state ^= UInt64(byte)
-      state = state &* 0x0000_0100_0000_01b3
-    }
+    for byte in bytes { combine(byte: byte) }
   }
 
   /// Mixes one component: its UTF-8 bytes then a separator.
   public mutating func combine(_ component: String) {
-    combine(bytes: component.utf8)
-    combine(bytes: CollectionOfOne(0xFF))
+    // A native string's bytes in place: through the generic sequence path, a byte cost ~30
+    // instructions (~400 per event identity in an alert id).
+    if component.utf8.withContiguousStorageIfAvailable({ combine(bytes: $0) }) == nil {
+      combine(bytes: component.utf8)
+    }
+    combine(byte: 0xFF)
+  }
+
+  /// Mixes one byte.
+  @inline(__always)
+  public mutating func combine(byte: UInt8) {
+    state ^= UInt64(byte)
+    state = state &* 0x0000_0100_0000_01b3
   }
 
   /// The final value, passed through a 64-bit finaliser (from splitmix64) to spread FNV's low bits.

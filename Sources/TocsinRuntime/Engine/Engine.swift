@@ -722,23 +722,36 @@ public final class Engine {
   // MARK: - Alerts
 
   private func makeAlert(rule r: Int, key: KeyID, match: MatchNode, outcome: MatchOutcome) -> Alert {
-    // Through the matcher (a class): `let program = …` copied the whole `RuleProgram` struct,
-    // retaining and releasing every array in it, once per alert.
+    // Through the matcher (a class), field by field: `let program = …` or `let spec = …` copied
+    // the whole struct, retaining and releasing every array in it, once per alert.
     let matcher = rules[r].matcher
-    let spec = matcher.program.spec
     let space = rules[r].keySpace
-    // One pass over the chain (oldest first) groups the identities by step and lists them all.
-    let nodes = match.nodesInOrder
-    var byStep = Array(repeating: [EventIdentity](), count: spec.steps.count)
-    var identities: [EventIdentity] = []
-    identities.reserveCapacity(nodes.count)
-    for node in nodes {
-      byStep[node.step].append(node.event.identity)
-      identities.append(node.event.identity)
+    let stepCount = matcher.program.spec.steps.count
+    // The chain, newest first, into arrays filled from the back: the identities in match order
+    // and each node's step. Then per step its identities, each array made at its final size
+    // (appending node by node regrew them, and `nodesInOrder` made an array of nodes first).
+    let n = match.length
+    var steps = [Int](repeating: 0, count: n)
+    var perStep = [Int](repeating: 0, count: stepCount)
+    let identities = [EventIdentity](unsafeUninitializedCapacity: n) { buffer, count in
+      var node: MatchNode? = match
+      var i = n
+      while let current = node, i > 0 {
+        i -= 1
+        (buffer.baseAddress.unsafelyUnwrapped + i).initialize(to: current.event.identity)
+        steps[i] = current.step
+        perStep[current.step] += 1
+        node = current.previous
+      }
+      count = n
     }
     var events: [(step: String, identities: [EventIdentity])] = []
-    for (index, step) in spec.steps.enumerated() where !byStep[index].isEmpty {
-      events.append((step.name, byStep[index]))
+    events.reserveCapacity(perStep.count { $0 > 0 })
+    for step in 0..<stepCount where perStep[step] > 0 {
+      var bound: [EventIdentity] = []
+      bound.reserveCapacity(perStep[step])
+      for i in 0..<n where steps[i] == step { bound.append(identities[i]) }
+      events.append((matcher.program.spec.steps[step].name, bound))
     }
     let context = rules[r].context
     let keyText = keySpaces[space].texts[key.index]
@@ -746,27 +759,38 @@ public final class Engine {
     let last = match.event
     var time = last.time
     var isTimeout = false
-    var emitted = zip(spec.emit, matcher.program.emitValues).map { ($0, $1) }
     switch outcome {
     case .complete: break
     case .absence(let deadline): time = deadline
     case .timeout(let deadline):
       time = deadline
       isTimeout = true
-      emitted = zip(spec.onTimeout ?? [], matcher.program.timeoutValues ?? []).map { ($0, $1) }
     }
-    let fields = emitted.map { field, evaluate in
-      (name: field.name, value: evaluate(last, match, context))
+    var fields: [(name: String, value: Value)] = []
+    if isTimeout {
+      let names = matcher.program.spec.onTimeout ?? []
+      let values = matcher.program.timeoutValues ?? []
+      fields.reserveCapacity(min(names.count, values.count))
+      for i in 0..<min(names.count, values.count) { fields.append((names[i].name, values[i](last, match, context))) }
+    } else {
+      let names = matcher.program.spec.emit
+      let values = matcher.program.emitValues
+      fields.reserveCapacity(min(names.count, values.count))
+      for i in 0..<min(names.count, values.count) { fields.append((names[i].name, values[i](last, match, context))) }
     }
+    let keyFields = matcher.program.spec.keyFields
+    let keyValues = keySpaces[space].values(of: key)
+    var keyPairs: [(field: FieldPath, value: Value)] = []
+    keyPairs.reserveCapacity(min(keyFields.count, keyValues.count))
+    for (field, value) in zip(keyFields, keyValues) { keyPairs.append((field, value)) }
+    let name = matcher.program.spec.name
     var alert = Alert(
-      ruleIndex: r, rule: spec.name, severity: spec.severity, description: spec.description,
-      key: Array(zip(spec.keyFields, keySpaces[space].values(of: key))).map { (field: $0, value: $1) },
-      id: Alert.makeID(
-        rule: isTimeout ? spec.name + "\u{0}timeout" : spec.name, keyText: keyText,
-        identities: identities),
+      ruleIndex: r, rule: name, severity: matcher.program.spec.severity,
+      description: matcher.program.spec.description, key: keyPairs,
+      id: Alert.makeID(rule: isTimeout ? name + "\u{0}timeout" : name, keyText: keyText, identities: identities),
       isTimeout: isTimeout, time: time, start: match.first.event.time, events: events,
       fields: fields)
-    if spec.suppression != nil {
+    if matcher.program.spec.suppression != nil {
       alert.suppressionKey = matcher.program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
     }
     return alert
