@@ -731,27 +731,36 @@ public final class Engine {
     // and each node's step. Then per step its identities, each array made at its final size
     // (appending node by node regrew them, and `nodesInOrder` made an array of nodes first).
     let n = match.length
-    var steps = [Int](repeating: 0, count: n)
-    var perStep = [Int](repeating: 0, count: stepCount)
-    let identities = [EventIdentity](unsafeUninitializedCapacity: n) { buffer, count in
-      var node: MatchNode? = match
-      var i = n
-      while let current = node, i > 0 {
-        i -= 1
-        (buffer.baseAddress.unsafelyUnwrapped + i).initialize(to: current.event.identity)
-        steps[i] = current.step
-        perStep[current.step] += 1
-        node = current.previous
-      }
-      count = n
-    }
+    var identities: [EventIdentity] = []
     var events: [(step: String, identities: [EventIdentity])] = []
-    events.reserveCapacity(perStep.count { $0 > 0 })
-    for step in 0..<stepCount where perStep[step] > 0 {
-      var bound: [EventIdentity] = []
-      bound.reserveCapacity(perStep[step])
-      for i in 0..<n where steps[i] == step { bound.append(identities[i]) }
-      events.append((matcher.program.spec.steps[step].name, bound))
+    // The steps and counts on the stack: two arrays made per alert cost ~600 instructions each.
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: n + stepCount) { scratch in
+      let steps = scratch.baseAddress.unsafelyUnwrapped
+      let perStep = steps + n
+      perStep.initialize(repeating: 0, count: stepCount)
+      identities = [EventIdentity](unsafeUninitializedCapacity: n) { buffer, count in
+        var node: MatchNode? = match
+        var i = n
+        while let current = node, i > 0 {
+          i -= 1
+          (buffer.baseAddress.unsafelyUnwrapped + i).initialize(to: current.event.identity)
+          (steps + i).initialize(to: current.step)
+          perStep[current.step] += 1
+          node = current.previous
+        }
+        // `length` counts the chain's nodes, so every element was written.
+        precondition(i == 0 && node == nil, "a match chain shorter or longer than its length")
+        count = n
+      }
+      var bound = 0
+      for step in 0..<stepCount where perStep[step] > 0 { bound += 1 }
+      events.reserveCapacity(bound)
+      for step in 0..<stepCount where perStep[step] > 0 {
+        var list: [EventIdentity] = []
+        list.reserveCapacity(perStep[step])
+        for i in 0..<n where steps[i] == step { list.append(identities[i]) }
+        events.append((matcher.program.spec.steps[step].name, list))
+      }
     }
     let context = rules[r].context
     let keyText = keySpaces[space].texts[key.index]
