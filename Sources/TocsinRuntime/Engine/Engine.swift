@@ -726,42 +726,7 @@ public final class Engine {
     // the whole struct, retaining and releasing every array in it, once per alert.
     let matcher = rules[r].matcher
     let space = rules[r].keySpace
-    let stepCount = matcher.program.spec.steps.count
-    // The chain, newest first, into arrays filled from the back: the identities in match order
-    // and each node's step. Then per step its identities, each array made at its final size
-    // (appending node by node regrew them, and `nodesInOrder` made an array of nodes first).
-    let n = match.length
-    var identities: [EventIdentity] = []
-    var events: [(step: String, identities: [EventIdentity])] = []
-    // The steps and counts on the stack: two arrays made per alert cost ~600 instructions each.
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: n + stepCount) { scratch in
-      let steps = scratch.baseAddress.unsafelyUnwrapped
-      let perStep = steps + n
-      perStep.initialize(repeating: 0, count: stepCount)
-      identities = [EventIdentity](unsafeUninitializedCapacity: n) { buffer, count in
-        var node: MatchNode? = match
-        var i = n
-        while let current = node, i > 0 {
-          i -= 1
-          (buffer.baseAddress.unsafelyUnwrapped + i).initialize(to: current.event.identity)
-          (steps + i).initialize(to: current.step)
-          perStep[current.step] += 1
-          node = current.previous
-        }
-        // `length` counts the chain's nodes, so every element was written.
-        precondition(i == 0 && node == nil, "a match chain shorter or longer than its length")
-        count = n
-      }
-      var bound = 0
-      for step in 0..<stepCount where perStep[step] > 0 { bound += 1 }
-      events.reserveCapacity(bound)
-      for step in 0..<stepCount where perStep[step] > 0 {
-        var list: [EventIdentity] = []
-        list.reserveCapacity(perStep[step])
-        for i in 0..<n where steps[i] == step { list.append(identities[i]) }
-        events.append((matcher.program.spec.steps[step].name, list))
-      }
-    }
+    let (identities, events) = Self.identities(of: match, steps: matcher.program.spec.steps)
     let context = rules[r].context
     let keyText = keySpaces[space].texts[key.index]
     context.key = .string(keyText)  // emitted values may read `key`
@@ -775,18 +740,11 @@ public final class Engine {
       time = deadline
       isTimeout = true
     }
-    var fields: [(name: String, value: Value)] = []
-    if isTimeout {
-      let names = matcher.program.spec.onTimeout ?? []
-      let values = matcher.program.timeoutValues ?? []
-      fields.reserveCapacity(min(names.count, values.count))
-      for i in 0..<min(names.count, values.count) { fields.append((names[i].name, values[i](last, match, context))) }
-    } else {
-      let names = matcher.program.spec.emit
-      let values = matcher.program.emitValues
-      fields.reserveCapacity(min(names.count, values.count))
-      for i in 0..<min(names.count, values.count) { fields.append((names[i].name, values[i](last, match, context))) }
-    }
+    let fields =
+      isTimeout
+      ? Self.fields(
+        matcher.program.spec.onTimeout ?? [], matcher.program.timeoutValues ?? [], last, match, context)
+      : Self.fields(matcher.program.spec.emit, matcher.program.emitValues, last, match, context)
     let keyFields = matcher.program.spec.keyFields
     let keyValues = keySpaces[space].values(of: key)
     var keyPairs: [(field: FieldPath, value: Value)] = []
@@ -803,6 +761,60 @@ public final class Engine {
       alert.suppressionKey = matcher.program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
     }
     return alert
+  }
+
+  /// The identities of `match`'s events in match order, and grouped by step in pattern order
+  /// (steps that bound nothing left out).
+  ///
+  /// One walk of the chain, newest first, fills the identities from the back and records each
+  /// node's step; then each step's list is made at its final size. The steps and counts are on
+  /// the stack (two arrays per alert cost ~600 instructions each); collecting the nodes into an
+  /// array first, and appending node by node to lists that regrew, cost more again.
+  private static func identities(
+    of match: MatchNode, steps: [StepSpec]
+  ) -> (all: [EventIdentity], byStep: [(step: String, identities: [EventIdentity])]) {
+    let n = match.length
+    var all: [EventIdentity] = []
+    var byStep: [(step: String, identities: [EventIdentity])] = []
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: n + steps.count) { scratch in
+      let stepOf = scratch.baseAddress.unsafelyUnwrapped
+      let perStep = stepOf + n
+      perStep.initialize(repeating: 0, count: steps.count)
+      all = [EventIdentity](unsafeUninitializedCapacity: n) { buffer, count in
+        var node: MatchNode? = match
+        var i = n
+        while let current = node, i > 0 {
+          i -= 1
+          (buffer.baseAddress.unsafelyUnwrapped + i).initialize(to: current.event.identity)
+          (stepOf + i).initialize(to: current.step)
+          perStep[current.step] += 1
+          node = current.previous
+        }
+        // `length` counts the chain's nodes, so every element was written.
+        precondition(i == 0 && node == nil, "a match chain shorter or longer than its length")
+        count = n
+      }
+      byStep.reserveCapacity((0..<steps.count).count { perStep[$0] > 0 })
+      for step in steps.indices where perStep[step] > 0 {
+        var bound: [EventIdentity] = []
+        bound.reserveCapacity(perStep[step])
+        for i in 0..<n where stepOf[i] == step { bound.append(all[i]) }
+        byStep.append((steps[step].name, bound))
+      }
+    }
+    return (all, byStep)
+  }
+
+  /// The fields `names` (an `emit` or `on timeout emit` list) with the values `values` compute
+  /// for a match ending in `last`, in one array.
+  private static func fields(
+    _ names: [EmitField], _ values: [Evaluator], _ last: EventRecord, _ match: MatchNode, _ context: EvalContext
+  ) -> [(name: String, value: Value)] {
+    let count = min(names.count, values.count)
+    var fields: [(name: String, value: Value)] = []
+    fields.reserveCapacity(count)
+    for i in 0..<count { fields.append((names[i].name, values[i](last, match, context))) }
+    return fields
   }
 
   // MARK: - Introspection
