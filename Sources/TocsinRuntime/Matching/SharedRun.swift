@@ -45,9 +45,11 @@ struct SharedRun {
   /// The room a key's first list is given. With room for one, a key's second and third
   /// matching events each regrew it (a `malloc`, a move and a `free`: ~470 instructions, on
   /// 202k of W1's first 600k events); a card in W1 holds one to three partial matches at a
-  /// time, rarely more. Computed, not stored: a stored `static let` is read through
-  /// `swift_once`.
-  static var firstRoom: Int { 4 }
+  /// time, rarely more. Two, not four: four saved W1 another 0.5% of its instructions but
+  /// cost W3 (a million cards, most with one purchase open) 15 MiB of peak RSS, 144 bytes per
+  /// list that never holds a second match. Computed, not stored: a stored `static let` is read
+  /// through `swift_once`.
+  static var firstRoom: Int { 2 }
 
   /// The run shape of `program`, or `nil` when its matches cannot share a run.
   static func detect(_ program: RuleProgram) -> SharedRun? {
