@@ -83,6 +83,30 @@ final class KeyTableTests: XCTestCase {
     }
   }
 
+  /// A key hashed in place, out of an event's slots (``Value/keyHashAndInlineForm(at:seed:)``,
+  /// which the arrival probes use to avoid copying the value), hashes and inlines exactly as the
+  /// value passed by value does, for every case of value.
+  func testKeyHashInPlace_AgreesWithTheValue() {
+    let values: [Value] = [
+      .string(""), .string("a"), .string("u089695"), .string("123456789012345"),
+      .string(String(repeating: "long", count: 10)), .string("é"), .int(0), .int(-7), .int(.max),
+      .bool(true), .float(-0.0), .float(2.5), .time(.milliseconds(5)), .duration(.seconds(1)),
+      .list([.int(1), .string("x")]), .null,
+    ]
+    let slots = EventSlots(values)
+    let table = KeyTable()
+    for (i, value) in values.enumerated() {
+      for seed: UInt64 in [0, 1, 0xDEAD_BEEF] {
+        let inPlace = slots.withUnsafeValue(at: i) { Value.keyHashAndInlineForm(at: $0, seed: seed) }
+        let byValue = value.keyHashAndInlineForm(seed: seed)
+        XCTAssertEqual(inPlace.hash, byValue.hash, "\(value), seed \(seed)")
+        XCTAssertTrue(inPlace.inline.isSame(as: byValue.inline), "\(value), seed \(seed)")
+      }
+      let tableInPlace = slots.withUnsafeValue(at: i) { table.hasher.hashAndInlineForm(at: $0) }
+      XCTAssertEqual(tableInPlace.hash, table.hashAndInlineForm(value).hash, "\(value)")
+    }
+  }
+
   /// One key space per shape of key: each key is found again under its id after growth,
   /// reclaiming half of them and reinterning them, and is stored inline exactly when expected.
   func testKeyShapesThroughInternReclaimAndReintern() {

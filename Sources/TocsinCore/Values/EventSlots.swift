@@ -83,6 +83,16 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     }
   }
 
+  /// Calls `body` with the address of slot `i`'s value: read in place, it is not copied (a
+  /// value passed on as an argument from the subscript is, by the caller: a retain and a
+  /// release of a string's storage, runtime calls even for a small string). `body` must not
+  /// write the slots or keep the pointer.
+  @inlinable
+  public func withUnsafeValue<R>(at i: Int, _ body: (UnsafePointer<Value>) -> R) -> R {
+    precondition(i >= 0 && i < storage.header, "slot index out of range")
+    return storage.withUnsafeMutablePointerToElements { body(UnsafePointer($0 + i)) }
+  }
+
   /// Calls `body` with the slots' memory, copying the buffer first if it is shared.
   @inlinable
   public mutating func withUnsafeMutableBufferPointer<R, E: Error>(

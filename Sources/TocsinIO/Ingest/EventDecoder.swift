@@ -56,8 +56,19 @@ public struct EventDecoder {
     } catch {
       throw .scan(error)
     }
-    let time = try eventTime(slots[timeSlot.index])
-    let identity = EventDecoder.identity(slots[idSlot.index], line: line)
+    // The time and the identity read in place: a slot's value passed on as an argument is
+    // copied first (for a string, a retain and a release).
+    let epochUnits = slots.withUnsafeValue(at: timeSlot.index) { value -> Int64? in
+      if case .int(let n) = value.pointee { return n }
+      return nil
+    }
+    let time: EventTime
+    if let n = epochUnits {
+      time = try eventTime(units: n)
+    } else {
+      time = try eventTime(slots[timeSlot.index])
+    }
+    let identity = slots.withUnsafeValue(at: idSlot.index) { EventDecoder.identity(at: $0, line: line) }
     return EventRecord(time: time, sequence: sequence, line: lineNumber, identity: identity, slots: slots)
   }
 
@@ -85,11 +96,7 @@ public struct EventDecoder {
     case .null:
       throw .missingTime(field: field)
     case .int(let n):
-      guard let unit = format.nanosecondsPerUnit else { throw invalid(value) }
-      let (ns, overflow) = n.multipliedReportingOverflow(by: unit)
-      // The extreme values are the ±∞ sentinels of `EventTime`, not event times.
-      guard !overflow, ns != .max, ns != .min else { throw outOfRange(value) }
-      return EventTime(nanosecondsSinceEpoch: ns)
+      return try eventTime(units: n)
     case .float(let d):
       guard let unit = format.nanosecondsPerUnit, d.isFinite else { throw invalid(value) }
       guard abs(d) < 9.2e18 / Double(unit) else { throw outOfRange(value) }
@@ -113,6 +120,16 @@ public struct EventDecoder {
     }
   }
 
+  /// The event time of the integer time value `n` (epoch units of ``IngestOptions/timeFormat``).
+  @inline(__always)
+  private func eventTime(units n: Int64) throws(IngestError) -> EventTime {
+    guard let unit = options.timeFormat.nanosecondsPerUnit else { throw invalid(.int(n)) }
+    let (ns, overflow) = n.multipliedReportingOverflow(by: unit)
+    // The extreme values are the ±∞ sentinels of `EventTime`, not event times.
+    guard !overflow, ns != .max, ns != .min else { throw outOfRange(.int(n)) }
+    return EventTime(nanosecondsSinceEpoch: ns)
+  }
+
   @inline(never)
   private func invalid(_ value: Value) -> IngestError {
     .invalidTime(field: options.timeField, text: Self.quoted(value))
@@ -132,7 +149,13 @@ public struct EventDecoder {
 
   /// The identity of an event whose id field holds `value` and whose line is `line`.
   public static func identity(_ value: Value, line: UnsafeRawBufferPointer) -> EventIdentity {
-    switch value {
+    withUnsafePointer(to: value) { identity(at: $0, line: line) }
+  }
+
+  /// ``identity(_:line:)`` of the value at `value`, read in place.
+  @inline(__always)
+  static func identity(at value: UnsafePointer<Value>, line: UnsafeRawBufferPointer) -> EventIdentity {
+    switch value.pointee {
     case .string(let s) where !s.isEmpty: return s
     case .int(let i): return String(i)
     default:

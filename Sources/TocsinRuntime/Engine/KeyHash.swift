@@ -172,6 +172,25 @@ extension Value {
     }
   }
 
+  /// ``keyHashAndInlineForm(seed:)`` of the value at `value`, read in place.
+  @inline(__always)
+  static func keyHashAndInlineForm(at value: UnsafePointer<Value>, seed: UInt64) -> (hash: UInt64, inline: InlineKey) {
+    switch value.pointee {
+    case .int(let i):
+      let bits = UInt64(bitPattern: i)
+      return (KeyHash.combine(seed ^ 4, bits), InlineKey(payload: bits, tag: .int))
+    case .string(let s):
+      if let result = s.utf8.withContiguousStorageIfAvailable({
+        KeyHash.string(UnsafeRawBufferPointer($0), seed: seed ^ 6)
+      }) {
+        return result
+      }
+      return value.pointee.keyHashAndInlineForm(seed: seed)
+    default:
+      return value.pointee.keyHashAndInlineForm(seed: seed)
+    }
+  }
+
   /// A seeded hash consistent with `==`: equal values (same case, same payload) hash equally.
   @inline(__always)
   func keyHash(seed: UInt64) -> UInt64 { keyHashAndInlineForm(seed: seed).hash }

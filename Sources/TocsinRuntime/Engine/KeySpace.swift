@@ -119,7 +119,7 @@ public struct KeySpace {
     // The value is read in place twice rather than copied out once (a copy of a string is a
     // retain and a release).
     if event[slot].isNull { return .missing }
-    let (hash, inline) = hasher.hashAndInlineForm(event[slot])
+    let (hash, inline) = event.slots.withUnsafeValue(at: slot.index) { hasher.hashAndInlineForm(at: $0) }
     return Probe(hash: hash, inline: inline, isMissing: false)
   }
 

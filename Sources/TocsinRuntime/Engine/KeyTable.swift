@@ -312,4 +312,11 @@ struct KeyHasher: Sendable {
     let (h, inline) = value.keyHashAndInlineForm(seed: seed)
     return (KeyHash.combine(seed, h), inline)
   }
+
+  /// ``hashAndInlineForm(_:)`` of the value at `value`, read in place (no copy of a string).
+  @inline(__always)
+  func hashAndInlineForm(at value: UnsafePointer<Value>) -> (hash: UInt64, inline: InlineKey) {
+    let (h, inline) = Value.keyHashAndInlineForm(at: value, seed: seed)
+    return (KeyHash.combine(seed, h), inline)
+  }
 }
