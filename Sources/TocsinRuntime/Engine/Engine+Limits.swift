@@ -142,7 +142,7 @@ extension Engine {
     let matcher = rules[r].matcher
     matcher.dropOldest(excess, from: &states[r, key.index])
     matcher.releaseHeld(&states[r, key.index], emit: emit)
-    counters.limits.droppedByKeyCap += excess
+    tallies.limits.droppedByKeyCap += excess
     recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
   }
 
@@ -188,7 +188,7 @@ extension Engine {
   func enforceBudget(collect: (Alert) -> Void) {
     guard let budget = options.limits.maxStateBytes, !limitState.isEvicting else { return }
     let total = estimatedStateBytes
-    if total > counters.limits.peakStateBytes { counters.limits.peakStateBytes = total }
+    if total > tallies.limits.peakStateBytes { tallies.limits.peakStateBytes = total }
     guard total > budget else { return }
     limitState.isEvicting = true
     defer { limitState.isEvicting = false }
@@ -198,7 +198,7 @@ extension Engine {
     sweepForBudget()
     while estimatedStateBytes > target {
       guard let entry = limitState.evictionQueue.popFirst() else {
-        counters.limits.budgetUnreclaimable += 1
+        tallies.limits.budgetUnreclaimable += 1
         break
       }
       guard entry.key.index < states.count(of: entry.rule),
@@ -230,9 +230,9 @@ extension Engine {
       matcher.releaseHeld(&state, emit: emit)
     } collect: { collect($0) }
     switch limit {
-    case .partialsPerKey: counters.limits.droppedByKeyCap += n
-    case .keyTTL: counters.limits.droppedByKeyTTL += n
-    case .stateBudget: counters.limits.droppedByBudget += n
+    case .partialsPerKey: tallies.limits.droppedByKeyCap += n
+    case .keyTTL: tallies.limits.droppedByKeyTTL += n
+    case .stateBudget: tallies.limits.droppedByBudget += n
     }
     recordDrop(rule: r, key: key, limit: limit, dropped: n, oldest: oldest)
     reclaimIfIdle(space: rules[r].keySpace, key: key)

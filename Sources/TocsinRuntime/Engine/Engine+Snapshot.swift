@@ -11,6 +11,7 @@ extension Engine {
     precondition(!finished, "snapshot after finish")
     var builder = SnapshotBuilder()
     var snap = EngineSnapshot()
+    let counted = counters
     for r in rules.indices {
       let rule = rules[r]
       var keys: [EngineSnapshot.KeyState] = []
@@ -27,8 +28,8 @@ extension Engine {
       }
       snap.rules.append(
         EngineSnapshot.RuleState(
-          name: rule.matcher.program.name, keySpace: rule.keySpace, alerts: counters.alertsByRule[r],
-          missingKey: counters.missingKeyByRule[r], typeErrors: rule.context.typeErrors,
+          name: rule.matcher.program.name, keySpace: rule.keySpace, alerts: counted.alertsByRule[r],
+          missingKey: counted.missingKeyByRule[r], typeErrors: rule.context.typeErrors,
           arithmeticErrors: rule.context.arithmeticErrors, regexLimitHits: rule.context.regexLimitHits,
           firstTypeError: rule.context.firstTypeError,
           firstRegexLimitPattern: rule.context.firstRegexLimitPattern, keys: keys))
@@ -63,7 +64,7 @@ extension Engine {
     builder.finish(into: &snap)
     snap.watermark = watermark.time
     snap.maxEventTime = maxEventTime
-    snap.counters = counters
+    snap.counters = counted
     return snap
   }
 
@@ -140,19 +141,21 @@ extension Engine {
     restoreCalibration(snapshot)
     watermark = Watermark(snapshot.watermark)
     maxEventTime = snapshot.maxEventTime
-    let perRuleAlerts = counters.alertsByRule
-    let perRuleMissing = counters.missingKeyByRule
-    counters = snapshot.counters
-    counters.alertsByRule = perRuleAlerts
-    counters.missingKeyByRule = perRuleMissing
+    let perRuleAlerts = tallies.alertsByRule
+    let perRuleMissing = tallies.missingKeyByRule
+    tallies = snapshot.counters
+    tallies.alertsByRule = perRuleAlerts
+    tallies.missingKeyByRule = perRuleMissing
+    // The per-rule counts restored above are whole: nothing is pending per space.
+    missingKeys.reset()
     restoreLimitState(snapshot, ruleMapping: ruleMapping)
   }
 
   private func restoreRule(
     _ old: EngineSnapshot.RuleState, into r: Int, keyMap: [KeyID], nodes: [MatchNode]
   ) throws(EngineSnapshot.Invalid) {
-    counters.alertsByRule[r] = old.alerts
-    counters.missingKeyByRule[r] = old.missingKey
+    tallies.alertsByRule[r] = old.alerts
+    tallies.missingKeyByRule[r] = old.missingKey
     rules[r].context.restoreCounts(
       typeErrors: old.typeErrors, arithmeticErrors: old.arithmeticErrors,
       regexLimitHits: old.regexLimitHits, firstTypeError: old.firstTypeError,
