@@ -49,18 +49,24 @@ public struct EventDecoder {
   {
     let count = scanner.projection.count
     var slots = slotPool?.slots(nulls: count) ?? EventSlots(nulls: count)
+    // The integer time and the identity are read in place while the slots are at hand: a
+    // slot's value passed on as an argument is copied first (for a string, a retain and a
+    // release), and a second access to the buffer retained it.
+    var epochUnits: Int64?
+    var identity: EventIdentity = ""
+    let timeIndex = timeSlot.index
+    let idIndex = idSlot.index
     do {
       try slots.withUnsafeMutableBufferPointer { (buffer) throws(ScanError) in
         try scanner.scan(line, intoNulled: buffer)
+        // swift-format-ignore: NeverForceUnwrap
+        // The projection always holds the time and id slots, so the buffer is not empty.
+        let base = UnsafePointer(buffer.baseAddress!)
+        if case .int(let n) = base[timeIndex] { epochUnits = n }
+        identity = EventDecoder.identity(at: base + idIndex, line: line)
       }
     } catch {
       throw .scan(error)
-    }
-    // The time and the identity read in place: a slot's value passed on as an argument is
-    // copied first (for a string, a retain and a release).
-    let epochUnits = slots.withUnsafeValue(at: timeSlot.index) { value -> Int64? in
-      if case .int(let n) = value.pointee { return n }
-      return nil
     }
     let time: EventTime
     if let n = epochUnits {
@@ -68,7 +74,6 @@ public struct EventDecoder {
     } else {
       time = try eventTime(slots[timeSlot.index])
     }
-    let identity = slots.withUnsafeValue(at: idSlot.index) { EventDecoder.identity(at: $0, line: line) }
     return EventRecord(time: time, sequence: sequence, line: lineNumber, identity: identity, slots: slots)
   }
 
