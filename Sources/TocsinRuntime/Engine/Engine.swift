@@ -254,10 +254,10 @@ public final class Engine {
     // `consume`: without it the event was copied into the item (a retain of its slot buffer,
     // and a release when the parameter went), though this is its last use.
     if calibration != nil {
-      calibrate(Buffered(event: consume event, keys: keys), into: &actions)
+      calibrate(Buffered(event: consume event, keys: consume keys), into: &actions)
       return
     }
-    admit(Buffered(event: consume event, keys: keys), into: &actions)
+    admit(Buffered(event: consume event, keys: consume keys), into: &actions)
   }
 
   /// Steps 2–4 for a routed event. Consumed, as the rest of the way to the reorder buffer: the
