@@ -38,6 +38,35 @@ final class BenchReportTests: XCTestCase {
     XCTAssertEqual(decoded.result(named: "W3")?.allocationsPerEvent, nil)
   }
 
+  /// The build's fingerprint travels with the report; a report saved before it was recorded
+  /// still reads back (without one), and the footer names whichever it has.
+  func testBinaryFingerprint_RecordedAndOptional() throws {
+    var withBinary = report([result("W1", seconds: [1.0])])
+    withBinary.binary = "0a1b2c3d4e5f"
+    let decoded = try BenchReport.decode(withBinary.jsonData(), path: "b.json")
+    XCTAssertEqual(decoded.binary, "0a1b2c3d4e5f")
+    XCTAssertTrue(BenchTable.footer(decoded, baseline: decoded).contains("binary 0a1b2c3d4e5f"))
+    var json = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: withBinary.jsonData()) as? [String: Any])
+    json["binary"] = nil
+    let old = try BenchReport.decode(JSONSerialization.data(withJSONObject: json), path: "old.json")
+    XCTAssertNil(old.binary)
+    XCTAssertFalse(BenchTable.footer(old, baseline: nil).contains("binary"))
+    // Same bytes, same fingerprint; one byte more, another.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fp-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (a, b, c) = (dir.appendingPathComponent("a"), dir.appendingPathComponent("b"), dir.appendingPathComponent("c"))
+    try Data("tocsin".utf8).write(to: a)
+    try Data("tocsin".utf8).write(to: b)
+    try Data("tocsin!".utf8).write(to: c)
+    let fa = try XCTUnwrap(MachineInfo.fingerprint(ofFile: a.path))
+    XCTAssertEqual(fa.count, 12)
+    XCTAssertEqual(MachineInfo.fingerprint(ofFile: b.path), fa)
+    XCTAssertNotEqual(MachineInfo.fingerprint(ofFile: c.path), fa)
+    XCTAssertNil(MachineInfo.fingerprint(ofFile: dir.appendingPathComponent("missing").path))
+  }
+
   func testJSON_RejectsOtherFilesAndFormats() throws {
     XCTAssertThrowsError(try BenchReport.decode(Data("{}".utf8), path: "x.json"))
     XCTAssertThrowsError(try BenchReport.decode(Data("not json".utf8), path: "x.json"))

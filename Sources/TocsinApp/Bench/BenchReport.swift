@@ -8,7 +8,14 @@ public struct BenchReport: Codable, Equatable, Sendable {
   /// The file format's version; a reader rejects versions it does not know.
   public var format = 1
   /// `git rev-parse HEAD` of the working directory (with `-dirty` when it has changes), if any.
+  /// It names the tree at `--root`, not necessarily the build that ran: see ``binary``.
   public var commit: String?
+  /// A fingerprint of the executable that ran the workloads (the first 12 hex digits of a
+  /// stable hash of its bytes), so that two reports made from the same tree by different builds
+  /// (a saved binary against a fresh one, as `--baseline` comparisons usually are) tell which
+  /// build each is. `nil` in reports written before it was recorded, or when the executable
+  /// could not be read.
+  public var binary: String?
   /// When the run started, RFC 3339 UTC.
   public var date: String
   /// The machine.
@@ -62,8 +69,12 @@ public struct BenchReport: Codable, Equatable, Sendable {
   }
 
   /// Creates a report.
-  public init(commit: String?, date: String, machine: Machine, settings: Settings, results: [BenchResult]) {
+  public init(
+    commit: String?, binary: String? = nil, date: String, machine: Machine, settings: Settings,
+    results: [BenchResult]
+  ) {
     self.commit = commit
+    self.binary = binary
     self.date = date
     self.machine = machine
     self.settings = settings

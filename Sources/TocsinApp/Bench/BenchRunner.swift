@@ -167,7 +167,8 @@ public enum BenchRunner {
           : try measureHere(name, options: options, probe: probe, progress: progress))
     }
     return BenchReport(
-      commit: MachineInfo.commit(in: options.root), date: MachineInfo.timestamp(),
+      commit: MachineInfo.commit(in: options.root),
+      binary: MachineInfo.fingerprint(ofFile: Self.currentExecutable()), date: MachineInfo.timestamp(),
       machine: MachineInfo.current(),
       settings: .init(
         events: options.events, runs: options.runs, seed: options.seed, isolated: isolated,

@@ -70,11 +70,18 @@ public enum BenchTable {
     return String(format: "%.2f×", new / old)
   }
 
+  /// Which build made `report`: the tree's commit at `--root`, and the executable's fingerprint
+  /// when recorded (the commit alone does not tell a saved old binary from a new one).
+  static func identity(_ report: BenchReport) -> String {
+    let commit = "commit \(report.commit ?? "unknown") (the tree at --root)"
+    return report.binary.map { "\(commit), binary \($0)" } ?? commit
+  }
+
   /// The lines printed under the table: the machine, the commit, and what the latency and RSS
   /// columns mean.
   public static func footer(_ report: BenchReport, baseline: BenchReport?) -> String {
     var out = "machine: \(report.machine.cores) cores, \(report.machine.cpu ?? "unknown CPU"), "
-    out += "\(report.machine.system); \(report.settings.build) build; commit \(report.commit ?? "unknown")\n"
+    out += "\(report.machine.system); \(report.settings.build) build; \(identity(report))\n"
     if report.settings.build != "release" {
       out += "note: a \(report.settings.build) build; the timings say nothing about Tocsin's speed\n"
     }
@@ -97,7 +104,7 @@ public enum BenchTable {
       ? "peak RSS: each workload in its own process, from after generating its input (input held in memory included)\n"
       : "peak RSS: one process for all workloads (--in-process); memory the allocator kept from earlier workloads may count\n"
     if let baseline {
-      out += "ratios new/old against \(baseline.commit ?? "an unknown commit") of \(baseline.date)"
+      out += "ratios new/old against \(identity(baseline)) of \(baseline.date)"
       out += " (\(baseline.machine.cores) cores, \(baseline.machine.cpu ?? "unknown CPU"))\n"
     }
     return out

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 
 /// Where a benchmark runs: machine, commit, clock; and the process's peak-RSS window.
 public enum MachineInfo {
@@ -31,6 +32,15 @@ public enum MachineInfo {
     guard let head = git(["rev-parse", "HEAD"], in: directory), !head.isEmpty else { return nil }
     let changes = git(["status", "--porcelain", "--untracked-files=no"], in: directory) ?? ""
     return changes.isEmpty ? head : head + "-dirty"
+  }
+
+  /// The first 12 hex digits of the stable hash of the file at `path` (the running executable,
+  /// for ``BenchReport/binary``); `nil` when it cannot be read. ~20 ms for an 18 MB binary.
+  public static func fingerprint(ofFile path: String) -> String? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    var hash = StableHash()
+    data.withUnsafeBytes { hash.combine(bytes: $0) }
+    return String(hash.hex.prefix(12))
   }
 
   private static func git(_ arguments: [String], in directory: String) -> String? {
