@@ -43,7 +43,9 @@ public final class Engine {
   public let programs: ProgramSet
   /// The options in force.
   public let options: EngineOptions
-  /// Counters for the run summary.
+  /// Counters for the run summary: ``tallies`` with each rule's events without its key added
+  /// from its key space's count. Computed (a copy with a loop over the rules): read it for
+  /// summaries, metrics and snapshots, not per event.
   public var counters: EngineCounters {
     var folded = tallies
     for r in folded.missingKeyByRule.indices where r < routes.count {
