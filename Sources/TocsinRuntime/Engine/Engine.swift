@@ -48,7 +48,7 @@ public final class Engine {
   /// summaries, metrics and snapshots, not per event.
   public var counters: EngineCounters {
     var folded = tallies
-    for r in folded.missingKeyByRule.indices where r < routes.count {
+    for r in folded.missingKeyByRule.indices {
       folded.missingKeyByRule[r] += missingKeys.count(space: routes[r].keySpace)
     }
     return folded
@@ -884,7 +884,7 @@ final class SpaceTallies {
   @inline(__always)
   func add(space: Int) { counts[space] &+= 1 }
 
-  func count(space: Int) -> Int { space < spaces ? counts[space] : 0 }
+  func count(space: Int) -> Int { counts[space] }
 
   /// Every count back to zero.
   func reset() { counts.update(repeating: 0, count: max(1, spaces)) }

@@ -153,13 +153,11 @@ extension Value {
       return (KeyHash.combine(seed ^ 5, d == 0 ? 0 : d.bitPattern), .notInline)
     case .string(let s):
       // Read in place (`withUTF8` is mutating: it took a copy of the string).
-      if let result = s.utf8.withContiguousStorageIfAvailable({
-        KeyHash.string(UnsafeRawBufferPointer($0), seed: seed ^ 6)
-      }) {
+      if let result = s.utf8.withContiguousStorageIfAvailable({ Self.stringKey($0, seed: seed) }) {
         return result
       }
       var copy = s
-      return copy.withUTF8 { KeyHash.string(UnsafeRawBufferPointer($0), seed: seed ^ 6) }
+      return copy.withUTF8 { Self.stringKey($0, seed: seed) }
     case .time(let t):
       let bits = UInt64(bitPattern: t.nanosecondsSinceEpoch)
       return (KeyHash.combine(seed ^ 7, bits), InlineKey(payload: bits, tag: .time))
@@ -172,23 +170,23 @@ extension Value {
     }
   }
 
-  /// ``keyHashAndInlineForm(seed:)`` of the value at `value`, read in place.
+  /// The string case of ``keyHashAndInlineForm(seed:)``, over the string's UTF-8.
+  @inline(__always)
+  static func stringKey(_ utf8: UnsafeBufferPointer<UInt8>, seed: UInt64) -> (hash: UInt64, inline: InlineKey) {
+    KeyHash.string(UnsafeRawBufferPointer(utf8), seed: seed ^ 6)
+  }
+
+  /// ``keyHashAndInlineForm(seed:)`` of the value at `value`, read in place: a string (most
+  /// keys) is hashed where it lies; any other value is copied out, which for the scalar cases
+  /// costs no reference counting.
   @inline(__always)
   static func keyHashAndInlineForm(at value: UnsafePointer<Value>, seed: UInt64) -> (hash: UInt64, inline: InlineKey) {
-    switch value.pointee {
-    case .int(let i):
-      let bits = UInt64(bitPattern: i)
-      return (KeyHash.combine(seed ^ 4, bits), InlineKey(payload: bits, tag: .int))
-    case .string(let s):
-      if let result = s.utf8.withContiguousStorageIfAvailable({
-        KeyHash.string(UnsafeRawBufferPointer($0), seed: seed ^ 6)
-      }) {
-        return result
-      }
-      return value.pointee.keyHashAndInlineForm(seed: seed)
-    default:
-      return value.pointee.keyHashAndInlineForm(seed: seed)
+    if case .string(let s) = value.pointee,
+      let result = s.utf8.withContiguousStorageIfAvailable({ stringKey($0, seed: seed) })
+    {
+      return result
     }
+    return value.pointee.keyHashAndInlineForm(seed: seed)
   }
 
   /// A seeded hash consistent with `==`: equal values (same case, same payload) hash equally.

@@ -116,11 +116,12 @@ public struct KeySpace {
   /// ``probe(of:slots:hasher:)`` for a space keyed by the one field in `slot`.
   @inline(__always)
   static func probe(of event: EventRecord, slot: SlotIndex, hasher: KeyHasher) -> Probe {
-    // The value is read in place twice rather than copied out once (a copy of a string is a
-    // retain and a release).
-    if event[slot].isNull { return .missing }
-    let (hash, inline) = event.slots.withUnsafeValue(at: slot.index) { hasher.hashAndInlineForm(at: $0) }
-    return Probe(hash: hash, inline: inline, isMissing: false)
+    // Read in place, not copied out (a copy of a string is a retain and a release).
+    event.slots.withUnsafeValue(at: slot.index) { value in
+      if case .null = value.pointee { return .missing }
+      let (hash, inline) = hasher.hashAndInlineForm(at: value)
+      return Probe(hash: hash, inline: inline, isMissing: false)
+    }
   }
 
   /// Starts loading the table slot a probe of this space made elsewhere will look at first
