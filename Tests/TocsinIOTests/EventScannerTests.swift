@@ -15,6 +15,17 @@ private func scan(_ bytes: [UInt8], _ paths: [String]) -> Result<[Value], ScanEr
   return .success(slots)
 }
 
+/// Scans `bytes` with `scanner` (kept across calls, so its caches learn).
+private func scanWith(_ scanner: inout EventScanner, _ bytes: [UInt8]) -> Result<[Value], ScanError> {
+  var slots: [Value] = []
+  var failure: ScanError?
+  bytes.withUnsafeBytes { raw in
+    do throws(ScanError) { try scanner.scan(raw, into: &slots) } catch { failure = error }
+  }
+  if let failure { return .failure(failure) }
+  return .success(slots)
+}
+
 /// One table row: `line` projected on `paths` gives `expected`.
 private func scanTest(
   _ line: String, _ paths: [String], _ expected: [Value],
@@ -303,6 +314,38 @@ final class EventScannerTests: XCTestCase {
         let shift = UInt64(8 * position)
         let word = (filler & ~(0xFF << shift)) | (UInt64(byte) << shift)
         XCTAssertEqual(_JSONScanner.hasSpecialByte(word), isSpecial, "byte \(byte) at \(position)")
+      }
+    }
+  }
+
+  /// A member written compactly (`"a":V,`) is read by the scanner's compact path, the same
+  /// member with whitespace around its colon and comma by the general one: they must agree on
+  /// every value and every error (its offset shifted by the two spaces before `V`). Each line is
+  /// scanned twice by one scanner, so the second scan confirms its keys by prediction.
+  func testCompactMembers_AgreeWithSpacedOnes() {
+    let values = [
+      #""plain""#, #""""#, #""fifteen bytes!!""#, #""sixteen bytes!!!""#, #""é accent""#, #""tab\tescaped""#,
+      #""\u00e9""#, "\"ctl\u{01}\"", "0", "-0", "42", "-17", "1767225600058", "999999999999999999",
+      "9223372036854775808", "12.345", "-33.8688", "1e3", "2.5e+2", "1e400", "01", "-", "1.", ".5", "+1", "0x10",
+      "true", "false", "null", "tru", "{}", #"{"x":1}"#, "[1,2]",
+    ]
+    for value in values {
+      let compact = Array(#"{"a":"#.utf8) + Array(value.utf8) + Array(#","b":2}"#.utf8)
+      let spaced = Array(#"{"a" : "#.utf8) + Array(value.utf8) + Array(#" , "b" : 2}"#.utf8)
+      var scanner = EventScanner(projection: FieldProjection([FieldPath(["a"]), FieldPath(["b"])]))
+      var reference = EventScanner(projection: FieldProjection([FieldPath(["a"]), FieldPath(["b"])]))
+      for pass in 1...2 {
+        let read = scanWith(&scanner, compact)
+        let expected = scanWith(&reference, spaced)
+        switch (read, expected) {
+        case (.success(let slots), .success(let want)):
+          XCTAssertEqual(slots, want, "\(value), pass \(pass)")
+        case (.failure(let error), .failure(let want)):
+          XCTAssertEqual(error.reason, want.reason, "\(value), pass \(pass)")
+          XCTAssertEqual(error.offset.map { $0 + 2 }, want.offset, "\(value), pass \(pass): \(error) vs \(want)")
+        default:
+          XCTFail("\(value), pass \(pass): compact \(read), spaced \(expected)")
+        }
       }
     }
   }

@@ -88,13 +88,33 @@ struct _JSONScanner {
     while true {
       guard pos < end && base[pos] == quote else { throw .invalidJSON(offset: pos, expected: .objectKey) }
       let entryIndex = try objectKey(node: node, after: &previous)
-      skipWhitespace()
-      guard pos < end && base[pos] == colon else { throw .invalidJSON(offset: pos, expected: .colon) }
-      pos += 1
-      skipWhitespace()
+      // The common member, compact and projected: `"key":` then a plain string or a number,
+      // read without the whitespace skips and the general value dispatch.
+      if entryIndex >= 0, pos < end, base[pos] == colon, let slot = leafSlot(entryIndex),
+        try plainValue(at: pos &+ 1, slot: slot)
+      {
+        // And the compact separator or end right after it.
+        if pos < end {
+          let c = base[pos]
+          if c == comma {
+            pos &+= 1
+            if pos < end && base[pos] == quote { continue }
+            skipWhitespace()
+            continue
+          }
+          if c == closeBrace {
+            pos &+= 1
+            return
+          }
+        }
+        if try memberEnd() { return }
+        continue
+      }
       if entryIndex < 0 {
+        try colonAndWhitespace()
         try skipValue(depth: depth)
       } else {
+        try colonAndWhitespace()
         let entry = trie.entries[entryIndex]
         if entry.child >= 0 {
           // Last key wins: forget whatever an earlier duplicate of this key set below it.
@@ -115,17 +135,64 @@ struct _JSONScanner {
           try parseValue(slot: Int(entry.slot), depth: depth)
         }
       }
-      skipWhitespace()
-      guard pos < end else { throw .invalidJSON(offset: pos, expected: .commaOrObjectEnd) }
-      let c = base[pos]
-      pos += 1
-      if c == comma {
-        skipWhitespace()
-        continue
-      }
-      if c == closeBrace { return }
-      throw .invalidJSON(offset: pos - 1, expected: .commaOrObjectEnd)
+      if try memberEnd() { return }
     }
+  }
+
+  /// Moves past what follows an object member: whitespace, then `,` and whitespace (`false`:
+  /// another member follows) or `}` (`true`: the object ended).
+  @inline(__always)
+  mutating func memberEnd() throws(ScanError) -> Bool {
+    skipWhitespace()
+    guard pos < end else { throw .invalidJSON(offset: pos, expected: .commaOrObjectEnd) }
+    let c = base[pos]
+    pos += 1
+    if c == comma {
+      skipWhitespace()
+      return false
+    }
+    if c == closeBrace { return true }
+    throw .invalidJSON(offset: pos - 1, expected: .commaOrObjectEnd)
+  }
+
+  /// Moves past the `:` between a key and its value and the whitespace around it.
+  @inline(__always)
+  mutating func colonAndWhitespace() throws(ScanError) {
+    skipWhitespace()
+    guard pos < end && base[pos] == colon else { throw .invalidJSON(offset: pos, expected: .colon) }
+    pos += 1
+    skipWhitespace()
+  }
+
+  /// The slot of trie entry `index` when it is a leaf (a projected field nothing is nested
+  /// under), or `nil`.
+  @inline(__always)
+  func leafSlot(_ index: Int) -> Int? {
+    let entry = trie.entries[index]
+    return entry.child < 0 ? Int(entry.slot) : nil
+  }
+
+  /// Reads the value at `start` (just after a key's colon) into `slots[slot]` and moves past it
+  /// when it is a string without escapes or non-ASCII bytes, or a number (read, and its errors
+  /// thrown, as ``parseValue(slot:depth:)`` does); for anything else — whitespace first, an
+  /// escape, a literal, an object — it returns `false` and leaves `pos` and the slot alone, for
+  /// the general path. What it stores is what ``parseValue(slot:depth:)`` stores.
+  @inline(__always)
+  mutating func plainValue(at start: Int, slot: Int) throws(ScanError) -> Bool {
+    guard start < end else { return false }
+    let first = base[start]
+    if first == quote {
+      let body = start &+ 1
+      let stop = nextSpecialByte(from: body)
+      guard stop < end && base[stop] == quote else { return false }
+      pos = stop &+ 1
+      store(.string(strings.string(slot: slot, base + body, count: stop &- body, readable: end &- body)), at: slot)
+      return true
+    }
+    guard first &- zero <= 9 || first == minus else { return false }
+    pos = start
+    store(try scanNumber(), at: slot)
+    return true
   }
 
   /// Sets `slots[slot]` to `value`. A slot still `.null` (the usual case: each key once per
