@@ -54,12 +54,16 @@ final class StringValueCache: @unchecked Sendable {
 
   /// The number of slots served.
   let slotCount: Int
+  /// Whether short ASCII values are built in the standard library's inline form
+  /// (``SmallASCII/probe()``, checked once per cache).
+  let buildsSmallStrings: Bool
   private let buckets: UnsafeMutablePointer<Bucket>
   private let states: UnsafeMutablePointer<SlotState>
 
   /// A cache with empty buckets for `slotCount` slots.
   init(slotCount: Int) {
     self.slotCount = max(0, slotCount)
+    buildsSmallStrings = SmallASCII.probe()
     let capacity = max(1, self.slotCount * StringValueCache.bucketsPerSlot)
     buckets = .allocate(capacity: capacity)
     buckets.initialize(repeating: Bucket(), count: capacity)
@@ -87,13 +91,16 @@ final class StringValueCache: @unchecked Sendable {
 
   /// The cache's tables as plain pointers, for the scanner's inner loop: no reference counting.
   /// Valid while the cache lives.
-  var view: View { View(slotCount: slotCount, buckets: buckets, states: states) }
+  var view: View {
+    View(slotCount: slotCount, buckets: buckets, states: states, buildsSmallStrings: buildsSmallStrings)
+  }
 
   /// See ``view``.
   struct View {
     let slotCount: Int
     let buckets: UnsafeMutablePointer<Bucket>
     let states: UnsafeMutablePointer<SlotState>
+    let buildsSmallStrings: Bool
 
     /// The string `bytes[0..<count]` decodes to, from the cache or newly made (and remembered).
     ///
@@ -108,12 +115,6 @@ final class StringValueCache: @unchecked Sendable {
       if count > StringValueCache.maxBytes || slot >= slotCount {
         return StringValueCache.makeString(bytes, count: count)
       }
-      let state = states + slot
-      state.pointee.remaining &-= 1
-      if state.pointee.remaining <= 0 { StringValueCache.endWindow(state) }
-      if state.pointee.bypassing {
-        return StringValueCache.makeString(bytes, count: count)
-      }
       let word0: UInt64
       let word1: UInt64
       if readable >= 16 {
@@ -126,15 +127,32 @@ final class StringValueCache: @unchecked Sendable {
         word0 = ProjectionTrie.prefixWord(bytes, count: count, readable: 0)
         word1 = count > 8 ? ProjectionTrie.prefixWord(bytes + 8, count: count &- 8, readable: 0) : 0
       }
+      let state = states + slot
+      state.pointee.remaining &-= 1
+      if state.pointee.remaining <= 0 { StringValueCache.endWindow(state) }
+      if state.pointee.bypassing {
+        return make(bytes, count: count, word0: word0, word1: word1)
+      }
       let h = StringValueCache.hash(word0, word1, count: count)
       let bucket = buckets + (slot &<< StringValueCache.bucketBits | h)
       if bucket.pointee.length == count && bucket.pointee.word0 == word0 && bucket.pointee.word1 == word1 {
         state.pointee.hits &+= 1
         return bucket.pointee.value
       }
-      let value = StringValueCache.makeString(bytes, count: count)
+      let value = make(bytes, count: count, word0: word0, word1: word1)
       bucket.pointee = Bucket(word0: word0, word1: word1, length: count, value: value)
       return value
+    }
+
+    /// The string of `bytes[0..<count]`, whose words (zero past `count`) are `word0` and
+    /// `word1`: in the inline form when it is short ASCII and the runtime's layout allows
+    /// (``SmallASCII``), otherwise through ``StringValueCache/makeString(_:count:)``.
+    @inline(__always)
+    func make(_ bytes: UnsafePointer<UInt8>, count: Int, word0: UInt64, word1: UInt64) -> String {
+      if buildsSmallStrings && count <= SmallASCII.maxBytes && (word0 | word1) & 0x8080_8080_8080_8080 == 0 {
+        return SmallASCII.make(word0: word0, word1: word1, count: count)
+      }
+      return StringValueCache.makeString(bytes, count: count)
     }
   }
 
