@@ -8,7 +8,10 @@
 /// hash — so a hit returns exactly the string `String(decoding:as:)` would build.
 ///
 /// Only raw string bodies without escapes are cached (the scanner has validated their UTF-8, so
-/// equal bytes mean an equal string); escaped strings and longer ones bypass the cache.
+/// equal bytes mean an equal string); escaped strings and longer ones bypass the cache. So do
+/// ASCII values of at most 15 bytes where the runtime's small-string layout is the expected one
+/// (``SmallASCII``): built from the words the lookup would hash, they cost less than the lookup
+/// (and the reference count of a cached copy), so the table serves 16-byte and non-ASCII values.
 /// Misses replace the bucket. A slot whose values rarely repeat (an event id, a user id) stops
 /// using its table for a while: every ``windowProbes`` lookups the slot's hits are counted, and
 /// below one in ``minimumHitShare`` the slot bypasses the table for ``bypassLookups`` values,
@@ -127,11 +130,15 @@ final class StringValueCache: @unchecked Sendable {
         word0 = ProjectionTrie.prefixWord(bytes, count: count, readable: 0)
         word1 = count > 8 ? ProjectionTrie.prefixWord(bytes + 8, count: count &- 8, readable: 0) : 0
       }
+      // A short ASCII value is built from its words for less than a lookup costs.
+      if buildsSmallStrings && count <= SmallASCII.maxBytes && (word0 | word1) & 0x8080_8080_8080_8080 == 0 {
+        return SmallASCII.make(word0: word0, word1: word1, count: count)
+      }
       let state = states + slot
       state.pointee.remaining &-= 1
       if state.pointee.remaining <= 0 { StringValueCache.endWindow(state) }
       if state.pointee.bypassing {
-        return make(bytes, count: count, word0: word0, word1: word1)
+        return StringValueCache.makeString(bytes, count: count)
       }
       let h = StringValueCache.hash(word0, word1, count: count)
       let bucket = buckets + (slot &<< StringValueCache.bucketBits | h)
@@ -139,20 +146,9 @@ final class StringValueCache: @unchecked Sendable {
         state.pointee.hits &+= 1
         return bucket.pointee.value
       }
-      let value = make(bytes, count: count, word0: word0, word1: word1)
+      let value = StringValueCache.makeString(bytes, count: count)
       bucket.pointee = Bucket(word0: word0, word1: word1, length: count, value: value)
       return value
-    }
-
-    /// The string of `bytes[0..<count]`, whose words (zero past `count`) are `word0` and
-    /// `word1`: in the inline form when it is short ASCII and the runtime's layout allows
-    /// (``SmallASCII``), otherwise through ``StringValueCache/makeString(_:count:)``.
-    @inline(__always)
-    func make(_ bytes: UnsafePointer<UInt8>, count: Int, word0: UInt64, word1: UInt64) -> String {
-      if buildsSmallStrings && count <= SmallASCII.maxBytes && (word0 | word1) & 0x8080_8080_8080_8080 == 0 {
-        return SmallASCII.make(word0: word0, word1: word1, count: count)
-      }
-      return StringValueCache.makeString(bytes, count: count)
     }
   }
 
