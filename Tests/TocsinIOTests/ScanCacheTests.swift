@@ -110,7 +110,7 @@ final class ScanCacheTests: XCTestCase {
   func testCachedValueThenDifferentValueOfSameLengthAndBucket() {
     // Values of one length that land in the same bucket of a slot's table, differing only in
     // the first word (4 bytes) or only in the second (16 bytes: "0123456789abcdXY"). Short
-    // ASCII values never reach the table (``SmallASCII``), so the short one is not ASCII.
+    // ASCII values never reach the table (``SmallString``), so the short one is not ASCII.
     for (base, positions) in [("ÄAA", [2, 3]), ("0123456789abcdef", [14, 15])] {
       let values = [base] + ScanCacheTests.bucketMates(of: base, varying: positions, count: 2)
       XCTAssertEqual(values.count, 3, base)
@@ -162,7 +162,7 @@ final class ScanCacheTests: XCTestCase {
   func testStringCacheBypassAndReturn() {
     // A slot whose values never repeat stops using its table, later measures again; a slot of
     // repeating values keeps hitting. Values stay right throughout. Not ASCII: short ASCII
-    // values never reach the table (``SmallASCII``).
+    // values never reach the table (``SmallString``).
     var lines: [(String, [Value])] = []
     for i in 0..<6000 {
       let id = "ü\(100_000 + i)"

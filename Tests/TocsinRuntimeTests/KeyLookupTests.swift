@@ -257,6 +257,40 @@ final class KeyLookupTests: XCTestCase {
     }
   }
 
+  /// Guards look a short value up by its bits (``SmallString``) and any other value by its
+  /// string: both must admit exactly the rules whose constant equals the value, for short and
+  /// long constants, ASCII or not, and values made in every way (a literal, from bytes, from a
+  /// substring, by concatenation).
+  func testCandidatesPerEvent_ShortLongAndNonASCIIConstants() {
+    let constants = ["purchase", "exactly_15_byte", "exactly_16_bytes", "password_reset_requested", "zahlung_ü", "é"]
+    let specs = constants.enumerated().map { i, constant in
+      RuleSpec(name: "r\(i)", keyFields: [FieldPath(["user"])], steps: [StepSpec(name: "a", condition: eq(constant))])
+    }
+    let programs = NFACompiler.compile(specs, extraFields: [type, amount])
+    let guards = RuleGuards(programs: programs)
+    let typeSlot = programs.projection.existingSlot(for: type)!.index
+    var values: [String] = []
+    for constant in constants {
+      values.append(constant)
+      values.append(String(decoding: Array(constant.utf8), as: UTF8.self))
+      values.append(String(("x" + constant).dropFirst()))
+      values.append(String(constant.prefix(2)) + String(constant.dropFirst(2)))
+      values.append(String(constant.dropLast()))
+      values.append(constant + "s")
+      values.append(constant.uppercased())
+    }
+    values += ["", "logout", "ü"]
+    for value in values {
+      var slots = Array(repeating: Value.null, count: programs.projection.count)
+      slots[typeSlot] = .string(value)
+      let candidates = guards.candidates(for: record(slots))
+      var expected: UInt64 = 0
+      for (i, constant) in constants.enumerated() where constant == value { expected |= 1 << UInt64(i) }
+      XCTAssertEqual(candidates.start, expected, value)
+      XCTAssertEqual(candidates.exactStart, expected, value)
+    }
+  }
+
   func testExactStartGuardsByTable() {
     func s(_ name: String, _ q: Quantifier, _ c: Expr?) -> StepSpec {
       StepSpec(name: name, quantifier: q, condition: c)

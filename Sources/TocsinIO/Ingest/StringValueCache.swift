@@ -1,3 +1,5 @@
+import TocsinCore
+
 /// Recently decoded string values, per projection slot, so a value that repeats (an event type,
 /// a currency, a city) is handed out again instead of being rebuilt and re-validated.
 ///
@@ -10,7 +12,7 @@
 /// Only raw string bodies without escapes are cached (the scanner has validated their UTF-8, so
 /// equal bytes mean an equal string); escaped strings and longer ones bypass the cache. So do
 /// ASCII values of at most 15 bytes where the runtime's small-string layout is the expected one
-/// (``SmallASCII``): built from the words the lookup would hash, they cost less than the lookup
+/// (``SmallString``): built from the words the lookup would hash, they cost less than the lookup
 /// (and the reference count of a cached copy), so the table serves 16-byte and non-ASCII values.
 /// Misses replace the bucket. A slot whose values rarely repeat (an event id, a user id) stops
 /// using its table for a while: every ``windowProbes`` lookups the slot's hits are counted, and
@@ -58,7 +60,7 @@ final class StringValueCache: @unchecked Sendable {
   /// The number of slots served.
   let slotCount: Int
   /// Whether short ASCII values are built in the standard library's inline form
-  /// (``SmallASCII/probe()``, checked once per cache).
+  /// (``SmallString/probe()``, checked once per cache).
   let buildsSmallStrings: Bool
   private let buckets: UnsafeMutablePointer<Bucket>
   private let states: UnsafeMutablePointer<SlotState>
@@ -66,7 +68,7 @@ final class StringValueCache: @unchecked Sendable {
   /// A cache with empty buckets for `slotCount` slots.
   init(slotCount: Int) {
     self.slotCount = max(0, slotCount)
-    buildsSmallStrings = SmallASCII.probe()
+    buildsSmallStrings = SmallString.probe()
     let capacity = max(1, self.slotCount * StringValueCache.bucketsPerSlot)
     buckets = .allocate(capacity: capacity)
     buckets.initialize(repeating: Bucket(), count: capacity)
@@ -131,8 +133,8 @@ final class StringValueCache: @unchecked Sendable {
         word1 = count > 8 ? ProjectionTrie.prefixWord(bytes + 8, count: count &- 8, readable: 0) : 0
       }
       // A short ASCII value is built from its words for less than a lookup costs.
-      if buildsSmallStrings && count <= SmallASCII.maxBytes && (word0 | word1) & 0x8080_8080_8080_8080 == 0 {
-        return SmallASCII.make(word0: word0, word1: word1, count: count)
+      if buildsSmallStrings && count <= SmallString.maxBytes && (word0 | word1) & 0x8080_8080_8080_8080 == 0 {
+        return SmallString.make(word0: word0, word1: word1, count: count)
       }
       let state = states + slot
       state.pointee.remaining &-= 1

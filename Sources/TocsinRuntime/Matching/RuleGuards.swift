@@ -83,13 +83,65 @@ struct RuleGuards {
     let admitted: [Candidates]
     /// Every rule guarded through this field: candidates when the field is not a string.
     let rules: Candidates
+    /// The constants that fit the small string form, by their bits (``SmallString``), in an
+    /// open-addressing table of `smallMask + 1` entries; `nil` where the runtime's layout is
+    /// not the expected one. A short value is looked up here by its bits: equal short strings
+    /// have equal bits, and a short value equals no longer constant.
+    let small: UnsafeMutablePointer<SmallEntry>?
+    let smallMask: Int
 
-    init(_ built: TestBuilder) {
+    /// One constant of ``small``: its bits and its index in ``constants`` (-1: empty).
+    struct SmallEntry {
+      var word0: UInt64 = 0
+      var word1: UInt64 = 0
+      var index = -1
+    }
+
+    init(_ built: TestBuilder, smallStrings: Bool) {
       slot = built.slot
       constants = built.constants
       table = built.table
       admitted = built.admitted
       rules = built.rules
+      var capacity = 4
+      while capacity < 2 * constants.count { capacity *= 2 }
+      smallMask = capacity - 1
+      guard smallStrings else {
+        small = nil
+        return
+      }
+      let entries = UnsafeMutablePointer<SmallEntry>.allocate(capacity: capacity)
+      entries.initialize(repeating: SmallEntry(), count: capacity)
+      for (i, constant) in constants.enumerated() {
+        // Made afresh from its bytes, so that a constant that fits is in the small form.
+        let bits = SmallString.bits(of: String(decoding: Array(constant.utf8), as: UTF8.self))
+        guard SmallString.isSmall(bits) else { continue }
+        var j = Test.bucket(bits) & smallMask
+        while entries[j].index >= 0 { j = (j + 1) & smallMask }
+        entries[j] = SmallEntry(word0: bits.0, word1: bits.1, index: i)
+      }
+      small = entries
+    }
+
+    deinit { small?.deallocate() }
+
+    @inline(__always)
+    static func bucket(_ bits: (UInt64, UInt64)) -> Int {
+      Int(truncatingIfNeeded: ((bits.0 ^ (bits.1 &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) &>> 40)
+    }
+
+    /// The rules the short string whose bits are `bits` admits (``small``, which is not `nil`).
+    @inline(__always)
+    func rules(admittedBySmall bits: (UInt64, UInt64), in entries: UnsafeMutablePointer<SmallEntry>) -> Candidates {
+      var j = Test.bucket(bits) & smallMask
+      while true {
+        let entry = entries[j]
+        if entry.index < 0 { return Candidates(start: 0, step: 0) }
+        if entry.word0 == bits.0 && entry.word1 == bits.1 {
+          return admitted.withUnsafeBufferPointer { $0[entry.index] }
+        }
+        j = (j + 1) & smallMask
+      }
     }
 
     @inline(__always)
@@ -157,7 +209,8 @@ struct RuleGuards {
         unguarded.step |= bit
       }
     }
-    tests = builders.map(Test.init)
+    let smallStrings = SmallString.probe()
+    tests = builders.map { Test($0, smallStrings: smallStrings) }
     hotTests = tests.map { Unmanaged.passUnretained($0) }
   }
 
@@ -171,6 +224,18 @@ struct RuleGuards {
     for hot in hotTests {
       hot._withUnsafeGuaranteedRef { test in
         let admitted: Candidates
+        // A short string (nearly every value a guard sees: an event type) is looked up by its
+        // bits where it lies: no copy of the value, no key hash, no string comparison.
+        if let entries = test.small,
+          let bits = event.slots.withUnsafeValue(at: test.slot, { Value.smallStringBits(at: $0) })
+        {
+          admitted = test.rules(admittedBySmall: bits, in: entries)
+          mask.exactStart |= admitted.start & exact
+          mask.start |= admitted.start
+          mask.step |= admitted.step
+          _assertSmallLookupAgrees(test, event, admitted)
+          return
+        }
         switch event[SlotIndex(test.slot)] {
         case .string(let value):
           admitted = test.rules(admittedBy: value)
@@ -183,6 +248,17 @@ struct RuleGuards {
       }
     }
     return mask
+  }
+
+  /// In debug builds, the lookup by bits must admit what the lookup by string admits.
+  @inline(__always)
+  private func _assertSmallLookupAgrees(_ test: Test, _ event: EventRecord, _ admitted: Candidates) {
+    #if DEBUG
+      if case .string(let value) = event[SlotIndex(test.slot)] {
+        let expected = test.rules(admittedBy: value)
+        assert(expected.start == admitted.start && expected.step == admitted.step, "guard lookup by bits")
+      }
+    #endif
   }
 
   // MARK: - Extraction

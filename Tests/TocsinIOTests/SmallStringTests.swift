@@ -3,26 +3,26 @@ import XCTest
 
 @testable import TocsinIO
 
-/// ``SmallASCII`` builds short ASCII strings from their bytes' words; every string it builds must
+/// ``SmallString`` builds short ASCII strings from their bytes' words; every string it builds must
 /// be the string the standard library builds from the same bytes.
-final class SmallASCIITests: XCTestCase {
+final class SmallStringTests: XCTestCase {
   /// The inline form is what these machines' runtime uses, so the decoder's fast path runs
   /// (were it not, strings would still be right, only slower: this test says which).
   func testProbe_MatchesThisRuntime() {
-    XCTAssertTrue(SmallASCII.probe())
+    XCTAssertTrue(SmallString.probe())
   }
 
   /// Every length 0...15, random printable and control ASCII: equal, same count and bytes, same
   /// hash, interchangeable as dictionary keys, and the same after concatenation (which reads the
   /// form).
   func testMade_EqualsTheStandardLibrarysString() throws {
-    try XCTSkipUnless(SmallASCII.probe(), "the inline form is not this runtime's")
+    try XCTSkipUnless(SmallString.probe(), "the inline form is not this runtime's")
     var random = SplitMix64(seed: 42)
-    for count in 0...SmallASCII.maxBytes {
+    for count in 0...SmallString.maxBytes {
       for _ in 0..<50 {
         let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next() % 128) }
-        let (word0, word1) = SmallASCII.words(bytes)
-        let made = SmallASCII.make(word0: word0, word1: word1, count: count)
+        let (word0, word1) = SmallString.words(bytes)
+        let made = SmallString.make(word0: word0, word1: word1, count: count)
         let reference = String(decoding: bytes, as: UTF8.self)
         XCTAssertEqual(made, reference)
         XCTAssertEqual(made.utf8.count, count)

@@ -1,0 +1,112 @@
+/// Short strings in the standard library's small (inline) form: built from their bytes' words,
+/// and recognised from their bits.
+///
+/// A Swift `String` of at most 15 UTF-8 bytes is stored inline in its two words: on 64-bit
+/// platforms, the bytes in order from the low byte of the first word, zero bytes after them,
+/// and in the top byte of the second word the discriminator (immortal `0x80`, small `0x20`, and
+/// for ASCII content `0x40`) or-ed with the count. The form is canonical: the standard library
+/// keeps every string that fits inline, so two equal short strings have equal bits.
+///
+/// Two uses on the hot path:
+/// - the decoder makes two or three short strings per event that no cache can serve (an event
+///   id, a user, a card); `String(unsafeUninitializedCapacity:initializingUTF8With:)` costs ~100
+///   instructions, where the scanner already holds the bytes as words (``make(word0:word1:count:)``);
+/// - the start guards compare an event's field with their constants by these bits
+///   (``Value/smallStringBits(at:)``), without copying the value, hashing it as a key and
+///   comparing strings.
+///
+/// That layout is the standard library's, not a public API, so it is never assumed: ``probe()``
+/// reads the bits of strings the standard library made (reading a value's bits is always safe),
+/// and callers use the form only when every one matches. Where it does not (another platform,
+/// another runtime), strings are built and compared the public way. `SmallStringTests` checks
+/// both paths agree; debug builds compare every string made.
+public enum SmallString {
+  /// The longest string the inline form holds.
+  public static let maxBytes = 15
+
+  /// Whether this runtime lays out short strings, and ``Value``'s string case, as described
+  /// above: every probe string the standard library made has exactly the bits the description
+  /// gives it, in a `String` and in a ``Value``. Compute it once and keep it (a `static let` is
+  /// read through `swift_once`).
+  public static func probe() -> Bool {
+    guard MemoryLayout<String>.size == 16, MemoryLayout<(UInt64, UInt64)>.size == 16 else { return false }
+    let samples = ["", "a", "u089695", "e0000006", "cb000217", "abcdefghijklmno", "0123456789:;<=>", "é", "Zürich"]
+    for sample in samples {
+      let bytes = Array(sample.utf8)
+      // Made at run time from bytes, as the decoder's strings are (a literal is made by the
+      // compiler and could differ in its flags).
+      let made = String(decoding: bytes, as: UTF8.self)
+      let (word0, word1) = words(bytes)
+      let isASCII = bytes.allSatisfy { $0 < 0x80 }
+      // Compared as bits: no string is made from bits before the layout is confirmed.
+      let discriminator: UInt64 = isASCII ? 0xE0 : 0xA0
+      let expected = (word0, word1 | (discriminator | UInt64(bytes.count)) << 56)
+      guard bits(of: made) == expected else { return false }
+      var value = Value.string(made)
+      guard withUnsafePointer(to: &value, { Value.rawStringBits(at: $0) }) == expected else { return false }
+    }
+    return true
+  }
+
+  /// The little-endian words of `bytes` (at most 15), zero-padded.
+  public static func words(_ bytes: [UInt8]) -> (UInt64, UInt64) {
+    var word0: UInt64 = 0
+    var word1: UInt64 = 0
+    for (i, byte) in bytes.enumerated() {
+      if i < 8 { word0 |= UInt64(byte) << UInt64(8 * i) } else { word1 |= UInt64(byte) << UInt64(8 * (i - 8)) }
+    }
+    return (word0, word1)
+  }
+
+  /// The raw bits of `string`.
+  @inlinable
+  public static func bits(of string: String) -> (UInt64, UInt64) {
+    unsafeBitCast(string, to: (UInt64, UInt64).self)
+  }
+
+  /// Whether `bits` (of a string) are the small form's.
+  @inlinable
+  public static func isSmall(_ bits: (UInt64, UInt64)) -> Bool {
+    bits.1 >> 56 & 0xA0 == 0xA0
+  }
+
+  /// The bits of the short ASCII string of `count` (0...15) bytes held in `word0` (bytes 0..<8)
+  /// and `word1` (bytes 8..<15), little-endian and zero past `count`.
+  @inlinable
+  public static func asciiBits(word0: UInt64, word1: UInt64, count: Int) -> (UInt64, UInt64) {
+    (word0, word1 | (0xE0 | UInt64(truncatingIfNeeded: count)) &<< 56)
+  }
+
+  /// The string of the ASCII bytes held in `word0` and `word1` (see
+  /// ``asciiBits(word0:word1:count:)``), built in place. Only where ``probe()`` returned
+  /// `true`; debug builds compare it with the string built the public way.
+  @inlinable
+  public static func make(word0: UInt64, word1: UInt64, count: Int) -> String {
+    let string = unsafeBitCast(asciiBits(word0: word0, word1: word1, count: count), to: String.self)
+    #if DEBUG
+      var bytes: [UInt8] = []
+      for i in 0..<count { bytes.append(UInt8(truncatingIfNeeded: (i < 8 ? word0 : word1) >> UInt64(8 * (i % 8)))) }
+      assert(string == String(decoding: bytes, as: UTF8.self) && string.utf8.count == count, "small string form")
+    #endif
+    return string
+  }
+}
+
+extension Value {
+  /// The bits of the string at `value` when it is a string in the small form (see
+  /// ``SmallString``), else `nil`; read in place, without copying the string. Only where
+  /// ``SmallString/probe()`` returned `true`.
+  @inlinable
+  public static func smallStringBits(at value: UnsafePointer<Value>) -> (UInt64, UInt64)? {
+    guard case .string = value.pointee else { return nil }
+    let bits = rawStringBits(at: value)
+    return SmallString.isSmall(bits) ? bits : nil
+  }
+
+  /// The first 16 bytes of the value at `value`: a string's bits when it is one (the probe
+  /// confirms the payload lies there).
+  @inlinable
+  static func rawStringBits(at value: UnsafePointer<Value>) -> (UInt64, UInt64) {
+    UnsafeRawPointer(value).loadUnaligned(as: (UInt64, UInt64).self)
+  }
+}
