@@ -176,6 +176,18 @@ extension Value {
     KeyHash.string(UnsafeRawBufferPointer(utf8), seed: seed ^ 6)
   }
 
+  /// ``keyHashAndInlineForm(seed:)`` of a string in the small form whose bits are `bits`
+  /// (``SmallString``): its UTF-8 bytes, zero-padded, are the first word and the second but for
+  /// its top byte, which holds the count. The same hash and form as ``stringKey(_:seed:)`` of
+  /// those bytes.
+  @inline(__always)
+  static func smallStringKey(_ bits: (UInt64, UInt64), seed: UInt64) -> (hash: UInt64, inline: InlineKey) {
+    let count = Int(truncatingIfNeeded: bits.1 &>> 56 & 0x0F)
+    let words = (low: bits.0, high: bits.1 & 0x00FF_FFFF_FFFF_FFFF)
+    let hash = KeyHash.combine(KeyHash.combine(seed ^ 6 ^ UInt64(truncatingIfNeeded: count), words.low), words.high)
+    return (hash, InlineKey(stringWords: words, count: count))
+  }
+
   /// ``keyHashAndInlineForm(seed:)`` of the value at `value`, read in place: a string (most
   /// keys) is hashed where it lies; any other value is copied out, which for the scalar cases
   /// costs no reference counting.

@@ -297,6 +297,13 @@ struct KeyTable {
 /// A ``KeyTable``'s seeded hash function (the seed is random per table).
 struct KeyHasher: Sendable {
   let seed: UInt64
+  /// Whether a short string is hashed from its bits in place (``SmallString/probe()``).
+  let readsSmallStrings: Bool
+
+  init(seed: UInt64) {
+    self.seed = seed
+    readsSmallStrings = SmallString.probe()
+  }
 
   /// The hash of a key of `count` fields, the `i`th being `value(i)`.
   @inline(__always)
@@ -316,6 +323,12 @@ struct KeyHasher: Sendable {
   /// ``hashAndInlineForm(_:)`` of the value at `value`, read in place (no copy of a string).
   @inline(__always)
   func hashAndInlineForm(at value: UnsafePointer<Value>) -> (hash: UInt64, inline: InlineKey) {
+    // A short string (most keys: a user, a card) is its bits: the bytes, zero-padded, are the
+    // words its inline form and hash are made of.
+    if readsSmallStrings, let bits = Value.smallStringBits(at: value) {
+      let (h, inline) = Value.smallStringKey(bits, seed: seed)
+      return (KeyHash.combine(seed, h), inline)
+    }
     let (h, inline) = Value.keyHashAndInlineForm(at: value, seed: seed)
     return (KeyHash.combine(seed, h), inline)
   }
