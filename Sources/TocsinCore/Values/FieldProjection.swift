@@ -29,5 +29,5 @@ public struct FieldProjection: Sendable, Equatable {
   public func existingSlot(for path: FieldPath) -> SlotIndex? { slotByPath[path] }
 
   /// Number of slots an event needs.
-  public var count: Int { paths.count }
+  @inlinable public var count: Int { paths.count }
 }

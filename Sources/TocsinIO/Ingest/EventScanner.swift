@@ -44,14 +44,13 @@ public struct EventScanner {
   public let maxDepth: Int
 
   let trie: ProjectionTrie
-  /// Recent string values per slot (copy-on-write: see ``StringValueCache``).
-  var strings: StringValueCache
-  /// Key order seen so far (copy-on-write: see ``KeyShapeCache``).
-  var shapes: KeyShapeCache
-  /// Decoded bytes of escaped strings; kept between lines so its capacity is reused. A class
-  /// the parser reaches through a plain pointer (``ScannerScratch``), so a line costs no
-  /// reference counting for it; copy-on-write like the caches.
-  var scratch = ScannerScratch()
+  /// What the scanner learns and keeps between lines, copy-on-write as one object: a line
+  /// checks one reference for uniqueness, not three.
+  var caches: ScannerCaches
+  /// Recent string values per slot (see ``StringValueCache``).
+  var strings: StringValueCache { caches.strings }
+  /// Key order seen so far (see ``KeyShapeCache``).
+  var shapes: KeyShapeCache { caches.shapes }
 
   /// Creates a scanner for `projection`.
   /// - Parameters:
@@ -61,8 +60,8 @@ public struct EventScanner {
     self.projection = projection
     self.maxDepth = max(1, maxDepth)
     self.trie = ProjectionTrie(projection)
-    self.strings = StringValueCache(slotCount: projection.count)
-    self.shapes = KeyShapeCache(trie: trie)
+    self.caches = ScannerCaches(
+      strings: StringValueCache(slotCount: projection.count), shapes: KeyShapeCache(trie: trie), scratch: ScannerScratch())
   }
 
   /// Parses `line` and writes the projected values to `slots`.
@@ -96,13 +95,12 @@ public struct EventScanner {
   {
     precondition(slots.count == projection.count, "slot buffer does not match the projection")
     guard let base = line.baseAddress, line.count > 0 else { throw .emptyLine }
-    // A copy of this scanner may hold the same cache: never mutate a shared one.
-    if !isKnownUniquelyReferenced(&strings) { strings = strings.emptyCopy() }
-    if !isKnownUniquelyReferenced(&shapes) { shapes = shapes.emptyCopy() }
-    if !isKnownUniquelyReferenced(&scratch) { scratch = ScannerScratch() }
+    // A copy of this scanner may hold the same caches: never mutate shared ones.
+    if !isKnownUniquelyReferenced(&caches) { caches = caches.emptyCopy() }
+    let caches = self.caches
     var parser = _JSONScanner(
       base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie.view,
-      strings: strings.view, shapes: shapes.view, maxDepth: maxDepth, scratch: scratch.bytes)
+      strings: caches.strings.view, shapes: caches.shapes.view, maxDepth: maxDepth, scratch: caches.scratch.bytes)
     // swift-format-ignore: NeverForceUnwrap
     // A zero-count buffer may have no base address; the parser never writes when the
     // projection (and so every entry's slot) is empty, so any non-null pointer is fine.
@@ -110,11 +108,7 @@ public struct EventScanner {
     // The parser reads the trie, caches and scratch through plain pointers: keep them alive
     // meanwhile.
     try withExtendedLifetime(trie) { () throws(ScanError) in
-      try withExtendedLifetime(strings) { () throws(ScanError) in
-        try withExtendedLifetime(shapes) { () throws(ScanError) in
-          try withExtendedLifetime(scratch) { () throws(ScanError) in try parser.run(slots: slotBase) }
-        }
-      }
+      try withExtendedLifetime(caches) { () throws(ScanError) in try parser.run(slots: slotBase) }
     }
   }
 
@@ -129,10 +123,29 @@ public struct EventScanner {
   }
 }
 
+/// An ``EventScanner``'s caches and scratch bytes, owned by one scanner at a time: a copy that
+/// finds them shared makes its own, empty (``EventScanner/scan(_:intoNulled:)``; the caches only
+/// ever save work, so starting over is always correct).
+final class ScannerCaches {
+  let strings: StringValueCache
+  let shapes: KeyShapeCache
+  let scratch: ScannerScratch
+
+  init(strings: StringValueCache, shapes: KeyShapeCache, scratch: ScannerScratch) {
+    self.strings = strings
+    self.shapes = shapes
+    self.scratch = scratch
+  }
+
+  /// Caches for the same slots and keys with nothing learned, and fresh scratch bytes.
+  func emptyCopy() -> ScannerCaches {
+    ScannerCaches(strings: strings.emptyCopy(), shapes: shapes.emptyCopy(), scratch: ScannerScratch())
+  }
+}
+
 /// The bytes of escaped strings an ``EventScanner`` decodes, in memory of its own: the parser
 /// holds a plain pointer to them, where an array it owned was swapped in and out of the scanner
-/// on every line (a retain and a release each). Owned by one scanner at a time: a copy that
-/// finds it shared makes its own (``EventScanner/scan(_:intoNulled:)``).
+/// on every line (a retain and a release each). Held in ``ScannerCaches``.
 final class ScannerScratch {
   let bytes: UnsafeMutablePointer<[UInt8]>
 
