@@ -64,7 +64,8 @@ public final class Engine {
   /// The current watermark.
   public internal(set) var watermark = Watermark()
 
-  var keySpaces: [KeySpace] = []
+  /// The key spaces, in plain memory (``PlainArray``): each event mutates every one.
+  let keySpaces = PlainArray<KeySpace>()
   let rules: [RuleState]
   /// `rules` without reference counting, for the hot path (``withRule(_:_:)``).
   let hotRules: [HotRule]
