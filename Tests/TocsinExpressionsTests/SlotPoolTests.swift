@@ -44,6 +44,28 @@ final class SlotPoolTests: XCTestCase {
     }
   }
 
+  /// Resetting a buffer (and freeing one) releases the heap strings and lists it held and skips
+  /// the short strings, which hold no reference (``SmallString``): afterwards the heap string
+  /// it shared is unique again, so appending to it grows it in place.
+  func testReset_ReleasesHeapStringsAndSkipsShortOnes() {
+    for freeing in [false, true] {
+      var text = String(repeating: "x", count: 40)
+      text.reserveCapacity(200)
+      let before = text.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) }
+      let pool = EventSlots.Pool(limit: 4)
+      var event: EventSlots? = EventSlots([.string("short"), .string(text), .string("é"), .list([.string(text)]), .int(1)])
+      if freeing {
+        event = nil
+      } else {
+        pool.recycle(&event!)
+        _ = pool.slots(nulls: 5)  // reset here: the old values are released
+      }
+      text.append("y")
+      let after = text.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) }
+      XCTAssertEqual(before, after, freeing ? "freed" : "reset")
+    }
+  }
+
   func testSlots_ReuseOnlyAnAllNullBufferOfTheSize() {
     let pool = EventSlots.Pool()
     var a = slots(6)

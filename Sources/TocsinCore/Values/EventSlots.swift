@@ -19,13 +19,20 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     /// their cases are trivial and need no destruction. An explicit loop: `deinitialize(count:)`
     /// would call the generic `swift_arrayDestroy`. Afterwards the reference slots' memory is
     /// uninitialised: the caller frees the buffer or initialises every slot again.
+    ///
+    /// A string in the small form holds no reference either (``SmallString``): most strings
+    /// an event holds (ids, users, types) are, and each skipped is a release call saved.
     @usableFromInline
     func releaseReferences() {
+      let smallStrings = SmallString.isAvailable
       withUnsafeMutablePointers { count, values in
         for i in 0..<count.pointee {
           switch values[i] {
           case .null, .bool, .int, .float, .time, .duration: continue
-          case .string, .list: _ = (values + i).move()
+          case .string:
+            if smallStrings && SmallString.isSmall(Value.rawStringBits(at: values + i)) { continue }
+            _ = (values + i).move()
+          case .list: _ = (values + i).move()
           }
         }
       }

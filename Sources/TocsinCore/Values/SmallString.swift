@@ -24,6 +24,10 @@ public enum SmallString {
   /// The longest string the inline form holds.
   public static let maxBytes = 15
 
+  /// ``probe()``, computed once, for callers that keep no state of their own (a read costs a
+  /// `swift_once` check: keep it out of inner loops).
+  public static let isAvailable = probe()
+
   /// Whether this runtime lays out short strings, and ``Value``'s string case, as described
   /// above: every probe string the standard library made has exactly the bits the description
   /// gives it, in a `String` and in a ``Value``. Compute it once and keep it (a `static let` is
