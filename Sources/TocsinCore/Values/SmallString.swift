@@ -7,13 +7,14 @@
 /// for ASCII content `0x40`) or-ed with the count. The form is canonical: the standard library
 /// keeps every string that fits inline, so two equal short strings have equal bits.
 ///
-/// Two uses on the hot path:
+/// Uses on the hot path:
 /// - the decoder makes two or three short strings per event that no cache can serve (an event
 ///   id, a user, a card); `String(unsafeUninitializedCapacity:initializingUTF8With:)` costs ~100
 ///   instructions, where the scanner already holds the bytes as words (``make(word0:word1:count:)``);
 /// - the start guards compare an event's field with their constants by these bits
 ///   (``Value/smallStringBits(at:)``), without copying the value, hashing it as a key and
-///   comparing strings.
+///   comparing strings; the key probes hash a key from them;
+/// - a slot buffer being reset or freed skips its short strings, which hold no reference.
 ///
 /// That layout is the standard library's, not a public API, so it is never assumed: ``probe()``
 /// reads the bits of strings the standard library made (reading a value's bits is always safe),
@@ -24,14 +25,13 @@ public enum SmallString {
   /// The longest string the inline form holds.
   public static let maxBytes = 15
 
-  /// ``probe()``, computed once, for callers that keep no state of their own (a read costs a
-  /// `swift_once` check: keep it out of inner loops).
+  /// ``probe()``, computed once. A read costs a `swift_once` check: callers on the hot path
+  /// keep a copy (a cache, a table, a hasher takes one when made).
   public static let isAvailable = probe()
 
   /// Whether this runtime lays out short strings, and ``Value``'s string case, as described
   /// above: every probe string the standard library made has exactly the bits the description
-  /// gives it, in a `String` and in a ``Value``. Compute it once and keep it (a `static let` is
-  /// read through `swift_once`).
+  /// gives it, in a `String` and in a ``Value``. Read ``isAvailable`` rather than probing again.
   public static func probe() -> Bool {
     guard MemoryLayout<String>.size == 16, MemoryLayout<(UInt64, UInt64)>.size == 16 else { return false }
     let samples = ["", "a", "u089695", "e0000006", "cb000217", "abcdefghijklmno", "0123456789:;<=>", "é", "Zürich"]

@@ -60,7 +60,7 @@ final class StringValueCache: @unchecked Sendable {
   /// The number of slots served.
   let slotCount: Int
   /// Whether short ASCII values are built in the standard library's inline form
-  /// (``SmallString/probe()``, checked once per cache).
+  /// (``SmallString/isAvailable``).
   let buildsSmallStrings: Bool
   private let buckets: UnsafeMutablePointer<Bucket>
   private let states: UnsafeMutablePointer<SlotState>
@@ -68,7 +68,7 @@ final class StringValueCache: @unchecked Sendable {
   /// A cache with empty buckets for `slotCount` slots.
   init(slotCount: Int) {
     self.slotCount = max(0, slotCount)
-    buildsSmallStrings = SmallString.probe()
+    buildsSmallStrings = SmallString.isAvailable
     let capacity = max(1, self.slotCount * StringValueCache.bucketsPerSlot)
     buckets = .allocate(capacity: capacity)
     buckets.initialize(repeating: Bucket(), count: capacity)

@@ -297,12 +297,12 @@ struct KeyTable {
 /// A ``KeyTable``'s seeded hash function (the seed is random per table).
 struct KeyHasher: Sendable {
   let seed: UInt64
-  /// Whether a short string is hashed from its bits in place (``SmallString/probe()``).
+  /// Whether a short string is hashed from its bits in place (``SmallString/isAvailable``).
   let readsSmallStrings: Bool
 
   init(seed: UInt64) {
     self.seed = seed
-    readsSmallStrings = SmallString.probe()
+    readsSmallStrings = SmallString.isAvailable
   }
 
   /// The hash of a key of `count` fields, the `i`th being `value(i)`.

@@ -209,7 +209,7 @@ struct RuleGuards {
         unguarded.step |= bit
       }
     }
-    let smallStrings = SmallString.probe()
+    let smallStrings = SmallString.isAvailable
     tests = builders.map { Test($0, smallStrings: smallStrings) }
     hotTests = tests.map { Unmanaged.passUnretained($0) }
   }
