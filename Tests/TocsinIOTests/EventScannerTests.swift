@@ -6,13 +6,7 @@ import XCTest
 /// Scans `bytes` projecting the dotted `paths`; returns the slots or the error.
 private func scan(_ bytes: [UInt8], _ paths: [String]) -> Result<[Value], ScanError> {
   var scanner = EventScanner(projection: FieldProjection(paths.map { FieldPath(dotted: $0) }))
-  var slots: [Value] = []
-  var failure: ScanError?
-  bytes.withUnsafeBytes { raw in
-    do throws(ScanError) { try scanner.scan(raw, into: &slots) } catch { failure = error }
-  }
-  if let failure { return .failure(failure) }
-  return .success(slots)
+  return scanWith(&scanner, bytes)
 }
 
 /// Scans `bytes` with `scanner` (kept across calls, so its caches learn).
