@@ -41,10 +41,8 @@ public enum SmallString {
       // compiler and could differ in its flags).
       let made = String(decoding: bytes, as: UTF8.self)
       let (word0, word1) = words(bytes)
-      let isASCII = bytes.allSatisfy { $0 < 0x80 }
       // Compared as bits: no string is made from bits before the layout is confirmed.
-      let discriminator: UInt64 = isASCII ? 0xE0 : 0xA0
-      let expected = (word0, word1 | (discriminator | UInt64(bytes.count)) << 56)
+      let expected = smallBits(word0: word0, word1: word1, count: bytes.count, isASCII: bytes.allSatisfy { $0 < 0x80 })
       guard bits(of: made) == expected else { return false }
       var value = Value.string(made)
       guard withUnsafePointer(to: &value, { Value.rawStringBits(at: $0) }) == expected else { return false }
@@ -74,19 +72,27 @@ public enum SmallString {
     bits.1 >> 56 & 0xA0 == 0xA0
   }
 
-  /// The bits of the short ASCII string of `count` (0...15) bytes held in `word0` (bytes 0..<8)
+  /// The bits of the short string of `count` (0...15) UTF-8 bytes held in `word0` (bytes 0..<8)
   /// and `word1` (bytes 8..<15), little-endian and zero past `count`.
   @inlinable
-  public static func asciiBits(word0: UInt64, word1: UInt64, count: Int) -> (UInt64, UInt64) {
-    (word0, word1 | (0xE0 | UInt64(truncatingIfNeeded: count)) &<< 56)
+  public static func smallBits(word0: UInt64, word1: UInt64, count: Int, isASCII: Bool) -> (UInt64, UInt64) {
+    let discriminator: UInt64 = isASCII ? 0xE0 : 0xA0
+    return (word0, word1 | (discriminator | UInt64(truncatingIfNeeded: count)) &<< 56)
+  }
+
+  /// The UTF-8 bytes of the small string whose bits are `bits`, as ``smallBits(word0:word1:count:isASCII:)``
+  /// took them: two little-endian words, zero past `count`.
+  @inlinable
+  public static func contents(_ bits: (UInt64, UInt64)) -> (low: UInt64, high: UInt64, count: Int) {
+    (bits.0, bits.1 & 0x00FF_FFFF_FFFF_FFFF, Int(truncatingIfNeeded: bits.1 &>> 56 & 0x0F))
   }
 
   /// The string of the ASCII bytes held in `word0` and `word1` (see
-  /// ``asciiBits(word0:word1:count:)``), built in place. Only where ``probe()`` returned
+  /// ``smallBits(word0:word1:count:isASCII:)``), built in place. Only where ``probe()`` returned
   /// `true`; debug builds compare it with the string built the public way.
   @inlinable
   public static func make(word0: UInt64, word1: UInt64, count: Int) -> String {
-    let string = unsafeBitCast(asciiBits(word0: word0, word1: word1, count: count), to: String.self)
+    let string = unsafeBitCast(smallBits(word0: word0, word1: word1, count: count, isASCII: true), to: String.self)
     #if DEBUG
       var bytes: [UInt8] = []
       for i in 0..<count { bytes.append(UInt8(truncatingIfNeeded: (i < 8 ? word0 : word1) >> UInt64(8 * (i % 8)))) }

@@ -115,16 +115,21 @@ enum KeyHash {
     return (0, 0)
   }
 
+  /// ``string(_:seed:)`` of a string of at most ``maxInlineBytes`` bytes, given packed (`words`,
+  /// as ``pack(_:)`` makes them).
+  @inline(__always)
+  static func inlineString(_ words: (low: UInt64, high: UInt64), count: Int, seed: UInt64) -> (
+    hash: UInt64, inline: InlineKey
+  ) {
+    (combine(combine(seed ^ UInt64(truncatingIfNeeded: count), words.low), words.high), InlineKey(stringWords: words, count: count))
+  }
+
   /// The hash of a string's UTF-8 `bytes` and, when they are short enough, their packed form;
   /// one pass over the bytes.
   @inline(__always)
   static func string(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> (hash: UInt64, inline: InlineKey) {
     let n = bytes.count
-    if n <= maxInlineBytes {
-      let words = pack(bytes)
-      let hash = combine(combine(seed ^ UInt64(n), words.low), words.high)
-      return (hash, InlineKey(stringWords: words, count: n))
-    }
+    if n <= maxInlineBytes { return inlineString(pack(bytes), count: n, seed: seed) }
     var h = seed ^ UInt64(n)
     var i = 0
     while i + 8 <= n {
@@ -173,7 +178,7 @@ extension Value {
   /// The string case of ``keyHashAndInlineForm(seed:)``, over the string's UTF-8.
   @inline(__always)
   static func stringKey(_ utf8: UnsafeBufferPointer<UInt8>, seed: UInt64) -> (hash: UInt64, inline: InlineKey) {
-    KeyHash.string(UnsafeRawBufferPointer(utf8), seed: seed ^ 6)
+    KeyHash.string(UnsafeRawBufferPointer(utf8), seed: stringSeed(seed))
   }
 
   /// ``keyHashAndInlineForm(seed:)`` of a string in the small form whose bits are `bits`
@@ -182,11 +187,14 @@ extension Value {
   /// those bytes.
   @inline(__always)
   static func smallStringKey(_ bits: (UInt64, UInt64), seed: UInt64) -> (hash: UInt64, inline: InlineKey) {
-    let count = Int(truncatingIfNeeded: bits.1 &>> 56 & 0x0F)
-    let words = (low: bits.0, high: bits.1 & 0x00FF_FFFF_FFFF_FFFF)
-    let hash = KeyHash.combine(KeyHash.combine(seed ^ 6 ^ UInt64(truncatingIfNeeded: count), words.low), words.high)
-    return (hash, InlineKey(stringWords: words, count: count))
+    let (low, high, count) = SmallString.contents(bits)
+    return KeyHash.inlineString((low, high), count: count, seed: stringSeed(seed))
   }
+
+  /// The seed a string is hashed with: the value's seed, tweaked by the case so that a string
+  /// and another case with the same bytes hash apart.
+  @inline(__always)
+  static func stringSeed(_ seed: UInt64) -> UInt64 { seed ^ 6 }
 
   /// ``keyHashAndInlineForm(seed:)`` of the value at `value`, read in place: a string (most
   /// keys) is hashed where it lies; any other value is copied out, which for the scalar cases

@@ -320,15 +320,19 @@ struct KeyHasher: Sendable {
     return (KeyHash.combine(seed, h), inline)
   }
 
+  /// ``hashAndInlineForm(_:)`` of the short string whose bits are `bits` (``SmallString``).
+  @inline(__always)
+  func hashAndInlineForm(smallStringBits bits: (UInt64, UInt64)) -> (hash: UInt64, inline: InlineKey) {
+    let (h, inline) = Value.smallStringKey(bits, seed: seed)
+    return (KeyHash.combine(seed, h), inline)
+  }
+
   /// ``hashAndInlineForm(_:)`` of the value at `value`, read in place (no copy of a string).
   @inline(__always)
   func hashAndInlineForm(at value: UnsafePointer<Value>) -> (hash: UInt64, inline: InlineKey) {
     // A short string (most keys: a user, a card) is its bits: the bytes, zero-padded, are the
     // words its inline form and hash are made of.
-    if readsSmallStrings, let bits = Value.smallStringBits(at: value) {
-      let (h, inline) = Value.smallStringKey(bits, seed: seed)
-      return (KeyHash.combine(seed, h), inline)
-    }
+    if readsSmallStrings, let bits = Value.smallStringBits(at: value) { return hashAndInlineForm(smallStringBits: bits) }
     let (h, inline) = Value.keyHashAndInlineForm(at: value, seed: seed)
     return (KeyHash.combine(seed, h), inline)
   }

@@ -86,7 +86,9 @@ struct RuleGuards {
     /// The constants that fit the small string form, by their bits (``SmallString``), in an
     /// open-addressing table of `smallMask + 1` entries; `nil` where the runtime's layout is
     /// not the expected one. A short value is looked up here by its bits: equal short strings
-    /// have equal bits, and a short value equals no longer constant.
+    /// have equal bits, and a short value equals no longer constant. A table of its own rather
+    /// than `table` looked up by the bits' key hash: that hash is three mixing rounds, and the
+    /// lookup through `table` cost W1 ~60 instructions per event more (cachegrind, +0.8%).
     let small: UnsafeMutablePointer<SmallEntry>?
     let smallMask: Int
 
