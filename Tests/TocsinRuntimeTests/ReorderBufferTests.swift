@@ -2,13 +2,21 @@ import TocsinCore
 import TocsinRuntime
 import XCTest
 
-/// The reorder buffer's heap against a sorted-list model: whatever the arrival order, events
-/// leave in `(time, arrival)` order, each exactly once, and never before the watermark passes
-/// them.
+/// The reorder buffer (a calendar of time buckets in front of a small heap) against a
+/// sorted-list model: whatever the arrival order and whatever the span its buckets were sized
+/// for, events leave in `(time, arrival)` order, each exactly once, and never before the
+/// watermark passes them.
 final class ReorderBufferTests: XCTestCase {
   private typealias Buffer = ReorderBuffer<Int, Int>
 
-  private func release(_ buffer: inout Buffer, upTo ms: Int64) -> [Int] {
+  /// Spans to size the buckets for: none (a bucket per nanosecond, so nearly every arrival is
+  /// outside the ring and goes to the heap), narrower than the tests' disorder (arrivals both
+  /// beyond the ring and in it), about the disorder, and far wider (all in a few buckets).
+  private static let spans: [EventDuration] = [
+    .zero, .milliseconds(1), .milliseconds(50), .seconds(1), .seconds(86_400),
+  ]
+
+  private func release(_ buffer: Buffer, upTo ms: Int64) -> [Int] {
     var out: [Int] = []
     buffer.release(upTo: .milliseconds(ms), ahead: { _, _ in }) { out.append($0) }
     return out
@@ -34,15 +42,56 @@ final class ReorderBufferTests: XCTestCase {
       Case(
         name: "two children tie at every level", arrivals: [4, 4, 4, 4, 4, 4, 4, 1],
         releases: [(4, [7, 0, 1, 2, 3, 4, 5, 6])]),
+      // Hours apart: beyond any ring but the widest, so the later ones wait in the heap while
+      // earlier ones arrive in the calendar, and must still leave after them.
+      Case(
+        name: "arrivals hours apart", arrivals: [0, 36_000_000, 5, 72_000_000, 3, 36_000_000, 4],
+        releases: [(4, [0, 4, 6]), (36_000_000, [2, 1, 5]), (100_000_000, [3])]),
+      Case(
+        name: "a watermark far past everything", arrivals: [7, 2, 9, 2, 1_000],
+        releases: [(1, []), (Int64.max / 1_000_000, [1, 3, 0, 2, 4])]),
     ]
-    for c in cases {
-      var buffer = Buffer()
-      for (i, ms) in c.arrivals.enumerated() {
-        buffer.insert(i, hint: i, at: EventPosition(time: .milliseconds(ms), sequence: UInt64(i)))
+    for span in Self.spans {
+      for c in cases {
+        let buffer = Buffer(span: span)
+        for (i, ms) in c.arrivals.enumerated() {
+          buffer.insert(i, hint: i, at: EventPosition(time: .milliseconds(ms), sequence: UInt64(i)))
+        }
+        XCTAssertEqual(buffer.count, c.arrivals.count, c.name)
+        for (upTo, expected) in c.releases {
+          XCTAssertEqual(release(buffer, upTo: upTo), expected, "\(c.name), up to \(upTo), span \(span)")
+        }
+        XCTAssertEqual(buffer.count, c.arrivals.count - c.releases.reduce(0) { $0 + $1.1.count }, c.name)
       }
-      XCTAssertEqual(buffer.count, c.arrivals.count, c.name)
-      for (upTo, expected) in c.releases {
-        XCTAssertEqual(release(&buffer, upTo: upTo), expected, "\(c.name), up to \(upTo)")
+    }
+  }
+
+  /// Arrivals between releases, where the calendar has already handed the next buckets to the
+  /// heap: an arrival just after the watermark lands in a drained bucket and must go to the heap,
+  /// one far ahead lands beyond the ring. Script: a number arrives at that time in ms (its
+  /// payload is its arrival index), `rN` releases up to N and expects the listed payloads.
+  func testArrivalsBetweenReleases() {
+    let cases: [(name: String, script: String)] = [
+      ("just after the watermark", "10 20 30 40 50 60 r10=0 15 16 11 r12=8 r35=6,7,1,2 70 r70=3,4,5,9"),
+      ("ties with a drained event", "5 5 6 7 8 r5=0,1 6 6 r6=2,5,6 r8=3,4"),
+      ("far ahead, then near", "1 r0= 100000000 2 3 r3=0,2,3 4 r200000000=4,1"),
+      ("the ring moved on while empty", "1 r1=0 50000000 50000001 49999999 r50000001=3,1,2"),
+    ]
+    for span in Self.spans {
+      for c in cases {
+        let buffer = Buffer(span: span)
+        var arrivals = 0
+        for op in c.script.split(separator: " ") {
+          if op.hasPrefix("r") {
+            let parts = op.dropFirst().split(separator: "=", omittingEmptySubsequences: false)
+            let expected = parts[1].split(separator: ",").map { Int($0)! }
+            XCTAssertEqual(release(buffer, upTo: Int64(parts[0])!), expected, "\(c.name), \(op), span \(span)")
+          } else {
+            buffer.insert(arrivals, hint: arrivals, at: EventPosition(time: .milliseconds(Int64(op)!), sequence: UInt64(arrivals)))
+            arrivals += 1
+          }
+        }
+        XCTAssertEqual(buffer.count, 0, "\(c.name), span \(span): the script releases everything")
       }
     }
   }
@@ -52,7 +101,8 @@ final class ReorderBufferTests: XCTestCase {
   func testRandomStreams_MatchSortedModel() {
     var rng = SplitMix64(seed: 7)
     for round in 0..<200 {
-      var buffer = Buffer()
+      let span = Self.spans[round % Self.spans.count]
+      let buffer = Buffer(span: span)
       var model: [(time: Int64, sequence: Int)] = []
       var maxSeen: Int64 = 0
       var released: [Int] = []
@@ -69,7 +119,18 @@ final class ReorderBufferTests: XCTestCase {
         model.append((time, sequence))
         if Int.random(in: 0..<4, using: &rng) == 0 {
           let upTo = maxSeen - disorder
-          released += release(&buffer, upTo: upTo)
+          // The lookahead names the event that leaves next (`.next`, handed over while the one
+          // before it is released), when the ring spans the disorder.
+          var announced: Int?
+          var promised: Int?
+          buffer.release(upTo: .milliseconds(upTo), ahead: { hint, distance in
+            if distance == .next { announced = hint }
+          }) {
+            if let promised, span >= .milliseconds(50) { XCTAssertEqual(promised, $0, "round \(round): the next hint") }
+            promised = announced
+            announced = nil
+            released.append($0)
+          }
           let (due, rest) = (model.filter { $0.time <= upTo }, model.filter { $0.time > upTo })
           expected += due.sorted { ($0.time, $0.sequence) < ($1.time, $1.sequence) }.map(\.sequence)
           model = rest
@@ -78,7 +139,7 @@ final class ReorderBufferTests: XCTestCase {
       }
       buffer.release(upTo: .infinity, ahead: { _, _ in }) { released.append($0) }
       expected += model.sorted { ($0.time, $0.sequence) < ($1.time, $1.sequence) }.map(\.sequence)
-      XCTAssertEqual(released, expected, "round \(round)")
+      XCTAssertEqual(released, expected, "round \(round), span \(span)")
       XCTAssertEqual(buffer.count, 0)
     }
   }

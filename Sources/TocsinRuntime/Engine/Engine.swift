@@ -127,7 +127,7 @@ public final class Engine {
     var skipsUnconcerned: Bool
   }
   private let guards: RuleGuards
-  let buffer = ReorderBuffer<Buffered, ReleaseHint>()
+  let buffer: ReorderBuffer<Buffered, ReleaseHint>
   let timers = TimerQueue()
   var maxEventTime = EventTime.negativeInfinity
   var suspects: [Suspect] = []
@@ -151,6 +151,7 @@ public final class Engine {
   public init(programs: ProgramSet, options: EngineOptions = EngineOptions()) {
     self.programs = programs
     self.options = options
+    buffer = ReorderBuffer(span: options.outOfOrderness)
     var spaceBySlots: [[SlotIndex]: Int] = [:]
     var rulesPerSpace: [Int] = []
     var rules: [RuleState] = []
