@@ -96,6 +96,28 @@ final class ReorderBufferTests: XCTestCase {
     }
   }
 
+  /// Events at the ends of time (a saturated timestamp) with the narrowest and widest buckets:
+  /// they leave in order, and the buffer goes on working after the last bucket of time.
+  func testTheEndsOfTime() {
+    let times: [Int64] = [.max, 0, .min + 1, .max, -1, .max - 1]
+    for span in Self.spans {
+      let buffer = Buffer(span: span)
+      for (i, ns) in times.enumerated() {
+        buffer.insert(i, hint: i, at: EventPosition(time: EventTime(nanosecondsSinceEpoch: ns), sequence: UInt64(i)))
+      }
+      var released: [Int] = []
+      buffer.release(upTo: EventTime(nanosecondsSinceEpoch: .max - 1), ahead: { _, _ in }) { released.append($0) }
+      XCTAssertEqual(released, [2, 4, 1, 5], "span \(span)")
+      buffer.release(upTo: .infinity, ahead: { _, _ in }) { released.append($0) }
+      XCTAssertEqual(released, [2, 4, 1, 5, 0, 3], "span \(span)")
+      buffer.insert(6, hint: 6, at: EventPosition(time: .milliseconds(5), sequence: 6))
+      buffer.insert(7, hint: 7, at: EventPosition(time: .milliseconds(4), sequence: 7))
+      buffer.release(upTo: .infinity, ahead: { _, _ in }) { released.append($0) }
+      XCTAssertEqual(released.suffix(2), [7, 6], "span \(span): after the end of time")
+      XCTAssertEqual(buffer.count, 0)
+    }
+  }
+
   /// Random arrivals with bounded disorder, many equal times, interleaved with releases at a
   /// watermark that trails the largest time seen (as the engine drives it).
   func testRandomStreams_MatchSortedModel() {

@@ -298,7 +298,10 @@ public final class ReorderBuffer<Payload, Hint> {
       parkedCount -= 1
       slot = Int(links[slot])
     }
-    front = bucket + 1
+    // Wraps only after the last bucket of time (an event at +∞ with one-nanosecond buckets);
+    // nothing can be parked after it, and from 0 every arrival goes to the heap, which is
+    // still correct.
+    front = bucket &+ 1
   }
 
   /// The lookahead before an event is processed: the hints of the root's grandchildren to the
