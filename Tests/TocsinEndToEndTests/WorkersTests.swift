@@ -59,6 +59,52 @@ final class WorkersTests: XCTestCase {
     try compare(rules: "rules", events: path.path, maxLineBytes: nil)
   }
 
+  /// The summary of a two-worker run says what each thread's CPU time was over the input loop;
+  /// a one-worker run has no such line.
+  func testSummary_ThreadTimesWithTwoWorkers() throws {
+    for workers in [1, 2] {
+      let dir = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let ruleSet = try RuleSet.load([Repository.path("rules")], ingest: IngestOptions())
+      var options = RunPipeline.Options(
+        inputPath: Repository.path("fixtures/demo/events.ndjson"), outputPath: dir.appendingPathComponent("alerts").path,
+        deadLetterPath: dir.appendingPathComponent("dead").path, configuration: ReplayConfiguration())
+      options.workers = workers
+      let summary = try RunPipeline.run(programs: try XCTUnwrap(ruleSet.programs), rules: ruleSet.checked.rules, options: options)
+      guard workers == 2 else {
+        XCTAssertNil(summary.workerTimes)
+        XCTAssertFalse(summary.text.contains("threads:"))
+        continue
+      }
+      let times = try XCTUnwrap(summary.workerTimes)
+      XCTAssertGreaterThan(times.wall, 0)
+      XCTAssertLessThanOrEqual(times.wall, summary.elapsed)
+      // Each thread ran for some of the loop and no longer than it (a little slack for the
+      // clocks' granularity).
+      for cpu in [times.decoding, times.engine] {
+        XCTAssertGreaterThan(cpu, 0)
+        XCTAssertLessThanOrEqual(cpu, times.wall + 0.01)
+      }
+      XCTAssertTrue(summary.text.contains("  threads: decoding "), summary.text)
+    }
+  }
+
+  func testWorkerTimesText() {
+    let cases: [(WorkerTimes, String)] = [
+      (
+        WorkerTimes(wall: 2, decoding: 1, engine: 1.9),
+        "decoding 1.00 s CPU (50% of 2.00 s), engine 1.90 s CPU (95%): the engine's thread is the busier"
+      ),
+      (
+        WorkerTimes(wall: 0.5, decoding: 0.49, engine: 0.2),
+        "decoding 0.49 s CPU (98% of 0.50 s), engine 0.20 s CPU (40%): the decoding thread is the busier"
+      ),
+      (WorkerTimes(wall: 0, decoding: 0, engine: 0), "decoding 0.00 s CPU (– of 0.00 s), engine 0.00 s CPU (–): the engine's thread is the busier"),
+    ]
+    for (times, expected) in cases { XCTAssertEqual(times.text, expected) }
+  }
+
   private func compare(rules: String, events: String, maxLineBytes limit: Int?) throws {
     do {
       let one = try run(rules: rules, events: events, workers: 1, maxLineBytes: limit)

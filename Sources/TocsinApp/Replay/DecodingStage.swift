@@ -99,12 +99,16 @@ final class DecodingStage {
   private var cancelled = false
   private var finished = false
   private let done = DispatchSemaphore(value: 0)
+  /// The decoding thread's CPU seconds, set as it ends (read after ``join()`` or ``stop()``).
+  private(set) var cpuSeconds = 0.0
 
   /// Starts the decoding thread over `reader` with `decoder`, numbering events from `sequence`
   /// and computing their key probes with `prober`.
   init(reader: LineReader, decoder: EventDecoder, sequence: UInt64, prober: Engine.ArrivalProber) {
     let thread = Thread { [self] in
+      let started = WorkerTimes.threadCPUSeconds()
       produce(reader: reader, decoder: decoder, sequence: sequence, prober: prober)
+      cpuSeconds = WorkerTimes.threadCPUSeconds() - started
       done.signal()
     }
     thread.name = "tocsin-decode"

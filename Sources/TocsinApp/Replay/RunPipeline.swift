@@ -154,7 +154,10 @@ public enum RunPipeline {
   /// arrive decoded, in batches, in input order.
   private static func observePipelined(
     _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
-  ) throws {
+  ) throws -> WorkerTimes {
+    let clock = ContinuousClock()
+    let started = clock.now
+    let engineStarted = WorkerTimes.threadCPUSeconds()
     let stage = DecodingStage(
       reader: reader, decoder: session.decoderForAnotherThread(), sequence: session.eventsTaken,
       prober: session.arrivalProber)
@@ -194,6 +197,10 @@ public enum RunPipeline {
       throw error
     }
     stage.join()
+    let wall = clock.now - started
+    return WorkerTimes(
+      wall: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+      decoding: stage.cpuSeconds, engine: WorkerTimes.threadCPUSeconds() - engineStarted)
   }
 
   /// Runs `programs` over the input; returns the summary.
@@ -207,6 +214,7 @@ public enum RunPipeline {
   ) throws -> RunSummary {
     IgnoreSIGPIPE.install()
     var checkpointsWritten = 0
+    var workerTimes: WorkerTimes?
     let clock = ContinuousClock()
     let started = clock.now
     let (checkpointStore, resumePoint) = try Checkpointer.start(options)
@@ -278,7 +286,8 @@ public enum RunPipeline {
       // lengths it started from (a file sink configured to append is not emptied).
       if let checkpointer, resumePoint == nil { try checkpointer.write(session: session, reader: reader) }
       if options.workers > 1 && checkpointer == nil {
-        try observePipelined(session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
+        workerTimes = try observePipelined(
+          session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
       } else {
         try observe(
           session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256,
@@ -307,6 +316,7 @@ public enum RunPipeline {
       sinks: options.sinks == nil ? [] : router.statistics, latency: observer.latency,
       watermark: observer.lastWatermark)
     summary.checkpointsWritten = checkpointsWritten
+    summary.workerTimes = workerTimes
     if options.leavesStateToExit { _ = Unmanaged.passRetained(session) }
     return summary
   }

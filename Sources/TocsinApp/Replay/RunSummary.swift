@@ -39,6 +39,8 @@ public struct RunSummary {
   public var watermark: EventTime?
   /// Checkpoints written by this process.
   public var checkpointsWritten = 0
+  /// With `--workers 2`: each thread's CPU time over the input loop.
+  public var workerTimes: WorkerTimes?
 
   init(
     counters: ReplayCounters, engine: Engine, bytesRead: Int64, elapsed: Double, peakRSSBytes: Int?,
@@ -90,6 +92,7 @@ public struct RunSummary {
     out += " (\(Int(eventsPerSecond)) events/s"
     if let rss = peakRSSBytes { out += ", peak RSS \(rss / (1 << 20)) MiB" }
     out += ")\n"
+    if let workerTimes { out += "  threads: \(workerTimes.text)\n" }
     let perRule = zip(rules, alertsWrittenByRule).map { "\($0) \($1)" }
     if !perRule.isEmpty { out += "  alerts by rule: " + perRule.joined(separator: ", ") + "\n" }
     let suppressed = zip(rules, counters.suppressedByRule).filter { $0.1 > 0 }
