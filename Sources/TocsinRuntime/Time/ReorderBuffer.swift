@@ -77,7 +77,7 @@ public final class ReorderBuffer<Payload, Hint> {
   }
 
   /// Buckets in the calendar's ring (a power of two).
-  public static var ringSize: Int { 4096 }
+  static var ringSize: Int { 4096 }
   /// The heap is refilled from the calendar until it holds this many events (or the calendar
   /// is empty): the root, the second event and the candidates for the third, for the lookahead.
   static var heapFloor: Int { 4 }
