@@ -8,7 +8,11 @@ import XCTest
 /// `--workers 2` (reading and decoding on a second thread) writes exactly what one thread
 /// writes: the same alerts and the same dead letters, byte for byte.
 final class WorkersTests: XCTestCase {
-  private func run(rules: String, events: String, workers: Int, maxLineBytes: Int? = nil) throws -> (String, String) {
+  /// The alerts and dead letters `workers` threads write for `events` under `rules`, and the
+  /// run's summary.
+  private func run(
+    rules: String, events: String, workers: Int, maxLineBytes: Int? = nil
+  ) throws -> (alerts: String, deadLetters: String, summary: RunSummary) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -20,10 +24,11 @@ final class WorkersTests: XCTestCase {
       inputPath: events.hasPrefix("/") ? events : Repository.path(events), outputPath: dir.appendingPathComponent("alerts").path,
       deadLetterPath: dir.appendingPathComponent("dead").path, configuration: configuration)
     options.workers = workers
-    _ = try RunPipeline.run(programs: programs, rules: ruleSet.checked.rules, options: options)
+    let summary = try RunPipeline.run(programs: programs, rules: ruleSet.checked.rules, options: options)
     return (
       try String(contentsOf: dir.appendingPathComponent("alerts"), encoding: .utf8),
-      try String(contentsOf: dir.appendingPathComponent("dead"), encoding: .utf8)
+      try String(contentsOf: dir.appendingPathComponent("dead"), encoding: .utf8),
+      summary
     )
   }
 
@@ -63,15 +68,7 @@ final class WorkersTests: XCTestCase {
   /// a one-worker run has no such line.
   func testSummary_ThreadTimesWithTwoWorkers() throws {
     for workers in [1, 2] {
-      let dir = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString)")
-      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(at: dir) }
-      let ruleSet = try RuleSet.load([Repository.path("rules")], ingest: IngestOptions())
-      var options = RunPipeline.Options(
-        inputPath: Repository.path("fixtures/demo/events.ndjson"), outputPath: dir.appendingPathComponent("alerts").path,
-        deadLetterPath: dir.appendingPathComponent("dead").path, configuration: ReplayConfiguration())
-      options.workers = workers
-      let summary = try RunPipeline.run(programs: try XCTUnwrap(ruleSet.programs), rules: ruleSet.checked.rules, options: options)
+      let summary = try run(rules: "rules", events: "fixtures/demo/events.ndjson", workers: workers).summary
       guard workers == 2 else {
         XCTAssertNil(summary.workerTimes)
         XCTAssertFalse(summary.text.contains("threads:"))
@@ -109,9 +106,9 @@ final class WorkersTests: XCTestCase {
     do {
       let one = try run(rules: rules, events: events, workers: 1, maxLineBytes: limit)
       let two = try run(rules: rules, events: events, workers: 2, maxLineBytes: limit)
-      XCTAssertFalse(one.0.isEmpty && one.1.isEmpty, "\(events): the case must produce output")
-      XCTAssertEqual(one.0, two.0, "\(events): alerts differ")
-      XCTAssertEqual(one.1, two.1, "\(events): dead letters differ")
+      XCTAssertFalse(one.alerts.isEmpty && one.deadLetters.isEmpty, "\(events): the case must produce output")
+      XCTAssertEqual(one.alerts, two.alerts, "\(events): alerts differ")
+      XCTAssertEqual(one.deadLetters, two.deadLetters, "\(events): dead letters differ")
     }
   }
 }

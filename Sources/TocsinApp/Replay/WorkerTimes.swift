@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Foundation
 
 /// Where `--workers 2`'s time went: each thread's CPU time over the same stretch of wall time
 /// (the input loop, from the first line to the last batch). The thread busy for nearly all of
