@@ -73,7 +73,12 @@ extension Tocsin {
       }
       let wrong = results.filter { !$0.alertsAsExpected }
       for r in wrong {
-        printError("error: \(r.name): \(r.alerts) alerts, but the generator injected \(r.expectedAlerts ?? 0) cases")
+        if let expected = r.expectedAlerts, expected != r.alerts {
+          printError("error: \(r.name): \(r.alerts) alerts, but the generator injected \(expected) cases")
+        }
+        if let differing = r.twoWorkerAlertsDiffering {
+          printError("error: \(r.name): \(differing) alerts with two workers, but \(r.alerts) with one")
+        }
       }
       if !wrong.isEmpty { throw Exit.failure }
     }

@@ -32,6 +32,10 @@ final class BenchReportTests: XCTestCase {
     noAllocations.peakRSSBytes = nil
     var w1 = result("W1", seconds: [4.5, 4.4, 4.6])
     w1.teardownSeconds = [0.05, 0.06, 0.04]
+    w1.twoWorkerSeconds = [0.7, 0.6]
+    w1.twoWorkerEngineCPUSeconds = [0.69, 0.59]
+    w1.twoWorkerDecodingCPUSeconds = [0.4, 0.41]
+    w1.twoWorkerAlertsDiffering = 3
     let original = report([w1, noAllocations])
     let decoded = try BenchReport.decode(original.jsonData(), path: "b.json")
     XCTAssertEqual(decoded, original)
@@ -88,6 +92,33 @@ final class BenchReportTests: XCTestCase {
     XCTAssertTrue(r.alertsAsExpected)
     XCTAssertFalse(result("W1", seconds: [1], alerts: 799).alertsAsExpected)
     XCTAssertTrue(result("W2", seconds: [1], alerts: 5, expected: nil).alertsAsExpected)
+  }
+
+  /// The two-worker figures: medians of the raw runs, each thread's CPU over the wall time,
+  /// and a differing alert count that fails the workload and shows in the table and footer.
+  func testTwoWorkerFigures() {
+    var r = result("W1", seconds: [1.0])
+    XCTAssertNil(r.twoWorkerEventsPerSecond)
+    XCTAssertNil(r.twoWorkerEngineBusy)
+    XCTAssertFalse(BenchTable.footer(report([r]), baseline: nil).contains("2 workers"))
+    r.twoWorkerSeconds = [0.5, 0.8, 0.6]  // median 0.6 s
+    r.twoWorkerEngineCPUSeconds = [0.5, 0.57, 0.59]  // median 0.57 s
+    r.twoWorkerDecodingCPUSeconds = [0.3, 0.36, 0.4]  // median 0.36 s
+    XCTAssertEqual(r.twoWorkerEventsPerSecond ?? 0, 1_000_000 / 0.6, accuracy: 1e-6)
+    XCTAssertEqual(r.twoWorkerEngineBusy ?? 0, 0.95, accuracy: 1e-12)
+    XCTAssertEqual(r.twoWorkerDecodingBusy ?? 0, 0.6, accuracy: 1e-12)
+    XCTAssertTrue(r.alertsAsExpected)
+    XCTAssertTrue(BenchTable.render([r]).contains("1666667"), BenchTable.render([r]))
+    XCTAssertTrue(
+      BenchTable.footer(report([r]), baseline: nil).contains("W1 engine 95%, decoding 60%\n"),
+      BenchTable.footer(report([r]), baseline: nil))
+    r.twoWorkerAlertsDiffering = 799
+    XCTAssertFalse(r.alertsAsExpected)
+    XCTAssertTrue(BenchTable.render([r]).contains("800≠799 (2 workers)"), BenchTable.render([r]))
+    XCTAssertTrue(BenchTable.footer(report([r]), baseline: nil).contains("(799 alerts, not 800)"))
+    // A baseline from before the two-worker pass: the column has no ratio.
+    let old = report([result("W1", seconds: [1.0])])
+    XCTAssertTrue(BenchTable.render([r], baseline: old).hasSuffix("1666667\n"), BenchTable.render([r], baseline: old))
   }
 
   func testRatio_Formatting() {

@@ -99,6 +99,12 @@ final class BenchWorkloadTests: XCTestCase {
       XCTAssertEqual(result.fullSeconds.count, 2, name)
       XCTAssertEqual(result.parseSeconds.count, 2, name)
       XCTAssertEqual(result.teardownSeconds?.count, 2, name)
+      // Two workers: a run each, as many alerts as one worker, both threads busy for part of it.
+      XCTAssertEqual(result.twoWorkerSeconds?.count, 2, name)
+      XCTAssertNil(result.twoWorkerAlertsDiffering, name)
+      XCTAssertGreaterThan(result.twoWorkerEventsPerSecond ?? 0, 0, name)
+      XCTAssertGreaterThan(result.twoWorkerEngineBusy ?? 0, 0, name)
+      XCTAssertGreaterThan(result.twoWorkerDecodingBusy ?? 0, 0, name)
       XCTAssertGreaterThan(result.eventsPerSecond, 0, name)
       XCTAssertGreaterThan(result.latency?.p99 ?? 0, 0, name)
       XCTAssertNil(result.allocations, "no probe in a test binary")

@@ -35,6 +35,16 @@ public struct BenchResult: Codable, Equatable, Sendable {
   public var latency: Latency?
   /// Peak resident set size of the process measuring this workload alone, in bytes.
   public var peakRSSBytes: Int?
+  /// Wall-clock seconds of each full run with `--workers 2`'s pipeline (decoding on a second
+  /// thread); `nil` in reports written before it was measured.
+  public var twoWorkerSeconds: [Double]?
+  /// Per two-worker run, the CPU seconds of the engine's thread and of the decoding thread
+  /// (``WorkerTimes``).
+  public var twoWorkerEngineCPUSeconds: [Double]?
+  public var twoWorkerDecodingCPUSeconds: [Double]?
+  /// Alerts of the two-worker runs when any differed from the count pass's (the command then
+  /// exits 1, as for an alert count off the ground truth); `nil` when they all agreed.
+  public var twoWorkerAlertsDiffering: Int?
   /// The condition pass (see ``Benchmark/conditionPass(programs:input:configuration:probe:sampleEvents:)``),
   /// when the executable counts allocations.
   public var conditions: Benchmark.ConditionFigures?
@@ -107,8 +117,24 @@ public struct BenchResult: Codable, Equatable, Sendable {
     guard let allocations, events > 0 else { return nil }
     return Double(allocations) / Double(events)
   }
-  /// Whether the alert count is the known one (true when none is known).
-  public var alertsAsExpected: Bool { expectedAlerts.map { $0 == alerts } ?? true }
+  /// Median events/s of the full pipeline with two workers, when measured.
+  public var twoWorkerEventsPerSecond: Double? { twoWorkerSeconds.map { rate($0) } }
+  /// The engine thread's median CPU seconds with two workers over the median wall time: near 1
+  /// when the engine's thread bounds the two-worker run.
+  public var twoWorkerEngineBusy: Double? {
+    guard let wall = twoWorkerSeconds, let cpu = twoWorkerEngineCPUSeconds, Self.median(wall) > 0 else { return nil }
+    return Self.median(cpu) / Self.median(wall)
+  }
+  /// The decoding thread's share, as ``twoWorkerEngineBusy``.
+  public var twoWorkerDecodingBusy: Double? {
+    guard let wall = twoWorkerSeconds, let cpu = twoWorkerDecodingCPUSeconds, Self.median(wall) > 0 else { return nil }
+    return Self.median(cpu) / Self.median(wall)
+  }
+  /// Whether the alert count is the known one (true when none is known), and the two-worker
+  /// runs wrote as many as one worker.
+  public var alertsAsExpected: Bool {
+    (expectedAlerts.map { $0 == alerts } ?? true) && twoWorkerAlertsDiffering == nil
+  }
 
   private func rate(_ seconds: [Double]) -> Double {
     let m = Self.median(seconds)

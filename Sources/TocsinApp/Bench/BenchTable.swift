@@ -10,10 +10,11 @@ import Foundation
 /// missing from the baseline gets no ratios.
 public enum BenchTable {
   /// The column titles, in order. The first eight are the table's original columns with their
-  /// original meaning.
+  /// original meaning; later ones were added at the end.
   public static let titles = [
     "workload", "events", "alerts", "events/s", "ns/event", "parse-only events/s", "full/parse",
     "full run s (min-max)", "peak RSS MiB", "allocs/event", "p50 ns", "p99 ns", "open partial",
+    "2 workers events/s",
   ]
 
   /// The table for `results`, each row compared with the same workload of `baseline` if given.
@@ -42,8 +43,9 @@ public enum BenchTable {
     }
     let spread = String(
       format: "%.3f-%.3f", r.fullSeconds.min() ?? 0, r.fullSeconds.max() ?? 0)
-    let alerts =
-      r.alertsAsExpected ? String(r.alerts) : "\(r.alerts)≠\(r.expectedAlerts ?? 0)"
+    var alerts = String(r.alerts)
+    if let expected = r.expectedAlerts, expected != r.alerts { alerts += "≠\(expected)" }
+    if let differing = r.twoWorkerAlertsDiffering { alerts += "≠\(differing) (2 workers)" }
     let o = old
     return [
       r.name,
@@ -59,6 +61,7 @@ public enum BenchTable {
       cell(r.latency.map { Double($0.p50) }, "%.0f", o.map { $0.latency.map { Double($0.p50) } }),
       cell(r.latency.map { Double($0.p99) }, "%.0f", o.map { $0.latency.map { Double($0.p99) } }),
       cell(Double(r.openPartialMatches), "%.0f", o.map { Double($0.openPartialMatches) }),
+      cell(r.twoWorkerEventsPerSecond, "%.0f", o.map { $0.twoWorkerEventsPerSecond }),
     ]
   }
 
@@ -90,6 +93,16 @@ public enum BenchTable {
       out += "\(result.name) conditions: \(c.evaluations) evaluations (every step condition of every rule on "
       out += "\(min(result.events, 200_000)) events), \(c.allocations) allocations ("
       out += String(format: "%.4f", c.perEvaluation) + " per evaluation)\n"
+    }
+    let busy = report.results.compactMap { r -> String? in
+      guard let engine = r.twoWorkerEngineBusy, let decoding = r.twoWorkerDecodingBusy else { return nil }
+      var text = "\(r.name) engine \(Int((100 * engine).rounded()))%, decoding \(Int((100 * decoding).rounded()))%"
+      if let differing = r.twoWorkerAlertsDiffering { text += " (\(differing) alerts, not \(r.alerts))" }
+      return text
+    }
+    if !busy.isEmpty {
+      out += "2 workers (`tocsin run --workers 2`'s pipeline, median CPU over median wall time per thread): "
+      out += busy.joined(separator: ", ") + "\n"
     }
     let teardowns = report.results.compactMap { r in
       r.teardownSeconds.map { "\(r.name) " + String(format: "%.3f s", BenchResult.median($0)) }

@@ -95,6 +95,18 @@ public enum Benchmark {
       result.fullSeconds.append(seconds(full))
       let teardown = clock.measure { finished.removeAll() }
       result.teardownSeconds = (result.teardownSeconds ?? []) + [seconds(teardown)]
+      // The same with `--workers 2`'s pipeline; its session is freed off the clock too.
+      var twoWorkers: (counts: PassCounts, session: ReplaySession, times: WorkerTimes)?
+      let pipelined = try clock.measure {
+        twoWorkers = try fullPassTwoWorkers(programs: programs, input: input, configuration: configuration)
+      }
+      if let twoWorkers {
+        result.twoWorkerSeconds = (result.twoWorkerSeconds ?? []) + [seconds(pipelined)]
+        result.twoWorkerEngineCPUSeconds = (result.twoWorkerEngineCPUSeconds ?? []) + [twoWorkers.times.engine]
+        result.twoWorkerDecodingCPUSeconds = (result.twoWorkerDecodingCPUSeconds ?? []) + [twoWorkers.times.decoding]
+        if twoWorkers.counts.alerts != counted.alerts { result.twoWorkerAlertsDiffering = twoWorkers.counts.alerts }
+      }
+      twoWorkers = nil
     }
 
     // 3) Latency pass.
@@ -143,6 +155,25 @@ public enum Benchmark {
     let open = session.engineState.openPartialMatches
     try session.finish()
     return (PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open), session)
+  }
+
+  /// ``fullPass(programs:input:configuration:)`` through `tocsin run --workers 2`'s pipeline:
+  /// lines read and decoded on a second thread, the engine on this one, with the run's
+  /// observer (its sampled latency clock) but no metrics or progress. Also returns each
+  /// thread's CPU time.
+  static func fullPassTwoWorkers(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
+    throws -> (counts: PassCounts, session: ReplaySession, times: WorkerTimes)
+  {
+    var alerts = 0
+    let session = ReplaySession(
+      programs: programs, configuration: configuration,
+      alerts: { _ in alerts += 1 }, deadLetters: { _ in })
+    let reader = Replay.memoryReader(input, maxLineBytes: configuration.maxLineBytes)
+    let observer = RunObserver(registry: nil, publishInterval: .seconds(1), progress: nil)
+    let times = try RunPipeline.observePipelined(session, reader, observer, linesPerCheck: 256)
+    let open = session.engineState.openPartialMatches
+    try session.finish()
+    return (PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open), session, times)
   }
 
   /// The full pipeline with each `consume` timed into a histogram (nanoseconds).

@@ -152,7 +152,7 @@ public enum RunPipeline {
 
   /// ``observe(_:_:_:linesPerCheck:)`` with reading and decoding on a second thread: lines
   /// arrive decoded, in batches, in input order.
-  private static func observePipelined(
+  static func observePipelined(
     _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
   ) throws -> WorkerTimes {
     let clock = ContinuousClock()
