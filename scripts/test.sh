@@ -28,7 +28,8 @@ scripts/crash-test.sh .build/debug/tocsin
 # machines, under the 4-minute budget for this step; see docs/performance.md). At 20k events and
 # one run its figures mean little; it is here so the bench cannot rot: it fails if a workload's
 # process crashes, if the alert counts the generator's ground truth fixes differ (W1, W4: the
-# injected cases; W3: none; the command exits 1), or if a saved baseline does not read back.
+# injected cases; W3: none; the command exits 1), if the two-worker pipeline's alert counts differ
+# from one worker's (also exit 1), or if a saved baseline does not read back.
 echo "== tocsin bench smoke (release build, 20k events, 1 run)"
 swift build -c release --product tocsin
 bench_dir="$(mktemp -d)"

@@ -36,6 +36,7 @@ final class BenchReportTests: XCTestCase {
     w1.twoWorkerEngineCPUSeconds = [0.69, 0.59]
     w1.twoWorkerDecodingCPUSeconds = [0.4, 0.41]
     w1.twoWorkerAlertsDiffering = 3
+    w1.twoWorkerPeakRSSBytes = 300 << 20
     let original = report([w1, noAllocations])
     let decoded = try BenchReport.decode(original.jsonData(), path: "b.json")
     XCTAssertEqual(decoded, original)
@@ -111,6 +112,10 @@ final class BenchReportTests: XCTestCase {
     XCTAssertTrue(BenchTable.render([r]).contains("1666667"), BenchTable.render([r]))
     XCTAssertTrue(
       BenchTable.footer(report([r]), baseline: nil).contains("W1 engine 95%, decoding 60%\n"),
+      BenchTable.footer(report([r]), baseline: nil))
+    r.twoWorkerPeakRSSBytes = 250 << 20
+    XCTAssertTrue(
+      BenchTable.footer(report([r]), baseline: nil).contains("W1 engine 95%, decoding 60% (peak RSS 250 MiB)\n"),
       BenchTable.footer(report([r]), baseline: nil))
     r.twoWorkerAlertsDiffering = 799
     XCTAssertFalse(r.alertsAsExpected)

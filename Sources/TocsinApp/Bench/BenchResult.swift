@@ -42,6 +42,8 @@ public struct BenchResult: Codable, Equatable, Sendable {
   /// (``WorkerTimes``).
   public var twoWorkerEngineCPUSeconds: [Double]?
   public var twoWorkerDecodingCPUSeconds: [Double]?
+  /// Peak resident set size during the two-worker runs alone (the window reset before them).
+  public var twoWorkerPeakRSSBytes: Int?
   /// Alerts of the two-worker runs when any differed from the count pass's (the command then
   /// exits 1, as for an alert count off the ground truth); `nil` when they all agreed.
   public var twoWorkerAlertsDiffering: Int?

@@ -96,7 +96,8 @@ public enum BenchRunner {
 
   /// Measures one workload in this process: generates its input, resets the peak-RSS window,
   /// runs ``Benchmark/measure(workload:programs:input:runs:configuration:probe:progress:)`` and
-  /// reads the peak.
+  /// reads the peak; then the same for the two-worker runs
+  /// (``Benchmark/measureTwoWorkers(into:programs:input:runs:configuration:progress:)``).
   /// - Throws: ``Failure`` when the rules have errors; ``RuleSources/LoadError`` when a rule file
   ///   cannot be read.
   public static func measureHere(
@@ -117,6 +118,10 @@ public enum BenchRunner {
       workload: workload, programs: programs, input: input, runs: options.runs, probe: probe,
       progress: progress)
     result.peakRSSBytes = ProcessStats.peakResidentBytes()
+    MachineInfo.resetPeakResident()
+    try Benchmark.measureTwoWorkers(
+      into: &result, programs: programs, input: input, runs: options.runs, progress: progress)
+    result.twoWorkerPeakRSSBytes = ProcessStats.peakResidentBytes()
     return result
   }
 

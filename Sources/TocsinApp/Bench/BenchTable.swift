@@ -97,11 +97,12 @@ public enum BenchTable {
     let busy = report.results.compactMap { r -> String? in
       guard let engine = r.twoWorkerEngineBusy, let decoding = r.twoWorkerDecodingBusy else { return nil }
       var text = "\(r.name) engine \(Int((100 * engine).rounded()))%, decoding \(Int((100 * decoding).rounded()))%"
+      if let rss = r.twoWorkerPeakRSSBytes { text += " (peak RSS \(rss >> 20) MiB)" }
       if let differing = r.twoWorkerAlertsDiffering { text += " (\(differing) alerts, not \(r.alerts))" }
       return text
     }
     if !busy.isEmpty {
-      out += "2 workers (`tocsin run --workers 2`'s pipeline, median CPU over median wall time per thread): "
+      out += "2 workers (`tocsin run --workers 2`'s pipeline, after the other passes; median CPU over median wall time per thread): "
       out += busy.joined(separator: ", ") + "\n"
     }
     let teardowns = report.results.compactMap { r in

@@ -95,18 +95,6 @@ public enum Benchmark {
       result.fullSeconds.append(seconds(full))
       let teardown = clock.measure { finished.removeAll() }
       result.teardownSeconds = (result.teardownSeconds ?? []) + [seconds(teardown)]
-      // The same with `--workers 2`'s pipeline; its session is freed off the clock too.
-      var twoWorkers: (counts: PassCounts, session: ReplaySession, times: WorkerTimes)?
-      let pipelined = try clock.measure {
-        twoWorkers = try fullPassTwoWorkers(programs: programs, input: input, configuration: configuration)
-      }
-      if let twoWorkers {
-        result.twoWorkerSeconds = (result.twoWorkerSeconds ?? []) + [seconds(pipelined)]
-        result.twoWorkerEngineCPUSeconds = (result.twoWorkerEngineCPUSeconds ?? []) + [twoWorkers.times.engine]
-        result.twoWorkerDecodingCPUSeconds = (result.twoWorkerDecodingCPUSeconds ?? []) + [twoWorkers.times.decoding]
-        if twoWorkers.counts.alerts != counted.alerts { result.twoWorkerAlertsDiffering = twoWorkers.counts.alerts }
-      }
-      twoWorkers = nil
     }
 
     // 3) Latency pass.
@@ -114,6 +102,35 @@ public enum Benchmark {
     let histogram = try latencyPass(programs: programs, input: input, configuration: configuration)
     result.latency = BenchResult.Latency(histogram)
     return result
+  }
+
+  /// Times `runs` full passes through `tocsin run --workers 2`'s pipeline
+  /// (``fullPassTwoWorkers(programs:input:configuration:)``) into `result`, each session freed
+  /// off the clock, and checks each pass's alerts against `result.alerts` (the count pass's).
+  /// Apart from ``measure(workload:programs:input:runs:configuration:probe:progress:)``, so that
+  /// the caller can read the peak RSS of the one-worker passes first: the decoding thread's
+  /// slot buffers come from its own allocator arena, which the one-worker passes never touch.
+  public static func measureTwoWorkers(
+    into result: inout BenchResult, programs: ProgramSet, input: [UInt8], runs: Int,
+    configuration: ReplayConfiguration = ReplayConfiguration(), progress: (String) -> Void = { _ in }
+  ) throws {
+    let clock = ContinuousClock()
+    result.twoWorkerSeconds = []
+    result.twoWorkerEngineCPUSeconds = []
+    result.twoWorkerDecodingCPUSeconds = []
+    for run in 1...max(1, runs) {
+      progress("\(result.name): two-worker run \(run) of \(runs)")
+      var pass: (counts: PassCounts, session: ReplaySession, times: WorkerTimes)?
+      let elapsed = try clock.measure {
+        pass = try fullPassTwoWorkers(programs: programs, input: input, configuration: configuration)
+      }
+      guard let done = pass else { continue }
+      result.twoWorkerSeconds?.append(seconds(elapsed))
+      result.twoWorkerEngineCPUSeconds?.append(done.times.engine)
+      result.twoWorkerDecodingCPUSeconds?.append(done.times.decoding)
+      if done.counts.alerts != result.alerts { result.twoWorkerAlertsDiffering = done.counts.alerts }
+      pass = nil
+    }
   }
 
   /// What one full pass saw.
