@@ -123,19 +123,19 @@ public struct BenchResult: Codable, Equatable, Sendable {
   public var twoWorkerEventsPerSecond: Double? { twoWorkerSeconds.map { rate($0) } }
   /// The engine thread's median CPU seconds with two workers over the median wall time: near 1
   /// when the engine's thread bounds the two-worker run.
-  public var twoWorkerEngineBusy: Double? {
-    guard let wall = twoWorkerSeconds, let cpu = twoWorkerEngineCPUSeconds, Self.median(wall) > 0 else { return nil }
-    return Self.median(cpu) / Self.median(wall)
-  }
+  public var twoWorkerEngineBusy: Double? { twoWorkerShare(twoWorkerEngineCPUSeconds) }
   /// The decoding thread's share, as ``twoWorkerEngineBusy``.
-  public var twoWorkerDecodingBusy: Double? {
-    guard let wall = twoWorkerSeconds, let cpu = twoWorkerDecodingCPUSeconds, Self.median(wall) > 0 else { return nil }
-    return Self.median(cpu) / Self.median(wall)
-  }
+  public var twoWorkerDecodingBusy: Double? { twoWorkerShare(twoWorkerDecodingCPUSeconds) }
   /// Whether the alert count is the known one (true when none is known), and the two-worker
   /// runs wrote as many as one worker.
   public var alertsAsExpected: Bool {
     (expectedAlerts.map { $0 == alerts } ?? true) && twoWorkerAlertsDiffering == nil
+  }
+
+  /// The median of a thread's CPU seconds over the median two-worker wall time.
+  private func twoWorkerShare(_ cpu: [Double]?) -> Double? {
+    guard let wall = twoWorkerSeconds, let cpu, Self.median(wall) > 0 else { return nil }
+    return Self.median(cpu) / Self.median(wall)
   }
 
   private func rate(_ seconds: [Double]) -> Double {
