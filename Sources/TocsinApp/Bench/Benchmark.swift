@@ -86,15 +86,15 @@ public enum Benchmark {
     for run in 1...max(1, runs) {
       progress("\(workload.name): timed run \(run) of \(runs)")
       let parse = try clock.measure { _ = try parsePass(programs: programs, input: input, configuration: configuration) }
-      result.parseSeconds.append(seconds(parse))
+      result.parseSeconds.append(parse.inSeconds)
       // The finished session is kept past the full pass's clock and freed on its own.
       var finished: [ReplaySession] = []
       let full = try clock.measure {
         finished.append(try fullPass(programs: programs, input: input, configuration: configuration).session)
       }
-      result.fullSeconds.append(seconds(full))
+      result.fullSeconds.append(full.inSeconds)
       let teardown = clock.measure { finished.removeAll() }
-      result.teardownSeconds = (result.teardownSeconds ?? []) + [seconds(teardown)]
+      result.teardownSeconds = (result.teardownSeconds ?? []) + [teardown.inSeconds]
     }
 
     // 3) Latency pass.
@@ -125,7 +125,7 @@ public enum Benchmark {
         pass = try fullPassTwoWorkers(programs: programs, input: input, configuration: configuration)
       }
       guard let done = pass else { continue }
-      result.twoWorkerSeconds?.append(seconds(elapsed))
+      result.twoWorkerSeconds?.append(elapsed.inSeconds)
       result.twoWorkerEngineCPUSeconds?.append(done.times.engine)
       result.twoWorkerDecodingCPUSeconds?.append(done.times.decoding)
       if done.counts.alerts != result.alerts { result.twoWorkerAlertsDiffering = done.counts.alerts }
@@ -216,10 +216,6 @@ public enum Benchmark {
     }
     try session.finish()
     return histogram
-  }
-
-  private static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
   /// The payment stream of `config` as NDJSON bytes.

@@ -40,7 +40,7 @@ final class ProgressLine {
     guard now - lastDraw >= ProgressLine.interval else { return }
     lastDraw = now
     let elapsed = now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.inSeconds
     write("\r" + ProgressLine.format(bytesRead: bytesRead, totalBytes: totalBytes, events: events, elapsed: seconds) + "\u{1B}[K")
     drawn = true
   }

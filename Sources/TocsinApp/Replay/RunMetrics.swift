@@ -175,7 +175,7 @@ final class RunObserver {
     let start = clock.now
     try body()
     let elapsed = clock.now - start + extra
-    latency.observe(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+    latency.observe(elapsed.inSeconds)
   }
 
   /// Called every few hundred lines: publishes when the interval has passed, redraws progress.

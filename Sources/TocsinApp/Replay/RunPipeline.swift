@@ -199,7 +199,7 @@ public enum RunPipeline {
     stage.join()
     let wall = clock.now - started
     return WorkerTimes(
-      wall: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+      wall: wall.inSeconds,
       decoding: stage.cpuSeconds, engine: WorkerTimes.threadCPUSeconds() - engineStarted)
   }
 
@@ -310,7 +310,7 @@ public enum RunPipeline {
     let elapsed = clock.now - started
     var summary = RunSummary(
       counters: session.counters, engine: session.engineState, bytesRead: reader.bytesConsumed,
-      elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+      elapsed: elapsed.inSeconds,
       peakRSSBytes: ProcessStats.peakResidentBytes(),
       deadLetterDestination: options.deadLetterPath ?? router.deadLetterDestination,
       sinks: options.sinks == nil ? [] : router.statistics, latency: observer.latency,
