@@ -116,6 +116,59 @@ final class CheckpointReplayTests: XCTestCase {
     XCTAssertGreaterThan(reclaimed, 1000)
   }
 
+  /// Rounding the timers of rules whose time-outs emit nothing (`Engine.timerQuantum`) never
+  /// changes output: every fixture, uncut and cut, and a generated stream of the example rules
+  /// write the bytes of replays whose timers all fire at their exact deadlines.
+  func testRoundingQuietTimersChangesNothing() throws {
+    var quietRules = 0
+    try forEachFixture { name, programs, configuration, text in
+      var exact = configuration
+      exact.engine.roundsQuietTimers = false
+      let reference = try replay(programs, exact, text, cutEvery: 0)
+      let lineCount = text.lazy.filter { $0 == 0x0A }.count
+      for cut in lineCount > 200 ? [0, 1999] : [0, 1, 3] {
+        let run = try replay(programs, configuration, text, cutEvery: cut)
+        XCTAssertEqual(
+          String(decoding: run.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self),
+          "\(name), cut every \(cut)")
+        XCTAssertEqual(
+          String(decoding: run.deadLetters, as: UTF8.self), String(decoding: reference.deadLetters, as: UTF8.self),
+          "\(name), cut every \(cut)")
+      }
+      quietRules += programs.rules.count { program in
+        let matcher = RuleMatcher(program: program)
+        return matcher.timeOutsAreQuiet && matcher.shortestWindow != nil
+      }
+    }
+    // The test means something only if many fixtures' rules have rounded timers.
+    XCTAssertGreaterThanOrEqual(quietRules, 10)
+
+    let config = PaymentStreamConfig(
+      seed: 29, events: 20_000, users: 2_000, maxDisorder: .seconds(5), geoPairs: 20,
+      velocityBursts: 20, bruteForceCases: 10, cardTestingCases: 10)
+    var text = ""
+    _ = PaymentStream.generate(config, arrivalSeed: 5) { text += $0 + "\n" }
+    // The example rules (3 of 8 with rounded timers: card_velocity, geo_impossible_purchase,
+    // scripted_admin_access), and the benchmark's W2 set (11 of 20).
+    for rules in ["rules", "bench/rules/w2"] {
+      let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
+      var exact = ReplayConfiguration()
+      exact.engine.roundsQuietTimers = false
+      let reference = try replay(programs, exact, text, cutEvery: 0)
+      XCTAssertGreaterThan(reference.alerts.count, 0, rules)
+      let rounded = programs.rules.count {
+        let matcher = RuleMatcher(program: $0)
+        return matcher.timeOutsAreQuiet && matcher.shortestWindow != nil
+      }
+      XCTAssertEqual(rounded, rules == "rules" ? 3 : 11, "\(rules): rules with rounded timers")
+      for cut in [0, 997] {
+        let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut)
+        XCTAssertEqual(run.alerts, reference.alerts, "\(rules), cut every \(cut)")
+        XCTAssertEqual(run.deadLetters, reference.deadLetters, "\(rules), cut every \(cut)")
+      }
+    }
+  }
+
   func testGeneratedStreamGivesTheSameBytesWhenCut() throws {
     let config = PaymentStreamConfig(
       seed: 11, events: 20_000, users: 2_000, maxDisorder: .seconds(5), geoPairs: 20,

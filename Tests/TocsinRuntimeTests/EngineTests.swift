@@ -13,11 +13,13 @@ final class EngineTests: XCTestCase {
 
   private func engine(
     _ steps: [StepSpec], within: EventDuration? = .seconds(10), skip: SkipStrategy = .noSkip,
-    outOfOrderness: EventDuration = .seconds(5)
+    outOfOrderness: EventDuration = .seconds(5), onTimeout: [EmitField]? = nil, roundsQuietTimers: Bool = true
   ) -> Engine {
-    let spec = RuleSpec(name: "r", keyFields: [user], steps: steps, within: within, skip: skip)
+    let spec = RuleSpec(name: "r", keyFields: [user], steps: steps, within: within, skip: skip, onTimeout: onTimeout)
     let programs = NFACompiler.compile([spec], extraFields: [type, user, FieldPath(["v"])])
-    return Engine(programs: programs, options: EngineOptions(outOfOrderness: outOfOrderness))
+    var options = EngineOptions(outOfOrderness: outOfOrderness)
+    options.roundsQuietTimers = roundsQuietTimers
+    return Engine(programs: programs, options: options)
   }
 
   private func step(_ name: String, _ t: String, _ q: Quantifier = .once) -> StepSpec {
@@ -83,7 +85,8 @@ final class EngineTests: XCTestCase {
   }
 
   func testWithinTimer_PrunesWhenTheWatermarkPasses() {
-    let e = engine([step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero)
+    let e = engine(
+      [step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero, roundsQuietTimers: false)
     var actions: [EngineAction] = []
     e.eventArrived(event("a1", at: 0), into: &actions)
     XCTAssertEqual(e.openPartialMatches, 0, "not released yet: the watermark is just before 0")
@@ -96,6 +99,48 @@ final class EngineTests: XCTestCase {
     e.eventArrived(event("b1", at: 10_001), into: &actions)
     e.finish(into: &actions)
     XCTAssertEqual(describe(actions), [])
+  }
+
+  /// A rule whose time-outs emit nothing has its timers rounded up (to 2^25 ns, ~33.6 ms, for a
+  /// 10 s window): its expired partial match stays in memory until the rounded deadline, yet the
+  /// key's next event never sees it. A rule that reports time-outs keeps exact timers.
+  func testQuietTimers_FireAtTheRoundedDeadline_AndChangeNoMatch() {
+    let quantum: Int64 = 1 << 25
+    let rounded = (10_000_000_000 + quantum - 1) / quantum * quantum  // 10,032,775,168 ns
+    XCTAssertEqual(rounded / 1_000_000, 10_032)
+
+    let quiet = engine([step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero)
+    var actions: [EngineAction] = []
+    quiet.eventArrived(event("a1", at: 0), into: &actions)
+    quiet.advanceWatermark(to: .milliseconds(0), into: &actions)
+    quiet.advanceWatermark(to: .milliseconds(10_000), into: &actions)
+    XCTAssertEqual(quiet.openPartialMatches, 1, "expired, but its timer is rounded up")
+    // The key's next event, inside the rounding: the expired partial match must not take it.
+    quiet.eventArrived(event("b1", at: 10_001), into: &actions)
+    quiet.advanceWatermark(to: .milliseconds(10_001), into: &actions)
+    XCTAssertEqual(describe(actions), [], "a1 expired at 10,000 ms")
+    XCTAssertEqual(quiet.openPartialMatches, 0, "dropped by the key's own event")
+    quiet.eventArrived(event("a2", at: 20_000), into: &actions)
+    quiet.advanceWatermark(to: .milliseconds(20_000), into: &actions)
+    let rounded2 = (30_000_000_000 + quantum - 1) / quantum * quantum
+    quiet.advanceWatermark(to: EventTime(nanosecondsSinceEpoch: rounded2 - 1), into: &actions)
+    XCTAssertEqual(quiet.openPartialMatches, 1)
+    quiet.advanceWatermark(to: EventTime(nanosecondsSinceEpoch: rounded2), into: &actions)
+    XCTAssertEqual(quiet.openPartialMatches, 0, "timed out at the rounded deadline")
+    quiet.finish(into: &actions)
+    XCTAssertEqual(describe(actions), [])
+
+    let reporting = engine(
+      [step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero,
+      onTimeout: [EmitField(name: "n", value: .constant(.int(1)))])
+    actions = []
+    reporting.eventArrived(event("a1", at: 0), into: &actions)
+    reporting.advanceWatermark(to: .milliseconds(0), into: &actions)
+    reporting.advanceWatermark(to: .milliseconds(9_999), into: &actions)
+    XCTAssertEqual(describe(actions), [])
+    reporting.advanceWatermark(to: .milliseconds(10_000), into: &actions)
+    XCTAssertEqual(describe(actions), ["alert a1"], "a reported time-out fires at its exact deadline")
+    XCTAssertEqual(reporting.openPartialMatches, 0)
   }
 
   func testSkipPastLastEvent_HoldsAMatchUntilNoEarlierPartialMatchRemains() {

@@ -63,6 +63,23 @@ final class TimerQueueTests: XCTestCase {
     XCTAssertNil(queue.next)
   }
 
+  /// Timers due together come out sorted by (deadline, rule, key) whatever their number: up
+  /// to 64 by the queue's own insertion sort, more by the standard sort. Few distinct deadlines,
+  /// rules and keys, so most timers tie on the first fields (as those of rounded deadlines do).
+  func testABatchComesOutSorted_AtEverySize() {
+    var rng = SplitMix64(seed: 13)
+    for size in [1, 2, 3, 17, 63, 64, 65, 200] {
+      let queue = TimerQueue()
+      var scheduled: [Timer] = []
+      for _ in 0..<size {
+        let t = timer(100 + Int64(rng.next(upTo: 3)), rule: Int(rng.next(upTo: 4)), key: Int(rng.next(upTo: 1000)))
+        queue.schedule(t)
+        scheduled.append(t)
+      }
+      XCTAssertEqual(pop(queue, upTo: 1_000), scheduled.sorted(), "\(size) timers")
+    }
+  }
+
   /// Property: with the watermark moving forward by random steps and timers scheduled around it
   /// — mostly later, some at or before what already fired — every pop returns exactly what a
   /// sorted list returns, and `next` is nil exactly when the queue is empty.

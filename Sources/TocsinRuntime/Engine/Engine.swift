@@ -125,6 +125,9 @@ public final class Engine {
     /// An event no step of the rule can use leaves its partial matches as they are (a step
     /// guard, transparent states): skipped when they are settled and no timeout is due.
     var skipsUnconcerned: Bool
+    /// The rule's timers are rounded up to a multiple of this many nanoseconds (a power of
+    /// two; 1: exact). See ``Engine/timerQuantum(for:options:)``.
+    var timerQuantum: Int64
   }
   private let guards: RuleGuards
   let buffer: ReorderBuffer<Buffered, ReleaseHint>
@@ -194,7 +197,8 @@ public final class Engine {
         keySpace: rules[r].keySpace, bitInSpace: rules[r].bitInSpace,
         hasQuickStartCheck: rules[r].matcher.hasQuickStartCheck,
         checksStartResidual: r < guards.residuals.count && guards.residuals[r] != nil,
-        skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates)
+        skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates,
+        timerQuantum: Self.timerQuantum(for: rules[r].matcher, options: options))
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
     hotMasks = keySpaces.map { .passUnretained($0.masks) }
@@ -714,13 +718,48 @@ public final class Engine {
     let isOpen = !state.pointee.isEmpty
     hotMasks[route.keySpace]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: route.bitInSpace, at: key.index) }
     let earliest = withRule(r) { matcher, _, _ in matcher.earliestDeadline(in: &state.pointee) }
-    if let deadline = earliest, state.pointee.scheduledDeadline.map({ deadline < $0 }) ?? true {
+    if let exact = earliest, case let deadline = Self.roundedUp(exact, to: route.timerQuantum),
+      state.pointee.scheduledDeadline.map({ deadline < $0 }) ?? true
+    {
       state.pointee.scheduledDeadline = deadline
       timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
     assert(states.address(of: r, key.index) == state, "rule \(r)'s state buffer moved during withKey")
+  }
+
+  /// The quantum rule `matcher`'s timers are rounded up to: for a rule whose time-outs are
+  /// quiet (``RuleMatcher/timeOutsAreQuiet``), the largest power of two of nanoseconds at most
+  /// 1/256 of its shortest window and at most 2^30 (~1.07 s); 1 (exact) for every other rule,
+  /// and for all under a state budget, which counts the state a late time-out would hold.
+  ///
+  /// Why: timers fire when the watermark passes their deadline, and deadlines are spread over
+  /// time like the events that opened them, so about one fires per watermark step (W1), each
+  /// reaching a state slot, a list, a node and an event buffer left cold an hour ago, with
+  /// nothing ahead to fetch them for. Rounded up, the timers of one quantum fire together in key
+  /// order, and the time-out loop fetches the next ones' lines while it handles the current one
+  /// (``prefetchAhead(in:after:)``). A quiet time-out taken up to one quantum late changes no
+  /// alert: the key's next event drops what has expired before it steps (``RuleMatcher``'s
+  /// `advanceTime`), and in between the expired partial matches only hold memory (and count
+  /// among the open ones in metrics) a little longer.
+  static func timerQuantum(for matcher: RuleMatcher, options: EngineOptions) -> Int64 {
+    guard options.roundsQuietTimers, matcher.timeOutsAreQuiet, options.limits.maxStateBytes == nil,
+      let window = matcher.shortestWindow,
+      window.nanoseconds >= 512
+    else { return 1 }
+    let bound = min(window.nanoseconds / 256, 1 << 30)
+    return 1 << (63 - Int64(bound.leadingZeroBitCount))
+  }
+
+  /// `time` rounded up to a multiple of `quantum` (a power of two), +∞ past the largest.
+  @inline(__always)
+  static func roundedUp(_ time: EventTime, to quantum: Int64) -> EventTime {
+    let ns = time.nanosecondsSinceEpoch
+    let below = ns & (quantum &- 1)
+    guard below != 0 else { return time }
+    let (up, overflow) = ns.addingReportingOverflow(quantum &- below)
+    return overflow ? .infinity : EventTime(nanosecondsSinceEpoch: up)
   }
 
   private func appendSorted(_ alerts: [Alert], into actions: inout [EngineAction]) {

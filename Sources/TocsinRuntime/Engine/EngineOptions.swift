@@ -32,6 +32,11 @@ public struct EngineOptions: Sendable {
   /// reclaim; later sweeps run when the live keys double. 0 sweeps after every watermark step
   /// (tests use it to show reclaiming never changes output). See Engine+Keys.swift.
   public var keySweepFloor = 1 << 20
+  /// Whether the timers of rules whose time-outs emit nothing are rounded up to a quantum of
+  /// their window, so they fire in batches the time-out loop can prefetch for (see
+  /// `Engine.timerQuantum(for:options:)`). `false` fires every timer at its exact deadline
+  /// (tests use it to show rounding never changes output).
+  public var roundsQuietTimers = true
 
   /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
   /// 1 h time-skew guard (2 confirmations accept a jump, 100 contradictions reject it).

@@ -197,6 +197,24 @@ public final class RuleMatcher {
   /// At the end of input, such a rule's partial matches only need to go away.
   public let endsSilently: Bool
 
+  /// Whether a partial match's time-out changes nothing anyone sees: the rule ends silently
+  /// (``endsSilently``) and no time-out can release a held match, either because the rule holds
+  /// none back or because it shares a run (a run's completed matches are emitted at once: the
+  /// oldest partial match completes whenever any does, and it starts first). Such a rule's
+  /// time-outs only free memory, so the engine may take them a little late (its timers are
+  /// rounded up, see `Engine.timerQuantum(for:)`).
+  public var timeOutsAreQuiet: Bool { endsSilently && (!holdsCompleted || run != nil) }
+
+  /// The shortest of the rule's windows (`within`, `within_between_steps`), `nil` without one.
+  public var shortestWindow: EventDuration? {
+    switch (within, gap) {
+    case (let a?, let b?): return min(a, b)
+    case (let a?, nil): return a
+    case (nil, let b?): return b
+    case (nil, nil): return nil
+    }
+  }
+
   /// Whether ``mayStart(_:context:)`` may be used: no condition reads the partition key, which
   /// the quick check does not set.
   public let hasQuickStartCheck: Bool

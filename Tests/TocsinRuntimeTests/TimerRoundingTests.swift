@@ -1,0 +1,90 @@
+import TocsinCompiler
+import TocsinCore
+import TocsinExpressions
+import XCTest
+
+@testable import TocsinRuntime
+
+/// Which rules get rounded timers (``Engine/timerQuantum(for:options:)``), and the rounding.
+/// That rounding never changes output is shown on every fixture and a generated stream
+/// (`CheckpointReplayTests.testRoundingQuietTimersChangesNothing`), and at the engine's API
+/// (`EngineTests.testQuietTimers_FireAtTheRoundedDeadline_AndChangeNoMatch`).
+final class TimerRoundingTests: XCTestCase {
+  private static let typeField = FieldPath(["type"])
+
+  private static func step(_ t: String, _ kind: StepKind = .take, _ quantifier: Quantifier = .once) -> StepSpec {
+    StepSpec(
+      name: t, kind: kind, contiguity: .relaxed, quantifier: quantifier,
+      condition: .binary(.equal, .field(typeField), .constant(.string(t))))
+  }
+
+  private static func quantum(_ spec: RuleSpec, _ options: EngineOptions = EngineOptions()) -> Int64 {
+    let program = NFACompiler.compile([spec], extraFields: [typeField]).rules[0]
+    return Engine.timerQuantum(for: RuleMatcher(program: program), options: options)
+  }
+
+  func testQuantum_ByRuleShape() {
+    let pair = [Self.step("a"), Self.step("b")]
+    let burst = [Self.step("a", .take, .timesOrMore(3))]
+    var budget = EngineOptions()
+    budget.limits.maxStateBytes = 1 << 30
+    var exact = EngineOptions()
+    exact.roundsQuietTimers = false
+    let timeoutEmit = [EmitField(name: "n", value: .constant(.int(1)))]
+    let cases: [(String, RuleSpec, EngineOptions, Int64)] = [
+      // 1 h / 256 is ~14 s: capped at 2^30 ns.
+      ("quiet pair, 1 h", RuleSpec(name: "r", steps: pair, within: .hours(1)), EngineOptions(), 1 << 30),
+      // 5 s / 256 = 19,531,250 ns: the power of two below is 2^24.
+      ("quiet pair, 5 s", RuleSpec(name: "r", steps: pair, within: .seconds(5)), EngineOptions(), 1 << 24),
+      (
+        "between steps only, 10 s",
+        RuleSpec(name: "r", steps: pair, withinBetweenSteps: .seconds(10)), EngineOptions(), 1 << 25
+      ),
+      (
+        "the shorter window decides",
+        RuleSpec(name: "r", steps: pair, within: .hours(1), withinBetweenSteps: .seconds(5)), EngineOptions(), 1 << 24
+      ),
+      ("512 ns window", RuleSpec(name: "r", steps: pair, within: EventDuration(nanoseconds: 512)), EngineOptions(), 2),
+      ("511 ns window", RuleSpec(name: "r", steps: pair, within: EventDuration(nanoseconds: 511)), EngineOptions(), 1),
+      ("no window", RuleSpec(name: "r", steps: pair), EngineOptions(), 1),
+      (
+        "on timeout emit",
+        RuleSpec(name: "r", steps: pair, within: .hours(1), onTimeout: timeoutEmit), EngineOptions(), 1
+      ),
+      (
+        "trailing absence",
+        RuleSpec(name: "r", steps: [Self.step("a"), Self.step("b", .notFollowedBy)], within: .hours(1)),
+        EngineOptions(), 1
+      ),
+      // A time-out can release a match held back by the skip strategy.
+      ("held matches", RuleSpec(name: "r", steps: pair, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1),
+      // A shared run emits its matches at once, so a time-out releases none.
+      ("shared run, skip", RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1 << 30),
+      ("state budget", RuleSpec(name: "r", steps: pair, within: .hours(1)), budget, 1),
+      ("rounding off", RuleSpec(name: "r", steps: pair, within: .hours(1)), exact, 1),
+    ]
+    for (name, spec, options, expected) in cases {
+      XCTAssertEqual(Self.quantum(spec, options), expected, name)
+    }
+  }
+
+  func testRoundedUp() {
+    let q: Int64 = 1 << 20
+    let cases: [(Int64, Int64, EventTime)] = [
+      (0, q, EventTime(nanosecondsSinceEpoch: 0)),
+      (1, q, EventTime(nanosecondsSinceEpoch: q)),
+      (q, q, EventTime(nanosecondsSinceEpoch: q)),
+      (q + 1, q, EventTime(nanosecondsSinceEpoch: 2 * q)),
+      (-1, q, EventTime(nanosecondsSinceEpoch: 0)),
+      (-q - 1, q, EventTime(nanosecondsSinceEpoch: -q)),
+      (12_345, 1, EventTime(nanosecondsSinceEpoch: 12_345)),
+      (.max - 1, q, .infinity),
+      (.max, q, .infinity),
+      (.min, q, .negativeInfinity),
+    ]
+    for (ns, quantum, expected) in cases {
+      XCTAssertEqual(
+        Engine.roundedUp(EventTime(nanosecondsSinceEpoch: ns), to: quantum), expected, "\(ns) up to \(quantum)")
+    }
+  }
+}
