@@ -66,7 +66,7 @@ final class SlotPoolTests: XCTestCase {
     }
   }
 
-  func testSlots_ReuseOnlyAnAllNullBufferOfTheSize() {
+  func testSlots_ReuseOnlyAnAllNullBufferOfTheSize() throws {
     let pool = EventSlots.Pool()
     var a = slots(6)
     pool.recycle(&a)
@@ -75,10 +75,10 @@ final class SlotPoolTests: XCTestCase {
     XCTAssertEqual(Array(other), Array(repeating: .null, count: 5))
     XCTAssertEqual(pool.count, 0)
     var b = slots(6)
-    let identityB = ObjectIdentifier(b.storage)
+    let identityB = ObjectIdentifier(try XCTUnwrap(b.storage))
     pool.recycle(&b)
     let reused = pool.slots(nulls: 6)
-    XCTAssertEqual(ObjectIdentifier(reused.storage), identityB)
+    XCTAssertEqual(ObjectIdentifier(try XCTUnwrap(reused.storage)), identityB)
     XCTAssertEqual(Array(reused), Array(repeating: .null, count: 6))
     // Empty pool: a new buffer.
     XCTAssertEqual(Array(pool.slots(nulls: 2)), [.null, .null])

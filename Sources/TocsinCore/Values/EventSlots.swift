@@ -48,7 +48,11 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     }
   }
 
-  @usableFromInline var storage: Storage
+  /// The buffer; `nil` only once ``Pool/recycle(_:)`` has taken it, after which the slots read
+  /// as empty (their holder is about to drop them). Optional so that taking the buffer leaves no
+  /// reference behind: a shared empty buffer put in its place cost an atomic retain, and
+  /// dropping the event an atomic release, per released event.
+  @usableFromInline var storage: Storage?
 
   /// `count` slots, all `.null`.
   @inlinable
@@ -69,7 +73,8 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   public init(arrayLiteral elements: Value...) { self.init(elements) }
 
   @inlinable public var startIndex: Int { 0 }
-  @inlinable public var endIndex: Int { storage.header }
+  /// The number of slots; 0 once ``Pool/recycle(_:)`` took the buffer.
+  @inlinable public var endIndex: Int { storage?.header ?? 0 }
 
   /// The value of slot `i`.
   /// - Complexity: O(1); a write copies the buffer first if it is shared.
@@ -78,15 +83,15 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     // Lent, not copied: a reader that only looks (a comparison, a hash, a switch) takes no
     // retain and release of a string's storage (a runtime call each, even for small strings).
     _read {
-      precondition(i >= 0 && i < storage.header, "slot index out of range")
-      let values = storage.withUnsafeMutablePointerToElements { $0 }
+      precondition(i >= 0 && i < storage.unsafelyUnwrapped.header, "slot index out of range")
+      let values = storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { $0 }
       yield values[i]
       withExtendedLifetime(storage) {}
     }
     set {
-      precondition(i >= 0 && i < storage.header, "slot index out of range")
+      precondition(i >= 0 && i < storage.unsafelyUnwrapped.header, "slot index out of range")
       makeUnique()
-      storage.withUnsafeMutablePointerToElements { $0[i] = newValue }
+      storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { $0[i] = newValue }
     }
   }
 
@@ -96,8 +101,8 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   /// write the slots or keep the pointer.
   @inlinable
   public func withUnsafeValue<R>(at i: Int, _ body: (UnsafePointer<Value>) -> R) -> R {
-    precondition(i >= 0 && i < storage.header, "slot index out of range")
-    return storage.withUnsafeMutablePointerToElements { body(UnsafePointer($0 + i)) }
+    precondition(i >= 0 && i < storage.unsafelyUnwrapped.header, "slot index out of range")
+    return storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { body(UnsafePointer($0 + i)) }
   }
 
   /// Calls `body` with the slots' memory, copying the buffer first if it is shared.
@@ -106,16 +111,15 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     _ body: (UnsafeMutableBufferPointer<Value>) throws(E) -> R
   ) throws(E) -> R {
     makeUnique()
-    let held = storage
-    defer { withExtendedLifetime(held) {} }
-    let base = held.withUnsafeMutablePointerToElements { $0 }
-    return try body(UnsafeMutableBufferPointer(start: base, count: held.header))
+    // `self` is held (inout) for the call, and with it the buffer.
+    let base = storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { $0 }
+    return try body(UnsafeMutableBufferPointer(start: base, count: storage.unsafelyUnwrapped.header))
   }
 
   @inlinable
   mutating func makeUnique() {
     if isKnownUniquelyReferenced(&storage) { return }
-    let old = storage
+    let old = storage.unsafelyUnwrapped
     let count = old.header
     storage = Storage.make(count: count) { base in
       old.withUnsafeMutablePointerToElements { base.initialize(from: $0, count: count) }
@@ -126,7 +130,7 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   /// nothing of it, unlike ``memorySpan``.
   @inlinable
   public var bufferAddress: UnsafeRawPointer {
-    UnsafeRawPointer(Unmanaged.passUnretained(storage).toOpaque())
+    UnsafeRawPointer(Unmanaged.passUnretained(storage.unsafelyUnwrapped).toOpaque())
   }
 
   /// Where the slots' buffer lies (object header, count and values), for cache hints: an
@@ -134,7 +138,7 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   @inlinable
   public var memorySpan: MemorySpan {
     MemorySpan(
-      address: UInt(bitPattern: bufferAddress), bytes: UInt32(truncatingIfNeeded: Self.bufferBytes(slots: storage.header)))
+      address: UInt(bitPattern: bufferAddress), bytes: UInt32(truncatingIfNeeded: Self.bufferBytes(slots: storage.unsafelyUnwrapped.header)))
   }
 
   /// The bytes of a buffer of `slots` slots: object header, count and values.
@@ -172,9 +176,6 @@ extension EventSlots {
     @usableFromInline var kept = 0
     /// The most buffers kept; beyond it, given-back buffers are freed.
     public let limit: Int
-    /// The shared empty buffer left in a given-back event's place.
-    @usableFromInline static let emptyStorage = Storage.make(count: 0) { _ in }
-
     /// A pool keeping at most `limit` buffers.
     public init(limit: Int = 1024) {
       self.limit = Swift.max(0, limit)
@@ -212,19 +213,18 @@ extension EventSlots {
       return EventSlots(storage: consume storage)
     }
 
-    /// Takes `slots`' buffer back if `slots` holds its last reference, leaving `slots` empty;
-    /// otherwise `slots` is unchanged (the other holders keep the buffer). The buffer keeps its
-    /// values until it is handed out again (``slots(nulls:)``): with `--workers 2` the engine's
-    /// thread gives buffers back and the decoding thread takes them, so the loop over every slot
-    /// and the release of the strings, which that thread allocated, run there.
+    /// Takes `slots`' buffer back if `slots` holds its last reference, leaving `slots` without
+    /// one (they read as empty); otherwise `slots` is unchanged (the other holders keep the
+    /// buffer). The buffer keeps its values until it is handed out again (``slots(nulls:)``):
+    /// with `--workers 2` the engine's thread gives buffers back and the decoding thread takes
+    /// them, so the loop over every slot and the release of the strings, which that thread
+    /// allocated, run there.
     @inlinable
     public func recycle(_ slots: inout EventSlots) {
       guard kept < limit, isKnownUniquelyReferenced(&slots.storage) else { return }
-      // Swapped out, and its reference moved to the stack: no reference count update of the
-      // buffer (copying it out retained it, and replacing it released it again).
-      var taken = Self.emptyStorage
-      swap(&taken, &slots.storage)
-      free[kept] = Unmanaged.passRetained(consume taken)
+      // Taken out, and its reference moved here: no reference count update of the buffer
+      // (copying it out retained it, and replacing it released it again).
+      free[kept] = Unmanaged.passRetained(slots.storage.take().unsafelyUnwrapped)
       kept += 1
     }
 
