@@ -28,6 +28,8 @@ final class TimerRoundingTests: XCTestCase {
     let burst = [Self.step("a", .take, .timesOrMore(3))]
     var budget = EngineOptions()
     budget.limits.maxStateBytes = 1 << 30
+    var ttl = EngineOptions()
+    ttl.limits.keyTTL = .minutes(30)
     var exact = EngineOptions()
     exact.roundsQuietTimers = false
     let timeoutEmit = [EmitField(name: "n", value: .constant(.int(1)))]
@@ -61,6 +63,7 @@ final class TimerRoundingTests: XCTestCase {
       // A shared run emits its matches at once, so a time-out releases none.
       ("shared run, skip", RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1 << 30),
       ("state budget", RuleSpec(name: "r", steps: pair, within: .hours(1)), budget, 1),
+      ("idle-key TTL", RuleSpec(name: "r", steps: pair, within: .hours(1)), ttl, 1),
       ("rounding off", RuleSpec(name: "r", steps: pair, within: .hours(1)), exact, 1),
     ]
     for (name, spec, options, expected) in cases {

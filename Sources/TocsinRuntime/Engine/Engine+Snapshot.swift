@@ -186,7 +186,7 @@ extension Engine {
       states[r, key.index] = state
       keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
       if let deadline = stored.scheduledDeadline {
-        timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
+        schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: hasRoundedTimers(rule: r))
       }
       if options.limits.keyTTL != nil, !state.isEmpty {
         touchForTTL(rule: r, key: key, at: stored.lastActivity ?? watermark.time)

@@ -131,7 +131,12 @@ public final class Engine {
   }
   private let guards: RuleGuards
   let buffer: ReorderBuffer<Buffered, ReleaseHint>
+  /// `within` timers that fire at their exact deadline, due batches sorted.
   let timers = TimerQueue()
+  /// The rounded timers of rules whose time-outs nobody sees (``timerQuantum(for:options:)``):
+  /// the order they fire in changes nothing, so their due batches (hundreds at once on W2's
+  /// rules) are not sorted.
+  let quietTimers = TimerQueue(sortsDue: false)
   var maxEventTime = EventTime.negativeInfinity
   var suspects: [Suspect] = []
   /// The first events, held until their times agree (see ``TimeCalibration``); `nil` once
@@ -457,12 +462,14 @@ public final class Engine {
   // MARK: - Watermark steps
 
   private func watermarkAdvanced(into actions: inout [EngineAction]) {
-    if let next = timers.next { prefetchPartials(rule: next.rule, key: next.key) }
+    if let next = timers.next ?? quietTimers.next { prefetchPartials(rule: next.rule, key: next.key) }
     releaseBuffered(into: &actions)
     var pending: [Alert] = []
     let now = watermark.time
-    if timers.mayHaveDue(upTo: now) { fireTimers(upTo: now) { pending.append($0) } }
-    if let next = timers.next { prefetchState(rule: next.rule, key: next.key) }
+    if timers.mayHaveDue(upTo: now) || quietTimers.mayHaveDue(upTo: now) {
+      fireTimers(upTo: now) { pending.append($0) }
+    }
+    if let next = timers.next ?? quietTimers.next { prefetchState(rule: next.rule, key: next.key) }
     expireIdleKeys(now: now) { pending.append($0) }
     if limitState.isTracking { enforceBudget { pending.append($0) } }
     appendSorted(pending, into: &actions)
@@ -483,7 +490,9 @@ public final class Engine {
       if !expired.isEmpty { expired.removeAll(keepingCapacity: true) }
       swap(&expired, &expiredTimers)
     }
+    // The exact timers first (they may emit); the quiet ones only free memory.
     timers.popExpired(upTo: now, into: &expired)
+    quietTimers.popExpired(upTo: now, into: &expired)
     for (i, timer) in expired.enumerated() {
       prefetchAhead(in: expired, after: i)
       guard states[timer.rule, timer.key.index].scheduledDeadline == timer.deadline else { continue }
@@ -722,17 +731,34 @@ public final class Engine {
       state.pointee.scheduledDeadline.map({ deadline < $0 }) ?? true
     {
       state.pointee.scheduledDeadline = deadline
-      timers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
+      schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: route.timerQuantum > 1)
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
     assert(states.address(of: r, key.index) == state, "rule \(r)'s state buffer moved during withKey")
   }
 
+  /// Schedules a `within` timer in its rule's queue: ``quietTimers`` for a rule whose timers
+  /// are `rounded` (``hasRoundedTimers(rule:)``), ``timers`` for the others.
+  @inline(__always)
+  func schedule(_ timer: TimerQueue.Timer, rounded: Bool) {
+    // Branched, not `(… ? quietTimers : timers).schedule`: the chosen reference was retained.
+    if rounded {
+      quietTimers.schedule(timer)
+    } else {
+      timers.schedule(timer)
+    }
+  }
+
+  /// Whether rule `r`'s timers are rounded (``timerQuantum(for:options:)``).
+  func hasRoundedTimers(rule r: Int) -> Bool { routes[r].timerQuantum > 1 }
+
   /// The quantum rule `matcher`'s timers are rounded up to: for a rule whose time-outs are
   /// quiet (``RuleMatcher/timeOutsAreQuiet``), the largest power of two of nanoseconds at most
   /// 1/256 of its shortest window and at most 2^30 (~1.07 s); 1 (exact) for every other rule,
-  /// and for all under a state budget, which counts the state a late time-out would hold.
+  /// and for all under a state budget, which counts the state a late time-out would hold, or
+  /// an idle-key TTL, which could find (and report as evicted) partial matches that expired
+  /// less than a quantum before it.
   ///
   /// Why: timers fire when the watermark passes their deadline, and deadlines are spread over
   /// time like the events that opened them, so about one fires per watermark step (W1), each
@@ -745,8 +771,7 @@ public final class Engine {
   /// among the open ones in metrics) a little longer.
   static func timerQuantum(for matcher: RuleMatcher, options: EngineOptions) -> Int64 {
     guard options.roundsQuietTimers, matcher.timeOutsAreQuiet, options.limits.maxStateBytes == nil,
-      let window = matcher.shortestWindow,
-      window.nanoseconds >= 512
+      options.limits.keyTTL == nil, let window = matcher.shortestWindow, window.nanoseconds >= 512
     else { return 1 }
     let bound = min(window.nanoseconds / 256, 1 << 30)
     return 1 << (63 - Int64(bound.leadingZeroBitCount))

@@ -47,7 +47,6 @@ public final class TimerQueue {
       self.key = key
     }
 
-    @inline(__always)
     public static func < (a: Timer, b: Timer) -> Bool {
       if a.deadline != b.deadline { return a.deadline < b.deadline }
       if a.rule != b.rule { return a.rule < b.rule }
@@ -82,8 +81,15 @@ public final class TimerQueue {
   /// or else the lowest non-empty bucket's, whose keys are below every other bucket's.
   private var earliest: UInt64 = .max
 
-  /// An empty queue.
-  public init() {
+  /// Whether ``popExpired(upTo:into:)`` sorts the timers it returns (see ``init(sortsDue:)``).
+  public let sortsDue: Bool
+
+  /// An empty queue. With `sortsDue` false, timers due together come out in no particular
+  /// order (that of their bucket), for timers whose firing order nobody can see: sorting the
+  /// rounded timers of W2's quiet rules, hundreds due at once, cost ~290 instructions per
+  /// event (`Engine.timerQuantum(for:options:)`).
+  public init(sortsDue: Bool = true) {
+    self.sortsDue = sortsDue
     buckets = .allocate(capacity: Self.bucketCount)
     buckets.initialize(repeating: Bucket(), count: Self.bucketCount)
     minimum = .allocate(capacity: Self.bucketCount)
@@ -124,9 +130,9 @@ public final class TimerQueue {
     count += 1
   }
 
-  /// Removes every timer with `deadline <= time` and appends them, sorted, to `due` (the
-  /// caller's buffer, kept for its capacity). `time` must not go back between calls (the
-  /// engine passes the watermark).
+  /// Removes every timer with `deadline <= time` and appends them, sorted (unless the queue
+  /// does not sort, ``sortsDue``), to `due` (the caller's buffer, kept for its capacity).
+  /// `time` must not go back between calls (the engine passes the watermark).
   /// - Complexity: O(k log k) for k timers returned, plus at most 11 moves per timer over its
   ///   lifetime.
   public func popExpired(upTo time: EventTime, into due: inout [Timer]) {
@@ -148,37 +154,14 @@ public final class TimerQueue {
     count -= due.count - start
     // Sorted in place through the buffer: `due[start...].sort()` went through a slice, which
     // copied the timers out and back (an allocation per call with two or more due).
-    if due.count - start > 1 {
+    if sortsDue, due.count - start > 1 {
       due.withUnsafeMutableBufferPointer { all in
         var timers = UnsafeMutableBufferPointer(rebasing: all[start...])
-        if timers.count <= Self.insertionSortLimit {
-          Self.insertionSort(timers)
-        } else {
-          timers.sort()
-        }
+        timers.sort()
       }
     }
     // The due bucket is empty here: the lowest bucket holds the smallest keys.
     earliest = lowestBucket.map { minimum[$0] } ?? .max
-  }
-
-  /// The most due timers sorted by ``insertionSort(_:)``; more go through the standard sort.
-  static var insertionSortLimit: Int { 64 }
-
-  /// Sorts a few timers by `(deadline, rule, key)`, in place. The standard library's sort of
-  /// the same (an insertion sort too, below its run length) went through its generic
-  /// comparison closure: ~60 instructions per W1 event once timers of rules with rounded
-  /// deadlines (`Engine.timerQuantum(for:options:)`) fall due together, ~45 at a time.
-  static func insertionSort(_ timers: UnsafeMutableBufferPointer<Timer>) {
-    for i in 1..<timers.count {
-      let moving = timers[i]
-      var j = i
-      while j > 0, moving < timers[j - 1] {
-        timers[j] = timers[j - 1]
-        j -= 1
-      }
-      if j != i { timers[j] = moving }
-    }
   }
 
   /// Whether a timer may be due by `time`: `false` means ``popExpired(upTo:into:)`` would take
