@@ -763,9 +763,9 @@ public final class Engine {
   /// Why: timers fire when the watermark passes their deadline, and deadlines are spread over
   /// time like the events that opened them, so about one fires per watermark step (W1), each
   /// reaching a state slot, a list, a node and an event buffer left cold an hour ago, with
-  /// nothing ahead to fetch them for. Rounded up, the timers of one quantum fire together in key
-  /// order, and the time-out loop fetches the next ones' lines while it handles the current one
-  /// (``prefetchAhead(in:after:)``). A quiet time-out taken up to one quantum late changes no
+  /// nothing ahead to fetch them for. Rounded up, the timers of one quantum fire together (from
+  /// ``quietTimers``), and the time-out loop fetches the next ones' lines while it handles the
+  /// current one (``prefetchAhead(in:after:)``). A quiet time-out taken up to one quantum late changes no
   /// alert: the key's next event drops what has expired before it steps (``RuleMatcher``'s
   /// `advanceTime`), and in between the expired partial matches only hold memory (and count
   /// among the open ones in metrics) a little longer.
