@@ -9,10 +9,10 @@ public final class MatcherScratch {
   var complete: [Computation] = []
   var frontier = StateStack()
   /// Per step: the generation in which `takeResult` / `untilResult` were computed.
-  var takeStamp: [UInt64] = []
-  var takeResult: [Bool] = []
-  var untilStamp: [UInt64] = []
-  var untilResult: [Bool] = []
+  var takeStamp = ScratchArray<UInt64>()
+  var takeResult = ScratchArray<Bool>()
+  var untilStamp = ScratchArray<UInt64>()
+  var untilResult = ScratchArray<Bool>()
   var generation: UInt64 = 0
   /// The generation at which the current event's walk began: a condition that reads no binding
   /// (``RuleMatcher``'s `takeReadsBindings`) and was computed at or after it is the event's.
@@ -21,7 +21,7 @@ public final class MatcherScratch {
   /// for states whose walk reads no binding, then the walk in progress. Emptied per event.
   var effects = ScratchList<Effect>()
   /// Per automaton state: the plan kept for it during the current event (``Plan``).
-  var plans: [Plan] = []
+  var plans = ScratchArray<Plan>()
 
   /// Empty buffers.
   public init() {}
@@ -29,13 +29,14 @@ public final class MatcherScratch {
   @inline(__always)
   func prepare(steps: Int, states: Int) {
     if takeStamp.count < steps {
-      takeStamp = Array(repeating: 0, count: steps)
-      takeResult = Array(repeating: false, count: steps)
-      untilStamp = Array(repeating: 0, count: steps)
-      untilResult = Array(repeating: false, count: steps)
+      takeStamp.reset(count: steps, to: 0)
+      takeResult.reset(count: steps, to: false)
+      untilStamp.reset(count: steps, to: 0)
+      untilResult.reset(count: steps, to: false)
     }
-    if plans.count < states { plans = Array(repeating: Plan(), count: states) }
+    if plans.count < states { plans.reset(count: states, to: Plan()) }
   }
+
 
   /// One thing the decision graph does to a partial match for an event, in the order the walk
   /// finds it (Flink's `computeNextStates`, recorded rather than performed).
@@ -71,10 +72,23 @@ public final class MatcherScratch {
 ///
 /// `Array.removeAll(keepingCapacity:)` goes through the generic `replaceSubrange` (~200
 /// instructions per event measured for the decision-graph walks); here emptying is a store.
-struct ScratchList<Element> {
-  private var storage: [Element] = []
+/// The elements are in plain memory the list owns: as an `Array` in the scratch (a class),
+/// every write checked the buffer's uniqueness, a runtime call each (~10 per W2 event in the
+/// walk alone). Noncopyable: one owner, which frees the memory.
+struct ScratchList<Element>: ~Copyable {
+  private var base: UnsafeMutablePointer<Element>
+  private var capacity = 8
   /// Number of elements in the list.
   private(set) var count = 0
+
+  /// An empty list of plain values (no references: elements are overwritten and dropped
+  /// without being deinitialised).
+  init() {
+    precondition(_isPOD(Element.self), "a scratch list holds plain values only")
+    base = .allocate(capacity: capacity)
+  }
+
+  deinit { base.deallocate() }
 
   /// Empties the list.
   @inline(__always)
@@ -83,23 +97,26 @@ struct ScratchList<Element> {
   /// Appends `element`.
   @inline(__always)
   mutating func append(_ element: Element) {
-    if count < storage.count {
-      storage[count] = element
-    } else {
-      storage.append(element)
-    }
+    if count == capacity { grow() }
+    (base + count).initialize(to: element)
     count += 1
+  }
+
+  @inline(never)
+  private mutating func grow() {
+    capacity *= 2
+    base = base.moved(count: count, toCapacity: capacity)
   }
 
   @inline(__always)
   subscript(i: Int) -> Element {
     get {
-      assert(i < count)
-      return storage[i]
+      precondition(i >= 0 && i < count, "scratch list index out of range")
+      return base[i]
     }
     set {
-      assert(i < count)
-      storage[i] = newValue
+      precondition(i >= 0 && i < count, "scratch list index out of range")
+      base[i] = newValue
     }
   }
 }
@@ -108,8 +125,45 @@ extension ScratchList where Element: Equatable {
   /// Whether `element` is in the list (automata have a handful of states: a linear scan).
   @inline(__always)
   func contains(_ element: Element) -> Bool {
-    for i in 0..<count where storage[i] == element { return true }
+    for i in 0..<count where base[i] == element { return true }
     return false
+  }
+}
+
+/// A fixed number of plain values in plain memory the scratch owns, indexed per step or state
+/// (``MatcherScratch``'s stamps, results and plans): written without the uniqueness check an
+/// `Array` in a class pays per write. Noncopyable: one owner, which frees the memory.
+struct ScratchArray<Element>: ~Copyable {
+  private var base: UnsafeMutablePointer<Element>
+  /// Number of elements.
+  private(set) var count = 0
+
+  /// No elements; plain values only, as ``ScratchList``.
+  init() {
+    precondition(_isPOD(Element.self), "a scratch array holds plain values only")
+    base = .allocate(capacity: 1)
+  }
+
+  deinit { base.deallocate() }
+
+  /// `count` elements, each `value` (what was there is dropped).
+  mutating func reset(count: Int, to value: Element) {
+    base.deallocate()
+    base = .allocate(capacity: max(1, count))
+    base.initialize(repeating: value, count: count)
+    self.count = count
+  }
+
+  @inline(__always)
+  subscript(i: Int) -> Element {
+    get {
+      precondition(i >= 0 && i < count, "scratch array index out of range")
+      return base[i]
+    }
+    set {
+      precondition(i >= 0 && i < count, "scratch array index out of range")
+      base[i] = newValue
+    }
   }
 }
 
