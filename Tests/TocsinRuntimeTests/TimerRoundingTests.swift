@@ -59,9 +59,30 @@ final class TimerRoundingTests: XCTestCase {
         EngineOptions(), 1
       ),
       // A time-out can release a match held back by the skip strategy.
-      ("held matches", RuleSpec(name: "r", steps: pair, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1),
-      // A shared run emits its matches at once, so a time-out releases none.
-      ("shared run, skip", RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1 << 30),
+      (
+        "held matches",
+        RuleSpec(name: "r", steps: pair, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1
+      ),
+      // A shared run emits its oldest match at once, and these strategies prune the rest.
+      (
+        "shared run, past_last_event",
+        RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1 << 30
+      ),
+      (
+        "shared run, to_next",
+        RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipToNext), EngineOptions(), 1 << 30
+      ),
+      (
+        "shared run, to_last",
+        RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipToLast(step: 0, name: "a")), EngineOptions(),
+        1 << 30
+      ),
+      // `to_first` keeps the run's oldest partial match after a match, so later ones are held.
+      (
+        "shared run, to_first",
+        RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipToFirst(step: 0, name: "a")), EngineOptions(), 1
+      ),
+      ("shared run, no skip", RuleSpec(name: "r", steps: burst, within: .hours(1)), EngineOptions(), 1 << 30),
       ("state budget", RuleSpec(name: "r", steps: pair, within: .hours(1)), budget, 1),
       ("idle-key TTL", RuleSpec(name: "r", steps: pair, within: .hours(1)), ttl, 1),
       ("rounding off", RuleSpec(name: "r", steps: pair, within: .hours(1)), exact, 1),

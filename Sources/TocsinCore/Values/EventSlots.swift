@@ -138,7 +138,8 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   @inlinable
   public var memorySpan: MemorySpan {
     MemorySpan(
-      address: UInt(bitPattern: bufferAddress), bytes: UInt32(truncatingIfNeeded: Self.bufferBytes(slots: storage.unsafelyUnwrapped.header)))
+      address: UInt(bitPattern: bufferAddress),
+      bytes: UInt32(truncatingIfNeeded: Self.bufferBytes(slots: storage.unsafelyUnwrapped.header)))
   }
 
   /// The bytes of a buffer of `slots` slots: object header, count and values.

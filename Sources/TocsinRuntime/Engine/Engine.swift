@@ -765,10 +765,10 @@ public final class Engine {
   /// reaching a state slot, a list, a node and an event buffer left cold an hour ago, with
   /// nothing ahead to fetch them for. Rounded up, the timers of one quantum fire together (from
   /// ``quietTimers``), and the time-out loop fetches the next ones' lines while it handles the
-  /// current one (``prefetchAhead(in:after:)``). A quiet time-out taken up to one quantum late changes no
-  /// alert: the key's next event drops what has expired before it steps (``RuleMatcher``'s
-  /// `advanceTime`), and in between the expired partial matches only hold memory (and count
-  /// among the open ones in metrics) a little longer.
+  /// current one (``prefetchAhead(in:after:)``). A quiet time-out taken up to one quantum late
+  /// changes no alert: the key's next event drops what has expired before it steps
+  /// (``RuleMatcher``'s `advanceTime`), and in between the expired partial matches only hold
+  /// memory (and count among the open ones in metrics) a little longer.
   static func timerQuantum(for matcher: RuleMatcher, options: EngineOptions) -> Int64 {
     guard options.roundsQuietTimers, matcher.timeOutsAreQuiet, options.limits.maxStateBytes == nil,
       options.limits.keyTTL == nil, let window = matcher.shortestWindow, window.nanoseconds >= 512

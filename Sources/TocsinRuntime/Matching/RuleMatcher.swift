@@ -37,7 +37,6 @@ public final class MatcherScratch {
     if plans.count < states { plans.reset(count: states, to: Plan()) }
   }
 
-
   /// One thing the decision graph does to a partial match for an event, in the order the walk
   /// finds it (Flink's `computeNextStates`, recorded rather than performed).
   struct Effect {
@@ -252,12 +251,24 @@ public final class RuleMatcher {
   public let endsSilently: Bool
 
   /// Whether a partial match's time-out changes nothing anyone sees: the rule ends silently
-  /// (``endsSilently``) and no time-out can release a held match, either because the rule holds
-  /// none back or because it shares a run (a run's completed matches are emitted at once: the
-  /// oldest partial match completes whenever any does, and it starts first). Such a rule's
-  /// time-outs only free memory, so the engine may take them a little late (its timers are
-  /// rounded up, see `Engine.timerQuantum(for:)`).
-  public var timeOutsAreQuiet: Bool { endsSilently && (!holdsCompleted || run != nil) }
+  /// (``endsSilently``) and no time-out can release a held match. Either the rule holds none
+  /// back, or it shares a run under a skip strategy that leaves none held after a step: a run's
+  /// oldest partial match completes whenever any does, and it starts first, so its match is
+  /// emitted at once, and `to_next`, `past_last_event` and `to_last` then prune every partial
+  /// match that starts before the next completed one (`to_first` prunes nothing older than the
+  /// run's start, and holds the others). Such a rule's time-outs only free memory, so the engine
+  /// may take them a little late (its timers are rounded up, see
+  /// `Engine.timerQuantum(for:options:)`); debug builds check after every step that nothing is
+  /// held (``finishStep(_:scratch:emit:)``).
+  public var timeOutsAreQuiet: Bool {
+    guard endsSilently else { return false }
+    guard holdsCompleted else { return true }
+    guard run != nil else { return false }
+    switch program.spec.skip {
+    case .skipToNext, .skipPastLastEvent, .skipToLast: return true
+    case .noSkip, .skipToFirst: return false
+    }
+  }
 
   /// The shortest of the rule's windows (`within`, `within_between_steps`), `nil` without one.
   public var shortestWindow: EventDuration? {
@@ -719,6 +730,7 @@ public final class RuleMatcher {
     }
     drain(&scratch.complete)
     state._checkInvariants()
+    assert(state.completed.isEmpty || !timeOutsAreQuiet, "a rule with quiet time-outs holds a match back")
   }
 
   /// Empties `list` down to its first `kept` elements (keeping its capacity), giving the pool
