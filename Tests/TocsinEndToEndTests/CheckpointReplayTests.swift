@@ -59,6 +59,21 @@ final class CheckpointReplayTests: XCTestCase {
     return (alerts, deadLetters, current.counters, restarts, current.engineState.keysReclaimed)
   }
 
+  /// Asserts that two replays wrote the same alerts and dead letters (compared as text, so a
+  /// failure shows the lines).
+  private func assertSameOutput(
+    _ run: (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int, reclaimed: Int),
+    _ reference: (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int, reclaimed: Int),
+    _ message: String, file: StaticString = #filePath, line: UInt = #line
+  ) {
+    XCTAssertEqual(
+      String(decoding: run.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self), message,
+      file: file, line: line)
+    XCTAssertEqual(
+      String(decoding: run.deadLetters, as: UTF8.self), String(decoding: reference.deadLetters, as: UTF8.self), message,
+      file: file, line: line)
+  }
+
   /// Calls `body` with every fixture's name, compiled rules, configuration and events.
   private func forEachFixture(_ body: (String, ProgramSet, ReplayConfiguration, [UInt8]) throws -> Void) throws {
     for found in try FixtureRunner.discover(root: Repository.path("fixtures")) {
@@ -103,12 +118,7 @@ final class CheckpointReplayTests: XCTestCase {
       let lineCount = text.lazy.filter { $0 == 0x0A }.count
       for cut in lineCount > 200 ? [0, 1999] : [0, 1, 2] {
         let run = try replay(programs, always, text, cutEvery: cut)
-        XCTAssertEqual(
-          String(decoding: run.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self),
-          "\(name), cut every \(cut)")
-        XCTAssertEqual(
-          String(decoding: run.deadLetters, as: UTF8.self), String(decoding: reference.deadLetters, as: UTF8.self),
-          "\(name), cut every \(cut)")
+        assertSameOutput(run, reference, "\(name), cut every \(cut)")
         if cut == 0 { reclaimed += run.reclaimed }
       }
     }
@@ -128,12 +138,7 @@ final class CheckpointReplayTests: XCTestCase {
       let lineCount = text.lazy.filter { $0 == 0x0A }.count
       for cut in lineCount > 200 ? [0, 1999] : [0, 1, 3] {
         let run = try replay(programs, configuration, text, cutEvery: cut)
-        XCTAssertEqual(
-          String(decoding: run.alerts, as: UTF8.self), String(decoding: reference.alerts, as: UTF8.self),
-          "\(name), cut every \(cut)")
-        XCTAssertEqual(
-          String(decoding: run.deadLetters, as: UTF8.self), String(decoding: reference.deadLetters, as: UTF8.self),
-          "\(name), cut every \(cut)")
+        assertSameOutput(run, reference, "\(name), cut every \(cut)")
       }
       quietRules += programs.rules.count { program in
         let matcher = RuleMatcher(program: program)

@@ -9,10 +9,10 @@ public final class MatcherScratch {
   var complete: [Computation] = []
   var frontier = StateStack()
   /// Per step: the generation in which `takeResult` / `untilResult` were computed.
-  var takeStamp = ScratchArray<UInt64>()
-  var takeResult = ScratchArray<Bool>()
-  var untilStamp = ScratchArray<UInt64>()
-  var untilResult = ScratchArray<Bool>()
+  var takeStamp = ScratchList<UInt64>()
+  var takeResult = ScratchList<Bool>()
+  var untilStamp = ScratchList<UInt64>()
+  var untilResult = ScratchList<Bool>()
   var generation: UInt64 = 0
   /// The generation at which the current event's walk began: a condition that reads no binding
   /// (``RuleMatcher``'s `takeReadsBindings`) and was computed at or after it is the event's.
@@ -21,7 +21,7 @@ public final class MatcherScratch {
   /// for states whose walk reads no binding, then the walk in progress. Emptied per event.
   var effects = ScratchList<Effect>()
   /// Per automaton state: the plan kept for it during the current event (``Plan``).
-  var plans = ScratchArray<Plan>()
+  var plans = ScratchList<Plan>()
 
   /// Empty buffers.
   public init() {}
@@ -107,6 +107,18 @@ struct ScratchList<Element>: ~Copyable {
     base = base.moved(count: count, toCapacity: capacity)
   }
 
+  /// Makes the list `count` elements, each `value` (for the scratch's per-step and per-state
+  /// values, indexed by step or state).
+  mutating func reset(count: Int, to value: Element) {
+    if capacity < count {
+      base.deallocate()
+      capacity = count
+      base = .allocate(capacity: capacity)
+    }
+    base.initialize(repeating: value, count: count)
+    self.count = count
+  }
+
   @inline(__always)
   subscript(i: Int) -> Element {
     get {
@@ -126,43 +138,6 @@ extension ScratchList where Element: Equatable {
   func contains(_ element: Element) -> Bool {
     for i in 0..<count where base[i] == element { return true }
     return false
-  }
-}
-
-/// A fixed number of plain values in plain memory the scratch owns, indexed per step or state
-/// (``MatcherScratch``'s stamps, results and plans): written without the uniqueness check an
-/// `Array` in a class pays per write. Noncopyable: one owner, which frees the memory.
-struct ScratchArray<Element>: ~Copyable {
-  private var base: UnsafeMutablePointer<Element>
-  /// Number of elements.
-  private(set) var count = 0
-
-  /// No elements; plain values only, as ``ScratchList``.
-  init() {
-    precondition(_isPOD(Element.self), "a scratch array holds plain values only")
-    base = .allocate(capacity: 1)
-  }
-
-  deinit { base.deallocate() }
-
-  /// `count` elements, each `value` (what was there is dropped).
-  mutating func reset(count: Int, to value: Element) {
-    base.deallocate()
-    base = .allocate(capacity: max(1, count))
-    base.initialize(repeating: value, count: count)
-    self.count = count
-  }
-
-  @inline(__always)
-  subscript(i: Int) -> Element {
-    get {
-      precondition(i >= 0 && i < count, "scratch array index out of range")
-      return base[i]
-    }
-    set {
-      precondition(i >= 0 && i < count, "scratch array index out of range")
-      base[i] = newValue
-    }
   }
 }
 
