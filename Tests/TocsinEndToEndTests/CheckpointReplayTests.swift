@@ -126,6 +126,13 @@ final class CheckpointReplayTests: XCTestCase {
     XCTAssertGreaterThan(reclaimed, 1000)
   }
 
+  /// Whether `program`'s timers are rounded under the default options: its time-outs are quiet
+  /// and it has a window.
+  private static func roundsTimers(_ program: RuleProgram) -> Bool {
+    let matcher = RuleMatcher(program: program)
+    return matcher.timeOutsAreQuiet && matcher.shortestWindow != nil
+  }
+
   /// Rounding the timers of rules whose time-outs emit nothing (`Engine.timerQuantum`) never
   /// changes output: every fixture, uncut and cut, and a generated stream of the example rules
   /// write the bytes of replays whose timers all fire at their exact deadlines.
@@ -140,10 +147,7 @@ final class CheckpointReplayTests: XCTestCase {
         let run = try replay(programs, configuration, text, cutEvery: cut)
         assertSameOutput(run, reference, "\(name), cut every \(cut)")
       }
-      quietRules += programs.rules.count { program in
-        let matcher = RuleMatcher(program: program)
-        return matcher.timeOutsAreQuiet && matcher.shortestWindow != nil
-      }
+      quietRules += programs.rules.count(where: Self.roundsTimers)
     }
     // The test means something only if many fixtures' rules have rounded timers.
     XCTAssertGreaterThanOrEqual(quietRules, 10)
@@ -162,10 +166,7 @@ final class CheckpointReplayTests: XCTestCase {
       exact.engine.roundsQuietTimers = false
       let reference = try replay(programs, exact, text, cutEvery: 0)
       XCTAssertGreaterThan(reference.alerts.count, 0, rules)
-      let rounded = programs.rules.count {
-        let matcher = RuleMatcher(program: $0)
-        return matcher.timeOutsAreQuiet && matcher.shortestWindow != nil
-      }
+      let rounded = programs.rules.count(where: Self.roundsTimers)
       XCTAssertEqual(rounded, rules == "rules" ? 3 : 11, "\(rules): rules with rounded timers")
       for cut in [0, 997] {
         let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut)

@@ -163,15 +163,10 @@ public enum Benchmark {
   static func fullPass(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
     throws -> (counts: PassCounts, session: ReplaySession)
   {
-    var alerts = 0
-    let session = ReplaySession(
-      programs: programs, configuration: configuration,
-      alerts: { _ in alerts += 1 }, deadLetters: { _ in })
-    let reader = Replay.memoryReader(input, maxLineBytes: configuration.maxLineBytes)
-    try session.consumeAll(from: reader)
-    let open = session.engineState.openPartialMatches
-    try session.finish()
-    return (PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open), session)
+    let pass = try countedPass(programs: programs, input: input, configuration: configuration) {
+      try $0.consumeAll(from: $1)
+    }
+    return (pass.counts, pass.session)
   }
 
   /// ``fullPass(programs:input:configuration:)`` through `tocsin run --workers 2`'s pipeline:
@@ -181,16 +176,28 @@ public enum Benchmark {
   static func fullPassTwoWorkers(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
     throws -> (counts: PassCounts, session: ReplaySession, times: WorkerTimes)
   {
+    let observer = RunObserver(registry: nil, publishInterval: .seconds(1), progress: nil)
+    let pass = try countedPass(programs: programs, input: input, configuration: configuration) {
+      try RunPipeline.observePipelined($0, $1, observer, linesPerCheck: 256)
+    }
+    return (pass.counts, pass.session, pass.result)
+  }
+
+  /// A session over `input` whose alerts are counted and dropped, fed by `feed`, then
+  /// finished: the counts, the session, and what `feed` returned.
+  private static func countedPass<Result>(
+    programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration,
+    _ feed: (ReplaySession, LineReader) throws -> Result
+  ) throws -> (counts: PassCounts, session: ReplaySession, result: Result) {
     var alerts = 0
     let session = ReplaySession(
       programs: programs, configuration: configuration,
       alerts: { _ in alerts += 1 }, deadLetters: { _ in })
     let reader = Replay.memoryReader(input, maxLineBytes: configuration.maxLineBytes)
-    let observer = RunObserver(registry: nil, publishInterval: .seconds(1), progress: nil)
-    let times = try RunPipeline.observePipelined(session, reader, observer, linesPerCheck: 256)
+    let result = try feed(session, reader)
     let open = session.engineState.openPartialMatches
     try session.finish()
-    return (PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open), session, times)
+    return (PassCounts(events: session.counters.events, alerts: alerts, openAtEnd: open), session, result)
   }
 
   /// The full pipeline with each `consume` timed into a histogram (nanoseconds).

@@ -221,10 +221,16 @@ public final class ReorderBuffer<Payload, Hint> {
       occupied[r >> 6] |= 1 << UInt64(r & 63)
       parkedCount += 1
     } else {
-      heap[heapCount] = entry
-      heapCount += 1
-      siftUp(heapCount - 1)
+      push(entry)
     }
+  }
+
+  /// Adds `entry` to the heap.
+  @inline(__always)
+  private func push(_ entry: Entry) {
+    heap[heapCount] = entry
+    heapCount += 1
+    siftUp(heapCount - 1)
   }
 
   /// Removes and hands to `body`, in order, every event with `time <= watermark` (as the only
@@ -292,9 +298,7 @@ public final class ReorderBuffer<Payload, Hint> {
     bucketHeads[r] = -1
     occupied[r >> 6] &= ~(1 << UInt64(r & 63))
     while slot >= 0 {
-      heap[heapCount] = parked[slot]
-      heapCount += 1
-      siftUp(heapCount - 1)
+      push(parked[slot])
       parkedCount -= 1
       slot = Int(links[slot])
     }
