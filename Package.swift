@@ -45,6 +45,8 @@ let package = Package(
     // Counts malloc calls for `tocsin bench` by interposing the allocator; linked only into the
     // `tocsin` executable (docs/performance.md, "Allocations").
     .target(name: "CAllocCounter"),
+    // Lets `--workers 2`'s decoding thread fault in the engine's heap growth (mallopt, madvise).
+    .target(name: "CHeapReserve"),
     .systemLibrary(
       name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]),
     .target(
@@ -72,7 +74,7 @@ let package = Package(
       name: "TocsinApp",
       dependencies: [
         "TocsinCore", "TocsinExpressions", "TocsinLanguage", "TocsinAutomaton", "TocsinCompiler",
-        "TocsinRuntime", "TocsinIO", "TocsinSinks",
+        "TocsinRuntime", "TocsinIO", "TocsinSinks", "CHeapReserve",
       ],
       swiftSettings: hotPathSettings),
     .executableTarget(
@@ -101,7 +103,7 @@ let package = Package(
     .testTarget(
       name: "TocsinSinksTests", dependencies: ["TocsinSinks", "TocsinApp", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
     .testTarget(
-      name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "TocsinAutomaton", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
+      name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "CHeapReserve", "TocsinAutomaton", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
     .testTarget(name: "TocsinBenchTests", dependencies: ["TocsinApp", "TocsinTestSupport"]),
   ],
   swiftLanguageModes: [.v5]

@@ -98,6 +98,10 @@ final class WorkersTests: XCTestCase {
         "decoding 0.49 s CPU (98% of 0.50 s), engine 0.20 s CPU (40%): the decoding thread is the busier"
       ),
       (WorkerTimes(wall: 0, decoding: 0, engine: 0), "decoding 0.00 s CPU (– of 0.00 s), engine 0.00 s CPU (–): the engine's thread is the busier"),
+      (
+        WorkerTimes(wall: 0.7, decoding: 0.52, engine: 0.69, heapFaultedIn: 190 << 20 | 123),
+        "decoding 0.52 s CPU (74% of 0.70 s; faulted in 190 MiB of the engine's heap), engine 0.69 s CPU (99%): the engine's thread is the busier"
+      ),
     ]
     for (times, expected) in cases { XCTAssertEqual(times.text, expected) }
   }

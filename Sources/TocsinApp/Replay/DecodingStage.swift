@@ -101,13 +101,19 @@ final class DecodingStage {
   private let done = DispatchSemaphore(value: 0)
   /// The decoding thread's CPU seconds, set as it ends (read after ``join()`` or ``stop()``).
   private(set) var cpuSeconds = 0.0
+  /// Bytes of the engine's heap the decoding thread faulted in (``HeapReserve``), set as it ends.
+  private(set) var heapBytesFaultedIn = 0
 
   /// Starts the decoding thread over `reader` with `decoder`, numbering events from `sequence`
   /// and computing their key probes with `prober`.
+  /// The heap is tuned for ``HeapReserve`` here, on the engine's thread.
   init(reader: LineReader, decoder: EventDecoder, sequence: UInt64, prober: Engine.ArrivalProber) {
+    let reserve = HeapReserve()
     let thread = Thread { [self] in
       let started = WorkerTimes.threadCPUSeconds()
-      produce(reader: reader, decoder: decoder, sequence: sequence, prober: prober)
+      var reserve = reserve
+      produce(reader: reader, decoder: decoder, sequence: sequence, prober: prober, reserve: &reserve)
+      heapBytesFaultedIn = reserve.bytesFaultedIn
       cpuSeconds = WorkerTimes.threadCPUSeconds() - started
       done.signal()
     }
@@ -157,7 +163,8 @@ final class DecodingStage {
   func join() { done.wait() }
 
   private func produce(
-    reader: LineReader, decoder: EventDecoder, sequence: UInt64, prober: Engine.ArrivalProber
+    reader: LineReader, decoder: EventDecoder, sequence: UInt64, prober: Engine.ArrivalProber,
+    reserve: inout HeapReserve
   ) {
     var decoder = decoder
     var sequence = sequence
@@ -209,6 +216,8 @@ final class DecodingStage {
         if batch.items.count >= Self.batchLines || reader.bytesConsumed == reader.bytesRead {
           batch.bytesConsumed = reader.bytesConsumed
           guard publish(batch) else { return }
+          // While the engine works on what was published: its heap's new pages.
+          reserve.faultIn()
           batch = emptyBatch()
         }
       }

@@ -200,7 +200,8 @@ public enum RunPipeline {
     let wall = clock.now - started
     return WorkerTimes(
       wall: wall.inSeconds,
-      decoding: stage.cpuSeconds, engine: WorkerTimes.threadCPUSeconds() - engineStarted)
+      decoding: stage.cpuSeconds, engine: WorkerTimes.threadCPUSeconds() - engineStarted,
+      heapFaultedIn: stage.heapBytesFaultedIn)
   }
 
   /// Runs `programs` over the input; returns the summary.

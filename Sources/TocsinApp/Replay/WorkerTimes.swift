@@ -10,6 +10,17 @@ public struct WorkerTimes: Equatable {
   public var decoding: Double
   /// CPU seconds of the engine's thread (matching, the sinks, the run's bookkeeping).
   public var engine: Double
+  /// Bytes of the engine's heap growth the decoding thread faulted in (``HeapReserve``); part of
+  /// its CPU time.
+  public var heapFaultedIn: Int
+
+  /// The times of one run.
+  public init(wall: Double, decoding: Double, engine: Double, heapFaultedIn: Int = 0) {
+    self.wall = wall
+    self.decoding = decoding
+    self.engine = engine
+    self.heapFaultedIn = heapFaultedIn
+  }
 
   /// CPU time of the calling thread in seconds (`CLOCK_THREAD_CPUTIME_ID`: time it ran, not
   /// time it waited).
@@ -19,11 +30,14 @@ public struct WorkerTimes: Equatable {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
   }
 
-  /// `decoding 0.52 s CPU (74% of 0.70 s), engine 0.69 s CPU (98%): the engine's thread is
-  /// the busier`.
+  /// `decoding 0.52 s CPU (74% of 0.70 s; faulted in 190 MiB of the engine's heap), engine
+  /// 0.69 s CPU (98%): the engine's thread is the busier`.
   var text: String {
     func share(_ cpu: Double) -> String { wall > 0 ? String(format: "%.0f%%", 100 * cpu / wall) : "–" }
-    var out = String(format: "decoding %.2f s CPU (%@ of %.2f s), engine %.2f s CPU (%@)", decoding, share(decoding), wall, engine, share(engine))
+    let faulted = heapFaultedIn > 0 ? "; faulted in \((heapFaultedIn + (1 << 19)) >> 20) MiB of the engine's heap" : ""
+    var out = String(
+      format: "decoding %.2f s CPU (%@ of %.2f s%@), engine %.2f s CPU (%@)", decoding, share(decoding), wall, faulted,
+      engine, share(engine))
     out += engine >= decoding ? ": the engine's thread is the busier" : ": the decoding thread is the busier"
     return out
   }
