@@ -13,9 +13,6 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/// The size of a transparent huge page on x86-64 and most arm64 kernels.
-static const uintptr_t hugePageBytes = 2u << 20;
-
 static int clamped(size_t bytes) { return bytes > 0x7fffffff ? 0x7fffffff : (int)bytes; }
 
 bool tocsin_heap_reserve_configure(size_t pad, size_t trim, size_t mmapThreshold) {
@@ -28,7 +25,7 @@ bool tocsin_heap_reserve_configure(size_t pad, size_t trim, size_t mmapThreshold
 
 uintptr_t tocsin_heap_reserve_end(void) { return (uintptr_t)sbrk(0); }
 
-long tocsin_heap_reserve_fault(uintptr_t *populated, bool hugePages) {
+long tocsin_heap_reserve_fault(uintptr_t *populated) {
   uintptr_t end = (uintptr_t)sbrk(0);
   if (end <= *populated) {
     *populated = end;
@@ -36,18 +33,6 @@ long tocsin_heap_reserve_fault(uintptr_t *populated, bool hugePages) {
   }
   uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
   uintptr_t start = *populated & ~(page - 1);
-  if (hugePages) {
-    // Transparent huge pages where the system allows them on request (`madvise` mode): the
-    // whole 2 MiB extents of the range not yet touched are then faulted in as one page each,
-    // which spares the engine's thread TLB misses as well. Only up to the last whole extent:
-    // the rest is left for the next call, when the heap has grown past it, so that it too is
-    // whole and untouched (the heap grows by a pad of several extents, so the engine does not
-    // reach it first). Advice only: ignored where refused.
-    uintptr_t whole = end & ~(hugePageBytes - 1);
-    if (whole <= start) return 0;
-    end = whole;
-    (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-  }
   // The break is page-aligned in practice; a partial last page is populated whole by the kernel.
   if (madvise((void *)start, end - start, MADV_POPULATE_WRITE) != 0) {
     // The heap shrank under us (ENOMEM for the unmapped part): try again next time. Anything
@@ -70,9 +55,8 @@ bool tocsin_heap_reserve_configure(size_t pad, size_t trim, size_t mmapThreshold
 
 uintptr_t tocsin_heap_reserve_end(void) { return 0; }
 
-long tocsin_heap_reserve_fault(uintptr_t *populated, bool hugePages) {
+long tocsin_heap_reserve_fault(uintptr_t *populated) {
   (void)populated;
-  (void)hugePages;
   return -1;
 }
 

@@ -30,14 +30,12 @@ bool tocsin_heap_reserve_configure(size_t pad, size_t trim, size_t mmapThreshold
 uintptr_t tocsin_heap_reserve_end(void);
 
 /// Faults in, writable, the main heap's pages from `*populated` (rounded down to a page) up to
-/// its current end, and sets `*populated` to that end. With `hugePages`, the range is first
-/// advised for transparent huge pages (`MADV_HUGEPAGE`), so its untouched 2 MiB extents come in
-/// as huge pages where the system allows it. Memory contents are unchanged (pages
+/// its current end, and sets `*populated` to that end. Memory contents are unchanged (pages
 /// already present are left as they are, absent ones are mapped zeroed, as the first write would
 /// have). If the heap shrank below `*populated`, only lowers `*populated`. Safe while other
 /// threads allocate and write: populating never writes memory. Returns the bytes asked for, 0
 /// when there was nothing new, or -1 when the kernel cannot do it (`MADV_POPULATE_WRITE` needs
 /// Linux 5.14) or without glibc: the caller should stop asking.
-long tocsin_heap_reserve_fault(uintptr_t *populated, bool hugePages);
+long tocsin_heap_reserve_fault(uintptr_t *populated);
 
 #endif

@@ -25,14 +25,8 @@ struct HeapReserve {
   /// dynamic value). Below it they come from the heap, populated ahead.
   static let mmapThreshold = 32 << 20
 
-  /// Whether the pages faulted in are advised for transparent huge pages (2 MiB): the engine's
-  /// state is read at random (a key table's slot, a rule's state for the key, a partial
-  /// match's node), and with 4 KiB pages nearly every such read also walked the page tables.
-  static var usesHugePages: Bool { true }
-
-  /// The heap's end as of the last ``faultIn()`` (with ``usesHugePages``, its last 2 MiB
-  /// boundary): pages below it were faulted in or in use.
-  private(set) var populated: UInt
+  /// The heap's end as of the last ``faultIn()``: pages below it were faulted in or in use.
+  private var populated: UInt
   /// Whether faulting in still applies (configured, and the kernel supports it).
   private(set) var isActive: Bool
   /// Bytes asked to be faulted in so far.
@@ -48,7 +42,7 @@ struct HeapReserve {
   /// Faults in what the heap grew since the last call; call on the decoding thread.
   mutating func faultIn() {
     guard isActive else { return }
-    let bytes = tocsin_heap_reserve_fault(&populated, Self.usesHugePages)
+    let bytes = tocsin_heap_reserve_fault(&populated)
     if bytes < 0 {
       isActive = false
     } else {
