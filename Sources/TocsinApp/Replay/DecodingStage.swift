@@ -106,7 +106,9 @@ final class DecodingStage {
 
   /// Starts the decoding thread over `reader` with `decoder`, numbering events from `sequence`
   /// and computing their key probes with `prober`.
-  /// The heap is tuned for ``HeapReserve`` here, on the engine's thread.
+  ///
+  /// Call on the engine's thread: the main heap is tuned for ``HeapReserve`` here, and the
+  /// decoding thread faults in its growth after each batch it publishes.
   init(reader: LineReader, decoder: EventDecoder, sequence: UInt64, prober: Engine.ArrivalProber) {
     let reserve = HeapReserve()
     let thread = Thread { [self] in

@@ -7,11 +7,11 @@ import CHeapReserve
 /// partial matches and the timers as they fill). Each costs a trap and a zeroed page whichever
 /// thread takes it, so the decoding thread, which has time to spare, takes them instead: the
 /// heap is made to grow ``pad`` ahead of use, and after each batch the decoding thread faults in
-/// what it grew since (``faultIn()``). The engine's thread took 2.6k faults on W1 after this.
+/// what it grew since (``faultIn()``). The engine's thread took 2–4k faults on W1 after this.
 ///
 /// What it costs: the main heap holds up to ``pad`` more populated memory, and requests below
 /// ``mmapThreshold`` come from the heap, where a grown table's old block is reused rather than
-/// unmapped: W1's peak RSS 187 → 202 MiB. The settings are process-wide and stay; they are made
+/// unmapped: W1's peak RSS 187 → 200–202 MiB. The settings are process-wide and stay; they are made
 /// only from the process's main thread (the main heap's), so a pipeline run from another thread
 /// (tests) does nothing.
 struct HeapReserve {
