@@ -128,6 +128,10 @@ public final class Engine {
     /// The rule's timers are rounded up to a multiple of this many nanoseconds (a power of
     /// two; 1: exact). See ``Engine/timerQuantum(for:options:)``.
     var timerQuantum: Int64
+
+    /// Whether the rule's timers are rounded, and so wait in ``Engine/quietTimers``.
+    @inline(__always)
+    var roundsTimers: Bool { timerQuantum > 1 }
   }
   private let guards: RuleGuards
   let buffer: ReorderBuffer<Buffered, ReleaseHint>
@@ -731,7 +735,7 @@ public final class Engine {
       state.pointee.scheduledDeadline.map({ deadline < $0 }) ?? true
     {
       state.pointee.scheduledDeadline = deadline
-      schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: route.timerQuantum > 1)
+      schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: route.roundsTimers)
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
@@ -739,7 +743,7 @@ public final class Engine {
   }
 
   /// Schedules a `within` timer in its rule's queue: ``quietTimers`` for a rule whose timers
-  /// are `rounded` (``hasRoundedTimers(rule:)``), ``timers`` for the others.
+  /// are `rounded` (``Route/roundsTimers``), ``timers`` for the others.
   @inline(__always)
   func schedule(_ timer: TimerQueue.Timer, rounded: Bool) {
     // Branched, not `(… ? quietTimers : timers).schedule`: the chosen reference was retained.
@@ -750,8 +754,8 @@ public final class Engine {
     }
   }
 
-  /// Whether rule `r`'s timers are rounded (``timerQuantum(for:options:)``).
-  func hasRoundedTimers(rule r: Int) -> Bool { routes[r].timerQuantum > 1 }
+  /// Whether rule `r`'s timers are rounded (``Route/roundsTimers``), for code outside this file.
+  func hasRoundedTimers(rule r: Int) -> Bool { routes[r].roundsTimers }
 
   /// The quantum rule `matcher`'s timers are rounded up to: for a rule whose time-outs are
   /// quiet (``RuleMatcher/timeOutsAreQuiet``), the largest power of two of nanoseconds at most
