@@ -12,23 +12,27 @@ final class CheckpointReplayTests: XCTestCase {
   /// Replays `text`, restarting from a checkpoint after every `cutEvery` lines (0: never).
   private func replay(
     _ programs: ProgramSet, _ configuration: ReplayConfiguration, _ text: String, cutEvery: Int,
-    file: StaticString = #filePath, line: UInt = #line
+    alternating: ReplayConfiguration? = nil, file: StaticString = #filePath, line: UInt = #line
   ) throws -> (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int, reclaimed: Int) {
-    try replay(programs, configuration, Array(text.utf8), cutEvery: cutEvery, file: file, line: line)
+    try replay(programs, configuration, Array(text.utf8), cutEvery: cutEvery, alternating: alternating, file: file, line: line)
   }
 
   /// Replays `bytes` (not necessarily UTF-8: the hostile fixtures), cutting as above; `inspect`
-  /// sees every checkpoint taken.
+  /// sees every checkpoint taken. With `alternating`, every other session after a cut runs
+  /// with it instead of `configuration` (a checkpoint restored by a differently configured run).
   private func replay(
     _ programs: ProgramSet, _ configuration: ReplayConfiguration, _ bytes: [UInt8], cutEvery: Int,
-    file: StaticString = #filePath, line: UInt = #line, inspect: (Checkpoint) -> Void = { _ in }
+    alternating: ReplayConfiguration? = nil, file: StaticString = #filePath, line: UInt = #line,
+    inspect: (Checkpoint) -> Void = { _ in }
   ) throws -> (alerts: [UInt8], deadLetters: [UInt8], counters: ReplayCounters, restarts: Int, reclaimed: Int) {
     var alerts: [UInt8] = []
     var deadLetters: [UInt8] = []
+    var sessions = 0
     func session() -> ReplaySession {
-      ReplaySession(
-        programs: programs, configuration: configuration, alerts: { alerts += $0 },
-        deadLetters: { deadLetters += $0 })
+      defer { sessions += 1 }
+      return ReplaySession(
+        programs: programs, configuration: sessions % 2 == 1 ? alternating ?? configuration : configuration,
+        alerts: { alerts += $0 }, deadLetters: { deadLetters += $0 })
     }
     var position = 0
     let reader = LineReader(maxLineBytes: configuration.maxLineBytes) { target in
@@ -172,6 +176,45 @@ final class CheckpointReplayTests: XCTestCase {
         let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut)
         XCTAssertEqual(run.alerts, reference.alerts, "\(rules), cut every \(cut)")
         XCTAssertEqual(run.deadLetters, reference.deadLetters, "\(rules), cut every \(cut)")
+      }
+    }
+  }
+
+  /// Keeping shared runs in run queues (`RunQueue`) never changes output: every fixture, and
+  /// generated streams of the example rules and of W2's, uncut and cut, write the bytes of
+  /// replays that keep every rule in the general state; and checkpoints written with queues
+  /// restore into runs without them, and the other way round.
+  func testQueuingSharedRunsChangesNothing() throws {
+    var plain = ReplayConfiguration()
+    plain.engine.queuesSharedRuns = false
+    var queuedRules = 0
+    try forEachFixture { name, programs, configuration, text in
+      var general = configuration
+      general.engine.queuesSharedRuns = false
+      let reference = try replay(programs, general, text, cutEvery: 0)
+      let lineCount = text.lazy.filter { $0 == 0x0A }.count
+      for cut in lineCount > 200 ? [0, 1999] : [0, 1, 3] {
+        let run = try replay(programs, configuration, text, cutEvery: cut, alternating: cut > 0 ? general : nil)
+        assertSameOutput(run, reference, "\(name), cut every \(cut)")
+      }
+      queuedRules += Engine(programs: programs, options: configuration.engine).runQueues
+    }
+    // The test means something only if fixtures' rules are queued.
+    XCTAssertGreaterThanOrEqual(queuedRules, 4)
+
+    let config = PaymentStreamConfig(
+      seed: 31, events: 10_000, users: 1_000, maxDisorder: .seconds(5), geoPairs: 20,
+      velocityBursts: 20, bruteForceCases: 10, cardTestingCases: 10, spacing: .milliseconds(700))
+    var text = ""
+    _ = PaymentStream.generate(config, arrivalSeed: 7) { text += $0 + "\n" }
+    for rules in ["rules", "bench/rules/w2"] {
+      let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
+      XCTAssertGreaterThan(Engine(programs: programs, options: ReplayConfiguration().engine).runQueues, 0, rules)
+      let reference = try replay(programs, plain, text, cutEvery: 0)
+      XCTAssertGreaterThan(reference.alerts.count, 0, rules)
+      for cut in [0, 997] {
+        let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut, alternating: cut > 0 ? plain : nil)
+        assertSameOutput(run, reference, "\(rules), cut every \(cut)")
       }
     }
   }

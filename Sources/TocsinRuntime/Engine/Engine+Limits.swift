@@ -238,7 +238,7 @@ extension Engine {
     reclaimIfIdle(space: rules[r].keySpace, key: key)
   }
 
-  private func recordDrop(rule r: Int, key: KeyID, limit: StateLimitKind, dropped: Int, oldest: EventTime) {
+  func recordDrop(rule r: Int, key: KeyID, limit: StateLimitKind, dropped: Int, oldest: EventTime) {
     limitState.pendingActions.append(
       .stateLimit(
         StateLimitDrop(

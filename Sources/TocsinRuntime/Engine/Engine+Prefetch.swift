@@ -142,6 +142,7 @@ extension Engine {
       }
     case .next:
       forEachOpenRule(hint) { prefetchState(rule: $0, key: $1) }
+      if !queuedRules.isEmpty { prefetchQueuedKeys(for: hint) }
     case .nextAfterBody:
       forEachOpenRule(hint) { prefetchPartials(rule: $0, key: $1) }
     }

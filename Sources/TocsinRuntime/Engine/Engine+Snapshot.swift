@@ -15,6 +15,7 @@ extension Engine {
     for r in rules.indices {
       let rule = rules[r]
       var keys: [EngineSnapshot.KeyState] = []
+      // A rule with a run queue has no slots here: its partial matches are written last (below).
       for k in states.indices(of: r) where !states[r, k].isEmpty || states[r, k].scheduledDeadline != nil {
         let state = states[r, k]
         var stored = EngineSnapshot.KeyState(
@@ -55,6 +56,17 @@ extension Engine {
       snap.calibrationHeld = calibration.items.map { builder.add($0.event) }
     }
     snap.calibratedBase = calibratedBase
+    // Last: the builder keeps the first event it is given for a sequence number, and a queue
+    // keeps only part of its events (the slots its rule's alerts read), where other rules and
+    // the buffer hold the whole event.
+    for queued in queuedRules {
+      let states = queuedStates(queued.queue.takeUnretainedValue(), rule: queued.rule)
+      snap.rules[queued.rule].keys = states.map { key, state in
+        EngineSnapshot.KeyState(
+          key: UInt32(key), partials: state.partials.map { builder.add($0) }, completed: [],
+          scheduledDeadline: state.scheduledDeadline)
+      }
+    }
     snap.evictionQueue = limitState.evictionQueue.compactMap { entry in
       guard entry.key.index < states.count(of: entry.rule),
         states[entry.rule, entry.key.index].partials.first?.start == entry.start
@@ -120,13 +132,15 @@ extension Engine {
       keyMaps[j] = map
     }
     let nodes = Self.rebuildNodes(snapshot)
+    var queued: [QueuedPartial] = []
     for (old, mapped) in zip(snapshot.rules, ruleMapping) {
       guard let r = mapped else { continue }
       guard r >= 0, r < rules.count, let keyMap = keyMaps[old.keySpace] else {
         throw EngineSnapshot.Invalid(description: "rule '\(old.name)' does not map to a rule with the same key")
       }
-      try restoreRule(old, into: r, keyMap: keyMap, nodes: nodes)
+      try restoreRule(old, into: r, keyMap: keyMap, nodes: nodes, queued: &queued)
     }
+    restoreQueues(queued)
     for index in snapshot.buffered {
       let event = snapshot.events[index]
       let item = Buffered(event: event, keys: keys(of: event))
@@ -151,8 +165,19 @@ extension Engine {
     restoreLimitState(snapshot, ruleMapping: ruleMapping)
   }
 
+  /// A partial match restored for a rule with a run queue: queued once every rule is read, in
+  /// start order over all keys (``restoreQueues(_:)``).
+  private struct QueuedPartial {
+    var rule: Int
+    var key: KeyID
+    var event: EventRecord
+    /// Whether the key's last event was not taken (its partial matches past the count wait in
+    /// the loop's skip state).
+    var skippedLast: Bool
+  }
+
   private func restoreRule(
-    _ old: EngineSnapshot.RuleState, into r: Int, keyMap: [KeyID], nodes: [MatchNode]
+    _ old: EngineSnapshot.RuleState, into r: Int, keyMap: [KeyID], nodes: [MatchNode], queued: inout [QueuedPartial]
   ) throws(EngineSnapshot.Invalid) {
     tallies.alertsByRule[r] = old.alerts
     tallies.missingKeyByRule[r] = old.missingKey
@@ -181,6 +206,10 @@ extension Engine {
       guard rules[r].matcher.adopt(&state) else {
         throw EngineSnapshot.Invalid(description: "rule '\(old.name)': partial matches that no run of events can hold")
       }
+      if queues[r] != nil {
+        try queue(state, rule: r, key: key, name: old.name, into: &queued)
+        continue
+      }
       state.scheduledDeadline = stored.scheduledDeadline
       state.isSettled = rules[r].matcher.isSettled(state)
       states[r, key.index] = state
@@ -195,6 +224,58 @@ extension Engine {
           limitState.ttlTimers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
         }
       }
+    }
+  }
+
+  /// Checks that `state` (a shared run's, as ``RuleMatcher/adopt(_:)`` leaves it) is what a run
+  /// queue can hold, and adds its partial matches to `queued`.
+  private func queue(
+    _ state: PartialMatches, rule r: Int, key: KeyID, name: String, into queued: inout [QueuedPartial]
+  ) throws(EngineSnapshot.Invalid) {
+    // swift-format-ignore: NeverForceUnwrap
+    // Only rules with a shared run get a queue.
+    let run = rules[r].matcher.run!
+    let n = state.partials.count
+    var skipped: Bool? = nil
+    for (i, partial) in state.partials.enumerated() {
+      let taken = n - i
+      let fits: Bool
+      if taken < run.counting.count {
+        fits = partial.state == run.counting[taken]
+      } else {
+        let waits = partial.state == run.loopIgnored
+        fits = (waits || partial.state == run.loop) && (skipped ?? waits) == waits
+        skipped = waits
+      }
+      guard fits else {
+        throw EngineSnapshot.Invalid(description: "rule '\(name)': a partial match in a state its run cannot give it")
+      }
+    }
+    guard state.completed.isEmpty else {
+      throw EngineSnapshot.Invalid(description: "rule '\(name)': a match held back by a rule whose time-outs are silent")
+    }
+    for partial in state.partials {
+      queued.append(QueuedPartial(rule: r, key: key, event: partial.bindings.event, skippedLast: skipped ?? false))
+    }
+  }
+
+  /// Queues the restored partial matches of rules with run queues, oldest first over all keys
+  /// (the order the queue's time-outs take them in).
+  private func restoreQueues(_ queued: [QueuedPartial]) {
+    let ordered = queued.sorted { EventPosition($0.event) < EventPosition($1.event) }
+    for partial in ordered {
+      // swift-format-ignore: NeverForceUnwrap
+      // Only rules with a queue add partial matches here.
+      let queue = queues[partial.rule]!
+      queue.ensureKey(partial.key.index)
+      queue.append(partial.event, key: partial.key.index)
+    }
+    for partial in queued {
+      // swift-format-ignore: NeverForceUnwrap
+      // As above.
+      let queue = queues[partial.rule]!
+      if partial.skippedLast { queue.markSkipped(key: partial.key.index) }
+      keySpaces[rules[partial.rule].keySpace].setOpen(true, rule: rules[partial.rule].bitInSpace, key: partial.key)
     }
   }
 

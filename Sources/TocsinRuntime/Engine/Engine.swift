@@ -69,8 +69,26 @@ public final class Engine {
   let rules: [RuleState]
   /// `rules` without reference counting, for the hot path (``withRule(_:_:)``).
   let hotRules: [HotRule]
-  /// `states[r, k]`: rule `r`'s partial matches for key `k` of its key space.
+  /// `states[r, k]`: rule `r`'s partial matches for key `k` of its key space (but for rules
+  /// with a run queue).
   var states: StateStore
+  /// Per rule, its run queue (Engine+RunQueues.swift), or `nil` when its partial matches are in
+  /// ``states``. The strong references.
+  let queues: [RunQueue?]
+  /// ``queues`` unretained, for the release loop (reading a class reference out of an array
+  /// retains and releases it).
+  let hotQueues: [Unmanaged<RunQueue>?]
+  /// The rules with a run queue, with what the per-event loops need of them.
+  let queuedRules: [QueuedRule]
+
+  /// A rule with a run queue.
+  struct QueuedRule {
+    let rule: Int
+    let keySpace: Int
+    /// Its bit in its key space's open masks.
+    let bit: Int
+    let queue: Unmanaged<RunQueue>
+  }
   /// The timers ``watermarkAdvanced(into:)`` collects, kept for their capacity.
   private var expiredTimers: [TimerQueue.Timer] = []
   /// Key lookups prepared ahead of arrival (``prepareArrival(of:)``).
@@ -191,6 +209,17 @@ public final class Engine {
       rulesPerSpace[space] += 1
     }
     self.rules = rules
+    let queues = rules.indices.map { r in
+      Self.runQueue(
+        for: rules[r].matcher, rule: r, bitInSpace: rules[r].bitInSpace, programs: programs, options: options)
+    }
+    self.queues = queues
+    hotQueues = queues.map { $0.map { .passUnretained($0) } }
+    queuedRules = rules.indices.compactMap { r in
+      queues[r].map {
+        QueuedRule(rule: r, keySpace: rules[r].keySpace, bit: rules[r].bitInSpace, queue: .passUnretained($0))
+      }
+    }
     hotRules = rules.map {
       HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
     }
@@ -473,6 +502,9 @@ public final class Engine {
     if timers.mayHaveDue(upTo: now) || quietTimers.mayHaveDue(upTo: now) {
       fireTimers(upTo: now) { pending.append($0) }
     }
+    for queued in queuedRules {
+      queued.queue._withUnsafeGuaranteedRef { popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit) }
+    }
     if let next = timers.next ?? quietTimers.next { prefetchState(rule: next.rule, key: next.key) }
     expireIdleKeys(now: now) { pending.append($0) }
     if limitState.isTracking { enforceBudget { pending.append($0) } }
@@ -594,6 +626,16 @@ public final class Engine {
         _assertQuickCheckAgrees(rule: r, event: event)
         return
       }
+    }
+    // A rule with a run queue steps there (Engine+RunQueues.swift): it has no per-key state,
+    // timer or TTL here, and its condition reads the event alone.
+    if let queue = hotQueues[r] {
+      queue._withUnsafeGuaranteedRef {
+        processQueued(
+          $0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace,
+          hasQuickStartCheck: route.hasQuickStartCheck, &actions)
+      }
+      return
     }
     if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: event.time) }
     // An event no step can use changes no partial match; only a timeout due by its time
@@ -757,6 +799,9 @@ public final class Engine {
   /// Whether rule `r`'s timers are rounded (``Route/roundsTimers``), for code outside this file.
   func hasRoundedTimers(rule r: Int) -> Bool { routes[r].roundsTimers }
 
+  /// Rule `r`'s timer quantum (``Route/timerQuantum``), for code outside this file.
+  func timerQuantum(rule r: Int) -> Int64 { routes[r].timerQuantum }
+
   /// The quantum rule `matcher`'s timers are rounded up to: for a rule whose time-outs are
   /// quiet (``RuleMatcher/timeOutsAreQuiet``), the largest power of two of nanoseconds at most
   /// 1/256 of its shortest window and at most 2^30 (~1.07 s); 1 (exact) for every other rule,
@@ -802,7 +847,7 @@ public final class Engine {
 
   // MARK: - Alerts
 
-  private func makeAlert(rule r: Int, key: KeyID, match: MatchNode, outcome: MatchOutcome) -> Alert {
+  func makeAlert(rule r: Int, key: KeyID, match: MatchNode, outcome: MatchOutcome) -> Alert {
     // Through the matcher (a class), field by field: `let program = …` or `let spec = …` copied
     // the whole struct, retaining and releasing every array in it, once per alert.
     let matcher = rules[r].matcher
@@ -915,7 +960,7 @@ public final class Engine {
   /// Number of open partial matches over all rules and keys (0 once the input has ended: every
   /// partial match ended with it, whether or not ``finish(into:)`` walked it).
   public var openPartialMatches: Int {
-    finished ? 0 : states.openPartialMatches
+    finished ? 0 : states.openPartialMatches + queuedPartialMatches
   }
 
   /// Number of keys held per key space (interned and not reclaimed), summed.

@@ -37,6 +37,11 @@ public struct EngineOptions: Sendable {
   /// `Engine.timerQuantum(for:options:)`). `false` fires every timer at its exact deadline
   /// (tests use it to show rounding never changes output).
   public var roundsQuietTimers = true
+  /// Whether the partial matches of rules that share a run and end silently are kept in one
+  /// queue per rule (`RunQueue`, Engine+RunQueues.swift) rather than as lists, match nodes and
+  /// timers per key. `false` keeps every rule in the general state (tests use it to show the
+  /// queues never change output).
+  public var queuesSharedRuns = true
 
   /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
   /// 1 h time-skew guard (2 confirmations accept a jump, 100 contradictions reject it).

@@ -41,6 +41,9 @@ struct SharedRun {
   /// event (indexed by state; only the run's states are set): from the counting state of `c`
   /// events taken (`c < N`, the start state for 0) to that of `c + 1`, or to ``loop``.
   let afterTaking: [StateID]
+  /// The counting states: `counting[c]` is a partial match's state after `c` events taken
+  /// (`c < N`; `counting[0]` is the start state).
+  let counting: [StateID]
 
   /// The room a key's first list is given. With room for one, a key's second and third
   /// matching events each regrew it (a `malloc`, a move and a `free`: ~470 instructions, on
@@ -96,7 +99,7 @@ struct SharedRun {
     for (c, s) in counting.enumerated() { afterTaking[s.index] = c + 1 < counting.count ? counting[c + 1] : loop }
     afterTaking[loop.index] = loop
     afterTaking[ignored.index] = loop
-    return SharedRun(loop: loop, loopIgnored: ignored, afterTaking: afterTaking)
+    return SharedRun(loop: loop, loopIgnored: ignored, afterTaking: afterTaking, counting: counting)
   }
 
   /// Whether `condition` reads anything bound by a step (a step's field, time or aggregate).

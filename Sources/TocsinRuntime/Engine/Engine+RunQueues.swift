@@ -1,0 +1,180 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinExpressions
+
+/// Shared runs kept as run queues (``RunQueue``): one queue of entries per rule instead of a
+/// list, match nodes and a timer per key.
+extension Engine {
+  /// Rule `matcher`'s run queue under `options`, or `nil` when its partial matches stay in the
+  /// general state (``states``).
+  ///
+  /// A queue holds a rule whose partial matches share a run (``RuleMatcher/sharesRuns``), that
+  /// has a window, emits nothing when they end (``RuleMatcher/endsSilently``), and whose skip
+  /// strategy drops a key's partial matches from the oldest end only:
+  /// - `no_skip` keeps them all;
+  /// - `skip to_next` drops those whose match was emitted (the oldest ones);
+  /// - `skip past_last_event` drops them all after the first match.
+  ///
+  /// `skip to_first`/`to_last` keep the general state, as do rules under a state budget or an
+  /// idle-key TTL (whose bookkeeping measures and visits the general state), and rules past
+  /// the first 64 or past their key space's tracked rules (whose openness is read from the
+  /// general state).
+  static func runQueue(
+    for matcher: RuleMatcher, rule r: Int, bitInSpace: Int, programs: ProgramSet, options: EngineOptions
+  ) -> RunQueue? {
+    let spec = matcher.program.spec
+    guard options.queuesSharedRuns, let run = matcher.run, matcher.endsSilently, let within = spec.within,
+      options.limits.maxStateBytes == nil, options.limits.keyTTL == nil, r < RuleGuards.trackedRules,
+      bitInSpace < KeySpace.trackedRules
+    else { return nil }
+    switch spec.skip {
+    case .noSkip, .skipToNext, .skipPastLastEvent: break
+    case .skipToFirst, .skipToLast: return nil
+    }
+    // What an alert reads of the matched events beyond their time and identity.
+    var read = spec.emit.flatMap(\.value.allFields)
+    if let key = spec.suppression?.key { read += key.allFields }
+    let kept = Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted()
+    return RunQueue(within: within, needed: run.counting.count, keptSlots: kept, slotCount: programs.projection.count)
+  }
+
+  /// ``route(_:keys:into:)`` for a rule with a run queue: the shared run's step
+  /// (``RuleMatcher/processRun``) on the queue.
+  @inline(__always)
+  func processQueued(
+    _ queue: RunQueue, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int, bit: Int,
+    hasQuickStartCheck: Bool, _ actions: inout [EngineAction]
+  ) {
+    let k = key.index
+    queue.ensureKey(k)
+    // What the event's time has passed times out first (events come in time order, so it is
+    // the queue's head, over all keys).
+    popExpired(queue, upTo: event.time, keySpace: space, bit: bit)
+    let taken = withRule(r) { matcher, context, _ in
+      if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
+      return matcher.takeHolds(step: 0, event, nil, context)
+    }
+    if taken {
+      queue.append(event, key: k)
+      let count = queue.count(ofKey: k)
+      if count >= queue.needed { emitRunMatches(queue, rule: r, key: key, count: count, &actions) }
+    } else if queue.count(ofKey: k) > 0 {
+      queue.markSkipped(key: k)
+    }
+    let cap = options.limits.maxPartialsPerKey
+    if queue.count(ofKey: k) > cap { capQueued(queue, rule: r, key: key, cap: cap) }
+    let isOpen = queue.count(ofKey: k) > 0
+    hotMasks[space]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: bit, at: k) }
+  }
+
+  /// The matches a taken event completes (every partial match with `needed` events or more,
+  /// oldest first: the first `count − needed + 1`), as the rule's skip strategy lets them out.
+  @inline(never)
+  private func emitRunMatches(_ queue: RunQueue, rule r: Int, key: KeyID, count: Int, _ actions: inout [EngineAction]) {
+    let matcher = rules[r].matcher
+    let skip = matcher.program.spec.skip
+    let complete = count - queue.needed + 1
+    // `past_last_event`: the first match prunes every other partial and held match.
+    let emitted = skip == .skipPastLastEvent ? 1 : complete
+    let live = queue.liveEntries(key: key.index)
+    // Each match's nodes, newest first, share nothing: partial match `i`'s match is entries
+    // `i…` (as ``RuleMatcher/matchOfRun(from:through:in:)`` builds it).
+    for first in 0..<emitted {
+      var match: MatchNode? = nil
+      for s in live[first...] { match = matcher.nodes.make(step: 0, event: queue.event(s), previous: match) }
+      tallies.alertsByRule[r] += 1
+      // swift-format-ignore: NeverForceUnwrap
+      // `live` has `count` ≥ `needed` ≥ 1 entries, so `live[first...]` is never empty.
+      actions.append(.alert(makeAlert(rule: r, key: key, match: match!, outcome: .complete)))
+    }
+    switch skip {
+    case .noSkip: break
+    case .skipToNext: queue.dropOldest(emitted, key: key.index)
+    default: queue.dropOldest(count, key: key.index)
+    }
+  }
+
+  /// The per-key cap on a queue: its oldest partial matches beyond `cap` dropped, as
+  /// ``capPartials(rule:key:emit:)`` drops them from the general state.
+  @inline(never)
+  private func capQueued(_ queue: RunQueue, rule r: Int, key: KeyID, cap: Int) {
+    let excess = queue.count(ofKey: key.index) - cap
+    // swift-format-ignore: NeverForceUnwrap
+    // The key has more than `cap` ≥ 1 live entries.
+    let oldest = queue.entry(queue.liveEntries(key: key.index).first!).pointee.time
+    queue.dropOldest(excess, key: key.index)
+    tallies.limits.droppedByKeyCap += excess
+    recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
+  }
+
+  /// Times out queue entries whose window has closed by `now`.
+  @inline(__always)
+  func popExpired(_ queue: RunQueue, upTo now: EventTime, keySpace space: Int, bit: Int) {
+    queue.popExpired(upTo: now) { k in hotMasks[space]._withUnsafeGuaranteedRef { $0.set(false, bit: bit, at: k) } }
+  }
+
+  /// Starts loading the counts of the keys `hint`'s event has in the queued rules' spaces: the
+  /// event's first step on a queue reads them, open or not.
+  @inline(__always)
+  func prefetchQueuedKeys(for hint: ReleaseHint) {
+    for queued in queuedRules where queued.keySpace < 4 {
+      guard let key = hint.keys[queued.keySpace] else { continue }
+      queued.queue._withUnsafeGuaranteedRef { queue in
+        if let run = queue.address(ofKey: key.index) { MemoryHint.prefetch(run) }
+      }
+    }
+  }
+
+  /// The number of rules whose partial matches are kept in run queues (summaries, tests).
+  public var runQueues: Int { queuedRules.count }
+
+  /// Open partial matches in run queues.
+  var queuedPartialMatches: Int {
+    var total = 0
+    for queued in queuedRules { total += queued.queue._withUnsafeGuaranteedRef { $0.live } }
+    return total
+  }
+
+  /// Whether key `k` of space `s` has partial matches in a run queue.
+  func hasQueuedPartials(space s: Int, key k: KeyID) -> Bool {
+    queuedRules.contains { $0.keySpace == s && $0.queue._withUnsafeGuaranteedRef { $0.count(ofKey: k.index) > 0 } }
+  }
+
+  // MARK: - Checkpoints
+
+  /// Rule `r`'s queued partial matches in the general state's form: per key, each partial
+  /// match binding its start event alone, in the state its count of events puts it in, and the
+  /// timer its oldest would have (so a build that keeps them in the general state times them
+  /// out). Only what `queue` keeps of the events is written: all any later step of the rule
+  /// reads.
+  func queuedStates(_ queue: RunQueue, rule r: Int) -> [(key: Int, state: PartialMatches)] {
+    // swift-format-ignore: NeverForceUnwrap
+    // Only rules with a shared run get a queue.
+    let run = rules[r].matcher.run!
+    var out: [(key: Int, state: PartialMatches)] = []
+    // Each key with live entries once: its entries, oldest first, from its newest.
+    var seen = Set<Int>()
+    var s = queue.head
+    while s < queue.tail {
+      let k = Int(queue.entry(s).pointee.key)
+      s += 1
+      guard queue.count(ofKey: k) > 0, seen.insert(k).inserted else { continue }
+      let live = queue.liveEntries(key: k)
+      var state = PartialMatches()
+      for (i, number) in live.enumerated() {
+        let taken = live.count - i
+        let position = queue.entry(number).pointee
+        let stateID =
+          taken < run.counting.count
+          ? run.counting[taken] : queue.skippedLast(key: k) ? run.loopIgnored : run.loop
+        state.partials.append(
+          Computation(
+            state: stateID, bindings: MatchNode(step: 0, event: queue.event(number), previous: nil),
+            start: EventPosition(time: position.time, sequence: position.sequence)))
+      }
+      state.scheduledDeadline = Self.roundedUp(state.partials[0].start.time + queue.within, to: timerQuantum(rule: r))
+      out.append((k, state))
+    }
+    return out.sorted { $0.key < $1.key }
+  }
+}

@@ -1,0 +1,264 @@
+import TocsinCore
+
+/// The partial matches of one shared-run rule (``SharedRun``) over all its keys, as one queue of
+/// the events that started them, in release order, with per-key counts: no match node, list or
+/// timer per partial match.
+///
+/// Why one queue serves every key. A shared run's partial matches are its matching events, one
+/// each, and every one has the same window (`within`). Events are released in time order, so
+/// the rule's partial matches over all keys, oldest first, *are* a FIFO: they time out from its
+/// head. A key needs only counts: its partial matches are its newest `count` entries, linked
+/// back from its newest (``Entry/previous``), and partial match `i` (oldest first) has
+/// `count − i` events. So:
+///
+/// - a matching event appends one entry (sequential memory) and bumps its key's count;
+/// - time-outs pop the head while it is past its window; each popped entry names its key, whose
+///   counts the loop fetches entries ahead (the queue is read in order, so the misses are
+///   independent rather than a chain of slot, list, node and event);
+/// - a skip strategy or the per-key cap drops a key's oldest entries by raising its count of
+///   removed entries; they stay queued, dead, until the head passes them (an entry is live when
+///   its ordinal among its key's entries is at least the key's removed count);
+/// - match nodes are built only when a match is emitted, by walking the key's entries back.
+///
+/// An entry keeps only what an alert reads of its event: the time, sequence, line and identity,
+/// and the slots the rule's `emit` and `suppress … by` read (``keptSlots``), not the event's
+/// slot buffer. The rule's condition reads only the event being tested, so nothing else of a
+/// held event is ever read again, and the buffer goes back to the decoder at once.
+///
+/// Used only for rules whose time-outs nobody sees (``RuleMatcher/endsSilently``) and whose
+/// skip strategy keeps the queue's shape (``Engine/queuesRuns(_:options:bitInSpace:)``).
+/// Everything observable is what the rule's ``SharedRun`` gives; `RunQueueTests` and
+/// `CheckpointReplayTests` replay the same streams with and without queues.
+final class RunQueue {
+  /// One partial match: the event that started it.
+  struct Entry {
+    var time: EventTime
+    var sequence: UInt64
+    var line: Int
+    var identity: EventIdentity
+    /// The number of the key's previous entry (meaningful only while this one is live and not
+    /// the key's oldest live entry).
+    var previous: UInt64
+    var key: UInt32
+    /// Its position among its key's entries (wrapping).
+    var ordinal: UInt32
+  }
+
+  /// A key's counts, 16 bytes.
+  struct KeyRun {
+    /// The number of the key's newest entry; its top bit set when the last event the rule saw
+    /// for the key was not taken (partial matches past the count wait in the loop's skip state).
+    var newest: UInt64 = 0
+    /// Entries appended for the key, and removed from its oldest end, ever (wrapping).
+    var appended: UInt32 = 0
+    var removed: UInt32 = 0
+
+    /// Live entries.
+    @inline(__always)
+    var count: Int { Int(appended &- removed) }
+
+    static var skippedBit: UInt64 { 1 << 63 }
+  }
+
+  /// The rule's window.
+  let within: EventDuration
+  /// Events taken before a partial match completes (`N` of `times N+`).
+  let needed: Int
+  /// The slots an alert of the rule reads, kept with each entry.
+  let keptSlots: [SlotIndex]
+  /// Slots of a rebuilt event (the projection's width).
+  let slotCount: Int
+
+  /// The entries: entry number `s` lies at `s & mask`; numbers `head..<tail` are queued.
+  private var entries: UnsafeMutablePointer<Entry>
+  /// Per entry, its kept slot values: `keptSlots.count` of them at `(s & mask) · width`.
+  private var values: UnsafeMutablePointer<Value>
+  private var mask: UInt64
+  private(set) var head: UInt64 = 1
+  private(set) var tail: UInt64 = 1
+  /// Per key id, its counts.
+  private(set) var keys: UnsafeMutablePointer<KeyRun>
+  private var keyCapacity: Int
+  /// Live entries over all keys (the rule's open partial matches).
+  private(set) var live = 0
+
+  init(within: EventDuration, needed: Int, keptSlots: [SlotIndex], slotCount: Int) {
+    self.within = within
+    self.needed = needed
+    self.keptSlots = keptSlots
+    self.slotCount = slotCount
+    mask = 255
+    entries = .allocate(capacity: 256)
+    values = .allocate(capacity: 256 * keptSlots.count)
+    keyCapacity = 256
+    keys = .allocate(capacity: 256)
+    keys.initialize(repeating: KeyRun(), count: 256)
+  }
+
+  deinit {
+    while head < tail { discardHead() }
+    entries.deallocate()
+    values.deallocate()
+    keys.deallocate()
+  }
+
+  /// Entries queued, live or not.
+  var queued: Int { Int(tail - head) }
+
+  // MARK: - Keys
+
+  /// Gives key ids up to `k` their counts.
+  @inline(__always)
+  func ensureKey(_ k: Int) {
+    if k >= keyCapacity { growKeys(to: k) }
+  }
+
+  @inline(never)
+  private func growKeys(to k: Int) {
+    var capacity = keyCapacity
+    while capacity <= k { capacity *= 2 }
+    let grown = UnsafeMutablePointer<KeyRun>.allocate(capacity: capacity)
+    grown.moveInitialize(from: keys, count: keyCapacity)
+    (grown + keyCapacity).initialize(repeating: KeyRun(), count: capacity - keyCapacity)
+    keys.deallocate()
+    keys = grown
+    keyCapacity = capacity
+  }
+
+  /// Where key `k`'s counts lie, `nil` for an id never seen (for cache hints).
+  @inline(__always)
+  func address(ofKey k: Int) -> UnsafeMutablePointer<KeyRun>? { k < keyCapacity ? keys + k : nil }
+
+  /// Key `k`'s live entries (its open partial matches).
+  @inline(__always)
+  func count(ofKey k: Int) -> Int { k < keyCapacity ? keys[k].count : 0 }
+
+  /// Whether the last event the rule saw for key `k` was not taken.
+  func skippedLast(key k: Int) -> Bool { keys[k].newest & KeyRun.skippedBit != 0 }
+
+  /// Records that the rule saw an event for key `k` it did not take.
+  @inline(__always)
+  func markSkipped(key k: Int) { keys[k].newest |= KeyRun.skippedBit }
+
+  // MARK: - Entries
+
+  /// Appends `event` as key `k`'s newest partial match (`ensureKey(k)` first).
+  @inline(__always)
+  func append(_ event: EventRecord, key k: Int) {
+    if tail - head > mask { grow() }
+    let s = tail
+    let run = keys + k
+    let slot = Int(s & mask)
+    (entries + slot).initialize(
+      to: Entry(
+        time: event.time, sequence: event.sequence, line: event.line, identity: event.identity,
+        previous: run.pointee.newest & ~KeyRun.skippedBit, key: UInt32(truncatingIfNeeded: k),
+        ordinal: run.pointee.appended))
+    if !keptSlots.isEmpty {
+      let kept = values + slot &* keptSlots.count
+      for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
+    }
+    tail = s &+ 1
+    run.pointee.newest = s
+    run.pointee.appended &+= 1
+    live += 1
+  }
+
+  /// Doubles the room, keeping every entry's number.
+  @inline(never)
+  private func grow() {
+    let width = keptSlots.count
+    let grownMask = mask << 1 | 1
+    let grown = UnsafeMutablePointer<Entry>.allocate(capacity: Int(grownMask + 1))
+    let grownValues = UnsafeMutablePointer<Value>.allocate(capacity: Int(grownMask + 1) * width)
+    var s = head
+    while s < tail {
+      let from = Int(s & mask)
+      let to = Int(s & grownMask)
+      (grown + to).moveInitialize(from: entries + from, count: 1)
+      (grownValues + to * width).moveInitialize(from: values + from * width, count: width)
+      s += 1
+    }
+    entries.deallocate()
+    values.deallocate()
+    entries = grown
+    values = grownValues
+    mask = grownMask
+  }
+
+  /// Entry number `s` (queued).
+  @inline(__always)
+  func entry(_ s: UInt64) -> UnsafeMutablePointer<Entry> { entries + Int(s & mask) }
+
+  /// Key `k`'s live entries, oldest first.
+  func liveEntries(key k: Int) -> [UInt64] {
+    let count = keys[k].count
+    var numbers = Array(repeating: UInt64(0), count: count)
+    var s = keys[k].newest & ~KeyRun.skippedBit
+    for i in stride(from: count - 1, through: 0, by: -1) {
+      numbers[i] = s
+      if i > 0 { s = entry(s).pointee.previous }
+    }
+    return numbers
+  }
+
+  /// Entry `s`'s event as alerts see it: its time, sequence, line and identity, and its kept
+  /// slots (the others null).
+  func event(_ s: UInt64) -> EventRecord {
+    let e = entry(s)
+    var slots = Array(repeating: Value.null, count: slotCount)
+    let kept = values + Int(s & mask) &* keptSlots.count
+    for (i, index) in keptSlots.enumerated() { slots[index.index] = kept[i] }
+    return EventRecord(
+      time: e.pointee.time, sequence: e.pointee.sequence, line: e.pointee.line, identity: e.pointee.identity,
+      slots: EventSlots(slots))
+  }
+
+  /// Drops key `k`'s `n` oldest live entries (at most all); they stay queued, dead.
+  @inline(__always)
+  func dropOldest(_ n: Int, key k: Int) {
+    let n = min(n, keys[k].count)
+    keys[k].removed &+= UInt32(truncatingIfNeeded: n)
+    live -= n
+  }
+
+  // MARK: - Time-outs
+
+  /// Pops every entry whose window has closed by `now` (`start + within <= now`: a shared run's
+  /// time-out), calling `emptied` with each key left without live entries.
+  @inline(__always)
+  func popExpired(upTo now: EventTime, emptied: (Int) -> Void) {
+    while head < tail {
+      let e = entries + Int(head & mask)
+      guard e.pointee.time + within <= now else { return }
+      popHead(emptied: emptied)
+    }
+  }
+
+  /// Pops the head: a live entry is its key's oldest, so the key's removed count passes it.
+  @inline(__always)
+  private func popHead(emptied: (Int) -> Void) {
+    // The entries are read in order, so the hardware brings them; what it cannot guess is the
+    // key counts they name, fetched 8 entries ahead.
+    let ahead = head &+ 8
+    if ahead < tail { MemoryHint.prefetch(keys + Int(entries[Int(ahead & mask)].key)) }
+    let e = entries + Int(head & mask)
+    let run = keys + Int(e.pointee.key)
+    // Live: its ordinal is at or past the key's removed count (wrapping arithmetic).
+    if e.pointee.ordinal &- run.pointee.removed < 1 << 31 {
+      run.pointee.removed = e.pointee.ordinal &+ 1
+      live -= 1
+      if run.pointee.count == 0 { emptied(Int(e.pointee.key)) }
+    }
+    discardHead()
+  }
+
+  /// Deinitialises the head entry and moves past it.
+  @inline(__always)
+  private func discardHead() {
+    let slot = Int(head & mask)
+    (entries + slot).deinitialize(count: 1)
+    if !keptSlots.isEmpty { (values + slot &* keptSlots.count).deinitialize(count: keptSlots.count) }
+    head &+= 1
+  }
+}
