@@ -2,7 +2,11 @@
 # Adversarial state test (docs/operations.md, "The adversarial test"; run by scripts/test.sh): many distinct keys each opening a
 # partial match, plus one hot key receiving a long run of events under a followed_by_any +
 # one_or_more rule. Requires: the run's peak RSS stays under --max-state-mb and its throughput
-# within 3x of a normal generated stream's. Throughput is compared per CPU second (user + system),
+# within 3x of a normal generated stream's under the same state limits (--max-state-mb and
+# --max-partials-per-key: the comparison is of input, not of configuration; under a state budget
+# the engine keeps every rule in the general state, so rules/ without the flags runs ~25% faster,
+# through run queues, and that figure is printed too but not gated on). Throughput is compared
+# per CPU second (user + system),
 # each stream's best run against the other's: on the shared 2-core VM identical runs of the
 # adversarial stream took from 11 s to 30 s (wall) and from 10 s to 20 s (CPU), and the normal
 # stream's CPU throughput moved by ±12% between runs a minute apart — interference only ever
@@ -62,15 +66,18 @@ cpu_eps() { awk -v n="$lines" '{ s = $1 + $2; if (s < 0.001) s = 0.001; printf "
 best_normal=0
 best_adv=0
 attempt() {
-  { time "$TOCSIN" run rules -i "$WORK/normal.ndjson" -o /dev/null --dead-letter /dev/null 2> "$WORK/normal.txt"; } 2> "$WORK/normal.cpu"
+  { time "$TOCSIN" run rules -i "$WORK/normal.ndjson" -o /dev/null --dead-letter /dev/null \
+    --max-state-mb "$BUDGET" --max-partials-per-key "$CAP" 2> "$WORK/normal.txt"; } 2> "$WORK/normal.cpu"
+  { time "$TOCSIN" run rules -i "$WORK/normal.ndjson" -o /dev/null --dead-letter /dev/null 2> "$WORK/free.txt"; } 2> "$WORK/free.cpu"
   { time "$TOCSIN" run "$WORK/fan.tcs" -i "$WORK/adversarial.ndjson" -o /dev/null \
     --dead-letter /dev/null --max-state-mb "$BUDGET" --max-partials-per-key "$CAP" 2> "$WORK/adv.txt"; } 2> "$WORK/adv.cpu"
   cat "$WORK/adv.txt"
-  echo "CPU seconds (user system): normal $(cat "$WORK/normal.cpu"), adversarial $(cat "$WORK/adv.cpu")"
-  local normal adv peak normal_cpu adv_cpu
+  echo "CPU seconds (user system): normal $(cat "$WORK/normal.cpu"), adversarial $(cat "$WORK/adv.cpu"), normal without limits $(cat "$WORK/free.cpu")"
+  local normal adv peak normal_cpu adv_cpu free_cpu
   normal=$(eps "$WORK/normal.txt"); adv=$(eps "$WORK/adv.txt"); peak=$(rss "$WORK/adv.txt")
-  normal_cpu=$(cpu_eps "$WORK/normal.cpu"); adv_cpu=$(cpu_eps "$WORK/adv.cpu")
+  normal_cpu=$(cpu_eps "$WORK/normal.cpu"); adv_cpu=$(cpu_eps "$WORK/adv.cpu"); free_cpu=$(cpu_eps "$WORK/free.cpu")
   echo "normal stream: $normal events/s ($normal_cpu per CPU second); adversarial: $adv events/s ($adv_cpu per CPU second), peak RSS $peak MiB (budget $BUDGET MiB)"
+  echo "normal stream without the limits (not gated): $(eps "$WORK/free.txt") events/s ($free_cpu per CPU second)"
   local dropped
   dropped=$(sed -n 's/.*dead-lettered:.*state_limit \([0-9][0-9]*\).*/\1/p' "$WORK/adv.txt" | head -1)
   echo "state_limit dead letters: ${dropped:-0}"

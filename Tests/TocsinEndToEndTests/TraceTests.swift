@@ -72,17 +72,29 @@ final class TraceTests: XCTestCase {
     ])
   }
 
-  /// `explain` says which rules keep their partial matches as one shared run, and only those.
+  /// `explain` says which rules keep their partial matches as one shared run, and which of
+  /// those in a run queue, and only those.
   func testExplainNamesSharedRuns() throws {
     let ruleSet = try RuleSet.load([Repository.path("rules")], ingest: IngestOptions())
     let programs = try XCTUnwrap(ruleSet.programs)
     let note = "evaluated as one shared run"
+    let queue = "one queue of start events for all keys"
     for (rule, shares) in [
       ("card_velocity", true), ("brute_force_login", false), ("card_testing", false), ("geo_impossible_purchase", false),
     ] {
       let text = try Explainer.explain(programs, rule: rule, format: .text)
       XCTAssertEqual(text.contains(note), shares, rule)
+      XCTAssertEqual(text.contains(queue), shares, rule)
     }
+    // A shared run with `on timeout emit` is not queued.
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("explain-\(UUID().uuidString).tcs").path
+    try "rule v\n  key card\n  begin b\n    where type == \"purchase\"\n    times 3+\n  within 1h\n  on timeout emit { n: count(b) }\n"
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let timeouts = try XCTUnwrap(RuleSet.load([path], ingest: IngestOptions()).programs)
+    let text = try Explainer.explain(timeouts, rule: "v", format: .text)
+    XCTAssertTrue(text.contains(note))
+    XCTAssertFalse(text.contains(queue))
     XCTAssertFalse(try Explainer.explain(programs, rule: "card_velocity", format: .dot).contains(note))
   }
 }

@@ -22,20 +22,34 @@ extension Engine {
   static func runQueue(
     for matcher: RuleMatcher, rule r: Int, bitInSpace: Int, programs: ProgramSet, options: EngineOptions
   ) -> RunQueue? {
-    let spec = matcher.program.spec
-    guard options.queuesSharedRuns, let run = matcher.run, matcher.endsSilently, let within = spec.within,
-      options.limits.maxStateBytes == nil, options.limits.keyTTL == nil, r < RuleGuards.trackedRules,
-      bitInSpace < KeySpace.trackedRules
+    guard r < RuleGuards.trackedRules, bitInSpace < KeySpace.trackedRules,
+      let (run, within) = queueShape(matcher, options: options)
     else { return nil }
-    switch spec.skip {
-    case .noSkip, .skipToNext, .skipPastLastEvent: break
-    case .skipToFirst, .skipToLast: return nil
-    }
+    let spec = matcher.program.spec
     // What an alert reads of the matched events beyond their time and identity.
     var read = spec.emit.flatMap(\.value.allFields)
     if let key = spec.suppression?.key { read += key.allFields }
     let kept = Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted()
     return RunQueue(within: within, needed: run.counting.count, keptSlots: kept, slotCount: programs.projection.count)
+  }
+
+  /// Whether rule `program` keeps its partial matches in a run queue under `options` (in a
+  /// rule set where it is among the first 64 rules, as ``runQueue(for:rule:bitInSpace:programs:options:)``
+  /// also asks), for `tocsin explain`.
+  public static func queuesRuns(of program: RuleProgram, options: EngineOptions = EngineOptions()) -> Bool {
+    queueShape(RuleMatcher(program: program), options: options) != nil
+  }
+
+  /// The shared run and window of a rule whose shape and options let a run queue hold it.
+  private static func queueShape(_ matcher: RuleMatcher, options: EngineOptions) -> (SharedRun, EventDuration)? {
+    let spec = matcher.program.spec
+    guard options.queuesSharedRuns, let run = matcher.run, matcher.endsSilently, let within = spec.within,
+      options.limits.maxStateBytes == nil, options.limits.keyTTL == nil
+    else { return nil }
+    switch spec.skip {
+    case .noSkip, .skipToNext, .skipPastLastEvent: return (run, within)
+    case .skipToFirst, .skipToLast: return nil
+    }
   }
 
   /// ``route(_:keys:into:)`` for a rule with a run queue: the shared run's step
