@@ -59,14 +59,17 @@ extension Engine {
     // Last: the builder keeps the first event it is given for a sequence number, and a queue
     // keeps only part of its events (the slots its rule's alerts read), where other rules and
     // the buffer hold the whole event.
-    for queued in queuedRules {
-      let states = queuedStates(queued.queue.takeUnretainedValue(), rule: queued.rule)
-      snap.rules[queued.rule].keys = states.map { key, state in
+    // All made before any is added: the builder knows nodes by identity, and a node freed
+    // after one rule's turn could come back at the same address as another rule's new node.
+    let queued = queuedRules.map { (rule: $0.rule, states: queuedStates($0.queue.takeUnretainedValue(), rule: $0.rule)) }
+    for (r, states) in queued {
+      snap.rules[r].keys = states.map { key, state in
         EngineSnapshot.KeyState(
           key: UInt32(key), partials: state.partials.map { builder.add($0) }, completed: [],
           scheduledDeadline: state.scheduledDeadline)
       }
     }
+    withExtendedLifetime(queued) {}
     snap.evictionQueue = limitState.evictionQueue.compactMap { entry in
       guard entry.key.index < states.count(of: entry.rule),
         states[entry.rule, entry.key.index].partials.first?.start == entry.start
