@@ -13,6 +13,7 @@ final class RunQueueTests: XCTestCase {
   private static let type = FieldPath(["type"])
   private static let amount = FieldPath(["amount"])
   private static let user = FieldPath(["user"])
+  private static let score = FieldPath(["score"])
 
   private static func isType(_ t: String) -> Expr { .binary(.equal, .field(type), .constant(.string(t))) }
 
@@ -33,6 +34,9 @@ final class RunQueueTests: XCTestCase {
     if Bool.random(using: &rng) { emit.append(EmitField(name: "last", value: .field(amount))) }
     if Bool.random(using: &rng) { emit.append(EmitField(name: "first", value: .stepField(step: 0, amount))) }
     if Bool.random(using: &rng) { emit.append(EmitField(name: "who", value: .key)) }
+    // Sometimes a field no other rule's alerts read, over every matched event (an aggregate:
+    // `step.field` reads the newest event), so two queues keep different slots of one event.
+    if Bool.random(using: &rng) { emit.append(EmitField(name: "scores", value: .aggregate(.sum, step: 0, field: score))) }
     let suppression: SuppressionSpec? =
       Bool.random(using: &rng) ? SuppressionSpec(duration: .seconds(5), key: Bool.random(using: &rng) ? .field(amount) : nil) : nil
     return RuleSpec(
@@ -90,7 +94,7 @@ final class RunQueueTests: XCTestCase {
       // Sometimes a second rule of the same key space (two queues, or a queue and the general
       // state, sharing the keys' open masks).
       let specs = Int.random(in: 0..<3, using: &rng) == 0 ? [spec, Self.randomSpec(&rng, name: "s")] : [spec]
-      let programs = NFACompiler.compile(specs, extraFields: [Self.type, Self.amount, Self.user])
+      let programs = NFACompiler.compile(specs, extraFields: [Self.type, Self.amount, Self.user, Self.score])
       var options = EngineOptions(outOfOrderness: .seconds(Int64.random(in: 0...3, using: &rng)), maxTimeSkew: nil)
       // Exact timers on both sides, so the open partial matches agree after every event.
       options.roundsQuietTimers = false
@@ -115,7 +119,8 @@ final class RunQueueTests: XCTestCase {
       let slots = (
         type: programs.projection.existingSlot(for: Self.type)!.index,
         amount: programs.projection.existingSlot(for: Self.amount)!.index,
-        user: programs.projection.existingSlot(for: Self.user)!.index
+        user: programs.projection.existingSlot(for: Self.user)!.index,
+        score: programs.projection.existingSlot(for: Self.score)!.index
       )
       let users = Int.random(in: 1...4, using: &rng)
       let count = Int.random(in: 1...120, using: &rng)
@@ -133,6 +138,7 @@ final class RunQueueTests: XCTestCase {
         values[slots.type] = .string(kind)
         values[slots.amount] = .int(Int64.random(in: 0...10, using: &rng))
         values[slots.user] = .string("u\(Int.random(in: 0..<users, using: &rng))")
+        values[slots.score] = .int(Int64(sequence))
         let id = "\(kind)\(sequence)"
         trail.append("\(id)@\(at)/\(values[slots.user])")
         let event = EventRecord(

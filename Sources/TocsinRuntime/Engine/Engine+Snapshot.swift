@@ -62,6 +62,9 @@ extension Engine {
     // All made before any is added: the builder knows nodes by identity, and a node freed
     // after one rule's turn could come back at the same address as another rule's new node.
     let queued = queuedRules.map { (rule: $0.rule, states: queuedStates($0.queue.takeUnretainedValue(), rule: $0.rule)) }
+    // Two queues may hold one event, each with the slots its rule reads: the checkpoint's copy
+    // gets both.
+    builder.mergesSlots = true
     for (r, states) in queued {
       snap.rules[r].keys = states.map { key, state in
         EngineSnapshot.KeyState(
@@ -348,9 +351,20 @@ private struct SnapshotBuilder {
   var eventIndex: [UInt64: Int] = [:]
   var nodes: [EngineSnapshot.Node] = []
   var nodeIndex: [ObjectIdentifier: Int] = [:]
+  /// Whether an event given again fills the slots the stored copy lacks (for the partial copies
+  /// of events that run queues keep, added last: an event held whole by anything else is
+  /// stored whole first).
+  var mergesSlots = false
 
   mutating func add(_ event: EventRecord) -> Int {
-    if let i = eventIndex[event.sequence] { return i }
+    if let i = eventIndex[event.sequence] {
+      if mergesSlots {
+        for slot in event.slots.indices where events[i].slots[slot].isNull && !event.slots[slot].isNull {
+          events[i].slots[slot] = event.slots[slot]
+        }
+      }
+      return i
+    }
     events.append(event)
     eventIndex[event.sequence] = events.count - 1
     return events.count - 1
