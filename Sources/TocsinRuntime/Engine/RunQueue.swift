@@ -26,7 +26,7 @@ import TocsinCore
 /// held event is ever read again, and the buffer goes back to the decoder at once.
 ///
 /// Used only for rules whose time-outs nobody sees (``RuleMatcher/endsSilently``) and whose
-/// skip strategy keeps the queue's shape (``Engine/queuesRuns(_:options:bitInSpace:)``).
+/// skip strategy keeps the queue's shape (``Engine/runQueue(for:rule:bitInSpace:programs:options:)``).
 /// Everything observable is what the rule's ``SharedRun`` gives; `RunQueueTests` and
 /// `CheckpointReplayTests` replay the same streams with and without queues.
 final class RunQueue {
@@ -83,6 +83,8 @@ final class RunQueue {
   private(set) var live = 0
 
   init(within: EventDuration, needed: Int, keptSlots: [SlotIndex], slotCount: Int) {
+    // The sizes docs/architecture.md and docs/operations.md give.
+    assert(MemoryLayout<Entry>.stride == 56 && MemoryLayout<KeyRun>.stride == 16, "run queue layout changed: update the docs")
     self.within = within
     self.needed = needed
     self.keptSlots = keptSlots
