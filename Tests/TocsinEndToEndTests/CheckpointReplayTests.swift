@@ -130,6 +130,17 @@ final class CheckpointReplayTests: XCTestCase {
     XCTAssertGreaterThan(reclaimed, 1000)
   }
 
+  /// A generated stream of 10,000 events 700 ms apart (5 s of disorder): it spans ~2 h, so the
+  /// example rules' hour-long windows time out (10 ms apart, it spanned 100 s).
+  private static func twoHourStream(seed: UInt64, arrivalSeed: UInt64) -> String {
+    let config = PaymentStreamConfig(
+      seed: seed, events: 10_000, users: 1_000, maxDisorder: .seconds(5), geoPairs: 20,
+      velocityBursts: 20, bruteForceCases: 10, cardTestingCases: 10, spacing: .milliseconds(700))
+    var text = ""
+    _ = PaymentStream.generate(config, arrivalSeed: arrivalSeed) { text += $0 + "\n" }
+    return text
+  }
+
   /// Whether `program`'s timers are rounded under the default options: its time-outs are quiet
   /// and it has a window.
   private static func roundsTimers(_ program: RuleProgram) -> Bool {
@@ -156,14 +167,9 @@ final class CheckpointReplayTests: XCTestCase {
     // The test means something only if many fixtures' rules have rounded timers.
     XCTAssertGreaterThanOrEqual(quietRules, 10)
 
-    let config = PaymentStreamConfig(
-      seed: 29, events: 10_000, users: 1_000, maxDisorder: .seconds(5), geoPairs: 20,
-      velocityBursts: 20, bruteForceCases: 10, cardTestingCases: 10, spacing: .milliseconds(700))
-    var text = ""
-    _ = PaymentStream.generate(config, arrivalSeed: 5) { text += $0 + "\n" }
+    let text = Self.twoHourStream(seed: 29, arrivalSeed: 5)
     // The example rules (3 of 8 with rounded timers: card_velocity, geo_impossible_purchase,
-    // scripted_admin_access), and the benchmark's W2 set (11 of 20). Events 700 ms apart, so the
-    // stream spans ~2 h and its hour-long windows time out (10 ms apart, it spanned 100 s).
+    // scripted_admin_access), and the benchmark's W2 set (11 of 20).
     for rules in ["rules", "bench/rules/w2"] {
       let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
       var exact = ReplayConfiguration()
@@ -202,11 +208,7 @@ final class CheckpointReplayTests: XCTestCase {
     // The test means something only if fixtures' rules are queued.
     XCTAssertGreaterThanOrEqual(queuedRules, 4)
 
-    let config = PaymentStreamConfig(
-      seed: 31, events: 10_000, users: 1_000, maxDisorder: .seconds(5), geoPairs: 20,
-      velocityBursts: 20, bruteForceCases: 10, cardTestingCases: 10, spacing: .milliseconds(700))
-    var text = ""
-    _ = PaymentStream.generate(config, arrivalSeed: 7) { text += $0 + "\n" }
+    let text = Self.twoHourStream(seed: 31, arrivalSeed: 7)
     for rules in ["rules", "bench/rules/w2"] {
       let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
       XCTAssertGreaterThan(Engine(programs: programs, options: ReplayConfiguration().engine).runQueues, 0, rules)
