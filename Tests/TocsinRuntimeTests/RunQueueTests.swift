@@ -89,6 +89,7 @@ final class RunQueueTests: XCTestCase {
     var queuedRounds = 0
     var alerts = 0
     var capDrops = 0
+    var ttlDrops = 0
     for round in 0..<300 {
       let spec = Self.randomSpec(&rng)
       // Sometimes a second rule of the same key space (two queues, or a queue and the general
@@ -99,6 +100,9 @@ final class RunQueueTests: XCTestCase {
       // Exact timers on both sides, so the open partial matches agree after every event.
       options.roundsQuietTimers = false
       if Int.random(in: 0..<3, using: &rng) == 0 { options.limits.maxPartialsPerKey = Int.random(in: 2...6, using: &rng) }
+      // Sometimes an idle-key TTL, which drops a key's partial matches when it has seen no event
+      // for a while (shorter than some windows, so it acts).
+      if Int.random(in: 0..<3, using: &rng) == 0 { options.limits.keyTTL = .seconds(Int64.random(in: 1...8, using: &rng)) }
       // Sometimes keys are reclaimed after every watermark step, so ids come back while dead
       // entries of their old keys are still queued.
       if Bool.random(using: &rng) { options.keySweepFloor = 0 }
@@ -149,7 +153,8 @@ final class RunQueueTests: XCTestCase {
         plain.eventArrived(event, into: &b)
         let (da, db) = (Self.describe(a), Self.describe(b))
         alerts += da.count { $0.hasPrefix("alert") }
-        capDrops += da.count { $0.hasPrefix("drop") }
+        capDrops += da.count { $0.hasPrefix("drop max_partials_per_key") }
+        ttlDrops += da.count { $0.hasPrefix("drop key_ttl") }
         if da != db || queued.openPartialMatches != plain.openPartialMatches {
           XCTFail(
             """
@@ -187,10 +192,11 @@ final class RunQueueTests: XCTestCase {
     XCTAssertGreaterThan(queuedRounds, 150)
     XCTAssertGreaterThan(alerts, 1000)
     XCTAssertGreaterThan(capDrops, 20)
+    XCTAssertGreaterThan(ttlDrops, 20)
   }
 
-  /// Which rules get a queue: shared runs that end silently, with a window, without the limits
-  /// whose bookkeeping reads the general state.
+  /// Which rules get a queue: shared runs that end silently, with a window, without a state
+  /// budget (whose bookkeeping reads the general state).
   func testWhichRulesAreQueued() {
     let loop = StepSpec(name: "burst", contiguity: .relaxed, quantifier: .timesOrMore(3), condition: Self.isType("a"))
     let cases: [(String, RuleSpec, StateLimits, Bool)] = [
@@ -206,7 +212,7 @@ final class RunQueueTests: XCTestCase {
         StateLimits(), false
       ),
       ("state budget", RuleSpec(name: "r", keyFields: [Self.user], steps: [loop], within: .seconds(60)), StateLimits(maxStateBytes: 1 << 30), false),
-      ("key TTL", RuleSpec(name: "r", keyFields: [Self.user], steps: [loop], within: .seconds(60)), StateLimits(keyTTL: .hours(1)), false),
+      ("key TTL", RuleSpec(name: "r", keyFields: [Self.user], steps: [loop], within: .seconds(60)), StateLimits(keyTTL: .hours(1)), true),
       (
         "not a shared run",
         RuleSpec(name: "r", keyFields: [Self.user], steps: [loop, StepSpec(name: "b", condition: Self.isType("b"))], within: .seconds(60)),

@@ -38,7 +38,7 @@ public enum Explainer {
         text += "evaluated as one shared run: each partial match is every matching event since its start,\n"
         text += "so the run keeps one node per event and a match is copied out only when it is emitted\n"
         if Engine.queuesRuns(of: program) {
-          text += "(without --max-state-mb and --key-ttl, one queue of start events for all keys: no timer, node or list per key)\n"
+          text += "(without --max-state-mb, one queue of start events for all keys: no timer, node or list per key)\n"
         }
       }
       return text

@@ -158,7 +158,7 @@ extension Engine {
   /// After a (rule, key) was processed: makes sure an open state has a TTL timer in flight.
   func scheduleTTL(rule r: Int, key: KeyID) {
     guard let ttl = options.limits.keyTTL, key.index < limitState.ttl[r].count,
-      limitState.ttl[r][key.index].scheduled == nil, !states[r, key.index].isEmpty
+      limitState.ttl[r][key.index].scheduled == nil, holdsState(rule: r, key: key)
     else { return }
     let deadline = limitState.ttl[r][key.index].lastActivity + ttl
     limitState.ttl[r][key.index].scheduled = deadline
@@ -175,9 +175,10 @@ extension Engine {
       let k = timer.key.index
       guard limitState.ttl[r][k].scheduled == timer.deadline else { continue }
       limitState.ttl[r][k].scheduled = nil
-      guard k < states.count(of: r), !states[r, k].partials.isEmpty else { continue }
+      let open = openPartials(rule: r, key: timer.key)
+      guard open > 0 else { continue }
       if limitState.ttl[r][k].lastActivity + ttl <= now {
-        dropOldest(rule: r, key: timer.key, count: states[r, k].partials.count, limit: .keyTTL, collect: collect)
+        dropOldest(rule: r, key: timer.key, count: open, limit: .keyTTL, collect: collect)
       } else {
         scheduleTTL(rule: r, key: timer.key)
       }
@@ -222,6 +223,10 @@ extension Engine {
   /// Drops the `count` oldest partial matches of (rule, key) through ``withKey``, so timers,
   /// open masks, the estimate and held matches are all updated the usual way.
   func dropOldest(rule r: Int, key: KeyID, count: Int, limit: StateLimitKind, collect: (Alert) -> Void) {
+    if let queue = queues[r] {
+      dropQueued(queue, rule: r, key: key, count: count, limit: limit)
+      return
+    }
     let n = min(count, states[r, key.index].partials.count)
     guard n > 0 else { return }
     let oldest = states[r, key.index].partials[0].start.time

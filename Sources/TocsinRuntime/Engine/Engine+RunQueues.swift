@@ -15,10 +15,10 @@ extension Engine {
   /// - `skip to_next` drops those whose match was emitted (the oldest ones);
   /// - `skip past_last_event` drops them all after the first match.
   ///
-  /// `skip to_first`/`to_last` keep the general state, as do rules under a state budget or an
-  /// idle-key TTL (whose bookkeeping measures and visits the general state), and rules past
+  /// `skip to_first`/`to_last` keep the general state, as do rules under a state budget (whose
+  /// estimate and eviction order are kept from the general state's measures), and rules past
   /// the first 64 or past their key space's tracked rules (whose openness is read from the
-  /// general state).
+  /// general state). An idle-key TTL applies to a queue as to the general state.
   static func runQueue(
     for matcher: RuleMatcher, rule r: Int, bitInSpace: Int, programs: ProgramSet, options: EngineOptions
   ) -> RunQueue? {
@@ -44,7 +44,7 @@ extension Engine {
   private static func queueShape(_ matcher: RuleMatcher, options: EngineOptions) -> (SharedRun, EventDuration)? {
     let spec = matcher.program.spec
     guard options.queuesSharedRuns, let run = matcher.run, matcher.endsSilently, let within = spec.within,
-      options.limits.maxStateBytes == nil, options.limits.keyTTL == nil
+      options.limits.maxStateBytes == nil
     else { return nil }
     switch spec.skip {
     case .noSkip, .skipToNext, .skipPastLastEvent: return (run, within)
@@ -61,6 +61,7 @@ extension Engine {
   ) {
     let k = key.index
     queue.ensureKey(k)
+    if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: event.time) }
     // What the event's time has passed times out first (events come in time order, so it is
     // the queue's head, over all keys).
     popExpired(queue, upTo: event.time, keySpace: space, bit: bit)
@@ -79,6 +80,7 @@ extension Engine {
     if queue.count(ofKey: k) > cap { capQueued(queue, rule: r, key: key, cap: cap) }
     let isOpen = queue.count(ofKey: k) > 0
     hotMasks[space]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: bit, at: k) }
+    if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
   }
 
   /// The matches a taken event completes (every partial match with `needed` events or more,
@@ -119,6 +121,41 @@ extension Engine {
     queue.dropOldest(excess, key: key.index)
     tallies.limits.droppedByKeyCap += excess
     recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
+  }
+
+  /// ``dropOldest(rule:key:count:limit:collect:)`` for a rule with a run queue (the idle-key
+  /// TTL's drops): the key's oldest partial matches dropped, reported and counted as the
+  /// general state's are.
+  func dropQueued(_ queue: RunQueue, rule r: Int, key: KeyID, count: Int, limit: StateLimitKind) {
+    let n = min(count, queue.count(ofKey: key.index))
+    guard n > 0 else { return }
+    // swift-format-ignore: NeverForceUnwrap
+    // The key has `n` ≥ 1 live entries.
+    let oldest = queue.entry(queue.liveEntries(key: key.index).first!).pointee.time
+    queue.dropOldest(n, key: key.index)
+    if queue.count(ofKey: key.index) == 0 {
+      hotMasks[rules[r].keySpace]._withUnsafeGuaranteedRef { $0.set(false, bit: rules[r].bitInSpace, at: key.index) }
+    }
+    switch limit {
+    case .partialsPerKey: tallies.limits.droppedByKeyCap += n
+    case .keyTTL: tallies.limits.droppedByKeyTTL += n
+    case .stateBudget: tallies.limits.droppedByBudget += n
+    }
+    recordDrop(rule: r, key: key, limit: limit, dropped: n, oldest: oldest)
+    reclaimIfIdle(space: rules[r].keySpace, key: key)
+  }
+
+  /// Rule `r`'s open partial matches for `key`, in its queue or its general state.
+  func openPartials(rule r: Int, key: KeyID) -> Int {
+    if let queue = hotQueues[r] { return queue._withUnsafeGuaranteedRef { $0.count(ofKey: key.index) } }
+    return key.index < states.count(of: r) ? states[r, key.index].partials.count : 0
+  }
+
+  /// Whether rule `r` holds anything for `key` (open or held matches), in its queue or its
+  /// general state.
+  func holdsState(rule r: Int, key: KeyID) -> Bool {
+    if let queue = hotQueues[r] { return queue._withUnsafeGuaranteedRef { $0.count(ofKey: key.index) > 0 } }
+    return key.index < states.count(of: r) && !states[r, key.index].isEmpty
   }
 
   /// Times out queue entries whose window has closed by `now`.

@@ -67,9 +67,14 @@ extension Engine {
     builder.mergesSlots = true
     for (r, states) in queued {
       snap.rules[r].keys = states.map { key, state in
-        EngineSnapshot.KeyState(
+        var stored = EngineSnapshot.KeyState(
           key: UInt32(key), partials: state.partials.map { builder.add($0) }, completed: [],
           scheduledDeadline: state.scheduledDeadline)
+        if r < limitState.ttl.count, key < limitState.ttl[r].count {
+          stored.lastActivity = limitState.ttl[r][key].lastActivity
+          stored.ttlDeadline = limitState.ttl[r][key].scheduled
+        }
+        return stored
       }
     }
     withExtendedLifetime(queued) {}
@@ -205,12 +210,19 @@ extension Engine {
       guard !keySpaces[rules[r].keySpace].isFree(key) else {
         throw EngineSnapshot.Invalid(description: "rule '\(old.name)' has state for a free key id")
       }
-      states.ensure(rule: r, count: key.index + 1)
       var state = PartialMatches()
       for c in stored.partials { state.partials.append(try computation(c)) }
       for c in stored.completed { state.completed.append(try computation(c)) }
       guard rules[r].matcher.adopt(&state) else {
         throw EngineSnapshot.Invalid(description: "rule '\(old.name)': partial matches that no run of events can hold")
+      }
+      if queues[r] == nil { states.ensure(rule: r, count: key.index + 1) }
+      if options.limits.keyTTL != nil, !state.isEmpty {
+        touchForTTL(rule: r, key: key, at: stored.lastActivity ?? watermark.time)
+        if let deadline = stored.ttlDeadline {
+          limitState.ttl[r][key.index].scheduled = deadline
+          limitState.ttlTimers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
+        }
       }
       if queues[r] != nil {
         try queue(state, rule: r, key: key, name: old.name, into: &queued)
@@ -222,13 +234,6 @@ extension Engine {
       keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
       if let deadline = stored.scheduledDeadline {
         schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: hasRoundedTimers(rule: r))
-      }
-      if options.limits.keyTTL != nil, !state.isEmpty {
-        touchForTTL(rule: r, key: key, at: stored.lastActivity ?? watermark.time)
-        if let deadline = stored.ttlDeadline {
-          limitState.ttl[r][key.index].scheduled = deadline
-          limitState.ttlTimers.schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key))
-        }
       }
     }
   }
@@ -282,6 +287,9 @@ extension Engine {
       let queue = queues[partial.rule]!
       if partial.skippedLast { queue.markSkipped(key: partial.key.index) }
       keySpaces[rules[partial.rule].keySpace].setOpen(true, rule: rules[partial.rule].bitInSpace, key: partial.key)
+      // A key whose TTL timer was not in flight gets one, as ``restoreLimitState(_:ruleMapping:)``
+      // gives the general state's keys.
+      if options.limits.keyTTL != nil { scheduleTTL(rule: partial.rule, key: partial.key) }
     }
   }
 
