@@ -119,7 +119,7 @@ extension Engine {
     // The key has more than `cap` ≥ 1 live entries.
     let oldest = queue.entry(queue.liveEntries(key: key.index).first!).pointee.time
     queue.dropOldest(excess, key: key.index)
-    tallies.limits.droppedByKeyCap += excess
+    countDrops(excess, limit: .partialsPerKey)
     recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
   }
 
@@ -136,11 +136,7 @@ extension Engine {
     if queue.count(ofKey: key.index) == 0 {
       hotMasks[rules[r].keySpace]._withUnsafeGuaranteedRef { $0.set(false, bit: rules[r].bitInSpace, at: key.index) }
     }
-    switch limit {
-    case .partialsPerKey: tallies.limits.droppedByKeyCap += n
-    case .keyTTL: tallies.limits.droppedByKeyTTL += n
-    case .stateBudget: tallies.limits.droppedByBudget += n
-    }
+    countDrops(n, limit: limit)
     recordDrop(rule: r, key: key, limit: limit, dropped: n, oldest: oldest)
     reclaimIfIdle(space: rules[r].keySpace, key: key)
   }
