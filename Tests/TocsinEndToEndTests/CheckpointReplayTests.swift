@@ -78,6 +78,12 @@ final class CheckpointReplayTests: XCTestCase {
       file: file, line: line)
   }
 
+  /// Where to cut a fixture's replay: every few lines (`small`) for a small case, at a few
+  /// points (`big`) for a big one (the demo).
+  private static func cuts(_ text: [UInt8], small: [Int], big: [Int] = [0, 1999]) -> [Int] {
+    text.lazy.filter { $0 == 0x0A }.count > 200 ? big : small
+  }
+
   /// Calls `body` with every fixture's name, compiled rules, configuration and events.
   private func forEachFixture(_ body: (String, ProgramSet, ReplayConfiguration, [UInt8]) throws -> Void) throws {
     for found in try FixtureRunner.discover(root: Repository.path("fixtures")) {
@@ -93,9 +99,7 @@ final class CheckpointReplayTests: XCTestCase {
     var checked = 0
     try forEachFixture { name, programs, configuration, text in
       let reference = try replay(programs, configuration, text, cutEvery: 0)
-      let lineCount = text.lazy.filter { $0 == 0x0A }.count
-      // Small cases are cut at every line; big ones (the demo) at a few points.
-      for cut in lineCount > 200 ? [1999] : [1, 2, 3] {
+      for cut in Self.cuts(text, small: [1, 2, 3], big: [1999]) {
         let cutRun = try replay(programs, configuration, text, cutEvery: cut)
         XCTAssertEqual(cutRun.alerts, reference.alerts, "\(name), cut every \(cut)")
         XCTAssertEqual(cutRun.deadLetters, reference.deadLetters, "\(name), cut every \(cut)")
@@ -119,8 +123,7 @@ final class CheckpointReplayTests: XCTestCase {
       always.engine.keySweepFloor = 0
       let reference = try replay(programs, never, text, cutEvery: 0)
       XCTAssertEqual(reference.reclaimed, 0, name)
-      let lineCount = text.lazy.filter { $0 == 0x0A }.count
-      for cut in lineCount > 200 ? [0, 1999] : [0, 1, 2] {
+      for cut in Self.cuts(text, small: [0, 1, 2]) {
         let run = try replay(programs, always, text, cutEvery: cut)
         assertSameOutput(run, reference, "\(name), cut every \(cut)")
         if cut == 0 { reclaimed += run.reclaimed }
@@ -157,8 +160,7 @@ final class CheckpointReplayTests: XCTestCase {
       var exact = configuration
       exact.engine.roundsQuietTimers = false
       let reference = try replay(programs, exact, text, cutEvery: 0)
-      let lineCount = text.lazy.filter { $0 == 0x0A }.count
-      for cut in lineCount > 200 ? [0, 1999] : [0, 2] {
+      for cut in Self.cuts(text, small: [0, 2]) {
         let run = try replay(programs, configuration, text, cutEvery: cut)
         assertSameOutput(run, reference, "\(name), cut every \(cut)")
       }
@@ -198,8 +200,7 @@ final class CheckpointReplayTests: XCTestCase {
       var general = configuration
       general.engine.queuesSharedRuns = false
       let reference = try replay(programs, general, text, cutEvery: 0)
-      let lineCount = text.lazy.filter { $0 == 0x0A }.count
-      for cut in lineCount > 200 ? [0, 1999] : [0, 1, 3] {
+      for cut in Self.cuts(text, small: [0, 1, 3]) {
         let run = try replay(programs, configuration, text, cutEvery: cut, alternating: cut > 0 ? general : nil)
         assertSameOutput(run, reference, "\(name), cut every \(cut)")
       }

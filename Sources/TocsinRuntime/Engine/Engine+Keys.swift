@@ -45,12 +45,9 @@ extension Engine {
   @discardableResult
   func reclaimIfIdle(space s: Int, key k: KeyID) -> Bool {
     guard calibration == nil else { return false }
-    for r in rulesBySpace[s] where k.index < states.count(of: r) && !states[r, k.index].isEmpty {
-      return false
-    }
     // A queued rule's dead entries may still name the id: that is safe, as its counts say they
     // are gone (RunQueue), so only live ones keep the key.
-    if !queuedRules.isEmpty, hasQueuedPartials(space: s, key: k) { return false }
+    for r in rulesBySpace[s] where holdsState(rule: r, key: k) { return false }
     guard keySpaces[s].reclaimIfIdle(k, at: watermark.time) else { return false }
     for r in rulesBySpace[s] {
       if k.index < states.count(of: r) { states[r, k.index] = PartialMatches() }

@@ -77,7 +77,11 @@ extension Engine {
       queue.markSkipped(key: k)
     }
     let cap = options.limits.maxPartialsPerKey
-    if queue.count(ofKey: k) > cap { capQueued(queue, rule: r, key: key, cap: cap) }
+    // Its oldest partial matches beyond the cap dropped, as ``capPartials(rule:key:emit:)`` drops
+    // them from the general state.
+    if queue.count(ofKey: k) > cap {
+      dropQueued(queue, rule: r, key: key, count: queue.count(ofKey: k) - cap, limit: .partialsPerKey)
+    }
     let isOpen = queue.count(ofKey: k) > 0
     hotMasks[space]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: bit, at: k) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
@@ -110,28 +114,14 @@ extension Engine {
     }
   }
 
-  /// The per-key cap on a queue: its oldest partial matches beyond `cap` dropped, as
-  /// ``capPartials(rule:key:emit:)`` drops them from the general state.
+  /// ``dropOldest(rule:key:count:limit:collect:)`` for a rule with a run queue (the per-key cap's
+  /// and the idle-key TTL's drops): the key's oldest partial matches dropped, reported and
+  /// counted as the general state's are.
   @inline(never)
-  private func capQueued(_ queue: RunQueue, rule r: Int, key: KeyID, cap: Int) {
-    let excess = queue.count(ofKey: key.index) - cap
-    // swift-format-ignore: NeverForceUnwrap
-    // The key has more than `cap` ≥ 1 live entries.
-    let oldest = queue.entry(queue.liveEntries(key: key.index).first!).pointee.time
-    queue.dropOldest(excess, key: key.index)
-    countDrops(excess, limit: .partialsPerKey)
-    recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
-  }
-
-  /// ``dropOldest(rule:key:count:limit:collect:)`` for a rule with a run queue (the idle-key
-  /// TTL's drops): the key's oldest partial matches dropped, reported and counted as the
-  /// general state's are.
   func dropQueued(_ queue: RunQueue, rule r: Int, key: KeyID, count: Int, limit: StateLimitKind) {
     let n = min(count, queue.count(ofKey: key.index))
     guard n > 0 else { return }
-    // swift-format-ignore: NeverForceUnwrap
-    // The key has `n` ≥ 1 live entries.
-    let oldest = queue.entry(queue.liveEntries(key: key.index).first!).pointee.time
+    let oldest = queue.entry(queue.oldestEntry(key: key.index)).pointee.start.time
     queue.dropOldest(n, key: key.index)
     if queue.count(ofKey: key.index) == 0 {
       hotMasks[rules[r].keySpace]._withUnsafeGuaranteedRef { $0.set(false, bit: rules[r].bitInSpace, at: key.index) }
@@ -182,11 +172,6 @@ extension Engine {
     return total
   }
 
-  /// Whether key `k` of space `s` has partial matches in a run queue.
-  func hasQueuedPartials(space s: Int, key k: KeyID) -> Bool {
-    queuedRules.contains { $0.keySpace == s && $0.queue._withUnsafeGuaranteedRef { $0.count(ofKey: k.index) > 0 } }
-  }
-
   // MARK: - Checkpoints
 
   /// Rule `r`'s queued partial matches in the general state's form: per key, each partial
@@ -210,14 +195,13 @@ extension Engine {
       var state = PartialMatches()
       for (i, number) in live.enumerated() {
         let taken = live.count - i
-        let position = queue.entry(number).pointee
         let stateID =
           taken < run.counting.count
           ? run.counting[taken] : queue.skippedLast(key: k) ? run.loopIgnored : run.loop
         state.partials.append(
           Computation(
             state: stateID, bindings: MatchNode(step: 0, event: queue.event(number), previous: nil),
-            start: EventPosition(time: position.time, sequence: position.sequence)))
+            start: queue.entry(number).pointee.start))
       }
       state.scheduledDeadline = Self.roundedUp(state.partials[0].start.time + queue.within, to: timerQuantum(rule: r))
       out.append((k, state))

@@ -665,7 +665,7 @@ public final class Engine {
     if bit < KeySpace.trackedRules {
       return openRules(space: route.keySpace, key: key) & (1 << UInt64(bit)) != 0
     }
-    return key.index < states.count(of: r) && !states[r, key.index].isEmpty
+    return holdsState(rule: r, key: key)
   }
 
   /// Whether an event at `time` that no step of rule `r` can use leaves (rule, key) unchanged:

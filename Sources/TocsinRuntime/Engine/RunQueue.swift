@@ -32,8 +32,8 @@ import TocsinCore
 final class RunQueue {
   /// One partial match: the event that started it.
   struct Entry {
-    var time: EventTime
-    var sequence: UInt64
+    /// The event's position: the partial match's start.
+    var start: EventPosition
     var line: Int
     var identity: EventIdentity
     /// The number of the key's previous entry (meaningful only while this one is live and not
@@ -77,7 +77,7 @@ final class RunQueue {
   private(set) var head: UInt64 = 1
   private(set) var tail: UInt64 = 1
   /// Per key id, its counts.
-  private(set) var keys: UnsafeMutablePointer<KeyRun>
+  private var keys: UnsafeMutablePointer<KeyRun>
   private var keyCapacity: Int
   /// Live entries over all keys (the rule's open partial matches).
   private(set) var live = 0
@@ -103,9 +103,6 @@ final class RunQueue {
     values.deallocate()
     keys.deallocate()
   }
-
-  /// Entries queued, live or not.
-  var queued: Int { Int(tail - head) }
 
   // MARK: - Keys
 
@@ -153,7 +150,7 @@ final class RunQueue {
     let slot = Int(s & mask)
     (entries + slot).initialize(
       to: Entry(
-        time: event.time, sequence: event.sequence, line: event.line, identity: event.identity,
+        start: EventPosition(event), line: event.line, identity: event.identity,
         previous: run.pointee.newest & ~KeyRun.skippedBit, key: UInt32(truncatingIfNeeded: k),
         ordinal: run.pointee.appended))
     if !keptSlots.isEmpty {
@@ -194,14 +191,26 @@ final class RunQueue {
 
   /// Key `k`'s live entries, oldest first.
   func liveEntries(key k: Int) -> [UInt64] {
-    let count = keys[k].count
-    var numbers = Array(repeating: UInt64(0), count: count)
+    var numbers = Array(repeating: UInt64(0), count: keys[k].count)
+    forEachLive(key: k) { i, s in numbers[i] = s }
+    return numbers
+  }
+
+  /// The number of key `k`'s oldest live entry (it has one).
+  func oldestEntry(key k: Int) -> UInt64 {
+    var oldest: UInt64 = 0
+    forEachLive(key: k) { i, s in if i == 0 { oldest = s } }
+    return oldest
+  }
+
+  /// Calls `body` with the position (oldest first) and number of each of key `k`'s live
+  /// entries, newest first, following the links back.
+  private func forEachLive(key k: Int, _ body: (Int, UInt64) -> Void) {
     var s = keys[k].newest & ~KeyRun.skippedBit
-    for i in stride(from: count - 1, through: 0, by: -1) {
-      numbers[i] = s
+    for i in stride(from: keys[k].count - 1, through: 0, by: -1) {
+      body(i, s)
       if i > 0 { s = entry(s).pointee.previous }
     }
-    return numbers
   }
 
   /// Entry `s`'s event as alerts see it: its time, sequence, line and identity, and its kept
@@ -212,7 +221,7 @@ final class RunQueue {
     let kept = values + Int(s & mask) &* keptSlots.count
     for (i, index) in keptSlots.enumerated() { slots[index.index] = kept[i] }
     return EventRecord(
-      time: e.pointee.time, sequence: e.pointee.sequence, line: e.pointee.line, identity: e.pointee.identity,
+      time: e.pointee.start.time, sequence: e.pointee.start.sequence, line: e.pointee.line, identity: e.pointee.identity,
       slots: EventSlots(slots))
   }
 
@@ -232,7 +241,7 @@ final class RunQueue {
   func popExpired(upTo now: EventTime, emptied: (Int) -> Void) {
     while head < tail {
       let e = entries + Int(head & mask)
-      guard e.pointee.time + within <= now else { return }
+      guard e.pointee.start.time + within <= now else { return }
       popHead(emptied: emptied)
     }
   }
