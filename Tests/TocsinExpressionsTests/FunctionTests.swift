@@ -137,6 +137,52 @@ final class FunctionTests: XCTestCase {
     callTest(.like, [str("A*")], .string("abc"), .bool(false))  // case-sensitive
     callTest(.like, [str("a*")], nil, .null)
     callTest(.like, [str("a*")], .bool(false), .null, typeErrors: 1)
+    // Star-only globs go through the byte matcher (`StarGlob`), not PCRE2.
+    callTest(.like, [str("m1*")], .string("m1"), .bool(true))
+    callTest(.like, [str("m1*")], .string("m0518"), .bool(false))
+    callTest(.like, [str("*a*b*")], .string("xaxxbx"), .bool(true))
+    callTest(.like, [str("*a*b*")], .string("xbxxax"), .bool(false))  // pieces in order
+    callTest(.like, [str("ab*ba")], .string("aba"), .bool(false))  // pieces do not overlap
+    callTest(.like, [str("ab*ba")], .string("abba"), .bool(true))
+    callTest(.like, [str("a*a*a")], .string("aaa"), .bool(true))
+    callTest(.like, [str("a*a*a")], .string("aa"), .bool(false))
+    callTest(.like, [str("**")], .string("anything"), .bool(true))
+    callTest(.like, [str("caf*")], .string("café"), .bool(true))
+    callTest(.like, [str("*é")], .string("café"), .bool(true))
+    callTest(.like, [str("*é")], .string("cafe\u{301}"), .bool(false))  // code points, no normalisation
+    callTest(.like, [str("*e")], .string("cafe\u{301}"), .bool(false))  // the whole string
+  }
+
+  /// The byte matcher agrees with the regex form of the same glob on random star-only globs and
+  /// subjects over a small alphabet (ASCII, two- and three-byte characters, and the wildcard's
+  /// own neighbours), so that pieces recur and overlap often.
+  func testStarGlobAgreesWithRegexForm() throws {
+    var random = SplitMix64(seed: 0x5EED_610B)
+    let alphabet: [String] = ["a", "b", "é", "€", ".", "\n"]
+    func text(_ length: Int) -> String {
+      (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &random)] }.joined()
+    }
+    var compared = 0
+    var matched = 0
+    for _ in 0..<3000 {
+      var glob = ""
+      for _ in 0..<Int.random(in: 0...5, using: &random) {
+        glob += Bool.random(using: &random) ? "*" : text(Int.random(in: 1...2, using: &random))
+      }
+      let matcher = try XCTUnwrap(StarGlob(glob), glob)
+      let regex = try CompiledRegex(Glob.regexPattern(for: glob))
+      for _ in 0..<8 {
+        let subject = text(Int.random(in: 0...7, using: &random))
+        let expected = regex.matches(subject) == .matched
+        XCTAssertEqual(matcher.matches(subject), expected, "like(\(subject.debugDescription), \(glob.debugDescription))")
+        compared += 1
+        if expected { matched += 1 }
+      }
+    }
+    // Both outcomes are exercised.
+    XCTAssertGreaterThan(matched, compared / 20)
+    XCTAssertLessThan(matched, compared - compared / 20)
+    XCTAssertNil(StarGlob("a?c"), "a glob with ? keeps the regex form")
   }
 
   func testInCidr() {

@@ -5,10 +5,12 @@
 #endif
 
 /// The compiled form of a function's literal argument (see ``Builtin/literalArgument``): a PCRE2
-/// regex for `matches`, `regex_extract` and `like` (a glob is translated to an anchored regex),
-/// or a CIDR block for `in_cidr`. Built once per distinct literal by ``ExprCompiler``.
+/// regex for `matches` and `regex_extract`; for `like`, a byte matcher when the glob has no `?`
+/// (``StarGlob``: `"m1*"`, `"*.png"`, `"/api/*/admin"`) and otherwise an anchored regex; a CIDR
+/// block for `in_cidr`. Built once per distinct literal by ``ExprCompiler``.
 public enum LiteralPattern {
   case regex(CompiledRegex)
+  case glob(StarGlob)
   case cidr(CIDRBlock)
 
   /// Why a literal is not a valid pattern.
@@ -26,6 +28,7 @@ public enum LiteralPattern {
       guard let block = CIDRBlock(literal) else { return .failure(.cidr) }
       return .success(.cidr(block))
     case .like:
+      if let glob = StarGlob(literal) { return .success(.glob(glob)) }
       return compileRegex(Glob.regexPattern(for: literal))
     default:
       return compileRegex(literal)
@@ -57,6 +60,98 @@ public enum Glob {
       }
     }
     return out + "\\z"
+  }
+}
+
+/// A `like` glob whose only wildcard is `*`, matched on UTF-8 bytes without a regex.
+///
+/// The glob is cut at its stars into literal pieces. A string matches when it begins with the
+/// first piece (unless the glob begins with `*`), ends with the last (unless the glob ends with
+/// `*`), and holds the pieces between, in order, without overlap, in what is left: each found
+/// at its leftmost place, which is never worse for the pieces after it. Byte comparison is code
+/// point comparison (UTF-8 is self-synchronising: a valid sequence found in a valid string
+/// starts and ends on code point boundaries), which is what the regex form compares, with no
+/// case folding or normalisation either way.
+///
+/// Why: the common globs (`"m1*"`, `"*.png"`) are a prefix or a suffix test, a few
+/// nanoseconds; through PCRE2 each call cost ~170 instructions (W2's `w2_night_spree`).
+public struct StarGlob: Hashable, Sendable {
+  /// The literal pieces between stars, in order (empty pieces dropped, except for a glob with
+  /// no star: its one piece is the whole string).
+  let pieces: [[UInt8]]
+  /// The glob has no star: the string must equal its one piece.
+  let isExact: Bool
+  /// The first piece must start the string (the glob does not begin with `*`).
+  let anchoredStart: Bool
+  /// The last piece must end the string (the glob does not end with `*`).
+  let anchoredEnd: Bool
+
+  /// The matcher for `glob`, or `nil` if it holds a `?` (one character: left to the regex form).
+  public init?(_ glob: String) {
+    let bytes = Array(glob.utf8)
+    guard !bytes.contains(UInt8(ascii: "?")) else { return nil }
+    let star = UInt8(ascii: "*")
+    isExact = !bytes.contains(star)
+    anchoredStart = bytes.first != star
+    anchoredEnd = bytes.last != star
+    pieces =
+      isExact
+      ? [bytes] : bytes.split(separator: star, omittingEmptySubsequences: true).map(Array.init)
+  }
+
+  /// Whether the whole of `subject` matches the glob.
+  public func matches(_ subject: String) -> Bool {
+    var subject = subject
+    return subject.withUTF8 { matches(UnsafeRawBufferPointer($0)) }
+  }
+
+  /// Whether the whole of `bytes` (UTF-8) matches the glob.
+  func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    if isExact { return bytes.elementsEqual(pieces[0]) }
+    var low = 0
+    var high = bytes.count
+    var first = 0
+    var end = pieces.count
+    if anchoredStart, let piece = pieces.first {
+      guard Self.occurs(piece, in: bytes, at: 0) else { return false }
+      low = piece.count
+      first = 1
+    }
+    if anchoredEnd, end > first, let piece = pieces.last {
+      guard high - low >= piece.count, Self.occurs(piece, in: bytes, at: high - piece.count) else { return false }
+      high -= piece.count
+      end -= 1
+    }
+    for i in first..<end {
+      guard let found = Self.find(pieces[i], in: bytes, from: low, before: high) else { return false }
+      low = found + pieces[i].count
+    }
+    return low <= high
+  }
+
+  /// Whether `piece` lies in `bytes` at `offset` (the caller checked it fits).
+  private static func occurs(_ piece: [UInt8], in bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+    guard offset >= 0, offset + piece.count <= bytes.count, let base = bytes.baseAddress else { return false }
+    return piece.withUnsafeBytes { needle in
+      guard let start = needle.baseAddress else { return true }  // an empty piece lies anywhere
+      return memcmp(start, base + offset, piece.count) == 0
+    }
+  }
+
+  /// The leftmost offset in `low..<high` at which `piece` lies wholly before `high`.
+  private static func find(_ piece: [UInt8], in bytes: UnsafeRawBufferPointer, from low: Int, before high: Int) -> Int? {
+    guard high - low >= piece.count, let base = bytes.baseAddress else { return nil }
+    let lead = Int32(piece[0])
+    var at = low
+    let last = high - piece.count
+    while at <= last {
+      // The next place the piece's first byte occurs, then the rest compared.
+      guard let hit = memchr(base + at, lead, last - at + 1) else { return nil }
+      at = base.distance(to: UnsafeRawPointer(hit))
+      if occurs(piece, in: bytes, at: at) { return at }
+      at += 1
+    }
+    return nil
   }
 }
 

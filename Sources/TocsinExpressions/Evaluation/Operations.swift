@@ -251,6 +251,8 @@ public enum Operations {
       case .notMatched: return .value(.bool(false))
       case .limitExceeded: return .limitExceeded
       }
+    case (.like, .glob(let glob)):
+      return .value(.bool(glob.matches(subject)))
     case (.regexExtract, .regex(let regex)):
       guard case .int(let group) = groupValue else { return .typeError }
       switch regex.extract(subject, group: Int(clamping: group)) {
