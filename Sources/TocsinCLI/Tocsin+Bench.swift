@@ -27,6 +27,10 @@ extension Tocsin {
     @Option(help: "Write the report as JSON to this file, for a later --baseline.") var saveBaseline: String?
     @Option(help: "Compare with a report saved by --save-baseline: each figure gets its ratio new/old.") var baseline: String?
     @Flag(help: "Measure every workload in this process instead of one child process each.") var inProcess = false
+    @Flag(
+      help: "Also measure what each rule costs: per rule, --runs pairs of full passes with and without it (slow: 2 × rules × runs passes per workload)."
+    )
+    var ruleCosts = false
     @Option(help: .hidden) var one: String?
 
     func validate() throws {
@@ -38,7 +42,7 @@ extension Tocsin {
       let options = BenchRunner.Options(
         workloads: workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() },
         events: events, users: users, runs: runs, seed: seed,
-        rulesOverride: rules.isEmpty ? nil : rules, root: root)
+        rulesOverride: rules.isEmpty ? nil : rules, root: root, ruleCosts: ruleCosts)
       for name in options.workloads where BenchWorkload.named(name, events: 1, seed: 0) == nil {
         throw ValidationError(BenchRunner.Failure.unknownWorkload(name).description)
       }

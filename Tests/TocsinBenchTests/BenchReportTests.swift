@@ -37,6 +37,7 @@ final class BenchReportTests: XCTestCase {
     w1.twoWorkerDecodingCPUSeconds = [0.4, 0.41]
     w1.twoWorkerAlertsDiffering = 3
     w1.twoWorkerPeakRSSBytes = 300 << 20
+    w1.ruleCosts = [.init(rule: "card_velocity", nanosecondsPerEvent: 90.5, alertsWithout: 700)]
     let original = report([w1, noAllocations])
     let decoded = try BenchReport.decode(original.jsonData(), path: "b.json")
     XCTAssertEqual(decoded, original)
@@ -165,6 +166,25 @@ final class BenchReportTests: XCTestCase {
     let footer = BenchTable.footer(report([w1, result("W2", seconds: [8.0])]), baseline: nil)
     XCTAssertTrue(footer.contains("median: W1 0.250 s\n"), footer)
     XCTAssertFalse(BenchTable.footer(report([result("W2", seconds: [8.0])]), baseline: nil).contains("teardown"))
+  }
+
+  /// `--rule-costs`: under the table, most costly first, each with its share of the full pass's
+  /// ns/event (W2 here: 8 s over 1M events, 8,000 ns); nothing for a workload without them.
+  func testFooter_ListsRuleCostsMostCostlyFirst() {
+    var w2 = result("W2", seconds: [8.0])
+    w2.ruleCosts = [
+      .init(rule: "cheap", nanosecondsPerEvent: -12, alertsWithout: 10),
+      .init(rule: "dear_rule", nanosecondsPerEvent: 1_200, alertsWithout: 9),
+      .init(rule: "middle", nanosecondsPerEvent: 400, alertsWithout: 8),
+    ]
+    let footer = BenchTable.footer(report([result("W1", seconds: [4.0]), w2]), baseline: nil)
+    let lines = footer.split(separator: "\n").map(String.init)
+    let first = try? XCTUnwrap(lines.firstIndex { $0.hasPrefix("W2 rule costs") }, footer)
+    guard let first else { return }
+    XCTAssertEqual(
+      Array(lines[(first + 1)...(first + 3)]),
+      ["  dear_rule    1200   15.0%", "  middle        400    5.0%", "  cheap         -12   -0.1%"], footer)
+    XCTAssertFalse(footer.contains("W1 rule costs"), footer)
   }
 
   func testTable_MarksUnexpectedAlertCounts() {

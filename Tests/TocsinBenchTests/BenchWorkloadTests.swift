@@ -1,5 +1,6 @@
 import Foundation
-import TocsinApp
+@testable import TocsinApp
+import TocsinIO
 import TocsinTestSupport
 import XCTest
 
@@ -111,6 +112,33 @@ final class BenchWorkloadTests: XCTestCase {
     }
     let w1 = try XCTUnwrap(BenchWorkload.named("W1", events: 3_000, seed: 5))
     XCTAssertGreaterThan(w1.expectedAlerts ?? 0, 0)
+  }
+
+  /// `--rule-costs` leaves each rule out in turn: one cost per rule, in rule order, and each
+  /// pass without a rule writes every alert but that rule's (counted per rule from a pass of
+  /// the whole set). Timings are not checked: they are the machine's.
+  func testRuleCosts_LeaveEachRuleOut() throws {
+    let workload = try XCTUnwrap(BenchWorkload.named("W1", events: 4_000, seed: 5))
+    let ruleSet = try RuleSet.load([Repository.path("rules")], ingest: IngestOptions())
+    let programs = try XCTUnwrap(ruleSet.programs)
+    let input = Benchmark.paymentStream(workload.stream)
+    var byRule: [String: Int] = [:]
+    let session = ReplaySession(
+      programs: programs, configuration: ReplayConfiguration(),
+      routedAlerts: { alert, _ in byRule[alert.rule, default: 0] += 1 }, deadLetters: { _ in })
+    try session.consumeAll(from: Replay.memoryReader(input, maxLineBytes: 1 << 20))
+    try session.finish()
+    let total = byRule.values.reduce(0, +)
+    XCTAssertGreaterThan(byRule.count, 2, "several rules fire on the stream: \(byRule)")
+
+    let ingest = IngestOptions()
+    let costs = try Benchmark.ruleCosts(
+      specs: ruleSet.checked.rules, extraFields: [ingest.timeField, ingest.idField], input: input, runs: 1)
+    XCTAssertEqual(costs.map(\.rule), ruleSet.checked.rules.map(\.name))
+    for cost in costs {
+      XCTAssertEqual(cost.alertsWithout, total - byRule[cost.rule, default: 0], cost.rule)
+      XCTAssertTrue(cost.nanosecondsPerEvent.isFinite, cost.rule)
+    }
   }
 
   func testMeasure_W5KeepsPartialMatchesOpenUntilTheEnd() throws {

@@ -50,6 +50,9 @@ public struct BenchResult: Codable, Equatable, Sendable {
   /// The condition pass (see ``Benchmark/conditionPass(programs:input:configuration:probe:sampleEvents:)``),
   /// when the executable counts allocations.
   public var conditions: Benchmark.ConditionFigures?
+  /// Each rule's cost, left out in turn (`--rule-costs`, ``Benchmark/ruleCosts(specs:extraFields:input:runs:configuration:progress:)``),
+  /// in rule order; `nil` when not measured.
+  public var ruleCosts: [Benchmark.RuleCost]?
 
   /// Per-line `consume` latency percentiles, in nanoseconds.
   public struct Latency: Codable, Equatable, Sendable {

@@ -29,12 +29,15 @@ public enum BenchRunner {
     public var rulesOverride: [String]?
     /// The repository root the workloads' rule folders are relative to.
     public var root: String
+    /// Whether each rule's cost is measured too (``Benchmark/ruleCosts(specs:extraFields:input:runs:configuration:progress:)``).
+    public var ruleCosts: Bool
 
     /// Creates options.
     public init(
       workloads: [String], events: Int, users: Int?, runs: Int, seed: UInt64,
-      rulesOverride: [String]?, root: String
+      rulesOverride: [String]?, root: String, ruleCosts: Bool = false
     ) {
+      self.ruleCosts = ruleCosts
       self.workloads = workloads
       self.events = events
       self.users = users
@@ -51,6 +54,7 @@ public enum BenchRunner {
         "--seed", String(seed), "--root", root,
       ]
       if let users { arguments += ["--users", String(users)] }
+      if ruleCosts { arguments.append("--rule-costs") }
       arguments += rulesOverride ?? []
       return arguments
     }
@@ -122,6 +126,12 @@ public enum BenchRunner {
     try Benchmark.measureTwoWorkers(
       into: &result, programs: programs, input: input, runs: options.runs, progress: progress)
     result.twoWorkerPeakRSSBytes = ProcessStats.peakResidentBytes()
+    if options.ruleCosts {
+      let ingest = IngestOptions()
+      result.ruleCosts = try Benchmark.ruleCosts(
+        specs: ruleSet.checked.rules, extraFields: [ingest.timeField, ingest.idField], input: input,
+        runs: options.runs, progress: { progress("\(workload.name): \($0)") })
+    }
     return result
   }
 

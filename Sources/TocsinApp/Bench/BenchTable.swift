@@ -67,6 +67,28 @@ public enum BenchTable {
 
   private static func mebibytes(_ bytes: Int) -> Double { Double(bytes) / 1_048_576 }
 
+  /// The `--rule-costs` lines: per workload measured, its rules by cost, most costly first, each
+  /// with its nanoseconds per event and share of the whole pass's median.
+  ///
+  ///     W2 rule costs (ns/event saved without the rule, share of the full pass; median of 5 pairs):
+  ///       w2_country_velocity   702  15.9%
+  static func ruleCosts(_ results: [BenchResult]) -> String {
+    var out = ""
+    for r in results {
+      guard let costs = r.ruleCosts, !costs.isEmpty else { continue }
+      let pairs = r.fullSeconds.count
+      out += "\(r.name) rule costs (ns/event saved without the rule, share of the full pass's \(Int(r.nanosecondsPerEvent.rounded())) ns/event; "
+      out += "median of \(pairs) pair\(pairs == 1 ? "" : "s"); shared cache pressure can make them add up past the whole):\n"
+      let width = costs.map(\.rule.count).max() ?? 0
+      for cost in costs.sorted(by: { $0.nanosecondsPerEvent > $1.nanosecondsPerEvent }) {
+        let share = r.nanosecondsPerEvent > 0 ? 100 * cost.nanosecondsPerEvent / r.nanosecondsPerEvent : 0
+        out += "  " + cost.rule.padding(toLength: width, withPad: " ", startingAt: 0)
+        out += String(format: "  %6.0f  %5.1f%%\n", cost.nanosecondsPerEvent, share)
+      }
+    }
+    return out
+  }
+
   /// `new / old` as `1.04×`; `1.00×` when both are zero, `n/a` when only `old` is.
   public static func ratio(new: Double, old: Double) -> String {
     if old == 0 { return new == 0 ? "1.00×" : "n/a" }
@@ -112,6 +134,7 @@ public enum BenchTable {
       out += "teardown (freeing a full run's state after its clock stopped; `tocsin run` leaves it to the exit), "
       out += "median: \(teardowns.joined(separator: ", "))\n"
     }
+    out += ruleCosts(report.results)
     out += "p50/p99: per-line consume latency in a separate pass (clock read around each line; "
     out += "not the throughput pass). open partial: before the end-of-input flush.\n"
     out += report.settings.isolated
