@@ -181,6 +181,9 @@ public final class RuleMatcher {
   private let edgeStart: [Int]
   private let stateStep: [Int]
   private let isStop: [Bool]
+  /// Per state: whether it has a proceed edge (an ε-move), without which
+  /// ``reachesFinal(from:event:bindings:context:)`` has nothing to follow.
+  private let hasProceedEdge: [Bool]
   let finalState: StateID
   let startState: StateID
   /// Reused by ``reachesFinal(from:event:bindings:context:)``.
@@ -342,6 +345,7 @@ public final class RuleMatcher {
     self.edgeStart = edgeStart
     self.stateStep = program.nfa.states.map { $0.step ?? -1 }
     self.isStop = program.nfa.states.map { $0.kind == .stop }
+    self.hasProceedEdge = program.nfa.states.map { state in state.edges.contains { $0.action == .proceed } }
     // Without the event-condition cache every walk is its own (the plain walk the tests compare
     // against).
     self.sharesPlan =
@@ -909,7 +913,10 @@ public final class RuleMatcher {
       scratch.next.append(taken)
       var completes = effect.completes
       if completes < 0 {
-        completes = reachesFinal(from: target, event: event, bindings: node, context: context) ? 1 : 0
+        // Only a state with a proceed edge can reach the final state without an event.
+        completes =
+          hasProceedEdge[target.index] && reachesFinal(from: target, event: event, bindings: node, context: context)
+          ? 1 : 0
       }
       if completes == 1 { scratch.complete.append(Computation(state: finalState, bindings: node, start: start)) }
       return completes
