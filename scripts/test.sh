@@ -29,13 +29,15 @@ scripts/crash-test.sh .build/debug/tocsin
 # one run its figures mean little; it is here so the bench cannot rot: it fails if a workload's
 # process crashes, if the alert counts the generator's ground truth fixes differ (W1, W4: the
 # injected cases; W3: none; the command exits 1), if the two-worker pipeline's alert counts differ
-# from one worker's (also exit 1), or if a saved baseline does not read back.
+# from one worker's (also exit 1), if a saved baseline does not read back, or if the rule-cost
+# passes fail.
 echo "== tocsin bench smoke (release build, 20k events, 1 run)"
 swift build -c release --product tocsin
 bench_dir="$(mktemp -d)"
 trap 'rm -rf "$bench_dir"' EXIT
 .build/release/tocsin bench --events 20000 --runs 1 --save-baseline "$bench_dir/baseline.json"
-.build/release/tocsin bench --workload W1 --events 20000 --runs 1 --baseline "$bench_dir/baseline.json"
+# The second run also measures each rule's cost (--rule-costs: 2 × 8 more passes of W1).
+.build/release/tocsin bench --workload W1 --events 20000 --runs 1 --rule-costs --baseline "$bench_dir/baseline.json"
 # Condition evaluation must not allocate (issue 4): the bench's condition pass counts mallocs
 # while every step condition of every rule runs on every event.
 python3 - "$bench_dir/baseline.json" <<'PY'
