@@ -28,8 +28,9 @@ extension Tocsin {
     @Option(help: "Compare with a report saved by --save-baseline: each figure gets its ratio new/old.") var baseline: String?
     @Flag(help: "Measure every workload in this process instead of one child process each.") var inProcess = false
     @Flag(
-      help: "Also measure what each rule costs: per rule, --runs pairs of full passes with and without it (slow: 2 × rules × runs passes per workload)."
-    )
+      help: ArgumentHelp(
+        "Also measure what each rule costs: per rule, --runs pairs of full passes with and without it "
+          + "(slow: 2 × rules × runs passes per workload)."))
     var ruleCosts = false
     @Option(help: .hidden) var one: String?
 

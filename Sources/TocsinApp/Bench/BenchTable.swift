@@ -77,8 +77,10 @@ public enum BenchTable {
     for r in results {
       guard let costs = r.ruleCosts, !costs.isEmpty else { continue }
       let pairs = r.fullSeconds.count
-      out += "\(r.name) rule costs (ns/event saved without the rule, share of the full pass's \(Int(r.nanosecondsPerEvent.rounded())) ns/event; "
-      out += "median of \(pairs) pair\(pairs == 1 ? "" : "s"); shared cache pressure can make them add up past the whole):\n"
+      let whole = Int(r.nanosecondsPerEvent.rounded())
+      out += "\(r.name) rule costs (ns/event saved without the rule, share of the full pass's \(whole) ns/event; "
+      out += "median of \(pairs) pair\(pairs == 1 ? "" : "s"); "
+      out += "shared cache pressure can make them add up past the whole):\n"
       let width = costs.map(\.rule.count).max() ?? 0
       for cost in costs.sorted(by: { $0.nanosecondsPerEvent > $1.nanosecondsPerEvent }) {
         let share = r.nanosecondsPerEvent > 0 ? 100 * cost.nanosecondsPerEvent / r.nanosecondsPerEvent : 0
