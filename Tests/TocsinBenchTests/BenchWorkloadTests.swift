@@ -131,9 +131,7 @@ final class BenchWorkloadTests: XCTestCase {
     let total = byRule.values.reduce(0, +)
     XCTAssertGreaterThan(byRule.count, 2, "several rules fire on the stream: \(byRule)")
 
-    let ingest = IngestOptions()
-    let costs = try Benchmark.ruleCosts(
-      specs: ruleSet.checked.rules, extraFields: [ingest.timeField, ingest.idField], input: input, runs: 1)
+    let costs = try Benchmark.ruleCosts(programs: programs, ingest: IngestOptions(), input: input, runs: 1)
     XCTAssertEqual(costs.map(\.rule), ruleSet.checked.rules.map(\.name))
     for cost in costs {
       XCTAssertEqual(cost.alertsWithout, total - byRule[cost.rule, default: 0], cost.rule)

@@ -109,7 +109,8 @@ public enum BenchRunner {
     progress: (String) -> Void
   ) throws -> BenchResult {
     let workload = try workload(name, options: options)
-    let ruleSet = try RuleSet.load(workload.rulePaths, ingest: IngestOptions())
+    let ingest = IngestOptions()
+    let ruleSet = try RuleSet.load(workload.rulePaths, ingest: ingest)
     guard let programs = ruleSet.programs else {
       throw Failure.rules(
         workload: name, diagnostics: renderDiagnostics(ruleSet.checked.diagnostics, colored: false))
@@ -127,10 +128,9 @@ public enum BenchRunner {
       into: &result, programs: programs, input: input, runs: options.runs, progress: progress)
     result.twoWorkerPeakRSSBytes = ProcessStats.peakResidentBytes()
     if options.ruleCosts {
-      let ingest = IngestOptions()
       result.ruleCosts = try Benchmark.ruleCosts(
-        specs: ruleSet.checked.rules, extraFields: [ingest.timeField, ingest.idField], input: input,
-        runs: options.runs, progress: { progress("\(workload.name): \($0)") })
+        programs: programs, ingest: ingest, input: input, runs: options.runs,
+        progress: { progress("\(workload.name): \($0)") })
     }
     return result
   }

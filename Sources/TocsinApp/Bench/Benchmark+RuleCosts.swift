@@ -1,7 +1,5 @@
 import Foundation
 import TocsinAutomaton
-import TocsinCompiler
-import TocsinCore
 import TocsinExpressions
 import TocsinIO
 
@@ -37,43 +35,45 @@ extension Benchmark {
     }
   }
 
-  /// The cost of each rule in `specs` on `input`, measured as the type's notes say, with
-  /// `extraFields` projected first as in a run (the time and id fields).
+  /// The cost of each rule of `programs` (compiled by ``RuleSet/compile(_:ingest:)`` under
+  /// `ingest`, as each set without one rule is) on `input`, measured as the type's notes say.
   /// - Parameter runs: Pairs of passes per rule (at least 1).
   public static func ruleCosts(
-    specs: [RuleSpec], extraFields: [FieldPath], input: [UInt8], runs: Int,
+    programs: ProgramSet, ingest: IngestOptions, input: [UInt8], runs: Int,
     configuration: ReplayConfiguration = ReplayConfiguration(), progress: (String) -> Void = { _ in }
   ) throws -> [RuleCost] {
-    let whole = NFACompiler.compile(specs, extraFields: extraFields)
-    let clock = ContinuousClock()
+    let specs = programs.rules.map(\.spec)
     var costs: [RuleCost] = []
     for (r, spec) in specs.enumerated() {
       var remaining = specs
       remaining.remove(at: r)
-      let without = NFACompiler.compile(remaining, extraFields: extraFields)
+      let without = RuleSet.compile(remaining, ingest: ingest)
       var differences: [Double] = []
       var alertsWithout = 0
       var events = 0
       for run in 1...max(1, runs) {
         progress("rule costs: \(spec.name) (\(r + 1) of \(specs.count)), pair \(run) of \(runs)")
-        var finished: [ReplaySession] = []
-        let all = try clock.measure {
-          let pass = try fullPass(programs: whole, input: input, configuration: configuration)
-          events = pass.counts.events
-          finished.append(pass.session)
-        }
-        finished.removeAll()
-        let less = try clock.measure {
-          let pass = try fullPass(programs: without, input: input, configuration: configuration)
-          alertsWithout = pass.counts.alerts
-          finished.append(pass.session)
-        }
-        finished.removeAll()
-        differences.append(all.inSeconds - less.inSeconds)
+        let all = try timedFullPass(programs: programs, input: input, configuration: configuration)
+        let less = try timedFullPass(programs: without, input: input, configuration: configuration)
+        events = all.counts.events
+        alertsWithout = less.counts.alerts
+        differences.append(all.seconds - less.seconds)
       }
       let perEvent = events > 0 ? BenchResult.median(differences) / Double(events) * 1e9 : 0
       costs.append(RuleCost(rule: spec.name, nanosecondsPerEvent: perEvent, alertsWithout: alertsWithout))
     }
     return costs
+  }
+
+  /// A full pass's counts and seconds, its session freed after the clock stopped.
+  private static func timedFullPass(programs: ProgramSet, input: [UInt8], configuration: ReplayConfiguration)
+    throws -> (counts: PassCounts, seconds: Double)
+  {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let pass = try fullPass(programs: programs, input: input, configuration: configuration)
+    let seconds = (clock.now - start).inSeconds
+    // `pass.session` is freed on return, off the clock.
+    return (pass.counts, seconds)
   }
 }

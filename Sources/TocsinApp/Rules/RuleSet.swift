@@ -24,7 +24,12 @@ public struct RuleSet {
   public static func build(_ files: [SourceFile], ingest: IngestOptions, sinkNames: [String]? = nil) -> RuleSet {
     let checked = FrontEnd.check(files, sinkNames: sinkNames, loadSchema: { try? RuleSources.read($0) })
     guard !checked.hasErrors else { return RuleSet(checked: checked, programs: nil) }
-    let programs = NFACompiler.compile(checked.rules, extraFields: [ingest.timeField, ingest.idField])
-    return RuleSet(checked: checked, programs: programs)
+    return RuleSet(checked: checked, programs: compile(checked.rules, ingest: ingest))
+  }
+
+  /// Compiles checked rules as a run does: against one projection, the time and id fields
+  /// projected first.
+  public static func compile(_ rules: [RuleSpec], ingest: IngestOptions) -> ProgramSet {
+    NFACompiler.compile(rules, extraFields: [ingest.timeField, ingest.idField])
   }
 }

@@ -142,7 +142,6 @@ extension Engine {
     let matcher = rules[r].matcher
     matcher.dropOldest(excess, from: &states[r, key.index])
     matcher.releaseHeld(&states[r, key.index], emit: emit)
-    countDrops(excess, limit: .partialsPerKey)
     recordDrop(rule: r, key: key, limit: .partialsPerKey, dropped: excess, oldest: oldest)
   }
 
@@ -234,21 +233,18 @@ extension Engine {
       matcher.dropOldest(n, from: &state)
       matcher.releaseHeld(&state, emit: emit)
     } collect: { collect($0) }
-    countDrops(n, limit: limit)
     recordDrop(rule: r, key: key, limit: limit, dropped: n, oldest: oldest)
     reclaimIfIdle(space: rules[r].keySpace, key: key)
   }
 
-  /// Counts `n` partial matches dropped by `limit` in the run's counters.
-  func countDrops(_ n: Int, limit: StateLimitKind) {
-    switch limit {
-    case .partialsPerKey: tallies.limits.droppedByKeyCap += n
-    case .keyTTL: tallies.limits.droppedByKeyTTL += n
-    case .stateBudget: tallies.limits.droppedByBudget += n
-    }
-  }
-
+  /// Reports `dropped` partial matches of (rule, key) dropped by `limit`, the oldest started at
+  /// `oldest`: counted in the run's counters, and a `state_limit` action for the caller.
   func recordDrop(rule r: Int, key: KeyID, limit: StateLimitKind, dropped: Int, oldest: EventTime) {
+    switch limit {
+    case .partialsPerKey: tallies.limits.droppedByKeyCap += dropped
+    case .keyTTL: tallies.limits.droppedByKeyTTL += dropped
+    case .stateBudget: tallies.limits.droppedByBudget += dropped
+    }
     limitState.pendingActions.append(
       .stateLimit(
         StateLimitDrop(

@@ -126,7 +126,6 @@ extension Engine {
     if queue.count(ofKey: key.index) == 0 {
       hotMasks[rules[r].keySpace]._withUnsafeGuaranteedRef { $0.set(false, bit: rules[r].bitInSpace, at: key.index) }
     }
-    countDrops(n, limit: limit)
     recordDrop(rule: r, key: key, limit: limit, dropped: n, oldest: oldest)
     reclaimIfIdle(space: rules[r].keySpace, key: key)
   }
