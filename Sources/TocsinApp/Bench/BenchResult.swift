@@ -50,7 +50,7 @@ public struct BenchResult: Codable, Equatable, Sendable {
   /// The condition pass (see ``Benchmark/conditionPass(programs:input:configuration:probe:sampleEvents:)``),
   /// when the executable counts allocations.
   public var conditions: Benchmark.ConditionFigures?
-  /// Each rule's cost, left out in turn (`--rule-costs`, ``Benchmark/ruleCosts(specs:extraFields:input:runs:configuration:progress:)``),
+  /// Each rule's cost, left out in turn (`--rule-costs`, ``Benchmark/ruleCosts(programs:ingest:input:runs:configuration:progress:)``),
   /// in rule order; `nil` when not measured.
   public var ruleCosts: [Benchmark.RuleCost]?
 

@@ -29,7 +29,7 @@ public enum BenchRunner {
     public var rulesOverride: [String]?
     /// The repository root the workloads' rule folders are relative to.
     public var root: String
-    /// Whether each rule's cost is measured too (``Benchmark/ruleCosts(specs:extraFields:input:runs:configuration:progress:)``).
+    /// Whether each rule's cost is measured too (``Benchmark/ruleCosts(programs:ingest:input:runs:configuration:progress:)``).
     public var ruleCosts: Bool
 
     /// Creates options.
