@@ -222,6 +222,40 @@ final class CheckpointReplayTests: XCTestCase {
     }
   }
 
+  /// Keeping pair-shaped rules in pair queues never changes output, as for run queues above:
+  /// every fixture (the pair fixture's two rules among them), and generated streams of W5's
+  /// rules (all three pairs) and W2's (one), uncut and cut, with checkpoints restored across
+  /// the two forms.
+  func testQueuingPairsChangesNothing() throws {
+    var plain = ReplayConfiguration()
+    plain.engine.queuesPairs = false
+    var pairedRules = 0
+    try forEachFixture { name, programs, configuration, text in
+      var general = configuration
+      general.engine.queuesPairs = false
+      let reference = try replay(programs, general, text, cutEvery: 0)
+      for cut in Self.cuts(text, small: [0, 1, 3]) {
+        let run = try replay(programs, configuration, text, cutEvery: cut, alternating: cut > 0 ? general : nil)
+        assertSameOutput(run, reference, "\(name), cut every \(cut)")
+      }
+      pairedRules += Engine(programs: programs, options: configuration.engine).pairQueues
+    }
+    // The test means something only if fixtures' rules are paired.
+    XCTAssertGreaterThanOrEqual(pairedRules, 2)
+
+    let text = Self.twoHourStream(seed: 31, arrivalSeed: 7)
+    for (rules, pairs) in [("bench/rules/w5", 3), ("bench/rules/w2", 1)] {
+      let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
+      XCTAssertEqual(Engine(programs: programs, options: ReplayConfiguration().engine).pairQueues, pairs, rules)
+      let reference = try replay(programs, plain, text, cutEvery: 0)
+      XCTAssertGreaterThan(reference.alerts.count, 0, rules)
+      for cut in [0, 997] {
+        let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut, alternating: cut > 0 ? plain : nil)
+        assertSameOutput(run, reference, "\(rules), cut every \(cut)")
+      }
+    }
+  }
+
   func testGeneratedStreamGivesTheSameBytesWhenCut() throws {
     let config = PaymentStreamConfig(
       seed: 11, events: 20_000, users: 2_000, maxDisorder: .seconds(5), geoPairs: 20,

@@ -97,4 +97,18 @@ final class TraceTests: XCTestCase {
     XCTAssertFalse(text.contains(queue))
     XCTAssertFalse(try Explainer.explain(programs, rule: "card_velocity", format: .dot).contains(note))
   }
+
+  /// `explain` says which rules keep their partial matches as pairs (a pair queue), and only
+  /// those: the pair fixture's two rules, none of the example rules (`account_takeover` has
+  /// `followed_by_any` but three steps).
+  func testExplainNamesPairs() throws {
+    let note = "evaluated as pairs"
+    let pairs = try XCTUnwrap(RuleSet.load([Repository.path("fixtures/pairs/rules.tcs")], ingest: IngestOptions()).programs)
+    for rule in ["card_escalation", "failed_then_elsewhere"] {
+      XCTAssertTrue(try Explainer.explain(pairs, rule: rule, format: .text).contains(note), rule)
+      XCTAssertFalse(try Explainer.explain(pairs, rule: rule, format: .dot).contains(note), rule)
+    }
+    let examples = try XCTUnwrap(RuleSet.load([Repository.path("rules")], ingest: IngestOptions()).programs)
+    XCTAssertFalse(try Explainer.explain(examples, rule: nil, format: .text).contains(note))
+  }
 }

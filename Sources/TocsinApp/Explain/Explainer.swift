@@ -41,6 +41,11 @@ public enum Explainer {
           text += "(without --max-state-mb, one queue of start events for all keys: no timer, node or list per key)\n"
         }
       }
+      if Engine.queuesPairs(of: program) {
+        text += "evaluated as pairs: each partial match is one start event waiting for any later one, so\n"
+        text += "(without --max-state-mb) one queue of start events for all keys, each with the values the\n"
+        text += "second step and the alert read: no timer, node or list per key\n"
+      }
       return text
     }
     return parts.joined(separator: format == .dot ? "" : "\n")

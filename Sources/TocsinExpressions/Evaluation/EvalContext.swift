@@ -8,6 +8,11 @@ import TocsinCore
 public final class EvalContext {
   /// The key of the partial matches being evaluated, as the `key` expression sees it.
   public var key: Value = .null
+  /// For a condition compiled against kept values (``ExprCompiler/kept``): the kept values of
+  /// the partial match under test, set by the caller before each evaluation.
+  public var keptValues: UnsafePointer<Value>?
+  /// For such a condition: the time of the kept step's event.
+  public var keptTime = EventTime(nanosecondsSinceEpoch: 0)
   /// Number of evaluations that hit a type error (e.g. comparing a string with a number).
   public private(set) var typeErrors: Int = 0
   /// Number of arithmetic errors (division by zero, overflow to non-finite).

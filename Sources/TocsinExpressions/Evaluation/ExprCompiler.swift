@@ -29,8 +29,33 @@ public struct ExprCompiler {
     var literal: String
   }
 
-  /// A compiler allocating slots in `projection`.
-  public init(projection: FieldProjection = FieldProjection()) { self.projection = projection }
+  /// When set, `step.field` and `time(step)` of step ``KeptValues/step`` read the partial match's
+  /// kept values (``EvalContext/keptValues``, ``EvalContext/keptTime``) instead of its bindings,
+  /// and every other step's read null (not bound yet): the form a pair queue evaluates its second
+  /// step in, one entry after another, without a match node (see `RunQueue` in TocsinRuntime).
+  /// Conditions compiled so must not aggregate.
+  public private(set) var kept: KeptValues?
+
+  /// Where a condition compiled against kept values (``kept``) finds them.
+  public struct KeptValues {
+    /// The step whose event's values are kept.
+    public var step: Int
+    /// The kept slots, in the order their values lie in ``EvalContext/keptValues``.
+    public var slots: [SlotIndex]
+
+    /// Values of `slots` of step `step`'s event.
+    public init(step: Int, slots: [SlotIndex]) {
+      self.step = step
+      self.slots = slots
+    }
+  }
+
+  /// A compiler allocating slots in `projection`; with `kept`, one that compiles conditions
+  /// against kept values (``kept``).
+  public init(projection: FieldProjection = FieldProjection(), kept: KeptValues? = nil) {
+    self.projection = projection
+    self.kept = kept
+  }
 
   // MARK: - Values
 
@@ -43,6 +68,23 @@ public struct ExprCompiler {
     case .field(let path):
       let slot = projection.slot(for: path).index
       return { event, _, _ in event.slots[slot] }
+    case .stepField(let step, let path) where kept != nil:
+      // swift-format-ignore: NeverForceUnwrap
+      // Tested by the pattern.
+      let kept = kept!
+      guard step == kept.step else { return { _, _, _ in .null } }
+      let slot = projection.slot(for: path)
+      guard let position = kept.slots.firstIndex(of: slot) else {
+        preconditionFailure("a condition on kept values reads \(path), which is not kept")
+      }
+      return { _, _, context in context.keptValues.unsafelyUnwrapped[position] }
+    case .stepTime(let step) where kept != nil:
+      // swift-format-ignore: NeverForceUnwrap
+      // Tested by the pattern.
+      guard step == kept!.step else { return { _, _, _ in .null } }
+      return { _, _, context in .time(context.keptTime) }
+    case .aggregate where kept != nil:
+      preconditionFailure("a condition on kept values aggregates")
     case .stepField(let step, let path):
       let slot = projection.slot(for: path).index
       return { _, bindings, _ in

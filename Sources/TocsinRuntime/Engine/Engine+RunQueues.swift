@@ -19,18 +19,45 @@ extension Engine {
   /// estimate and eviction order are kept from the general state's measures), and rules past
   /// the first 64 or past their key space's tracked rules (whose openness is read from the
   /// general state). An idle-key TTL applies to a queue as to the general state.
+  ///
+  /// A rule of the pair shape (``PairShape``) gets a pair queue under the same conditions but the
+  /// skip strategy (it has none): see ``RunQueue``.
   static func runQueue(
     for matcher: RuleMatcher, rule r: Int, bitInSpace: Int, programs: ProgramSet, options: EngineOptions
   ) -> RunQueue? {
-    guard r < RuleGuards.trackedRules, bitInSpace < KeySpace.trackedRules,
-      let (run, within) = queueShape(matcher, options: options)
-    else { return nil }
+    guard r < RuleGuards.trackedRules, bitInSpace < KeySpace.trackedRules else { return nil }
     let spec = matcher.program.spec
     // What an alert reads of the matched events beyond their time and identity.
     var read = spec.emit.flatMap(\.value.allFields)
     if let key = spec.suppression?.key { read += key.allFields }
+    if let (run, within) = queueShape(matcher, options: options) {
+      let kept = Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted()
+      return RunQueue(within: within, needed: run.counting.count, keptSlots: kept, slotCount: programs.projection.count)
+    }
+    guard let (shape, within) = pairShape(matcher, options: options) else { return nil }
+    // And what the second step's condition reads of the first event.
+    let condition = spec.steps[1].condition
+    if let condition { read += PairShape.firstStepFields(condition) }
     let kept = Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted()
-    return RunQueue(within: within, needed: run.counting.count, keptSlots: kept, slotCount: programs.projection.count)
+    var compiler = ExprCompiler(projection: programs.projection, kept: ExprCompiler.KeptValues(step: 0, slots: kept))
+    let pair = RunQueue.Pair(
+      waiting: shape.waiting, condition: condition.map { Condition(compiler.compileCondition($0)) },
+      readsStartTime: condition.map(PairShape.readsFirstStepTime) ?? false)
+    return RunQueue(within: within, needed: 1, keptSlots: kept, slotCount: programs.projection.count, pair: pair)
+  }
+
+  /// Whether rule `program` keeps its partial matches in a pair queue under `options` (as
+  /// ``queuesRuns(of:options:)`` asks for run queues), for `tocsin explain`.
+  public static func queuesPairs(of program: RuleProgram, options: EngineOptions = EngineOptions()) -> Bool {
+    pairShape(RuleMatcher(program: program), options: options) != nil
+  }
+
+  /// The pair shape and window of a rule that a pair queue can hold under `options`.
+  private static func pairShape(_ matcher: RuleMatcher, options: EngineOptions) -> (PairShape, EventDuration)? {
+    guard options.queuesPairs, matcher.endsSilently, !matcher.holdsCompleted, let within = matcher.program.spec.within,
+      options.limits.maxStateBytes == nil, let shape = PairShape.detect(matcher.program)
+    else { return nil }
+    return (shape, within)
   }
 
   /// Whether rule `program` keeps its partial matches in a run queue under `options` (in a
@@ -54,10 +81,13 @@ extension Engine {
 
   /// ``route(_:keys:into:)`` for a rule with a run queue: the shared run's step
   /// (``RuleMatcher/processRun``) on the queue.
+  ///
+  /// For a pair queue, the walk of ``processPaired(_:_:_:rule:key:keySpace:hasQuickStartCheck:_:)``.
+  /// `mayTake` is `false` when the step guard shows no step of the rule can take the event.
   @inline(__always)
   func processQueued(
     _ queue: RunQueue, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int, bit: Int,
-    hasQuickStartCheck: Bool, _ actions: inout [EngineAction]
+    hasQuickStartCheck: Bool, mayTake: Bool, _ actions: inout [EngineAction]
   ) {
     let k = key.index
     queue.ensureKey(k)
@@ -65,16 +95,23 @@ extension Engine {
     // What the event's time has passed times out first (events come in time order, so it is
     // the queue's head, over all keys).
     popExpired(queue, upTo: event.time, keySpace: space, bit: bit)
-    let taken = withRule(r) { matcher, context, _ in
-      if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
-      return matcher.takeHolds(step: 0, event, nil, context)
-    }
-    if taken {
-      queue.append(event, key: k)
-      let count = queue.count(ofKey: k)
-      if count >= queue.needed { emitRunMatches(queue, rule: r, key: key, count: count, &actions) }
-    } else if queue.count(ofKey: k) > 0 {
-      queue.markSkipped(key: k)
+    if let pair = queue.pair {
+      if mayTake {
+        processPaired(
+          queue, pair, event, rule: r, key: key, keySpace: space, hasQuickStartCheck: hasQuickStartCheck, &actions)
+      }
+    } else {
+      let taken = withRule(r) { matcher, context, _ in
+        if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
+        return matcher.takeHolds(step: 0, event, nil, context)
+      }
+      if taken {
+        queue.append(event, key: k)
+        let count = queue.count(ofKey: k)
+        if count >= queue.needed { emitRunMatches(queue, rule: r, key: key, count: count, &actions) }
+      } else if queue.count(ofKey: k) > 0 {
+        queue.markSkipped(key: k)
+      }
     }
     let cap = options.limits.maxPartialsPerKey
     // Its oldest partial matches beyond the cap dropped, as ``capPartials(rule:key:emit:)`` drops
@@ -85,6 +122,50 @@ extension Engine {
     let isOpen = queue.count(ofKey: k) > 0
     hotMasks[space]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: bit, at: k) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
+  }
+
+  /// A pair queue's step (the general matcher's, for the pair shape): the second step's
+  /// condition is tested against each of the key's partial matches, oldest first, each one that
+  /// holds emitting the match `(a, event)` and staying open (`followed_by_any`); then the event
+  /// starts a partial match of its own when the first step takes it.
+  @inline(__always)
+  private func processPaired(
+    _ queue: RunQueue, _ pair: RunQueue.Pair, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int,
+    hasQuickStartCheck: Bool, _ actions: inout [EngineAction]
+  ) {
+    let k = key.index
+    let open = queue.count(ofKey: k) > 0
+    let taken = withRule(r) { matcher, context, _ in
+      if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
+      if open {
+        if let condition = pair.condition {
+          Unmanaged.passUnretained(condition)._withUnsafeGuaranteedRef { condition in
+            queue.walkLive(key: k) { s in
+              context.keptValues = queue.keptValues(s)
+              if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }
+              if condition.holds(event, nil, context) { emitPair(queue, entry: s, event, rule: r, key: key, &actions) }
+            }
+          }
+          context.keptValues = nil
+        } else {
+          queue.walkLive(key: k) { s in emitPair(queue, entry: s, event, rule: r, key: key, &actions) }
+        }
+      }
+      return matcher.takeHolds(step: 0, event, nil, context)
+    }
+    if taken { queue.append(event, key: k) }
+  }
+
+  /// Emits the match of pair queue entry `s` and `event`: the nodes the general matcher binds.
+  @inline(never)
+  private func emitPair(
+    _ queue: RunQueue, entry s: UInt64, _ event: EventRecord, rule r: Int, key: KeyID, _ actions: inout [EngineAction]
+  ) {
+    let nodes = rules[r].matcher.nodes
+    let first = nodes.make(step: 0, event: queue.event(s), previous: nil)
+    let match = nodes.make(step: 1, event: event, previous: first)
+    tallies.alertsByRule[r] += 1
+    actions.append(.alert(makeAlert(rule: r, key: key, match: match, outcome: .complete)))
   }
 
   /// The matches a taken event completes (every partial match with `needed` events or more,
@@ -149,20 +230,26 @@ extension Engine {
     queue.popExpired(upTo: now) { k in hotMasks[space]._withUnsafeGuaranteedRef { $0.set(false, bit: bit, at: k) } }
   }
 
-  /// Starts loading the counts of the keys `hint`'s event has in the queued rules' spaces: the
-  /// event's first step on a queue reads them, open or not.
+  /// Starts loading the counts of the keys `hint`'s event has in the queued rules' spaces (and a
+  /// pair queue's recent entry numbers): the event's first step on a queue reads them, open or
+  /// not.
   @inline(__always)
   func prefetchQueuedKeys(for hint: ReleaseHint) {
     for queued in queuedRules where queued.keySpace < 4 {
       guard let key = hint.keys[queued.keySpace] else { continue }
       queued.queue._withUnsafeGuaranteedRef { queue in
         if let run = queue.address(ofKey: key.index) { MemoryHint.prefetch(run) }
+        // A pair queue's walk reads the key's recent entry numbers too.
+        if let recent = queue.recentsAddress(ofKey: key.index) { MemoryHint.prefetch(recent) }
       }
     }
   }
 
-  /// The number of rules whose partial matches are kept in run queues (summaries, tests).
-  public var runQueues: Int { queuedRules.count }
+  /// The number of rules whose partial matches are kept in shared runs' queues (summaries, tests).
+  public var runQueues: Int { queuedRules.count { $0.queue._withUnsafeGuaranteedRef { $0.pair == nil } } }
+
+  /// The number of rules whose partial matches are kept in pair queues (summaries, tests).
+  public var pairQueues: Int { queuedRules.count - runQueues }
 
   /// Open partial matches in run queues.
   var queuedPartialMatches: Int {
@@ -179,9 +266,7 @@ extension Engine {
   /// out). Only what `queue` keeps of the events is written: all any later step of the rule
   /// reads.
   func queuedStates(_ queue: RunQueue, rule r: Int) -> [(key: Int, state: PartialMatches)] {
-    // swift-format-ignore: NeverForceUnwrap
-    // Only rules with a shared run get a queue.
-    let run = rules[r].matcher.run!
+    let run = rules[r].matcher.run
     var out: [(key: Int, state: PartialMatches)] = []
     // Each key with live entries once: its entries, oldest first, from its newest.
     var seen = Set<Int>()
@@ -193,10 +278,17 @@ extension Engine {
       let live = queue.liveEntries(key: k)
       var state = PartialMatches()
       for (i, number) in live.enumerated() {
-        let taken = live.count - i
-        let stateID =
-          taken < run.counting.count
-          ? run.counting[taken] : queue.skippedLast(key: k) ? run.loopIgnored : run.loop
+        let stateID: StateID
+        if let run {
+          let taken = live.count - i
+          stateID =
+            taken < run.counting.count
+            ? run.counting[taken] : queue.skippedLast(key: k) ? run.loopIgnored : run.loop
+        } else {
+          // swift-format-ignore: NeverForceUnwrap
+          // A queue is a shared run's or a pair's.
+          stateID = queue.pair!.waiting
+        }
         state.partials.append(
           Computation(
             state: stateID, bindings: MatchNode(step: 0, event: queue.event(number), previous: nil),

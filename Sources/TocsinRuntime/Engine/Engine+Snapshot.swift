@@ -238,14 +238,32 @@ extension Engine {
     }
   }
 
-  /// Checks that `state` (a shared run's, as ``RuleMatcher/adopt(_:)`` leaves it) is what a run
-  /// queue can hold, and adds its partial matches to `queued`.
+  /// Checks that `state` (a shared run's, as ``RuleMatcher/adopt(_:)`` leaves it, or a pair
+  /// rule's) is what a run queue can hold, and adds its partial matches to `queued`.
   private func queue(
     _ state: PartialMatches, rule r: Int, key: KeyID, name: String, into queued: inout [QueuedPartial]
   ) throws(EngineSnapshot.Invalid) {
+    guard state.completed.isEmpty else {
+      throw EngineSnapshot.Invalid(description: "rule '\(name)': a match held back by a rule whose time-outs are silent")
+    }
     // swift-format-ignore: NeverForceUnwrap
-    // Only rules with a shared run get a queue.
-    let run = rules[r].matcher.run!
+    // Only rules with a shared run or of the pair shape get a queue.
+    let queue = queues[r]!
+    guard let run = rules[r].matcher.run else {
+      // A pair rule's partial matches each wait with their first event alone.
+      // swift-format-ignore: NeverForceUnwrap
+      // A queue without a shared run is a pair queue.
+      let waiting = queue.pair!.waiting
+      for partial in state.partials {
+        let node = partial.bindings
+        guard partial.state == waiting, node.step == 0, node.previous == nil, EventPosition(node.event) == partial.start
+        else {
+          throw EngineSnapshot.Invalid(description: "rule '\(name)': a partial match in a state its pairs cannot give it")
+        }
+        queued.append(QueuedPartial(rule: r, key: key, event: node.event, skippedLast: false))
+      }
+      return
+    }
     let n = state.partials.count
     var skipped: Bool? = nil
     for (i, partial) in state.partials.enumerated() {
@@ -261,9 +279,6 @@ extension Engine {
       guard fits else {
         throw EngineSnapshot.Invalid(description: "rule '\(name)': a partial match in a state its run cannot give it")
       }
-    }
-    guard state.completed.isEmpty else {
-      throw EngineSnapshot.Invalid(description: "rule '\(name)': a match held back by a rule whose time-outs are silent")
     }
     for partial in state.partials {
       queued.append(QueuedPartial(rule: r, key: key, event: partial.bindings.event, skippedLast: skipped ?? false))

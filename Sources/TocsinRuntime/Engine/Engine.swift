@@ -143,6 +143,9 @@ public final class Engine {
     /// An event no step of the rule can use leaves its partial matches as they are (a step
     /// guard, transparent states): skipped when they are settled and no timeout is due.
     var skipsUnconcerned: Bool
+    /// Its step guard is set (``RuleGuards/guardsSteps(rule:)``): a clear step bit means no
+    /// step of the rule can take the event.
+    var guardsSteps: Bool
     /// The rule's timers are rounded up to a multiple of this many nanoseconds (a power of
     /// two; 1: exact). See ``Engine/timerQuantum(for:options:)``.
     var timerQuantum: Int64
@@ -236,6 +239,7 @@ public final class Engine {
         hasQuickStartCheck: rules[r].matcher.hasQuickStartCheck,
         checksStartResidual: r < guards.residuals.count && guards.residuals[r] != nil,
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates,
+        guardsSteps: guards.guardsSteps(rule: r),
         timerQuantum: Self.timerQuantum(for: rules[r].matcher, options: options))
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
@@ -633,7 +637,8 @@ public final class Engine {
       queue._withUnsafeGuaranteedRef {
         processQueued(
           $0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace,
-          hasQuickStartCheck: route.hasQuickStartCheck, &actions)
+          hasQuickStartCheck: route.hasQuickStartCheck,
+          mayTake: !route.guardsSteps || candidates.step & (1 << UInt64(r)) != 0, &actions)
       }
       return
     }

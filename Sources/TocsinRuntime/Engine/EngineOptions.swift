@@ -42,6 +42,11 @@ public struct EngineOptions: Sendable {
   /// timers per key. `false` keeps every rule in the general state (tests use it to show the
   /// queues never change output).
   public var queuesSharedRuns = true
+  /// Whether the partial matches of rules of the pair shape (`begin a followed_by_any b within
+  /// W`, `PairShape`) are kept in one queue per rule (a pair queue: `RunQueue`), the second
+  /// step tested against each entry's kept values. `false` keeps them in the general state
+  /// (tests use it to show the queues never change output).
+  public var queuesPairs = true
 
   /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
   /// 1 h time-skew guard (2 confirmations accept a jump, 100 contradictions reject it).

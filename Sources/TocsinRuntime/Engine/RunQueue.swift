@@ -1,4 +1,6 @@
+import TocsinAutomaton
 import TocsinCore
+import TocsinExpressions
 
 /// The partial matches of one shared-run rule (``SharedRun``) over all its keys, as one queue of
 /// the events that started them, in release order, with per-key counts: no match node, list or
@@ -24,6 +26,14 @@ import TocsinCore
 /// and the slots the rule's `emit` and `suppress … by` read (``keptSlots``), not the event's
 /// slot buffer. The rule's condition reads only the event being tested, so nothing else of a
 /// held event is ever read again, and the buffer goes back to the decoder at once.
+///
+/// **Pair queues.** The same layout holds a rule of the pair shape (``PairShape``: `begin a
+/// followed_by_any b within W`), whose partial matches are its `a` events of the last `W`, all
+/// waiting in one state (``pair``). An `a` appends; a `b` candidate walks the key's live entries
+/// oldest first and evaluates the second step's condition against each one's kept values
+/// (compiled for them: ``Pair/condition``), with no match node; nothing but time-outs, the
+/// per-key cap and the TTL removes an entry. Entries then also keep the slots of `a` that the
+/// condition reads.
 ///
 /// Used only for rules whose time-outs nobody sees (``RuleMatcher/endsSilently``) and whose
 /// skip strategy keeps the queue's shape (``Engine/runQueue(for:rule:bitInSpace:programs:options:)``).
@@ -60,6 +70,19 @@ final class RunQueue {
     static var skippedBit: UInt64 { 1 << 63 }
   }
 
+  /// What a pair queue needs of its rule's second step.
+  struct Pair {
+    /// The state a partial match waits in (checkpoints write it).
+    let waiting: StateID
+    /// The second step's condition, compiled against an entry's kept values
+    /// (``ExprCompiler/kept``); `nil` when the step accepts every event.
+    let condition: Condition?
+    /// Whether the condition reads the first event's time (set per entry, then).
+    let readsStartTime: Bool
+  }
+
+  /// For a pair queue, its second step; `nil` for a shared run's queue.
+  let pair: Pair?
   /// The rule's window.
   let within: EventDuration
   /// Events taken before a partial match completes (`N` of `times N+`).
@@ -79,22 +102,39 @@ final class RunQueue {
   /// Per key id, its counts.
   private var keys: UnsafeMutablePointer<KeyRun>
   private var keyCapacity: Int
+  /// For a pair queue, per key id, the numbers of its ``recentCount`` newest entries (the low 32
+  /// bits; entry ordinal `o` at `k · recentCount + o % recentCount`), so the walk finds them
+  /// without following links back: a chain of loads each waiting on the one before, which took
+  /// most of the walk's time on W5. Older live entries are still found along the links.
+  /// Unallocated for a shared run's queue, which never walks.
+  private var recents: UnsafeMutablePointer<UInt32>?
+  static var recentCount: Int { 8 }
   /// Live entries over all keys (the rule's open partial matches).
   private(set) var live = 0
 
-  init(within: EventDuration, needed: Int, keptSlots: [SlotIndex], slotCount: Int) {
+  /// Room for a key's live entry numbers while a pair queue walks them (``walkLive(key:_:)``).
+  private var walk: UnsafeMutablePointer<UInt64>
+  private var walkCapacity = 16
+
+  init(within: EventDuration, needed: Int, keptSlots: [SlotIndex], slotCount: Int, pair: Pair? = nil) {
     // The sizes docs/architecture.md and docs/operations.md give.
     assert(MemoryLayout<Entry>.stride == 56 && MemoryLayout<KeyRun>.stride == 16, "run queue layout changed: update the docs")
     self.within = within
     self.needed = needed
     self.keptSlots = keptSlots
     self.slotCount = slotCount
+    self.pair = pair
+    walk = .allocate(capacity: 16)
     mask = 255
     entries = .allocate(capacity: 256)
     values = .allocate(capacity: 256 * keptSlots.count)
     keyCapacity = 256
     keys = .allocate(capacity: 256)
     keys.initialize(repeating: KeyRun(), count: 256)
+    if pair != nil {
+      recents = .allocate(capacity: 256 * Self.recentCount)
+      recents?.initialize(repeating: 0, count: 256 * Self.recentCount)
+    }
   }
 
   deinit {
@@ -102,6 +142,8 @@ final class RunQueue {
     entries.deallocate()
     values.deallocate()
     keys.deallocate()
+    recents?.deallocate()
+    walk.deallocate()
   }
 
   // MARK: - Keys
@@ -121,6 +163,13 @@ final class RunQueue {
     (grown + keyCapacity).initialize(repeating: KeyRun(), count: capacity - keyCapacity)
     keys.deallocate()
     keys = grown
+    if let old = recents {
+      let grownRecents = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity * Self.recentCount)
+      grownRecents.moveInitialize(from: old, count: keyCapacity * Self.recentCount)
+      (grownRecents + keyCapacity * Self.recentCount).initialize(repeating: 0, count: (capacity - keyCapacity) * Self.recentCount)
+      old.deallocate()
+      recents = grownRecents
+    }
     keyCapacity = capacity
   }
 
@@ -157,6 +206,7 @@ final class RunQueue {
       let kept = values + slot &* keptSlots.count
       for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
     }
+    if let recents { recents[k &* Self.recentCount &+ Int(run.pointee.appended) % Self.recentCount] = UInt32(truncatingIfNeeded: s) }
     tail = s &+ 1
     run.pointee.newest = s
     run.pointee.appended &+= 1
@@ -211,6 +261,57 @@ final class RunQueue {
       body(i, s)
       if i > 0 { s = entry(s).pointee.previous }
     }
+  }
+
+  /// Entry `s`'s kept values, in ``keptSlots``' order.
+  @inline(__always)
+  func keptValues(_ s: UInt64) -> UnsafePointer<Value> { UnsafePointer(values + Int(s & mask) &* keptSlots.count) }
+
+  /// Where key `k`'s recent entry numbers lie, `nil` for an id never seen or a shared run's
+  /// queue (for cache hints).
+  @inline(__always)
+  func recentsAddress(ofKey k: Int) -> UnsafeMutablePointer<UInt32>? {
+    k < keyCapacity ? recents.map { $0 + k &* Self.recentCount } : nil
+  }
+
+  /// Calls `body` with the number of each of key `k`'s live entries, oldest first (a pair
+  /// queue's walk). The numbers are gathered first (the newest from ``recents``, any older
+  /// along the links back) and their kept values fetched together, so the body's loads do not
+  /// wait on one another.
+  @inline(__always)
+  func walkLive(key k: Int, _ body: (UInt64) -> Void) {
+    // swift-format-ignore: NeverForceUnwrap
+    // Only a pair queue walks.
+    let recent = recents.unsafelyUnwrapped + k &* Self.recentCount
+    let count = keys[k].count
+    guard count > 0 else { return }
+    if count > walkCapacity { growWalk(to: count) }
+    let appended = keys[k].appended
+    let inline = min(count, Self.recentCount)
+    let low = UInt32(truncatingIfNeeded: tail)
+    for j in 0..<inline {
+      let ordinal = appended &- UInt32(truncatingIfNeeded: inline - j)
+      // The entry's number from its low bits: queued numbers lie within 2³² below the tail.
+      let s = tail &- UInt64(low &- recent[Int(ordinal) % Self.recentCount])
+      walk[count - inline + j] = s
+      if !keptSlots.isEmpty { MemoryHint.prefetch(values + Int(s & mask) &* keptSlots.count) }
+    }
+    if count > inline {
+      var s = walk[count - inline]
+      for i in stride(from: count - inline - 1, through: 0, by: -1) {
+        s = entries[Int(s & mask)].previous
+        walk[i] = s
+        if !keptSlots.isEmpty { MemoryHint.prefetch(values + Int(s & mask) &* keptSlots.count) }
+      }
+    }
+    for i in 0..<count { body(walk[i]) }
+  }
+
+  @inline(never)
+  private func growWalk(to count: Int) {
+    walk.deallocate()
+    walkCapacity = max(count, 2 * walkCapacity)
+    walk = .allocate(capacity: walkCapacity)
   }
 
   /// Entry `s`'s event as alerts see it: its time, sequence, line and identity, and its kept

@@ -1,0 +1,69 @@
+import TocsinAutomaton
+import TocsinCore
+import TocsinExpressions
+
+/// The shape of a rule whose partial matches are single events waiting for any later one:
+/// `begin a where A followed_by_any b where B within W`, without a skip strategy (the
+/// long-window rules: "any later purchase of the card over twenty times an earlier one, within
+/// a day").
+///
+/// Every event that satisfies `A` starts a partial match, which waits for `b` in one state
+/// until its window closes: `followed_by_any` lets it take a `b` (emitting the match `(a, b)`)
+/// and still wait for the next one, so nothing but its time-out ever ends it. So a key's
+/// partial matches are its `a` events of the last `W`, oldest first, all in one state, and
+/// over all keys they are a FIFO by start: the layout of a run queue (`RunQueue`), with the
+/// second step's condition evaluated against each live entry's kept values.
+///
+/// Eligibility is decided on the compiled automaton, state by state, as ``SharedRun``'s is:
+/// anything the compiler builds differently uses the general matcher.
+struct PairShape {
+  /// The state a partial match waits in for its second event.
+  let waiting: StateID
+
+  /// The pair shape of `program`, or `nil` when its partial matches are not single waiting
+  /// events.
+  static func detect(_ program: RuleProgram) -> PairShape? {
+    let spec = program.spec
+    guard spec.steps.count == 2, spec.groups.isEmpty, spec.withinBetweenSteps == nil, spec.within != nil,
+      spec.onTimeout == nil, spec.skip == .noSkip
+    else { return nil }
+    let (a, b) = (spec.steps[0], spec.steps[1])
+    guard a.kind == .take, a.quantifier == .once, b.kind == .take, b.contiguity == .nonDeterministic,
+      b.quantifier == .once
+    else { return nil }
+    // The start reads only the event; the second step reads the first's fields and time but
+    // never aggregates (an entry keeps values, not a run of events).
+    if let condition = a.condition, condition.readsBindings { return nil }
+    if let condition = b.condition, aggregates(condition) { return nil }
+
+    let nfa = program.nfa
+    let start = nfa.start
+    guard let waiting = nfa[start].edges.first(where: { $0.action == .take })?.target,
+      waiting != start, waiting != nfa.final, nfa[start].kind == .normal, nfa[waiting].kind == .normal,
+      nfa[start].edges == [NFA.Edge(.take, to: waiting, when: .take(0)), NFA.Edge(.ignore, to: start, when: .not(.take(0)))],
+      nfa[waiting].edges == [NFA.Edge(.take, to: nfa.final, when: .take(1)), NFA.Edge(.ignore, to: waiting, when: .always)]
+    else { return nil }
+    return PairShape(waiting: waiting)
+  }
+
+  /// Whether `condition` aggregates a step.
+  private static func aggregates(_ condition: Expr) -> Bool {
+    var found = false
+    condition.visit { if case .aggregate = $0 { found = true } }
+    return found
+  }
+
+  /// The fields of step 0 that `condition` reads (`a.field`).
+  static func firstStepFields(_ condition: Expr) -> [FieldPath] {
+    var out: [FieldPath] = []
+    condition.visit { if case .stepField(0, let path) = $0 { out.append(path) } }
+    return out
+  }
+
+  /// Whether `condition` reads step 0's time (`time(a)`).
+  static func readsFirstStepTime(_ condition: Expr) -> Bool {
+    var found = false
+    condition.visit { if case .stepTime(0) = $0 { found = true } }
+    return found
+  }
+}
