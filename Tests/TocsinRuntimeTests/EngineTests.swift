@@ -13,12 +13,14 @@ final class EngineTests: XCTestCase {
 
   private func engine(
     _ steps: [StepSpec], within: EventDuration? = .seconds(10), skip: SkipStrategy = .noSkip,
-    outOfOrderness: EventDuration = .seconds(5), onTimeout: [EmitField]? = nil, roundsQuietTimers: Bool = true
+    outOfOrderness: EventDuration = .seconds(5), onTimeout: [EmitField]? = nil, roundsQuietTimers: Bool = true,
+    queuesPairs: Bool = true
   ) -> Engine {
     let spec = RuleSpec(name: "r", keyFields: [user], steps: steps, within: within, skip: skip, onTimeout: onTimeout)
     let programs = NFACompiler.compile([spec], extraFields: [type, user, FieldPath(["v"])])
     var options = EngineOptions(outOfOrderness: outOfOrderness)
     options.roundsQuietTimers = roundsQuietTimers
+    options.queuesPairs = queuesPairs
     return Engine(programs: programs, options: options)
   }
 
@@ -103,13 +105,26 @@ final class EngineTests: XCTestCase {
 
   /// A rule whose time-outs emit nothing has its timers rounded up (to 2^25 ns, ~33.6 ms, for a
   /// 10 s window): its expired partial match stays in memory until the rounded deadline, yet the
-  /// key's next event never sees it. A rule that reports time-outs keeps exact timers.
+  /// key's next event never sees it. A rule that reports time-outs keeps exact timers. (The
+  /// general state's timers: this two-step rule would otherwise be kept in a pair queue, which
+  /// has none, and drops a partial match at the watermark step that passes its deadline.)
   func testQuietTimers_FireAtTheRoundedDeadline_AndChangeNoMatch() {
     let quantum: Int64 = 1 << 25
     let rounded = (10_000_000_000 + quantum - 1) / quantum * quantum  // 10,032,775,168 ns
     XCTAssertEqual(rounded / 1_000_000, 10_032)
 
-    let quiet = engine([step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero)
+    let paired = engine([step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero)
+    XCTAssertEqual(paired.pairQueues, 1)
+    var pairActions: [EngineAction] = []
+    paired.eventArrived(event("a1", at: 0), into: &pairActions)
+    paired.advanceWatermark(to: .milliseconds(0), into: &pairActions)
+    paired.advanceWatermark(to: .milliseconds(9_999), into: &pairActions)
+    XCTAssertEqual(paired.openPartialMatches, 1)
+    paired.advanceWatermark(to: .milliseconds(10_000), into: &pairActions)
+    XCTAssertEqual(paired.openPartialMatches, 0, "a pair queue's time-outs are not rounded")
+
+    let quiet = engine(
+      [step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero, queuesPairs: false)
     var actions: [EngineAction] = []
     quiet.eventArrived(event("a1", at: 0), into: &actions)
     quiet.advanceWatermark(to: .milliseconds(0), into: &actions)

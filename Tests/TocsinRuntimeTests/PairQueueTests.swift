@@ -7,7 +7,7 @@ import TocsinTestSupport
 import XCTest
 
 /// Pair queues: an engine that keeps the partial matches of `begin a where A followed_by_any b
-/// where B within W` rules in queues emits exactly what one that keeps them in the general state
+/// where B within W` rules (or `followed_by b`, where a match takes its partial match) in queues emits exactly what one that keeps them in the general state
 /// emits (alerts, state-limit drops), holds the same number of open partial matches after every
 /// event, counts the same evaluation errors, and their checkpoints restore into each other.
 final class PairQueueTests: XCTestCase {
@@ -66,8 +66,8 @@ final class PairQueueTests: XCTestCase {
     }
   }
 
-  /// A pair-shaped rule: `begin a where A followed_by_any b where B within W`, keyed by user,
-  /// whose B reads the first event, and alerts that read both events.
+  /// A pair-shaped rule: `begin a where A followed_by_any b where B within W` (or `followed_by`),
+  /// keyed by user, whose B reads the first event, and alerts that read both events.
   private static func randomPairSpec(_ rng: inout SplitMix64, name: String = "r") -> RuleSpec {
     var a: Expr? = isType("a")
     if Bool.random(using: &rng) {
@@ -127,17 +127,16 @@ final class PairQueueTests: XCTestCase {
       name: name, keyFields: [user],
       steps: [
         StepSpec(name: "a", condition: a),
-        StepSpec(name: "b", contiguity: .nonDeterministic, condition: b),
+        StepSpec(name: "b", contiguity: Bool.random(using: &rng) ? .nonDeterministic : .relaxed, condition: b),
       ],
       within: .seconds(Int64.random(in: 2...20, using: &rng)), emit: emit, suppression: suppression)
   }
 
   /// A pair rule changed so that no pair queue may hold it (it stays in the general state):
-  /// another contiguity, a skip strategy, or time-outs that emit.
+  /// strict contiguity, a skip strategy, or time-outs that emit.
   private static func ineligible(_ spec: RuleSpec, _ rng: inout SplitMix64) -> RuleSpec {
     var spec = spec
-    switch Int.random(in: 0..<5, using: &rng) {
-    case 0: spec.steps[1].contiguity = .relaxed
+    switch Int.random(in: 1..<5, using: &rng) {
     case 1: spec.steps[1].contiguity = .strict
     case 2: spec.skip = .skipPastLastEvent
     case 3: spec.skip = .skipToNext
@@ -381,9 +380,9 @@ final class PairQueueTests: XCTestCase {
     }
     // The comparison means something only if pair queues were used, matched, were capped and
     // timed out, and evaluated B into errors.
-    // (Seen at this seed: 14,302 alerts, 646 cap drops, 802 TTL drops, 2,305 type errors, 190
+    // (Seen at this seed: 7,042 alerts, 497 cap drops, 602 TTL drops, 1,259 type errors, 145
     // arithmetic errors.)
-    XCTAssertGreaterThan(alerts, 5000)
+    XCTAssertGreaterThan(alerts, 3000)
     XCTAssertGreaterThan(capDrops, 200)
     XCTAssertGreaterThan(ttlDrops, 200)
     XCTAssertGreaterThan(typeErrors, 500)
@@ -405,7 +404,8 @@ final class PairQueueTests: XCTestCase {
     StepSpec(name: "b", kind: kind, contiguity: contiguity, quantifier: quantifier, condition: condition)
   }
 
-  /// Which rules get a pair queue: `begin a where A followed_by_any b where B within W` with no
+  /// Which rules get a pair queue: `begin a where A followed_by_any b where B within W` (or
+  /// `followed_by b`) with no
   /// skip strategy, no time-out alerts, singleton steps, and no state budget (whose bookkeeping
   /// reads the general state). Neither condition is required; an idle-key TTL is allowed.
   func testWhichRulesArePaired() {
@@ -426,7 +426,7 @@ final class PairQueueTests: XCTestCase {
       ("no window", Self.pair([a, b], within: nil), StateLimits(), false),
       ("within between steps", overGap, StateLimits(), false),
       ("on timeout emit", Self.pair([a, b], onTimeout: []), StateLimits(), false),
-      ("followed_by", Self.pair([a, Self.second(.relaxed)]), StateLimits(), false),
+      ("followed_by", Self.pair([a, Self.second(.relaxed)]), StateLimits(), true),
       ("next", Self.pair([a, Self.second(.strict)]), StateLimits(), false),
       ("skip past_last_event", Self.pair([a, b], skip: .skipPastLastEvent), StateLimits(), false),
       ("skip to_next", Self.pair([a, b], skip: .skipToNext), StateLimits(), false),

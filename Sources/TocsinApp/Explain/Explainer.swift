@@ -42,9 +42,9 @@ public enum Explainer {
         }
       }
       if Engine.queuesPairs(of: program) {
-        text += "evaluated as pairs: each partial match is one start event waiting for any later one, so\n"
-        text += "(without --max-state-mb) one queue of start events for all keys, each with the values the\n"
-        text += "second step and the alert read: no timer, node or list per key\n"
+        text += "evaluated as pairs: each partial match is one first event waiting for a second, so (without\n"
+        text += "--max-state-mb) the rule keeps a queue of first events for all keys, each with the values its\n"
+        text += "second step and alerts read: no timer, node or list per key\n"
       }
       return text
     }

@@ -142,7 +142,7 @@ extension Engine {
       }
     case .next:
       forEachOpenRule(hint) { prefetchState(rule: $0, key: $1) }
-      if !queuedRules.isEmpty { prefetchQueuedKeys(for: hint) }
+      if !runQueuedRules.isEmpty { prefetchQueuedKeys(for: hint) }
     case .nextAfterBody:
       forEachOpenRule(hint) { prefetchPartials(rule: $0, key: $1) }
     }
@@ -173,10 +173,20 @@ extension Engine {
     if i + 1 < timers.count { prefetchPartials(rule: timers[i + 1].rule, key: timers[i + 1].key) }
   }
 
-  /// Starts loading rule `r`'s state slot for `key` (``PartialMatches``, in the rule's buffer).
+  /// Starts loading rule `r`'s state slot for `key` (``PartialMatches``, in the rule's buffer),
+  /// or for a rule with a pair queue the key's counts and recent entry numbers there.
   @inline(__always)
   func prefetchState(rule r: Int, key: KeyID) {
-    if let slot = states.address(of: r, key.index) { MemoryHint.prefetch(slot) }
+    if let slot = states.address(of: r, key.index) {
+      MemoryHint.prefetch(slot)
+    } else if let queue = hotQueues[r] {
+      queue._withUnsafeGuaranteedRef { queue in
+        if let recent = queue.recentsAddress(ofKey: key.index), let run = queue.address(ofKey: key.index) {
+          MemoryHint.prefetch(run)
+          MemoryHint.prefetch(recent)
+        }
+      }
+    }
   }
 
   /// Starts loading the first lines of rule `r`'s partial matches for `key`: the buffer its state

@@ -42,7 +42,7 @@ extension Engine {
     var compiler = ExprCompiler(projection: programs.projection, kept: ExprCompiler.KeptValues(step: 0, slots: kept))
     let pair = RunQueue.Pair(
       waiting: shape.waiting, condition: condition.map { Condition(compiler.compileCondition($0)) },
-      readsStartTime: condition.map(PairShape.readsFirstStepTime) ?? false)
+      readsStartTime: condition.map(PairShape.readsFirstStepTime) ?? false, consumes: shape.consumes)
     return RunQueue(within: within, needed: 1, keptSlots: kept, slotCount: programs.projection.count, pair: pair)
   }
 
@@ -126,8 +126,9 @@ extension Engine {
 
   /// A pair queue's step (the general matcher's, for the pair shape): the second step's
   /// condition is tested against each of the key's partial matches, oldest first, each one that
-  /// holds emitting the match `(a, event)` and staying open (`followed_by_any`); then the event
-  /// starts a partial match of its own when the first step takes it.
+  /// holds emitting the match `(a, event)` and staying open (`followed_by_any`) or taken
+  /// (`followed_by`); then the event starts a partial match of its own when the first step takes
+  /// it.
   @inline(__always)
   private func processPaired(
     _ queue: RunQueue, _ pair: RunQueue.Pair, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int,
@@ -143,12 +144,18 @@ extension Engine {
             queue.walkLive(key: k) { s in
               context.keptValues = queue.keptValues(s)
               if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }
-              if condition.holds(event, nil, context) { emitPair(queue, entry: s, event, rule: r, key: key, &actions) }
+              if condition.holds(event, nil, context) {
+                emitPair(queue, entry: s, event, rule: r, key: key, &actions)
+                if pair.consumes { queue.take(s, key: k) }
+              }
             }
           }
           context.keptValues = nil
         } else {
-          queue.walkLive(key: k) { s in emitPair(queue, entry: s, event, rule: r, key: key, &actions) }
+          queue.walkLive(key: k) { s in
+            emitPair(queue, entry: s, event, rule: r, key: key, &actions)
+            if pair.consumes { queue.take(s, key: k) }
+          }
         }
       }
       return matcher.takeHolds(step: 0, event, nil, context)
@@ -230,23 +237,23 @@ extension Engine {
     queue.popExpired(upTo: now) { k in hotMasks[space]._withUnsafeGuaranteedRef { $0.set(false, bit: bit, at: k) } }
   }
 
-  /// Starts loading the counts of the keys `hint`'s event has in the queued rules' spaces (and a
-  /// pair queue's recent entry numbers): the event's first step on a queue reads them, open or
-  /// not.
+  /// Starts loading the counts of the keys `hint`'s event has in the spaces of the rules with a
+  /// shared run's queue: the event's first step on such a queue reads them, open or not. A pair
+  /// queue's are loaded with the open rules' states (``prefetchState(rule:key:)``): its step
+  /// walks entries only for an open key, and most events of its key space never reach it (a rare
+  /// first step: W1's `geo_impossible_purchase`).
   @inline(__always)
   func prefetchQueuedKeys(for hint: ReleaseHint) {
-    for queued in queuedRules where queued.keySpace < 4 {
+    for queued in runQueuedRules where queued.keySpace < 4 {
       guard let key = hint.keys[queued.keySpace] else { continue }
       queued.queue._withUnsafeGuaranteedRef { queue in
         if let run = queue.address(ofKey: key.index) { MemoryHint.prefetch(run) }
-        // A pair queue's walk reads the key's recent entry numbers too.
-        if let recent = queue.recentsAddress(ofKey: key.index) { MemoryHint.prefetch(recent) }
       }
     }
   }
 
   /// The number of rules whose partial matches are kept in shared runs' queues (summaries, tests).
-  public var runQueues: Int { queuedRules.count { $0.queue._withUnsafeGuaranteedRef { $0.pair == nil } } }
+  public var runQueues: Int { runQueuedRules.count }
 
   /// The number of rules whose partial matches are kept in pair queues (summaries, tests).
   public var pairQueues: Int { queuedRules.count - runQueues }

@@ -80,6 +80,9 @@ public final class Engine {
   let hotQueues: [Unmanaged<RunQueue>?]
   /// The rules with a run queue, with what the per-event loops need of them.
   let queuedRules: [QueuedRule]
+  /// Those of ``queuedRules`` whose queue is a shared run's (the keys of every event are
+  /// prefetched for them: ``prefetchQueuedKeys(for:)``).
+  let runQueuedRules: [QueuedRule]
 
   /// A rule with a run queue.
   struct QueuedRule {
@@ -223,6 +226,7 @@ public final class Engine {
         QueuedRule(rule: r, keySpace: rules[r].keySpace, bit: rules[r].bitInSpace, queue: .passUnretained($0))
       }
     }
+    runQueuedRules = queuedRules.filter { queues[$0.rule]?.pair == nil }
     hotRules = rules.map {
       HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
     }

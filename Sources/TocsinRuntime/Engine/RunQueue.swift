@@ -63,9 +63,10 @@ final class RunQueue {
     var appended: UInt32 = 0
     var removed: UInt32 = 0
 
-    /// Live entries.
+    /// Queued entries: the live ones, and in a consuming pair queue also those taken by a match
+    /// (``RunQueue/take(_:key:)``) that the key's oldest end has not passed yet.
     @inline(__always)
-    var count: Int { Int(appended &- removed) }
+    var queued: Int { Int(appended &- removed) }
 
     static var skippedBit: UInt64 { 1 << 63 }
   }
@@ -79,6 +80,11 @@ final class RunQueue {
     let condition: Condition?
     /// Whether the condition reads the first event's time (set per entry, then).
     let readsStartTime: Bool
+    /// Whether a match consumes its partial match (`followed_by`: it takes the first `b` and
+    /// stops waiting) rather than leaving it open (`followed_by_any`). A consumed entry is
+    /// marked taken where its kept values lie, and stays queued, dead, until the head or the
+    /// key's oldest end passes it: the queue stays a FIFO.
+    let consumes: Bool
   }
 
   /// For a pair queue, its second step; `nil` for a shared run's queue.
@@ -94,21 +100,26 @@ final class RunQueue {
 
   /// The entries: entry number `s` lies at `s & mask`; numbers `head..<tail` are queued.
   private var entries: UnsafeMutablePointer<Entry>
-  /// Per entry, its kept slot values: `keptSlots.count` of them at `(s & mask) · width`.
+  /// Per entry, its kept slot values at `(s & mask) · width`: `keptSlots.count` of them, and
+  /// in a consuming pair queue one more, its taken mark (`.bool(true)` once a match took it).
   private var values: UnsafeMutablePointer<Value>
+  /// Values per entry.
+  private let width: Int
   private var mask: UInt64
   private(set) var head: UInt64 = 1
   private(set) var tail: UInt64 = 1
   /// Per key id, its counts.
   private var keys: UnsafeMutablePointer<KeyRun>
   private var keyCapacity: Int
-  /// For a pair queue, per key id, the numbers of its ``recentCount`` newest entries (the low 32
-  /// bits; entry ordinal `o` at `k · recentCount + o % recentCount`), so the walk finds them
-  /// without following links back: a chain of loads each waiting on the one before, which took
-  /// most of the walk's time on W5. Older live entries are still found along the links.
-  /// Unallocated for a shared run's queue, which never walks.
+  /// For a pair queue, per key id, 32 bytes at `k · recentStride`: first the number of its
+  /// queued entries that are taken (a consuming pair queue's), then the numbers of its
+  /// ``recentCount`` newest entries (the low 32 bits; entry ordinal `o` at `1 + o %
+  /// recentCount`), so the walk finds them without following links back: a chain of loads each
+  /// waiting on the one before, which took most of the walk's time on W5. Older queued entries
+  /// are still found along the links. Unallocated for a shared run's queue, which never walks.
   private var recents: UnsafeMutablePointer<UInt32>?
-  static var recentCount: Int { 8 }
+  static var recentStride: Int { 8 }
+  static var recentCount: Int { 7 }
   /// Live entries over all keys (the rule's open partial matches).
   private(set) var live = 0
 
@@ -124,16 +135,17 @@ final class RunQueue {
     self.keptSlots = keptSlots
     self.slotCount = slotCount
     self.pair = pair
+    width = keptSlots.count + (pair?.consumes == true ? 1 : 0)
     walk = .allocate(capacity: 16)
     mask = 255
     entries = .allocate(capacity: 256)
-    values = .allocate(capacity: 256 * keptSlots.count)
+    values = .allocate(capacity: 256 * width)
     keyCapacity = 256
     keys = .allocate(capacity: 256)
     keys.initialize(repeating: KeyRun(), count: 256)
     if pair != nil {
-      recents = .allocate(capacity: 256 * Self.recentCount)
-      recents?.initialize(repeating: 0, count: 256 * Self.recentCount)
+      recents = .allocate(capacity: 256 * Self.recentStride)
+      recents?.initialize(repeating: 0, count: 256 * Self.recentStride)
     }
   }
 
@@ -164,9 +176,10 @@ final class RunQueue {
     keys.deallocate()
     keys = grown
     if let old = recents {
-      let grownRecents = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity * Self.recentCount)
-      grownRecents.moveInitialize(from: old, count: keyCapacity * Self.recentCount)
-      (grownRecents + keyCapacity * Self.recentCount).initialize(repeating: 0, count: (capacity - keyCapacity) * Self.recentCount)
+      let grownRecents = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity * Self.recentStride)
+      grownRecents.moveInitialize(from: old, count: keyCapacity * Self.recentStride)
+      (grownRecents + keyCapacity * Self.recentStride).initialize(
+        repeating: 0, count: (capacity - keyCapacity) * Self.recentStride)
       old.deallocate()
       recents = grownRecents
     }
@@ -179,7 +192,11 @@ final class RunQueue {
 
   /// Key `k`'s live entries (its open partial matches).
   @inline(__always)
-  func count(ofKey k: Int) -> Int { k < keyCapacity ? keys[k].count : 0 }
+  func count(ofKey k: Int) -> Int {
+    guard k < keyCapacity else { return 0 }
+    guard let recents else { return keys[k].queued }
+    return keys[k].queued &- Int(recents[k &* Self.recentStride])
+  }
 
   /// Whether the last event the rule saw for key `k` was not taken.
   func skippedLast(key k: Int) -> Bool { keys[k].newest & KeyRun.skippedBit != 0 }
@@ -202,11 +219,14 @@ final class RunQueue {
         start: EventPosition(event), line: event.line, identity: event.identity,
         previous: run.pointee.newest & ~KeyRun.skippedBit, key: UInt32(truncatingIfNeeded: k),
         ordinal: run.pointee.appended))
-    if !keptSlots.isEmpty {
-      let kept = values + slot &* keptSlots.count
+    if width > 0 {
+      let kept = values + slot &* width
       for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
+      if width > keptSlots.count { (kept + keptSlots.count).initialize(to: .null) }
     }
-    if let recents { recents[k &* Self.recentCount &+ Int(run.pointee.appended) % Self.recentCount] = UInt32(truncatingIfNeeded: s) }
+    if let recents {
+      recents[k &* Self.recentStride &+ 1 &+ Int(run.pointee.appended) % Self.recentCount] = UInt32(truncatingIfNeeded: s)
+    }
     tail = s &+ 1
     run.pointee.newest = s
     run.pointee.appended &+= 1
@@ -216,7 +236,6 @@ final class RunQueue {
   /// Doubles the room, keeping every entry's number.
   @inline(never)
   private func grow() {
-    let width = keptSlots.count
     let grownMask = mask << 1 | 1
     let grown = UnsafeMutablePointer<Entry>.allocate(capacity: Int(grownMask + 1))
     let grownValues = UnsafeMutablePointer<Value>.allocate(capacity: Int(grownMask + 1) * width)
@@ -240,50 +259,63 @@ final class RunQueue {
   func entry(_ s: UInt64) -> UnsafeMutablePointer<Entry> { entries + Int(s & mask) }
 
   /// Key `k`'s live entries, oldest first.
-  func liveEntries(key k: Int) -> [UInt64] {
-    var numbers = Array(repeating: UInt64(0), count: keys[k].count)
-    forEachLive(key: k) { i, s in numbers[i] = s }
-    return numbers
-  }
+  func liveEntries(key k: Int) -> [UInt64] { queuedEntries(key: k).filter { !isTaken($0) } }
 
   /// The number of key `k`'s oldest live entry (it has one).
   func oldestEntry(key k: Int) -> UInt64 {
-    var oldest: UInt64 = 0
-    forEachLive(key: k) { i, s in if i == 0 { oldest = s } }
-    return oldest
+    // swift-format-ignore: NeverForceUnwrap
+    // The caller knows the key has a live entry.
+    queuedEntries(key: k).first { !isTaken($0) }!
   }
 
-  /// Calls `body` with the position (oldest first) and number of each of key `k`'s live
-  /// entries, newest first, following the links back.
-  private func forEachLive(key k: Int, _ body: (Int, UInt64) -> Void) {
+  /// Key `k`'s queued entries (``KeyRun/queued``), oldest first, following the links back from
+  /// its newest.
+  private func queuedEntries(key k: Int) -> [UInt64] {
+    var numbers = Array(repeating: UInt64(0), count: keys[k].queued)
     var s = keys[k].newest & ~KeyRun.skippedBit
-    for i in stride(from: keys[k].count - 1, through: 0, by: -1) {
-      body(i, s)
+    for i in stride(from: numbers.count - 1, through: 0, by: -1) {
+      numbers[i] = s
       if i > 0 { s = entry(s).pointee.previous }
     }
+    return numbers
+  }
+
+  /// Whether queued entry `s` was taken by a match (only in a consuming pair queue).
+  @inline(__always)
+  func isTaken(_ s: UInt64) -> Bool {
+    width > keptSlots.count && values[Int(s & mask) &* width &+ keptSlots.count].isTrue
+  }
+
+  /// Marks key `k`'s live entry `s` taken by a match (a consuming pair queue's): it is no longer
+  /// live, and stays queued until the head or the key's oldest end passes it.
+  @inline(__always)
+  func take(_ s: UInt64, key k: Int) {
+    assert(width > keptSlots.count && !isTaken(s))
+    values[Int(s & mask) &* width &+ keptSlots.count] = .bool(true)
+    recents.unsafelyUnwrapped[k &* Self.recentStride] &+= 1
+    live -= 1
   }
 
   /// Entry `s`'s kept values, in ``keptSlots``' order.
   @inline(__always)
-  func keptValues(_ s: UInt64) -> UnsafePointer<Value> { UnsafePointer(values + Int(s & mask) &* keptSlots.count) }
+  func keptValues(_ s: UInt64) -> UnsafePointer<Value> { UnsafePointer(values + Int(s & mask) &* width) }
 
   /// Where key `k`'s recent entry numbers lie, `nil` for an id never seen or a shared run's
   /// queue (for cache hints).
   @inline(__always)
   func recentsAddress(ofKey k: Int) -> UnsafeMutablePointer<UInt32>? {
-    k < keyCapacity ? recents.map { $0 + k &* Self.recentCount } : nil
+    k < keyCapacity ? recents.map { $0 + k &* Self.recentStride } : nil
   }
 
   /// Calls `body` with the number of each of key `k`'s live entries, oldest first (a pair
   /// queue's walk). The numbers are gathered first (the newest from ``recents``, any older
   /// along the links back) and their kept values fetched together, so the body's loads do not
-  /// wait on one another.
+  /// wait on one another. Taken entries are passed over (their marks lie with the values).
   @inline(__always)
   func walkLive(key k: Int, _ body: (UInt64) -> Void) {
-    // swift-format-ignore: NeverForceUnwrap
     // Only a pair queue walks.
-    let recent = recents.unsafelyUnwrapped + k &* Self.recentCount
-    let count = keys[k].count
+    let recent = recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
+    let count = keys[k].queued
     guard count > 0 else { return }
     if count > walkCapacity { growWalk(to: count) }
     let appended = keys[k].appended
@@ -294,17 +326,21 @@ final class RunQueue {
       // The entry's number from its low bits: queued numbers lie within 2³² below the tail.
       let s = tail &- UInt64(low &- recent[Int(ordinal) % Self.recentCount])
       walk[count - inline + j] = s
-      if !keptSlots.isEmpty { MemoryHint.prefetch(values + Int(s & mask) &* keptSlots.count) }
+      if width > 0 { MemoryHint.prefetch(values + Int(s & mask) &* width) }
     }
     if count > inline {
       var s = walk[count - inline]
       for i in stride(from: count - inline - 1, through: 0, by: -1) {
         s = entries[Int(s & mask)].previous
         walk[i] = s
-        if !keptSlots.isEmpty { MemoryHint.prefetch(values + Int(s & mask) &* keptSlots.count) }
+        if width > 0 { MemoryHint.prefetch(values + Int(s & mask) &* width) }
       }
     }
-    for i in 0..<count { body(walk[i]) }
+    if width > keptSlots.count {
+      for i in 0..<count where !isTaken(walk[i]) { body(walk[i]) }
+    } else {
+      for i in 0..<count { body(walk[i]) }
+    }
   }
 
   @inline(never)
@@ -319,7 +355,7 @@ final class RunQueue {
   func event(_ s: UInt64) -> EventRecord {
     let e = entry(s)
     var slots = Array(repeating: Value.null, count: slotCount)
-    let kept = values + Int(s & mask) &* keptSlots.count
+    let kept = values + Int(s & mask) &* width
     for (i, index) in keptSlots.enumerated() { slots[index.index] = kept[i] }
     return EventRecord(
       time: e.pointee.start.time, sequence: e.pointee.start.sequence, line: e.pointee.line, identity: e.pointee.identity,
@@ -329,9 +365,23 @@ final class RunQueue {
   /// Drops key `k`'s `n` oldest live entries (at most all); they stay queued, dead.
   @inline(__always)
   func dropOldest(_ n: Int, key k: Int) {
-    let n = min(n, keys[k].count)
-    keys[k].removed &+= UInt32(truncatingIfNeeded: n)
-    live -= n
+    let n = min(n, count(ofKey: k))
+    guard width > keptSlots.count else {
+      keys[k].removed &+= UInt32(truncatingIfNeeded: n)
+      live -= n
+      return
+    }
+    // The oldest end passes taken entries on the way, which then no longer count as taken.
+    var dropped = 0
+    for s in queuedEntries(key: k) where dropped < n {
+      keys[k].removed &+= 1
+      if isTaken(s) {
+        recents.unsafelyUnwrapped[k &* Self.recentStride] &-= 1
+      } else {
+        dropped += 1
+        live -= 1
+      }
+    }
   }
 
   // MARK: - Time-outs
@@ -356,7 +406,7 @@ final class RunQueue {
     let far = head &+ 16
     if far < tail {
       MemoryHint.prefetch(entries + Int(far & mask))
-      if !keptSlots.isEmpty { MemoryHint.prefetch(values + Int(far & mask) &* keptSlots.count) }
+      if width > 0 { MemoryHint.prefetch(values + Int(far & mask) &* width) }
     }
     let ahead = head &+ 8
     if ahead < tail { MemoryHint.prefetch(keys + Int(entries[Int(ahead & mask)].key)) }
@@ -365,8 +415,13 @@ final class RunQueue {
     // Live: its ordinal is at or past the key's removed count (wrapping arithmetic).
     if e.pointee.ordinal &- run.pointee.removed < 1 << 31 {
       run.pointee.removed = e.pointee.ordinal &+ 1
-      live -= 1
-      if run.pointee.count == 0 { emptied(Int(e.pointee.key)) }
+      if isTaken(head) {
+        // Not live: only its count of taken entries goes.
+        recents.unsafelyUnwrapped[Int(e.pointee.key) &* Self.recentStride] &-= 1
+      } else {
+        live -= 1
+        if count(ofKey: Int(e.pointee.key)) == 0 { emptied(Int(e.pointee.key)) }
+      }
     }
     discardHead()
   }
@@ -376,7 +431,7 @@ final class RunQueue {
   private func discardHead() {
     let slot = Int(head & mask)
     (entries + slot).deinitialize(count: 1)
-    if !keptSlots.isEmpty { (values + slot &* keptSlots.count).deinitialize(count: keptSlots.count) }
+    if width > 0 { (values + slot &* width).deinitialize(count: width) }
     head &+= 1
   }
 }

@@ -2,23 +2,27 @@ import TocsinAutomaton
 import TocsinCore
 import TocsinExpressions
 
-/// The shape of a rule whose partial matches are single events waiting for any later one:
-/// `begin a where A followed_by_any b where B within W`, without a skip strategy (the
-/// long-window rules: "any later purchase of the card over twenty times an earlier one, within
-/// a day").
+/// The shape of a rule whose partial matches are single events waiting for a second one:
+/// `begin a where A followed_by_any b where B within W` or `… followed_by b …`, without a skip
+/// strategy ("any later purchase of the card over twenty times an earlier one, within a day";
+/// "a purchase, then one in another currency within six hours").
 ///
 /// Every event that satisfies `A` starts a partial match, which waits for `b` in one state
-/// until its window closes: `followed_by_any` lets it take a `b` (emitting the match `(a, b)`)
-/// and still wait for the next one, so nothing but its time-out ever ends it. So a key's
-/// partial matches are its `a` events of the last `W`, oldest first, all in one state, and
-/// over all keys they are a FIFO by start: the layout of a run queue (`RunQueue`), with the
-/// second step's condition evaluated against each live entry's kept values.
+/// until its window closes. `followed_by_any` lets it take a `b` (emitting the match `(a, b)`)
+/// and still wait for the next one, so nothing but its time-out ends it; `followed_by` ends it
+/// with its first match (``consumes``). So a key's partial matches are its `a` events of the
+/// last `W` but those a match took, oldest first, all in one state, and over all keys they are
+/// a FIFO by start with holes: the layout of a run queue (`RunQueue`), with the second step's
+/// condition evaluated against each live entry's kept values and taken entries marked.
 ///
 /// Eligibility is decided on the compiled automaton, state by state, as ``SharedRun``'s is:
 /// anything the compiler builds differently uses the general matcher.
 struct PairShape {
   /// The state a partial match waits in for its second event.
   let waiting: StateID
+  /// Whether a match ends its partial match (`followed_by`), rather than leaving it waiting
+  /// (`followed_by_any`).
+  let consumes: Bool
 
   /// The pair shape of `program`, or `nil` when its partial matches are not single waiting
   /// events.
@@ -28,8 +32,8 @@ struct PairShape {
       spec.onTimeout == nil, spec.skip == .noSkip
     else { return nil }
     let (a, b) = (spec.steps[0], spec.steps[1])
-    guard a.kind == .take, a.quantifier == .once, b.kind == .take, b.contiguity == .nonDeterministic,
-      b.quantifier == .once
+    guard a.kind == .take, a.quantifier == .once, b.kind == .take,
+      b.contiguity == .nonDeterministic || b.contiguity == .relaxed, b.quantifier == .once
     else { return nil }
     // The start reads only the event; the second step reads the first's fields and time but
     // never aggregates (an entry keeps values, not a run of events).
@@ -41,9 +45,14 @@ struct PairShape {
     guard let waiting = nfa[start].edges.first(where: { $0.action == .take })?.target,
       waiting != start, waiting != nfa.final, nfa[start].kind == .normal, nfa[waiting].kind == .normal,
       nfa[start].edges == [NFA.Edge(.take, to: waiting, when: .take(0)), NFA.Edge(.ignore, to: start, when: .not(.take(0)))],
-      nfa[waiting].edges == [NFA.Edge(.take, to: nfa.final, when: .take(1)), NFA.Edge(.ignore, to: waiting, when: .always)]
+      nfa[waiting].edges.first == NFA.Edge(.take, to: nfa.final, when: .take(1))
     else { return nil }
-    return PairShape(waiting: waiting)
+    // `followed_by_any` waits whatever the event; `followed_by` only when it takes nothing.
+    switch nfa[waiting].edges.dropFirst() {
+    case [NFA.Edge(.ignore, to: waiting, when: .always)]: return PairShape(waiting: waiting, consumes: false)
+    case [NFA.Edge(.ignore, to: waiting, when: .not(.take(1)))]: return PairShape(waiting: waiting, consumes: true)
+    default: return nil
+    }
   }
 
   /// Whether `condition` aggregates a step.
