@@ -223,9 +223,10 @@ final class CheckpointReplayTests: XCTestCase {
   }
 
   /// Keeping pair-shaped rules in pair queues never changes output, as for run queues above:
-  /// every fixture (the pair fixture's two rules among them), and generated streams of the
+  /// every fixture (the pair fixture's three rules among them), and generated streams of the
   /// example rules (two `followed_by` pairs), W5's (three `followed_by_any` pairs) and W2's
-  /// (both kinds, five), uncut and cut, with checkpoints restored across the two forms.
+  /// (both kinds, one with a negation between: six), uncut and cut, with checkpoints restored
+  /// across the two forms.
   func testQueuingPairsChangesNothing() throws {
     var plain = ReplayConfiguration()
     plain.engine.queuesPairs = false
@@ -244,7 +245,7 @@ final class CheckpointReplayTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(pairedRules, 10)
 
     let text = Self.twoHourStream(seed: 31, arrivalSeed: 7)
-    for (rules, pairs) in [("rules", 2), ("bench/rules/w5", 3), ("bench/rules/w2", 5)] {
+    for (rules, pairs) in [("rules", 2), ("bench/rules/w5", 3), ("bench/rules/w2", 6)] {
       let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
       XCTAssertEqual(Engine(programs: programs, options: ReplayConfiguration().engine).pairQueues, pairs, rules)
       let reference = try replay(programs, plain, text, cutEvery: 0)

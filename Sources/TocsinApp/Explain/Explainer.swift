@@ -44,7 +44,7 @@ public enum Explainer {
       if Engine.queuesPairs(of: program) {
         text += "evaluated as pairs: each partial match is one first event waiting for a second, so (without\n"
         text += "--max-state-mb) the rule keeps a queue of first events for all keys, each with the values its\n"
-        text += "second step and alerts read: no timer, node or list per key\n"
+        text += "later steps and alerts read: no timer, node or list per key\n"
       }
       return text
     }

@@ -35,14 +35,20 @@ extension Engine {
       return RunQueue(within: within, needed: run.counting.count, keptSlots: kept, slotCount: programs.projection.count)
     }
     guard let (shape, within) = pairShape(matcher, options: options) else { return nil }
-    // And what the second step's condition reads of the first event.
-    let condition = spec.steps[1].condition
-    if let condition { read += PairShape.firstStepFields(condition) }
+    // And what the later steps' conditions read of the first event.
+    let conditions = [shape.second, shape.negation].compactMap { $0.flatMap { spec.steps[$0].condition } }
+    for condition in conditions { read += PairShape.firstStepFields(condition) }
     let kept = Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted()
     var compiler = ExprCompiler(projection: programs.projection, kept: ExprCompiler.KeptValues(step: 0, slots: kept))
+    func test(_ step: Int) -> RunQueue.Pair.Test {
+      let condition = spec.steps[step].condition
+      return RunQueue.Pair.Test(
+        condition: condition.map { Condition(compiler.compileCondition($0)) },
+        readsFirst: condition?.readsBindings ?? false)
+    }
     let pair = RunQueue.Pair(
-      waiting: shape.waiting, condition: condition.map { Condition(compiler.compileCondition($0)) },
-      readsStartTime: condition.map(PairShape.readsFirstStepTime) ?? false, consumes: shape.consumes)
+      waiting: shape.waiting, second: shape.second, take: test(shape.second), negation: shape.negation.map(test),
+      readsStartTime: conditions.contains(where: PairShape.readsFirstStepTime), consumes: shape.consumes)
     return RunQueue(within: within, needed: 1, keptSlots: kept, slotCount: programs.projection.count, pair: pair)
   }
 
@@ -124,11 +130,9 @@ extension Engine {
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
   }
 
-  /// A pair queue's step (the general matcher's, for the pair shape): the second step's
-  /// condition is tested against each of the key's partial matches, oldest first, each one that
-  /// holds emitting the match `(a, event)` and staying open (`followed_by_any`) or taken
-  /// (`followed_by`); then the event starts a partial match of its own when the first step takes
-  /// it.
+  /// A pair queue's step (the general matcher's, for the pair shape): the key's partial matches
+  /// are walked oldest first (``walkPairs(_:_:_:rule:key:context:_:)``); then the event starts a
+  /// partial match of its own when the first step takes it.
   @inline(__always)
   private func processPaired(
     _ queue: RunQueue, _ pair: RunQueue.Pair, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int,
@@ -136,41 +140,76 @@ extension Engine {
   ) {
     let k = key.index
     let open = queue.count(ofKey: k) > 0
-    let taken = withRule(r) { matcher, context, _ in
+    withRule(r) { matcher, context, _ in
       if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
-      if open {
-        if let condition = pair.condition {
-          Unmanaged.passUnretained(condition)._withUnsafeGuaranteedRef { condition in
-            queue.walkLive(key: k) { s in
-              context.keptValues = queue.keptValues(s)
-              if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }
-              if condition.holds(event, nil, context) {
-                emitPair(queue, entry: s, event, rule: r, key: key, &actions)
-                if pair.consumes { queue.take(s, key: k) }
-              }
-            }
-          }
-          context.keptValues = nil
-        } else {
-          queue.walkLive(key: k) { s in
-            emitPair(queue, entry: s, event, rule: r, key: key, &actions)
-            if pair.consumes { queue.take(s, key: k) }
-          }
-        }
+      if open { walkPairs(queue, pair, event, rule: r, key: key, context: context, &actions) }
+      guard matcher.takeHolds(step: 0, event, nil, context) else { return }
+      queue.append(event, key: k)
+      // The general walk asks the new partial match's state whether it reaches the final state
+      // by ε-moves, which evaluates the negation (its proceed edge) against the event just
+      // taken: nothing follows from it (a stop state is not final), but its evaluation errors
+      // are counted, so they are here too.
+      if let negation = pair.negation?.condition {
+        context.keptValues = queue.keptValues(queue.tail - 1)
+        context.keptTime = event.time
+        _ = Unmanaged.passUnretained(negation)._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
+        context.keptValues = nil
       }
-      return matcher.takeHolds(step: 0, event, nil, context)
     }
-    if taken { queue.append(event, key: k) }
+  }
+
+  /// Tests `event` against each of key `key`'s partial matches in `queue`, oldest first, as the
+  /// general walk does from their waiting state: the second step's condition, then the
+  /// negation's. A partial match the second step takes emits the match `(a, event)`; it then ends
+  /// under `followed_by` and stays open under `followed_by_any`; one the negation takes ends
+  /// (after emitting, if both took it). A condition that reads nothing of `a` is evaluated for
+  /// the first partial match only and holds or fails for all (the general walk's per-event
+  /// cache), so the walk stops early when nothing can change.
+  @inline(__always)
+  private func walkPairs(
+    _ queue: RunQueue, _ pair: RunQueue.Pair, _ event: EventRecord, rule r: Int, key: KeyID, context: EvalContext,
+    _ actions: inout [EngineAction]
+  ) {
+    let k = key.index
+    // A condition's value for every entry, once known (a step without one takes every event).
+    var takesAll: Bool? = pair.take.condition == nil ? true : nil
+    var stopsAll: Bool? = pair.negation.map { $0.condition == nil ? true : nil } ?? false
+    func holds(_ test: RunQueue.Pair.Test, _ known: inout Bool?) -> Bool {
+      if let known { return known }
+      // swift-format-ignore: NeverForceUnwrap
+      // `known` is set for a test without a condition.
+      let result = Unmanaged.passUnretained(test.condition!)._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
+      if !test.readsFirst { known = result }
+      return result
+    }
+    // Nothing to do when neither condition reads `a` and neither holds: evaluated in the walk's
+    // order (the second step's first), as for the first entry.
+    if pair.take.readsFirst == false, pair.negation?.readsFirst != true {
+      context.keptValues = nil
+      let takes = holds(pair.take, &takesAll)
+      if let negation = pair.negation, !holds(negation, &stopsAll), !takes { return }
+      if pair.negation == nil, !takes { return }
+    }
+    queue.walkLive(key: k) { s in
+      context.keptValues = queue.keptValues(s)
+      if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }
+      let takes = holds(pair.take, &takesAll)
+      let stops = pair.negation.map { holds($0, &stopsAll) } ?? false
+      if takes { emitPair(queue, pair, entry: s, event, rule: r, key: key, &actions) }
+      if stops || (takes && pair.consumes) { queue.end(s, key: k) }
+    }
+    context.keptValues = nil
   }
 
   /// Emits the match of pair queue entry `s` and `event`: the nodes the general matcher binds.
   @inline(never)
   private func emitPair(
-    _ queue: RunQueue, entry s: UInt64, _ event: EventRecord, rule r: Int, key: KeyID, _ actions: inout [EngineAction]
+    _ queue: RunQueue, _ pair: RunQueue.Pair, entry s: UInt64, _ event: EventRecord, rule r: Int, key: KeyID,
+    _ actions: inout [EngineAction]
   ) {
     let nodes = rules[r].matcher.nodes
     let first = nodes.make(step: 0, event: queue.event(s), previous: nil)
-    let match = nodes.make(step: 1, event: event, previous: first)
+    let match = nodes.make(step: pair.second, event: event, previous: first)
     tallies.alertsByRule[r] += 1
     actions.append(.alert(makeAlert(rule: r, key: key, match: match, outcome: .complete)))
   }

@@ -32,7 +32,7 @@ import TocsinExpressions
 /// the last `W`, all waiting in one state (``pair``). An `a` appends; a `b` candidate walks the
 /// key's live entries oldest first (``walkLive(key:_:)``) and evaluates the second step's
 /// condition against each one's kept values (compiled for them: ``Pair/condition``), with no
-/// match node. Under `followed_by` a match takes its entry (``take(_:key:)``), which stays
+/// match node. Under `followed_by` a match takes its entry (``end(_:key:)``), which stays
 /// queued, dead, like a dropped one; otherwise only time-outs, the per-key cap and the TTL
 /// remove entries. Entries then also keep the slots of `a` that the condition reads.
 ///
@@ -64,28 +64,44 @@ final class RunQueue {
     var appended: UInt32 = 0
     var removed: UInt32 = 0
 
-    /// Queued entries: the live ones, and in a consuming pair queue also those taken by a match
-    /// (``RunQueue/take(_:key:)``) that the key's oldest end has not passed yet.
+    /// Queued entries: the live ones, and in a pair queue also those ended early
+    /// (``RunQueue/end(_:key:)``) that the key's oldest end has not passed yet.
     @inline(__always)
     var queued: Int { Int(appended &- removed) }
 
     static var skippedBit: UInt64 { 1 << 63 }
   }
 
-  /// What a pair queue needs of its rule's second step.
+  /// What a pair queue needs of its rule's later steps (``PairShape``).
   struct Pair {
+    /// A condition compiled against an entry's kept values (``ExprCompiler/kept``).
+    struct Test {
+      /// `nil` when the step accepts every event.
+      let condition: Condition?
+      /// Whether it reads the first event (`a.field`, `time(a)`). One that does not holds or
+      /// fails for every entry alike, and is evaluated once per event, as the general walk does.
+      let readsFirst: Bool
+    }
+
     /// The state a partial match waits in (checkpoints write it).
     let waiting: StateID
-    /// The second step's condition, compiled against an entry's kept values
-    /// (``ExprCompiler/kept``); `nil` when the step accepts every event.
-    let condition: Condition?
-    /// Whether the condition reads the first event's time (set per entry, then).
+    /// The second event's step (alerts bind it there).
+    let second: Int
+    /// The second step's condition.
+    let take: Test
+    /// The condition of a `not_followed_by` step between the two, if any: an event it holds for
+    /// ends the partial match.
+    let negation: Test?
+    /// Whether a condition reads the first event's time (set per entry, then).
     let readsStartTime: Bool
     /// Whether a match consumes its partial match (`followed_by`: it takes the first `b` and
-    /// stops waiting) rather than leaving it open (`followed_by_any`). A consumed entry is
-    /// marked taken where its kept values lie, and stays queued, dead, until the head or the
-    /// key's oldest end passes it: the queue stays a FIFO.
+    /// stops waiting) rather than leaving it open (`followed_by_any`).
     let consumes: Bool
+
+    /// Whether entries can end before they time out (a consuming match, a negation): an ended
+    /// entry is marked where its kept values lie, and stays queued, dead, until the head or the
+    /// key's oldest end passes it, so the queue stays a FIFO.
+    var endsEntries: Bool { consumes || negation != nil }
   }
 
   /// For a pair queue, its second step; `nil` for a shared run's queue.
@@ -102,7 +118,8 @@ final class RunQueue {
   /// The entries: entry number `s` lies at `s & mask`; numbers `head..<tail` are queued.
   private var entries: UnsafeMutablePointer<Entry>
   /// Per entry, its kept slot values at `(s & mask) · width`: `keptSlots.count` of them, and
-  /// in a consuming pair queue one more, its taken mark (`.bool(true)` once a match took it).
+  /// in a pair queue whose entries can end early (``Pair/endsEntries``) one more, its end mark
+  /// (`.bool(true)` once a match took it or the negation stopped it).
   private var values: UnsafeMutablePointer<Value>
   /// Values per entry.
   private let width: Int
@@ -113,7 +130,7 @@ final class RunQueue {
   private var keys: UnsafeMutablePointer<KeyRun>
   private var keyCapacity: Int
   /// For a pair queue, per key id, 16 bytes at `k · recentStride`: first the number of its
-  /// queued entries that are taken (a consuming pair queue's), then the numbers of its
+  /// queued entries that ended early (``end(_:key:)``), then the numbers of its
   /// ``recentCount`` newest entries (the low 32 bits; entry ordinal `o` at `1 + o %
   /// recentCount`), so the walk finds them without following links back: a chain of loads each
   /// waiting on the one before, which took most of the walk's time on W5. Older queued entries
@@ -139,7 +156,7 @@ final class RunQueue {
     self.keptSlots = keptSlots
     self.slotCount = slotCount
     self.pair = pair
-    width = keptSlots.count + (pair?.consumes == true ? 1 : 0)
+    width = keptSlots.count + (pair?.endsEntries == true ? 1 : 0)
     walk = .allocate(capacity: 16)
     mask = 255
     entries = .allocate(capacity: 256)
@@ -185,7 +202,7 @@ final class RunQueue {
     keyCapacity = capacity
   }
 
-  /// Zeroed room for `keys` keys' taken counts and recent entry numbers, on cache-line
+  /// Zeroed room for `keys` keys' counts of ended entries and recent entry numbers, on cache-line
   /// boundaries so that a key's 16 bytes never straddle two lines.
   private static func allocateRecents(keys: Int) -> UnsafeMutablePointer<UInt32> {
     let count = keys * recentStride
@@ -266,13 +283,13 @@ final class RunQueue {
   func entry(_ s: UInt64) -> UnsafeMutablePointer<Entry> { entries + Int(s & mask) }
 
   /// Key `k`'s live entries, oldest first.
-  func liveEntries(key k: Int) -> [UInt64] { queuedEntries(key: k).filter { !isTaken($0) } }
+  func liveEntries(key k: Int) -> [UInt64] { queuedEntries(key: k).filter { !isEnded($0) } }
 
   /// The number of key `k`'s oldest live entry (it has one).
   func oldestEntry(key k: Int) -> UInt64 {
     // swift-format-ignore: NeverForceUnwrap
     // The caller knows the key has a live entry.
-    queuedEntries(key: k).first { !isTaken($0) }!
+    queuedEntries(key: k).first { !isEnded($0) }!
   }
 
   /// Key `k`'s queued entries (``KeyRun/queued``), oldest first, following the links back from
@@ -287,17 +304,19 @@ final class RunQueue {
     return numbers
   }
 
-  /// Whether queued entry `s` was taken by a match (only in a consuming pair queue).
+  /// Whether queued entry `s` ended early (only in a pair queue whose entries can:
+  /// ``Pair/endsEntries``).
   @inline(__always)
-  func isTaken(_ s: UInt64) -> Bool {
+  func isEnded(_ s: UInt64) -> Bool {
     width > keptSlots.count && values[Int(s & mask) &* width &+ keptSlots.count].isTrue
   }
 
-  /// Marks key `k`'s live entry `s` taken by a match (a consuming pair queue's): it is no longer
-  /// live, and stays queued until the head or the key's oldest end passes it.
+  /// Marks key `k`'s live entry `s` ended (taken by a match under `followed_by`, or stopped by
+  /// the negation): it is no longer live, and stays queued until the head or the key's oldest
+  /// end passes it.
   @inline(__always)
-  func take(_ s: UInt64, key k: Int) {
-    assert(width > keptSlots.count && !isTaken(s))
+  func end(_ s: UInt64, key k: Int) {
+    assert(width > keptSlots.count && !isEnded(s))
     values[Int(s & mask) &* width &+ keptSlots.count] = .bool(true)
     recents.unsafelyUnwrapped[k &* Self.recentStride] &+= 1
     live -= 1
@@ -317,7 +336,7 @@ final class RunQueue {
   /// Calls `body` with the number of each of key `k`'s live entries, oldest first (a pair
   /// queue's walk). The numbers are gathered first (the newest from ``recents``, any older
   /// along the links back) and their kept values fetched together, so the body's loads do not
-  /// wait on one another. Taken entries are passed over (their marks lie with the values).
+  /// wait on one another. Ended entries are passed over (their marks lie with the values).
   @inline(__always)
   func walkLive(key k: Int, _ body: (UInt64) -> Void) {
     // Only a pair queue walks.
@@ -344,7 +363,7 @@ final class RunQueue {
       }
     }
     if width > keptSlots.count {
-      for i in 0..<count where !isTaken(walk[i]) { body(walk[i]) }
+      for i in 0..<count where !isEnded(walk[i]) { body(walk[i]) }
     } else {
       for i in 0..<count { body(walk[i]) }
     }
@@ -378,11 +397,11 @@ final class RunQueue {
       live -= n
       return
     }
-    // The oldest end passes taken entries on the way, which then no longer count as taken.
+    // The oldest end passes ended entries on the way, which then no longer count as ended.
     var dropped = 0
     for s in queuedEntries(key: k) where dropped < n {
       keys[k].removed &+= 1
-      if isTaken(s) {
+      if isEnded(s) {
         recents.unsafelyUnwrapped[k &* Self.recentStride] &-= 1
       } else {
         dropped += 1
@@ -422,8 +441,8 @@ final class RunQueue {
     // Live: its ordinal is at or past the key's removed count (wrapping arithmetic).
     if e.pointee.ordinal &- run.pointee.removed < 1 << 31 {
       run.pointee.removed = e.pointee.ordinal &+ 1
-      if isTaken(head) {
-        // Not live: only its count of taken entries goes.
+      if isEnded(head) {
+        // Not live: only its count of ended entries goes.
         recents.unsafelyUnwrapped[Int(e.pointee.key) &* Self.recentStride] &-= 1
       } else {
         live -= 1

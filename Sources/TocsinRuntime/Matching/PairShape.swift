@@ -10,33 +10,48 @@ import TocsinExpressions
 /// Every event that satisfies `A` starts a partial match, which waits for `b` in one state
 /// until its window closes. `followed_by_any` lets it take a `b` (emitting the match `(a, b)`)
 /// and still wait for the next one, so nothing but its time-out ends it; `followed_by` ends it
-/// with its first match (``consumes``). So a key's partial matches are its `a` events of the
-/// last `W` but those a match took, oldest first, all in one state, and over all keys they are
-/// a FIFO by start with holes: the layout of a run queue (`RunQueue`), with the second step's
-/// condition evaluated against each live entry's kept values and taken entries marked.
+/// with its first match (``consumes``). A `not_followed_by n` step between the two
+/// (``negation``: "a login, no logout, then a large purchase") ends it when an `n` comes first.
+/// So a key's partial matches are its `a` events of the last `W` but those a match or an `n`
+/// ended, oldest first, all in one state, and over all keys they are a FIFO by start with
+/// holes: the layout of a run queue (`RunQueue`), with the later steps' conditions evaluated
+/// against each live entry's kept values and ended entries marked.
 ///
 /// Eligibility is decided on the compiled automaton, state by state, as ``SharedRun``'s is:
 /// anything the compiler builds differently uses the general matcher.
 struct PairShape {
   /// The state a partial match waits in for its second event.
   let waiting: StateID
+  /// The second event's step: 1, or 2 after a `not_followed_by` step (``negation``).
+  let second: Int
   /// Whether a match ends its partial match (`followed_by`), rather than leaving it waiting
   /// (`followed_by_any`).
   let consumes: Bool
+  /// The `not_followed_by` step between the two (`begin a not_followed_by n followed_by b`), if
+  /// any: an event it takes ends every partial match it is tested against (after any match
+  /// that partial match completes with the same event).
+  let negation: Int?
 
   /// The pair shape of `program`, or `nil` when its partial matches are not single waiting
   /// events.
   static func detect(_ program: RuleProgram) -> PairShape? {
     let spec = program.spec
-    guard spec.steps.count == 2, spec.groups.isEmpty, spec.withinBetweenSteps == nil, spec.within != nil,
-      spec.onTimeout == nil, spec.skip == .noSkip
+    guard spec.steps.count == 2 || spec.steps.count == 3, spec.groups.isEmpty, spec.withinBetweenSteps == nil,
+      spec.within != nil, spec.onTimeout == nil, spec.skip == .noSkip
     else { return nil }
-    let (a, b) = (spec.steps[0], spec.steps[1])
+    let second = spec.steps.count - 1
+    let negation = second == 2 ? 1 : nil
+    let (a, b) = (spec.steps[0], spec.steps[second])
     guard a.kind == .take, a.quantifier == .once, b.kind == .take,
       b.contiguity == .nonDeterministic || b.contiguity == .relaxed, b.quantifier == .once
     else { return nil }
-    // The start reads only the event; the second step reads the first's fields and time but
-    // never aggregates (an entry keeps values, not a run of events).
+    if let n = negation {
+      let step = spec.steps[n]
+      guard step.kind == .notFollowedBy, step.quantifier == .once else { return nil }
+      if let condition = step.condition, aggregates(condition) { return nil }
+    }
+    // The start reads only the event; the later steps read the first's fields and time but
+    // never aggregate (an entry keeps values, not a run of events).
     if let condition = a.condition, condition.readsBindings { return nil }
     if let condition = b.condition, aggregates(condition) { return nil }
 
@@ -44,13 +59,23 @@ struct PairShape {
     let start = nfa.start
     guard let waiting = nfa[start].edges.first(where: { $0.action == .take })?.target,
       waiting != start, waiting != nfa.final, nfa[start].kind == .normal, nfa[waiting].kind == .normal,
-      nfa[start].edges == [NFA.Edge(.take, to: waiting, when: .take(0)), NFA.Edge(.ignore, to: start, when: .not(.take(0)))],
-      nfa[waiting].edges.first == NFA.Edge(.take, to: nfa.final, when: .take(1))
+      nfa[start].edges == [NFA.Edge(.take, to: waiting, when: .take(0)), NFA.Edge(.ignore, to: start, when: .not(.take(0)))]
     else { return nil }
+    var edges = nfa[waiting].edges
+    // The negation: a proceed edge into a stop state that its own event keeps.
+    if let n = negation {
+      guard let last = edges.last, last.action == .proceed, last.condition == .take(n), nfa[last.target].kind == .stop,
+        nfa[last.target].edges == [NFA.Edge(.take, to: last.target, when: .take(n))]
+      else { return nil }
+      edges.removeLast()
+    }
+    guard edges.first == NFA.Edge(.take, to: nfa.final, when: .take(second)) else { return nil }
     // `followed_by_any` waits whatever the event; `followed_by` only when it takes nothing.
-    switch nfa[waiting].edges.dropFirst() {
-    case [NFA.Edge(.ignore, to: waiting, when: .always)]: return PairShape(waiting: waiting, consumes: false)
-    case [NFA.Edge(.ignore, to: waiting, when: .not(.take(1)))]: return PairShape(waiting: waiting, consumes: true)
+    switch edges.dropFirst() {
+    case [NFA.Edge(.ignore, to: waiting, when: .always)]:
+      return PairShape(waiting: waiting, second: second, consumes: false, negation: negation)
+    case [NFA.Edge(.ignore, to: waiting, when: .not(.take(second)))]:
+      return PairShape(waiting: waiting, second: second, consumes: true, negation: negation)
     default: return nil
     }
   }
