@@ -193,33 +193,10 @@ final class CheckpointReplayTests: XCTestCase {
   /// replays that keep every rule in the general state; and checkpoints written with queues
   /// restore into runs without them, and the other way round.
   func testQueuingSharedRunsChangesNothing() throws {
-    var plain = ReplayConfiguration()
-    plain.engine.queuesSharedRuns = false
-    var queuedRules = 0
-    try forEachFixture { name, programs, configuration, text in
-      var general = configuration
-      general.engine.queuesSharedRuns = false
-      let reference = try replay(programs, general, text, cutEvery: 0)
-      for cut in Self.cuts(text, small: [0, 1, 3]) {
-        let run = try replay(programs, configuration, text, cutEvery: cut, alternating: cut > 0 ? general : nil)
-        assertSameOutput(run, reference, "\(name), cut every \(cut)")
-      }
-      queuedRules += Engine(programs: programs, options: configuration.engine).runQueues
-    }
     // The test means something only if fixtures' rules are queued.
-    XCTAssertGreaterThanOrEqual(queuedRules, 4)
-
-    let text = Self.twoHourStream(seed: 31, arrivalSeed: 7)
-    for rules in ["rules", "bench/rules/w2"] {
-      let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
-      XCTAssertGreaterThan(Engine(programs: programs, options: ReplayConfiguration().engine).runQueues, 0, rules)
-      let reference = try replay(programs, plain, text, cutEvery: 0)
-      XCTAssertGreaterThan(reference.alerts.count, 0, rules)
-      for cut in [0, 997] {
-        let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut, alternating: cut > 0 ? plain : nil)
-        assertSameOutput(run, reference, "\(rules), cut every \(cut)")
-      }
-    }
+    try assertQueuesChangeNothing(
+      turnedOff: { $0.queuesSharedRuns = false }, queues: \.runQueues, inFixtures: 4,
+      ruleSets: [("rules", 1), ("bench/rules/w2", 1)])
   }
 
   /// Keeping pair-shaped rules in pair queues never changes output, as for run queues above:
@@ -228,26 +205,38 @@ final class CheckpointReplayTests: XCTestCase {
   /// (both kinds, one with a negation between: six), uncut and cut, with checkpoints restored
   /// across the two forms.
   func testQueuingPairsChangesNothing() throws {
+    try assertQueuesChangeNothing(
+      turnedOff: { $0.queuesPairs = false }, queues: \.pairQueues, inFixtures: 10,
+      ruleSets: [("rules", 2), ("bench/rules/w5", 3), ("bench/rules/w2", 6)])
+  }
+
+  /// Replays every fixture, and a generated two-hour stream through each of `ruleSets` (with
+  /// the number of queues `queues` counts there), with the queues `turnedOff` switches off and
+  /// without, uncut and cut (alternating the two forms at every cut), and checks the bytes agree;
+  /// the fixtures' rules must have at least `inFixtures` such queues in all.
+  private func assertQueuesChangeNothing(
+    turnedOff: (inout EngineOptions) -> Void, queues: KeyPath<Engine, Int>, inFixtures: Int,
+    ruleSets: [(path: String, queues: Int)]
+  ) throws {
     var plain = ReplayConfiguration()
-    plain.engine.queuesPairs = false
-    var pairedRules = 0
+    turnedOff(&plain.engine)
+    var queued = 0
     try forEachFixture { name, programs, configuration, text in
       var general = configuration
-      general.engine.queuesPairs = false
+      turnedOff(&general.engine)
       let reference = try replay(programs, general, text, cutEvery: 0)
       for cut in Self.cuts(text, small: [0, 1, 3]) {
         let run = try replay(programs, configuration, text, cutEvery: cut, alternating: cut > 0 ? general : nil)
         assertSameOutput(run, reference, "\(name), cut every \(cut)")
       }
-      pairedRules += Engine(programs: programs, options: configuration.engine).pairQueues
+      queued += Engine(programs: programs, options: configuration.engine)[keyPath: queues]
     }
-    // The test means something only if fixtures' rules are paired.
-    XCTAssertGreaterThanOrEqual(pairedRules, 10)
+    XCTAssertGreaterThanOrEqual(queued, inFixtures)
 
     let text = Self.twoHourStream(seed: 31, arrivalSeed: 7)
-    for (rules, pairs) in [("rules", 2), ("bench/rules/w5", 3), ("bench/rules/w2", 6)] {
+    for (rules, count) in ruleSets {
       let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
-      XCTAssertEqual(Engine(programs: programs, options: ReplayConfiguration().engine).pairQueues, pairs, rules)
+      XCTAssertEqual(Engine(programs: programs, options: ReplayConfiguration().engine)[keyPath: queues], count, rules)
       let reference = try replay(programs, plain, text, cutEvery: 0)
       XCTAssertGreaterThan(reference.alerts.count, 0, rules)
       for cut in [0, 997] {
