@@ -28,18 +28,19 @@ import TocsinExpressions
 /// held event is ever read again, and the buffer goes back to the decoder at once.
 ///
 /// **Pair queues.** The same layout holds a rule of the pair shape (``PairShape``: `begin a
-/// followed_by_any b within W`, or `followed_by b`), whose partial matches are its `a` events of
-/// the last `W`, all waiting in one state (``pair``). An `a` appends; a `b` candidate walks the
-/// key's live entries oldest first (``walkLive(key:_:)``) and evaluates the second step's
-/// condition against each one's kept values (compiled for them: ``Pair/condition``), with no
-/// match node. Under `followed_by` a match takes its entry (``end(_:key:)``), which stays
-/// queued, dead, like a dropped one; otherwise only time-outs, the per-key cap and the TTL
-/// remove entries. Entries then also keep the slots of `a` that the condition reads.
+/// followed_by_any b within W`, or `followed_by b`, perhaps after `not_followed_by n`), whose
+/// partial matches are its `a` events of the last `W`, all waiting in one state (``pair``). An
+/// `a` appends; a candidate event walks the key's live entries oldest first
+/// (``walkLive(key:_:)``) and evaluates the later steps' conditions against each one's kept
+/// values (compiled for them: ``Pair/Test``), with no match node. A `followed_by` match or the
+/// negation ends its entry (``end(_:key:)``), which stays queued, dead, like a dropped one;
+/// otherwise only time-outs, the per-key cap and the TTL remove entries. Entries then also keep
+/// the slots of `a` that the conditions read.
 ///
 /// Used only for rules whose time-outs nobody sees (``RuleMatcher/endsSilently``) and whose
 /// skip strategy keeps the queue's shape (``Engine/runQueue(for:rule:bitInSpace:programs:options:)``).
-/// Everything observable is what the rule's ``SharedRun`` gives; `RunQueueTests` and
-/// `CheckpointReplayTests` replay the same streams with and without queues.
+/// Everything observable is what the rule's ``SharedRun`` or general walk gives; `RunQueueTests`,
+/// `PairQueueTests` and `CheckpointReplayTests` replay the same streams with and without queues.
 final class RunQueue {
   /// One partial match: the event that started it.
   struct Entry {
