@@ -68,24 +68,8 @@ public struct ExprCompiler {
     case .field(let path):
       let slot = projection.slot(for: path).index
       return { event, _, _ in event.slots[slot] }
-    case .stepField(let step, let path) where kept != nil:
-      // swift-format-ignore: NeverForceUnwrap
-      // Tested by the pattern.
-      let kept = kept!
-      guard step == kept.step else { return { _, _, _ in .null } }
-      let slot = projection.slot(for: path)
-      guard let position = kept.slots.firstIndex(of: slot) else {
-        preconditionFailure("a condition on kept values reads \(path), which is not kept")
-      }
-      return { _, _, context in context.keptValues.unsafelyUnwrapped[position] }
-    case .stepTime(let step) where kept != nil:
-      // swift-format-ignore: NeverForceUnwrap
-      // Tested by the pattern.
-      guard step == kept!.step else { return { _, _, _ in .null } }
-      return { _, _, context in .time(context.keptTime) }
-    case .aggregate where kept != nil:
-      preconditionFailure("a condition on kept values aggregates")
     case .stepField(let step, let path):
+      if let kept { return compileKept(step: step, path: path, kept) }
       let slot = projection.slot(for: path).index
       return { _, bindings, _ in
         bindings?.withLatestEvent(boundTo: step, none: .null) { $0.slots[slot] } ?? .null
@@ -95,12 +79,17 @@ public struct ExprCompiler {
     case .eventTime:
       return { event, _, _ in .time(event.time) }
     case .stepTime(let step):
+      if let kept {
+        guard step == kept.step else { return { _, _, _ in .null } }
+        return { _, _, context in .time(context.keptTime) }
+      }
       return { _, bindings, _ in
         bindings?.withLatestEvent(boundTo: step, none: .null) { .time($0.time) } ?? .null
       }
     case .member(let element, let list):
       return compileMember(element, list)
     case .aggregate(let function, let step, let path):
+      precondition(kept == nil, "a condition on kept values aggregates")
       return compileAggregate(function, step: step, path: path)
     case .not, .and, .or:
       let predicate = compilePredicate(expr, nullable: true)
@@ -175,6 +164,16 @@ public struct ExprCompiler {
         }
       }
     }
+  }
+
+  /// `step.field` read from the kept values (``kept``): another step's reads null, as a step not
+  /// bound yet does.
+  private func compileKept(step: Int, path: FieldPath, _ kept: KeptValues) -> Evaluator {
+    guard step == kept.step else { return { _, _, _ in .null } }
+    guard let slot = projection.existingSlot(for: path), let position = kept.slots.firstIndex(of: slot) else {
+      preconditionFailure("a condition on kept values reads \(path), which is not kept")
+    }
+    return { _, _, context in context.keptValues.unsafelyUnwrapped[position] }
   }
 
   /// The compiled pattern for a literal, from the cache; `nil` if it does not compile (the

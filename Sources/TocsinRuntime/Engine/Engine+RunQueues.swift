@@ -26,19 +26,20 @@ extension Engine {
     for matcher: RuleMatcher, rule r: Int, bitInSpace: Int, programs: ProgramSet, options: EngineOptions
   ) -> RunQueue? {
     guard r < RuleGuards.trackedRules, bitInSpace < KeySpace.trackedRules else { return nil }
-    let spec = matcher.program.spec
+    let program = matcher.program
+    let spec = program.spec
     // What an alert reads of the matched events beyond their time and identity.
     var read = spec.emit.flatMap(\.value.allFields)
     if let key = spec.suppression?.key { read += key.allFields }
+    func kept() -> [SlotIndex] { Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted() }
     if let (run, within) = queueShape(matcher, options: options) {
-      let kept = Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted()
-      return RunQueue(within: within, needed: run.counting.count, keptSlots: kept, slotCount: programs.projection.count)
+      return RunQueue(within: within, needed: run.counting.count, keptSlots: kept(), slotCount: programs.projection.count)
     }
-    guard let (shape, within) = pairShape(matcher, options: options) else { return nil }
+    guard let (shape, within) = pairShape(program, options: options) else { return nil }
     // And what the later steps' conditions read of the first event.
     let conditions = [shape.second, shape.negation].compactMap { $0.flatMap { spec.steps[$0].condition } }
     for condition in conditions { read += PairShape.firstStepFields(condition) }
-    let kept = Set(read.compactMap { programs.projection.existingSlot(for: $0) }).sorted()
+    let kept = kept()
     var compiler = ExprCompiler(projection: programs.projection, kept: ExprCompiler.KeptValues(step: 0, slots: kept))
     func test(_ step: Int) -> RunQueue.Pair.Test {
       let condition = spec.steps[step].condition
@@ -55,13 +56,14 @@ extension Engine {
   /// Whether rule `program` keeps its partial matches in a pair queue under `options` (as
   /// ``queuesRuns(of:options:)`` asks for run queues), for `tocsin explain`.
   public static func queuesPairs(of program: RuleProgram, options: EngineOptions = EngineOptions()) -> Bool {
-    pairShape(RuleMatcher(program: program), options: options) != nil
+    pairShape(program, options: options) != nil
   }
 
-  /// The pair shape and window of a rule that a pair queue can hold under `options`.
-  private static func pairShape(_ matcher: RuleMatcher, options: EngineOptions) -> (PairShape, EventDuration)? {
-    guard options.queuesPairs, matcher.endsSilently, !matcher.holdsCompleted, let within = matcher.program.spec.within,
-      options.limits.maxStateBytes == nil, let shape = PairShape.detect(matcher.program)
+  /// The pair shape and window of a rule that a pair queue can hold under `options`. (The shape
+  /// itself has a window, no skip strategy and no time-out alerts: it ends silently.)
+  private static func pairShape(_ program: RuleProgram, options: EngineOptions) -> (PairShape, EventDuration)? {
+    guard options.queuesPairs, options.limits.maxStateBytes == nil, let within = program.spec.within,
+      let shape = PairShape.detect(program)
     else { return nil }
     return (shape, within)
   }
@@ -184,11 +186,10 @@ extension Engine {
     }
     // Nothing to do when neither condition reads `a` and neither holds: evaluated in the walk's
     // order (the second step's first), as for the first entry.
-    if pair.take.readsFirst == false, pair.negation?.readsFirst != true {
-      context.keptValues = nil
+    if !pair.take.readsFirst, !(pair.negation?.readsFirst ?? false) {
       let takes = holds(pair.take, &takesAll)
-      if let negation = pair.negation, !holds(negation, &stopsAll), !takes { return }
-      if pair.negation == nil, !takes { return }
+      let stops = pair.negation.map { holds($0, &stopsAll) } ?? false
+      if !takes && !stops { return }
     }
     queue.walkLive(key: k) { s in
       context.keptValues = queue.keptValues(s)

@@ -124,6 +124,9 @@ final class RunQueue {
   private var values: UnsafeMutablePointer<Value>
   /// Values per entry.
   private let width: Int
+  /// Where an entry's end mark lies among its values (after its kept slots), in a pair queue
+  /// whose entries can end early (``Pair/endsEntries``); `nil` otherwise.
+  private let endMark: Int?
   private var mask: UInt64
   private(set) var head: UInt64 = 1
   private(set) var tail: UInt64 = 1
@@ -157,7 +160,8 @@ final class RunQueue {
     self.keptSlots = keptSlots
     self.slotCount = slotCount
     self.pair = pair
-    width = keptSlots.count + (pair?.endsEntries == true ? 1 : 0)
+    endMark = pair?.endsEntries == true ? keptSlots.count : nil
+    width = keptSlots.count + (endMark == nil ? 0 : 1)
     walk = .allocate(capacity: 16)
     mask = 255
     entries = .allocate(capacity: 256)
@@ -247,7 +251,7 @@ final class RunQueue {
     if width > 0 {
       let kept = values + slot &* width
       for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
-      if width > keptSlots.count { (kept + keptSlots.count).initialize(to: .null) }
+      if let endMark { (kept + endMark).initialize(to: .null) }
     }
     if let recents {
       recents[k &* Self.recentStride &+ 1 &+ Int(run.pointee.appended) % Self.recentCount] = UInt32(truncatingIfNeeded: s)
@@ -286,11 +290,17 @@ final class RunQueue {
   /// Key `k`'s live entries, oldest first.
   func liveEntries(key k: Int) -> [UInt64] { queuedEntries(key: k).filter { !isEnded($0) } }
 
-  /// The number of key `k`'s oldest live entry (it has one).
+  /// The number of key `k`'s oldest live entry (it has one): the last live one along the links
+  /// back from its newest. (No array: the per-key cap asks for it on every event of a key at
+  /// its cap.)
   func oldestEntry(key k: Int) -> UInt64 {
-    // swift-format-ignore: NeverForceUnwrap
-    // The caller knows the key has a live entry.
-    queuedEntries(key: k).first { !isEnded($0) }!
+    var s = keys[k].newest & ~KeyRun.skippedBit
+    var oldest = s
+    for i in stride(from: keys[k].queued - 1, through: 0, by: -1) {
+      if !isEnded(s) { oldest = s }
+      if i > 0 { s = entry(s).pointee.previous }
+    }
+    return oldest
   }
 
   /// Key `k`'s queued entries (``KeyRun/queued``), oldest first, following the links back from
@@ -309,7 +319,8 @@ final class RunQueue {
   /// ``Pair/endsEntries``).
   @inline(__always)
   func isEnded(_ s: UInt64) -> Bool {
-    width > keptSlots.count && values[Int(s & mask) &* width &+ keptSlots.count].isTrue
+    guard let endMark else { return false }
+    return values[Int(s & mask) &* width &+ endMark].isTrue
   }
 
   /// Marks key `k`'s live entry `s` ended (taken by a match under `followed_by`, or stopped by
@@ -317,8 +328,10 @@ final class RunQueue {
   /// end passes it.
   @inline(__always)
   func end(_ s: UInt64, key k: Int) {
-    assert(width > keptSlots.count && !isEnded(s))
-    values[Int(s & mask) &* width &+ keptSlots.count] = .bool(true)
+    assert(!isEnded(s))
+    // swift-format-ignore: NeverForceUnwrap
+    // Only a queue whose entries can end is asked to end one.
+    values[Int(s & mask) &* width &+ endMark!] = .bool(true)
     recents.unsafelyUnwrapped[k &* Self.recentStride] &+= 1
     live -= 1
   }
@@ -363,7 +376,7 @@ final class RunQueue {
         if width > 0 { MemoryHint.prefetch(values + Int(s & mask) &* width) }
       }
     }
-    if width > keptSlots.count {
+    if endMark != nil {
       for i in 0..<count where !isEnded(walk[i]) { body(walk[i]) }
     } else {
       for i in 0..<count { body(walk[i]) }
@@ -393,7 +406,7 @@ final class RunQueue {
   @inline(__always)
   func dropOldest(_ n: Int, key k: Int) {
     let n = min(n, count(ofKey: k))
-    guard width > keptSlots.count else {
+    guard endMark != nil else {
       keys[k].removed &+= UInt32(truncatingIfNeeded: n)
       live -= n
       return
