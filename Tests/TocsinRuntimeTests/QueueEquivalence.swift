@@ -15,6 +15,9 @@ enum QueueEquivalence {
   static let amount = FieldPath(["amount"])
   static let user = FieldPath(["user"])
   static let score = FieldPath(["score"])
+  /// A field of mixed kinds (null, a bool, ints, a float, strings): filled only when a rule
+  /// reads it, so streams of rules that do not are drawn as before.
+  static let mixed = FieldPath(["mixed"])
   /// The fields the streams fill (compile rules with them as extra fields).
   static var fields: [FieldPath] { [type, amount, user, score] }
 
@@ -60,6 +63,8 @@ enum QueueEquivalence {
     var ttlDrops = 0
     var typeErrors = 0
     var arithmeticErrors = 0
+    /// Walks pair filters left out (``Engine/pairWalksFiltered``).
+    var filteredWalks = 0
   }
 
   /// Options for a round: 0–3 s of out-of-orderness; exact timers (so the open partial matches
@@ -96,6 +101,8 @@ enum QueueEquivalence {
     let mapping = Array(0..<rules)
     var time: Int64 = 0
     var trail: [String] = []
+    let mixedSlot = programs.projection.existingSlot(for: mixed)
+    let numbersOnly = mixedSlot != nil && Bool.random(using: &rng)
     for sequence in 0..<count {
       // Times in half seconds, so events fall exactly on window ends, and ties are common.
       time += 500 * Int64.random(in: 0...3, using: &rng)
@@ -109,6 +116,11 @@ enum QueueEquivalence {
       values[slot(amount)] = .int(Int64.random(in: 0...10, using: &rng))
       values[slot(user)] = .string("u\(Int.random(in: 0..<users, using: &rng))")
       values[slot(score)] = .int(Int64(sequence))
+      if let m = mixedSlot {
+        let kinds: [Value] = [.null, .int(1), .int(2), .float(2), .bool(true), .string("x"), .string("y")]
+        // Numbers or null in some streams (as fields usually are of one kind), anything in others.
+        values[m.index] = kinds[Int.random(in: 0..<(numbersOnly ? 4 : kinds.count), using: &rng)]
+      }
       let id = "\(kind)\(sequence)"
       trail.append("\(id)@\(at)/\(values[slot(user)])/\(values[slot(amount)])")
       let event = EventRecord(
@@ -138,6 +150,7 @@ enum QueueEquivalence {
         let fromQueued = try Engine(restoring: queuedSnapshot, programs: programs, options: plainOptions, ruleMapping: mapping)
         let fromPlain = try Engine(restoring: plainSnapshot, programs: programs, options: options, ruleMapping: mapping)
         restored(fromQueued, fromPlain)
+        tally.filteredWalks += queued.pairWalksFiltered
         XCTAssertEqual(fromQueued.openPartialMatches, queued.openPartialMatches, "\(label): restored from queues")
         XCTAssertEqual(fromPlain.openPartialMatches, plain.openPartialMatches, "\(label): restored into queues")
         queued = fromPlain
@@ -160,6 +173,7 @@ enum QueueEquivalence {
     // The events the end of input released were tested too.
     XCTAssertEqual(typeErrors(queued), typeErrors(plain), "\(label): type errors at the end")
     tally.typeErrors += queued.typeErrors.reduce(0) { $0 + $1.count }
+    tally.filteredWalks += queued.pairWalksFiltered
     return true
   }
 

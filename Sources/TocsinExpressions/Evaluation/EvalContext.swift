@@ -57,6 +57,24 @@ public final class EvalContext {
   /// Records an arithmetic error.
   @inline(never)
   public func recordArithmeticError() { arithmeticErrors += 1 }
+
+  /// Evaluates `body` and returns its result, or `nil` when it recorded an error (a type or
+  /// arithmetic error, a regex limit hit), which is then forgotten: the counters are as they
+  /// were. For a condition evaluated ahead of time only to learn whether it is false (a pair
+  /// queue's filter), so that its errors are counted where the rule's own evaluation meets them.
+  @inline(__always)
+  public func withoutRecording(_ body: () -> Bool) -> Bool? {
+    let (types, arithmetic, limits) = (typeErrors, arithmeticErrors, regexLimitHits)
+    let hadMessages = (firstTypeError != nil, firstRegexLimitPattern != nil)
+    let result = body()
+    if typeErrors == types && arithmeticErrors == arithmetic && regexLimitHits == limits { return result }
+    typeErrors = types
+    arithmeticErrors = arithmetic
+    regexLimitHits = limits
+    if !hadMessages.0 { firstTypeError = nil }
+    if !hadMessages.1 { firstRegexLimitPattern = nil }
+    return nil
+  }
 }
 
 /// A compiled expression: the value of an expression for the event under test, the partial

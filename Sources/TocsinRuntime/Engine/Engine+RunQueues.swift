@@ -43,9 +43,15 @@ extension Engine {
     var compiler = ExprCompiler(projection: programs.projection, kept: ExprCompiler.KeptValues(step: 0, slots: kept))
     func test(_ step: Int) -> RunQueue.Pair.Test {
       let condition = spec.steps[step].condition
+      let readsFirst = condition?.readsBindings ?? false
+      let filter = condition.flatMap { condition in
+        readsFirst && options.filtersPairs
+          ? PairFilter.make(condition, kept: kept, projection: programs.projection) {
+            Condition(compiler.compileCondition($0))
+          } : nil
+      }
       return RunQueue.Pair.Test(
-        condition: condition.map { Condition(compiler.compileCondition($0)) },
-        readsFirst: condition?.readsBindings ?? false)
+        condition: condition.map { Condition(compiler.compileCondition($0)) }, readsFirst: readsFirst, filter: filter)
     }
     let pair = RunQueue.Pair(
       waiting: shape.waiting, second: shape.second, take: test(shape.second), negation: shape.negation.map(test),
@@ -184,12 +190,22 @@ extension Engine {
       if !test.readsFirst { known = result }
       return result
     }
-    // Nothing to do when neither condition reads `a` and neither holds: evaluated in the walk's
-    // order (the second step's first), as for the first entry.
-    if !pair.take.readsFirst, !(pair.negation?.readsFirst ?? false) {
-      let takes = holds(pair.take, &takesAll)
-      let stops = pair.negation.map { holds($0, &stopsAll) } ?? false
-      if !takes && !stops { return }
+    // Nothing to do when neither condition can hold for any entry: one that reads nothing of
+    // `a` evaluated (in the walk's order, the second step's first, as for the first entry), one
+    // that does asked of its filter (which records nothing, and rules it out only when no
+    // entry's evaluation would record anything either).
+    var filtered = false
+    func holdsForNone(_ test: RunQueue.Pair.Test, _ known: inout Bool?) -> Bool {
+      guard test.readsFirst else { return !holds(test, &known) }
+      guard let filter = test.filter, filter.rulesOut(event, context: context, kinds: { queue.keptKinds($0) }) else {
+        return false
+      }
+      filtered = true
+      return true
+    }
+    if holdsForNone(pair.take, &takesAll), pair.negation.map({ holdsForNone($0, &stopsAll) }) ?? true {
+      if filtered { queue.filteredWalks &+= 1 }
+      return
     }
     queue.walkLive(key: k) { s in
       context.keptValues = queue.keptValues(s)
@@ -297,6 +313,10 @@ extension Engine {
 
   /// The number of rules whose partial matches are kept in pair queues (summaries, tests).
   public var pairQueues: Int { queuedRules.count - runQueues }
+
+  /// The walks over a key's pair-queue entries that a filter left out (``PairFilter``): the
+  /// event alone showed the condition false for every entry (tests, `tocsin bench`).
+  public var pairWalksFiltered: Int { queues.reduce(0) { $0 + ($1?.filteredWalks ?? 0) } }
 
   /// Open partial matches in run queues.
   var queuedPartialMatches: Int {

@@ -47,6 +47,10 @@ public struct EngineOptions: Sendable {
   /// step tested against each entry's kept values. `false` keeps them in the general state
   /// (tests use it to show the queues never change output).
   public var queuesPairs = true
+  /// Whether a pair queue asks the event alone, before walking a key's entries, whether the
+  /// second step's (or the negation's) condition can hold for any of them (``PairFilter``).
+  /// `false` always walks (tests use it to show the filter never changes output or counts).
+  public var filtersPairs = true
 
   /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
   /// 1 h time-skew guard (2 confirmations accept a jump, 100 contradictions reject it).

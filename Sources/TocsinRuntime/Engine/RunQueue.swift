@@ -82,6 +82,9 @@ final class RunQueue {
       /// Whether it reads the first event (`a.field`, `time(a)`). One that does not holds or
       /// fails for every entry alike, and is evaluated once per event, as the general walk does.
       let readsFirst: Bool
+      /// For one that does, what the event alone can tell of it (``PairFilter``): that it is
+      /// false for every entry, so the walk can be left out.
+      let filter: PairFilter?
     }
 
     /// The state a partial match waits in (checkpoints write it).
@@ -115,6 +118,12 @@ final class RunQueue {
   let keptSlots: [SlotIndex]
   /// Slots of a rebuilt event (the projection's width).
   let slotCount: Int
+  /// The kept positions whose value kinds ``keptKinds(_:)`` tracks (those a pair filter's
+  /// checked comparisons read: ``PairFilter/trackedPositions``).
+  private let trackedPositions: [Int]
+  /// Per kept position, the kinds of the values entries have kept there (``PairFilter/kind(of:)``
+  /// bits), since the queue began: only ever more, so a kind is never missed.
+  private let kinds: UnsafeMutablePointer<UInt8>
 
   /// The entries: entry number `s` lies at `s & mask`; numbers `head..<tail` are queued.
   private var entries: UnsafeMutablePointer<Entry>
@@ -147,6 +156,8 @@ final class RunQueue {
   static var recentCount: Int { 3 }
   /// Live entries over all keys (the rule's open partial matches).
   private(set) var live = 0
+  /// Walks a pair filter left out (``Engine/pairWalksFiltered``).
+  var filteredWalks = 0
 
   /// Room for a key's live entry numbers while a pair queue walks them (``walkLive(key:_:)``).
   private var walk: UnsafeMutablePointer<UInt64>
@@ -160,6 +171,10 @@ final class RunQueue {
     self.keptSlots = keptSlots
     self.slotCount = slotCount
     self.pair = pair
+    let filters = [pair?.take.filter, pair?.negation?.filter].compactMap { $0 }
+    trackedPositions = Array(Set(filters.flatMap(\.trackedPositions))).sorted()
+    kinds = .allocate(capacity: max(1, keptSlots.count))
+    kinds.initialize(repeating: 0, count: max(1, keptSlots.count))
     endMark = pair?.endsEntries == true ? keptSlots.count : nil
     width = keptSlots.count + (endMark == nil ? 0 : 1)
     walk = .allocate(capacity: 16)
@@ -179,6 +194,7 @@ final class RunQueue {
     keys.deallocate()
     recents?.deallocate()
     walk.deallocate()
+    kinds.deallocate()
   }
 
   // MARK: - Keys
@@ -252,6 +268,10 @@ final class RunQueue {
       let kept = values + slot &* width
       for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
       if let endMark { (kept + endMark).initialize(to: .null) }
+      for i in 0..<trackedPositions.count {
+        let p = trackedPositions[i]
+        kinds[p] |= PairFilter.kind(of: kept[p])
+      }
     }
     if let recents {
       recents[k &* Self.recentStride &+ 1 &+ Int(run.pointee.appended) % Self.recentCount] = UInt32(truncatingIfNeeded: s)
@@ -335,6 +355,11 @@ final class RunQueue {
     recents.unsafelyUnwrapped[k &* Self.recentStride] &+= 1
     live -= 1
   }
+
+  /// The kinds of the values entries have kept at position `position` since the queue began,
+  /// for a tracked position (``trackedPositions``).
+  @inline(__always)
+  func keptKinds(_ position: Int) -> UInt8 { kinds[position] }
 
   /// Entry `s`'s kept values, in ``keptSlots``' order.
   @inline(__always)

@@ -1,0 +1,142 @@
+import TocsinCore
+import TocsinExpressions
+
+/// What a pair queue can learn from an event alone about a later step's condition that reads the
+/// first event (`b where type == "purchase" and currency != a.currency and amount > 2000`): that
+/// it is false for every waiting partial match of the key, with no error counted, so the walk
+/// over them (``RunQueue/walkLive(key:_:)``: a cache miss per entry, written a window ago) can be
+/// left out.
+///
+/// The condition is read as its conjuncts (`c1 and c2 and …`, evaluated left to right, each
+/// false at the first that is not `true`). Those that read nothing of the first event (*free*
+/// conjuncts) have the same value for every partial match, so they are evaluated once, before
+/// the walk, without recording errors (``EvalContext/withoutRecording(_:)``). When one is false
+/// without an error, every partial match's evaluation stops at it or earlier; the walk changes
+/// nothing, unless a conjunct before it that reads the first event would record an error for
+/// some partial match, which the general walk counts (type errors are counted per evaluation).
+/// So a free conjunct rules the walk out only when every conjunct before it is free or a
+/// *checked* comparison: `x == a.f` or `x != a.f` (either order), with `x` a field of the event or
+/// a constant. Such a comparison errs only when both values are not null and of different kinds
+/// (a string against a number, say), which the queue answers for all its entries at once: it
+/// keeps, per kept slot, the kinds of the values it has held (``RunQueue/keptKinds(_:)``). A
+/// conjunct of any other form that reads the first event ends the list of usable free conjuncts.
+///
+/// Exact: the walk is left out only when the general walk would evaluate the condition to false
+/// for every partial match and count nothing; `PairQueueTests` compares both, type errors too.
+struct PairFilter {
+  /// A comparison conjunct that reads the first event and cannot err when the kinds agree.
+  struct Check {
+    /// The event's side: a slot of the event, or a constant.
+    let slot: Int?
+    let constant: Value
+    /// The first event's side: a position among the queue's kept values.
+    let kept: Int
+  }
+
+  /// The free conjuncts usable as filters, in the condition's order, each with the number of
+  /// ``checks`` that come before it in the condition.
+  let conjuncts: [(condition: Condition, checksBefore: Int)]
+  /// The checked comparisons before the last usable free conjunct, in the condition's order.
+  let checks: [Check]
+
+  /// The kept positions whose value kinds the queue must track (those ``checks`` read).
+  var trackedPositions: [Int] { Array(Set(checks.map(\.kept))).sorted() }
+
+  /// The filter of `condition`, a condition that reads the first event, for a queue keeping
+  /// `kept` slots of it; `nil` when no conjunct can be used. `compile` compiles a free conjunct.
+  static func make(
+    _ condition: Expr, kept: [SlotIndex], projection: FieldProjection, compile: (Expr) -> Condition
+  ) -> PairFilter? {
+    var conjuncts: [(condition: Condition, checksBefore: Int)] = []
+    var checks: [Check] = []
+    var pendingChecks: [Check] = []
+    for conjunct in Self.conjuncts(of: condition) {
+      if !conjunct.readsBindings {
+        checks += pendingChecks
+        pendingChecks = []
+        conjuncts.append((compile(conjunct), checks.count))
+      } else if let check = Self.check(conjunct, kept: kept, projection: projection) {
+        pendingChecks.append(check)
+      } else {
+        break
+      }
+    }
+    return conjuncts.isEmpty ? nil : PairFilter(conjuncts: conjuncts, checks: checks)
+  }
+
+  /// `condition`'s conjuncts, left to right (`and` is evaluated left to right, so
+  /// `(c1 and c2) and c3` and `c1 and (c2 and c3)` are both `c1, c2, c3`).
+  static func conjuncts(of condition: Expr) -> [Expr] {
+    if case .and(let l, let r) = condition { return conjuncts(of: l) + conjuncts(of: r) }
+    return [condition]
+  }
+
+  /// `conjunct` as a checked comparison, or `nil` when it is not one.
+  private static func check(_ conjunct: Expr, kept: [SlotIndex], projection: FieldProjection) -> Check? {
+    guard case .binary(let op, let l, let r) = conjunct, op == .equal || op == .notEqual else { return nil }
+    func keptPosition(_ side: Expr) -> Int? {
+      guard case .stepField(0, let path) = side, let slot = projection.existingSlot(for: path) else { return nil }
+      return kept.firstIndex(of: slot)
+    }
+    func eventSide(_ side: Expr) -> (slot: Int?, constant: Value)? {
+      switch side {
+      case .field(let path):
+        guard let slot = projection.existingSlot(for: path) else { return nil }
+        return (slot.index, .null)
+      case .constant(let value): return (nil, value)
+      default: return nil
+      }
+    }
+    if let position = keptPosition(r), let event = eventSide(l) {
+      return Check(slot: event.slot, constant: event.constant, kept: position)
+    }
+    if let position = keptPosition(l), let event = eventSide(r) {
+      return Check(slot: event.slot, constant: event.constant, kept: position)
+    }
+    return nil
+  }
+
+  /// Whether the condition is false for every partial match of a queue whose kept values have
+  /// had the kinds `kinds` gives (per kept position), and no evaluation would count an error.
+  /// Evaluates the free conjuncts in order until one is not `true`; records nothing in
+  /// `context`.
+  func rulesOut(_ event: EventRecord, context: EvalContext, kinds: (Int) -> UInt8) -> Bool {
+    for (condition, checksBefore) in conjuncts {
+      let holds = context.withoutRecording {
+        Unmanaged.passUnretained(condition)._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
+      }
+      // An error: the general walk would count it (once per partial match that reaches it).
+      guard let holds else { return false }
+      if holds { continue }
+      for check in checks.prefix(checksBefore) {
+        let value = check.slot.map { event.slots[$0] } ?? check.constant
+        if !Self.cannotErr(value, against: kinds(check.kept)) { return false }
+      }
+      return true
+    }
+    return false
+  }
+
+  // MARK: - Kinds of values
+
+  /// The kind of `value` as `==` and `!=` see it, one bit per kind (none for null: a comparison
+  /// with null is false, never an error). Numbers are one kind; a list compares with nothing.
+  @inline(__always)
+  static func kind(of value: Value) -> UInt8 {
+    switch value {
+    case .null: return 0
+    case .bool: return 1
+    case .int, .float: return 2
+    case .string: return 4
+    case .time: return 8
+    case .duration: return 16
+    case .list: return 32
+    }
+  }
+
+  /// Whether `value` compared by `==`/`!=` with any value of the kinds `kinds` errs never.
+  static func cannotErr(_ value: Value, against kinds: UInt8) -> Bool {
+    let k = kind(of: value)
+    return k == 0 || kinds == 0 || (kinds == k && k != kind(of: .list([])))
+  }
+}
