@@ -194,19 +194,21 @@ extension Engine {
     // `a` evaluated (in the walk's order, the second step's first, as for the first entry), one
     // that does asked of its filter (which records nothing, and rules it out only when no
     // entry's evaluation would record anything either).
+    let filtering = pair.hasFilters && queue.usesFilters()
     var filtered = false
     func holdsForNone(_ test: RunQueue.Pair.Test, _ known: inout Bool?) -> Bool {
       guard test.readsFirst else { return !holds(test, &known) }
-      guard let filter = test.filter, filter.rulesOut(event, context: context, kinds: { queue.keptKinds($0) }) else {
-        return false
-      }
+      guard filtering, let filter = test.filter,
+        Unmanaged.passUnretained(filter)._withUnsafeGuaranteedRef({
+          $0.rulesOut(event, context: context, kinds: { queue.keptKinds($0) })
+        })
+      else { return false }
       filtered = true
       return true
     }
-    if holdsForNone(pair.take, &takesAll), pair.negation.map({ holdsForNone($0, &stopsAll) }) ?? true {
-      if filtered { queue.filteredWalks &+= 1 }
-      return
-    }
+    let none = holdsForNone(pair.take, &takesAll) && (pair.negation.map { holdsForNone($0, &stopsAll) } ?? true)
+    if filtering { queue.recordFilterOutcome(ruledOut: none && filtered) }
+    if none { return }
     queue.walkLive(key: k) { s in
       context.keptValues = queue.keptValues(s)
       if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }

@@ -102,6 +102,21 @@ final class RunQueue {
     /// stops waiting) rather than leaving it open (`followed_by_any`).
     let consumes: Bool
 
+    /// Whether either condition has a filter (``PairFilter``).
+    let hasFilters: Bool
+
+    init(
+      waiting: StateID, second: Int, take: Test, negation: Test?, readsStartTime: Bool, consumes: Bool
+    ) {
+      self.waiting = waiting
+      self.second = second
+      self.take = take
+      self.negation = negation
+      self.readsStartTime = readsStartTime
+      self.consumes = consumes
+      hasFilters = take.filter != nil || negation?.filter != nil
+    }
+
     /// Whether entries can end before they time out (a consuming match, a negation): an ended
     /// entry is marked where its kept values lie, and stays queued, dead, until the head or the
     /// key's oldest end passes it, so the queue stays a FIFO.
@@ -157,7 +172,45 @@ final class RunQueue {
   /// Live entries over all keys (the rule's open partial matches).
   private(set) var live = 0
   /// Walks a pair filter left out (``Engine/pairWalksFiltered``).
-  var filteredWalks = 0
+  private(set) var filteredWalks = 0
+  /// The filters' trial (``usesFilters()``): walks asked of them in the current trial, how many
+  /// they left out, and how many walks are left before the next trial while they rest.
+  private var filterTries = 0
+  private var filterHits = 0
+  private var filterRest = 0
+  /// Walks per trial, and walks the filters rest after a trial in which they left out fewer than
+  /// one in eight.
+  static var filterTrial: Int { 4096 }
+  static var filterRestLength: Int { 65536 }
+
+  /// Whether a walk about to come asks its filters first. A filter whose free conjuncts the
+  /// events keep passing (`type == "purchase"` where the step guard already lets only purchases
+  /// through) costs its evaluation and saves nothing: W5's, 2% of its instructions. So the
+  /// filters are tried for ``filterTrial`` walks, and rest for ``filterRestLength`` walks when
+  /// they left out fewer than one in eight, then are tried again. Either way the output is the
+  /// same: a filter only ever leaves out a walk that would change nothing.
+  @inline(__always)
+  func usesFilters() -> Bool {
+    guard filterRest == 0 else {
+      filterRest -= 1
+      return false
+    }
+    return true
+  }
+
+  /// Records whether the filters left out a walk they were asked about.
+  @inline(__always)
+  func recordFilterOutcome(ruledOut: Bool) {
+    filterTries &+= 1
+    if ruledOut {
+      filterHits &+= 1
+      filteredWalks &+= 1
+    }
+    guard filterTries == Self.filterTrial else { return }
+    if filterHits &* 8 < filterTries { filterRest = Self.filterRestLength }
+    filterTries = 0
+    filterHits = 0
+  }
 
   /// Room for a key's live entry numbers while a pair queue walks them (``walkLive(key:_:)``).
   private var walk: UnsafeMutablePointer<UInt64>

@@ -23,7 +23,10 @@ import TocsinExpressions
 ///
 /// Exact: the walk is left out only when the general walk would evaluate the condition to false
 /// for every partial match and count nothing; `PairQueueTests` compares both, type errors too.
-struct PairFilter {
+///
+/// A class with constant properties, read unretained by the walk (as ``Condition`` is): a struct
+/// of two arrays copied out of the queue's pair retained and released both on every event.
+final class PairFilter {
   /// A comparison conjunct that reads the first event and cannot err when the kinds agree.
   struct Check {
     /// The event's side: a slot of the event, or a constant.
@@ -38,6 +41,11 @@ struct PairFilter {
   let conjuncts: [(condition: Condition, checksBefore: Int)]
   /// The checked comparisons before the last usable free conjunct, in the condition's order.
   let checks: [Check]
+
+  private init(conjuncts: [(condition: Condition, checksBefore: Int)], checks: [Check]) {
+    self.conjuncts = conjuncts
+    self.checks = checks
+  }
 
   /// The kept positions whose value kinds the queue must track (those ``checks`` read).
   var trackedPositions: [Int] { Array(Set(checks.map(\.kept))).sorted() }
@@ -101,14 +109,16 @@ struct PairFilter {
   /// Evaluates the free conjuncts in order until one is not `true`; records nothing in
   /// `context`.
   func rulesOut(_ event: EventRecord, context: EvalContext, kinds: (Int) -> UInt8) -> Bool {
-    for (condition, checksBefore) in conjuncts {
+    for i in conjuncts.indices {
+      let (condition, checksBefore) = (conjuncts[i].condition, conjuncts[i].checksBefore)
       let holds = context.withoutRecording {
         Unmanaged.passUnretained(condition)._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
       }
       // An error: the general walk would count it (once per partial match that reaches it).
       guard let holds else { return false }
       if holds { continue }
-      for check in checks.prefix(checksBefore) {
+      for c in 0..<checksBefore {
+        let check = checks[c]
         let value = check.slot.map { event.slots[$0] } ?? check.constant
         if !Self.cannotErr(value, against: kinds(check.kept)) { return false }
       }
