@@ -172,7 +172,9 @@ extension Engine {
   /// under `followed_by` and stays open under `followed_by_any`; one the negation takes ends
   /// (after emitting, if both took it). A condition that reads nothing of `a` is evaluated for
   /// the first partial match only and holds or fails for all (the general walk's per-event
-  /// cache), so the walk stops early when nothing can change.
+  /// cache), so the walk stops early when nothing can change; one that reads `a` is first asked
+  /// of its filter (``PairFilter``), which may show from the event alone that it holds for no
+  /// entry.
   @inline(__always)
   private func walkPairs(
     _ queue: RunQueue, _ pair: RunQueue.Pair, _ event: EventRecord, rule r: Int, key: KeyID, context: EvalContext,

@@ -185,7 +185,7 @@ final class RunQueue {
 
   /// Whether a walk about to come asks its filters first. A filter whose free conjuncts the
   /// events keep passing (`type == "purchase"` where the step guard already lets only purchases
-  /// through) costs its evaluation and saves nothing: W5's, 2% of its instructions. So the
+  /// through: W5's `w5_card_escalation`) costs its evaluation and saves nothing. So the
   /// filters are tried for ``filterTrial`` walks, and rest for ``filterRestLength`` walks when
   /// they left out fewer than one in eight, then are tried again. Either way the output is the
   /// same: a filter only ever leaves out a walk that would change nothing.
