@@ -44,8 +44,9 @@ extension Engine {
     func test(_ step: Int) -> RunQueue.Pair.Test {
       let condition = spec.steps[step].condition
       let readsFirst = condition?.readsBindings ?? false
+      // A `next` pair ends its entry whatever the condition says, so there is no walk to save.
       let filter = condition.flatMap { condition in
-        readsFirst && options.filtersPairs
+        readsFirst && options.filtersPairs && !shape.strict
           ? PairFilter.make(condition, kept: kept, projection: programs.projection) {
             Condition(compiler.compileCondition($0))
           } : nil
@@ -55,7 +56,8 @@ extension Engine {
     }
     let pair = RunQueue.Pair(
       waiting: shape.waiting, second: shape.second, take: test(shape.second), negation: shape.negation.map(test),
-      readsStartTime: conditions.contains(where: PairShape.readsFirstStepTime), consumes: shape.consumes)
+      readsStartTime: conditions.contains(where: PairShape.readsFirstStepTime), consumes: shape.consumes,
+      strict: shape.strict)
     return RunQueue(within: within, needed: 1, keptSlots: kept, slotCount: programs.projection.count, pair: pair)
   }
 
@@ -110,7 +112,9 @@ extension Engine {
     // the queue's head, over all keys).
     popExpired(queue, upTo: event.time, keySpace: space, bit: bit)
     if let pair = queue.pair {
-      if mayTake {
+      // Under `next` any event of the key ends its partial match, so it is walked even when no
+      // step can take it.
+      if mayTake || pair.strict {
         processPaired(
           queue, pair, event, rule: r, key: key, keySpace: space, hasQuickStartCheck: hasQuickStartCheck, &actions)
       }
@@ -191,6 +195,17 @@ extension Engine {
       let result = Unmanaged.passUnretained(test.condition!)._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
       if !test.readsFirst { known = result }
       return result
+    }
+    if pair.strict {
+      // `next`: the key's one partial match, its newest entry, ends with this event, completing
+      // its match if the second step takes the event.
+      guard let s = queue.newestLive(key: k) else { return }
+      context.keptValues = queue.keptValues(s)
+      if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }
+      if holds(pair.take, &takesAll) { emitPair(queue, pair, entry: s, event, rule: r, key: key, &actions) }
+      queue.end(s, key: k)
+      context.keptValues = nil
+      return
     }
     // Nothing to do when neither condition can hold for any entry: one that reads nothing of
     // `a` evaluated (in the walk's order, the second step's first, as for the first entry), one

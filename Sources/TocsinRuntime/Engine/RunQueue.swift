@@ -101,12 +101,16 @@ final class RunQueue {
     /// Whether a match consumes its partial match (`followed_by`: it takes the first `b` and
     /// stops waiting) rather than leaving it open (`followed_by_any`).
     let consumes: Bool
+    /// Whether the second step is `next`: the key's next event the rule sees ends its partial
+    /// match whether or not it completes it, so a key has at most one, its newest entry, and
+    /// the walk tests only that one (``newestLive(key:)``).
+    let strict: Bool
 
     /// Whether either condition has a filter (``PairFilter``).
     let hasFilters: Bool
 
     init(
-      waiting: StateID, second: Int, take: Test, negation: Test?, readsStartTime: Bool, consumes: Bool
+      waiting: StateID, second: Int, take: Test, negation: Test?, readsStartTime: Bool, consumes: Bool, strict: Bool
     ) {
       self.waiting = waiting
       self.second = second
@@ -114,13 +118,14 @@ final class RunQueue {
       self.negation = negation
       self.readsStartTime = readsStartTime
       self.consumes = consumes
+      self.strict = strict
       hasFilters = take.filter != nil || negation?.filter != nil
     }
 
     /// Whether entries can end before they time out (a consuming match, a negation): an ended
     /// entry is marked where its kept values lie, and stays queued, dead, until the head or the
     /// key's oldest end passes it, so the queue stays a FIFO.
-    var endsEntries: Bool { consumes || negation != nil }
+    var endsEntries: Bool { consumes || negation != nil || strict }
   }
 
   /// For a pair queue, its second step; `nil` for a shared run's queue.
@@ -386,6 +391,16 @@ final class RunQueue {
       if i > 0 { s = entry(s).pointee.previous }
     }
     return numbers
+  }
+
+  /// Key `k`'s live entry under a `next` pair (``Pair/strict``), which is its newest if any: every
+  /// event the rule saw for the key since that entry was appended ended the entries before it.
+  @inline(__always)
+  func newestLive(key k: Int) -> UInt64? {
+    guard count(ofKey: k) > 0 else { return nil }
+    let s = keys[k].newest & ~KeyRun.skippedBit
+    assert(!isEnded(s) && count(ofKey: k) == 1, "a next pair's key holds one live entry, its newest")
+    return s
   }
 
   /// Whether queued entry `s` ended early (only in a pair queue whose entries can:

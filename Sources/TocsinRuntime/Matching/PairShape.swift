@@ -3,14 +3,16 @@ import TocsinCore
 import TocsinExpressions
 
 /// The shape of a rule whose partial matches are single events waiting for a second one:
-/// `begin a where A followed_by_any b where B within W` or `… followed_by b …`, without a skip
-/// strategy ("any later purchase of the card over twenty times an earlier one, within a day";
-/// "a purchase, then one in another currency within six hours").
+/// `begin a where A followed_by_any b where B within W`, `… followed_by b …` or `… next b …`,
+/// without a skip strategy ("any later purchase of the card over twenty times an earlier one,
+/// within a day"; "a purchase, then one in another currency within six hours"; "two logins in a
+/// row from different cities").
 ///
 /// Every event that satisfies `A` starts a partial match, which waits for `b` in one state
 /// until its window closes. `followed_by_any` lets it take a `b` (emitting the match `(a, b)`)
 /// and still wait for the next one, so nothing but its time-out ends it; `followed_by` ends it
-/// with its first match (``consumes``). A `not_followed_by n` step between the two
+/// with its first match (``consumes``); `next` with the key's next event, whatever it is
+/// (``strict``). A `not_followed_by n` step between the two
 /// (``negation``: "a login, no logout, then a large purchase") ends it when an `n` comes first.
 /// So a key's partial matches are its `a` events of the last `W` but those a match or an `n`
 /// ended, oldest first, all in one state, and over all keys they are a FIFO by start with
@@ -31,6 +33,10 @@ struct PairShape {
   /// any: an event it takes ends every partial match it is tested against (after any match
   /// that partial match completes with the same event).
   let negation: Int?
+  /// Whether the second step is `next` (strict contiguity): the key's next event either
+  /// completes a partial match or ends it, so a key has at most one, its newest `a`, and only
+  /// that one is tested (never with a negation between).
+  let strict: Bool
 
   /// The pair shape of `program`, or `nil` when its partial matches are not single waiting
   /// events.
@@ -42,8 +48,8 @@ struct PairShape {
     let second = spec.steps.count - 1
     let negation = second == 2 ? 1 : nil
     let (a, b) = (spec.steps[0], spec.steps[second])
-    guard a.kind == .take, a.quantifier == .once, b.kind == .take,
-      b.contiguity == .nonDeterministic || b.contiguity == .relaxed, b.quantifier == .once
+    guard a.kind == .take, a.quantifier == .once, b.kind == .take, b.quantifier == .once,
+      b.contiguity == .nonDeterministic || b.contiguity == .relaxed || (b.contiguity == .strict && negation == nil)
     else { return nil }
     if let n = negation {
       let step = spec.steps[n]
@@ -70,12 +76,15 @@ struct PairShape {
       edges.removeLast()
     }
     guard edges.first == NFA.Edge(.take, to: nfa.final, when: .take(second)) else { return nil }
-    // `followed_by_any` waits whatever the event; `followed_by` only when it takes nothing.
+    // `followed_by_any` waits whatever the event; `followed_by` only when it takes nothing;
+    // `next` never (an event it does not take ends the partial match).
     switch edges.dropFirst() {
     case [NFA.Edge(.ignore, to: waiting, when: .always)]:
-      return PairShape(waiting: waiting, second: second, consumes: false, negation: negation)
+      return PairShape(waiting: waiting, second: second, consumes: false, negation: negation, strict: false)
     case [NFA.Edge(.ignore, to: waiting, when: .not(.take(second)))]:
-      return PairShape(waiting: waiting, second: second, consumes: true, negation: negation)
+      return PairShape(waiting: waiting, second: second, consumes: true, negation: negation, strict: false)
+    case [] where negation == nil && b.contiguity == .strict:
+      return PairShape(waiting: waiting, second: second, consumes: true, negation: nil, strict: true)
     default: return nil
     }
   }
