@@ -48,8 +48,9 @@ final class RunQueue {
     var start: EventPosition
     var line: Int
     var identity: EventIdentity
-    /// The number of the key's previous entry (meaningful only while this one is live and not
-    /// the key's oldest live entry).
+    /// The number of the key's previous live entry (meaningful only while this one is live and
+    /// not the key's oldest live entry): ended entries are taken out of the chain
+    /// (``RunQueue/walkLive(key:_:)``).
     var previous: UInt64
     var key: UInt32
     /// Its position among its key's entries (wrapping).
@@ -58,8 +59,9 @@ final class RunQueue {
 
   /// A key's counts, 16 bytes.
   struct KeyRun {
-    /// The number of the key's newest entry; its top bit set when the last event the rule saw
-    /// for the key was not taken (partial matches past the count wait in the loop's skip state).
+    /// The number of the key's newest (in a pair queue: newest live) entry; its top bit set when
+    /// the last event the rule saw for the key was not taken (partial matches past the count
+    /// wait in the loop's skip state).
     var newest: UInt64 = 0
     /// Entries appended for the key, and removed from its oldest end, ever (wrapping).
     var appended: UInt32 = 0
@@ -164,10 +166,10 @@ final class RunQueue {
   private var keyCapacity: Int
   /// For a pair queue, per key id, 16 bytes at `k · recentStride`: first the number of its
   /// queued entries that ended early (``end(_:key:)``), then the numbers of its
-  /// ``recentCount`` newest entries (the low 32 bits; entry ordinal `o` at `1 + o %
-  /// recentCount`), so the walk finds them without following links back: a chain of loads each
-  /// waiting on the one before, which took most of the walk's time on W5. Older queued entries
-  /// are still found along the links. Unallocated for a shared run's queue, which never walks.
+  /// ``recentCount`` newest live entries, newest first (the low 32 bits), so the walk finds them
+  /// without following links back: a chain of loads each waiting on the one before, which took
+  /// most of the walk's time on W5. Older live entries are still found along the links.
+  /// Unallocated for a shared run's queue, which never walks.
   /// Three, not seven: seven (32 bytes per key) ran W5 no faster (1,194 against 1,208 ms of
   /// task-clock, medians of 7 interleaved runs) and cost 12 MiB more of its peak RSS, and
   /// W1 2 MiB for two rules whose keys rarely hold a partial match.
@@ -332,7 +334,11 @@ final class RunQueue {
       }
     }
     if let recents {
-      recents[k &* Self.recentStride &+ 1 &+ Int(run.pointee.appended) % Self.recentCount] = UInt32(truncatingIfNeeded: s)
+      // Newest first: the key's newest live entries move down a place.
+      let recent = recents + (k &* Self.recentStride &+ 1)
+      recent[2] = recent[1]
+      recent[1] = recent[0]
+      recent[0] = UInt32(truncatingIfNeeded: s)
     }
     tail = s &+ 1
     run.pointee.newest = s
@@ -365,32 +371,24 @@ final class RunQueue {
   @inline(__always)
   func entry(_ s: UInt64) -> UnsafeMutablePointer<Entry> { entries + Int(s & mask) }
 
-  /// Key `k`'s live entries, oldest first.
-  func liveEntries(key k: Int) -> [UInt64] { queuedEntries(key: k).filter { !isEnded($0) } }
-
-  /// The number of key `k`'s oldest live entry (it has one): the last live one along the links
-  /// back from its newest. (No array: the per-key cap asks for it on every event of a key at
-  /// its cap.)
-  func oldestEntry(key k: Int) -> UInt64 {
-    var s = keys[k].newest & ~KeyRun.skippedBit
-    var oldest = s
-    for i in stride(from: keys[k].queued - 1, through: 0, by: -1) {
-      if !isEnded(s) { oldest = s }
-      if i > 0 { s = entry(s).pointee.previous }
-    }
-    return oldest
-  }
-
-  /// Key `k`'s queued entries (``KeyRun/queued``), oldest first, following the links back from
-  /// its newest.
-  private func queuedEntries(key k: Int) -> [UInt64] {
-    var numbers = Array(repeating: UInt64(0), count: keys[k].queued)
+  /// Key `k`'s live entries, oldest first, following the links back from its newest (the live
+  /// ones only: see ``walkLive(key:_:)``).
+  func liveEntries(key k: Int) -> [UInt64] {
+    var numbers = Array(repeating: UInt64(0), count: count(ofKey: k))
     var s = keys[k].newest & ~KeyRun.skippedBit
     for i in stride(from: numbers.count - 1, through: 0, by: -1) {
       numbers[i] = s
       if i > 0 { s = entry(s).pointee.previous }
     }
     return numbers
+  }
+
+  /// The number of key `k`'s oldest live entry (it has one), along the links back from its
+  /// newest. (No array: the per-key cap asks for it on every event of a key at its cap.)
+  func oldestEntry(key k: Int) -> UInt64 {
+    var s = keys[k].newest & ~KeyRun.skippedBit
+    for _ in 1..<max(1, count(ofKey: k)) { s = entry(s).pointee.previous }
+    return s
   }
 
   /// Key `k`'s live entry under a `next` pair (``Pair/strict``), which is its newest if any: every
@@ -441,24 +439,29 @@ final class RunQueue {
   }
 
   /// Calls `body` with the number of each of key `k`'s live entries, oldest first (a pair
-  /// queue's walk). The numbers are gathered first (the newest from ``recents``, any older
-  /// along the links back) and their kept values fetched together, so the body's loads do not
-  /// wait on one another. Ended entries are passed over (their marks lie with the values).
+  /// queue's walk); `body` may end the entry it is given. The numbers are gathered first (the
+  /// three newest from ``recents``, any older along the links back) and their kept values
+  /// fetched together, so the body's loads do not wait on one another.
+  ///
+  /// The links join live entries only. An entry that ends is taken out of its key's chain once
+  /// the walk that ended it is over (the newer live entry's link is pointed past it, the recent
+  /// numbers rewritten), so no later walk passes over it: a key whose partial matches keep ending
+  /// (a user logging in and out all day under "a login, no logout, then a large purchase") would
+  /// otherwise walk every ended entry of its window on every event. The ended entry stays
+  /// queued, dead, until the head passes it, counted among the key's ended entries.
   @inline(__always)
   func walkLive(key k: Int, _ body: (UInt64) -> Void) {
     // Only a pair queue walks.
     let recent = recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
-    let count = keys[k].queued
+    let count = count(ofKey: k)
     guard count > 0 else { return }
     if count > walkCapacity { growWalk(to: count) }
-    let appended = keys[k].appended
     let inline = min(count, Self.recentCount)
     let low = UInt32(truncatingIfNeeded: tail)
     for j in 0..<inline {
-      let ordinal = appended &- UInt32(truncatingIfNeeded: inline - j)
       // The entry's number from its low bits: queued numbers lie within 2³² below the tail.
-      let s = tail &- UInt64(low &- recent[Int(ordinal) % Self.recentCount])
-      walk[count - inline + j] = s
+      let s = tail &- UInt64(low &- recent[j])
+      walk[count - 1 - j] = s
       if width > 0 { MemoryHint.prefetch(values + Int(s & mask) &* width) }
     }
     if count > inline {
@@ -469,11 +472,34 @@ final class RunQueue {
         if width > 0 { MemoryHint.prefetch(values + Int(s & mask) &* width) }
       }
     }
-    if endMark != nil {
-      for i in 0..<count where !isEnded(walk[i]) { body(walk[i]) }
-    } else {
+    guard endMark != nil else {
       for i in 0..<count { body(walk[i]) }
+      return
     }
+    let ended = endedCount(ofKey: k)
+    for i in 0..<count { body(walk[i]) }
+    if endedCount(ofKey: k) != ended { unlinkEnded(key: k, walked: count) }
+  }
+
+  /// Key `k`'s queued entries that ended early (``end(_:key:)``) and the head has not passed.
+  @inline(__always)
+  private func endedCount(ofKey k: Int) -> Int { Int(recents.unsafelyUnwrapped[k &* Self.recentStride]) }
+
+  /// Takes the entries a walk over key `k`'s `walked` live entries (``walk``, oldest first) ended
+  /// out of the key's chain: each live one linked to the live one before it, the key's newest
+  /// and recent numbers set to the live ones.
+  @inline(never)
+  private func unlinkEnded(key k: Int, walked: Int) {
+    var n = 0
+    for i in 0..<walked where !isEnded(walk[i]) {
+      walk[n] = walk[i]
+      n += 1
+    }
+    for i in stride(from: 1, to: n, by: 1) { entries[Int(walk[i] & mask)].previous = walk[i - 1] }
+    guard n > 0 else { return }
+    keys[k].newest = walk[n - 1]
+    let recent = recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
+    for j in 0..<min(n, Self.recentCount) { recent[j] = UInt32(truncatingIfNeeded: walk[n - 1 - j]) }
   }
 
   @inline(never)
@@ -504,17 +530,17 @@ final class RunQueue {
       live -= n
       return
     }
-    // The oldest end passes ended entries on the way, which then no longer count as ended.
-    var dropped = 0
-    for s in queuedEntries(key: k) where dropped < n {
-      keys[k].removed &+= 1
-      if isEnded(s) {
-        recents.unsafelyUnwrapped[k &* Self.recentStride] &-= 1
-      } else {
-        dropped += 1
-        live -= 1
-      }
-    }
+    guard n > 0 else { return }
+    // The oldest end moves past the `n`-th oldest live entry, and past the ended entries queued
+    // before it, which then no longer count as ended: every ordinal from the key's removed count
+    // up to that entry's is queued, live or ended, so the ended ones are the rest.
+    var s = keys[k].newest & ~KeyRun.skippedBit
+    for _ in 0..<(count(ofKey: k) - n) { s = entry(s).pointee.previous }
+    let through = entry(s).pointee.ordinal &+ 1
+    let passed = Int(through &- keys[k].removed)
+    recents.unsafelyUnwrapped[k &* Self.recentStride] &-= UInt32(truncatingIfNeeded: passed - n)
+    keys[k].removed = through
+    live -= n
   }
 
   // MARK: - Time-outs
