@@ -337,6 +337,9 @@ extension Engine {
   /// event alone showed the condition false for every entry (tests, `tocsin bench`).
   public var pairWalksFiltered: Int { queues.reduce(0) { $0 + ($1?.filteredWalks ?? 0) } }
 
+  /// The entries pair-queue walks gathered (each walk gathers its key's live entries: tests).
+  public var pairEntriesWalked: Int { queues.reduce(0) { $0 + ($1?.walkedEntries ?? 0) } }
+
   /// Open partial matches in run queues.
   var queuedPartialMatches: Int {
     var total = 0

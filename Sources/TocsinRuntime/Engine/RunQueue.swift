@@ -180,6 +180,8 @@ final class RunQueue {
   private(set) var live = 0
   /// Walks a pair filter left out (``Engine/pairWalksFiltered``).
   private(set) var filteredWalks = 0
+  /// Entries walks gathered, over all walks (``Engine/pairEntriesWalked``).
+  private(set) var walkedEntries = 0
   /// The filters' trial (``usesFilters()``): walks asked of them in the current trial, how many
   /// they left out, and how many walks are left before the next trial while they rest.
   private var filterTries = 0
@@ -455,6 +457,7 @@ final class RunQueue {
     let recent = recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
     let count = count(ofKey: k)
     guard count > 0 else { return }
+    walkedEntries &+= count
     if count > walkCapacity { growWalk(to: count) }
     let inline = min(count, Self.recentCount)
     let low = UInt32(truncatingIfNeeded: tail)
