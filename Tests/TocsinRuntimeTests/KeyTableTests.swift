@@ -83,6 +83,34 @@ final class KeyTableTests: XCTestCase {
     }
   }
 
+  /// Two-string keys pack when their bytes add up to at most 14, and the packed forms of
+  /// different pairs differ, where splitting the same bytes differently or padding with NUL
+  /// would make them collide in a naive packing.
+  func testPairsOfStringsPackCanonically() {
+    let pairs: [(String, String)] = [
+      ("", ""), ("", "a"), ("a", ""), ("ab", "c"), ("a", "bc"), ("a\u{0}", "b"), ("a", "\u{0}b"), ("a", "b\u{0}"),
+      ("a", "b"), ("ab", "\u{0}"), ("ab", ""),
+      ("u012345", "DE"), ("u012345", "DEU"), ("u0123456", "DE"), ("é", "x"), ("e\u{301}", "x"),
+      ("1234567", "1234567"), ("12345678901234", ""), ("", "12345678901234"),
+    ]
+    func packed(_ a: String, _ b: String) -> InlineKey? {
+      var a = a
+      var b = b
+      return a.withUTF8 { x in b.withUTF8 { y in InlineKey(firstOf: x, second: y) } }
+    }
+    for (i, a) in pairs.enumerated() {
+      // swift-format-ignore: NeverForceUnwrap
+      // Every pair above fits (at most 14 bytes).
+      let pa = packed(a.0, a.1)!
+      XCTAssertTrue(pa.isInline, "\(a)")
+      for (j, b) in pairs.enumerated() {
+        XCTAssertEqual(pa.isSame(as: packed(b.0, b.1)!), i == j, "\(a) vs \(b)")
+      }
+    }
+    XCTAssertNil(packed("12345678", "1234567"), "15 bytes")
+    XCTAssertNil(packed("", "123456789012345"), "15 bytes")
+  }
+
   /// A key hashed in place, out of an event's slots (``Value/keyHashAndInlineForm(at:seed:)``,
   /// which the arrival probes use to avoid copying the value), hashes and inlines exactly as the
   /// value passed by value does, for every case of value.
@@ -122,6 +150,8 @@ final class KeyTableTests: XCTestCase {
       ("ints", 1, { [.int(Int64($0) * 1_000_003)] }, true),
       ("floats", 1, { [.float(Double($0) + 0.5)] }, false),
       ("two fields", 2, { [.string("k\($0 % 5)"), .int(Int64($0))] }, false),
+      ("two short strings", 2, { [.string("u\($0)"), .string(["DE", "FR", "U"][$0 % 3])] }, true),
+      ("two strings of 15 bytes", 2, { [.string("u" + Self.padded($0)), .string("ABCD")] }, false),
     ]
     for (name, width, key, inline) in shapes {
       var space = KeySpace(slots: (0..<width).map { SlotIndex($0) })

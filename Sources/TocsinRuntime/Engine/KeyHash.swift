@@ -4,14 +4,17 @@ import TocsinCore
 /// compare it with two 64-bit compares instead of loading the stored `Value` (a second cache
 /// miss per event on a table of 100k keys).
 ///
-/// Only single-field keys are packed, and only values whose packed form is canonical, so that
-/// two packed keys are equal exactly when the values are (`==` on ``Value``, with strings compared
-/// by their UTF-8 bytes as the hash does):
+/// Single-field keys are packed, and two-field keys of two short strings (`key user,
+/// geo.country`), only where the packed form is canonical, so that two packed keys are equal
+/// exactly when the values are (`==` on ``Value``, with strings compared by their UTF-8 bytes as
+/// the hash does). A key space's keys all have its number of fields, so the two kinds never
+/// meet in one table:
 ///
 /// | value | `low` | `high` |
 /// |---|---|---|
 /// | string of `n` ≤ 15 UTF-8 bytes | bytes 0–7, zero-padded | bytes 8–14; tag `0x10 + n` on top |
 /// | `int`, `bool`, `time`, `duration` | the payload's 64 bits | tag `0x21`–`0x24` on top |
+/// | two strings of `n` + `m` ≤ 14 bytes (a two-field key) | `m`, then the first's bytes, then the second's | the rest; tag `0x40 + n` on top |
 ///
 /// Bytes are in load order (little-endian on every platform Tocsin builds for); the tag is the
 /// top byte (bits 56–63) of `high`.
@@ -19,8 +22,9 @@ import TocsinCore
 /// Strings Swift calls equal by canonical equivalence but spelled with different bytes (`"é"` and
 /// `"e\u{301}"`) are different keys, as their different hashes already made them.
 ///
-/// Everything else — longer strings, floats (`0.0 == -0.0`, NaN equals nothing), lists, keys of
-/// several fields — is *not inline* (`high == 0`) and is compared through the stored values.
+/// Everything else — longer strings, floats (`0.0 == -0.0`, NaN equals nothing), lists, other
+/// keys of several fields — is *not inline* (`high == 0`) and is compared through the stored
+/// values.
 struct InlineKey {
   /// The first eight bytes of the packed form.
   var low: UInt64
@@ -46,6 +50,8 @@ struct InlineKey {
     case bool = 0x22
     case time = 0x23
     case duration = 0x24
+    /// Two strings; the first's length is added to the tag.
+    case pair = 0x40
   }
 
   /// A packed scalar payload.
@@ -54,6 +60,28 @@ struct InlineKey {
     low = payload
     high = tag.rawValue << 56
   }
+
+  /// A key of two strings whose UTF-8 bytes add up to at most ``maxPairBytes``, packed as the
+  /// second's length, the first's bytes, then the second's, zero-padded, with the first's length
+  /// in the tag (`0x40 + n`): canonical, so two packed pairs are equal exactly when both strings
+  /// are. `nil` when they do not fit.
+  @inline(__always)
+  init?(firstOf first: UnsafeBufferPointer<UInt8>, second: UnsafeBufferPointer<UInt8>) {
+    let (n, m) = (first.count, second.count)
+    guard n + m <= Self.maxPairBytes else { return nil }
+    var words: (UInt64, UInt64) = (0, 0)
+    withUnsafeMutableBytes(of: &words) { bytes in
+      bytes[0] = UInt8(truncatingIfNeeded: m)
+      for i in 0..<n { bytes[1 + i] = first[i] }
+      for i in 0..<m { bytes[1 + n + i] = second[i] }
+    }
+    low = UInt64(littleEndian: words.0)
+    high = UInt64(littleEndian: words.1) | (Tag.pair.rawValue + UInt64(truncatingIfNeeded: n)) << 56
+  }
+
+  /// The most UTF-8 bytes two strings of a packed pair hold together (one byte of the 15 holds
+  /// the second's length).
+  static var maxPairBytes: Int { 14 }
 
   /// A packed string of `count` (≤ 15) bytes from ``KeyHash/pack(_:)``.
   @inline(__always)

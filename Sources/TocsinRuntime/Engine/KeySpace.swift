@@ -19,9 +19,10 @@ public struct KeyID: Hashable, Sendable, Comparable {
 /// Rules keyed by the same fields share one key space, so an event's key is computed and
 /// looked up once however many rules use it. The lookup goes through a ``KeyTable`` (a seeded
 /// fast hash and a slot array holding hash, id and pin side by side). A single-field key that
-/// packs into 16 bytes (a string of at most 15 UTF-8 bytes, an int, …: ``InlineKey``) is kept in
-/// its slot and compared there, so a hit costs one cache line; any other key is compared with
-/// the stored key values on a hash match. The key's text (values joined with `|`, used in alert
+/// packs into 16 bytes (a string of at most 15 UTF-8 bytes, an int, …: ``InlineKey``), or a
+/// two-field key of two strings of at most 14 bytes together (`key user, geo.country`), is kept
+/// in its slot and compared there, so a hit costs one cache line; any other key is compared
+/// with the stored key values on a hash match. The key's text (values joined with `|`, used in alert
 /// ids and by the `key` expression) is built only when a key is interned.
 ///
 /// Next to each key the space keeps ``openRules(_:)``: one bit per rule of the space whose
@@ -109,7 +110,27 @@ public struct KeySpace {
     default:
       for slot in slots where event[slot].isNull { return .missing }
       let hash = hasher.hash(count: slots.count) { event[slots[$0]] }
-      return Probe(hash: hash, inline: .notInline, isMissing: false)
+      let inline = slots.count == 2 ? pairInlineForm(event, slots[0], slots[1]) : .notInline
+      return Probe(hash: hash, inline: inline, isMissing: false)
+    }
+  }
+
+  /// The packed form of a key of two strings (``InlineKey/init(firstOf:second:)``), or
+  /// ``InlineKey/notInline`` when they are not both strings or do not fit. Read in place.
+  @inline(__always)
+  static func pairInlineForm(_ event: EventRecord, _ first: SlotIndex, _ second: SlotIndex) -> InlineKey {
+    event.slots.withUnsafeValue(at: first.index) { a in
+      event.slots.withUnsafeValue(at: second.index) { b in
+        guard case .string(let s) = a.pointee, case .string(let t) = b.pointee else { return .notInline }
+        // Not packed: a string without contiguous UTF-8 (a bridged one), or too long.
+        guard
+          let outer = s.utf8.withContiguousStorageIfAvailable({ x in
+            t.utf8.withContiguousStorageIfAvailable { y in InlineKey(firstOf: x, second: y) }
+          }),
+          let inner = outer, let key = inner
+        else { return .notInline }
+        return key
+      }
     }
   }
 
@@ -162,6 +183,12 @@ public struct KeySpace {
       if let found { return KeyID(Int(found)) }
       return intern(CollectionOfOne(event[slots[0]]), hash: hash, inline: probe.inline, pin: pin)
     default:
+      // Two short strings (a user and a country) are compared in the table's slot, as a
+      // single-field key is: comparing the stored values was a miss per event.
+      if probe.inline.isInline {
+        if let found = table.lookup(hash: hash, inline: probe.inline, pinningAt: pin) { return KeyID(Int(found)) }
+        return intern(slots.map { event[$0] }, hash: hash, inline: probe.inline, pin: pin)
+      }
       // Hashed and compared in place in the event's slots: an array of the values is built
       // only for a new key (it was one allocation per event for every composite key).
       let n = slots.count
@@ -173,7 +200,7 @@ public struct KeySpace {
         }
       }
       if let found { return KeyID(Int(found)) }
-      return intern(slots.map { event[$0] }, hash: hash, inline: .notInline, pin: pin)
+      return intern(slots.map { event[$0] }, hash: hash, inline: probe.inline, pin: pin)
     }
   }
 
