@@ -202,13 +202,13 @@ final class CheckpointReplayTests: XCTestCase {
   /// Keeping pair-shaped rules in pair queues never changes output, as for run queues above:
   /// every fixture (the pair fixture's three rules among them), and generated streams of the
   /// example rules (two `followed_by` pairs), W5's (three `followed_by_any` pairs) and W2's
-  /// (all three kinds, one with a negation between, one `next`: seven), uncut and cut, with
-  /// checkpoints restored
+  /// (all three kinds, one with a negation between, one `next`, one under `skip to_next`:
+  /// eight), uncut and cut, with checkpoints restored
   /// across the two forms.
   func testQueuingPairsChangesNothing() throws {
     try assertQueuesChangeNothing(
       turnedOff: { $0.queuesPairs = false }, queues: \.pairQueues, inFixtures: 10,
-      ruleSets: [("rules", 2), ("bench/rules/w5", 3), ("bench/rules/w2", 7)])
+      ruleSets: [("rules", 2), ("bench/rules/w5", 3), ("bench/rules/w2", 8)])
   }
 
   /// Replays every fixture, and a generated two-hour stream through each of `ruleSets` (with

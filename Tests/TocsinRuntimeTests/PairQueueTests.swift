@@ -141,12 +141,15 @@ final class PairQueueTests: XCTestCase {
       suppression = SuppressionSpec(
         duration: .seconds(Int64.random(in: 1...6, using: &rng)), key: keys.randomElement(using: &rng)!)
     }
+    // `skip to_next` keeps the pair shape when B reads nothing of `a` (and nothing is between).
+    let skip: SkipStrategy =
+      negation == nil && !(b?.readsBindings ?? false) && Int.random(in: 0..<3, using: &rng) == 0 ? .skipToNext : .noSkip
     return RuleSpec(
       name: name, keyFields: [Q.user],
       steps: [StepSpec(name: "a", condition: a)]
         + (negation.map { [StepSpec(name: "n", kind: .notFollowedBy, contiguity: .relaxed, condition: $0)] } ?? [])
         + [StepSpec(name: "b", contiguity: Self.randomContiguity(&rng, negation: negation != nil), condition: b)],
-      within: .seconds(Int64.random(in: 2...20, using: &rng)), emit: emit, suppression: suppression)
+      within: .seconds(Int64.random(in: 2...20, using: &rng)), skip: skip, emit: emit, suppression: suppression)
   }
 
   /// The second step's contiguity: `followed_by_any`, `followed_by`, or (without a negation
@@ -163,7 +166,7 @@ final class PairQueueTests: XCTestCase {
     switch Int.random(in: 1..<5, using: &rng) {
     case 1: spec.steps[spec.steps.count - 1].quantifier = .timesOrMore(2)
     case 2: spec.skip = .skipPastLastEvent
-    case 3: spec.skip = .skipToNext
+    case 3: spec.skip = .skipToFirst(step: 0, name: "a")
     default: spec.onTimeout = [EmitField(name: "opened", value: first(Q.amount))]
     }
     return spec
@@ -421,7 +424,11 @@ final class PairQueueTests: XCTestCase {
       ("followed_by", Self.pair([a, Self.second(.relaxed)]), StateLimits(), true),
       ("next", Self.pair([a, Self.second(.strict)]), StateLimits(), true),
       ("skip past_last_event", Self.pair([a, b], skip: .skipPastLastEvent), StateLimits(), false),
-      ("skip to_next", Self.pair([a, b], skip: .skipToNext), StateLimits(), false),
+      ("skip to_next, B reads a", Self.pair([a, b], skip: .skipToNext), StateLimits(), false),
+      ("skip to_next, B reads only the event", Self.pair([a, Self.second()], skip: .skipToNext), StateLimits(), true),
+      ("skip to_next, followed_by", Self.pair([a, Self.second(.relaxed)], skip: .skipToNext), StateLimits(), true),
+      ("skip to_next, not_followed_by between", Self.pair([a, Self.between(), Self.second()], skip: .skipToNext), StateLimits(), false),
+      ("skip to_first", Self.pair([a, Self.second()], skip: .skipToFirst(step: 0, name: "a")), StateLimits(), false),
       ("state budget", Self.pair([a, b]), StateLimits(maxStateBytes: 1 << 30), false),
       ("key TTL", Self.pair([a, b]), StateLimits(keyTTL: .hours(1)), true),
       ("per-key cap", Self.pair([a, b]), StateLimits(maxPartialsPerKey: 5), true),

@@ -20,8 +20,8 @@ extension Engine {
   /// the first 64 or past their key space's tracked rules (whose openness is read from the
   /// general state). An idle-key TTL applies to a queue as to the general state.
   ///
-  /// A rule of the pair shape (``PairShape``) gets a pair queue under the same conditions but the
-  /// skip strategy (it has none): see ``RunQueue``.
+  /// A rule of the pair shape (``PairShape``, which says which skip strategies it takes) gets a
+  /// pair queue under the same conditions: see ``RunQueue``.
   static func runQueue(
     for matcher: RuleMatcher, rule r: Int, bitInSpace: Int, programs: ProgramSet, options: EngineOptions
   ) -> RunQueue? {

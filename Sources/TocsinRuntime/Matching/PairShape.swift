@@ -4,7 +4,7 @@ import TocsinExpressions
 
 /// The shape of a rule whose partial matches are single events waiting for a second one:
 /// `begin a where A followed_by_any b where B within W`, `… followed_by b …` or `… next b …`,
-/// without a skip strategy ("any later purchase of the card over twenty times an earlier one,
+/// without a skip strategy, or with `skip to_next` when `B` reads nothing of `a` ("any later purchase of the card over twenty times an earlier one,
 /// within a day"; "a purchase, then one in another currency within six hours"; "two logins in a
 /// row from different cities").
 ///
@@ -26,8 +26,8 @@ struct PairShape {
   let waiting: StateID
   /// The second event's step: 1, or 2 after a `not_followed_by` step (``negation``).
   let second: Int
-  /// Whether a match ends its partial match (`followed_by`), rather than leaving it waiting
-  /// (`followed_by_any`).
+  /// Whether a match ends its partial match (`followed_by`, or `skip to_next`), rather than
+  /// leaving it waiting (`followed_by_any`).
   let consumes: Bool
   /// The `not_followed_by` step between the two (`begin a not_followed_by n followed_by b`), if
   /// any: an event it takes ends every partial match it is tested against (after any match
@@ -43,11 +43,18 @@ struct PairShape {
   static func detect(_ program: RuleProgram) -> PairShape? {
     let spec = program.spec
     guard spec.steps.count == 2 || spec.steps.count == 3, spec.groups.isEmpty, spec.withinBetweenSteps == nil,
-      spec.within != nil, spec.onTimeout == nil, spec.skip == .noSkip
+      spec.within != nil, spec.onTimeout == nil
     else { return nil }
     let second = spec.steps.count - 1
     let negation = second == 2 ? 1 : nil
     let (a, b) = (spec.steps[0], spec.steps[second])
+    // `skip to_next` drops the partial match each emitted match started from. When the second
+    // step's condition reads nothing of `a`, an event it takes completes every partial match of
+    // the key at once, oldest first, so none is ever held back behind an earlier one still open,
+    // and the rule is a consuming pair. (Reading `a`, a later entry's match would wait for the
+    // older entries to end: the general state's held matches.)
+    let skipsToNext = spec.skip == .skipToNext && negation == nil && !(b.condition?.readsBindings ?? false)
+    guard spec.skip == .noSkip || skipsToNext else { return nil }
     guard a.kind == .take, a.quantifier == .once, b.kind == .take, b.quantifier == .once,
       b.contiguity == .nonDeterministic || b.contiguity == .relaxed || (b.contiguity == .strict && negation == nil)
     else { return nil }
@@ -80,7 +87,7 @@ struct PairShape {
     // `next` never (an event it does not take ends the partial match).
     switch edges.dropFirst() {
     case [NFA.Edge(.ignore, to: waiting, when: .always)]:
-      return PairShape(waiting: waiting, second: second, consumes: false, negation: negation, strict: false)
+      return PairShape(waiting: waiting, second: second, consumes: skipsToNext, negation: negation, strict: false)
     case [NFA.Edge(.ignore, to: waiting, when: .not(.take(second)))]:
       return PairShape(waiting: waiting, second: second, consumes: true, negation: negation, strict: false)
     case [] where negation == nil && b.contiguity == .strict:
