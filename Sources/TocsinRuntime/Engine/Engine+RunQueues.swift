@@ -334,7 +334,7 @@ extension Engine {
   public var pairQueues: Int { queuedRules.count - runQueues }
 
   /// The walks over a key's pair-queue entries that a filter left out (``PairFilter``): the
-  /// event alone showed the condition false for every entry (tests, `tocsin bench`).
+  /// event alone showed the condition false for every entry (tests).
   public var pairWalksFiltered: Int { queues.reduce(0) { $0 + ($1?.filteredWalks ?? 0) } }
 
   /// The entries pair-queue walks gathered (each walk gathers its key's live entries: tests).

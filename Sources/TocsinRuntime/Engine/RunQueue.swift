@@ -124,9 +124,9 @@ final class RunQueue {
       hasFilters = take.filter != nil || negation?.filter != nil
     }
 
-    /// Whether entries can end before they time out (a consuming match, a negation): an ended
-    /// entry is marked where its kept values lie, and stays queued, dead, until the head or the
-    /// key's oldest end passes it, so the queue stays a FIFO.
+    /// Whether entries can end before they time out (a consuming match, a negation, `next`): an
+    /// ended entry is marked where its kept values lie, leaves its key's chain, and stays queued,
+    /// dead, until the head or the key's oldest end passes it, so the queue stays a FIFO.
     var endsEntries: Bool { consumes || negation != nil || strict }
   }
 
@@ -338,8 +338,7 @@ final class RunQueue {
     if let recents {
       // Newest first: the key's newest live entries move down a place.
       let recent = recents + (k &* Self.recentStride &+ 1)
-      recent[2] = recent[1]
-      recent[1] = recent[0]
+      for j in stride(from: Self.recentCount - 1, to: 0, by: -1) { recent[j] = recent[j - 1] }
       recent[0] = UInt32(truncatingIfNeeded: s)
     }
     tail = s &+ 1
