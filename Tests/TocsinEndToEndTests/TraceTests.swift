@@ -98,6 +98,33 @@ final class TraceTests: XCTestCase {
     XCTAssertFalse(try Explainer.explain(programs, rule: "card_velocity", format: .dot).contains(note))
   }
 
+  /// `explain` says, for a pair rule's later step that reads the first event, which of its
+  /// conjuncts the event alone is tested on before a walk (a filter), or that every candidate
+  /// event walks when its first conjunct reads the first event; nothing under `next`.
+  func testExplainNamesPairFilters() throws {
+    let programs = try XCTUnwrap(RuleSet.load([Repository.path("bench/rules/w2")], ingest: IngestOptions()).programs)
+    let currency = try Explainer.explain(programs, rule: "w2_currency_switch", format: .text)
+    XCTAssertTrue(currency.contains("other: the event alone is tested first (type == \"purchase\", amount > 2000)"), currency)
+    let roaming = try Explainer.explain(programs, rule: "w2_roaming_login", format: .text)
+    XCTAssertTrue(roaming.contains("evaluated as pairs"), roaming)
+    XCTAssertFalse(roaming.contains("tested first") || roaming.contains("walks the key"), roaming)
+
+    let directory = NSTemporaryDirectory() + "tocsin-explain-filters-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let path = directory + "/rule.tcs"
+    try """
+      rule bigger_later
+        key card
+        begin first where type == "purchase"
+        followed_by_any larger where amount > first.amount and type == "purchase"
+        within 1h
+      """.write(toFile: path, atomically: true, encoding: .utf8)
+    let unfiltered = try XCTUnwrap(RuleSet.load([path], ingest: IngestOptions()).programs)
+    let text = try Explainer.explain(unfiltered, rule: nil, format: .text)
+    XCTAssertTrue(text.contains("larger: every candidate event walks the key's waiting first events"), text)
+  }
+
   /// `explain` says which rules keep their partial matches as pairs (a pair queue), and only
   /// those: the pair fixture's rules, and of the example rules the two-step `followed_by` ones
   /// (`account_takeover` has `followed_by_any` but three steps).

@@ -45,6 +45,15 @@ public enum Explainer {
         text += "evaluated as pairs: each partial match is one first event waiting for a second, so (without\n"
         text += "--max-state-mb) the rule keeps a queue of first events for all keys, each with the values its\n"
         text += "later steps and alerts read: no timer, node or list per key\n"
+        for (step, conjuncts) in Engine.pairFilters(of: program) ?? [] {
+          if conjuncts.isEmpty {
+            text += "  \(step): every candidate event walks the key's waiting first events (its first conjunct\n"
+            text += "  reads the first event; a test of the event alone written before it would be tried first)\n"
+          } else {
+            text += "  \(step): the event alone is tested first (\(conjuncts.joined(separator: ", "))): when one of\n"
+            text += "  these is false, the key's waiting first events are not walked\n"
+          }
+        }
       }
       return text
     }

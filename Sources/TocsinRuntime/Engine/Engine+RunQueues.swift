@@ -67,6 +67,24 @@ extension Engine {
     pairShape(program, options: options) != nil
   }
 
+  /// For `tocsin explain`: each later step of pair rule `program` whose condition reads `a`, with
+  /// the conjuncts the event alone is tested on before a key's entries are walked
+  /// (``PairFilter``), rendered; an empty list means every candidate event walks them. `nil` for
+  /// a rule no pair queue holds under `options`; no steps under `next` (no walk to save) or when
+  /// `filtersPairs` is off.
+  public static func pairFilters(
+    of program: RuleProgram, options: EngineOptions = EngineOptions()
+  ) -> [(step: String, conjuncts: [String])]? {
+    guard let (shape, _) = pairShape(program, options: options) else { return nil }
+    guard options.filtersPairs, !shape.strict else { return [] }
+    let spec = program.spec
+    let names = spec.steps.map(\.name)
+    return [shape.second, shape.negation].compactMap { $0 }.compactMap { step in
+      guard let condition = spec.steps[step].condition, condition.readsBindings else { return nil }
+      return (names[step], PairFilter.usableConjuncts(of: condition).map { $0.rendered(stepNames: names) })
+    }
+  }
+
   /// The pair shape and window of a rule that a pair queue can hold under `options`. (The shape
   /// itself has a window, no skip strategy and no time-out alerts: it ends silently.)
   private static func pairShape(_ program: RuleProgram, options: EngineOptions) -> (PairShape, EventDuration)? {

@@ -55,21 +55,53 @@ final class PairFilter {
   static func make(
     _ condition: Expr, kept: [SlotIndex], projection: FieldProjection, compile: (Expr) -> Condition
   ) -> PairFilter? {
-    var conjuncts: [(condition: Condition, checksBefore: Int)] = []
-    var checks: [Check] = []
-    var pendingChecks: [Check] = []
-    for conjunct in Self.conjuncts(of: condition) {
+    let (usable, checks) = plan(condition) { check($0, kept: kept, projection: projection) }
+    guard !usable.isEmpty else { return nil }
+    return PairFilter(conjuncts: usable.map { (compile($0.conjunct), $0.checksBefore) }, checks: checks)
+  }
+
+  /// The free conjuncts of `condition` a filter may use, in order, each with the number of
+  /// checked comparisons before it, and those comparisons (as `check` makes them; `nil` for a
+  /// conjunct that reads the first event and cannot be checked, which ends the list).
+  static func plan<C>(_ condition: Expr, check: (Expr) -> C?) -> (
+    usable: [(conjunct: Expr, checksBefore: Int)], checks: [C]
+  ) {
+    var usable: [(conjunct: Expr, checksBefore: Int)] = []
+    var checks: [C] = []
+    var pending: [C] = []
+    for conjunct in conjuncts(of: condition) {
       if !conjunct.readsBindings {
-        checks += pendingChecks
-        pendingChecks = []
-        conjuncts.append((compile(conjunct), checks.count))
-      } else if let check = Self.check(conjunct, kept: kept, projection: projection) {
-        pendingChecks.append(check)
+        checks += pending
+        pending = []
+        usable.append((conjunct, checks.count))
+      } else if let made = check(conjunct) {
+        pending.append(made)
       } else {
         break
       }
     }
-    return conjuncts.isEmpty ? nil : PairFilter(conjuncts: conjuncts, checks: checks)
+    return (usable, checks)
+  }
+
+  /// The conjuncts of a pair's condition that the event alone is tested on before a walk, for
+  /// `tocsin explain` (the checked comparisons' shape judged without a queue's slots).
+  static func usableConjuncts(of condition: Expr) -> [Expr] {
+    guard condition.readsBindings else { return [] }
+    return plan(condition) { isCheckedShape($0) ? () : nil }.usable.map(\.conjunct)
+  }
+
+  /// Whether `conjunct` has the shape of a checked comparison: `x == a.f` or `x != a.f`, either
+  /// way round, `x` a field of the event or a constant.
+  private static func isCheckedShape(_ conjunct: Expr) -> Bool {
+    guard case .binary(let op, let l, let r) = conjunct, op == .equal || op == .notEqual else { return false }
+    func first(_ e: Expr) -> Bool { if case .stepField(0, _) = e { return true } else { return false } }
+    func event(_ e: Expr) -> Bool {
+      switch e {
+      case .field, .constant: return true
+      default: return false
+      }
+    }
+    return (first(l) && event(r)) || (first(r) && event(l))
   }
 
   /// `condition`'s conjuncts, left to right (`and` is evaluated left to right, so
