@@ -356,7 +356,7 @@ final class PairQueueTests: XCTestCase {
       ],
       within: .hours(1))
     let programs = NFACompiler.compile([spec], extraFields: QueueEquivalence.fields)
-    var engine = Engine(programs: programs, options: EngineOptions(outOfOrderness: .zero, maxTimeSkew: nil))
+    let engine = Engine(programs: programs, options: EngineOptions(outOfOrderness: .zero, maxTimeSkew: nil))
     XCTAssertEqual(engine.pairQueues, 1)
     let events = 4000
     var actions: [EngineAction] = []

@@ -44,9 +44,8 @@ extension Engine {
     func test(_ step: Int) -> RunQueue.Pair.Test {
       let condition = spec.steps[step].condition
       let readsFirst = condition?.readsBindings ?? false
-      // A `next` pair ends its entry whatever the condition says, so there is no walk to save.
       let filter = condition.flatMap { condition in
-        readsFirst && options.filtersPairs && !shape.strict
+        isFiltered(condition, shape: shape, options: options)
           ? PairFilter.make(condition, kept: kept, projection: programs.projection) {
             Condition(compiler.compileCondition($0))
           } : nil
@@ -76,13 +75,21 @@ extension Engine {
     of program: RuleProgram, options: EngineOptions = EngineOptions()
   ) -> [(step: String, conjuncts: [String])]? {
     guard let (shape, _) = pairShape(program, options: options) else { return nil }
-    guard options.filtersPairs, !shape.strict else { return [] }
     let spec = program.spec
     let names = spec.steps.map(\.name)
     return [shape.second, shape.negation].compactMap { $0 }.compactMap { step in
-      guard let condition = spec.steps[step].condition, condition.readsBindings else { return nil }
+      guard let condition = spec.steps[step].condition, isFiltered(condition, shape: shape, options: options)
+      else { return nil }
       return (names[step], PairFilter.usableConjuncts(of: condition).map { $0.rendered(stepNames: names) })
     }
+  }
+
+  /// Whether a pair queue asks a filter (``PairFilter``) about `condition`, a later step's: when
+  /// it reads `a` (one that does not is evaluated once per event anyway), filters are on, and
+  /// the rule is not `next` (whose event ends the key's entry whatever the condition says, so
+  /// there is no walk to save).
+  private static func isFiltered(_ condition: Expr, shape: PairShape, options: EngineOptions) -> Bool {
+    condition.readsBindings && options.filtersPairs && !shape.strict
   }
 
   /// The pair shape and window of a rule that a pair queue can hold under `options`. (The shape
@@ -214,41 +221,33 @@ extension Engine {
       if !test.readsFirst { known = result }
       return result
     }
-    if pair.strict {
-      // `next`: the key's one partial match, its newest entry, ends with this event, completing
-      // its match if the second step takes the event.
-      guard let s = queue.newestLive(key: k) else { return }
-      context.keptValues = queue.keptValues(s)
-      if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }
-      if holds(pair.take, &takesAll) { emitPair(queue, pair, entry: s, event, rule: r, key: key, &actions) }
-      queue.end(s, key: k)
-      context.keptValues = nil
-      return
-    }
     // Nothing to do when neither condition can hold for any entry: one that reads nothing of
     // `a` evaluated (in the walk's order, the second step's first, as for the first entry), one
     // that does asked of its filter (which records nothing, and rules it out only when no
-    // entry's evaluation would record anything either).
-    let filtering = pair.hasFilters && queue.usesFilters()
-    var filtered = false
-    func holdsForNone(_ test: RunQueue.Pair.Test, _ known: inout Bool?) -> Bool {
-      guard test.readsFirst else { return !holds(test, &known) }
-      guard filtering, let filter = test.filter,
-        Unmanaged.passUnretained(filter)._withUnsafeGuaranteedRef({
-          $0.rulesOut(event, context: context, kinds: { queue.keptKinds($0) })
-        })
-      else { return false }
-      filtered = true
-      return true
+    // entry's evaluation would record anything either). Under `next` the event ends the key's
+    // partial match (its one live entry, the newest) whatever the conditions say.
+    if !pair.strict {
+      let filtering = pair.hasFilters && queue.usesFilters()
+      var filtered = false
+      func holdsForNone(_ test: RunQueue.Pair.Test, _ known: inout Bool?) -> Bool {
+        guard test.readsFirst else { return !holds(test, &known) }
+        guard filtering, let filter = test.filter,
+          Unmanaged.passUnretained(filter)._withUnsafeGuaranteedRef({
+            $0.rulesOut(event, context: context, kinds: { queue.keptKinds($0) })
+          })
+        else { return false }
+        filtered = true
+        return true
+      }
+      let none = holdsForNone(pair.take, &takesAll) && (pair.negation.map { holdsForNone($0, &stopsAll) } ?? true)
+      if filtering { queue.recordFilterOutcome(ruledOut: none && filtered) }
+      if none { return }
     }
-    let none = holdsForNone(pair.take, &takesAll) && (pair.negation.map { holdsForNone($0, &stopsAll) } ?? true)
-    if filtering { queue.recordFilterOutcome(ruledOut: none && filtered) }
-    if none { return }
     queue.walkLive(key: k) { s in
       context.keptValues = queue.keptValues(s)
       if pair.readsStartTime { context.keptTime = queue.entry(s).pointee.start.time }
       let takes = holds(pair.take, &takesAll)
-      let stops = pair.negation.map { holds($0, &stopsAll) } ?? false
+      let stops = pair.strict || (pair.negation.map { holds($0, &stopsAll) } ?? false)
       if takes { emitPair(queue, pair, entry: s, event, rule: r, key: key, &actions) }
       if stops || (takes && pair.consumes) { queue.end(s, key: k) }
     }

@@ -183,20 +183,21 @@ public struct KeySpace {
       if let found { return KeyID(Int(found)) }
       return intern(CollectionOfOne(event[slots[0]]), hash: hash, inline: probe.inline, pin: pin)
     default:
-      // Two short strings (a user and a country) are compared in the table's slot, as a
-      // single-field key is: comparing the stored values was a miss per event.
+      let found: UInt32?
       if probe.inline.isInline {
-        if let found = table.lookup(hash: hash, inline: probe.inline, pinningAt: pin) { return KeyID(Int(found)) }
-        return intern(slots.map { event[$0] }, hash: hash, inline: probe.inline, pin: pin)
-      }
-      // Hashed and compared in place in the event's slots: an array of the values is built
-      // only for a new key (it was one allocation per event for every composite key).
-      let n = slots.count
-      let found = flatValues.withUnsafeBufferPointer { stored in
-        table.lookup(hash: hash, pinningAt: pin) { id in
-          let base = Int(id) * n
-          for i in 0..<n where stored[base + i] != event[slots[i]] { return false }
-          return true
+        // Two short strings (a user and a country) are compared in the table's slot, as a
+        // single-field key is: comparing the stored values was a miss per event.
+        found = table.lookup(hash: hash, inline: probe.inline, pinningAt: pin)
+      } else {
+        // Hashed and compared in place in the event's slots: an array of the values is built
+        // only for a new key (it was one allocation per event for every composite key).
+        let n = slots.count
+        found = flatValues.withUnsafeBufferPointer { stored in
+          table.lookup(hash: hash, pinningAt: pin) { id in
+            let base = Int(id) * n
+            for i in 0..<n where stored[base + i] != event[slots[i]] { return false }
+            return true
+          }
         }
       }
       if let found { return KeyID(Int(found)) }

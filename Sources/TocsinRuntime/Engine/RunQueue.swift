@@ -104,25 +104,11 @@ final class RunQueue {
     /// stops waiting) rather than leaving it open (`followed_by_any`).
     let consumes: Bool
     /// Whether the second step is `next`: the key's next event the rule sees ends its partial
-    /// match whether or not it completes it, so a key has at most one, its newest entry, and
-    /// the walk tests only that one (``newestLive(key:)``).
+    /// match whether or not it completes it, so a key has at most one, its newest entry.
     let strict: Bool
 
     /// Whether either condition has a filter (``PairFilter``).
-    let hasFilters: Bool
-
-    init(
-      waiting: StateID, second: Int, take: Test, negation: Test?, readsStartTime: Bool, consumes: Bool, strict: Bool
-    ) {
-      self.waiting = waiting
-      self.second = second
-      self.take = take
-      self.negation = negation
-      self.readsStartTime = readsStartTime
-      self.consumes = consumes
-      self.strict = strict
-      hasFilters = take.filter != nil || negation?.filter != nil
-    }
+    var hasFilters: Bool { take.filter != nil || negation?.filter != nil }
 
     /// Whether entries can end before they time out (a consuming match, a negation, `next`): an
     /// ended entry is marked where its kept values lie, leaves its key's chain, and stays queued,
@@ -335,9 +321,9 @@ final class RunQueue {
         kinds[p] |= PairFilter.kind(of: kept[p])
       }
     }
-    if let recents {
+    if recents != nil {
       // Newest first: the key's newest live entries move down a place.
-      let recent = recents + (k &* Self.recentStride &+ 1)
+      let recent = recentNumbers(ofKey: k)
       for j in stride(from: Self.recentCount - 1, to: 0, by: -1) { recent[j] = recent[j - 1] }
       recent[0] = UInt32(truncatingIfNeeded: s)
     }
@@ -384,23 +370,17 @@ final class RunQueue {
     return numbers
   }
 
-  /// The number of key `k`'s oldest live entry (it has one), along the links back from its
-  /// newest. (No array: the per-key cap asks for it on every event of a key at its cap.)
-  func oldestEntry(key k: Int) -> UInt64 {
+  /// The number of key `k`'s live entry `back` places behind its newest (it has more than
+  /// `back`), along the links.
+  private func liveEntry(key k: Int, back: Int) -> UInt64 {
     var s = keys[k].newest & ~KeyRun.skippedBit
-    for _ in 1..<max(1, count(ofKey: k)) { s = entry(s).pointee.previous }
+    for _ in 0..<back { s = entry(s).pointee.previous }
     return s
   }
 
-  /// Key `k`'s live entry under a `next` pair (``Pair/strict``), which is its newest if any: every
-  /// event the rule saw for the key since that entry was appended ended the entries before it.
-  @inline(__always)
-  func newestLive(key k: Int) -> UInt64? {
-    guard count(ofKey: k) > 0 else { return nil }
-    let s = keys[k].newest & ~KeyRun.skippedBit
-    assert(!isEnded(s) && count(ofKey: k) == 1, "a next pair's key holds one live entry, its newest")
-    return s
-  }
+  /// The number of key `k`'s oldest live entry (it has one). (No array: the per-key cap asks
+  /// for it on every event of a key at its cap.)
+  func oldestEntry(key k: Int) -> UInt64 { liveEntry(key: k, back: count(ofKey: k) - 1) }
 
   /// Whether queued entry `s` ended early (only in a pair queue whose entries can:
   /// ``Pair/endsEntries``).
@@ -419,7 +399,7 @@ final class RunQueue {
     // swift-format-ignore: NeverForceUnwrap
     // Only a queue whose entries can end is asked to end one.
     values[Int(s & mask) &* width &+ endMark!] = .bool(true)
-    recents.unsafelyUnwrapped[k &* Self.recentStride] &+= 1
+    endedCount(ofKey: k).pointee &+= 1
     live -= 1
   }
 
@@ -453,7 +433,7 @@ final class RunQueue {
   @inline(__always)
   func walkLive(key k: Int, _ body: (UInt64) -> Void) {
     // Only a pair queue walks.
-    let recent = recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
+    let recent = recentNumbers(ofKey: k)
     let count = count(ofKey: k)
     guard count > 0 else { return }
     walkedEntries &+= count
@@ -478,14 +458,24 @@ final class RunQueue {
       for i in 0..<count { body(walk[i]) }
       return
     }
-    let ended = endedCount(ofKey: k)
+    let ended = endedCount(ofKey: k).pointee
     for i in 0..<count { body(walk[i]) }
-    if endedCount(ofKey: k) != ended { unlinkEnded(key: k, walked: count) }
+    if endedCount(ofKey: k).pointee != ended { unlinkEnded(key: k, walked: count) }
   }
 
-  /// Key `k`'s queued entries that ended early (``end(_:key:)``) and the head has not passed.
+  /// Where a pair queue keeps key `k`'s count of queued entries that ended early
+  /// (``end(_:key:)``) and the head has not passed: the first word of its ``recents``.
   @inline(__always)
-  private func endedCount(ofKey k: Int) -> Int { Int(recents.unsafelyUnwrapped[k &* Self.recentStride]) }
+  private func endedCount(ofKey k: Int) -> UnsafeMutablePointer<UInt32> {
+    recents.unsafelyUnwrapped + k &* Self.recentStride
+  }
+
+  /// Where a pair queue keeps key `k`'s recent live entry numbers, newest first: the rest of its
+  /// ``recents``.
+  @inline(__always)
+  private func recentNumbers(ofKey k: Int) -> UnsafeMutablePointer<UInt32> {
+    recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
+  }
 
   /// Takes the entries a walk over key `k`'s `walked` live entries (``walk``, oldest first) ended
   /// out of the key's chain: each live one linked to the live one before it, the key's newest
@@ -500,7 +490,7 @@ final class RunQueue {
     for i in stride(from: 1, to: n, by: 1) { entries[Int(walk[i] & mask)].previous = walk[i - 1] }
     guard n > 0 else { return }
     keys[k].newest = walk[n - 1]
-    let recent = recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
+    let recent = recentNumbers(ofKey: k)
     for j in 0..<min(n, Self.recentCount) { recent[j] = UInt32(truncatingIfNeeded: walk[n - 1 - j]) }
   }
 
@@ -536,11 +526,9 @@ final class RunQueue {
     // The oldest end moves past the `n`-th oldest live entry, and past the ended entries queued
     // before it, which then no longer count as ended: every ordinal from the key's removed count
     // up to that entry's is queued, live or ended, so the ended ones are the rest.
-    var s = keys[k].newest & ~KeyRun.skippedBit
-    for _ in 0..<(count(ofKey: k) - n) { s = entry(s).pointee.previous }
-    let through = entry(s).pointee.ordinal &+ 1
+    let through = entry(liveEntry(key: k, back: count(ofKey: k) - n)).pointee.ordinal &+ 1
     let passed = Int(through &- keys[k].removed)
-    recents.unsafelyUnwrapped[k &* Self.recentStride] &-= UInt32(truncatingIfNeeded: passed - n)
+    endedCount(ofKey: k).pointee &-= UInt32(truncatingIfNeeded: passed - n)
     keys[k].removed = through
     live -= n
   }
@@ -578,7 +566,7 @@ final class RunQueue {
       run.pointee.removed = e.pointee.ordinal &+ 1
       if isEnded(head) {
         // Not live: only its count of ended entries goes.
-        recents.unsafelyUnwrapped[Int(e.pointee.key) &* Self.recentStride] &-= 1
+        endedCount(ofKey: Int(e.pointee.key)).pointee &-= 1
       } else {
         live -= 1
         if count(ofKey: Int(e.pointee.key)) == 0 { emptied(Int(e.pointee.key)) }

@@ -84,24 +84,22 @@ final class PairFilter {
   }
 
   /// The conjuncts of a pair's condition that the event alone is tested on before a walk, for
-  /// `tocsin explain` (the checked comparisons' shape judged without a queue's slots).
+  /// `tocsin explain` (the checked comparisons judged by their shape, without a queue's slots).
   static func usableConjuncts(of condition: Expr) -> [Expr] {
     guard condition.readsBindings else { return [] }
-    return plan(condition) { isCheckedShape($0) ? () : nil }.usable.map(\.conjunct)
+    return plan(condition) { checkedSides($0).map { _ in () } }.usable.map(\.conjunct)
   }
 
-  /// Whether `conjunct` has the shape of a checked comparison: `x == a.f` or `x != a.f`, either
-  /// way round, `x` a field of the event or a constant.
-  private static func isCheckedShape(_ conjunct: Expr) -> Bool {
-    guard case .binary(let op, let l, let r) = conjunct, op == .equal || op == .notEqual else { return false }
-    func first(_ e: Expr) -> Bool { if case .stepField(0, _) = e { return true } else { return false } }
-    func event(_ e: Expr) -> Bool {
-      switch e {
-      case .field, .constant: return true
-      default: return false
-      }
+  /// The two sides of a checked comparison (`x == a.f` or `x != a.f`, either way round): the
+  /// first event's field and the event's side, a field or a constant; `nil` for any other
+  /// conjunct.
+  private static func checkedSides(_ conjunct: Expr) -> (first: FieldPath, event: Expr)? {
+    guard case .binary(let op, let l, let r) = conjunct, op == .equal || op == .notEqual else { return nil }
+    switch (l, r) {
+    case (.field, .stepField(0, let path)), (.constant, .stepField(0, let path)): return (path, l)
+    case (.stepField(0, let path), .field), (.stepField(0, let path), .constant): return (path, r)
+    default: return nil
     }
-    return (first(l) && event(r)) || (first(r) && event(l))
   }
 
   /// `condition`'s conjuncts, left to right (`and` is evaluated left to right, so
@@ -113,27 +111,16 @@ final class PairFilter {
 
   /// `conjunct` as a checked comparison, or `nil` when it is not one.
   private static func check(_ conjunct: Expr, kept: [SlotIndex], projection: FieldProjection) -> Check? {
-    guard case .binary(let op, let l, let r) = conjunct, op == .equal || op == .notEqual else { return nil }
-    func keptPosition(_ side: Expr) -> Int? {
-      guard case .stepField(0, let path) = side, let slot = projection.existingSlot(for: path) else { return nil }
-      return kept.firstIndex(of: slot)
+    guard let (path, side) = checkedSides(conjunct), let slot = projection.existingSlot(for: path),
+      let position = kept.firstIndex(of: slot)
+    else { return nil }
+    switch side {
+    case .field(let field):
+      guard let eventSlot = projection.existingSlot(for: field) else { return nil }
+      return Check(slot: eventSlot.index, constant: .null, kept: position)
+    case .constant(let value): return Check(slot: nil, constant: value, kept: position)
+    default: return nil
     }
-    func eventSide(_ side: Expr) -> (slot: Int?, constant: Value)? {
-      switch side {
-      case .field(let path):
-        guard let slot = projection.existingSlot(for: path) else { return nil }
-        return (slot.index, .null)
-      case .constant(let value): return (nil, value)
-      default: return nil
-      }
-    }
-    if let position = keptPosition(r), let event = eventSide(l) {
-      return Check(slot: event.slot, constant: event.constant, kept: position)
-    }
-    if let position = keptPosition(l), let event = eventSide(r) {
-      return Check(slot: event.slot, constant: event.constant, kept: position)
-    }
-    return nil
   }
 
   /// Whether the condition is false for every partial match of a queue whose kept values have
@@ -172,13 +159,16 @@ final class PairFilter {
     case .string: return 4
     case .time: return 8
     case .duration: return 16
-    case .list: return 32
+    case .list: return listKind
     }
   }
+
+  /// The kind of a list, which `==` compares with nothing (an error against any value).
+  private static var listKind: UInt8 { 32 }
 
   /// Whether `value` compared by `==`/`!=` with any value of the kinds `kinds` errs never.
   static func cannotErr(_ value: Value, against kinds: UInt8) -> Bool {
     let k = kind(of: value)
-    return k == 0 || kinds == 0 || (kinds == k && k != kind(of: .list([])))
+    return k == 0 || kinds == 0 || (kinds == k && k != listKind)
   }
 }

@@ -4,9 +4,9 @@ import TocsinExpressions
 
 /// The shape of a rule whose partial matches are single events waiting for a second one:
 /// `begin a where A followed_by_any b where B within W`, `… followed_by b …` or `… next b …`,
-/// without a skip strategy, or with `skip to_next` when `B` reads nothing of `a` ("any later purchase of the card over twenty times an earlier one,
-/// within a day"; "a purchase, then one in another currency within six hours"; "two logins in a
-/// row from different cities").
+/// without a skip strategy, or with `skip to_next` when `B` reads nothing of `a` ("any later
+/// purchase of the card over twenty times an earlier one, within a day"; "a purchase, then one in
+/// another currency within six hours"; "two logins in a row from different cities").
 ///
 /// Every event that satisfies `A` starts a partial match, which waits for `b` in one state
 /// until its window closes. `followed_by_any` lets it take a `b` (emitting the match `(a, b)`)
@@ -90,7 +90,7 @@ struct PairShape {
       return PairShape(waiting: waiting, second: second, consumes: skipsToNext, negation: negation, strict: false)
     case [NFA.Edge(.ignore, to: waiting, when: .not(.take(second)))]:
       return PairShape(waiting: waiting, second: second, consumes: true, negation: negation, strict: false)
-    case [] where negation == nil && b.contiguity == .strict:
+    case [] where b.contiguity == .strict:
       return PairShape(waiting: waiting, second: second, consumes: true, negation: nil, strict: true)
     default: return nil
     }
