@@ -136,12 +136,14 @@ extension Engine {
     // What the event's time has passed times out first (events come in time order, so it is
     // the queue's head, over all keys).
     popExpired(queue, upTo: event.time, keySpace: space, bit: bit)
-    if let pair = queue.pair {
-      // Under `next` any event of the key ends its partial match, so it is walked even when no
-      // step can take it.
-      if mayTake || pair.strict {
-        processPaired(
-          queue, pair, event, rule: r, key: key, keySpace: space, hasQuickStartCheck: hasQuickStartCheck, &actions)
+    if let hotPair = queue.hotPair {
+      hotPair._withUnsafeGuaranteedRef { pair in
+        // Under `next` any event of the key ends its partial match, so it is walked even when
+        // no step can take it.
+        if mayTake || pair.strict {
+          processPaired(
+            queue, pair, event, rule: r, key: key, keySpace: space, hasQuickStartCheck: hasQuickStartCheck, &actions)
+        }
       }
     } else {
       let taken = withRule(r) { matcher, context, _ in

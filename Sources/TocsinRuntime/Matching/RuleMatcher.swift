@@ -494,7 +494,7 @@ public final class RuleMatcher {
   /// `last event + within between steps`; `nil` when the rule has neither.
   public func deadline(of computation: Computation) -> EventTime? {
     let a = within.map { computation.start.time + $0 }
-    let b = gap.map { computation.bindings.event.time + $0 }
+    let b = gap.map { computation.lastTime + $0 }
     switch (a, b) {
     case (let x?, let y?): return min(x, y)
     case (let x?, nil): return x

@@ -216,7 +216,7 @@ extension RuleMatcher {
     guard events.count == partials.count else { return false }
     for (i, original) in events.enumerated() {
       guard EventPosition(original.event) == partials[i].start else { return false }
-      state.partials[i].bindings = nodes.make(step: original.step, event: original.event, previous: nil)
+      state.partials[i].rebind(nodes.make(step: original.step, event: original.event, previous: nil))
     }
     return true
   }
