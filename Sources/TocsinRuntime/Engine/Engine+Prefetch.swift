@@ -181,10 +181,7 @@ extension Engine {
       MemoryHint.prefetch(slot)
     } else if let queue = hotQueues[r] {
       queue._withUnsafeGuaranteedRef { queue in
-        if let recent = queue.recentsAddress(ofKey: key.index), let run = queue.address(ofKey: key.index) {
-          MemoryHint.prefetch(run)
-          MemoryHint.prefetch(recent)
-        }
+        if let run = queue.address(ofKey: key.index) { MemoryHint.prefetch(run) }
       }
     }
   }

@@ -57,7 +57,13 @@ final class RunQueue {
     var ordinal: UInt32
   }
 
-  /// A key's counts, 16 bytes.
+  /// A key's counts, and in a pair queue its ended count and recent entry numbers: 32 bytes,
+  /// two to a cache line (the buffer is line-aligned).
+  ///
+  /// One record, not the counts in one array and the pair words in another: a pair step reads
+  /// both for every key it reaches, and as two arrays that was two cache misses, and two pages,
+  /// per rule and event (~37% of the pair step's samples on W2). A shared run's queue leaves the
+  /// pair words unused (16 bytes per key).
   struct KeyRun {
     /// The number of the key's newest (in a pair queue: newest live) entry; its top bit set when
     /// the last event the rule saw for the key was not taken (partial matches past the count
@@ -66,6 +72,10 @@ final class RunQueue {
     /// Entries appended for the key, and removed from its oldest end, ever (wrapping).
     var appended: UInt32 = 0
     var removed: UInt32 = 0
+    /// A pair queue's words (``RunQueue/endedCount(ofKey:)``, ``RunQueue/recentNumbers(ofKey:)``):
+    /// the number of the key's queued entries that ended early, then the low 32 bits of the
+    /// numbers of its ``RunQueue/recentCount`` newest live entries, newest first.
+    var pairWords: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
 
     /// Queued entries: the live ones, and in a pair queue also those ended early
     /// (``RunQueue/end(_:key:)``) that the key's oldest end has not passed yet.
@@ -73,6 +83,14 @@ final class RunQueue {
     var queued: Int { Int(appended &- removed) }
 
     static var skippedBit: UInt64 { 1 << 63 }
+
+    /// Where ``pairWords`` lie in the record. Computed, not stored: a stored `static let` is
+    /// read through `swift_once`.
+    static var pairWordsOffset: Int {
+      // swift-format-ignore: NeverForceUnwrap
+      // A stored property of a struct always has an offset.
+      MemoryLayout<KeyRun>.offset(of: \KeyRun.pairWords)!
+    }
   }
 
   /// What a pair queue needs of its rule's later steps (``PairShape``).
@@ -167,17 +185,13 @@ final class RunQueue {
   /// Per key id, its counts.
   private var keys: UnsafeMutablePointer<KeyRun>
   private var keyCapacity: Int
-  /// For a pair queue, per key id, 16 bytes at `k · recentStride`: first the number of its
-  /// queued entries that ended early (``end(_:key:)``), then the numbers of its
-  /// ``recentCount`` newest live entries, newest first (the low 32 bits), so the walk finds them
-  /// without following links back: a chain of loads each waiting on the one before, which took
-  /// most of the walk's time on W5. Older live entries are still found along the links.
-  /// Unallocated for a shared run's queue, which never walks.
-  /// Three, not seven: seven (32 bytes per key) ran W5 no faster (1,194 against 1,208 ms of
-  /// task-clock, medians of 7 interleaved runs) and cost 12 MiB more of its peak RSS, and
-  /// W1 2 MiB for two rules whose keys rarely hold a partial match.
-  private var recents: UnsafeMutablePointer<UInt32>?
-  static var recentStride: Int { 4 }
+  /// Whether the queue is a pair queue's (its keys' ``KeyRun/pairWords`` in use). The recent
+  /// numbers let the walk find a key's newest live entries without following links back: a
+  /// chain of loads each waiting on the one before, which took most of the walk's time on W5.
+  /// Older live entries are still found along the links. Three, not seven: seven ran W5 no
+  /// faster (1,194 against 1,208 ms of task-clock, medians of 7 interleaved runs) and cost 12 MiB
+  /// more of its peak RSS.
+  private let isPair: Bool
   static var recentCount: Int { 3 }
   /// Live entries over all keys (the rule's open partial matches).
   private(set) var live = 0
@@ -230,12 +244,13 @@ final class RunQueue {
 
   init(within: EventDuration, needed: Int, keptSlots: [SlotIndex], slotCount: Int, pair: Pair? = nil) {
     // The sizes docs/architecture.md and docs/operations.md give.
-    assert(MemoryLayout<Entry>.stride == 56 && MemoryLayout<KeyRun>.stride == 16, "run queue layout changed: update the docs")
+    assert(MemoryLayout<Entry>.stride == 56 && MemoryLayout<KeyRun>.stride == 32, "run queue layout changed: update the docs")
     self.within = within
     self.needed = needed
     self.keptSlots = keptSlots
     self.slotCount = slotCount
     self.pair = pair
+    isPair = pair != nil
     hotPair = pair.map { .passUnretained($0) }
     let filters = [pair?.take.filter, pair?.negation?.filter].compactMap { $0 }
     trackedPositions = Array(Set(filters.flatMap(\.trackedPositions))).sorted()
@@ -248,9 +263,7 @@ final class RunQueue {
     entries = .allocate(capacity: 256)
     values = .allocate(capacity: 256 * width)
     keyCapacity = 256
-    keys = .allocate(capacity: 256)
-    keys.initialize(repeating: KeyRun(), count: 256)
-    if pair != nil { recents = Self.allocateRecents(keys: 256) }
+    keys = Self.allocateKeys(256)
   }
 
   deinit {
@@ -258,7 +271,6 @@ final class RunQueue {
     entries.deallocate()
     values.deallocate()
     keys.deallocate()
-    recents?.deallocate()
     walk.deallocate()
     kinds.deallocate()
   }
@@ -275,26 +287,19 @@ final class RunQueue {
   private func growKeys(to k: Int) {
     var capacity = keyCapacity
     while capacity <= k { capacity *= 2 }
-    let grown = UnsafeMutablePointer<KeyRun>.allocate(capacity: capacity)
-    grown.moveInitialize(from: keys, count: keyCapacity)
-    (grown + keyCapacity).initialize(repeating: KeyRun(), count: capacity - keyCapacity)
+    let grown = Self.allocateKeys(capacity)
+    grown.update(from: keys, count: keyCapacity)
     keys.deallocate()
     keys = grown
-    if let old = recents {
-      let grownRecents = Self.allocateRecents(keys: capacity)
-      grownRecents.update(from: old, count: keyCapacity * Self.recentStride)
-      old.deallocate()
-      recents = grownRecents
-    }
     keyCapacity = capacity
   }
 
-  /// Zeroed room for `keys` keys' counts of ended entries and recent entry numbers, on cache-line
-  /// boundaries so that a key's 16 bytes never straddle two lines.
-  private static func allocateRecents(keys: Int) -> UnsafeMutablePointer<UInt32> {
-    let count = keys * recentStride
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<UInt32>.stride, alignment: 64)
-    return raw.initializeMemory(as: UInt32.self, repeating: 0, count: count)
+  /// Room for `count` keys' records, zeroed, on a cache-line boundary so that no record
+  /// straddles two lines.
+  private static func allocateKeys(_ count: Int) -> UnsafeMutablePointer<KeyRun> {
+    assert(64 % MemoryLayout<KeyRun>.stride == 0)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<KeyRun>.stride, alignment: 64)
+    return raw.initializeMemory(as: KeyRun.self, repeating: KeyRun(), count: count)
   }
 
   /// Where key `k`'s counts lie, `nil` for an id never seen (for cache hints).
@@ -305,8 +310,8 @@ final class RunQueue {
   @inline(__always)
   func count(ofKey k: Int) -> Int {
     guard k < keyCapacity else { return 0 }
-    guard let recents else { return keys[k].queued }
-    return keys[k].queued &- Int(recents[k &* Self.recentStride])
+    guard isPair else { return keys[k].queued }
+    return keys[k].queued &- Int(keys[k].pairWords.0)
   }
 
   /// Whether the last event the rule saw for key `k` was not taken.
@@ -339,7 +344,7 @@ final class RunQueue {
         kinds[p] |= PairFilter.kind(of: kept[p])
       }
     }
-    if recents != nil {
+    if isPair {
       // Newest first: the key's newest live entries move down a place.
       let recent = recentNumbers(ofKey: k)
       for j in stride(from: Self.recentCount - 1, to: 0, by: -1) { recent[j] = recent[j - 1] }
@@ -430,16 +435,9 @@ final class RunQueue {
   @inline(__always)
   func keptValues(_ s: UInt64) -> UnsafePointer<Value> { UnsafePointer(values + Int(s & mask) &* width) }
 
-  /// Where key `k`'s recent entry numbers lie, `nil` for an id never seen or a shared run's
-  /// queue (for cache hints).
-  @inline(__always)
-  func recentsAddress(ofKey k: Int) -> UnsafeMutablePointer<UInt32>? {
-    k < keyCapacity ? recents.map { $0 + k &* Self.recentStride } : nil
-  }
-
   /// Calls `body` with the number of each of key `k`'s live entries, oldest first (a pair
   /// queue's walk); `body` may end the entry it is given. The numbers are gathered first (the
-  /// three newest from ``recents``, any older along the links back) and their kept values
+  /// three newest from its recent numbers, any older along the links back) and their kept values
   /// fetched together, so the body's loads do not wait on one another.
   ///
   /// The links join live entries only. An entry that ends is taken out of its key's chain once
@@ -482,17 +480,17 @@ final class RunQueue {
   }
 
   /// Where a pair queue keeps key `k`'s count of queued entries that ended early
-  /// (``end(_:key:)``) and the head has not passed: the first word of its ``recents``.
+  /// (``end(_:key:)``) and the head has not passed: the first of its ``KeyRun/pairWords``.
   @inline(__always)
   private func endedCount(ofKey k: Int) -> UnsafeMutablePointer<UInt32> {
-    recents.unsafelyUnwrapped + k &* Self.recentStride
+    (UnsafeMutableRawPointer(keys + k) + KeyRun.pairWordsOffset).assumingMemoryBound(to: UInt32.self)
   }
 
   /// Where a pair queue keeps key `k`'s recent live entry numbers, newest first: the rest of its
-  /// ``recents``.
+  /// ``KeyRun/pairWords``.
   @inline(__always)
   private func recentNumbers(ofKey k: Int) -> UnsafeMutablePointer<UInt32> {
-    recents.unsafelyUnwrapped + (k &* Self.recentStride &+ 1)
+    endedCount(ofKey: k) + 1
   }
 
   /// Takes the entries a walk over key `k`'s `walked` live entries (``walk``, oldest first) ended
