@@ -19,36 +19,82 @@ public struct AlertEncoder {
   public init() {}
 
   /// The alert as one JSON line including the trailing newline.
+  ///
+  /// Written in one pass through a ``JSONWriter/Cursor`` into memory sized for the alert
+  /// (``bound(of:)``), then appended at once: through the writer's per-piece methods each key,
+  /// value and comma was an append of its own (a call, a capacity and a uniqueness check), and
+  /// each key field's name was joined into a new string first; `encode` was ~1.2 µs an alert,
+  /// 3.3% of a W2 replay (47k alerts in 600k events).
   public mutating func encode(_ alert: Alert) -> [UInt8] {
     writer.reset()
-    writer.beginObject()
-    writer.field("rule", .string(alert.rule))
-    writer.field("id", .string(alert.id))
-    writer.field("severity", .string(alert.severity.rawValue))
-    if alert.isTimeout { writer.field("timeout", .bool(true)) }
-    if let description = alert.description { writer.field("description", .string(description)) }
-    writer.field("time", .time(alert.time))
-    writer.field("start", .time(alert.start))
-    writer.key("key")
-    writer.beginObject()
-    for (field, value) in alert.key { writer.field(field.description, value) }
-    writer.endObject()
-    writer.key("events")
-    writer.beginObject()
-    for (step, identities) in alert.events {
-      writer.key(step)
-      writer.beginArray()
-      for identity in identities { writer.string(identity) }
-      writer.endArray()
+    writer.fragment(upTo: Self.bound(of: alert)) { c in
+      c.put("{\"rule\":")
+      c.put(quoted: alert.rule)
+      c.put(",\"id\":")
+      c.put(quoted: alert.id)
+      c.put(",\"severity\":")
+      c.put(quoted: alert.severity.rawValue)
+      if alert.isTimeout { c.put(",\"timeout\":true") }
+      if let description = alert.description {
+        c.put(",\"description\":")
+        c.put(quoted: description)
+      }
+      c.put(",\"time\":")
+      c.put(time: alert.time)
+      c.put(",\"start\":")
+      c.put(time: alert.start)
+      c.put(",\"key\":{")
+      for (i, pair) in alert.key.enumerated() {
+        if i > 0 { c.put(",") }
+        c.put(quotedPath: pair.field)
+        c.put(":")
+        c.put(value: pair.value)
+      }
+      c.put("},\"events\":{")
+      for (i, step) in alert.events.enumerated() {
+        if i > 0 { c.put(",") }
+        c.put(quoted: step.step)
+        c.put(":[")
+        for (j, identity) in step.identities.enumerated() {
+          if j > 0 { c.put(",") }
+          c.put(quoted: identity)
+        }
+        c.put("]")
+      }
+      c.put("},\"fields\":{")
+      for (i, field) in alert.fields.enumerated() {
+        if i > 0 { c.put(",") }
+        c.put(quoted: field.name)
+        c.put(":")
+        c.put(value: field.value)
+      }
+      c.put("}")
+      if alert.suppressed > 0 {
+        c.put(",\"suppressed\":")
+        c.put(int: Int64(alert.suppressed))
+      }
+      c.put("}\n")
     }
-    writer.endObject()
-    writer.key("fields")
-    writer.beginObject()
-    for (name, value) in alert.fields { writer.field(name, value) }
-    writer.endObject()
-    if alert.suppressed > 0 { writer.field("suppressed", .int(Int64(alert.suppressed))) }
-    writer.endObject()
-    writer.newline()
     return writer.bytes
+  }
+
+  /// At least the bytes ``encode(_:)`` writes for `alert`: each string at its worst (every byte
+  /// a six-byte escape), each value at its widest (``JSONWriter/Cursor/bound(of:)``).
+  static func bound(of alert: Alert) -> Int {
+    typealias Cursor = JSONWriter.Cursor
+    // The keys, punctuation and `"timeout":true` of the object itself.
+    var n = 128 + Cursor.bound(quoted: alert.rule) + Cursor.bound(quoted: alert.id)
+    n += Cursor.bound(quoted: alert.severity.rawValue) + 2 * (EventTime.rfc3339MaxBytes + 2)
+    if let description = alert.description { n += Cursor.bound(quoted: description) }
+    for pair in alert.key {
+      n += 2 + Cursor.bound(of: pair.value)
+      for component in pair.field.components { n += 1 + Cursor.bound(quoted: component) }
+    }
+    for step in alert.events {
+      n += 4 + Cursor.bound(quoted: step.step)
+      for identity in step.identities { n += 1 + Cursor.bound(quoted: identity) }
+    }
+    for field in alert.fields { n += 2 + Cursor.bound(quoted: field.name) + Cursor.bound(of: field.value) }
+    return n + 40  // `"suppressed":` and its count
   }
 }

@@ -220,6 +220,82 @@ public struct JSONWriter {
       byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
+    /// `text` quoted and escaped (``put(escaped:)``); needs room for ``bound(quoted:)`` bytes.
+    public mutating func put(quoted text: String) {
+      room(1)
+      base[count] = UInt8(ascii: "\"")
+      count += 1
+      putContent(text)
+      room(1)
+      base[count] = UInt8(ascii: "\"")
+      count += 1
+    }
+
+    /// `text` escaped, without quotes. Native strings lend their bytes as they are; others are
+    /// copied into a native one first.
+    private mutating func putContent(_ text: String) {
+      if let done: Void = text.utf8.withContiguousStorageIfAvailable({ put(escaped: $0) }) { return done }
+      var native = text
+      native.withUTF8 { put(escaped: $0) }
+    }
+
+    /// `path`'s dotted spelling (``FieldPath/description``), quoted and escaped, without
+    /// joining it into a string first.
+    public mutating func put(quotedPath path: FieldPath) {
+      room(1)
+      base[count] = UInt8(ascii: "\"")
+      count += 1
+      for (i, component) in path.components.enumerated() {
+        if i > 0 {
+          room(1)
+          base[count] = UInt8(ascii: ".")
+          count += 1
+        }
+        putContent(component)
+      }
+      room(1)
+      base[count] = UInt8(ascii: "\"")
+      count += 1
+    }
+
+    /// `value` as ``JSONWriter/value(_:)`` writes it; needs room for ``bound(of:)`` bytes.
+    public mutating func put(value: Value) {
+      switch value {
+      case .null: put("null")
+      case .bool(let b): put(b ? "true" : "false")
+      case .int(let i): put(int: i)
+      case .float(let d): putContent(Value.formatDouble(d))
+      case .string(let s): put(quoted: s)
+      case .time(let t): put(time: t)
+      case .duration(let d): put(quoted: d.description)
+      case .list(let items):
+        put("[")
+        for (i, item) in items.enumerated() {
+          if i > 0 { put(",") }
+          put(value: item)
+        }
+        put("]")
+      }
+    }
+
+    /// The most bytes ``put(quoted:)`` writes for `text`: every byte a six-byte escape, and the
+    /// quotes.
+    public static func bound(quoted text: String) -> Int { 6 &* text.utf8.count &+ 2 }
+
+    /// The most bytes ``put(value:)`` writes for `value`.
+    public static func bound(of value: Value) -> Int {
+      switch value {
+      case .null, .bool: return 5
+      case .int: return 20
+      // Shortest round-trip text: at most 24 bytes (`-2.2250738585072014e-308`).
+      case .float: return 32
+      case .string(let s): return bound(quoted: s)
+      case .time: return EventTime.rfc3339MaxBytes + 2
+      case .duration(let d): return bound(quoted: d.description)
+      case .list(let items): return items.reduce(2) { $0 &+ 1 &+ bound(of: $1) }
+      }
+    }
+
     /// The escape sequence of one byte that needs one.
     @inline(__always)
     mutating func putEscape(_ byte: UInt8) {
