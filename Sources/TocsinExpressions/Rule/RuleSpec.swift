@@ -264,3 +264,35 @@ public struct SuppressionSpec: Hashable, Sendable {
     self.key = key
   }
 }
+
+extension RuleSpec {
+  /// Per step, whether any expression of the rule reads one of its fields through the match
+  /// (`step.field`, or an aggregate of a field: `sum(step.amount)`) — in a condition, an `until`,
+  /// `emit`, `on timeout emit` or `suppress … by` — or may read it as the match's last event:
+  /// `emit`, `on timeout emit` and `suppress … by` evaluate a bare field on the match's last
+  /// bound event, which can be any step's, so one such read marks every step. A step whose
+  /// fields nothing reads (`count(step)` and `time(step)` read none) needs its events'
+  /// identities and times only: its match-buffer nodes keep no field values (``RuleMatcher``).
+  public var stepFieldsRead: [Bool] {
+    var read = Array(repeating: false, count: steps.count)
+    func mark(_ expression: Expr, readsLastEvent: Bool) {
+      expression.visit { expr in
+        switch expr {
+        case .stepField(let step, _), .aggregate(_, let step, _?):
+          if read.indices.contains(step) { read[step] = true }
+        case .field where readsLastEvent:
+          read = Array(repeating: true, count: steps.count)
+        default: break
+        }
+      }
+    }
+    for step in steps {
+      if let condition = step.condition { mark(condition, readsLastEvent: false) }
+      if let until = step.quantifier.until { mark(until, readsLastEvent: false) }
+    }
+    for group in groups { if let until = group.quantifier.until { mark(until, readsLastEvent: false) } }
+    for field in emit + (onTimeout ?? []) { mark(field.value, readsLastEvent: true) }
+    if let key = suppression?.key { mark(key, readsLastEvent: true) }
+    return read
+  }
+}

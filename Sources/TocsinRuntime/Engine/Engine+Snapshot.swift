@@ -381,6 +381,12 @@ private struct SnapshotBuilder {
 
   mutating func add(_ event: EventRecord) -> Int {
     if let i = eventIndex[event.sequence] {
+      // A node of a step whose fields nothing reads binds the event without them
+      // (`RuleMatcher.keepsSlots`): a copy with them, from another holder, replaces it.
+      if events[i].slots.count < event.slots.count {
+        events[i] = event
+        return i
+      }
       if mergesSlots {
         for slot in event.slots.indices where events[i].slots[slot].isNull && !event.slots[slot].isNull {
           events[i].slots[slot] = event.slots[slot]

@@ -337,7 +337,12 @@ final class RunQueue {
         ordinal: run.pointee.appended))
     if width > 0 {
       let kept = values + slot &* width
-      for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
+      // A restored partial match's event may come without field values: bound by a step whose
+      // fields nothing reads (`RuleMatcher.keepsSlots`), so none of them is ever read here.
+      let available = event.slots.count
+      for (i, index) in keptSlots.enumerated() {
+        (kept + i).initialize(to: index.index < available ? event.slots[index.index] : .null)
+      }
       if let endMark { (kept + endMark).initialize(to: .null) }
       for i in 0..<trackedPositions.count {
         let p = trackedPositions[i]

@@ -164,6 +164,17 @@ public final class RuleMatcher {
 
   /// The compiled rule.
   public let program: RuleProgram
+  /// Per step, whether its match-buffer nodes keep the event's field values: only when an
+  /// expression of the rule reads one of the step's fields (``RuleSpec/stepFieldsRead``).
+  /// Otherwise a node binds the event with ``noSlots``, and the event's slot buffer goes back
+  /// to the decoder once nothing else holds it: a loop's events (`count(spree)`) held a buffer
+  /// of every projected field (~400 bytes on W2) each for as long as their partial matches
+  /// stayed open.
+  let keepsSlots: [Bool]
+  /// The slots of an event bound by a step whose fields nothing reads: none. Held here for the
+  /// matcher's life, so never uniquely referenced by a node and never recycled (a recycled
+  /// buffer must have the projection's width, which ``EventSlots/Pool`` checks too).
+  let noSlots = EventSlots(nulls: 0)
   private let within: EventDuration?
   private let gap: EventDuration?
   let holdsCompleted: Bool
@@ -306,6 +317,7 @@ public final class RuleMatcher {
     cachingEventConditions: Bool = true
   ) {
     self.program = program
+    self.keepsSlots = program.spec.stepFieldsRead
     self.startResidual = startResidual
     self.hotStartResidual = startResidual.map { .passUnretained($0) }
     self.run = sharingRuns ? SharedRun.detect(program) : nil
@@ -557,6 +569,14 @@ public final class RuleMatcher {
   @inlinable func isTimedOut(_ computation: Computation, at time: EventTime) -> Bool {
     guard let deadline = deadline(of: computation) else { return false }
     return time >= deadline
+  }
+
+  /// `event` as step `step`'s nodes bind it: whole, or without its field values when nothing
+  /// reads the step's fields (``keepsSlots``).
+  @inline(__always)
+  func binding(_ event: EventRecord, step: Int) -> EventRecord {
+    if keepsSlots[step] { return event }
+    return EventRecord(time: event.time, sequence: event.sequence, line: event.line, identity: event.identity, slots: noSlots)
   }
 
   // MARK: - Events
@@ -904,7 +924,7 @@ public final class RuleMatcher {
       }
       return effect.completes
     case .take:
-      let node = nodes.make(step: Int(effect.step), event: event, previous: bindings)
+      let node = nodes.make(step: Int(effect.step), event: binding(event, step: Int(effect.step)), previous: bindings)
       let taken = Computation(state: target, bindings: node, start: start)
       if target == finalState {
         scratch.complete.append(taken)

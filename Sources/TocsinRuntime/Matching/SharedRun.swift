@@ -130,7 +130,7 @@ extension RuleMatcher {
     if takeHolds(step: 0, event, nil, context) {
       // Every partial match takes the event (relaxed contiguity), and the event starts one more.
       let started = Computation(
-        state: run.afterTaking[startState.index], bindings: nodes.make(step: 0, event: event, previous: nil),
+        state: run.afterTaking[startState.index], bindings: nodes.make(step: 0, event: binding(event, step: 0), previous: nil),
         start: EventPosition(event))
       // Only a list with partial matches is walked: `withUnsafeMutableBufferPointer` on a list
       // without a buffer (the key's usual state) allocated one, which the append below then
@@ -155,7 +155,9 @@ extension RuleMatcher {
       state.partials.append(started)
       if started.state == run.loop {
         scratch.complete.append(
-          Computation(state: finalState, bindings: nodes.make(step: 0, event: event, previous: nil), start: started.start))
+          Computation(
+            state: finalState, bindings: nodes.make(step: 0, event: binding(event, step: 0), previous: nil),
+            start: started.start))
       }
     } else if !state.partials.isEmpty {
       // Skipped: a partial match that had just taken an event waits in the loop's other state.
@@ -193,7 +195,7 @@ extension RuleMatcher {
   func matchOfRun(from first: Int, through event: EventRecord?, in partials: UnsafeBufferPointer<Computation>) -> MatchNode {
     var match: MatchNode? = nil
     for i in first..<partials.count { match = nodes.make(step: 0, event: partials[i].bindings.event, previous: match) }
-    if let event { match = nodes.make(step: 0, event: event, previous: match) }
+    if let event { match = nodes.make(step: 0, event: binding(event, step: 0), previous: match) }
     // swift-format-ignore: NeverForceUnwrap
     // At least one node: partial match `first` exists.
     return match!
