@@ -57,13 +57,8 @@ final class RunQueue {
     var ordinal: UInt32
   }
 
-  /// A key's counts, and in a pair queue its ended count and recent entry numbers: 32 bytes,
-  /// two to a cache line (the buffer is line-aligned).
-  ///
-  /// One record, not the counts in one array and the pair words in another: a pair step reads
-  /// both for every key it reaches, and as two arrays that was two cache misses, and two pages,
-  /// per rule and event (~37% of the pair step's samples on W2). A shared run's queue leaves the
-  /// pair words unused (16 bytes per key).
+  /// A key's counts, 16 bytes: the first half of its record (``RunQueue/keyRecordBytes``), whose
+  /// other half in a pair queue holds its ended count and recent entry numbers.
   struct KeyRun {
     /// The number of the key's newest (in a pair queue: newest live) entry; its top bit set when
     /// the last event the rule saw for the key was not taken (partial matches past the count
@@ -72,10 +67,6 @@ final class RunQueue {
     /// Entries appended for the key, and removed from its oldest end, ever (wrapping).
     var appended: UInt32 = 0
     var removed: UInt32 = 0
-    /// A pair queue's words (``RunQueue/endedCount(ofKey:)``, ``RunQueue/recentNumbers(ofKey:)``):
-    /// the number of the key's queued entries that ended early, then the low 32 bits of the
-    /// numbers of its ``RunQueue/recentCount`` newest live entries, newest first.
-    var pairWords: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
 
     /// Queued entries: the live ones, and in a pair queue also those ended early
     /// (``RunQueue/end(_:key:)``) that the key's oldest end has not passed yet.
@@ -83,14 +74,6 @@ final class RunQueue {
     var queued: Int { Int(appended &- removed) }
 
     static var skippedBit: UInt64 { 1 << 63 }
-
-    /// Where ``pairWords`` lie in the record. Computed, not stored: a stored `static let` is
-    /// read through `swift_once`.
-    static var pairWordsOffset: Int {
-      // swift-format-ignore: NeverForceUnwrap
-      // A stored property of a struct always has an offset.
-      MemoryLayout<KeyRun>.offset(of: \KeyRun.pairWords)!
-    }
   }
 
   /// What a pair queue needs of its rule's later steps (``PairShape``).
@@ -183,9 +166,19 @@ final class RunQueue {
   private(set) var head: UInt64 = 1
   private(set) var tail: UInt64 = 1
   /// Per key id, its counts.
-  private var keys: UnsafeMutablePointer<KeyRun>
+  /// Per key id, its record at `k · keyRecordBytes`: its counts (``KeyRun``), then in a pair
+  /// queue four words: the number of its queued entries that ended early, and the low 32 bits
+  /// of the numbers of its ``recentCount`` newest live entries, newest first. One record, not
+  /// the counts in one array and the words in another: a pair step reads both for every key it
+  /// reaches, and as two arrays that was two cache misses per rule and event (~37% of the pair
+  /// step's samples on W2). A shared run's queue has the counts alone (16 bytes: at 32, W1's
+  /// `card_velocity` ran 1.5% slower). The buffer is line-aligned, so no record straddles two
+  /// lines.
+  private var keys: UnsafeMutableRawPointer
   private var keyCapacity: Int
-  /// Whether the queue is a pair queue's (its keys' ``KeyRun/pairWords`` in use). The recent
+  /// Bytes per key record: 32 in a pair queue, 16 otherwise.
+  private let keyRecordBytes: Int
+  /// Whether the queue is a pair queue's (its key records' four words in use). The recent
   /// numbers let the walk find a key's newest live entries without following links back: a
   /// chain of loads each waiting on the one before, which took most of the walk's time on W5.
   /// Older live entries are still found along the links. Three, not seven: seven ran W5 no
@@ -244,7 +237,7 @@ final class RunQueue {
 
   init(within: EventDuration, needed: Int, keptSlots: [SlotIndex], slotCount: Int, pair: Pair? = nil) {
     // The sizes docs/architecture.md and docs/operations.md give.
-    assert(MemoryLayout<Entry>.stride == 56 && MemoryLayout<KeyRun>.stride == 32, "run queue layout changed: update the docs")
+    assert(MemoryLayout<Entry>.stride == 56 && MemoryLayout<KeyRun>.stride == 16, "run queue layout changed: update the docs")
     self.within = within
     self.needed = needed
     self.keptSlots = keptSlots
@@ -263,7 +256,8 @@ final class RunQueue {
     entries = .allocate(capacity: 256)
     values = .allocate(capacity: 256 * width)
     keyCapacity = 256
-    keys = Self.allocateKeys(256)
+    keyRecordBytes = pair != nil ? 32 : 16
+    keys = Self.allocateKeys(256, recordBytes: keyRecordBytes)
   }
 
   deinit {
@@ -287,39 +281,50 @@ final class RunQueue {
   private func growKeys(to k: Int) {
     var capacity = keyCapacity
     while capacity <= k { capacity *= 2 }
-    let grown = Self.allocateKeys(capacity)
-    grown.update(from: keys, count: keyCapacity)
+    let grown = Self.allocateKeys(capacity, recordBytes: keyRecordBytes)
+    grown.copyMemory(from: keys, byteCount: keyCapacity * keyRecordBytes)
     keys.deallocate()
     keys = grown
     keyCapacity = capacity
   }
 
-  /// Room for `count` keys' records, zeroed, on a cache-line boundary so that no record
-  /// straddles two lines.
-  private static func allocateKeys(_ count: Int) -> UnsafeMutablePointer<KeyRun> {
-    assert(64 % MemoryLayout<KeyRun>.stride == 0)
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<KeyRun>.stride, alignment: 64)
-    return raw.initializeMemory(as: KeyRun.self, repeating: KeyRun(), count: count)
+  /// Room for `count` keys' records of `recordBytes` each, zeroed: each record's counts bound as
+  /// a ``KeyRun``, its pair words (in a 32-byte record) as `UInt32`s.
+  private static func allocateKeys(_ count: Int, recordBytes: Int) -> UnsafeMutableRawPointer {
+    assert(MemoryLayout<KeyRun>.stride == 16 && (recordBytes == 16 || recordBytes == 32))
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: count * recordBytes, alignment: 64)
+    for k in 0..<count {
+      let record = raw + k * recordBytes
+      record.initializeMemory(as: KeyRun.self, repeating: KeyRun(), count: 1)
+      if recordBytes == 32 { (record + 16).initializeMemory(as: UInt32.self, repeating: 0, count: 4) }
+    }
+    return raw
+  }
+
+  /// Key `k`'s counts (`k` below ``keyCapacity``).
+  @inline(__always)
+  private func run(_ k: Int) -> UnsafeMutablePointer<KeyRun> {
+    (keys + k &* keyRecordBytes).assumingMemoryBound(to: KeyRun.self)
   }
 
   /// Where key `k`'s counts lie, `nil` for an id never seen (for cache hints).
   @inline(__always)
-  func address(ofKey k: Int) -> UnsafeMutablePointer<KeyRun>? { k < keyCapacity ? keys + k : nil }
+  func address(ofKey k: Int) -> UnsafeMutablePointer<KeyRun>? { k < keyCapacity ? run(k) : nil }
 
   /// Key `k`'s live entries (its open partial matches).
   @inline(__always)
   func count(ofKey k: Int) -> Int {
     guard k < keyCapacity else { return 0 }
-    guard isPair else { return keys[k].queued }
-    return keys[k].queued &- Int(keys[k].pairWords.0)
+    guard isPair else { return run(k).pointee.queued }
+    return run(k).pointee.queued &- Int(endedCount(ofKey: k).pointee)
   }
 
   /// Whether the last event the rule saw for key `k` was not taken.
-  func skippedLast(key k: Int) -> Bool { keys[k].newest & KeyRun.skippedBit != 0 }
+  func skippedLast(key k: Int) -> Bool { run(k).pointee.newest & KeyRun.skippedBit != 0 }
 
   /// Records that the rule saw an event for key `k` it did not take.
   @inline(__always)
-  func markSkipped(key k: Int) { keys[k].newest |= KeyRun.skippedBit }
+  func markSkipped(key k: Int) { run(k).pointee.newest |= KeyRun.skippedBit }
 
   // MARK: - Entries
 
@@ -328,7 +333,7 @@ final class RunQueue {
   func append(_ event: EventRecord, key k: Int) {
     if tail - head > mask { grow() }
     let s = tail
-    let run = keys + k
+    let run = run(k)
     let slot = Int(s & mask)
     (entries + slot).initialize(
       to: Entry(
@@ -390,7 +395,7 @@ final class RunQueue {
   /// ones only: see ``walkLive(key:_:)``).
   func liveEntries(key k: Int) -> [UInt64] {
     var numbers = Array(repeating: UInt64(0), count: count(ofKey: k))
-    var s = keys[k].newest & ~KeyRun.skippedBit
+    var s = run(k).pointee.newest & ~KeyRun.skippedBit
     for i in stride(from: numbers.count - 1, through: 0, by: -1) {
       numbers[i] = s
       if i > 0 { s = entry(s).pointee.previous }
@@ -401,7 +406,7 @@ final class RunQueue {
   /// The number of key `k`'s live entry `back` places behind its newest (it has more than
   /// `back`), along the links.
   private func liveEntry(key k: Int, back: Int) -> UInt64 {
-    var s = keys[k].newest & ~KeyRun.skippedBit
+    var s = run(k).pointee.newest & ~KeyRun.skippedBit
     for _ in 0..<back { s = entry(s).pointee.previous }
     return s
   }
@@ -485,14 +490,14 @@ final class RunQueue {
   }
 
   /// Where a pair queue keeps key `k`'s count of queued entries that ended early
-  /// (``end(_:key:)``) and the head has not passed: the first of its ``KeyRun/pairWords``.
+  /// (``end(_:key:)``) and the head has not passed: the first word after its counts in its record.
   @inline(__always)
   private func endedCount(ofKey k: Int) -> UnsafeMutablePointer<UInt32> {
-    (UnsafeMutableRawPointer(keys + k) + KeyRun.pairWordsOffset).assumingMemoryBound(to: UInt32.self)
+    (keys + (k &* keyRecordBytes &+ MemoryLayout<KeyRun>.stride)).assumingMemoryBound(to: UInt32.self)
   }
 
-  /// Where a pair queue keeps key `k`'s recent live entry numbers, newest first: the rest of its
-  /// ``KeyRun/pairWords``.
+  /// Where a pair queue keeps key `k`'s recent live entry numbers, newest first: the words after
+  /// its ended count.
   @inline(__always)
   private func recentNumbers(ofKey k: Int) -> UnsafeMutablePointer<UInt32> {
     endedCount(ofKey: k) + 1
@@ -510,7 +515,7 @@ final class RunQueue {
     }
     for i in stride(from: 1, to: n, by: 1) { entries[Int(walk[i] & mask)].previous = walk[i - 1] }
     guard n > 0 else { return }
-    keys[k].newest = walk[n - 1]
+    run(k).pointee.newest = walk[n - 1]
     let recent = recentNumbers(ofKey: k)
     for j in 0..<min(n, Self.recentCount) { recent[j] = UInt32(truncatingIfNeeded: walk[n - 1 - j]) }
   }
@@ -539,7 +544,7 @@ final class RunQueue {
   func dropOldest(_ n: Int, key k: Int) {
     let n = min(n, count(ofKey: k))
     guard endMark != nil else {
-      keys[k].removed &+= UInt32(truncatingIfNeeded: n)
+      run(k).pointee.removed &+= UInt32(truncatingIfNeeded: n)
       live -= n
       return
     }
@@ -548,9 +553,9 @@ final class RunQueue {
     // before it, which then no longer count as ended: every ordinal from the key's removed count
     // up to that entry's is queued, live or ended, so the ended ones are the rest.
     let through = entry(liveEntry(key: k, back: count(ofKey: k) - n)).pointee.ordinal &+ 1
-    let passed = Int(through &- keys[k].removed)
+    let passed = Int(through &- run(k).pointee.removed)
     endedCount(ofKey: k).pointee &-= UInt32(truncatingIfNeeded: passed - n)
-    keys[k].removed = through
+    run(k).pointee.removed = through
     live -= n
   }
 
@@ -579,9 +584,9 @@ final class RunQueue {
       if width > 0 { MemoryHint.prefetch(values + Int(far & mask) &* width) }
     }
     let ahead = head &+ 8
-    if ahead < tail { MemoryHint.prefetch(keys + Int(entries[Int(ahead & mask)].key)) }
+    if ahead < tail { MemoryHint.prefetch(run(Int(entries[Int(ahead & mask)].key))) }
     let e = entries + Int(head & mask)
-    let run = keys + Int(e.pointee.key)
+    let run = run(Int(e.pointee.key))
     // Live: its ordinal is at or past the key's removed count (wrapping arithmetic).
     if e.pointee.ordinal &- run.pointee.removed < 1 << 31 {
       run.pointee.removed = e.pointee.ordinal &+ 1
