@@ -16,7 +16,8 @@ import XCTest
 final class SlotlessBindingTests: XCTestCase {
   private func program(_ body: String) throws -> (RuleProgram, FieldProjection) {
     let text = "rule r\n  key user\n\(body)\n"
-    let programs = try XCTUnwrap(RuleSet.build([SourceFile(path: "r.tcs", text: text)], ingest: IngestOptions()).programs, text)
+    let programs = try XCTUnwrap(
+      RuleSet.build([SourceFile(path: "r.tcs", text: text)], ingest: IngestOptions()).programs, text)
     return (programs.rules[0], programs.projection)
   }
 

@@ -576,7 +576,8 @@ public final class RuleMatcher {
   @inline(__always)
   func binding(_ event: EventRecord, step: Int) -> EventRecord {
     if keepsSlots[step] { return event }
-    return EventRecord(time: event.time, sequence: event.sequence, line: event.line, identity: event.identity, slots: noSlots)
+    return EventRecord(
+      time: event.time, sequence: event.sequence, line: event.line, identity: event.identity, slots: noSlots)
   }
 
   // MARK: - Events
@@ -924,7 +925,8 @@ public final class RuleMatcher {
       }
       return effect.completes
     case .take:
-      let node = nodes.make(step: Int(effect.step), event: binding(event, step: Int(effect.step)), previous: bindings)
+      let step = Int(effect.step)
+      let node = nodes.make(step: step, event: binding(event, step: step), previous: bindings)
       let taken = Computation(state: target, bindings: node, start: start)
       if target == finalState {
         scratch.complete.append(taken)

@@ -130,8 +130,8 @@ extension RuleMatcher {
     if takeHolds(step: 0, event, nil, context) {
       // Every partial match takes the event (relaxed contiguity), and the event starts one more.
       let started = Computation(
-        state: run.afterTaking[startState.index], bindings: nodes.make(step: 0, event: binding(event, step: 0), previous: nil),
-        start: EventPosition(event))
+        state: run.afterTaking[startState.index],
+        bindings: nodes.make(step: 0, event: binding(event, step: 0), previous: nil), start: EventPosition(event))
       // Only a list with partial matches is walked: `withUnsafeMutableBufferPointer` on a list
       // without a buffer (the key's usual state) allocated one, which the append below then
       // regrew (two `malloc`s and a `free` per event for a new key, ~400 instructions), and the
