@@ -45,10 +45,7 @@ public struct AlertEncoder {
       c.put(time: alert.start)
       c.put(",\"key\":{")
       for (i, pair) in alert.key.enumerated() {
-        if i > 0 { c.put(",") }
-        c.put(quotedPath: pair.field)
-        c.put(":")
-        c.put(value: pair.value)
+        c.put(member: i, value: pair.value) { $0.put(quotedPath: pair.field) }
       }
       c.put("},\"events\":{")
       for (i, step) in alert.events.enumerated() {
@@ -63,10 +60,7 @@ public struct AlertEncoder {
       }
       c.put("},\"fields\":{")
       for (i, field) in alert.fields.enumerated() {
-        if i > 0 { c.put(",") }
-        c.put(quoted: field.name)
-        c.put(":")
-        c.put(value: field.value)
+        c.put(member: i, value: field.value) { $0.put(quoted: field.name) }
       }
       c.put("}")
       if alert.suppressed > 0 {

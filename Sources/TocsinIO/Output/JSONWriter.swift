@@ -222,13 +222,27 @@ public struct JSONWriter {
 
     /// `text` quoted and escaped (``put(escaped:)``); needs room for ``bound(quoted:)`` bytes.
     public mutating func put(quoted text: String) {
-      room(1)
-      base[count] = UInt8(ascii: "\"")
-      count += 1
+      put(byte: UInt8(ascii: "\""))
       putContent(text)
+      put(byte: UInt8(ascii: "\""))
+    }
+
+    /// One byte as it is.
+    @inline(__always)
+    public mutating func put(byte: UInt8) {
       room(1)
-      base[count] = UInt8(ascii: "\"")
+      base[count] = byte
       count += 1
+    }
+
+    /// An object member `"name":value`, after a comma unless it is the object's first (`index`
+    /// 0); `name` writes the quoted name.
+    @inline(__always)
+    public mutating func put(member index: Int, value: Value, name: (inout Cursor) -> Void) {
+      if index > 0 { put(byte: UInt8(ascii: ",")) }
+      name(&self)
+      put(byte: UInt8(ascii: ":"))
+      put(value: value)
     }
 
     /// `text` escaped, without quotes. Native strings lend their bytes as they are; others are
@@ -242,20 +256,12 @@ public struct JSONWriter {
     /// `path`'s dotted spelling (``FieldPath/description``), quoted and escaped, without
     /// joining it into a string first.
     public mutating func put(quotedPath path: FieldPath) {
-      room(1)
-      base[count] = UInt8(ascii: "\"")
-      count += 1
+      put(byte: UInt8(ascii: "\""))
       for (i, component) in path.components.enumerated() {
-        if i > 0 {
-          room(1)
-          base[count] = UInt8(ascii: ".")
-          count += 1
-        }
+        if i > 0 { put(byte: UInt8(ascii: ".")) }
         putContent(component)
       }
-      room(1)
-      base[count] = UInt8(ascii: "\"")
-      count += 1
+      put(byte: UInt8(ascii: "\""))
     }
 
     /// `value` as ``JSONWriter/value(_:)`` writes it; needs room for ``bound(of:)`` bytes.
