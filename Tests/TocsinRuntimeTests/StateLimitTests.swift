@@ -12,12 +12,11 @@ final class StateLimitTests: XCTestCase {
   private let user = FieldPath(["user"])
 
   /// `a` followed by `b`, keyed by user, with no window (unbounded without limits).
-  private func engine(_ limits: StateLimits, within: EventDuration? = nil, emit: [EmitField] = []) -> Engine {
+  private func engine(_ limits: StateLimits, within: EventDuration? = nil) -> Engine {
     let step = { (name: String, t: String) in
       StepSpec(name: name, condition: .binary(.equal, .field(self.type), .constant(.string(t))))
     }
-    let spec = RuleSpec(
-      name: "r", keyFields: [user], steps: [step("a", "a"), step("b", "b")], within: within, emit: emit)
+    let spec = RuleSpec(name: "r", keyFields: [user], steps: [step("a", "a"), step("b", "b")], within: within)
     let programs = NFACompiler.compile([spec], extraFields: [type, user])
     var options = EngineOptions(outOfOrderness: .zero)
     options.limits = limits
@@ -44,26 +43,6 @@ final class StateLimitTests: XCTestCase {
       case .late, .missingKey, .timeSkew: return nil
       }
     }
-  }
-
-  /// A rule none of whose steps' fields anything reads binds its events without their slot
-  /// buffers (`RuleMatcher.keepsSlots`), and the budget's estimate charges it none: the same
-  /// four open partial matches cost less than when `emit` reads `a.type`, by one slot buffer
-  /// each.
-  func testTheEstimateChargesNoSlotBufferToARuleThatKeepsNone() {
-    func estimate(emit: [EmitField]) -> Int {
-      let e = engine(StateLimits(maxStateBytes: 1 << 30), emit: emit)
-      for i in 1...4 { _ = feed(e, "a\(i)", "a", user: "u", at: Int64(i) * 1000) }
-      _ = feed(e, "x", "x", user: "v", at: 5000)  // releases the fourth
-      XCTAssertEqual(e.openPartialMatches, 4)
-      return e.estimatedStateBytes
-    }
-    let slotless = estimate(emit: [])
-    let keeping = estimate(emit: [EmitField(name: "t", value: .stepField(step: 0, type))])
-    XCTAssertLessThan(slotless, keeping)
-    XCTAssertEqual((keeping - slotless) % 4, 0, "one slot buffer per open partial match")
-    // The buffer's size: header and count, and the values (two fields, two spare).
-    XCTAssertGreaterThanOrEqual((keeping - slotless) / 4, 16 + 8 + 4 * MemoryLayout<Value>.stride)
   }
 
   func testPerKeyCap_DropsTheOldestPartialMatches() {

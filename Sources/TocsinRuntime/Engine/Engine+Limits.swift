@@ -45,12 +45,11 @@ struct LimitState {
   let ttlTimers = TimerQueue()
   /// `state_limit` actions not yet handed to the caller.
   var pendingActions: [EngineAction] = []
-  /// Estimated bytes per (rule, key) with state, per stored computation and per further bound
-  /// node (per rule: a rule none of whose steps' fields anything reads binds events without
-  /// their slot buffers, `RuleMatcher.keepsSlots`), per buffered event.
+  /// Estimated bytes per (rule, key) with state, per stored computation, per further bound
+  /// node, per buffered event.
   var stateBytes = 0
-  var computationBytes: [Int] = []
-  var nodeBytes: [Int] = []
+  var computationBytes = 0
+  var nodeBytes = 0
   var eventBytes = 0
   /// Per key space: estimated bytes per key id (ids are reused once reclaimed, never freed).
   var keyBytes: [Int] = []
@@ -69,13 +68,10 @@ extension Engine {
     let slotBuffer = Self.mallocChunk(16 + 8 + value * slots) + 32
     let record = MemoryLayout<EventRecord>.stride
     limitState.eventBytes = 2 * (record + 32) + slotBuffer  // reorder slab entry and heap entry
-    // A match-buffer node: object header, step, event record, previous, length; and its event's
-    // slot buffer, unless no step of the rule keeps one (a rule with some steps that do is
-    // charged one per node: an upper bound).
-    let node = Self.mallocChunk(16 + 8 + record + 8 + 8)
-    limitState.nodeBytes = rules.map { node + ($0.matcher.keepsSlots.contains(true) ? slotBuffer : 0) }
+    // A match-buffer node: object header, step, event record, previous, length; and its event.
+    limitState.nodeBytes = Self.mallocChunk(16 + 8 + record + 8 + 8) + slotBuffer
     // A computation in its key's array (capacity up to twice the count) and its first node.
-    limitState.computationBytes = limitState.nodeBytes.map { 2 * MemoryLayout<Computation>.stride + $0 }
+    limitState.computationBytes = 2 * MemoryLayout<Computation>.stride + limitState.nodeBytes
     // The array of partial matches itself (header and malloc overhead).
     limitState.stateBytes = Self.mallocChunk(32 + MemoryLayout<Computation>.stride)
     limitState.isTracking = options.limits.maxStateBytes != nil
@@ -122,7 +118,7 @@ extension Engine {
       for partial in state.partials { chain += partial.bindings.length - 1 }
     }
     return LimitState.Measure(
-      bytes: limitState.stateBytes + stored * limitState.computationBytes[r] + chain * limitState.nodeBytes[r],
+      bytes: limitState.stateBytes + stored * limitState.computationBytes + chain * limitState.nodeBytes,
       oldest: state.partials.first?.start, isEmpty: false)
   }
 
