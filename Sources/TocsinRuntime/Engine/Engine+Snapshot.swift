@@ -294,7 +294,11 @@ extension Engine {
       // Only rules with a queue add partial matches here.
       let queue = queues[partial.rule]!
       queue.ensureKey(partial.key.index)
-      queue.append(partial.event, key: partial.key.index)
+      var event = partial.event
+      // Bound by a step whose fields nothing reads (`RuleMatcher.keepsSlots`), the event came
+      // without its field values; the queue keeps nulls for them, which nothing reads either.
+      if event.slots.count < programs.projection.count { event.slots = EventSlots(nulls: programs.projection.count) }
+      queue.append(event, key: partial.key.index)
     }
     for partial in queued {
       // swift-format-ignore: NeverForceUnwrap

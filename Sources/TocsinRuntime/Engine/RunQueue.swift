@@ -184,7 +184,7 @@ final class RunQueue {
   /// Older live entries are still found along the links. Three, not seven: seven ran W5 no
   /// faster (1,194 against 1,208 ms of task-clock, medians of 7 interleaved runs) and cost 12 MiB
   /// more of its peak RSS.
-  private let isPair: Bool
+  private var isPair: Bool { hotPair != nil }
   static var recentCount: Int { 3 }
   /// Live entries over all keys (the rule's open partial matches).
   private(set) var live = 0
@@ -243,7 +243,6 @@ final class RunQueue {
     self.keptSlots = keptSlots
     self.slotCount = slotCount
     self.pair = pair
-    isPair = pair != nil
     hotPair = pair.map { .passUnretained($0) }
     let filters = [pair?.take.filter, pair?.negation?.filter].compactMap { $0 }
     trackedPositions = Array(Set(filters.flatMap(\.trackedPositions))).sorted()
@@ -342,12 +341,7 @@ final class RunQueue {
         ordinal: run.pointee.appended))
     if width > 0 {
       let kept = values + slot &* width
-      // A restored partial match's event may come without field values: bound by a step whose
-      // fields nothing reads (`RuleMatcher.keepsSlots`), so none of them is ever read here.
-      let available = event.slots.count
-      for (i, index) in keptSlots.enumerated() {
-        (kept + i).initialize(to: index.index < available ? event.slots[index.index] : .null)
-      }
+      for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
       if let endMark { (kept + endMark).initialize(to: .null) }
       for i in 0..<trackedPositions.count {
         let p = trackedPositions[i]

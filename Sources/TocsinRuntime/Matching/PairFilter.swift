@@ -37,13 +37,18 @@ final class PairFilter {
   }
 
   /// The free conjuncts usable as filters, in the condition's order, each with the number of
-  /// ``checks`` that come before it in the condition.
-  let conjuncts: [(condition: Condition, checksBefore: Int)]
+  /// ``checks`` that come before it in the condition. Unretained, for the per-event test
+  /// (``rulesOut(_:context:kinds:)``): reading a condition out of the array retained and released
+  /// it per conjunct and event; ``conditions`` holds the references.
+  let conjuncts: [(condition: Unmanaged<Condition>, checksBefore: Int)]
+  /// The conjuncts' conditions.
+  private let conditions: [Condition]
   /// The checked comparisons before the last usable free conjunct, in the condition's order.
   let checks: [Check]
 
   private init(conjuncts: [(condition: Condition, checksBefore: Int)], checks: [Check]) {
-    self.conjuncts = conjuncts
+    self.conditions = conjuncts.map(\.condition)
+    self.conjuncts = conjuncts.map { (.passUnretained($0.condition), $0.checksBefore) }
     self.checks = checks
   }
 
@@ -131,7 +136,7 @@ final class PairFilter {
     for i in conjuncts.indices {
       let (condition, checksBefore) = (conjuncts[i].condition, conjuncts[i].checksBefore)
       let holds = context.withoutRecording {
-        Unmanaged.passUnretained(condition)._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
+        condition._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
       }
       // An error: the general walk would count it (once per partial match that reaches it).
       guard let holds else { return false }
