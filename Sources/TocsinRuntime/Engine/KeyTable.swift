@@ -64,8 +64,7 @@ struct KeyTable {
 
     /// Uninitialised, cache-line-aligned memory for `capacity` slots.
     private static func allocate(_ capacity: Int) -> UnsafeMutableRawPointer {
-      UnsafeMutableRawPointer.allocate(
-        byteCount: capacity * MemoryLayout<Slot>.stride, alignment: KeyTable.blockAlignment)
+      HugePages.allocate(byteCount: capacity * MemoryLayout<Slot>.stride, alignment: KeyTable.blockAlignment)
     }
 
     deinit {

@@ -291,7 +291,7 @@ final class RunQueue {
   /// a ``KeyRun``, its pair words (in a 32-byte record) as `UInt32`s.
   private static func allocateKeys(_ count: Int, recordBytes: Int) -> UnsafeMutableRawPointer {
     assert(MemoryLayout<KeyRun>.stride == 16 && (recordBytes == 16 || recordBytes == 32))
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: count * recordBytes, alignment: 64)
+    let raw = HugePages.allocate(byteCount: count * recordBytes, alignment: 64)
     for k in 0..<count {
       let record = raw + k * recordBytes
       record.initializeMemory(as: KeyRun.self, repeating: KeyRun(), count: 1)

@@ -1,0 +1,80 @@
+import TocsinCore
+import XCTest
+
+@testable import TocsinRuntime
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Blocks advised to use transparent huge pages (``HugePages``): alignment, every byte usable,
+/// freed with `deallocate()`, and the structures that use them working past a huge page.
+final class HugePagesTests: XCTestCase {
+  func testBlocksOfAHugePageOrMoreStartOnAHugePage() {
+    for bytes in [HugePages.pageBytes, HugePages.pageBytes + 1, 3 * HugePages.pageBytes + 4096] {
+      let block = HugePages.allocate(byteCount: bytes, alignment: 64)
+      XCTAssertEqual(UInt(bitPattern: block) % UInt(HugePages.pageBytes), 0, "\(bytes) bytes")
+      fill(block, bytes)
+      block.deallocate()
+    }
+  }
+
+  func testSmallerBlocksKeepTheAlignmentAskedFor() {
+    for (bytes, alignment) in [(1, 8), (4096, 64), (HugePages.pageBytes - 1, 64), (100_000, 4096)] {
+      let block = HugePages.allocate(byteCount: bytes, alignment: alignment)
+      XCTAssertEqual(UInt(bitPattern: block) % UInt(alignment), 0, "\(bytes) bytes at \(alignment)")
+      fill(block, bytes)
+      block.deallocate()
+    }
+  }
+
+  /// Advice on ranges that start and end anywhere (a `realloc`ed block): only whole huge pages
+  /// inside are advised, and every byte stays as written.
+  func testAdviceOnUnalignedRangesKeepsTheirContents() {
+    for (offset, bytes) in [(16, 5 * HugePages.pageBytes), (4096, HugePages.pageBytes), (8, 100), (0, 0)] {
+      guard let raw = malloc(offset + bytes + 1) else { return XCTFail("malloc") }
+      let start = raw + offset
+      fill(start, bytes)
+      HugePages.advise(start, byteCount: bytes)
+      check(start, bytes)
+      free(raw)
+    }
+  }
+
+  /// A key table grown well past a huge page (its storage comes from ``HugePages``, each old one
+  /// freed as it grows) still finds every key under the id it was given.
+  func testKeyTableGrownPastHugePages() {
+    var space = KeySpace(slots: [SlotIndex(0)])
+    let keys = 200_000
+    var ids: [KeyID] = []
+    ids.reserveCapacity(keys)
+    for n in 0..<keys {
+      guard let id = space.key(of: record("k\(n)")) else { return XCTFail("no key for k\(n)") }
+      ids.append(id)
+    }
+    XCTAssertGreaterThan(KeyTable.slotBytes * keys, 2 * HugePages.pageBytes)
+    XCTAssertEqual(Set(ids).count, keys)
+    for n in stride(from: 0, to: keys, by: 7) { XCTAssertEqual(space.key(of: record("k\(n)")), ids[n]) }
+    space.table.checkInvariants()
+  }
+
+  private func record(_ key: String) -> EventRecord {
+    EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e", slots: [.string(key)])
+  }
+
+  /// Writes a pattern over `[start, start + bytes)`.
+  private func fill(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
+    let words = start.bindMemory(to: UInt8.self, capacity: bytes)
+    for i in stride(from: 0, to: bytes, by: 509) { words[i] = UInt8(truncatingIfNeeded: i &* 31) }
+    if bytes > 0 { words[bytes - 1] = 0xA5 }
+  }
+
+  /// Checks the pattern ``fill(_:_:)`` wrote.
+  private func check(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
+    let words = start.assumingMemoryBound(to: UInt8.self)
+    for i in stride(from: 0, to: bytes - 1, by: 509) {
+      XCTAssertEqual(words[i], UInt8(truncatingIfNeeded: i &* 31), "byte \(i)")
+    }
+    if bytes > 0 { XCTAssertEqual(words[bytes - 1], 0xA5) }
+  }
+}
