@@ -58,6 +58,38 @@ final class HugePagesTests: XCTestCase {
     space.table.checkInvariants()
   }
 
+  /// A run queue grown well past a huge page (its entries and kept values move into blocks from
+  /// ``HugePages`` at each doubling) keeps every entry, its links and its values.
+  func testRunQueueGrownPastHugePages() {
+    let queue = RunQueue(within: .seconds(3600), needed: 1, keptSlots: [SlotIndex(0)], slotCount: 1)
+    let keys = 500
+    let events = 100_000
+    for i in 0..<events {
+      let k = i % keys
+      queue.ensureKey(k)
+      // Longer than a small string: every kept value holds a reference that must move intact.
+      let value = Value.string("a value of more than fifteen bytes \(i)")
+      queue.append(
+        EventRecord(time: .milliseconds(Int64(i)), sequence: UInt64(i), line: i + 1, identity: "e\(i)", slots: [value]),
+        key: k)
+    }
+    XCTAssertGreaterThan(events * 56, 2 * HugePages.pageBytes)
+    XCTAssertEqual(queue.live, events)
+    for k in [0, 1, 250, 499] {
+      let live = queue.liveEntries(key: k)
+      XCTAssertEqual(live.count, events / keys, "key \(k)")
+      for (n, s) in live.enumerated() where n % 37 == 0 {
+        let i = n * keys + k
+        XCTAssertEqual(queue.keptValues(s).pointee, .string("a value of more than fifteen bytes \(i)"), "key \(k)")
+        XCTAssertEqual(queue.event(s).identity, "e\(i)")
+      }
+    }
+    var emptied = 0
+    queue.popExpired(upTo: .infinity) { _ in emptied += 1 }
+    XCTAssertEqual(emptied, keys)
+    XCTAssertEqual(queue.live, 0)
+  }
+
   private func record(_ key: String) -> EventRecord {
     EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e", slots: [.string(key)])
   }

@@ -364,8 +364,13 @@ final class RunQueue {
   @inline(never)
   private func grow() {
     let grownMask = mask << 1 | 1
-    let grown = UnsafeMutablePointer<Entry>.allocate(capacity: Int(grownMask + 1))
-    let grownValues = UnsafeMutablePointer<Value>.allocate(capacity: Int(grownMask + 1) * width)
+    let grown = HugePages.allocate(
+      byteCount: Int(grownMask + 1) * MemoryLayout<Entry>.stride, alignment: MemoryLayout<Entry>.alignment
+    ).bindMemory(to: Entry.self, capacity: Int(grownMask + 1))
+    let grownValues = HugePages.allocate(
+      byteCount: max(1, Int(grownMask + 1) * width) * MemoryLayout<Value>.stride,
+      alignment: MemoryLayout<Value>.alignment
+    ).bindMemory(to: Value.self, capacity: Int(grownMask + 1) * width)
     var s = head
     while s < tail {
       let from = Int(s & mask)
