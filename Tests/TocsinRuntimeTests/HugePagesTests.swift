@@ -10,12 +10,18 @@ import XCTest
 /// Blocks advised to use transparent huge pages (``HugePages``): alignment, every byte usable,
 /// freed with `deallocate()`, and the structures that use them working past a huge page.
 final class HugePagesTests: XCTestCase {
-  func testBlocksOfAHugePageOrMoreStartOnAHugePage() {
+  /// Blocks of a huge page or more: a mapping of their own, aligned to 2 MiB, every byte usable
+  /// (and zeroed), and gone from the address space once freed.
+  func testBlocksOfAHugePageOrMoreAreMappingsOnAHugePage() {
     for bytes in [HugePages.pageBytes, HugePages.pageBytes + 1, 3 * HugePages.pageBytes + 4096] {
       let block = HugePages.allocate(byteCount: bytes, alignment: 64)
       XCTAssertEqual(UInt(bitPattern: block) % UInt(HugePages.pageBytes), 0, "\(bytes) bytes")
+      XCTAssertEqual(block.load(fromByteOffset: bytes - 1, as: UInt8.self), 0, "a fresh mapping reads as zeros")
       fill(block, bytes)
-      block.deallocate()
+      check(block, bytes)
+      XCTAssertTrue(isMapped(block, bytes), "\(bytes) bytes")
+      HugePages.deallocate(block, byteCount: bytes)
+      XCTAssertFalse(isMapped(block, bytes), "\(bytes) bytes: still mapped after deallocate")
     }
   }
 
@@ -24,7 +30,8 @@ final class HugePagesTests: XCTestCase {
       let block = HugePages.allocate(byteCount: bytes, alignment: alignment)
       XCTAssertEqual(UInt(bitPattern: block) % UInt(alignment), 0, "\(bytes) bytes at \(alignment)")
       fill(block, bytes)
-      block.deallocate()
+      check(block, bytes)
+      HugePages.deallocate(block, byteCount: bytes)
     }
   }
 
@@ -92,6 +99,14 @@ final class HugePagesTests: XCTestCase {
 
   private func record(_ key: String) -> EventRecord {
     EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e", slots: [.string(key)])
+  }
+
+  /// Whether every page of `[start, start + bytes)` is mapped (`mincore` fails with `ENOMEM`
+  /// on a range that is not).
+  private func isMapped(_ start: UnsafeMutableRawPointer, _ bytes: Int) -> Bool {
+    let pages = (bytes + 4095) / 4096
+    var residency = [UInt8](repeating: 0, count: pages)
+    return mincore(start, bytes, &residency) == 0
   }
 
   /// Writes a pattern over `[start, start + bytes)`.

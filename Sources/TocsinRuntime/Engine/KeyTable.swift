@@ -69,7 +69,7 @@ struct KeyTable {
 
     deinit {
       slots.deinitialize(count: capacity)
-      UnsafeMutableRawPointer(slots).deallocate()
+      HugePages.deallocate(UnsafeMutableRawPointer(slots), byteCount: capacity * MemoryLayout<Slot>.stride)
     }
   }
 

@@ -252,8 +252,7 @@ final class RunQueue {
     width = keptSlots.count + (endMark == nil ? 0 : 1)
     walk = .allocate(capacity: 16)
     mask = 255
-    entries = .allocate(capacity: 256)
-    values = .allocate(capacity: 256 * width)
+    (entries, values) = Self.allocateRing(capacity: 256, width: width)
     keyCapacity = 256
     keyRecordBytes = pair != nil ? 32 : 16
     keys = Self.allocateKeys(256, recordBytes: keyRecordBytes)
@@ -261,9 +260,8 @@ final class RunQueue {
 
   deinit {
     while head < tail { discardHead() }
-    entries.deallocate()
-    values.deallocate()
-    keys.deallocate()
+    Self.deallocateRing(entries, values, capacity: Int(mask + 1), width: width)
+    HugePages.deallocate(keys, byteCount: keyCapacity * keyRecordBytes)
     walk.deallocate()
     kinds.deallocate()
   }
@@ -282,7 +280,7 @@ final class RunQueue {
     while capacity <= k { capacity *= 2 }
     let grown = Self.allocateKeys(capacity, recordBytes: keyRecordBytes)
     grown.copyMemory(from: keys, byteCount: keyCapacity * keyRecordBytes)
-    keys.deallocate()
+    HugePages.deallocate(keys, byteCount: keyCapacity * keyRecordBytes)
     keys = grown
     keyCapacity = capacity
   }
@@ -298,6 +296,32 @@ final class RunQueue {
       if recordBytes == 32 { (record + 16).initializeMemory(as: UInt32.self, repeating: 0, count: 4) }
     }
     return raw
+  }
+
+  /// Room for a ring of `capacity` entries and their kept values (`width` per entry), from
+  /// ``HugePages`` (a ring a long window holds is read at random by a pair queue's walks).
+  private static func allocateRing(
+    capacity: Int, width: Int
+  ) -> (UnsafeMutablePointer<Entry>, UnsafeMutablePointer<Value>) {
+    let entries = HugePages.allocate(byteCount: capacity * MemoryLayout<Entry>.stride, alignment: 64)
+      .bindMemory(to: Entry.self, capacity: capacity)
+    let values = HugePages.allocate(byteCount: valueBytes(capacity: capacity, width: width), alignment: 64)
+      .bindMemory(to: Value.self, capacity: capacity * width)
+    return (entries, values)
+  }
+
+  /// Frees a ring from ``allocateRing(capacity:width:)`` (its entries and values already
+  /// deinitialised or moved out).
+  private static func deallocateRing(
+    _ entries: UnsafeMutablePointer<Entry>, _ values: UnsafeMutablePointer<Value>, capacity: Int, width: Int
+  ) {
+    HugePages.deallocate(UnsafeMutableRawPointer(entries), byteCount: capacity * MemoryLayout<Entry>.stride)
+    HugePages.deallocate(UnsafeMutableRawPointer(values), byteCount: valueBytes(capacity: capacity, width: width))
+  }
+
+  /// The bytes of a ring's kept values (at least one, for a queue that keeps none).
+  private static func valueBytes(capacity: Int, width: Int) -> Int {
+    max(1, capacity * width) * MemoryLayout<Value>.stride
   }
 
   /// Key `k`'s counts (`k` below ``keyCapacity``).
@@ -364,13 +388,7 @@ final class RunQueue {
   @inline(never)
   private func grow() {
     let grownMask = mask << 1 | 1
-    let grown = HugePages.allocate(
-      byteCount: Int(grownMask + 1) * MemoryLayout<Entry>.stride, alignment: MemoryLayout<Entry>.alignment
-    ).bindMemory(to: Entry.self, capacity: Int(grownMask + 1))
-    let grownValues = HugePages.allocate(
-      byteCount: max(1, Int(grownMask + 1) * width) * MemoryLayout<Value>.stride,
-      alignment: MemoryLayout<Value>.alignment
-    ).bindMemory(to: Value.self, capacity: Int(grownMask + 1) * width)
+    let (grown, grownValues) = Self.allocateRing(capacity: Int(grownMask + 1), width: width)
     var s = head
     while s < tail {
       let from = Int(s & mask)
@@ -379,8 +397,7 @@ final class RunQueue {
       (grownValues + to * width).moveInitialize(from: values + from * width, count: width)
       s += 1
     }
-    entries.deallocate()
-    values.deallocate()
+    Self.deallocateRing(entries, values, capacity: Int(mask + 1), width: width)
     entries = grown
     values = grownValues
     mask = grownMask
