@@ -62,8 +62,11 @@ enum HugePages {
     munmap(block, mappedLength(byteCount))
   }
 
-  /// `byteCount` rounded up to whole 4 KiB pages.
-  private static func mappedLength(_ byteCount: Int) -> Int { (byteCount + 4095) & ~4095 }
+  /// `byteCount` rounded up to whole pages of the system's size (the unit `munmap` trims in).
+  private static func mappedLength(_ byteCount: Int) -> Int {
+    let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+    return (byteCount + page - 1) / page * page
+  }
 
   /// Advises the whole huge pages inside `[start, start + byteCount)` to be backed by huge pages
   /// (for a block from `realloc`, whose start is not aligned); does nothing for a range that
