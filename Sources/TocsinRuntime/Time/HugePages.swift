@@ -20,7 +20,7 @@
 /// `madvise(MADV_HUGEPAGE)`. A block of at least a huge page is mapped on its own (`mmap`),
 /// aligned to 2 MiB, and unmapped when freed (``deallocate(_:byteCount:)``): from `malloc` it
 /// left an advised range in the heap when freed, which later small allocations reused, in huge
-/// pages faulted and zeroed whole (the bench's peak RSS, which spans several sessions, grew by
+/// pages faulted and zeroed whole (the bench's peak RSS, which spans several replay passes, grew by
 /// 6–14%). Smaller blocks come from the allocator as before. Nothing depends on the advice
 /// being taken: where it is not (another kernel setting, another system), the pages are
 /// ordinary ones. Memory use is unchanged for a block the engine fills: these blocks are
