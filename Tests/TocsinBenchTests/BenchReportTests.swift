@@ -73,6 +73,46 @@ final class BenchReportTests: XCTestCase {
     XCTAssertNil(MachineInfo.fingerprint(ofFile: dir.appendingPathComponent("missing").path))
   }
 
+  /// The kernel's huge-page mode travels with the machine; a report saved before it was
+  /// recorded still reads back, and the footer names it, and warns when a baseline's differs.
+  func testTransparentHugePages_RecordedComparedAndOptional() throws {
+    var current = report([result("W1", seconds: [1.0])])
+    current.machine.transparentHugePages = "madvise"
+    let decoded = try BenchReport.decode(current.jsonData(), path: "b.json")
+    XCTAssertEqual(decoded.machine.transparentHugePages, "madvise")
+    XCTAssertTrue(BenchTable.footer(decoded, baseline: nil).contains("transparent huge pages madvise"))
+    XCTAssertFalse(BenchTable.footer(decoded, baseline: decoded).contains("note: the baseline"))
+    var never = current
+    never.machine.transparentHugePages = "never"
+    XCTAssertTrue(
+      BenchTable.footer(decoded, baseline: never).contains(
+        "note: the baseline ran with transparent huge pages never, this run with madvise"))
+    var json = try XCTUnwrap(JSONSerialization.jsonObject(with: current.jsonData()) as? [String: Any])
+    var machine = try XCTUnwrap(json["machine"] as? [String: Any])
+    machine["transparentHugePages"] = nil
+    json["machine"] = machine
+    let old = try BenchReport.decode(JSONSerialization.data(withJSONObject: json), path: "old.json")
+    XCTAssertNil(old.machine.transparentHugePages)
+    XCTAssertFalse(BenchTable.footer(old, baseline: nil).contains("huge pages"))
+    // No warning without both modes known.
+    XCTAssertFalse(BenchTable.footer(decoded, baseline: old).contains("note: the baseline"))
+  }
+
+  /// The bracketed choice of a kernel setting, as `/sys/kernel/mm/transparent_hugepage/enabled`
+  /// prints it.
+  func testSelectedMode_FromKernelSettings() {
+    let cases: [(String, String?)] = [
+      ("always [madvise] never\n", "madvise"),
+      ("[always] madvise never", "always"),
+      ("always madvise [never]\n", "never"),
+      ("always defer defer+madvise [madvise] never\n", "madvise"),
+      ("always madvise never", nil),
+      ("", nil),
+      ("[]", nil),
+    ]
+    for (setting, mode) in cases { XCTAssertEqual(MachineInfo.selectedMode(setting), mode, setting) }
+  }
+
   func testJSON_RejectsOtherFilesAndFormats() throws {
     XCTAssertThrowsError(try BenchReport.decode(Data("{}".utf8), path: "x.json"))
     XCTAssertThrowsError(try BenchReport.decode(Data("not json".utf8), path: "x.json"))

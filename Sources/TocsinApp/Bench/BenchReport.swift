@@ -35,13 +35,21 @@ public struct BenchReport: Codable, Equatable, Sendable {
     public var system: String
     /// Physical memory in bytes.
     public var memoryBytes: UInt64
+    /// The kernel's transparent-huge-page mode (`always`, `madvise` or `never`, from
+    /// `/sys/kernel/mm/transparent_hugepage/enabled`), where it could be read. The engine asks
+    /// for huge pages for its large tables (`HugePages`), which `never` refuses: figures from
+    /// machines in different modes are not comparable. Absent in reports from before session 25.
+    public var transparentHugePages: String?
 
     /// Creates a machine description.
-    public init(cores: Int, cpu: String?, system: String, memoryBytes: UInt64) {
+    public init(
+      cores: Int, cpu: String?, system: String, memoryBytes: UInt64, transparentHugePages: String? = nil
+    ) {
       self.cores = cores
       self.cpu = cpu
       self.system = system
       self.memoryBytes = memoryBytes
+      self.transparentHugePages = transparentHugePages
     }
   }
 

@@ -108,7 +108,9 @@ public enum BenchTable {
   /// columns mean.
   public static func footer(_ report: BenchReport, baseline: BenchReport?) -> String {
     var out = "machine: \(report.machine.cores) cores, \(report.machine.cpu ?? "unknown CPU"), "
-    out += "\(report.machine.system); \(report.settings.build) build; \(identity(report))\n"
+    out += "\(report.machine.system)"
+    if let mode = report.machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
+    out += "; \(report.settings.build) build; \(identity(report))\n"
     if report.settings.build != "release" {
       out += "note: a \(report.settings.build) build; the timings say nothing about Tocsin's speed\n"
     }
@@ -145,6 +147,10 @@ public enum BenchTable {
     if let baseline {
       out += "ratios new/old against \(identity(baseline)) of \(baseline.date)"
       out += " (\(baseline.machine.cores) cores, \(baseline.machine.cpu ?? "unknown CPU"))\n"
+      if let old = baseline.machine.transparentHugePages, let new = report.machine.transparentHugePages, old != new {
+        out += "note: the baseline ran with transparent huge pages \(old), this run with \(new): "
+        out += "the ratios include the difference (docs/operations.md, \"Transparent huge pages\")\n"
+      }
     }
     return out
   }

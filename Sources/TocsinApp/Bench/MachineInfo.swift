@@ -12,7 +12,24 @@ public enum MachineInfo {
     #endif
     return BenchReport.Machine(
       cores: info.activeProcessorCount, cpu: cpuModel(), system: system,
-      memoryBytes: info.physicalMemory)
+      memoryBytes: info.physicalMemory, transparentHugePages: transparentHugePageMode())
+  }
+
+  /// The kernel's transparent-huge-page mode, or `nil` where the setting cannot be read.
+  static func transparentHugePageMode() -> String? {
+    guard let data = FileManager.default.contents(atPath: "/sys/kernel/mm/transparent_hugepage/enabled")
+    else { return nil }
+    return selectedMode(String(decoding: data, as: UTF8.self))
+  }
+
+  /// The bracketed word of a kernel setting that lists its choices with the current one in
+  /// brackets (`always [madvise] never` → `madvise`); `nil` when there is none.
+  public static func selectedMode(_ setting: String) -> String? {
+    for word in setting.split(whereSeparator: \.isWhitespace)
+    where word.count > 2 && word.first == "[" && word.last == "]" {
+      return String(word.dropFirst().dropLast())
+    }
+    return nil
   }
 
   /// The first `model name` of `/proc/cpuinfo`, or `nil` where there is none.
