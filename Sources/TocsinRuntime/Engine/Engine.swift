@@ -290,7 +290,8 @@ public final class Engine {
         assert(
           probes[i].isSame(as: keySpaces[i].probe(of: event, prefetching: false)),
           "key space \(i): a probe prepared for another event")
-        key = keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
+        // An absent key needs no call: most events lack some space's field (W1's sessions).
+        key = probes[i].isMissing ? nil : keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
       } else {
         key = keySpaces[i].key(of: event, pinning: pins)
       }
