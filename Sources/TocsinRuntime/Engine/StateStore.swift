@@ -90,7 +90,6 @@ struct StateStore: ~Copyable {
   ) -> UnsafeMutablePointer<PartialMatches> {
     let bytes = max(1, capacity) * MemoryLayout<PartialMatches>.stride
     guard let raw = realloc(base, bytes) else { fatalError("out of memory: \(bytes) bytes of rule state") }
-    HugePages.advise(raw, byteCount: bytes)
     return raw.bindMemory(to: PartialMatches.self, capacity: max(1, capacity))
   }
 

@@ -6,8 +6,10 @@
   import Darwin
 #endif
 
-/// Large blocks the engine reads at random (key tables, rule state, run-queue key records and
-/// entry rings) backed by transparent huge pages where the kernel offers them.
+/// Large blocks the engine reads at random (key tables, run-queue key records and entry rings)
+/// backed by transparent huge pages where the kernel offers them. (Rule state buffers grow by
+/// `realloc`, which moves a large one by remapping its pages; advising them made no measurable
+/// difference, so they are left as they are.)
 ///
 /// Why: each event looks its keys up in tables of several MiB and reads its rules' state for
 /// those keys, each a load (or a prefetch) at a random address. With 4 KiB pages those addresses
@@ -68,9 +70,8 @@ enum HugePages {
     return (byteCount + page - 1) / page * page
   }
 
-  /// Advises the whole huge pages inside `[start, start + byteCount)` to be backed by huge pages
-  /// (for a block from `realloc`, whose start is not aligned); does nothing for a range that
-  /// holds none.
+  /// Advises the whole huge pages inside `[start, start + byteCount)` to be backed by huge pages;
+  /// does nothing for a range that holds none (only the 2 MiB-aligned part of a range can be).
   static func advise(_ start: UnsafeMutableRawPointer, byteCount: Int) {
     #if os(Linux)
       let mask = UInt(pageBytes - 1)
