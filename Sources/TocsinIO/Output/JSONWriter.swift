@@ -80,23 +80,10 @@ public struct JSONWriter {
 
   // MARK: - Values
 
-  /// Writes `value` (strings quoted and escaped).
+  /// Writes `value` (strings quoted and escaped), as ``Cursor/put(value:)`` spells it.
   public mutating func value(_ value: Value) {
-    switch value {
-    case .null: null()
-    case .bool(let b): bool(b)
-    case .int(let i): int(i)
-    case .float(let d): double(d)
-    case .string(let s): string(s)
-    // A time as RFC 3339 UTC text, a duration in the rule language's spelling (`90s`, `1h30m`):
-    // the same text `tocsin` shows everywhere else, exact and unambiguous about its unit.
-    case .time(let t): time(t)
-    case .duration(let d): string(d.description)
-    case .list(let items):
-      beginArray()
-      for item in items { self.value(item) }
-      endArray()
-    }
+    separate()
+    fragment(upTo: Cursor.bound(of: value)) { $0.put(value: value) }
   }
 
   /// Writes a quoted, escaped string.
@@ -111,12 +98,18 @@ public struct JSONWriter {
     appendQuoted(String(decoding: raw, as: UTF8.self))
   }
 
-  /// Appends `text` escaped, without quotes: the inside of a string value. Native strings lend
-  /// their bytes as they are; others are copied into a native one first.
+  /// Appends `text` escaped, without quotes: the inside of a string value.
   public mutating func stringContent(_ text: String) {
-    if let done: Void = text.utf8.withContiguousStorageIfAvailable({ appendEscaped(utf8: $0) }) { return done }
+    Self.withUTF8(of: text) { appendEscaped(utf8: $0) }
+  }
+
+  /// Calls `body` with `text`'s UTF-8: a native string lends its bytes as they are; another is
+  /// copied into a native one first.
+  @inline(__always)
+  static func withUTF8(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+    if let done: Void = text.utf8.withContiguousStorageIfAvailable(body) { return done }
     var native = text
-    native.withUTF8 { appendEscaped(utf8: $0) }
+    native.withUTF8(body)
   }
 
   // MARK: - Fragments
@@ -245,12 +238,9 @@ public struct JSONWriter {
       put(value: value)
     }
 
-    /// `text` escaped, without quotes. Native strings lend their bytes as they are; others are
-    /// copied into a native one first.
+    /// `text` escaped, without quotes.
     private mutating func putContent(_ text: String) {
-      if let done: Void = text.utf8.withContiguousStorageIfAvailable({ put(escaped: $0) }) { return done }
-      var native = text
-      native.withUTF8 { put(escaped: $0) }
+      JSONWriter.withUTF8(of: text) { put(escaped: $0) }
     }
 
     /// `path`'s dotted spelling (``FieldPath/description``), quoted and escaped, without
@@ -272,6 +262,8 @@ public struct JSONWriter {
       case .int(let i): put(int: i)
       case .float(let d): putContent(Value.formatDouble(d))
       case .string(let s): put(quoted: s)
+      // A time as RFC 3339 UTC text, a duration in the rule language's spelling (`90s`, `1h30m`):
+      // the same text `tocsin` shows everywhere else, exact and unambiguous about its unit.
       case .time(let t): put(time: t)
       case .duration(let d): put(quoted: d.description)
       case .list(let items):

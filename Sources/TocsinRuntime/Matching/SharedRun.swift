@@ -128,10 +128,12 @@ extension RuleMatcher {
     advanceRun(run, to: event.time, &state, emit: emit)
     assert(scratch.complete.isEmpty)
     if takeHolds(step: 0, event, nil, context) {
+      // The event as the run's nodes bind it, once for every node this event makes.
+      let bound = binding(event, step: 0)
       // Every partial match takes the event (relaxed contiguity), and the event starts one more.
       let started = Computation(
-        state: run.afterTaking[startState.index],
-        bindings: nodes.make(step: 0, event: binding(event, step: 0), previous: nil), start: EventPosition(event))
+        state: run.afterTaking[startState.index], bindings: nodes.make(step: 0, event: bound, previous: nil),
+        start: EventPosition(event))
       // Only a list with partial matches is walked: `withUnsafeMutableBufferPointer` on a list
       // without a buffer (the key's usual state) allocated one, which the append below then
       // regrew (two `malloc`s and a `free` per event for a new key, ~400 instructions), and the
@@ -146,7 +148,7 @@ extension RuleMatcher {
             if taken == run.loop {
               scratch.complete.append(
                 Computation(
-                  state: finalState, bindings: matchOfRun(from: i, through: event, in: UnsafeBufferPointer(partials)),
+                  state: finalState, bindings: matchOfRun(from: i, through: bound, in: UnsafeBufferPointer(partials)),
                   start: partials[i].start))
             }
           }
@@ -155,9 +157,7 @@ extension RuleMatcher {
       state.partials.append(started)
       if started.state == run.loop {
         scratch.complete.append(
-          Computation(
-            state: finalState, bindings: nodes.make(step: 0, event: binding(event, step: 0), previous: nil),
-            start: started.start))
+          Computation(state: finalState, bindings: nodes.make(step: 0, event: bound, previous: nil), start: started.start))
       }
     } else if !state.partials.isEmpty {
       // Skipped: a partial match that had just taken an event waits in the loop's other state.
@@ -190,12 +190,12 @@ extension RuleMatcher {
   }
 
   /// The match of partial match `first` of a run: the start events of partial matches `first`
-  /// onwards, then `event` when it is taking one (`nil` for a time-out). New nodes, linked as
-  /// every match is.
+  /// onwards, then `event` when it is taking one (`nil` for a time-out), already as step 0's
+  /// nodes bind it (``binding(_:step:)``). New nodes, linked as every match is.
   func matchOfRun(from first: Int, through event: EventRecord?, in partials: UnsafeBufferPointer<Computation>) -> MatchNode {
     var match: MatchNode? = nil
     for i in first..<partials.count { match = nodes.make(step: 0, event: partials[i].bindings.event, previous: match) }
-    if let event { match = nodes.make(step: 0, event: binding(event, step: 0), previous: match) }
+    if let event { match = nodes.make(step: 0, event: event, previous: match) }
     // swift-format-ignore: NeverForceUnwrap
     // At least one node: partial match `first` exists.
     return match!
