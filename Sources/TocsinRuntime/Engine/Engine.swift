@@ -134,6 +134,10 @@ public final class Engine {
     /// flattened, for the per-event loops: reading the nested arrays checked both bounds and
     /// loaded both buffers). As a bit, `1 << ruleAt[…]` is zero for a rule past the first 64.
     var ruleAt: [Int] = []
+    /// Rules whose state for a key the release loop fetches ahead only when the key is open for
+    /// them: all but those with a shared run's queue, whose key records the lookahead fetches
+    /// for every event (``prefetchQueuedKeys(for:)``).
+    var fetchedWhenVisited: UInt64 = 0
   }
 
   private struct Route {
@@ -259,6 +263,7 @@ public final class Engine {
       let bit = UInt64(1) << UInt64(r)
       if routes[r].hasQuickStartCheck { routing.quickStart |= bit } else { routing.always |= bit }
       routing.rulesOfSpace[routes[r].keySpace] |= bit
+      if !runQueuedRules.contains(where: { $0.rule == r && $0.keySpace < 4 }) { routing.fetchedWhenVisited |= bit }
     }
     assert(residuals.projection.count == programs.projection.count, "a start residual read a field no rule projects")
     missingKeys = SpaceTallies(spaces: keySpaces.count)
@@ -592,6 +597,16 @@ public final class Engine {
       }
     }
     visit |= open
+    // The state of a rule the event may start but that is not open for its key was not fetched
+    // ahead (the lookahead follows the open masks): its slot, or its queue's key record, is
+    // asked for here, all at once, so that those misses overlap each other and the rules visited
+    // before them, instead of each waiting in turn (W2: ~4% of its time).
+    var cold = visit & ~open & routing.fetchedWhenVisited
+    while cold != 0 {
+      let r = cold.trailingZeroBitCount
+      cold &= cold &- 1
+      if let key = keys[routes[r].keySpace] { prefetchState(rule: r, key: key) }
+    }
     while visit != 0 {
       let r = visit.trailingZeroBitCount
       visit &= visit &- 1
