@@ -188,6 +188,63 @@ final class CheckpointReplayTests: XCTestCase {
     }
   }
 
+  /// Rules that can hold a match back behind an older partial match (`skip past_last_event`,
+  /// `to_next` with a second step that reads the first) round their timers only while their key
+  /// holds nothing back (`Engine.heldTimerQuantum`); a key that holds a match gets an exact
+  /// timer, so the time-out that releases the match is taken where an exact timer takes it. A
+  /// stream of events a few milliseconds apart (finer than the 16 ms quantum of a 5 s window),
+  /// in which matches are held and released by time-outs, gives the bytes of a replay whose
+  /// timers are all exact: uncut, and cut every few lines, which restores each timer into the
+  /// queue its key's state picks.
+  func testRoundingWhileNothingIsHeldChangesNothing() throws {
+    let source = """
+      rule held_past_last_event
+        key user
+        begin a where type == "a"
+        followed_by b where type == "b" and x == a.x
+        within 5s
+        skip past_last_event
+        emit { user: key, x: b.x }
+      rule held_to_next
+        key user
+        begin a where type == "a"
+        followed_by b where type == "b" and x == a.x
+        within 3s
+        skip to_next
+        emit { user: key, x: b.x }
+      """
+    let programs = try XCTUnwrap(RuleSet.build([SourceFile(path: "held.tcs", text: source)], ingest: IngestOptions()).programs)
+    for program in programs.rules {
+      let matcher = RuleMatcher(program: program)
+      // Quiet only while nothing is held: not rounded by `timerQuantum`, rounded by the new rule.
+      XCTAssertTrue(matcher.endsSilently && !matcher.timeOutsAreQuiet && !matcher.sharesRuns, program.name)
+    }
+    // 200 users, `a` and `b` with x in 1...3, 1–9 ms apart with up to 40 ms of disorder (each
+    // user's about a second apart): an `a` that no `b` with its x follows within the window holds
+    // back the matches of its user's later `a`s until it times out.
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func next(_ bound: UInt64) -> UInt64 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return (state >> 33) % bound
+    }
+    var text = ""
+    var time: Int64 = 1_767_225_600_000
+    for i in 0..<12_000 {
+      time += Int64(1 + next(9))
+      let jitter = Int64(next(40))
+      let type = next(5) < 2 ? "a" : "b"
+      text += "{\"ts\":\(time - jitter),\"id\":\"e\(i)\",\"user\":\"u\(next(200))\",\"type\":\"\(type)\",\"x\":\(1 + next(3))}\n"
+    }
+    var exact = ReplayConfiguration()
+    exact.engine.roundsQuietTimers = false
+    let reference = try replay(programs, exact, text, cutEvery: 0)
+    XCTAssertGreaterThan(reference.alerts.count, 0)
+    for cut in [0, 97, 997] {
+      let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut)
+      assertSameOutput(run, reference, "cut every \(cut)")
+    }
+  }
+
   /// Keeping shared runs in run queues (`RunQueue`) never changes output: every fixture, and
   /// generated streams of the example rules and of W2's, uncut and cut, write the bytes of
   /// replays that keep every rule in the general state; and checkpoints written with queues

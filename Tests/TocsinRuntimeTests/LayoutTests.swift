@@ -11,6 +11,10 @@ final class LayoutTests: XCTestCase {
     // A partial match is one `Computation` in its key's array plus the `MatchNode`s it does not
     // share with other partial matches.
     XCTAssertEqual(MemoryLayout<Computation>.stride, 48)
+    // A rule's state for one key: a slot in the rule's buffer for every key id of its space,
+    // most of them empty, so its size is paid per key and rule (two lists, the timer's deadline
+    // and queue, the settled flag).
+    XCTAssertEqual(MemoryLayout<PartialMatches>.stride, 32)
   }
 
   /// `MatchNode.instanceBytes` (the span its cache hints fetch) is the header plus its fields.

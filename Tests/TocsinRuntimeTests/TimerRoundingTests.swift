@@ -92,6 +92,44 @@ final class TimerRoundingTests: XCTestCase {
     }
   }
 
+  /// Rules whose time-outs are quiet only while their key holds no match back round their
+  /// timers then (``Engine/heldTimerQuantum(for:options:)``); every other rule gets 1 there.
+  func testHeldQuantum_ByRuleShape() {
+    let pair = [Self.step("a"), Self.step("b")]
+    let burst = [Self.step("a", .take, .timesOrMore(3))]
+    var budget = EngineOptions()
+    budget.limits.maxStateBytes = 1 << 30
+    var exact = EngineOptions()
+    exact.roundsQuietTimers = false
+    let timeoutEmit = [EmitField(name: "n", value: .constant(.int(1)))]
+    let held = RuleSpec(name: "r", steps: pair, within: .hours(1), skip: .skipPastLastEvent)
+    let cases: [(String, RuleSpec, EngineOptions, Int64)] = [
+      ("held matches, past_last_event", held, EngineOptions(), 1 << 30),
+      ("held matches, to_next", RuleSpec(name: "r", steps: pair, within: .seconds(5), skip: .skipToNext), EngineOptions(), 1 << 24),
+      (
+        "shared run, to_first",
+        RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipToFirst(step: 0, name: "a")), EngineOptions(),
+        1 << 30
+      ),
+      // Always quiet: rounded by `timerQuantum` instead.
+      ("quiet pair", RuleSpec(name: "r", steps: pair, within: .hours(1)), EngineOptions(), 1),
+      ("shared run, past_last_event", RuleSpec(name: "r", steps: burst, within: .hours(1), skip: .skipPastLastEvent), EngineOptions(), 1),
+      // A time-out can emit.
+      (
+        "on timeout emit", RuleSpec(name: "r", steps: pair, within: .hours(1), skip: .skipPastLastEvent, onTimeout: timeoutEmit),
+        EngineOptions(), 1
+      ),
+      ("no window", RuleSpec(name: "r", steps: pair, skip: .skipPastLastEvent), EngineOptions(), 1),
+      ("state budget", held, budget, 1),
+      ("rounding off", held, exact, 1),
+    ]
+    for (name, spec, options, expected) in cases {
+      let program = NFACompiler.compile([spec], extraFields: [Self.typeField]).rules[0]
+      XCTAssertEqual(Engine.heldTimerQuantum(for: RuleMatcher(program: program), options: options), expected, name)
+      XCTAssertEqual(Engine.timerQuantum(for: RuleMatcher(program: program), options: options) > 1 && expected > 1, false, name)
+    }
+  }
+
   func testRoundedUp() {
     let q: Int64 = 1 << 20
     let cases: [(Int64, Int64, EventTime)] = [

@@ -233,7 +233,11 @@ extension Engine {
       states[r, key.index] = state
       keySpaces[rules[r].keySpace].setOpen(!state.isEmpty, rule: rules[r].bitInSpace, key: key)
       if let deadline = stored.scheduledDeadline {
-        schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: hasRoundedTimers(rule: r))
+        // The queue the timer waited in is not stored: the state picks it, as when it is
+        // scheduled. Where the two differ (a rule that rounds while nothing is held, whose key's
+        // held matches came or went since), the timer still fires at its deadline, in the same
+        // watermark step.
+        schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: schedulesQuietly(rule: r, state))
       }
     }
   }

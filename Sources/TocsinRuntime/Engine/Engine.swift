@@ -156,6 +156,10 @@ public final class Engine {
     /// The rule's timers are rounded up to a multiple of this many nanoseconds (a power of
     /// two; 1: exact). See ``Engine/timerQuantum(for:options:)``.
     var timerQuantum: Int64
+    /// For a rule whose time-outs are quiet only while no match is held back
+    /// (``Engine/heldTimerQuantum(for:options:)``), the quantum its timers are rounded up to
+    /// while its key holds none; 1 (exact) for every other rule.
+    var quantumWhileNothingHeld: Int64
 
     /// Whether the rule's timers are rounded, and so wait in ``Engine/quietTimers``.
     @inline(__always)
@@ -248,7 +252,8 @@ public final class Engine {
         checksStartResidual: r < guards.residuals.count && guards.residuals[r] != nil,
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates,
         guardsSteps: guards.guardsSteps(rule: r),
-        timerQuantum: Self.timerQuantum(for: rules[r].matcher, options: options))
+        timerQuantum: Self.timerQuantum(for: rules[r].matcher, options: options),
+        quantumWhileNothingHeld: Self.heldTimerQuantum(for: rules[r].matcher, options: options))
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
     hotMasks = keySpaces.map { .passUnretained($0.masks) }
@@ -798,11 +803,19 @@ public final class Engine {
     let isOpen = !state.pointee.isEmpty
     hotMasks[route.keySpace]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: route.bitInSpace, at: key.index) }
     let earliest = withRule(r) { matcher, _, _ in matcher.earliestDeadline(in: &state.pointee) }
-    if let exact = earliest, case let deadline = Self.roundedUp(exact, to: route.timerQuantum),
+    // Rounded (quiet) while a time-out can emit nothing: always for a rule whose time-outs are
+    // quiet, and while its key holds no match back for one whose time-outs are quiet until it
+    // does. A key that holds one gets a timer at the exact deadline when its rounded one is later
+    // (the time-out that releases the match is taken in its place in the stream); one already
+    // due at that deadline fires in the same watermark step, where the alerts of every timer due
+    // are sorted (``watermarkAdvanced(into:)``), so which queue it waits in changes nothing.
+    let quiet = schedulesQuietly(route, state.pointee)
+    let quantum = route.roundsTimers ? route.timerQuantum : quiet ? route.quantumWhileNothingHeld : 1
+    if let exact = earliest, case let deadline = Self.roundedUp(exact, to: quantum),
       state.pointee.scheduledDeadline.map({ deadline < $0 }) ?? true
     {
       state.pointee.scheduledDeadline = deadline
-      schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: route.roundsTimers)
+      schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: quiet)
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
@@ -821,11 +834,18 @@ public final class Engine {
     }
   }
 
-  /// Whether rule `r`'s timers are rounded (``Route/roundsTimers``), for code outside this file.
-  func hasRoundedTimers(rule r: Int) -> Bool { routes[r].roundsTimers }
 
   /// Rule `r`'s timer quantum (``Route/timerQuantum``), for code outside this file.
   func timerQuantum(rule r: Int) -> Int64 { routes[r].timerQuantum }
+
+  /// Whether a timer of rule `r` for a key in `state` is a rounded one (``quietTimers``), as
+  /// ``withKey(rule:key:_:collect:)`` schedules it.
+  func schedulesQuietly(rule r: Int, _ state: PartialMatches) -> Bool { schedulesQuietly(routes[r], state) }
+
+  @inline(__always)
+  private func schedulesQuietly(_ route: Route, _ state: PartialMatches) -> Bool {
+    route.roundsTimers || (route.quantumWhileNothingHeld > 1 && state.completed.isEmpty)
+  }
 
   /// The quantum rule `matcher`'s timers are rounded up to: for a rule whose time-outs are
   /// quiet (``RuleMatcher/timeOutsAreQuiet``), the largest power of two of nanoseconds at most
@@ -844,8 +864,28 @@ public final class Engine {
   /// (``RuleMatcher``'s `advanceTime`), and in between the expired partial matches only hold
   /// memory (and count among the open ones in metrics) a little longer.
   static func timerQuantum(for matcher: RuleMatcher, options: EngineOptions) -> Int64 {
-    guard options.roundsQuietTimers, matcher.timeOutsAreQuiet, options.limits.maxStateBytes == nil,
-      options.limits.keyTTL == nil, let window = matcher.shortestWindow, window.nanoseconds >= 512
+    guard matcher.timeOutsAreQuiet else { return 1 }
+    return quietQuantum(for: matcher, options: options)
+  }
+
+  /// The quantum a rule's timers are rounded up to while its key holds no match back, for a
+  /// rule whose time-outs are quiet only then: one that ends silently
+  /// (``RuleMatcher/endsSilently``) but whose skip strategy can hold a match back until an
+  /// older partial match times out (W2's `merchant_hopping` and `browsing_until_logout`, under
+  /// `skip past_last_event`). While nothing is held, its time-outs only free memory, as a quiet
+  /// rule's do; while something is, its timer is exact (``withKey(rule:key:_:collect:)``).
+  /// 1 for every other rule (``timerQuantum(for:options:)`` rounds the always-quiet ones), and
+  /// for all where that rounds nothing.
+  static func heldTimerQuantum(for matcher: RuleMatcher, options: EngineOptions) -> Int64 {
+    guard matcher.endsSilently, !matcher.timeOutsAreQuiet else { return 1 }
+    return quietQuantum(for: matcher, options: options)
+  }
+
+  /// The largest power of two of nanoseconds at most 1/256 of `matcher`'s shortest window and
+  /// at most 2^30, or 1 when rounding is off, under a state budget or TTL, or without a window.
+  private static func quietQuantum(for matcher: RuleMatcher, options: EngineOptions) -> Int64 {
+    guard options.roundsQuietTimers, options.limits.maxStateBytes == nil, options.limits.keyTTL == nil,
+      let window = matcher.shortestWindow, window.nanoseconds >= 512
     else { return 1 }
     let bound = min(window.nanoseconds / 256, 1 << 30)
     return 1 << (63 - Int64(bound.leadingZeroBitCount))
