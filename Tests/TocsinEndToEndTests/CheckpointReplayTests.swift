@@ -213,7 +213,8 @@ final class CheckpointReplayTests: XCTestCase {
         skip to_next
         emit { user: key, x: b.x }
       """
-    let programs = try XCTUnwrap(RuleSet.build([SourceFile(path: "held.tcs", text: source)], ingest: IngestOptions()).programs)
+    let programs = try XCTUnwrap(
+      RuleSet.build([SourceFile(path: "held.tcs", text: source)], ingest: IngestOptions()).programs)
     for program in programs.rules {
       let matcher = RuleMatcher(program: program)
       // Quiet only while nothing is held: not rounded by `timerQuantum`, rounded by the new rule.
@@ -233,7 +234,9 @@ final class CheckpointReplayTests: XCTestCase {
       time += Int64(1 + next(9))
       let jitter = Int64(next(40))
       let type = next(5) < 2 ? "a" : "b"
-      text += "{\"ts\":\(time - jitter),\"id\":\"e\(i)\",\"user\":\"u\(next(200))\",\"type\":\"\(type)\",\"x\":\(1 + next(3))}\n"
+      let user = next(200)
+      let x = 1 + next(3)
+      text += "{\"ts\":\(time - jitter),\"id\":\"e\(i)\",\"user\":\"u\(user)\",\"type\":\"\(type)\",\"x\":\(x)}\n"
     }
     var exact = ReplayConfiguration()
     exact.engine.roundsQuietTimers = false

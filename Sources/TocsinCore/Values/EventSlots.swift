@@ -263,7 +263,8 @@ extension EventSlots.Storage {
         switch values[i] {
         case .null, .bool, .int, .float, .time, .duration: break
         case .string:
-          if !(smallStrings && SmallString.isSmall(Value.rawStringBits(at: values + i))) { (values + i).deinitialize(count: 1) }
+          let small = smallStrings && SmallString.isSmall(Value.rawStringBits(at: values + i))
+          if !small { (values + i).deinitialize(count: 1) }
         case .list: (values + i).deinitialize(count: 1)
         }
         // Trivial or deinitialised: initialising over either is sound.

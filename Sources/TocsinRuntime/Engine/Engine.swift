@@ -268,7 +268,8 @@ public final class Engine {
       let bit = UInt64(1) << UInt64(r)
       if routes[r].hasQuickStartCheck { routing.quickStart |= bit } else { routing.always |= bit }
       routing.rulesOfSpace[routes[r].keySpace] |= bit
-      if !runQueuedRules.contains(where: { $0.rule == r && $0.keySpace < 4 }) { routing.fetchedWhenVisited |= bit }
+      let fetchedAhead = runQueuedRules.contains { $0.rule == r && $0.keySpace < 4 }
+      if !fetchedAhead { routing.fetchedWhenVisited |= bit }
     }
     assert(residuals.projection.count == programs.projection.count, "a start residual read a field no rule projects")
     missingKeys = SpaceTallies(spaces: keySpaces.count)
@@ -834,7 +835,6 @@ public final class Engine {
     }
   }
 
-
   /// Rule `r`'s timer quantum (``Route/timerQuantum``), for code outside this file.
   func timerQuantum(rule r: Int) -> Int64 { routes[r].timerQuantum }
 
@@ -875,7 +875,7 @@ public final class Engine {
   /// `skip past_last_event`). While nothing is held, its time-outs only free memory, as a quiet
   /// rule's do; while something is, its timer is exact (``withKey(rule:key:_:collect:)``).
   /// 1 for every other rule (``timerQuantum(for:options:)`` rounds the always-quiet ones), and
-  /// for all where that rounds nothing.
+  /// where rounding is off or cannot apply (a state budget, an idle-key TTL, no window).
   static func heldTimerQuantum(for matcher: RuleMatcher, options: EngineOptions) -> Int64 {
     guard matcher.endsSilently, !matcher.timeOutsAreQuiet else { return 1 }
     return quietQuantum(for: matcher, options: options)
