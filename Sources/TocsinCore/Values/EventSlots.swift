@@ -26,15 +26,21 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     func releaseReferences() {
       let smallStrings = SmallString.isAvailable
       withUnsafeMutablePointers { count, values in
-        for i in 0..<count.pointee {
-          switch values[i] {
-          case .null, .bool, .int, .float, .time, .duration: continue
-          case .string:
-            if smallStrings && SmallString.isSmall(Value.rawStringBits(at: values + i)) { continue }
-            _ = (values + i).move()
-          case .list: _ = (values + i).move()
-          }
-        }
+        for i in 0..<count.pointee { Self.releaseReference(at: values + i, smallStrings: smallStrings) }
+      }
+    }
+
+    /// Deinitialises the value at `value` if it holds a reference (a string not in the small
+    /// form, a list); leaves any other as it is. Either way its memory may then be initialised
+    /// over. `smallStrings`: ``SmallString/isAvailable``, read once by the caller.
+    @inline(__always)
+    static func releaseReference(at value: UnsafeMutablePointer<Value>, smallStrings: Bool) {
+      switch value.pointee {
+      case .null, .bool, .int, .float, .time, .duration: return
+      case .string:
+        if smallStrings && SmallString.isSmall(Value.rawStringBits(at: value)) { return }
+        value.deinitialize(count: 1)
+      case .list: value.deinitialize(count: 1)
       }
     }
 
@@ -260,13 +266,7 @@ extension EventSlots.Storage {
     let smallStrings = SmallString.isAvailable
     withUnsafeMutablePointers { count, values in
       for i in 0..<count.pointee {
-        switch values[i] {
-        case .null, .bool, .int, .float, .time, .duration: break
-        case .string:
-          let small = smallStrings && SmallString.isSmall(Value.rawStringBits(at: values + i))
-          if !small { (values + i).deinitialize(count: 1) }
-        case .list: (values + i).deinitialize(count: 1)
-        }
+        Self.releaseReference(at: values + i, smallStrings: smallStrings)
         // Trivial or deinitialised: initialising over either is sound.
         (values + i).initialize(to: .null)
       }
