@@ -197,22 +197,20 @@ final class CheckpointReplayTests: XCTestCase {
   /// timers are all exact: uncut, and cut every few lines, which restores each timer into the
   /// queue its key's state picks.
   func testRoundingWhileNothingIsHeldChangesNothing() throws {
-    let source = """
-      rule held_past_last_event
-        key user
-        begin a where type == "a"
-        followed_by b where type == "b" and x == a.x
-        within 5s
-        skip past_last_event
-        emit { user: key, x: b.x }
-      rule held_to_next
-        key user
-        begin a where type == "a"
-        followed_by b where type == "b" and x == a.x
-        within 3s
-        skip to_next
-        emit { user: key, x: b.x }
+    // The same pair under two skip strategies that hold a later match behind an older one.
+    func heldRule(_ skip: String, within: String) -> String {
       """
+      rule held_\(skip)
+        key user
+        begin a where type == "a"
+        followed_by b where type == "b" and x == a.x
+        within \(within)
+        skip \(skip)
+        emit { user: key, x: b.x }
+
+      """
+    }
+    let source = heldRule("past_last_event", within: "5s") + heldRule("to_next", within: "3s")
     let programs = try XCTUnwrap(
       RuleSet.build([SourceFile(path: "held.tcs", text: source)], ingest: IngestOptions()).programs)
     for program in programs.rules {

@@ -402,7 +402,9 @@ extension Engine {
             state: stateID, bindings: MatchNode(step: 0, event: queue.event(number), previous: nil),
             start: queue.entry(number).pointee.start))
       }
-      state.scheduledDeadline = Self.roundedUp(state.partials[0].start.time + queue.within, to: timerQuantum(rule: r))
+      // The deadline the general state's timer would have (held matches are never queued).
+      let quantum = timerQuantum(rule: r, for: state)
+      state.scheduledDeadline = Self.roundedUp(state.partials[0].start.time + queue.within, to: quantum)
       out.append((k, state))
     }
     return out.sorted { $0.key < $1.key }

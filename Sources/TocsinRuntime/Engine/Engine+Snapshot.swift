@@ -237,7 +237,7 @@ extension Engine {
         // scheduled. Where the two differ (a rule that rounds while nothing is held, whose key's
         // held matches came or went since), the timer still fires at its deadline, in the same
         // watermark step.
-        schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: schedulesQuietly(rule: r, state))
+        schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: timerQuantum(rule: r, for: state) > 1)
       }
     }
   }

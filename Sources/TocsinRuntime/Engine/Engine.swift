@@ -154,16 +154,13 @@ public final class Engine {
     /// step of the rule can take the event.
     var guardsSteps: Bool
     /// The rule's timers are rounded up to a multiple of this many nanoseconds (a power of
-    /// two; 1: exact). See ``Engine/timerQuantum(for:options:)``.
+    /// two; 1: exact), always (``Engine/timerQuantum(for:options:)``) or only while the key
+    /// holds no match back (``roundsOnlyWhileNothingHeld``). ``Engine/timerQuantum(_:_:)`` says
+    /// which applies to a key's state.
     var timerQuantum: Int64
-    /// For a rule whose time-outs are quiet only while no match is held back
-    /// (``Engine/heldTimerQuantum(for:options:)``), the quantum its timers are rounded up to
-    /// while its key holds none; 1 (exact) for every other rule.
-    var quantumWhileNothingHeld: Int64
-
-    /// Whether the rule's timers are rounded, and so wait in ``Engine/quietTimers``.
-    @inline(__always)
-    var roundsTimers: Bool { timerQuantum > 1 }
+    /// The rule's time-outs are quiet only while its key holds no match back
+    /// (``Engine/heldTimerQuantum(for:options:)``): a key that holds one gets exact timers.
+    var roundsOnlyWhileNothingHeld: Bool
   }
   private let guards: RuleGuards
   let buffer: ReorderBuffer<Buffered, ReleaseHint>
@@ -252,8 +249,11 @@ public final class Engine {
         checksStartResidual: r < guards.residuals.count && guards.residuals[r] != nil,
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates,
         guardsSteps: guards.guardsSteps(rule: r),
-        timerQuantum: Self.timerQuantum(for: rules[r].matcher, options: options),
-        quantumWhileNothingHeld: Self.heldTimerQuantum(for: rules[r].matcher, options: options))
+        // At most one of the two rounds (`TimerRoundingTests`).
+        timerQuantum: max(
+          Self.timerQuantum(for: rules[r].matcher, options: options),
+          Self.heldTimerQuantum(for: rules[r].matcher, options: options)),
+        roundsOnlyWhileNothingHeld: Self.heldTimerQuantum(for: rules[r].matcher, options: options) > 1)
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
     hotMasks = keySpaces.map { .passUnretained($0.masks) }
@@ -810,21 +810,20 @@ public final class Engine {
     // (the time-out that releases the match is taken in its place in the stream); one already
     // due at that deadline fires in the same watermark step, where the alerts of every timer due
     // are sorted (``watermarkAdvanced(into:)``), so which queue it waits in changes nothing.
-    let quiet = schedulesQuietly(route, state.pointee)
-    let quantum = route.roundsTimers ? route.timerQuantum : quiet ? route.quantumWhileNothingHeld : 1
+    let quantum = timerQuantum(route, state.pointee)
     if let exact = earliest, case let deadline = Self.roundedUp(exact, to: quantum),
       state.pointee.scheduledDeadline.map({ deadline < $0 }) ?? true
     {
       state.pointee.scheduledDeadline = deadline
-      schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: quiet)
+      schedule(TimerQueue.Timer(deadline: deadline, rule: r, key: key), rounded: quantum > 1)
     }
     if limitState.isTracking { stateChanged(rule: r, key: key, from: before) }
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
     assert(states.address(of: r, key.index) == state, "rule \(r)'s state buffer moved during withKey")
   }
 
-  /// Schedules a `within` timer in its rule's queue: ``quietTimers`` for a rule whose timers
-  /// are `rounded` (``Route/roundsTimers``), ``timers`` for the others.
+  /// Schedules a `within` timer in its rule's queue: ``quietTimers`` for a `rounded` one (its
+  /// quantum above 1: ``timerQuantum(_:_:)``), ``timers`` for the others.
   @inline(__always)
   func schedule(_ timer: TimerQueue.Timer, rounded: Bool) {
     // Branched, not `(… ? quietTimers : timers).schedule`: the chosen reference was retained.
@@ -835,16 +834,15 @@ public final class Engine {
     }
   }
 
-  /// Rule `r`'s timer quantum (``Route/timerQuantum``), for code outside this file.
-  func timerQuantum(rule r: Int) -> Int64 { routes[r].timerQuantum }
+  /// The quantum rule `r`'s timer for a key in `state` is rounded up to (1: exact), as
+  /// ``withKey(rule:key:_:collect:)`` schedules it; for code outside this file (checkpoints).
+  func timerQuantum(rule r: Int, for state: PartialMatches) -> Int64 { timerQuantum(routes[r], state) }
 
-  /// Whether a timer of rule `r` for a key in `state` is a rounded one (``quietTimers``), as
-  /// ``withKey(rule:key:_:collect:)`` schedules it.
-  func schedulesQuietly(rule r: Int, _ state: PartialMatches) -> Bool { schedulesQuietly(routes[r], state) }
-
+  /// The quantum in effect for a key in `state`: the rule's, unless it rounds only while
+  /// nothing is held and the key holds a match back.
   @inline(__always)
-  private func schedulesQuietly(_ route: Route, _ state: PartialMatches) -> Bool {
-    route.roundsTimers || (route.quantumWhileNothingHeld > 1 && state.completed.isEmpty)
+  private func timerQuantum(_ route: Route, _ state: PartialMatches) -> Int64 {
+    route.roundsOnlyWhileNothingHeld && !state.completed.isEmpty ? 1 : route.timerQuantum
   }
 
   /// The quantum rule `matcher`'s timers are rounded up to: for a rule whose time-outs are
