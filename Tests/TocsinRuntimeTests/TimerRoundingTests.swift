@@ -23,16 +23,25 @@ final class TimerRoundingTests: XCTestCase {
     return Engine.timerQuantum(for: RuleMatcher(program: program), options: options)
   }
 
+  /// The rule shapes and options both tables below use.
+  private static let pair = [step("a"), step("b")]
+  private static let burst = [step("a", .take, .timesOrMore(3))]
+  private static let timeoutEmit = [EmitField(name: "n", value: .constant(.int(1)))]
+  private static var budget: EngineOptions {
+    var options = EngineOptions()
+    options.limits.maxStateBytes = 1 << 30
+    return options
+  }
+  private static var exact: EngineOptions {
+    var options = EngineOptions()
+    options.roundsQuietTimers = false
+    return options
+  }
+
   func testQuantum_ByRuleShape() {
-    let pair = [Self.step("a"), Self.step("b")]
-    let burst = [Self.step("a", .take, .timesOrMore(3))]
-    var budget = EngineOptions()
-    budget.limits.maxStateBytes = 1 << 30
+    let (pair, burst, budget, exact, timeoutEmit) = (Self.pair, Self.burst, Self.budget, Self.exact, Self.timeoutEmit)
     var ttl = EngineOptions()
     ttl.limits.keyTTL = .minutes(30)
-    var exact = EngineOptions()
-    exact.roundsQuietTimers = false
-    let timeoutEmit = [EmitField(name: "n", value: .constant(.int(1)))]
     let cases: [(String, RuleSpec, EngineOptions, Int64)] = [
       // 1 h / 256 is ~14 s: capped at 2^30 ns.
       ("quiet pair, 1 h", RuleSpec(name: "r", steps: pair, within: .hours(1)), EngineOptions(), 1 << 30),
@@ -95,13 +104,7 @@ final class TimerRoundingTests: XCTestCase {
   /// Rules whose time-outs are quiet only while their key holds no match back round their
   /// timers then (``Engine/heldTimerQuantum(for:options:)``); every other rule gets 1 there.
   func testHeldQuantum_ByRuleShape() {
-    let pair = [Self.step("a"), Self.step("b")]
-    let burst = [Self.step("a", .take, .timesOrMore(3))]
-    var budget = EngineOptions()
-    budget.limits.maxStateBytes = 1 << 30
-    var exact = EngineOptions()
-    exact.roundsQuietTimers = false
-    let timeoutEmit = [EmitField(name: "n", value: .constant(.int(1)))]
+    let (pair, burst, budget, exact, timeoutEmit) = (Self.pair, Self.burst, Self.budget, Self.exact, Self.timeoutEmit)
     let held = RuleSpec(name: "r", steps: pair, within: .hours(1), skip: .skipPastLastEvent)
     let cases: [(String, RuleSpec, EngineOptions, Int64)] = [
       ("held matches, past_last_event", held, EngineOptions(), 1 << 30),
