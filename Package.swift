@@ -58,7 +58,7 @@ let package = Package(
       dependencies: ["TocsinCore", "TocsinExpressions", "TocsinAutomaton"]),
     .target(
       name: "TocsinRuntime",
-      dependencies: ["TocsinCore", "TocsinExpressions", "TocsinAutomaton"],
+      dependencies: ["TocsinCore", "TocsinExpressions", "TocsinAutomaton", "CMemoryHints"],
       swiftSettings: hotPathSettings),
     .target(
       name: "TocsinIO", dependencies: ["TocsinCore", "TocsinAutomaton", "TocsinRuntime"],

@@ -35,6 +35,49 @@ final class HugePagesTests: XCTestCase {
     }
   }
 
+  /// A grown block keeps its bytes and reads as zeros after them, whether it was copied (below a
+  /// huge page, or crossing into one) or remapped (in place, or moved to a new aligned range when
+  /// the addresses after it are taken), and a block of a huge page or more stays aligned to one.
+  func testReallocateKeepsTheBytesAndZeroesTheRest() {
+    let page = HugePages.pageBytes
+    // (name, old bytes, new bytes, whether to map something right after the old block first)
+    let cases: [(String, Int, Int, Bool)] = [
+      ("small to small", 100, 5000, false),
+      ("small to a huge page", 4096, page + 1, false),
+      ("huge pages, in place if free", page, 3 * page + 4096, false),
+      ("huge pages, moved", 2 * page, 4 * page, true),
+      ("same size", page + 8, page + 8, false),
+    ]
+    for (name, old, new, blocked) in cases {
+      let block = HugePages.allocate(byteCount: old, alignment: 64)
+      fill(block, old)
+      // A page mapped where the block would grow (or a mapping already there): `mremap` cannot
+      // extend it in place.
+      var blocker: UnsafeMutableRawPointer?
+      if blocked {
+        let after = block + old
+        let mapped = mmap(after, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | 0x10_0000, -1, 0)  // MAP_FIXED_NOREPLACE
+        if let mapped, mapped != MAP_FAILED { blocker = mapped }
+        XCTAssertTrue(blocker == after || isMapped(after, 4096), "\(name): the address after the block is free")
+      }
+      let grown = HugePages.reallocate(block, from: old, to: new, alignment: 64)
+      XCTAssertEqual(UInt(bitPattern: grown) % 64, 0, name)
+      if new >= page { XCTAssertEqual(UInt(bitPattern: grown) % UInt(page), 0, name) }
+      if blocked { XCTAssertNotEqual(grown, block, "\(name): grew in place over a mapping") }
+      check(grown, old)
+      let tail = (grown + old).assumingMemoryBound(to: UInt8.self)
+      XCTAssertTrue((0..<(new - old)).allSatisfy { tail[$0] == 0 }, "\(name): the added bytes are not zero")
+      fill(grown, new)
+      check(grown, new)
+      if let blocker {
+        XCTAssertTrue(isMapped(blocker, 4096), "\(name): the mapping after the old block was replaced")
+        munmap(blocker, 4096)
+      }
+      HugePages.deallocate(grown, byteCount: new)
+      if new >= page { XCTAssertFalse(isMapped(grown, new), "\(name): still mapped after deallocate") }
+    }
+  }
+
   /// Advice on ranges that start and end anywhere (a `realloc`ed block): only whole huge pages
   /// inside are advised, and every byte stays as written.
   func testAdviceOnUnalignedRangesKeepsTheirContents() {

@@ -255,6 +255,49 @@ final class KeyTableTests: XCTestCase {
     table.checkInvariants()
   }
 
+  /// Growing re-places every slot in the same block when no copy shares it, and in a new block
+  /// when one does: either way every key stays reachable, including runs that wrapped past the
+  /// old end (hashes given to the table directly, below 2^32, so each is its own slot hash).
+  func testGrowthKeepsEveryKeyReachable() {
+    var rng = SplitMix64(seed: 11)
+    // (name, the n-th key's hash, keys)
+    let layouts: [(String, (Int) -> UInt64, Int)] = [
+      // Homes 62 and 63 of the first block: runs wrap to its first slots, and the next bits
+      // split them between both halves at each doubling.
+      ("runs wrapping past the end", { n in UInt64(n) << 6 | UInt64(62 + n % 2) }, 1500),
+      // Homes at the end and at the start mixed in one run across the end.
+      ("wrapped and unwrapped in one run", { n in UInt64(n) << 6 | (n % 3 == 0 ? 0 : 63) }, 1500),
+      ("one home", { n in UInt64(n) << 6 | 5 }, 1000),
+      ("spread", { _ in rng.next() & 0xFFFF_FFFF }, 20_000),
+    ]
+    for (name, hashOf, keys) in layouts {
+      for sharing in [false, true] {
+        var table = KeyTable()
+        var copy: KeyTable?
+        var hashes: [UInt64] = []
+        for n in 0..<keys {
+          let capacity = table.capacity
+          // A copy held across the inserts that grow the table (at most half full).
+          copy = sharing && (table.count + 1) * 2 > capacity ? table : nil
+          let hash = hashOf(n)
+          hashes.append(hash)
+          table.insert(hash: hash, id: UInt32(n))
+          if table.capacity != capacity {
+            table.checkInvariants()
+            copy?.checkInvariants()
+            XCTAssertEqual(copy?.count, sharing ? n : nil, "\(name): the copy changed")
+            XCTAssertEqual(copy?.capacity, sharing ? capacity : nil, "\(name): the copy changed")
+          }
+        }
+        table.checkInvariants()
+        XCTAssertEqual(table.count, keys, name)
+        for (n, hash) in hashes.enumerated() {
+          XCTAssertEqual(table.lookup(hash: hash) { $0 == UInt32(n) }, UInt32(n), "\(name), sharing \(sharing): key \(n)")
+        }
+      }
+    }
+  }
+
   /// Property: single-field keys of every shape, interned and reclaimed in any order, agree with
   /// a dictionary model (on a small table, so probe runs wrap and mix inline and other slots).
   func testMixedKeysAgreeWithAModel() {

@@ -1,11 +1,12 @@
-// CMemoryHints — cache hints the Swift standard library does not expose.
+// CMemoryHints — memory operations the Swift standard library does not expose: cache hints,
+// and growing a mapping without copying it (`tocsin_remap`, for `HugePages.reallocate`).
 //
 // The engine is memory-bound: an event released from the reorder buffer touches its payload,
 // its field values, its key's open mask and each rule's state for that key, and each is a cache
 // miss of 100–800 ns on a stream with many keys. Knowing the next event a few microseconds
 // ahead, the engine asks for those lines early (docs/performance.md, "Prefetching").
 //
-// Header-only: Swift imports the static inline function and inlines it like its own code.
+// Header-only: Swift imports the static inline functions and inlines them like its own code.
 #ifndef TOCSIN_MEMORY_HINTS_H
 #define TOCSIN_MEMORY_HINTS_H
 
@@ -14,5 +15,28 @@
 static inline __attribute__((always_inline)) void tocsin_prefetch(const void *address) {
   __builtin_prefetch(address, 0, 3);
 }
+
+/// Moves and grows a private anonymous mapping (Linux `mremap`): the `oldLength` bytes at `old`
+/// become the first bytes of a mapping of `newLength` at `target` (2 MiB-aligned, replacing
+/// whatever is mapped there), or at `old` itself when `target` is null and the addresses after it
+/// are free. The kernel moves page-table entries, so no byte is copied; the pages past the old
+/// length read as zeros. Returns the new address, or null when it could not (then `old` is
+/// untouched), and always null where there is no `mremap`. (`mremap` is variadic, which Swift
+/// does not import.)
+#if defined(__linux__)
+#include <stddef.h>
+extern void *mremap(void *old_address, size_t old_size, size_t new_size, int flags, ...);
+static inline void *tocsin_remap(void *old, size_t oldLength, size_t newLength, void *target) {
+  // MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2 (<linux/mman.h>); MAP_FAILED is (void *)-1.
+  void *moved = target ? mremap(old, oldLength, newLength, 1 | 2, target) : mremap(old, oldLength, newLength, 0);
+  return moved == (void *)-1 ? (void *)0 : moved;
+}
+#else
+#include <stddef.h>
+static inline void *tocsin_remap(void *old, size_t oldLength, size_t newLength, void *target) {
+  (void)old; (void)oldLength; (void)newLength; (void)target;
+  return (void *)0;
+}
+#endif
 
 #endif

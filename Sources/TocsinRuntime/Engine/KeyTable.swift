@@ -46,8 +46,8 @@ struct KeyTable {
 
   /// The slot block: `capacity` slots, initialised, freed with the last table that shares it.
   final class Storage {
-    let slots: UnsafeMutablePointer<Slot>
-    let capacity: Int
+    private(set) var slots: UnsafeMutablePointer<Slot>
+    private(set) var capacity: Int
 
     /// `capacity` empty slots.
     init(capacity: Int) {
@@ -60,6 +60,18 @@ struct KeyTable {
       capacity = other.capacity
       slots = Self.allocate(capacity).bindMemory(to: Slot.self, capacity: capacity)
       slots.initialize(from: other.slots, count: capacity)
+    }
+
+    /// Doubles the block where it is (``HugePages/reallocate``: the kept half is neither copied
+    /// nor cleared again), the added half empty. The kept slots stay where they are: the caller
+    /// re-places them for the new capacity.
+    func double() {
+      let bytes = capacity * MemoryLayout<Slot>.stride
+      slots = HugePages.reallocate(
+        UnsafeMutableRawPointer(slots), from: bytes, to: 2 * bytes, alignment: KeyTable.blockAlignment
+      ).bindMemory(to: Slot.self, capacity: 2 * capacity)
+      (slots + capacity).initialize(repeating: Slot(), count: capacity)
+      capacity *= 2
     }
 
     /// Uninitialised, cache-line-aligned memory for `capacity` slots.
@@ -265,14 +277,51 @@ struct KeyTable {
     block.slots[i] = slot
   }
 
-  /// Doubles the capacity, re-placing every slot by its stored hash (into a new block, so a copy
-  /// sharing the old one keeps it).
+  /// Doubles the capacity, re-placing every slot by its stored hash: in the same block when no
+  /// copy of the table shares it (``growInPlace()``), else in a new one, which the copy does not
+  /// see.
   private mutating func grow() {
-    let old = storage
-    let new = Storage(capacity: old.capacity * 2)
-    for i in 0..<old.capacity where old.slots[i].id != .max { place(old.slots[i], in: new) }
-    storage = new
-    mask = new.capacity - 1
+    guard isKnownUniquelyReferenced(&storage) else {
+      let old = storage
+      let new = Storage(capacity: old.capacity * 2)
+      for i in 0..<old.capacity where old.slots[i].id != .max { place(old.slots[i], in: new) }
+      storage = new
+      mask = new.capacity - 1
+      return
+    }
+    growInPlace()
+  }
+
+  /// Doubles the block where it is and re-places its slots within it.
+  ///
+  /// A slot whose home was `h` has its home at `h` or `h + c` now (`c` the old capacity). Every
+  /// slot is taken out and placed again in one pass over the old half, upwards; a placement's
+  /// probe then only crosses slots already placed (below the one being emptied, or in the added
+  /// half, which holds placed slots alone), so no later removal opens a gap on its path. Slots
+  /// that had wrapped past the old end to the first positions would break that (their probe
+  /// starts near the old end, above the pass), so they are taken out first and placed last, into
+  /// the finished table.
+  private mutating func growInPlace() {
+    let oldCapacity = storage.capacity
+    let oldMask = mask
+    storage.double()
+    mask = storage.capacity - 1
+    let slots = storage.slots
+    var wrapped: [Slot] = []
+    var i = 0
+    while i < oldCapacity, slots[i].id != .max {
+      if Int(slots[i].hash) & oldMask > i {
+        wrapped.append(slots[i])
+        slots[i] = Slot()
+      }
+      i += 1
+    }
+    for i in 0..<oldCapacity where slots[i].id != .max {
+      let slot = slots[i]
+      slots[i] = Slot()
+      place(slot, in: storage)
+    }
+    for slot in wrapped { place(slot, in: storage) }
   }
 
   /// Verifies the table's invariants (for tests): `count` occupied slots, unique ids, every

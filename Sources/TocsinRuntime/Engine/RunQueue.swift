@@ -278,15 +278,15 @@ final class RunQueue {
   private func growKeys(to k: Int) {
     var capacity = keyCapacity
     while capacity <= k { capacity *= 2 }
-    let grown = Self.allocateKeys(capacity, recordBytes: keyRecordBytes)
-    grown.copyMemory(from: keys, byteCount: keyCapacity * keyRecordBytes)
-    HugePages.deallocate(keys, byteCount: keyCapacity * keyRecordBytes)
-    keys = grown
+    // The added records read as zeros, which is a key with no entries (``allocateKeys``).
+    keys = HugePages.reallocate(
+      keys, from: keyCapacity * keyRecordBytes, to: capacity * keyRecordBytes, alignment: 64)
     keyCapacity = capacity
   }
 
   /// Room for `count` keys' records of `recordBytes` each, zeroed: each record's counts bound as
-  /// a ``KeyRun``, its pair words (in a 32-byte record) as `UInt32`s.
+  /// a ``KeyRun``, its pair words (in a 32-byte record) as `UInt32`s. A key with no entries is
+  /// all zero bytes, so records added by growing (``HugePages/reallocate``) need no writing.
   private static func allocateKeys(_ count: Int, recordBytes: Int) -> UnsafeMutableRawPointer {
     assert(MemoryLayout<KeyRun>.stride == 16 && (recordBytes == 16 || recordBytes == 32))
     let raw = HugePages.allocate(byteCount: count * recordBytes, alignment: 64)
@@ -387,19 +387,29 @@ final class RunQueue {
   /// Doubles the room, keeping every entry's number.
   @inline(never)
   private func grow() {
+    let capacity = Int(mask + 1)
     let grownMask = mask << 1 | 1
-    let (grown, grownValues) = Self.allocateRing(capacity: Int(grownMask + 1), width: width)
+    // The ring's blocks grow in place (``HugePages/reallocate``: no copy, no page cleared again);
+    // entry `s` moves from `s & mask` to `s & grownMask`, which is the same slot or the one
+    // `capacity` after it, in the added half, so no move overwrites an entry not yet moved.
+    entries = HugePages.reallocate(
+      UnsafeMutableRawPointer(entries), from: capacity * MemoryLayout<Entry>.stride,
+      to: 2 * capacity * MemoryLayout<Entry>.stride, alignment: 64
+    ).bindMemory(to: Entry.self, capacity: 2 * capacity)
+    values = HugePages.reallocate(
+      UnsafeMutableRawPointer(values), from: Self.valueBytes(capacity: capacity, width: width),
+      to: Self.valueBytes(capacity: 2 * capacity, width: width), alignment: 64
+    ).bindMemory(to: Value.self, capacity: max(1, 2 * capacity * width))
     var s = head
     while s < tail {
       let from = Int(s & mask)
       let to = Int(s & grownMask)
-      (grown + to).moveInitialize(from: entries + from, count: 1)
-      (grownValues + to * width).moveInitialize(from: values + from * width, count: width)
+      if to != from {
+        (entries + to).moveInitialize(from: entries + from, count: 1)
+        (values + to * width).moveInitialize(from: values + from * width, count: width)
+      }
       s += 1
     }
-    Self.deallocateRing(entries, values, capacity: Int(mask + 1), width: width)
-    entries = grown
-    values = grownValues
     mask = grownMask
   }
 
