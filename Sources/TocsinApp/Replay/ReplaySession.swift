@@ -275,11 +275,20 @@ public final class ReplaySession {
 
   private func perform(rawLine: InputLine?) throws {
     guard !actions.isEmpty else { return }
-    defer { actions.removeAll(keepingCapacity: true) }
-    for action in actions {
-      switch action {
-      case .alert(var alert):
+    // Taken out of the session while they are written, so each is read in place: iterating the
+    // stored array by value copied every alert (retaining its rule name, key, id, events and
+    // fields) and released the copy after the array's own.
+    var pending: [EngineAction] = []
+    swap(&pending, &actions)
+    defer {
+      pending.removeAll(keepingCapacity: true)
+      if actions.isEmpty { swap(&pending, &actions) }
+    }
+    for i in pending.indices {
+      switch pending[i] {
+      case .alert(let alert):
         if suppressor.isActive {
+          var alert = alert
           switch suppressor.alertArrived(alert) {
           case .suppress:
             counters.suppressedByRule[alert.ruleIndex] += 1
@@ -287,6 +296,9 @@ public final class ReplaySession {
           case .write(let suppressed):
             alert.suppressed = suppressed
           }
+          counters.alerts += 1
+          try alertDestination(alert, encoder.encode(alert))
+          continue
         }
         counters.alerts += 1
         try alertDestination(alert, encoder.encode(alert))
