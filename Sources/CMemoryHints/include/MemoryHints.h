@@ -17,14 +17,14 @@ static inline __attribute__((always_inline)) void tocsin_prefetch(const void *ad
 }
 
 /// Moves and grows a private anonymous mapping (Linux `mremap`): the `oldLength` bytes at `old`
-/// become the first bytes of a mapping of `newLength` at `target` (2 MiB-aligned, replacing
-/// whatever is mapped there), or at `old` itself when `target` is null and the addresses after it
-/// are free. The kernel moves page-table entries, so no byte is copied; the pages past the old
-/// length read as zeros. Returns the new address, or null when it could not (then `old` is
-/// untouched), and always null where there is no `mremap`. (`mremap` is variadic, which Swift
-/// does not import.)
-#if defined(__linux__)
+/// become the first bytes of a mapping of `newLength` at `target` (a range the caller mapped,
+/// which the moved mapping replaces), or at `old` itself when `target` is null and the addresses
+/// after it are free. The kernel moves page-table entries, so no byte is copied; the pages past
+/// the old length read as zeros. Returns the new address, or null when it could not (then `old`
+/// is untouched), and always null where there is no `mremap`. (`mremap` is variadic, which
+/// Swift does not import.)
 #include <stddef.h>
+#if defined(__linux__)
 extern void *mremap(void *old_address, size_t old_size, size_t new_size, int flags, ...);
 static inline void *tocsin_remap(void *old, size_t oldLength, size_t newLength, void *target) {
   // MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2 (<linux/mman.h>); MAP_FAILED is (void *)-1.
@@ -32,7 +32,6 @@ static inline void *tocsin_remap(void *old, size_t oldLength, size_t newLength, 
   return moved == (void *)-1 ? (void *)0 : moved;
 }
 #else
-#include <stddef.h>
 static inline void *tocsin_remap(void *old, size_t oldLength, size_t newLength, void *target) {
   (void)old; (void)oldLength; (void)newLength; (void)target;
   return (void *)0;

@@ -287,21 +287,19 @@ public final class ReplaySession {
     for i in pending.indices {
       switch pending[i] {
       case .alert(let alert):
-        if suppressor.isActive {
-          var alert = alert
-          switch suppressor.alertArrived(alert) {
-          case .suppress:
-            counters.suppressedByRule[alert.ruleIndex] += 1
-            continue
-          case .write(let suppressed):
-            alert.suppressed = suppressed
-          }
-          counters.alerts += 1
-          try alertDestination(alert, encoder.encode(alert))
+        guard suppressor.isActive else {
+          try write(alert)
           continue
         }
-        counters.alerts += 1
-        try alertDestination(alert, encoder.encode(alert))
+        var alert = alert
+        switch suppressor.alertArrived(alert) {
+        case .suppress:
+          counters.suppressedByRule[alert.ruleIndex] += 1
+          continue
+        case .write(let suppressed):
+          alert.suppressed = suppressed
+        }
+        try write(alert)
       case .late(let event, let watermark):
         counters.badLines[.late] += 1
         let earliest = watermark + EventDuration(nanoseconds: 1)
@@ -331,6 +329,12 @@ public final class ReplaySession {
           lineNumber: event.line, raw: rawLine, extra: [])
       }
     }
+  }
+
+  /// Encodes `alert` and hands it to the sinks.
+  private func write(_ alert: Alert) throws {
+    counters.alerts += 1
+    try alertDestination(alert, encoder.encode(alert))
   }
 
   private func deadLetter(_ reason: DeadLetterReason, _ message: String, line: InputLine) throws {

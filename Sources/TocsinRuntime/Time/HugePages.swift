@@ -28,7 +28,8 @@ import CMemoryHints
 /// 6–14%). Smaller blocks come from the allocator as before. Nothing depends on the advice
 /// being taken: where it is not (another kernel setting, another system), the pages are
 /// ordinary ones. Memory use is unchanged for a block the engine fills: these blocks are
-/// written from end to end as keys arrive.
+/// written from end to end as keys arrive. They grow where they are
+/// (``reallocate(_:from:to:alignment:)``), without a copy or a page cleared twice.
 enum HugePages {
   /// The size of a transparent huge page on x86-64 and most arm64 kernels.
   static var pageBytes: Int { 1 << 21 }
