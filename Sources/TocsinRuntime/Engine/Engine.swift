@@ -243,17 +243,16 @@ public final class Engine {
     }
     keySweeps = Array(repeating: KeySweeps(sweepAt: max(0, options.keySweepFloor)), count: keySpaces.count)
     routes = rules.indices.map { r in
-      Route(
+      let heldQuantum = Self.heldTimerQuantum(for: rules[r].matcher, options: options)
+      return Route(
         keySpace: rules[r].keySpace, bitInSpace: rules[r].bitInSpace,
         hasQuickStartCheck: rules[r].matcher.hasQuickStartCheck,
         checksStartResidual: r < guards.residuals.count && guards.residuals[r] != nil,
         skipsUnconcerned: guards.guardsSteps(rule: r) && rules[r].matcher.hasTransparentStates,
         guardsSteps: guards.guardsSteps(rule: r),
         // At most one of the two rounds (`TimerRoundingTests`).
-        timerQuantum: max(
-          Self.timerQuantum(for: rules[r].matcher, options: options),
-          Self.heldTimerQuantum(for: rules[r].matcher, options: options)),
-        roundsOnlyWhileNothingHeld: Self.heldTimerQuantum(for: rules[r].matcher, options: options) > 1)
+        timerQuantum: max(Self.timerQuantum(for: rules[r].matcher, options: options), heldQuantum),
+        roundsOnlyWhileNothingHeld: heldQuantum > 1)
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
     hotMasks = keySpaces.map { .passUnretained($0.masks) }

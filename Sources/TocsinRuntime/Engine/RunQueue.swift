@@ -389,9 +389,10 @@ final class RunQueue {
   private func grow() {
     let capacity = Int(mask + 1)
     let grownMask = mask << 1 | 1
-    // The ring's blocks grow in place (``HugePages/reallocate``: no copy, no page cleared again);
-    // entry `s` moves from `s & mask` to `s & grownMask`, which is the same slot or the one
-    // `capacity` after it, in the added half, so no move overwrites an entry not yet moved.
+    // The ring's blocks grow where they are (``HugePages/reallocate``: from 2 MiB on, no copy and
+    // no page cleared again); entry `s` moves from `s & mask` to `s & grownMask`, which is the
+    // same slot or the one `capacity` after it, in the added half, so no move overwrites an
+    // entry not yet moved.
     entries = HugePages.reallocate(
       UnsafeMutableRawPointer(entries), from: capacity * MemoryLayout<Entry>.stride,
       to: 2 * capacity * MemoryLayout<Entry>.stride, alignment: 64

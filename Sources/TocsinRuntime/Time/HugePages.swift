@@ -80,18 +80,15 @@ enum HugePages {
   /// untouched) where the kernel cannot.
   private static func remap(_ block: UnsafeMutableRawPointer, from oldLength: Int, to newLength: Int) -> UnsafeMutableRawPointer? {
     guard newLength > oldLength else { return block }
-    if let grown = tocsin_remap(block, oldLength, newLength, nil) {
-      advise(grown, byteCount: newLength)
-      return grown
+    var grown = tocsin_remap(block, oldLength, newLength, nil)
+    if grown == nil {
+      // A range of our own to move into (the kernel replaces its mapping with the moved one); an
+      // address the kernel picked could split the huge pages.
+      let target = mapAligned(newLength)
+      grown = tocsin_remap(block, oldLength, newLength, target)
+      if grown == nil { munmap(target, newLength) }
     }
-    // A range of our own to move into (the kernel replaces its mapping with the moved one); an
-    // address the kernel picked could split the huge pages.
-    let target = mapAligned(newLength)
-    guard let grown = tocsin_remap(block, oldLength, newLength, target) else {
-      munmap(target, newLength)
-      return nil
-    }
-    advise(grown, byteCount: newLength)
+    if let grown { advise(grown, byteCount: newLength) }
     return grown
   }
 
