@@ -45,24 +45,33 @@ final class AlertEncoderTests: XCTestCase {
   }
 
   private func alert(
-    rule: String = "r", id: String = "0123456789abcdef", severity: Severity = .high, description: String? = nil,
+    rule: String = "r", id: UInt64 = 0x0123_4567_89ab_cdef, severity: Severity = .high, description: String? = nil,
     key: [(FieldPath, Value)] = [], timeout: Bool = false, time: EventTime = .milliseconds(1_767_225_600_123),
     start: EventTime = .milliseconds(1_767_225_600_000), events: [(String, [EventIdentity])] = [],
     fields: [(String, Value)] = [], suppressed: Int = 0
   ) -> Alert {
+    // The fields' names serve as both lists, so a timeout writes them too.
+    let source = AlertRule(
+      index: 0, name: rule, severity: severity, description: description, keyFields: key.map(\.0),
+      steps: events.map(\.0), emitNames: fields.map(\.0), timeoutNames: fields.map(\.0))
     var alert = Alert(
-      ruleIndex: 0, rule: rule, severity: severity, description: description,
-      key: key.map { (field: $0.0, value: $0.1) }, id: id, isTimeout: timeout, time: time, start: start,
-      events: events.map { (step: $0.0, identities: $0.1) }, fields: fields.map { (name: $0.0, value: $0.1) })
+      source: source, keyValues: key.map(\.1), idHash: id, isTimeout: timeout, time: time, start: start,
+      boundEvents: events.enumerated().flatMap { step, event in
+        event.1.map { Alert.BoundEvent(step: step, identity: $0) }
+      },
+      fieldValues: fields.map(\.1))
     alert.suppressed = suppressed
     return alert
   }
 
   /// Encodes `alert`, compares the line with the reference and checks that it parses as one
   /// JSON object followed by a newline.
-  private func check(_ alert: Alert, file: StaticString = #filePath, line: UInt = #line) {
-    var encoder = AlertEncoder()
-    let bytes = encoder.encode(alert)
+  private func check(
+    _ alert: Alert, with shared: UnsafeMutablePointer<AlertEncoder>? = nil, file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
+    var own = AlertEncoder()
+    let bytes = shared.map { $0.pointee.encode(alert) } ?? own.encode(alert)
     XCTAssertEqual(String(decoding: bytes, as: UTF8.self), reference(alert), file: file, line: line)
     XCTAssertEqual(bytes.last, 0x0A, file: file, line: line)
     XCTAssertNoThrow(
@@ -74,7 +83,8 @@ final class AlertEncoderTests: XCTestCase {
   func testAwkwardAlerts() {
     check(alert())
     check(alert(description: "a \"quoted\" description\\ with a tab\t and a bell \u{07}", timeout: true))
-    check(alert(rule: "ünïcödé → 🚨", id: "", severity: .info))
+    check(alert(rule: "ünïcödé → 🚨", id: 0, severity: .info))
+    check(alert(id: .max, severity: .info))
     check(alert(key: [(FieldPath(["user"]), .string("u1")), (FieldPath(["geo", "country"]), .string("D\"E"))]))
     check(alert(key: [(FieldPath(["we\"ird", "pa\\th", "\u{01}"]), .int(.min))]))
     check(alert(events: [("first", ["e1"]), ("more", ["e2", "e\"3", "e\\4"]), ("", [])]))
@@ -126,10 +136,13 @@ final class AlertEncoderTests: XCTestCase {
       writer.value(v)
       XCTAssertLessThanOrEqual(writer.bytes.count, JSONWriter.Cursor.bound(of: v), "\(v)")
     }
+    // One encoder for them all: each alert's rule is new, at index 0, so a kept template must
+    // never be used for it.
+    var shared = AlertEncoder()
     for _ in 0..<500 {
       check(
         alert(
-          rule: text(), id: text(), severity: Severity.allCases.randomElement(using: &rng)!,
+          rule: text(), id: UInt64.random(in: 0 ... .max, using: &rng), severity: Severity.allCases.randomElement(using: &rng)!,
           description: Bool.random(using: &rng) ? text() : nil,
           key: (0..<Int.random(in: 0...3, using: &rng)).map { _ in
             (FieldPath((0..<Int.random(in: 1...3, using: &rng)).map { _ in text() }), value())
@@ -139,7 +152,36 @@ final class AlertEncoderTests: XCTestCase {
             (text(), (0..<Int.random(in: 0...4, using: &rng)).map { _ in text() })
           },
           fields: (0..<Int.random(in: 0...5, using: &rng)).map { _ in (text(), value()) },
-          suppressed: Bool.random(using: &rng) ? Int.random(in: 1...100_000, using: &rng) : 0))
+          suppressed: Bool.random(using: &rng) ? Int.random(in: 1...100_000, using: &rng) : 0),
+        with: &shared)
     }
+  }
+
+  /// The shapes an engine never makes are written as ``Alert/events``, ``Alert/key`` and
+  /// ``Alert/fields`` read them: events out of step order grouped by step, steps out of range
+  /// left out, more values than names (or names than values) cut to the shorter.
+  func testOddShapesMatchTheComputedViews() {
+    let source = AlertRule(
+      index: 3, name: "odd", severity: .low, keyFields: [FieldPath(["a"])], steps: ["s0", "s1", "s2"],
+      emitNames: ["x", "y"], timeoutNames: ["t"])
+    func make(_ bound: [(Int, String)], keys: [Value] = [], values: [Value] = [], timeout: Bool = false) -> Alert {
+      Alert(
+        source: source, keyValues: keys, idHash: 42, isTimeout: timeout, time: .milliseconds(5), start: .milliseconds(1),
+        boundEvents: bound.map { Alert.BoundEvent(step: $0.0, identity: $0.1) }, fieldValues: values)
+    }
+    var encoder = AlertEncoder()
+    let cases: [Alert] = [
+      make([(2, "c"), (0, "a"), (2, "d"), (1, "b")]),
+      make([(0, "a"), (7, "x"), (1, "b"), (-1, "y")]),
+      make([(0, "a"), (0, "b"), (2, "c")], keys: [.string("k"), .string("extra")], values: [.int(1)]),
+      make([], values: [.int(1), .int(2), .int(3)]),
+      make([(1, "b")], values: [.int(1), .int(2)], timeout: true),
+    ]
+    for alert in cases { check(alert, with: &encoder) }
+    XCTAssertEqual(
+      String(decoding: encoder.encode(cases[0]), as: UTF8.self),
+      #"{"rule":"odd","id":"000000000000002a","severity":"low","time":"1970-01-01T00:00:00.005Z","#
+        + #""start":"1970-01-01T00:00:00.001Z","key":{},"events":{"s0":["a"],"s1":["b"],"s2":["c","d"]},"#
+        + #""fields":{}}"# + "\n")
   }
 }

@@ -21,9 +21,8 @@ final class SuppressorTests: XCTestCase {
     var got: [String] = []
     for s in steps {
       let alert = Alert(
-        ruleIndex: s.rule, rule: "r\(s.rule)", severity: .medium, description: nil, key: [], id: "x",
-        isTimeout: s.timeout, time: .milliseconds(s.seconds * 1000), start: .milliseconds(s.seconds * 1000), events: [], fields: [],
-        suppressionKey: s.key)
+        source: AlertRule(index: s.rule, name: "r\(s.rule)", severity: .medium), idHash: 0, isTimeout: s.timeout,
+        time: .milliseconds(s.seconds * 1000), start: .milliseconds(s.seconds * 1000), suppressionKey: s.key)
       switch suppressor.alertArrived(alert) {
       case .suppress: got.append("s")
       case .write(let n): got.append("w\(n)")
@@ -84,11 +83,11 @@ final class SuppressorTests: XCTestCase {
   }
 
   func testStateIsBoundedAndRestorable() {
+    let rule = AlertRule(index: 0, name: "r", severity: .low)
     var suppressor = Suppressor(durations: [.seconds(10)])
     for i in 0..<10_000 {
       let alert = Alert(
-        ruleIndex: 0, rule: "r", severity: .low, description: nil, key: [], id: "x", isTimeout: false,
-        time: .milliseconds(Int64(i) * 1000), start: .milliseconds(Int64(i) * 1000), events: [], fields: [],
+        source: rule, idHash: 0, time: .milliseconds(Int64(i) * 1000), start: .milliseconds(Int64(i) * 1000),
         suppressionKey: .string("k\(i % 100)"))
       _ = suppressor.alertArrived(alert)
     }
@@ -100,8 +99,8 @@ final class SuppressorTests: XCTestCase {
     restored.restore(entries: suppressor.entries, clocks: suppressor.clocks)
     XCTAssertEqual(restored.entries, suppressor.entries)
     let next = Alert(
-      ruleIndex: 0, rule: "r", severity: .low, description: nil, key: [], id: "x", isTimeout: false,
-      time: .milliseconds(10_000_000), start: .milliseconds(10_000_000), events: [], fields: [], suppressionKey: .string("k95"))
+      source: rule, idHash: 0, time: .milliseconds(10_000_000), start: .milliseconds(10_000_000),
+      suppressionKey: .string("k95"))
     XCTAssertEqual(restored.alertArrived(next), suppressor.alertArrived(next))
   }
 }

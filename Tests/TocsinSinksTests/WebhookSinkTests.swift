@@ -27,7 +27,7 @@ final class WebhookSinkTests: XCTestCase {
   }
 
   private func record(_ id: String) -> SinkRecord {
-    SinkRecord(bytes: Array("{\"rule\":\"r\",\"id\":\"\(id)\",\"severity\":\"high\"}\n".utf8), alertID: id, rule: "r", severity: .high)
+    SinkRecord(bytes: Array("{\"rule\":\"r\",\"id\":\"\(id)\",\"severity\":\"high\"}\n".utf8), rule: "r", severity: .high)
   }
 
   /// Fast settings: 400 ms request timeout, 2 retries, breaker after 3 failures for 300 ms.

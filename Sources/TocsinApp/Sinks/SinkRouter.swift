@@ -97,7 +97,7 @@ public final class SinkRouter {
   /// Sends one encoded alert to its rule's sinks.
   /// - Throws: ``OutputError`` from a local sink (stdout, a file).
   public func deliver(_ alert: Alert, bytes: [UInt8]) throws {
-    let record = SinkRecord(bytes: bytes, alertID: alert.id, rule: alert.rule, severity: alert.severity)
+    let record = SinkRecord(bytes: bytes, alertIDHash: alert.idHash, rule: alert.rule, severity: alert.severity)
     for index in routes[alert.ruleIndex] { try sinks[index].write(record) }
   }
 

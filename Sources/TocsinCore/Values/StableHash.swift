@@ -16,12 +16,17 @@ public struct StableHash: Sendable {
 
   /// Mixes one component: its UTF-8 bytes then a separator.
   public mutating func combine(_ component: String) {
+    combine(utf8Of: component)
+    combine(byte: 0xFF)
+  }
+
+  /// Mixes `text`'s UTF-8 bytes, without a separator (part of a component).
+  public mutating func combine(utf8Of text: String) {
     // A native string's bytes in place: through the generic sequence path, a byte cost ~30
     // instructions (~400 per event identity in an alert id).
-    if component.utf8.withContiguousStorageIfAvailable({ combine(bytes: $0) }) == nil {
-      combine(bytes: component.utf8)
+    if text.utf8.withContiguousStorageIfAvailable({ combine(bytes: $0) }) == nil {
+      combine(bytes: text.utf8)
     }
-    combine(byte: 0xFF)
   }
 
   /// Mixes one byte.
@@ -40,16 +45,24 @@ public struct StableHash: Sendable {
   }
 
   /// The final value as 16 lower-case hex digits.
-  public var hex: String {
+  public var hex: String { Self.hex(value) }
+
+  /// `value` as 16 lower-case hex digits (zero-padded, so the texts sort as the numbers do).
+  public static func hex(_ value: UInt64) -> String {
     // Written nibble by nibble into the string's storage (16 bytes: one allocation); the
     // `String(radix:)` + padding version cost ~1.5k instructions per alert id.
-    let value = self.value
-    return String(unsafeUninitializedCapacity: 16) { out in
-      for i in 0..<16 {
-        let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
-        out[i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
-      }
+    String(unsafeUninitializedCapacity: 16) { out in
+      writeHex(value, to: out.baseAddress.unsafelyUnwrapped)
       return 16
+    }
+  }
+
+  /// Writes `value` as 16 lower-case hex digits at `out`.
+  @inline(__always)
+  public static func writeHex(_ value: UInt64, to out: UnsafeMutablePointer<UInt8>) {
+    for i in 0..<16 {
+      let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
+      out[i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
     }
   }
 }

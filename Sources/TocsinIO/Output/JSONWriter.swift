@@ -155,6 +155,21 @@ public struct JSONWriter {
       count += n
     }
 
+    /// `bytes` as they are (JSON text the caller encoded).
+    @inline(__always)
+    public mutating func put(bytes: UnsafeBufferPointer<UInt8>) {
+      room(bytes.count)
+      if let source = bytes.baseAddress { (base + count).update(from: source, count: bytes.count) }
+      count += bytes.count
+    }
+
+    /// `value` as 16 lower-case hex digits (``StableHash/hex(_:)``).
+    public mutating func put(hex value: UInt64) {
+      room(16)
+      StableHash.writeHex(value, to: base + count)
+      count += 16
+    }
+
     /// The decimal digits of `i` (at most 20 bytes).
     public mutating func put(int i: Int64) {
       room(20)

@@ -87,13 +87,14 @@ public struct Suppressor: Sendable {
   /// A suppressor for rules with these `suppress` durations (by rule index).
   public init(durations: [EventDuration?]) {
     self.durations = durations
+    isActive = durations.contains { $0 != nil }
     clocks = Array(repeating: .negativeInfinity, count: durations.count)
     expiries = Array(repeating: [], count: durations.count)
     expiryHeads = Array(repeating: 0, count: durations.count)
   }
 
-  /// Whether any rule suppresses.
-  public var isActive: Bool { durations.contains { $0 != nil } }
+  /// Whether any rule suppresses (kept: it is asked per alert).
+  public let isActive: Bool
 
   /// Decides about the next alert in output order. Only ``Alert/ruleIndex``, ``Alert/time``,
   /// ``Alert/isTimeout`` and ``Alert/suppressionKey`` are read.

@@ -37,6 +37,8 @@ public final class Engine {
     let bitInSpace: Int
     let context: EvalContext
     let scratch: MatcherScratch
+    /// What the rule's alerts share.
+    let alertRule: AlertRule
   }
 
   /// The compiled rules.
@@ -216,7 +218,7 @@ public final class Engine {
             startResidual: r < guards.residuals.count
               ? guards.residuals[r].map { Condition(residuals.compileCondition($0)) } : nil),
           keySpace: space, bitInSpace: rulesPerSpace[space],
-          context: EvalContext(), scratch: MatcherScratch()))
+          context: EvalContext(), scratch: MatcherScratch(), alertRule: AlertRule(index: r, spec: program.spec)))
       rulesPerSpace[space] += 1
     }
     self.rules = rules
@@ -902,7 +904,7 @@ public final class Engine {
     let sorted = alerts.sorted { a, b in
       if a.time != b.time { return a.time < b.time }
       if a.ruleIndex != b.ruleIndex { return a.ruleIndex < b.ruleIndex }
-      return a.id < b.id
+      return a.idHash < b.idHash  // the order of the ids' texts: fixed-width hex
     }
     for alert in sorted { actions.append(.alert(alert)) }
   }
@@ -913,8 +915,8 @@ public final class Engine {
     // Through the matcher (a class), field by field: `let program = …` or `let spec = …` copied
     // the whole struct, retaining and releasing every array in it, once per alert.
     let matcher = rules[r].matcher
+    let source = rules[r].alertRule
     let space = rules[r].keySpace
-    let (identities, events) = Self.identities(of: match, steps: matcher.program.spec.steps)
     let context = rules[r].context
     let keyText = keySpaces[space].texts[key.index]
     context.key = .string(keyText)  // emitted values may read `key`
@@ -928,81 +930,52 @@ public final class Engine {
       time = deadline
       isTimeout = true
     }
-    let fields =
+    let bound = Self.boundEvents(of: match)
+    let fieldValues =
       isTimeout
-      ? Self.fields(
-        matcher.program.spec.onTimeout ?? [], matcher.program.timeoutValues ?? [], last, match, context)
-      : Self.fields(matcher.program.spec.emit, matcher.program.emitValues, last, match, context)
-    let keyFields = matcher.program.spec.keyFields
-    let keyValues = keySpaces[space].values(of: key)
-    var keyPairs: [(field: FieldPath, value: Value)] = []
-    keyPairs.reserveCapacity(min(keyFields.count, keyValues.count))
-    for (field, value) in zip(keyFields, keyValues) { keyPairs.append((field, value)) }
-    let name = matcher.program.spec.name
+      ? Self.values(matcher.program.timeoutValues ?? [], count: source.timeoutNames.count, last, match, context)
+      : Self.values(matcher.program.emitValues, count: source.emitNames.count, last, match, context)
     var alert = Alert(
-      ruleIndex: r, rule: name, severity: matcher.program.spec.severity,
-      description: matcher.program.spec.description, key: keyPairs,
-      id: Alert.makeID(rule: isTimeout ? name + "\u{0}timeout" : name, keyText: keyText, identities: identities),
-      isTimeout: isTimeout, time: time, start: match.first.event.time, events: events,
-      fields: fields)
+      source: source, keyValues: Array(keySpaces[space].values(of: key)),
+      idHash: Alert.makeIDHash(
+        rule: source.name, isTimeout: isTimeout, keyText: keyText, identities: bound.lazy.map(\.identity)),
+      isTimeout: isTimeout, time: time, start: match.first.event.time, boundEvents: bound,
+      fieldValues: fieldValues)
     if matcher.program.spec.suppression != nil {
       alert.suppressionKey = matcher.program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
     }
     return alert
   }
 
-  /// The identities of `match`'s events in match order, and grouped by step in pattern order
-  /// (steps that bound nothing left out).
-  ///
-  /// One walk of the chain, newest first, fills the identities from the back and records each
-  /// node's step; then each step's list is made at its final size. The steps and counts are on
-  /// the stack (two arrays per alert cost ~600 instructions each); collecting the nodes into an
-  /// array first, and appending node by node to lists that regrew, cost more again.
-  private static func identities(
-    of match: MatchNode, steps: [StepSpec]
-  ) -> (all: [EventIdentity], byStep: [(step: String, identities: [EventIdentity])]) {
+  /// `match`'s events in match order with the steps they were bound to: one walk of the chain,
+  /// newest first, filling the array from the back.
+  private static func boundEvents(of match: MatchNode) -> [Alert.BoundEvent] {
     let n = match.length
-    var all: [EventIdentity] = []
-    var byStep: [(step: String, identities: [EventIdentity])] = []
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: n + steps.count) { scratch in
-      let stepOf = scratch.baseAddress.unsafelyUnwrapped
-      let perStep = stepOf + n
-      perStep.initialize(repeating: 0, count: steps.count)
-      all = [EventIdentity](unsafeUninitializedCapacity: n) { buffer, count in
-        var node: MatchNode? = match
-        var i = n
-        while let current = node, i > 0 {
-          i -= 1
-          (buffer.baseAddress.unsafelyUnwrapped + i).initialize(to: current.event.identity)
-          (stepOf + i).initialize(to: current.step)
-          perStep[current.step] += 1
-          node = current.previous
-        }
-        // `length` counts the chain's nodes, so every element was written.
-        precondition(i == 0 && node == nil, "a match chain shorter or longer than its length")
-        count = n
+    return [Alert.BoundEvent](unsafeUninitializedCapacity: n) { buffer, count in
+      var node: MatchNode? = match
+      var i = n
+      while let current = node, i > 0 {
+        i -= 1
+        (buffer.baseAddress.unsafelyUnwrapped + i).initialize(
+          to: Alert.BoundEvent(step: current.step, identity: current.event.identity))
+        node = current.previous
       }
-      byStep.reserveCapacity((0..<steps.count).count { perStep[$0] > 0 })
-      for step in steps.indices where perStep[step] > 0 {
-        var bound: [EventIdentity] = []
-        bound.reserveCapacity(perStep[step])
-        for i in 0..<n where stepOf[i] == step { bound.append(all[i]) }
-        byStep.append((steps[step].name, bound))
-      }
+      // `length` counts the chain's nodes, so every element was written.
+      precondition(i == 0 && node == nil, "a match chain shorter or longer than its length")
+      count = n
     }
-    return (all, byStep)
   }
 
-  /// The fields `names` (an `emit` or `on timeout emit` list) with the values `values` compute
-  /// for a match ending in `last`, in one array.
-  private static func fields(
-    _ names: [EmitField], _ values: [Evaluator], _ last: EventRecord, _ match: MatchNode, _ context: EvalContext
-  ) -> [(name: String, value: Value)] {
-    let count = min(names.count, values.count)
-    var fields: [(name: String, value: Value)] = []
-    fields.reserveCapacity(count)
-    for i in 0..<count { fields.append((names[i].name, values[i](last, match, context))) }
-    return fields
+  /// The first `count` of the values `values` (an `emit` or `on timeout emit` list) compute for
+  /// a match ending in `last`.
+  private static func values(
+    _ values: [Evaluator], count: Int, _ last: EventRecord, _ match: MatchNode, _ context: EvalContext
+  ) -> [Value] {
+    let count = min(count, values.count)
+    var out: [Value] = []
+    out.reserveCapacity(count)
+    for i in 0..<count { out.append(values[i](last, match, context)) }
+    return out
   }
 
   // MARK: - Introspection

@@ -1,23 +1,29 @@
+import TocsinCore
 import TocsinExpressions
 
 /// One NDJSON record on its way to a sink: an encoded alert or a dead letter.
 public struct SinkRecord: Sendable {
   /// The record as one JSON line, trailing newline included.
   public var bytes: [UInt8]
-  /// The alert's deterministic id (receivers dedup by it); `nil` for dead letters.
-  public var alertID: String?
+  /// The alert's deterministic id as a number (``alertID`` is its text); `nil` for dead
+  /// letters.
+  public var alertIDHash: UInt64?
   /// The rule that fired; `nil` for dead letters.
   public var rule: String?
   /// The rule's severity; `nil` for dead letters.
   public var severity: Severity?
 
   /// Creates a record.
-  public init(bytes: [UInt8], alertID: String? = nil, rule: String? = nil, severity: Severity? = nil) {
+  public init(bytes: [UInt8], alertIDHash: UInt64? = nil, rule: String? = nil, severity: Severity? = nil) {
     self.bytes = bytes
-    self.alertID = alertID
+    self.alertIDHash = alertIDHash
     self.rule = rule
     self.severity = severity
   }
+
+  /// The alert's deterministic id (receivers dedup by it), as written in the line; `nil` for
+  /// dead letters. Made when asked for: an alert's id as text is an allocation.
+  public var alertID: String? { alertIDHash.map(StableHash.hex) }
 }
 
 /// A destination for alerts or dead letters.
