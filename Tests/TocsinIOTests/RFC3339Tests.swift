@@ -98,6 +98,21 @@ final class RFC3339Tests: XCTestCase {
     for c in cases { XCTAssertEqual(EventTime(nanosecondsSinceEpoch: c.ns).rfc3339, c.text, "\(c.ns)") }
     XCTAssertEqual(EventTime.infinity.rfc3339, "+inf")
     XCTAssertEqual(EventTime.negativeInfinity.rfc3339, "-inf")
+
+    // Through one `RFC3339Days`, which reuses the last date's text: the same texts in every
+    // order, the cases above (each day kept, then left), and runs on one day, across midnight
+    // both ways, through the sentinels (which keep nothing) and before the epoch.
+    var days = RFC3339Days()
+    let day: Int64 = 86_400_000_000_000
+    var times = cases.map(\.ns) + cases.map(\.ns).reversed()
+    times += [0, 1, day - 1, day, day - 1, 0, -1, -day, -day - 1, -1, Int64.max, Int64.min, 5, Int64.max, 5 + day]
+    times += (0..<400).map { 1_795_836_719_120_000_000 + Int64($0) * 3_600_000_000_007 * ($0 % 3 == 0 ? -1 : 1) }
+    for ns in times {
+      let time = EventTime(nanosecondsSinceEpoch: ns)
+      var bytes = [UInt8](repeating: 0, count: EventTime.rfc3339MaxBytes)
+      let n = bytes.withUnsafeMutableBufferPointer { days.write(time, into: $0.baseAddress!) }
+      XCTAssertEqual(String(decoding: bytes[..<n], as: UTF8.self), time.rfc3339, "\(ns)")
+    }
   }
 
   func testRoundTripWithEventTimeFormatting() {

@@ -281,7 +281,9 @@ public final class ReplaySession {
     var pending: [EngineAction] = []
     swap(&pending, &actions)
     defer {
-      pending.removeAll(keepingCapacity: true)
+      // From the end, one at a time: `removeAll(keepingCapacity:)` went through the generic
+      // `replaceSubrange` (~2.3k instructions a call on W2, with its alerts destroyed).
+      while !pending.isEmpty { pending.removeLast() }
       if actions.isEmpty { swap(&pending, &actions) }
     }
     for i in pending.indices {

@@ -76,13 +76,33 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
   /// Writes ``rfc3339`` into `out` (room for ``rfc3339MaxBytes``) and returns its length: for
   /// writers that append it to a byte buffer without making a `String` first.
   public func writeRFC3339(into out: UnsafeMutablePointer<UInt8>) -> Int {
+    var days = RFC3339Days()
+    return days.write(self, into: out)
+  }
+}
+
+/// Writes ``EventTime/rfc3339`` texts, keeping the last date's text (`YYYY-MM-DDT`) for the
+/// next time on the same day: an alert writes two times, and a stream's alerts mostly fall on
+/// one day, so the calendar arithmetic is done about once a day rather than twice an alert.
+public struct RFC3339Days {
+  /// The day (since the epoch) whose text ``date`` holds; `Int64.min` for none.
+  private var day = Int64.min
+  /// `YYYY-MM-DDT` of ``day``.
+  private var date: (UInt64, UInt16, UInt8) = (0, 0, 0)
+
+  /// Nothing kept yet.
+  public init() {}
+
+  /// Writes `time`'s ``EventTime/rfc3339`` into `out` (room for
+  /// ``EventTime/rfc3339MaxBytes``) and returns its length.
+  public mutating func write(_ time: EventTime, into out: UnsafeMutablePointer<UInt8>) -> Int {
     func sentinel(_ text: StaticString) -> Int {
       text.withUTF8Buffer { out.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count) }
       return text.utf8CodeUnitCount
     }
-    if self == .infinity { return sentinel("+inf") }
-    if self == .negativeInfinity { return sentinel("-inf") }
-    let ns = nanosecondsSinceEpoch
+    if time == .infinity { return sentinel("+inf") }
+    if time == .negativeInfinity { return sentinel("-inf") }
+    let ns = time.nanosecondsSinceEpoch
     var seconds = ns / 1_000_000_000
     var fraction = ns % 1_000_000_000
     if fraction < 0 {
@@ -91,35 +111,33 @@ public struct EventTime: Hashable, Comparable, Sendable, CustomStringConvertible
     }
     let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
     let secondOfDay = seconds - days * 86_400
-    let (y, m, d) = CivilDate.fromDaysSinceEpoch(days)
+    if days == day {
+      withUnsafeBytes(of: date) { out.update(from: $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: 11) }
+    } else {
+      // "YYYY-MM-DDT" is 11 bytes; the Int64 nanosecond range keeps years in 1677...2262.
+      let (y, m, d) = CivilDate.fromDaysSinceEpoch(days)
+      DecimalDigits.write(UInt64(y), width: 4, to: out)
+      out[4] = UInt8(ascii: "-")
+      DecimalDigits.write(UInt64(m), width: 2, to: out + 5)
+      out[7] = UInt8(ascii: "-")
+      DecimalDigits.write(UInt64(d), width: 2, to: out + 8)
+      out[10] = UInt8(ascii: "T")
+      withUnsafeMutableBytes(of: &date) { $0.baseAddress.unsafelyUnwrapped.copyMemory(from: out, byteCount: 11) }
+      day = days
+    }
     let (fractionValue, fractionWidth): (Int64, Int) =
       fraction % 1_000_000 == 0
       ? (fraction / 1_000_000, 3) : fraction % 1_000 == 0 ? (fraction / 1_000, 6) : (fraction, 9)
-    // "YYYY-MM-DDTHH:MM:SS." is 20 bytes; the Int64 nanosecond range keeps years in 1677...2262.
-    var i = 0
-    @inline(__always) func digits(_ value: Int64, _ width: Int) {
-      DecimalDigits.write(UInt64(value), width: width, to: out + i)
-      i += width
-    }
-    func byte(_ c: Unicode.Scalar) {
-      out[i] = UInt8(ascii: c)
-      i += 1
-    }
-    digits(y, 4)
-    byte("-")
-    digits(m, 2)
-    byte("-")
-    digits(d, 2)
-    byte("T")
-    digits(secondOfDay / 3600, 2)
-    byte(":")
-    digits(secondOfDay / 60 % 60, 2)
-    byte(":")
-    digits(secondOfDay % 60, 2)
-    byte(".")
-    digits(fractionValue, fractionWidth)
-    byte("Z")
-    return i
+    // "HH:MM:SS." follows the date: 20 bytes so far.
+    DecimalDigits.write(UInt64(secondOfDay / 3600), width: 2, to: out + 11)
+    out[13] = UInt8(ascii: ":")
+    DecimalDigits.write(UInt64(secondOfDay / 60 % 60), width: 2, to: out + 14)
+    out[16] = UInt8(ascii: ":")
+    DecimalDigits.write(UInt64(secondOfDay % 60), width: 2, to: out + 17)
+    out[19] = UInt8(ascii: ".")
+    DecimalDigits.write(UInt64(fractionValue), width: fractionWidth, to: out + 20)
+    out[20 + fractionWidth] = UInt8(ascii: "Z")
+    return 21 + fractionWidth
   }
 }
 

@@ -26,6 +26,8 @@ public struct AlertEncoder {
   private var scratch: [UInt8] = Array(repeating: 0, count: 4096)
   /// Per rule index, the encoded constant parts of its alerts (made at its first alert).
   private var templates: [Template?] = []
+  /// The last date written, for the next time on the same day.
+  private var days = RFC3339Days()
 
   /// A fresh encoder.
   public init() {
@@ -43,7 +45,7 @@ public struct AlertEncoder {
     line.removeAll(keepingCapacity: true)
     scratch.withUnsafeMutableBufferPointer { buffer in
       var c = JSONWriter.Cursor(buffer)
-      template.write(alert, to: &c)
+      template.write(alert, to: &c, days: &days)
       line.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<c.count]))
     }
     return line
@@ -184,13 +186,13 @@ public struct AlertEncoder {
 
     /// Writes `alert`'s line (`alert.source` is this template's rule); needs room for
     /// ``bound(of:)`` bytes.
-    func write(_ alert: Alert, to c: inout JSONWriter.Cursor) {
+    func write(_ alert: Alert, to c: inout JSONWriter.Cursor, days: inout RFC3339Days) {
       put(Self.head, to: &c)
       c.put(hex: alert.idHash)
       put(alert.isTimeout ? Self.afterTimeoutID : Self.afterID, to: &c)
-      c.put(time: alert.time)
+      c.put(time: alert.time, days: &days)
       c.put(",\"start\":")
-      c.put(time: alert.start)
+      c.put(time: alert.start, days: &days)
       c.put(",\"key\":{")
       for i in 0..<min(source.keyFields.count, alert.keyValues.count) {
         put(keyBase + i, to: &c)

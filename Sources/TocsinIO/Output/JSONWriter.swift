@@ -186,9 +186,15 @@ public struct JSONWriter {
     /// `t` as a quoted RFC 3339 string (``EventTime/rfc3339``): its bytes (digits, `-`, `:`,
     /// `.`, `T`, `Z`, `+inf`) need no escaping.
     public mutating func put(time t: EventTime) {
+      var days = RFC3339Days()
+      put(time: t, days: &days)
+    }
+
+    /// `t` as ``put(time:)`` writes it, through `days` (which keeps the last date's text).
+    public mutating func put(time t: EventTime, days: inout RFC3339Days) {
       room(EventTime.rfc3339MaxBytes + 2)
       base[count] = UInt8(ascii: "\"")
-      count += 1 + t.writeRFC3339(into: base + count + 1)
+      count += 1 + days.write(t, into: base + count + 1)
       base[count] = UInt8(ascii: "\"")
       count += 1
     }
