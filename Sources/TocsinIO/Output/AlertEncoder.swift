@@ -83,7 +83,6 @@ public struct AlertEncoder {
     private let bytes: UnsafeMutablePointer<UInt8>
     /// Piece `i` is `bytes[starts[i]..<starts[i + 1]]`.
     private let starts: UnsafeMutablePointer<Int>
-    private let pieceCount: Int
     private let keyBase: Int
     private let stepBase: Int
     private let emitBase: Int
@@ -139,7 +138,7 @@ public struct AlertEncoder {
       timeoutBase = writers.count
       for (i, name) in source.timeoutNames.enumerated() { writers.append(Self.member(i, name)) }
 
-      pieceCount = writers.count
+      let pieceCount = writers.count
       let capacity = writers.reduce(0) { $0 + $1.bound }
       bytes = .allocate(capacity: max(1, capacity))
       starts = .allocate(capacity: pieceCount + 1)
@@ -171,7 +170,7 @@ public struct AlertEncoder {
       c.put(bytes: UnsafeBufferPointer(start: bytes + starts[piece], count: starts[piece + 1] - starts[piece]))
     }
 
-    /// At least the bytes ``write(_:to:)`` writes for `alert`: the pieces, each value at its
+    /// At least the bytes ``write(_:to:days:)`` writes for `alert`: the pieces, each value at its
     /// widest (``JSONWriter/Cursor/bound(of:)``), each identity at its worst (every byte a
     /// six-byte escape).
     func bound(of alert: Alert) -> Int {
