@@ -153,8 +153,7 @@ struct TracedRule {
     case .absence(let deadline): (isTimeout, kind) = (false, "completed by absence at \(deadline.rfc3339)")
     case .timeout(let deadline): (isTimeout, kind) = (true, "timed out at \(deadline.rfc3339) (on timeout emit)")
     }
-    let id = Alert.makeID(
-      rule: isTimeout ? program.name + "\u{0}timeout" : program.name, keyText: keyText, identities: ids)
+    let id = Alert.makeID(rule: program.name, isTimeout: isTimeout, keyText: keyText, identities: ids)
     return "\(kind): \(bound(node)) → alert \(id)"
   }
 

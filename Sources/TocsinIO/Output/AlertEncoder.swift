@@ -214,47 +214,24 @@ public struct AlertEncoder {
     }
 
     /// The `events` object's members: per step in pattern order that bound events, its name
-    /// and their identities in match order (``Alert/events``).
+    /// and their identities in match order (``Alert/events``). A step's name is written at its
+    /// first event, so steps that bound nothing (or indices no step has) leave no trace.
     private func writeEvents(_ events: [Alert.BoundEvent], to c: inout JSONWriter.Cursor) {
-      let steps = source.steps.count
       var wrote = false
-      // A chain binds its steps in pattern order (a step's events are one run), so runs are
-      // the groups; a list that is not in that order is grouped step by step.
-      var ordered = true
-      for i in events.indices.dropFirst() where events[i].step < events[i - 1].step {
-        ordered = false
-        break
-      }
-      guard ordered else {
-        for step in 0..<steps where events.contains(where: { $0.step == step }) {
-          if wrote { c.put(",") }
-          wrote = true
-          put(stepBase + step, to: &c)
-          var first = true
-          for event in events where event.step == step {
-            if !first { c.put(",") }
+      for step in source.steps.indices {
+        var first = true
+        for event in events where event.step == step {
+          if first {
+            if wrote { c.put(",") }
+            wrote = true
             first = false
-            c.put(quoted: event.identity)
+            put(stepBase + step, to: &c)
+          } else {
+            c.put(",")
           }
-          c.put("]")
+          c.put(quoted: event.identity)
         }
-        return
-      }
-      var i = 0
-      while i < events.count {
-        let step = events[i].step
-        var end = i + 1
-        while end < events.count, events[end].step == step { end += 1 }
-        defer { i = end }
-        guard step >= 0, step < steps else { continue }
-        if wrote { c.put(",") }
-        wrote = true
-        put(stepBase + step, to: &c)
-        for j in i..<end {
-          if j > i { c.put(",") }
-          c.put(quoted: events[j].identity)
-        }
-        c.put("]")
+        if !first { c.put("]") }
       }
     }
   }

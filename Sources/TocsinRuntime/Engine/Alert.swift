@@ -148,16 +148,17 @@ public struct Alert {
     zip(fieldNames, fieldValues).map { (name: $0, value: $1) }
   }
 
-  /// Builds the deterministic alert id as text (``StableHash/hex``).
-  public static func makeID(rule: String, keyText: String, identities: [EventIdentity]) -> String {
-    StableHash.hex(makeIDHash(rule: rule, keyText: keyText, identities: identities))
+  /// Builds the deterministic alert id as text (``makeIDHash(rule:isTimeout:keyText:identities:)``
+  /// in ``StableHash/hex(_:)``).
+  public static func makeID(rule: String, isTimeout: Bool, keyText: String, identities: [EventIdentity]) -> String {
+    StableHash.hex(makeIDHash(rule: rule, isTimeout: isTimeout, keyText: keyText, identities: identities))
   }
 
   /// Builds the deterministic alert id: a stable hash of the rule's name (for a timeout, with
-  /// `\0timeout` appended: ``makeID(rule:keyText:identities:)`` is given the joined name), the
-  /// key's text and the events' identities in match order.
+  /// `\0timeout` appended, so it never collides with a match), the key's text and the events'
+  /// identities in match order.
   public static func makeIDHash<S: Sequence>(
-    rule: String, isTimeout: Bool = false, keyText: String, identities: S
+    rule: String, isTimeout: Bool, keyText: String, identities: S
   ) -> UInt64 where S.Element == EventIdentity {
     var hash = StableHash()
     hash.combine(utf8Of: rule)
