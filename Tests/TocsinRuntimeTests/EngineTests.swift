@@ -14,13 +14,14 @@ final class EngineTests: XCTestCase {
   private func engine(
     _ steps: [StepSpec], within: EventDuration? = .seconds(10), skip: SkipStrategy = .noSkip,
     outOfOrderness: EventDuration = .seconds(5), onTimeout: [EmitField]? = nil, roundsQuietTimers: Bool = true,
-    queuesPairs: Bool = true
+    queuesPairs: Bool = true, queuesStarts: Bool = true
   ) -> Engine {
     let spec = RuleSpec(name: "r", keyFields: [user], steps: steps, within: within, skip: skip, onTimeout: onTimeout)
     let programs = NFACompiler.compile([spec], extraFields: [type, user, FieldPath(["v"])])
     var options = EngineOptions(outOfOrderness: outOfOrderness)
     options.roundsQuietTimers = roundsQuietTimers
     options.queuesPairs = queuesPairs
+    options.queuesStarts = queuesStarts
     return Engine(programs: programs, options: options)
   }
 
@@ -106,8 +107,9 @@ final class EngineTests: XCTestCase {
   /// A rule whose time-outs emit nothing has its timers rounded up (to 2^25 ns, ~33.6 ms, for a
   /// 10 s window): its expired partial match stays in memory until the rounded deadline, yet the
   /// key's next event never sees it. A rule that reports time-outs keeps exact timers. (The
-  /// general state's timers: this two-step rule would otherwise be kept in a pair queue, which
-  /// has none, and drops a partial match at the watermark step that passes its deadline.)
+  /// general state's timers: this two-step rule would otherwise be kept in a pair queue, or its
+  /// start in a start queue, which have none, and drop a partial match at the watermark step that
+  /// passes its deadline.)
   func testQuietTimers_FireAtTheRoundedDeadline_AndChangeNoMatch() {
     let quantum: Int64 = 1 << 25
     let rounded = (10_000_000_000 + quantum - 1) / quantum * quantum  // 10,032,775,168 ns
@@ -124,7 +126,8 @@ final class EngineTests: XCTestCase {
     XCTAssertEqual(paired.openPartialMatches, 0, "a pair queue's time-outs are not rounded")
 
     let quiet = engine(
-      [step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero, queuesPairs: false)
+      [step("x", "a"), step("y", "b")], within: .seconds(10), outOfOrderness: .zero, queuesPairs: false,
+      queuesStarts: false)
     var actions: [EngineAction] = []
     quiet.eventArrived(event("a1", at: 0), into: &actions)
     quiet.advanceWatermark(to: .milliseconds(0), into: &actions)

@@ -55,6 +55,11 @@ public enum Explainer {
           }
         }
       }
+      if Engine.queuesStarts(of: program) {
+        text += "starts queued: a partial match started for a key with nothing open waits (without\n"
+        text += "--max-state-mb, --key-ttl) in one queue of first events for all keys, until the key's next\n"
+        text += "event the rule steps: no walk, timer or list for a start that is never extended\n"
+      }
       return text
     }
     return parts.joined(separator: format == .dot ? "" : "\n")

@@ -25,6 +25,11 @@ public final class EvalContext {
   /// The first type error's description, for the run summary.
   public private(set) var firstTypeError: String?
 
+  /// Every error recorded so far (type, arithmetic, regex limit): compared before and after an
+  /// evaluation, whether it recorded any.
+  @inline(__always)
+  public var recordedErrors: Int { typeErrors &+ arithmeticErrors &+ regexLimitHits }
+
   /// A fresh context.
   public init() {}
 

@@ -193,6 +193,7 @@ extension Engine {
   @inline(__always)
   func prefetchPartials(rule r: Int, key: KeyID) {
     guard let slot = states.address(of: r, key.index) else { return }
+    prefetchQueuedStart(rule: r, key: key.index, slot: slot)
     let buffer = UnsafeRawPointer(slot).load(fromByteOffset: Self.partialsOffset, as: UInt.self)
     guard let start = UnsafeRawPointer(bitPattern: buffer) else { return }
     MemoryHint.prefetch(start, bytes: 2 * MemoryHint.lineBytes)

@@ -315,14 +315,15 @@ extension Engine {
   /// Rule `r`'s open partial matches for `key`, in its queue or its general state.
   func openPartials(rule r: Int, key: KeyID) -> Int {
     if let queue = hotQueues[r] { return queue._withUnsafeGuaranteedRef { $0.count(ofKey: key.index) } }
-    return key.index < states.count(of: r) ? states[r, key.index].partials.count : 0
+    guard key.index < states.count(of: r) else { return 0 }
+    return states[r, key.index].hasQueuedStart ? 1 : states[r, key.index].partials.count
   }
 
   /// Whether rule `r` holds anything for `key` (open or held matches), in its queue or its
   /// general state.
   func holdsState(rule r: Int, key: KeyID) -> Bool {
     if let queue = hotQueues[r] { return queue._withUnsafeGuaranteedRef { $0.count(ofKey: key.index) > 0 } }
-    return key.index < states.count(of: r) && !states[r, key.index].isEmpty
+    return key.index < states.count(of: r) && (!states[r, key.index].isEmpty || states[r, key.index].hasQueuedStart)
   }
 
   /// Times out queue entries whose window has closed by `now`.

@@ -62,6 +62,9 @@ extension Engine {
     // All made before any is added: the builder knows nodes by identity, and a node freed
     // after one rule's turn could come back at the same address as another rule's new node.
     let queued = queuedRules.map { (rule: $0.rule, states: queuedStates($0.queue.takeUnretainedValue(), rule: $0.rule)) }
+    let startQueued = startQueuedRules.map {
+      (rule: $0.rule, states: queuedStarts($0.queue.takeUnretainedValue(), rule: $0.rule))
+    }
     // Two queues may hold one event, each with the slots its rule reads: the checkpoint's copy
     // gets both.
     builder.mergesSlots = true
@@ -77,7 +80,27 @@ extension Engine {
         return stored
       }
     }
+    // A rule with a start queue has general state too; a key with a queued start has at most a
+    // timer still pending there, and the general state would keep the earlier of the two.
+    for (r, states) in startQueued {
+      var keys = Dictionary(uniqueKeysWithValues: snap.rules[r].keys.map { (Int($0.key), $0) })
+      for (key, state) in states {
+        assert(keys[key]?.partials.isEmpty ?? true, "a key with a queued start had general state")
+        let pending = keys[key]?.scheduledDeadline
+        // swift-format-ignore: NeverForceUnwrap
+        // `queuedStarts` sets every deadline.
+        let own = state.scheduledDeadline!
+        var stored = EngineSnapshot.KeyState(
+          key: UInt32(key), partials: state.partials.map { builder.add($0) }, completed: [],
+          scheduledDeadline: pending.map { min($0, own) } ?? own)
+        stored.lastActivity = keys[key]?.lastActivity
+        stored.ttlDeadline = keys[key]?.ttlDeadline
+        keys[key] = stored
+      }
+      snap.rules[r].keys = keys.values.sorted { $0.key < $1.key }
+    }
     withExtendedLifetime(queued) {}
+    withExtendedLifetime(startQueued) {}
     snap.evictionQueue = limitState.evictionQueue.compactMap { entry in
       guard entry.key.index < states.count(of: entry.rule),
         states[entry.rule, entry.key.index].partials.first?.start == entry.start

@@ -86,6 +86,24 @@ public final class Engine {
   /// prefetched for them: ``prefetchQueuedKeys(for:)``).
   let runQueuedRules: [QueuedRule]
 
+  /// Per rule, its start queue (Engine+StartQueues.swift): where a partial match started for a
+  /// key with nothing open waits, outside ``states``, until the key's next step; `nil` for a rule
+  /// without one.
+  let startQueues: [StartQueue?]
+  /// ``startQueues`` unretained, for the release loop.
+  let hotStartQueues: [Unmanaged<StartQueue>?]
+  /// The rules with a start queue.
+  let startQueuedRules: [StartQueuedRule]
+
+  /// A rule with a start queue.
+  struct StartQueuedRule {
+    let rule: Int
+    let keySpace: Int
+    /// Its bit in its key space's open masks.
+    let bit: Int
+    let queue: Unmanaged<StartQueue>
+  }
+
   /// A rule with a run queue.
   struct QueuedRule {
     let rule: Int
@@ -234,6 +252,18 @@ public final class Engine {
       }
     }
     runQueuedRules = queuedRules.filter { queues[$0.rule]?.pair == nil }
+    let startQueues = rules.indices.map { r in
+      queues[r] == nil
+        ? Self.startQueue(for: rules[r].matcher, rule: r, bitInSpace: rules[r].bitInSpace, options: options)
+        : nil
+    }
+    self.startQueues = startQueues
+    hotStartQueues = startQueues.map { $0.map { .passUnretained($0) } }
+    startQueuedRules = rules.indices.compactMap { r in
+      startQueues[r].map {
+        StartQueuedRule(rule: r, keySpace: rules[r].keySpace, bit: rules[r].bitInSpace, queue: .passUnretained($0))
+      }
+    }
     hotRules = rules.map {
       HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
     }
@@ -526,6 +556,11 @@ public final class Engine {
     for queued in queuedRules {
       queued.queue._withUnsafeGuaranteedRef { popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit) }
     }
+    for queued in startQueuedRules {
+      queued.queue._withUnsafeGuaranteedRef {
+        popExpired($0, rule: queued.rule, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
+      }
+    }
     if let next = timers.next ?? quietTimers.next { prefetchState(rule: next.rule, key: next.key) }
     expireIdleKeys(now: now) { pending.append($0) }
     if limitState.isTracking { enforceBudget { pending.append($0) } }
@@ -637,7 +672,12 @@ public final class Engine {
     _ actions: inout [EngineAction]
   ) {
     let route = routes[r]
+    let startQueue = hotStartQueues[r]
     if route.hasQuickStartCheck, !isOpen {
+      // A rule with a start queue takes a start for a key with nothing open straight into it
+      // (Engine+StartQueues.swift), when the check below recorded no error (the walk would then
+      // record it a second time, as the general state's counts do).
+      let errors = startQueue == nil ? 0 : withRule(r) { _, context, _ in context.recordedErrors }
       if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
         _assertQuickCheckAgrees(rule: r, event: event)
         return
@@ -657,6 +697,12 @@ public final class Engine {
         _assertQuickCheckAgrees(rule: r, event: event)
         return
       }
+      if let startQueue, withRule(r, { _, context, _ in context.recordedErrors }) == errors {
+        startQueue._withUnsafeGuaranteedRef {
+          queueStart($0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace)
+        }
+        return
+      }
     }
     // A rule with a run queue steps there (Engine+RunQueues.swift): it has no per-key state,
     // timer or TTL here, and its condition reads the event alone.
@@ -670,11 +716,20 @@ public final class Engine {
       return
     }
     if options.limits.keyTTL != nil { touchForTTL(rule: r, key: key, at: event.time) }
+    let unconcerned = route.skipsUnconcerned && candidates.step & (1 << UInt64(r)) == 0
+    // A rule with a start queue (Engine+StartQueues.swift): a queued start of the key stays
+    // there for an event that cannot change it, or comes back to the general state for the step.
+    if let startQueue,
+      startQueue._withUnsafeGuaranteedRef({
+        prepareStep(
+          $0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace, unconcerned: unconcerned)
+      })
+    {
+      return
+    }
     // An event no step can use changes no partial match; only a timeout due by its time
     // would (and must be emitted here, in event order, as processing would).
-    if route.skipsUnconcerned, candidates.step & (1 << UInt64(r)) == 0,
-      isUnchanged(rule: r, key: key, byUnconcernedEventAt: event.time)
-    {
+    if unconcerned, isUnchanged(rule: r, key: key, byUnconcernedEventAt: event.time) {
       _assertSkipAgrees(rule: r, key: key, event: event)
       return
     }
@@ -802,7 +857,8 @@ public final class Engine {
       tallies.alertsByRule[r] += 1
       collect(makeAlert(rule: r, key: key, match: match, outcome: outcome))
     }
-    let isOpen = !state.pointee.isEmpty
+    // Open while anything is held: general state, or a start queued (Engine+StartQueues.swift).
+    let isOpen = !state.pointee.isEmpty || state.pointee.hasQueuedStart
     hotMasks[route.keySpace]._withUnsafeGuaranteedRef { $0.set(isOpen, bit: route.bitInSpace, at: key.index) }
     let earliest = withRule(r) { matcher, _, _ in matcher.earliestDeadline(in: &state.pointee) }
     // Rounded (quiet) while a time-out can emit nothing: always for a rule whose time-outs are
@@ -992,7 +1048,7 @@ public final class Engine {
   /// Number of open partial matches over all rules and keys (0 once the input has ended: every
   /// partial match ended with it, whether or not ``finish(into:)`` walked it).
   public var openPartialMatches: Int {
-    finished ? 0 : states.openPartialMatches + queuedPartialMatches
+    finished ? 0 : states.openPartialMatches + queuedPartialMatches + startQueuedPartialMatches
   }
 
   /// Number of keys held per key space (interned and not reclaimed), summed.

@@ -47,6 +47,11 @@ public struct EngineOptions: Sendable {
   /// step tested against each entry's kept values. `false` keeps them in the general state
   /// (tests use it to show the queues never change output).
   public var queuesPairs = true
+  /// Whether a key's lone partial match that has bound only its first event is kept in one
+  /// queue per rule (a start queue, Engine+StartQueues.swift) rather than as a list, a match node
+  /// and a timer, for rules on the general walk that end silently. `false` keeps them in the
+  /// general state (tests use it to show the queues never change output).
+  public var queuesStarts = true
   /// Whether a pair queue asks the event alone, before walking a key's entries, whether the
   /// second step's (or the negation's) condition can hold for any of them (``PairFilter``).
   /// `false` always walks (tests use it to show the filter never changes output or counts).

@@ -67,6 +67,15 @@ public struct Computation {
     self.lastTime = bindings.event.time
   }
 
+  /// A computation binding `node` alone, an event at `start` (`node`'s own event, whose time is
+  /// not read again: the node may be out of the cache).
+  init(state: StateID, loneNode node: MatchNode, start: EventPosition) {
+    self.state = state
+    self.bindings = node
+    self.start = start
+    self.lastTime = start.time
+  }
+
   /// Replaces the bindings with `node`.
   mutating func rebind(_ node: MatchNode) {
     bindings = node
@@ -95,6 +104,12 @@ public struct PartialMatches {
   /// (``RuleMatcher/isSettled(_:)``), as of the last event processed. Removing partial matches
   /// (timeouts, state limits) keeps it true; only ``RuleMatcher/process`` sets it.
   public var isSettled = true
+  /// Whether the key's start waits in its rule's start queue (Engine+StartQueues.swift), and the
+  /// low 32 bits of its entry number there (``StartQueue/number(low:)``). A key has a queued start or general state,
+  /// never both; kept here, in the slot the release loop fetches ahead anyway, not in a record
+  /// of the queue's (a cache miss of its own per rule and event), and in what was padding.
+  var hasQueuedStart = false
+  var queuedStart: UInt32 = 0
 
   /// An empty state.
   public init() {}

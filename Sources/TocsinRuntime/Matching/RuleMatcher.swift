@@ -502,6 +502,52 @@ public final class RuleMatcher {
 
   // MARK: - Time bounds
 
+  /// The state an event that passes the start step's condition leaves a new partial match in,
+  /// when that is all the walk from the start state does: its edges test nothing but step 0's
+  /// condition, exactly one of them takes (into a state that is neither final nor a stop, and
+  /// from which no ε-move is tested against the event), and none proceeds. Then, for a key with
+  /// nothing open, ``process`` on an event whose start step holds makes exactly one partial
+  /// match, binding the event to step 0 in this state, evaluates step 0's condition once and
+  /// nothing else, and emits nothing: what a start queue's direct start does without the walk
+  /// (Engine+StartQueues.swift). `nil` for any other shape.
+  var loneStartState: StateID? {
+    func testsOnlyStartStep(_ c: Int32) -> Bool {
+      let node = conditions[Int(c)]
+      switch node.kind {
+      case .always: return true
+      case .take: return node.a == 0
+      case .until: return false
+      case .not: return testsOnlyStartStep(node.a)
+      case .and: return testsOnlyStartStep(node.a) && testsOnlyStartStep(node.b)
+      }
+    }
+    guard stateStep[startState.index] == 0 else { return nil }
+    var taken: StateID?
+    for k in edgeStart[startState.index]..<edgeStart[startState.index + 1] {
+      guard testsOnlyStartStep(edges[k].condition) else { return nil }
+      switch edges[k].action {
+      case .proceed: return nil
+      case .ignore: continue
+      case .take:
+        guard taken == nil else { return nil }
+        taken = edges[k].target
+      }
+    }
+    guard let taken, taken != finalState, !isStop[taken.index], !hasProceedEdge[taken.index] else { return nil }
+    return taken
+  }
+
+  /// How long a partial match that has bound only its first event stays open: the earlier of
+  /// `within` and `within … between steps` (its last event is its first); `nil` with neither.
+  var firstEventWindow: EventDuration? {
+    switch (within, gap) {
+    case (let a?, let b?): return min(a, b)
+    case (let a?, nil): return a
+    case (nil, let b?): return b
+    case (nil, nil): return nil
+    }
+  }
+
   /// When `computation` times out: the earlier of `start + within` and
   /// `last event + within between steps`; `nil` when the rule has neither.
   public func deadline(of computation: Computation) -> EventTime? {
