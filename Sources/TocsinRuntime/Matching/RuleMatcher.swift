@@ -505,7 +505,8 @@ public final class RuleMatcher {
   /// The state an event that passes the start step's condition leaves a new partial match in,
   /// when that is all the walk from the start state does: its edges test nothing but step 0's
   /// condition, exactly one of them takes (into a state that is neither final nor a stop, and
-  /// from which no ε-move is tested against the event), and none proceeds. Then, for a key with
+  /// whose ε-moves, which the walk follows against the event, test nothing and never reach the
+  /// final state: an `optional` step after the first), and none proceeds. Then, for a key with
   /// nothing open, ``process`` on an event whose start step holds makes exactly one partial
   /// match, binding the event to step 0 in this state, evaluates step 0's condition once and
   /// nothing else, and emits nothing: what a start queue's direct start does without the walk
@@ -533,7 +534,16 @@ public final class RuleMatcher {
         taken = edges[k].target
       }
     }
-    guard let taken, taken != finalState, !isStop[taken.index], !hasProceedEdge[taken.index] else { return nil }
+    guard let taken, taken != finalState, !isStop[taken.index] else { return nil }
+    // What `reachesFinal` follows from it after the take.
+    var pending = [taken]
+    var seen: Set<StateID> = [taken]
+    while let state = pending.popLast() {
+      for k in edgeStart[state.index]..<edgeStart[state.index + 1] where edges[k].action == .proceed {
+        guard conditions[Int(edges[k].condition)].kind == .always, edges[k].target != finalState else { return nil }
+        if seen.insert(edges[k].target).inserted { pending.append(edges[k].target) }
+      }
+    }
     return taken
   }
 
