@@ -62,7 +62,8 @@ final class StartQueueTests: XCTestCase {
     ]
     return RuleSpec(
       name: name, keyFields: [Q.user], steps: steps, within: .seconds(Int64.random(in: 2...20, using: &rng)),
-      withinBetweenSteps: Int.random(in: 0..<3, using: &rng) == 0 ? .seconds(Int64.random(in: 1...6, using: &rng)) : nil,
+      withinBetweenSteps: Int.random(in: 0..<3, using: &rng) == 0
+        ? .seconds(Int64.random(in: 1...6, using: &rng)) : nil,
       skip: skips.randomElement(using: &rng)!,
       emit: [
         EmitField(name: "first", value: .stepField(step: 0, Q.amount)),
@@ -141,7 +142,7 @@ final class StartQueueTests: XCTestCase {
       ("a time-out that emits", rule([a, twoB], onTimeout: []), 0),
       (
         "an optional first step (the start also proceeds)",
-        rule([StepSpec(name: "a", quantifier: Quantifier(min: 1, max: 1, isOptional: true), condition: Self.isType("a")), twoB]),
+        rule([StepSpec(name: "a", quantifier: optional, condition: Self.isType("a")), twoB]),
         0
       ),
       (

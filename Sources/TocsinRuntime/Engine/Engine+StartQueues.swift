@@ -104,7 +104,9 @@ extension Engine {
     // `ensure` gave the key a slot.
     let slot = states.address(of: r, k)!
     assert(slot.pointee.isEmpty && !slot.pointee.hasQueuedStart, "a direct start for a key with something open")
-    let node = withRule(r) { matcher, _, _ in matcher.nodes.make(step: 0, event: matcher.binding(event, step: 0), previous: nil) }
+    let node = withRule(r) { matcher, _, _ in
+      matcher.nodes.make(step: 0, event: matcher.binding(event, step: 0), previous: nil)
+    }
     slot.pointee.queuedStart = UInt32(truncatingIfNeeded: queue.push(node, start: EventPosition(event), key: k))
     slot.pointee.hasQueuedStart = true
     hotMasks[space]._withUnsafeGuaranteedRef { $0.set(true, bit: bit, at: k) }
