@@ -674,14 +674,14 @@ public final class Engine {
     let route = routes[r]
     let startQueue = hotStartQueues[r]
     if route.hasQuickStartCheck, !isOpen {
-      // A rule with a start queue takes a start for a key with nothing open straight into it
-      // (Engine+StartQueues.swift), when the check below recorded no error (the walk would then
-      // record it a second time, as the general state's counts do).
-      let errors = startQueue == nil ? 0 : withRule(r) { _, context, _ in context.recordedErrors }
       if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
         _assertQuickCheckAgrees(rule: r, event: event)
         return
       }
+      // A rule with a start queue takes a start for a key with nothing open straight into it
+      // (Engine+StartQueues.swift), when the check below recorded no error (the walk would then
+      // record it a second time, as the general state's counts do).
+      let errors = startQueue == nil ? 0 : withRule(r) { _, context, _ in context.recordedErrors }
       // An exact start guard that matched answers the quick check already, or with the rest
       // of the start step's conjunction.
       if candidates.exactStart & (1 << UInt64(r)) != 0 {

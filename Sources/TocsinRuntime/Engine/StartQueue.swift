@@ -91,9 +91,8 @@ final class StartQueue {
   /// cache hint.
   @inline(__always)
   func popExpired(upTo now: EventTime, ahead: (Int) -> Void, expired: (Int, inout MatchNode) -> Void) {
-    while head < tail {
+    while hasExpired(upTo: now) {
       let e = entries + Int(head & mask)
-      guard e.pointee.start.time + window <= now else { return }
       let next = head &+ 8
       if next < tail { ahead(Int(entries[Int(next & mask)].key)) }
       if var node = e.pointee.node.take() {
