@@ -558,12 +558,14 @@ final class RunQueue {
   /// slots (the others null).
   func event(_ s: UInt64) -> EventRecord {
     let e = entry(s)
-    var slots = Array(repeating: Value.null, count: slotCount)
+    // Written into the slot buffer itself: an array of nulls first, then the buffer made from
+    // it, cost a second allocation and a copy of every slot (~1,000 instructions an alert).
+    var slots = EventSlots(nulls: slotCount)
     let kept = values + Int(s & mask) &* width
     for (i, index) in keptSlots.enumerated() { slots[index.index] = kept[i] }
     return EventRecord(
       time: e.pointee.start.time, sequence: e.pointee.start.sequence, line: e.pointee.line, identity: e.pointee.identity,
-      slots: EventSlots(slots))
+      slots: slots)
   }
 
   /// Drops key `k`'s `n` oldest live entries (at most all); they stay queued, dead.
