@@ -87,6 +87,21 @@ public enum SmallString {
     (bits.0, bits.1 & 0x00FF_FFFF_FFFF_FFFF, Int(truncatingIfNeeded: bits.1 &>> 56 & 0x0F))
   }
 
+  /// The string whose bits are `bits`, which are those of a short string the standard library
+  /// made (``bits(of:)`` of a string for which ``isSmall(_:)`` held). Only where ``probe()``
+  /// returned `true`.
+  @inlinable
+  public static func string(bits: (UInt64, UInt64)) -> String {
+    // Moved out of memory, as in ``make(word0:word1:count:)``.
+    withUnsafeTemporaryAllocation(of: String.self, capacity: 1) { buffer in
+      // swift-format-ignore: NeverForceUnwrap
+      // A temporary allocation of one element has a base address.
+      let slot = buffer.baseAddress!
+      UnsafeMutableRawPointer(slot).storeBytes(of: bits, as: (UInt64, UInt64).self)
+      return slot.move()
+    }
+  }
+
   /// The string of the ASCII bytes held in `word0` and `word1` (see
   /// ``smallBits(word0:word1:count:isASCII:)``), built in place. Only where ``probe()`` returned
   /// `true`; debug builds compare it with the string built the public way.

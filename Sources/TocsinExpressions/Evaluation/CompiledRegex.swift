@@ -1,4 +1,5 @@
 import CPCRE2
+import TocsinCore
 
 /// A PCRE2 regular expression compiled once (UTF and Unicode properties on, JIT when the platform
 /// supports it) with match limits, so a catastrophically backtracking pattern fails fast instead
@@ -42,6 +43,12 @@ public final class CompiledRegex {
   public let captureCount: Int
   /// How many times the pattern has been run (for tests of result reuse; wraps around).
   public private(set) var runCount = 0
+  /// Results for short subjects (``RegexResultCache``): made with the first one, dropped for
+  /// good when it stops paying.
+  private var results: RegexResultCache?
+  /// Whether short subjects go through ``results`` (``SmallString/isAvailable``, copied: a read
+  /// of the static costs a `swift_once` check); cleared when the cache is dropped.
+  private var cachesResults = SmallString.isAvailable
   private let code: OpaquePointer
   private let matchData: OpaquePointer
   private let matchContext: OpaquePointer
@@ -101,10 +108,43 @@ public final class CompiledRegex {
 
   /// Whether the pattern matches somewhere in `subject`.
   public func matches(_ subject: String) -> MatchResult {
+    if cachesResults, let cache = resultCache(for: subject) {
+      let bits = SmallString.bits(of: subject)
+      switch cache.find(bits, operation: 0) {
+      case .notMatched: return .notMatched
+      case .matched, .text: return .matched
+      case .missing:
+        let result = runMatches(subject)
+        if result != .limitExceeded { cache.record(bits, operation: 0, outcome: result == .matched ? 2 : 1) }
+        return result
+      }
+    }
+    return runMatches(subject)
+  }
+
+  private func runMatches(_ subject: String) -> MatchResult {
     var subject = subject
     let rc = run(&subject)
     if rc >= 0 { return .matched }
     return CompiledRegex.isLimit(rc) ? .limitExceeded : .notMatched
+  }
+
+  /// ``results`` for `subject` when it is a short string and the cache is in use (made here the
+  /// first time); `nil` otherwise, and from the review that found it unprofitable on.
+  @inline(__always)
+  private func resultCache(for subject: String) -> RegexResultCache? {
+    guard SmallString.isSmall(SmallString.bits(of: subject)) else { return nil }
+    if let results {
+      guard !results.isUnprofitable else {
+        self.results = nil
+        cachesResults = false
+        return nil
+      }
+      return results
+    }
+    let made = RegexResultCache()
+    results = made
+    return made
   }
 
   /// The outcome of ``extract(_:group:)``.
@@ -116,6 +156,31 @@ public final class CompiledRegex {
 
   /// The text captured by `group` (0 = the whole match) in the first match in `subject`.
   public func extract(_ subject: String, group: Int) -> ExtractResult {
+    if cachesResults, group >= 0, group < Int(UInt32.max), let cache = resultCache(for: subject) {
+      let bits = SmallString.bits(of: subject)
+      let operation = UInt32(group) + 1
+      switch cache.find(bits, operation: operation) {
+      case .notMatched: return .notMatched
+      case .matched: return .matched(nil)
+      case .text(let text): return .matched(text)
+      case .missing:
+        let result = runExtract(subject, group: group)
+        switch result {
+        case .notMatched: cache.record(bits, operation: operation, outcome: 1)
+        case .matched(nil): cache.record(bits, operation: operation, outcome: 2)
+        case .matched(let text?):
+          // A part of a short string is short: kept as its bits (checked all the same).
+          let textBits = SmallString.bits(of: text)
+          if SmallString.isSmall(textBits) { cache.record(bits, operation: operation, outcome: 3, text: textBits) }
+        case .limitExceeded: break
+        }
+        return result
+      }
+    }
+    return runExtract(subject, group: group)
+  }
+
+  private func runExtract(_ subject: String, group: Int) -> ExtractResult {
     var subject = subject
     let rc = run(&subject)
     if rc < 0 { return CompiledRegex.isLimit(rc) ? .limitExceeded : .notMatched }
