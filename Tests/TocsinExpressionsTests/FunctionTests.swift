@@ -151,6 +151,19 @@ final class FunctionTests: XCTestCase {
     callTest(.like, [str("*é")], .string("café"), .bool(true))
     callTest(.like, [str("*é")], .string("cafe\u{301}"), .bool(false))  // code points, no normalisation
     callTest(.like, [str("*e")], .string("cafe\u{301}"), .bool(false))  // the whole string
+    // A whole or prefix glob of up to 15 bytes tests a short subject from its bits: bytes past
+    // the eighth, the count, and subjects of 15 and 16 bytes (the longest short one, the first
+    // that is not).
+    callTest(.like, [str("abcdefghij*")], .string("abcdefghijklmno"), .bool(true))
+    callTest(.like, [str("abcdefghij*")], .string("abcdefghiXklmno"), .bool(false))
+    callTest(.like, [str("abcdefghij*")], .string("abcdefghijklmnop"), .bool(true))
+    callTest(.like, [str("abcdefghij*")], .string("abcdefghi"), .bool(false))
+    callTest(.like, [str("abcdefghijk")], .string("abcdefghijk"), .bool(true))
+    callTest(.like, [str("abcdefghijk")], .string("abcdefghijX"), .bool(false))
+    callTest(.like, [str("abcdefghijk")], .string("abcdefghijkl"), .bool(false))
+    callTest(.like, [str("abcdefghijk*")], .string("abcdefghijk"), .bool(true))
+    callTest(.like, [str("é*")], .string("éa"), .bool(true))
+    callTest(.like, [str("é*")], .string("e"), .bool(false))
   }
 
   /// The byte matcher agrees with the regex form of the same glob on random star-only globs and
