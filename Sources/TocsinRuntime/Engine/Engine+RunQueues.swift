@@ -334,7 +334,13 @@ extension Engine {
   /// Times out queue entries whose window has closed by `now`.
   @inline(__always)
   func popExpired(_ queue: RunQueue, upTo now: EventTime, keySpace space: Int, bit: Int) {
-    queue.popExpired(upTo: now) { k in hotMasks[space]._withUnsafeGuaranteedRef { $0.set(false, bit: bit, at: k) } }
+    // The open mask a pop may clear is fetched 8 pops ahead, with the key's counts: it is a
+    // random line of a table as long as the key space (a stall of its own in `perf` on W2).
+    queue.popExpired(upTo: now) { k in
+      hotMasks[space]._withUnsafeGuaranteedRef { $0.prefetch(k) }
+    } emptied: { k in
+      hotMasks[space]._withUnsafeGuaranteedRef { $0.set(false, bit: bit, at: k) }
+    }
   }
 
   /// Starts loading the counts of the keys `hint`'s event has in the spaces of the rules with a

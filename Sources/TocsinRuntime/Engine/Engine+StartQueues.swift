@@ -120,6 +120,7 @@ extension Engine {
     guard queue.hasExpired(upTo: now) else { return }
     queue.popExpired(upTo: now) { k in
       if let slot = states.address(of: r, k) { MemoryHint.prefetch(slot) }
+      hotMasks[space]._withUnsafeGuaranteedRef { $0.prefetch(k) }
     } expired: { k, node in
       states[r, k].hasQueuedStart = false
       withRule(r) { matcher, _, _ in matcher.nodes.retire(&node) }

@@ -591,19 +591,20 @@ final class RunQueue {
   // MARK: - Time-outs
 
   /// Pops every entry whose window has closed by `now` (`start + within <= now`: a shared run's
-  /// time-out), calling `emptied` with each key left without live entries.
+  /// time-out), calling `emptied` with each key left without live entries. Each pop first hands
+  /// `ahead` the key of the entry 8 places on, for a cache hint (what `emptied` will touch).
   @inline(__always)
-  func popExpired(upTo now: EventTime, emptied: (Int) -> Void) {
+  func popExpired(upTo now: EventTime, ahead: (Int) -> Void = { _ in }, emptied: (Int) -> Void) {
     while head < tail {
       let e = entries + Int(head & mask)
       guard e.pointee.start.time + within <= now else { return }
-      popHead(emptied: emptied)
+      popHead(ahead: ahead, emptied: emptied)
     }
   }
 
   /// Pops the head: a live entry is its key's oldest, so the key's removed count passes it.
   @inline(__always)
-  private func popHead(emptied: (Int) -> Void) {
+  private func popHead(ahead aheadKey: (Int) -> Void, emptied: (Int) -> Void) {
     // The entries are read in order but were written a window ago: their lines are fetched 16
     // entries ahead (with their kept values), and the key counts they name 8 ahead, from
     // entries fetched 8 pops earlier.
@@ -613,7 +614,11 @@ final class RunQueue {
       if width > 0 { MemoryHint.prefetch(values + Int(far & mask) &* width) }
     }
     let ahead = head &+ 8
-    if ahead < tail { MemoryHint.prefetch(run(Int(entries[Int(ahead & mask)].key))) }
+    if ahead < tail {
+      let k = Int(entries[Int(ahead & mask)].key)
+      MemoryHint.prefetch(run(k))
+      aheadKey(k)
+    }
     let e = entries + Int(head & mask)
     let run = run(Int(e.pointee.key))
     // Live: its ordinal is at or past the key's removed count (wrapping arithmetic).
