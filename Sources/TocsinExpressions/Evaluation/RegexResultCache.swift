@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 import TocsinCore
 
 /// The results of one regex for short subjects: a direct-mapped table keyed by the subject's
@@ -50,13 +58,16 @@ final class RegexResultCache {
   private(set) var isUnprofitable = false
 
   init() {
-    entries = .allocate(capacity: Self.capacity)
-    entries.initialize(
-      repeating: Entry(subject0: 0, subject1: 0, operation: 0, outcome: 0, text0: 0, text1: 0), count: Self.capacity)
+    // Zeroed memory is a table of empty entries (`outcome` 0): `calloc` gives it without writing
+    // 160 KiB, so a regex that runs a few times pays only for the pages it touches.
+    guard let raw = calloc(Self.capacity, MemoryLayout<Entry>.stride) else {
+      fatalError("out of memory: a regex result table")
+    }
+    entries = raw.bindMemory(to: Entry.self, capacity: Self.capacity)
   }
 
   deinit {
-    entries.deallocate()
+    free(entries)
   }
 
   /// The entry that `operation` on the subject with bits `bits` uses.
