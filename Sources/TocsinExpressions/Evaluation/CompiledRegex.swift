@@ -43,8 +43,10 @@ public final class CompiledRegex {
   public let captureCount: Int
   /// How many times the pattern has been run (for tests of result reuse; wraps around).
   public private(set) var runCount = 0
-  /// Results for short subjects (``RegexResultCache``): made with the first one, dropped for
-  /// good when it stops paying.
+  /// Results for short subjects (``RegexResultCache``), dropped for good when it stops paying.
+  /// Made with the regex, not with its first short subject, so that evaluating conditions never
+  /// allocates (the bench's condition pass checks it); its table is zeroed pages that cost
+  /// memory only once touched.
   private var results: RegexResultCache?
   /// Whether short subjects go through ``results`` (``SmallString/isAvailable``, copied: a read
   /// of the static costs a `swift_once` check); cleared when the cache is dropped.
@@ -78,6 +80,7 @@ public final class CompiledRegex {
     matchContext = pcre2_match_context_create_8(nil)!
     pcre2_set_match_limit_8(matchContext, CompiledRegex.matchLimit)
     pcre2_set_depth_limit_8(matchContext, CompiledRegex.matchLimit)
+    results = cachesResults ? RegexResultCache() : nil
   }
 
   deinit {
@@ -129,22 +132,17 @@ public final class CompiledRegex {
     return CompiledRegex.isLimit(rc) ? .limitExceeded : .notMatched
   }
 
-  /// ``results`` for `subject` when it is a short string and the cache is in use (made here the
-  /// first time); `nil` otherwise, and from the review that found it unprofitable on.
+  /// ``results`` for `subject` when it is a short string and the cache is in use; `nil`
+  /// otherwise, and from the review that found it unprofitable on.
   @inline(__always)
   private func resultCache(for subject: String) -> RegexResultCache? {
-    guard SmallString.isSmall(SmallString.bits(of: subject)) else { return nil }
-    if let results {
-      guard !results.isUnprofitable else {
-        self.results = nil
-        cachesResults = false
-        return nil
-      }
-      return results
+    guard SmallString.isSmall(SmallString.bits(of: subject)), let results else { return nil }
+    guard !results.isUnprofitable else {
+      self.results = nil
+      cachesResults = false
+      return nil
     }
-    let made = RegexResultCache()
-    results = made
-    return made
+    return results
   }
 
   /// The outcome of ``extract(_:group:)``.

@@ -19,8 +19,8 @@ import TocsinCore
 /// A result is a pure function of the pattern and the subject, so a hit returns exactly what a
 /// run would; a run that hit the match limit is not kept (each such call is counted again).
 ///
-/// The table holds ``capacity`` entries (40 bytes each: ~160 KiB per regex, allocated with the
-/// first short subject). It stops paying when the field rarely repeats (client IPs, ids): after
+/// The table holds ``capacity`` entries (40 bytes each: ~160 KiB per regex, allocated zeroed
+/// with the regex, so memory only for the pages its subjects touch). It stops paying when the field rarely repeats (client IPs, ids): after
 /// each ``reviewEvery`` lookups, a table whose hits were under a quarter of them is freed, and
 /// the regex runs every time from then on. Confined to one thread, like ``CompiledRegex``.
 final class RegexResultCache {
