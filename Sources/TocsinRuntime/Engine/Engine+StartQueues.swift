@@ -81,11 +81,10 @@ extension Engine {
     let waiting = queue.waiting
     return withRule(r) { matcher, _, _ in
       if unconcerned && matcher.isTransparent[Int(waiting.rawValue)] { return true }
-      let (node, start) = queue.take(queue.number(low: slot.pointee.queuedStart))
       slot.pointee.hasQueuedStart = false
       assert(slot.pointee.isEmpty, "a key with a queued start had general state")
       matcher.makeRoom(in: &slot.pointee.partials, for: 1)
-      slot.pointee.partials.append(Computation(state: waiting, loneNode: node, start: start))
+      slot.pointee.partials.append(queue.take(queue.number(low: slot.pointee.queuedStart)))
       // As the step that started it left it (``RuleMatcher/process`` sets it after each step).
       if matcher.tracksSettling { slot.pointee.isSettled = matcher.isSettled(slot.pointee) }
       return false

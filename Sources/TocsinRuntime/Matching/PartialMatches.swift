@@ -69,7 +69,7 @@ public struct Computation {
 
   /// A computation binding `node` alone, an event at `start` (`node`'s own event, whose time is
   /// not read again: the node may be out of the cache).
-  init(state: StateID, loneNode node: MatchNode, start: EventPosition) {
+  init(state: StateID, loneNode node: consuming MatchNode, start: EventPosition) {
     self.state = state
     self.bindings = node
     self.start = start
