@@ -43,14 +43,11 @@ public final class CompiledRegex {
   public let captureCount: Int
   /// How many times the pattern has been run (for tests of result reuse; wraps around).
   public private(set) var runCount = 0
-  /// Results for short subjects (``RegexResultCache``), dropped for good when it stops paying.
-  /// Made with the regex, not with its first short subject, so that evaluating conditions never
-  /// allocates (the bench's condition pass checks it); its table is zeroed pages that cost
-  /// memory only once touched.
+  /// Results for short subjects (``RegexResultCache``), dropped for good when it stops paying;
+  /// `nil` too where short strings are not in the small form. Made with the regex, not with its
+  /// first short subject, so that evaluating conditions never allocates (the bench's condition
+  /// pass checks it); its table is zeroed pages that cost memory only once touched.
   private var results: RegexResultCache?
-  /// Whether short subjects go through ``results`` (``SmallString/isAvailable``, copied: a read
-  /// of the static costs a `swift_once` check); cleared when the cache is dropped.
-  private var cachesResults = SmallString.isAvailable
   private let code: OpaquePointer
   private let matchData: OpaquePointer
   private let matchContext: OpaquePointer
@@ -80,7 +77,7 @@ public final class CompiledRegex {
     matchContext = pcre2_match_context_create_8(nil)!
     pcre2_set_match_limit_8(matchContext, CompiledRegex.matchLimit)
     pcre2_set_depth_limit_8(matchContext, CompiledRegex.matchLimit)
-    results = cachesResults ? RegexResultCache() : nil
+    results = SmallString.isAvailable ? RegexResultCache() : nil
   }
 
   deinit {
@@ -111,8 +108,7 @@ public final class CompiledRegex {
 
   /// Whether the pattern matches somewhere in `subject`.
   public func matches(_ subject: String) -> MatchResult {
-    if cachesResults, let cache = resultCache(for: subject) {
-      let bits = SmallString.bits(of: subject)
+    if let (cache, bits) = resultCache(for: subject) {
       switch cache.find(bits, operation: 0) {
       case .notMatched: return .notMatched
       case .matched, .text: return .matched
@@ -132,17 +128,17 @@ public final class CompiledRegex {
     return CompiledRegex.isLimit(rc) ? .limitExceeded : .notMatched
   }
 
-  /// ``results`` for `subject` when it is a short string and the cache is in use; `nil`
-  /// otherwise, and from the review that found it unprofitable on.
+  /// ``results`` and `subject`'s bits when it is a short string and the cache is in use; `nil`
+  /// otherwise, and from the review that found the cache unprofitable on.
   @inline(__always)
-  private func resultCache(for subject: String) -> RegexResultCache? {
-    guard SmallString.isSmall(SmallString.bits(of: subject)), let results else { return nil }
+  private func resultCache(for subject: String) -> (RegexResultCache, (UInt64, UInt64))? {
+    guard let results else { return nil }
     guard !results.isUnprofitable else {
       self.results = nil
-      cachesResults = false
       return nil
     }
-    return results
+    let bits = SmallString.bits(of: subject)
+    return SmallString.isSmall(bits) ? (results, bits) : nil
   }
 
   /// The outcome of ``extract(_:group:)``.
@@ -154,8 +150,7 @@ public final class CompiledRegex {
 
   /// The text captured by `group` (0 = the whole match) in the first match in `subject`.
   public func extract(_ subject: String, group: Int) -> ExtractResult {
-    if cachesResults, group >= 0, group < Int(UInt32.max), let cache = resultCache(for: subject) {
-      let bits = SmallString.bits(of: subject)
+    if group >= 0, group < Int(UInt32.max), let (cache, bits) = resultCache(for: subject) {
       let operation = UInt32(group) + 1
       switch cache.find(bits, operation: operation) {
       case .notMatched: return .notMatched

@@ -52,7 +52,9 @@ extension Engine {
     guard options.queuesStarts, matcher.run == nil, matcher.endsSilently, matcher.hasQuickStartCheck,
       limits.maxStateBytes == nil, limits.keyTTL == nil, limits.maxPartialsPerKey >= 1
     else { return nil }
-    return matcher.firstEventWindow
+    // A lone start's last event is its first: it stays open for the shorter of `within` and
+    // `within … between steps`.
+    return matcher.shortestWindow
   }
 
   /// Whether rule `program` keeps its lone starts in a start queue under `options` (in a rule

@@ -21,7 +21,7 @@ final class StartQueue {
     var key: UInt32
   }
 
-  /// How long a lone start stays open (``RuleMatcher/firstEventWindow``).
+  /// How long a lone start stays open (``RuleMatcher/shortestWindow``: its last event is its first).
   let window: EventDuration
   /// The state every lone start waits in (``RuleMatcher/loneStartState``).
   let waiting: StateID
@@ -74,7 +74,7 @@ final class StartQueue {
   /// of W2's samples).
   @inline(__always)
   func take(_ s: UInt64) -> Computation {
-    let e = entries + Int(s & mask)
+    let e = address(of: s)
     live -= 1
     // swift-format-ignore: NeverForceUnwrap
     // A live entry has its node.
@@ -85,7 +85,7 @@ final class StartQueue {
   /// pop something).
   @inline(__always)
   func hasExpired(upTo now: EventTime) -> Bool {
-    head < tail && entries[Int(head & mask)].start.time + window <= now
+    head < tail && address(of: head).pointee.start.time + window <= now
   }
 
   /// Times out every lone start whose window has closed by `now` (`start + window <= now`, as
@@ -95,12 +95,12 @@ final class StartQueue {
   @inline(__always)
   func popExpired(upTo now: EventTime, ahead: (Int) -> Void, expired: (Int, inout MatchNode) -> Void) {
     while hasExpired(upTo: now) {
-      let e = entries + Int(head & mask)
+      let e = address(of: head)
       let next = head &+ 8
-      if next < tail { ahead(Int(entries[Int(next & mask)].key)) }
+      if next < tail { ahead(Int(address(of: next).pointee.key)) }
       // The ring was written a window ago: its line 8 entries past `next` is asked for now, so
       // that reading `next`'s key then waits for nothing.
-      if next &+ 8 < tail { MemoryHint.prefetch(entries + Int((next &+ 8) & mask)) }
+      if next &+ 8 < tail { MemoryHint.prefetch(address(of: next &+ 8)) }
       if var node = e.pointee.node.take() {
         live -= 1
         expired(Int(e.pointee.key), &node)
@@ -114,7 +114,7 @@ final class StartQueue {
   func forEachLive(_ body: (Int, MatchNode, EventPosition) -> Void) {
     var s = head
     while s < tail {
-      let e = entries + Int(s & mask)
+      let e = address(of: s)
       if let node = e.pointee.node { body(Int(e.pointee.key), node, e.pointee.start) }
       s &+= 1
     }

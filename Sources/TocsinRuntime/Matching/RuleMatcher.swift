@@ -547,17 +547,6 @@ public final class RuleMatcher {
     return taken
   }
 
-  /// How long a partial match that has bound only its first event stays open: the earlier of
-  /// `within` and `within … between steps` (its last event is its first); `nil` with neither.
-  var firstEventWindow: EventDuration? {
-    switch (within, gap) {
-    case (let a?, let b?): return min(a, b)
-    case (let a?, nil): return a
-    case (nil, let b?): return b
-    case (nil, nil): return nil
-    }
-  }
-
   /// When `computation` times out: the earlier of `start + within` and
   /// `last event + within between steps`; `nil` when the rule has neither.
   public func deadline(of computation: Computation) -> EventTime? {
