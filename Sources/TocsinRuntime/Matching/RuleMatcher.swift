@@ -192,9 +192,12 @@ public final class RuleMatcher {
   private let edgeStart: [Int]
   private let stateStep: [Int]
   private let isStop: [Bool]
-  /// Per state: whether it has a proceed edge (an ε-move), without which
-  /// ``reachesFinal(from:event:bindings:context:)`` has nothing to follow.
-  private let hasProceedEdge: [Bool]
+  /// Per state: whether some path of proceed edges (ε-moves) leads from it to the final state,
+  /// whatever their conditions. Without one, ``reachesFinal(from:event:bindings:context:)`` can
+  /// only answer no, and is not asked: a loop's state followed by a `followed_by` step has a
+  /// proceed edge, to the next step's state, which waits for an event (W2's
+  /// `w2_night_spree` walked it for every event its loop took: ~200 instructions per event).
+  private let proceedsReachFinal: [Bool]
   let finalState: StateID
   let startState: StateID
   /// Reused by ``reachesFinal(from:event:bindings:context:)``.
@@ -357,7 +360,7 @@ public final class RuleMatcher {
     self.edgeStart = edgeStart
     self.stateStep = program.nfa.states.map { $0.step ?? -1 }
     self.isStop = program.nfa.states.map { $0.kind == .stop }
-    self.hasProceedEdge = program.nfa.states.map { state in state.edges.contains { $0.action == .proceed } }
+    self.proceedsReachFinal = Self.statesReachingFinalByProceeds(program.nfa)
     // Without the event-condition cache every walk is its own (the plain walk the tests compare
     // against).
     self.sharesPlan =
@@ -371,6 +374,29 @@ public final class RuleMatcher {
     let transparent = Self.transparentStates(program.nfa)
     self.isTransparent = transparent
     self.hasTransparentStates = transparent.contains(true)
+  }
+
+  /// ``proceedsReachFinal``: the states from which proceed edges alone (their conditions
+  /// ignored, so a superset of what any event allows) lead to the final state. The final state
+  /// itself is not one: ``reachesFinal(from:event:bindings:context:)`` looks for it among the
+  /// targets of the edges it follows.
+  static func statesReachingFinalByProceeds(_ nfa: NFA) -> [Bool] {
+    // Backwards from the final state over proceed edges, to a fixed point.
+    var reaches = Array(repeating: false, count: nfa.states.count)
+    var changed = true
+    while changed {
+      changed = false
+      for state in nfa.states where !reaches[state.id.index] {
+        let leads = state.edges.contains { edge in
+          edge.action == .proceed && (edge.target == nfa.final || reaches[edge.target.index])
+        }
+        if leads {
+          reaches[state.id.index] = true
+          changed = true
+        }
+      }
+    }
+    return reaches
   }
 
   /// ``isTransparent``, by following the decision graph of every state a partial match can
@@ -980,9 +1006,10 @@ public final class RuleMatcher {
       scratch.next.append(taken)
       var completes = effect.completes
       if completes < 0 {
-        // Only a state with a proceed edge can reach the final state without an event.
+        // Only a state with a path of proceed edges to the final state reaches it without an event.
         completes =
-          hasProceedEdge[target.index] && reachesFinal(from: target, event: event, bindings: node, context: context)
+          proceedsReachFinal[target.index]
+            && reachesFinal(from: target, event: event, bindings: node, context: context)
           ? 1 : 0
       }
       if completes == 1 { scratch.complete.append(Computation(state: finalState, bindings: node, start: start)) }
