@@ -72,6 +72,11 @@ public enum SmallString {
     bits.1 >> 56 & 0xA0 == 0xA0
   }
 
+  /// Whether `bits` (of a string in the small form) are an ASCII string's.
+  @inlinable
+  public static func isASCII(_ bits: (UInt64, UInt64)) -> Bool {
+    bits.1 >> 56 & 0x40 != 0
+  }
   /// The bits of the short string of `count` (0...15) UTF-8 bytes held in `word0` (bytes 0..<8)
   /// and `word1` (bytes 8..<15), little-endian and zero past `count`.
   @inlinable

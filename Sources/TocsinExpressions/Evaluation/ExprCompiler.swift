@@ -220,27 +220,25 @@ public struct ExprCompiler {
 
   // MARK: - Conditions
 
-  /// Compiles a condition: the closure returns whether `expr` evaluates to exactly `true`.
+  /// Compiles a condition: the closure returns whether `expr` evaluates to exactly `true`
+  /// (compiled as a test, ``compileTest(_:)``).
   ///
   /// A regex tested more than once on the same field of the current event runs once per
   /// evaluation (``RegexMemo``).
   public mutating func compileCondition(_ expr: Expr) -> Predicate {
     let repeated = Self.repeatedRegexCalls(in: expr)
-    guard !repeated.isEmpty else {
-      let boolValued = compilePredicate(expr, nullable: false)
-      return { event, bindings, context in boolValued(event, bindings, context).isTrue }
-    }
+    guard !repeated.isEmpty else { return compileTest(expr) }
     let scope = RegexMemoScope()
     for key in repeated {
       if case .regex(let regex)? = literalPattern(.matches, key.pattern) {
         memos[key] = RegexMemo(scope: scope, regex: regex)
       }
     }
-    let boolValued = compilePredicate(expr, nullable: false)
+    let test = compileTest(expr)
     memos = [:]
     return { event, bindings, context in
       scope.generation &+= 1
-      return boolValued(event, bindings, context).isTrue
+      return test(event, bindings, context)
     }
   }
 
@@ -290,7 +288,7 @@ public struct ExprCompiler {
   /// Compiles boolean-shaped expressions. With `nullable` the closure returns `.null` where a
   /// value is required (so `not null` stays null); without, it may collapse null to `false`,
   /// which is all a condition needs.
-  private mutating func compilePredicate(_ expr: Expr, nullable: Bool) -> Evaluator {
+  mutating func compilePredicate(_ expr: Expr, nullable: Bool) -> Evaluator {
     if !isFolding, let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
     switch expr {
     case .and(let l, let r):
