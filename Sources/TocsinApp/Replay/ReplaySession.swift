@@ -275,19 +275,21 @@ public final class ReplaySession {
 
   private func perform(rawLine: InputLine?) throws {
     guard !actions.isEmpty else { return }
-    // Taken out of the session while they are written, so each is read in place: iterating the
-    // stored array by value copied every alert (retaining its rule name, key, id, events and
-    // fields) and released the copy after the array's own.
+    // Taken out of the session while they are written, and each action moved out of the array
+    // in turn (reversed in place, then popped): an alert bound from `pending[i]` was a copy
+    // (`Alert`'s outlined copy: a retain of everything it refers to), destroyed after the write
+    // and then again as the array's element. The reversal moves the elements' bytes only.
     var pending: [EngineAction] = []
     swap(&pending, &actions)
     defer {
-      // From the end, one at a time: `removeAll(keepingCapacity:)` went through the generic
-      // `replaceSubrange` (~2.3k instructions a call on W2, with its alerts destroyed).
+      // From the end, one at a time (what a throw left): `removeAll(keepingCapacity:)` went
+      // through the generic `replaceSubrange` (~2.3k instructions a call on W2).
       while !pending.isEmpty { pending.removeLast() }
       if actions.isEmpty { swap(&pending, &actions) }
     }
-    for i in pending.indices {
-      switch pending[i] {
+    if pending.count > 1 { pending.withUnsafeMutableBufferPointer { $0.reverse() } }
+    while let action = pending.popLast() {
+      switch consume action {
       case .alert(let alert):
         guard suppressor.isActive else {
           try write(alert)

@@ -25,6 +25,10 @@ public final class AlertRule: Sendable {
   public let emitNames: [String]
   /// The `on timeout emit` names, in the order a timeout's ``Alert/fieldValues`` holds them.
   public let timeoutNames: [String]
+  /// The alert id's hash state after the part every alert of the rule shares (its name, and
+  /// for a timeout the timeout marker: ``Alert/makeIDHash(rule:isTimeout:keyText:identities:)``),
+  /// for a match and for a timeout: hashed once here, not per alert.
+  let idPrefixes: (match: StableHash, timeout: StableHash)
 
   /// The shared part of rule number `index`'s alerts.
   public init(
@@ -39,6 +43,7 @@ public final class AlertRule: Sendable {
     self.steps = steps
     self.emitNames = emitNames
     self.timeoutNames = timeoutNames
+    idPrefixes = (Alert.idPrefix(rule: name, isTimeout: false), Alert.idPrefix(rule: name, isTimeout: true))
   }
 
   /// The shared part of the alerts of `spec`, rule number `index`.
@@ -95,10 +100,10 @@ public struct Alert {
   /// For a rule with `suppress`: the suppression key (the `by` value, or the partition key as
   /// text). `.null` when the rule has no `suppress` or its `by` value was null; such alerts are
   /// never suppressed.
-  public var suppressionKey: Value = .null
+  public var suppressionKey: Value
   /// How many equal alerts ``Suppressor`` held back since the previous written one (written as
   /// `"suppressed"` when positive).
-  public var suppressed = 0
+  public var suppressed: Int
 
   /// An alert of `source`'s rule.
   public init(
@@ -114,6 +119,7 @@ public struct Alert {
     self.boundEvents = boundEvents
     self.fieldValues = fieldValues
     self.suppressionKey = suppressionKey
+    self.suppressed = 0
   }
 
   /// The rule's position in the program set (for ordering).
@@ -160,10 +166,33 @@ public struct Alert {
   public static func makeIDHash<S: Sequence>(
     rule: String, isTimeout: Bool, keyText: String, identities: S
   ) -> UInt64 where S.Element == EventIdentity {
+    idHash(from: idPrefix(rule: rule, isTimeout: isTimeout), keyText: keyText, identities: identities)
+  }
+
+  /// ``makeIDHash(rule:isTimeout:keyText:identities:)`` for an alert of `source`'s rule, from
+  /// the state the rule keeps after its name (``AlertRule/idPrefixes``).
+  static func makeIDHash<S: Sequence>(
+    source: AlertRule, isTimeout: Bool, keyText: String, identities: S
+  ) -> UInt64 where S.Element == EventIdentity {
+    idHash(from: isTimeout ? source.idPrefixes.timeout : source.idPrefixes.match, keyText: keyText, identities: identities)
+  }
+
+  /// The id hash's state after the rule's part: its name, the timeout marker for a timeout,
+  /// then the separator.
+  static func idPrefix(rule: String, isTimeout: Bool) -> StableHash {
     var hash = StableHash()
     hash.combine(utf8Of: rule)
     if isTimeout { hash.combine(utf8Of: "\u{0}timeout") }
     hash.combine(byte: 0xFF)
+    return hash
+  }
+
+  /// The id hash from `prefix` (``idPrefix(rule:isTimeout:)``): the key's text, then each
+  /// identity, each followed by the separator.
+  @inline(__always)
+  private static func idHash<S: Sequence>(from prefix: StableHash, keyText: String, identities: S) -> UInt64
+  where S.Element == EventIdentity {
+    var hash = prefix
     hash.combine(keyText)
     for identity in identities { hash.combine(identity) }
     return hash.value

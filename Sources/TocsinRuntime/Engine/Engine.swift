@@ -996,9 +996,9 @@ public final class Engine {
       ? .null : matcher.program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
     // Made whole in one initialiser call: a `var` set after it was copied and destroyed once more.
     return Alert(
-      source: source, keyValues: Array(keySpaces[space].values(of: key)),
+      source: source, keyValues: keySpaces[space].valueArray(of: key),
       idHash: Alert.makeIDHash(
-        rule: source.name, isTimeout: isTimeout, keyText: keyText, identities: bound.lazy.map(\.identity)),
+        source: source, isTimeout: isTimeout, keyText: keyText, identities: bound.lazy.map(\.identity)),
       isTimeout: isTimeout, time: time, start: match.first.event.time, boundEvents: bound,
       fieldValues: fieldValues, suppressionKey: suppressionKey)
   }
@@ -1010,10 +1010,10 @@ public final class Engine {
   private static func boundEvents(of match: MatchNode) -> [Alert.BoundEvent] {
     var bound: [Alert.BoundEvent] = []
     bound.reserveCapacity(match.length)
-    var node: MatchNode? = match
-    while let current = node {
-      bound.append(Alert.BoundEvent(step: current.step, identity: current.event.identity))
-      node = current.previous
+    // Through `walk`, which reads the chain without retaining each node on the way.
+    match.walk { node in
+      bound.append(Alert.BoundEvent(step: node.step, identity: node.event.identity))
+      return true
     }
     bound.reverse()
     return bound
