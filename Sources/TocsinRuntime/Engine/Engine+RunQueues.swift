@@ -183,17 +183,13 @@ extension Engine {
       if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
       if open { walkPairs(queue, pair, event, rule: r, key: key, context: context, &actions) }
       guard matcher.takeHolds(step: 0, event, nil, context) else { return }
+      // Nothing more to evaluate: the general walk asks whether a partial match's new state
+      // reaches the final state by proceed edges only from states with a path of them to it
+      // (`RuleMatcher.proceedsReachFinal`), and the pair's first state has none (its proceed
+      // edge leads to the second step, which waits for an event). Before that, it walked the
+      // negation's proceed edge against the event just taken, counting its errors, and so did
+      // this queue.
       queue.append(event, key: k)
-      // The general walk asks the new partial match's state whether it reaches the final state
-      // by ε-moves, which evaluates the negation (its proceed edge) against the event just
-      // taken: nothing follows from it (a stop state is not final), but its evaluation errors
-      // are counted, so they are here too.
-      if let negation = pair.negation?.condition {
-        context.keptValues = queue.keptValues(queue.tail - 1)
-        context.keptTime = event.time
-        _ = Unmanaged.passUnretained(negation)._withUnsafeGuaranteedRef { $0.holds(event, nil, context) }
-        context.keptValues = nil
-      }
     }
   }
 
