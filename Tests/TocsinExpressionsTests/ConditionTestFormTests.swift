@@ -2,38 +2,81 @@ import TocsinCore
 import TocsinExpressions
 import XCTest
 
-/// Conditions are compiled as tests (`ExprCompiler.compileCondition`, which hands back a `Bool`
-/// and compares short ASCII strings by their bits); the value form (`compileValue`, then
-/// `isTrue`) is the reference. Each case evaluates both on the same event and compares the
-/// answer, the errors counted and the first error's message.
+/// Conditions are compiled as tests (`ExprCompiler.compileCondition`: a `Bool` through `and`,
+/// `or`, `not` and comparisons, and short ASCII strings compared by their bits). Each case
+/// compares the compiled condition with a reference evaluation that follows the definitions
+/// (docs/language.md §6 and §8) directly: the answer, the errors counted and the first error's
+/// message.
 final class ConditionTestFormTests: XCTestCase {
   private let fields = ["type", "city", "amount", "flag", "note"].map { FieldPath([$0]) }
 
-  /// Both forms of `expr` on an event whose fields are `values` (by name; absent = null),
-  /// bound after `previous` when given (for `first.…`).
+  /// `expr` evaluated by definition: a constant subtree is folded (as the compiler folds it,
+  /// counting nothing at run time); `and` and `or` go by their operands' truth, left to right,
+  /// stopping early; `not` negates a bool, gives null for null, and null with a type error for
+  /// anything else; a comparison is `Operations.compare` of its operands' values, false with a
+  /// type error when they do not compare; anything else is its compiled value.
+  private func reference(_ expr: Expr, _ value: (Expr) -> Value, _ context: EvalContext) -> Value {
+    if let constant = ExprCompiler.constantValue(of: expr) { return constant }
+    switch expr {
+    case .and(let l, let r):
+      return .bool(reference(l, value, context).isTrue && reference(r, value, context).isTrue)
+    case .or(let l, let r):
+      return .bool(reference(l, value, context).isTrue || reference(r, value, context).isTrue)
+    case .not(let inner):
+      switch reference(inner, value, context) {
+      case .bool(let b): return .bool(!b)
+      case .null: return .null
+      case let other:
+        context.recordTypeError("'not' needs a bool, got \(other.typeName)")
+        return .null
+      }
+    case .binary(let op, let l, let r) where op.isComparison:
+      // A comparison written constant first is quoted field first in its type error, as the
+      // engine tests it (`5 < amount` as `amount > 5`).
+      let mirrored: Bool
+      if case .field = r, ExprCompiler.constantValue(of: l) != nil, !isField(l) { mirrored = true } else { mirrored = false }
+      let (a, b) = (value(l), value(r))
+      if let result = Operations.compare(op, a, b) { return .bool(result) }
+      let (first, second, quoted) = mirrored ? (b, a, op.mirrored) : (a, b, op)
+      context.recordTypeError("cannot compare \(first.typeName) with \(second.typeName) using '\(quoted.rawValue)'")
+      return .bool(false)
+    default:
+      return value(expr)
+    }
+  }
+
+  private func isField(_ expr: Expr) -> Bool {
+    if case .field = expr { return true }
+    return false
+  }
+
+  /// The compiled condition and the reference on an event whose fields are `values` (by name;
+  /// absent = null), bound after `previous` when given (for `first.…`).
   private func compare(
     _ expr: Expr, _ values: [String: Value], previous: [String: Value]? = nil,
     file: StaticString = #filePath, line: UInt = #line
   ) {
     var compiler = ExprCompiler()
     let test = compiler.compileCondition(expr)
-    let value = compiler.compileValue(expr)
+    var operands = compiler
     func event(_ values: [String: Value], sequence: UInt64) -> EventRecord {
       var slots = Array(repeating: Value.null, count: compiler.projection.count)
       for (i, path) in compiler.projection.paths.enumerated() { slots[i] = values[path.description] ?? .null }
-      return EventRecord(time: .milliseconds(Int64(sequence)), sequence: sequence, line: 1, identity: "e", slots: EventSlots(slots))
+      return EventRecord(
+        time: .milliseconds(Int64(sequence)), sequence: sequence, line: 1, identity: "e", slots: EventSlots(slots))
     }
     let bindings = previous.map { MatchNode(step: 0, event: event($0, sequence: 0), previous: nil) }
     let current = event(values, sequence: 1)
-    let (testContext, valueContext) = (EvalContext(), EvalContext())
+    let (testContext, referenceContext) = (EvalContext(), EvalContext())
     let holds = test(current, bindings, testContext)
-    let reference = value(current, bindings, valueContext).isTrue
+    let expected = reference(expr, { operands.compileValue($0)(current, bindings, referenceContext) }, referenceContext)
     let rendered = expr.rendered(stepNames: ["first", "second"])
-    XCTAssertEqual(holds, reference, "\(rendered) on \(values)", file: file, line: line)
-    XCTAssertEqual(testContext.typeErrors, valueContext.typeErrors, "type errors of \(rendered) on \(values)", file: file, line: line)
-    XCTAssertEqual(testContext.firstTypeError, valueContext.firstTypeError, "\(rendered) on \(values)", file: file, line: line)
+    XCTAssertEqual(holds, expected.isTrue, "\(rendered) on \(values)", file: file, line: line)
     XCTAssertEqual(
-      testContext.arithmeticErrors, valueContext.arithmeticErrors, "\(rendered) on \(values)", file: file, line: line)
+      testContext.typeErrors, referenceContext.typeErrors, "type errors of \(rendered) on \(values)", file: file, line: line)
+    XCTAssertEqual(testContext.firstTypeError, referenceContext.firstTypeError, "\(rendered) on \(values)", file: file, line: line)
+    XCTAssertEqual(
+      testContext.arithmeticErrors, referenceContext.arithmeticErrors, "\(rendered) on \(values)", file: file, line: line)
   }
 
   private func field(_ name: String) -> Expr { .field(FieldPath([name])) }

@@ -17,7 +17,7 @@ extension ExprCompiler {
   /// Visits the expression's fields in the order ``compileValue(_:)`` does, so the projection
   /// gets the same slots whichever form a condition is compiled in.
   mutating func compileTest(_ expr: Expr) -> Predicate {
-    if let constant = Self.constantValue(of: expr) {
+    if !isFolding, let constant = Self.constantValue(of: expr) {
       let holds = constant.isTrue
       return { _, _, _ in holds }
     }
@@ -54,8 +54,9 @@ extension ExprCompiler {
     }
   }
 
-  /// ``compileComparison(_:_:_:)`` as a test.
-  private mutating func compileComparisonTest(_ op: BinaryOperator, _ l: Expr, _ r: Expr) -> Predicate {
+  /// `l <op> r` as a test. Fast path: `field <op> constant` reads one slot in place and compares
+  /// it without building values (``compareSlotTest(_:_:_:)``).
+  mutating func compileComparisonTest(_ op: BinaryOperator, _ l: Expr, _ r: Expr) -> Predicate {
     if case .field(let path) = l, let constant = Self.constantValue(of: r) {
       return Self.compareSlotTest(slot(for: path).index, op, constant)
     }
@@ -73,7 +74,11 @@ extension ExprCompiler {
     }
   }
 
-  /// ``compareSlot(_:_:_:)`` as a test: `slot <op> constant`, the slot's value read in place.
+  /// `slot <op> constant` as a test, the slot's value read in place: a string (`==`, `!=`) and an
+  /// int constant have their own closures; any other goes through ``Operations/compare(_:_:_:)``.
+  /// A type error names the slot's type first, also for a comparison written constant first
+  /// (`5 < amount` is tested, and quoted, as `amount > 5`). The closures capture no more than
+  /// they read on the way to an answer: each capture costs every call's forwarding thunk.
   static func compareSlotTest(_ slot: Int, _ op: BinaryOperator, _ constant: Value) -> Predicate {
     switch constant {
     case .string(let s) where op == .equal || op == .notEqual:
@@ -91,7 +96,7 @@ extension ExprCompiler {
           case .string(let v): return (v == s) == wantsEqual
           case .null: return false
           case let other:
-            c.recordTypeError("cannot compare \(other.typeName) with string using '\(op.rawValue)'")
+            c.recordTypeError(mismatch(other.typeName, "string", op))
             return false
           }
         }
@@ -105,7 +110,7 @@ extension ExprCompiler {
           case .float(let v): return Operations.ordered(op, v, d) ?? false
           case .null: return false
           case let other:
-            c.recordTypeError("cannot compare \(other.typeName) with int using '\(op.rawValue)'")
+            c.recordTypeError(mismatch(other.typeName, "int", op))
             return false
           }
         }
@@ -114,12 +119,17 @@ extension ExprCompiler {
       return { e, _, c in
         e.slots.withUnsafeValue(at: slot) { value in
           if let result = Operations.compare(op, value.pointee, constant) { return result }
-          c.recordTypeError(
-            "cannot compare \(value.pointee.typeName) with \(constant.typeName) using '\(op.rawValue)'")
+          c.recordTypeError(mismatch(value.pointee.typeName, constant.typeName, op))
           return false
         }
       }
     }
+  }
+
+  /// The type error of comparing a value of type `other` with a constant of type `constantType`
+  /// by `op`.
+  private static func mismatch(_ other: String, _ constantType: String, _ op: BinaryOperator) -> String {
+    "cannot compare \(other) with \(constantType) using '\(op.rawValue)'"
   }
 
   /// The bits of `s` when it is a short ASCII string in the small form, where that form is

@@ -11,7 +11,7 @@ public struct ExprCompiler {
   /// The projection slots are allocated in; read it back after compiling every rule.
   public private(set) var projection: FieldProjection
   /// Set while evaluating a constant subtree, so `compileValue` does not try to fold it again.
-  private var isFolding = false
+  private(set) var isFolding = false
 
   /// The slot of `path`, adding it to the projection if new.
   public mutating func slot(for path: FieldPath) -> SlotIndex { projection.slot(for: path) }
@@ -317,61 +317,12 @@ public struct ExprCompiler {
     }
   }
 
+  /// A comparison's value: always a bool (false, with a type error recorded, when the operands
+  /// do not compare), so it is the test form's answer (``compileComparisonTest(_:_:_:)``, where
+  /// `field <op> constant` reads its slot in place) as a value.
   private mutating func compileComparison(_ op: BinaryOperator, _ l: Expr, _ r: Expr) -> Evaluator {
-    // Fast path: `field <op> constant` reads one slot and compares without building values.
-    if case .field(let path) = l, let constant = Self.constantValue(of: r) {
-      let slot = projection.slot(for: path).index
-      return Self.compareSlot(slot, op, constant)
-    }
-    if case .field(let path) = r, let constant = Self.constantValue(of: l) {
-      let slot = projection.slot(for: path).index
-      return Self.compareSlot(slot, op.mirrored, constant)
-    }
-    let lhs = compileValue(l)
-    let rhs = compileValue(r)
-    return { e, b, c in
-      let a = lhs(e, b, c)
-      let v = rhs(e, b, c)
-      if let result = Operations.compare(op, a, v) { return .bool(result) }
-      c.recordTypeError("cannot compare \(a.typeName) with \(v.typeName) using '\(op.rawValue)'")
-      return .bool(false)
-    }
-  }
-
-  private static func compareSlot(_ slot: Int, _ op: BinaryOperator, _ constant: Value) -> Evaluator
-  {
-    switch constant {
-    case .string(let s) where op == .equal:
-      return { e, _, c in
-        switch e.slots[slot] {
-        case .string(let v): return .bool(v == s)
-        case .null: return .bool(false)
-        case let other:
-          c.recordTypeError("cannot compare \(other.typeName) with string using '=='")
-          return .bool(false)
-        }
-      }
-    case .int(let k):
-      let d = Double(k)
-      return { e, _, c in
-        switch e.slots[slot] {
-        case .int(let v): return .bool(Operations.ordered(op, v, k) ?? false)
-        case .float(let v): return .bool(Operations.ordered(op, v, d) ?? false)
-        case .null: return .bool(false)
-        case let other:
-          c.recordTypeError("cannot compare \(other.typeName) with int using '\(op.rawValue)'")
-          return .bool(false)
-        }
-      }
-    default:
-      return { e, _, c in
-        let v = e.slots[slot]
-        if let result = Operations.compare(op, v, constant) { return .bool(result) }
-        c.recordTypeError(
-          "cannot compare \(v.typeName) with \(constant.typeName) using '\(op.rawValue)'")
-        return .bool(false)
-      }
-    }
+    let test = compileComparisonTest(op, l, r)
+    return { e, b, c in .bool(test(e, b, c)) }
   }
 
   // MARK: - Aggregates
