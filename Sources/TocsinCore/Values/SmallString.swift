@@ -97,7 +97,9 @@ public enum SmallString {
   /// returned `true`.
   @inlinable
   public static func string(bits: (UInt64, UInt64)) -> String {
-    // Moved out of memory, as in ``make(word0:word1:count:)``.
+    // Moved out of memory that holds the bits, not `unsafeBitCast`: a cast from plain words
+    // gives a borrowed string that the caller's store then copies (a
+    // `swift_bridgeObjectRetain` call per string, which a small string does not need).
     withUnsafeTemporaryAllocation(of: String.self, capacity: 1) { buffer in
       // swift-format-ignore: NeverForceUnwrap
       // A temporary allocation of one element has a base address.
@@ -112,17 +114,7 @@ public enum SmallString {
   /// `true`; debug builds compare it with the string built the public way.
   @inlinable
   public static func make(word0: UInt64, word1: UInt64, count: Int) -> String {
-    let bits = smallBits(word0: word0, word1: word1, count: count, isASCII: true)
-    // Moved out of memory that holds the bits, not `unsafeBitCast`: a cast from plain words
-    // gives a borrowed string that the caller's store then copies (a
-    // `swift_bridgeObjectRetain` call per string, which a small string does not need).
-    let string = withUnsafeTemporaryAllocation(of: String.self, capacity: 1) { buffer in
-      // swift-format-ignore: NeverForceUnwrap
-      // A temporary allocation of one element has a base address.
-      let slot = buffer.baseAddress!
-      UnsafeMutableRawPointer(slot).storeBytes(of: bits, as: (UInt64, UInt64).self)
-      return slot.move()
-    }
+    let string = self.string(bits: smallBits(word0: word0, word1: word1, count: count, isASCII: true))
     #if DEBUG
       var bytes: [UInt8] = []
       for i in 0..<count { bytes.append(UInt8(truncatingIfNeeded: (i < 8 ? word0 : word1) >> UInt64(8 * (i % 8)))) }

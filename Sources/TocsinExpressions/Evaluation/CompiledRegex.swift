@@ -114,7 +114,7 @@ public final class CompiledRegex {
       case .matched, .text: return .matched
       case .missing:
         let result = runMatches(subject)
-        if result != .limitExceeded { cache.record(bits, operation: 0, outcome: result == .matched ? 2 : 1) }
+        if result != .limitExceeded { cache.record(bits, operation: 0, outcome: result == .matched ? .matched : .notMatched) }
         return result
       }
     }
@@ -159,12 +159,12 @@ public final class CompiledRegex {
       case .missing:
         let result = runExtract(subject, group: group)
         switch result {
-        case .notMatched: cache.record(bits, operation: operation, outcome: 1)
-        case .matched(nil): cache.record(bits, operation: operation, outcome: 2)
+        case .notMatched: cache.record(bits, operation: operation, outcome: .notMatched)
+        case .matched(nil): cache.record(bits, operation: operation, outcome: .matched)
         case .matched(let text?):
           // A part of a short string is short: kept as its bits (checked all the same).
           let textBits = SmallString.bits(of: text)
-          if SmallString.isSmall(textBits) { cache.record(bits, operation: operation, outcome: 3, text: textBits) }
+          if SmallString.isSmall(textBits) { cache.record(bits, operation: operation, outcome: .text, text: textBits) }
         case .limitExceeded: break
         }
         return result

@@ -291,14 +291,10 @@ public struct ExprCompiler {
   mutating func compilePredicate(_ expr: Expr, nullable: Bool) -> Evaluator {
     if !isFolding, let constant = Self.constantValue(of: expr) { return { _, _, _ in constant } }
     switch expr {
-    case .and(let l, let r):
-      let lhs = compilePredicate(l, nullable: false)
-      let rhs = compilePredicate(r, nullable: false)
-      return { e, b, c in .bool(lhs(e, b, c).isTrue && rhs(e, b, c).isTrue) }
-    case .or(let l, let r):
-      let lhs = compilePredicate(l, nullable: false)
-      let rhs = compilePredicate(r, nullable: false)
-      return { e, b, c in .bool(lhs(e, b, c).isTrue || rhs(e, b, c).isTrue) }
+    case .and, .or:
+      // Always a bool: the test form's answer (``compileTest(_:)``) as a value.
+      let test = compileTest(expr)
+      return { e, b, c in .bool(test(e, b, c)) }
     case .not(let inner):
       let operand = compileValue(inner)
       return { e, b, c in
@@ -311,18 +307,13 @@ public struct ExprCompiler {
         }
       }
     case .binary(let op, let l, let r) where op.isComparison:
-      return compileComparison(op, l, r)
+      // Always a bool too (false, with a type error recorded, when the operands do not
+      // compare): the test form's answer, where `field <op> constant` reads its slot in place.
+      let test = compileComparisonTest(op, l, r)
+      return { e, b, c in .bool(test(e, b, c)) }
     default:
       return compileValue(expr)
     }
-  }
-
-  /// A comparison's value: always a bool (false, with a type error recorded, when the operands
-  /// do not compare), so it is the test form's answer (``compileComparisonTest(_:_:_:)``, where
-  /// `field <op> constant` reads its slot in place) as a value.
-  private mutating func compileComparison(_ op: BinaryOperator, _ l: Expr, _ r: Expr) -> Evaluator {
-    let test = compileComparisonTest(op, l, r)
-    return { e, b, c in .bool(test(e, b, c)) }
   }
 
   // MARK: - Aggregates

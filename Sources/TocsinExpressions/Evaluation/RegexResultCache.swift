@@ -35,11 +35,19 @@ final class RegexResultCache {
     var subject0: UInt64
     var subject1: UInt64
     var operation: UInt32
-    /// 1: no match; 2: matched (and for an extract, the group took no part); 3: matched, with
-    /// the group's text in `text0`, `text1` (a short string's bits).
+    /// An ``Outcome``'s raw value; 0 for an empty entry.
     var outcome: UInt32
     var text0: UInt64
     var text1: UInt64
+  }
+
+  /// What a run found, as an entry keeps it.
+  enum Outcome: UInt32 {
+    case notMatched = 1
+    /// Matched (and for an extract, the group took no part).
+    case matched = 2
+    /// Matched, with the group's text in the entry (a short string's bits).
+    case text = 3
   }
 
   /// What a lookup found.
@@ -95,19 +103,20 @@ final class RegexResultCache {
       e.pointee.operation == operation
     else { return .missing }
     hits &+= 1
-    switch e.pointee.outcome {
-    case 1: return .notMatched
-    case 2: return .matched
-    default: return .text(SmallString.string(bits: (e.pointee.text0, e.pointee.text1)))
+    switch Outcome(rawValue: e.pointee.outcome) {
+    case .notMatched: return .notMatched
+    case .matched: return .matched
+    case .text: return .text(SmallString.string(bits: (e.pointee.text0, e.pointee.text1)))
+    case nil: return .missing  // an empty entry (`outcome` 0), ruled out above
     }
   }
 
-  /// Records that `operation` on the subject with bits `bits` found `outcome` (1: no match,
-  /// 2: matched without text); or, with `text` (a short string's bits), matched with that text.
+  /// Records that `operation` on the subject with bits `bits` found `outcome`; for `.text`,
+  /// the group's text is `text` (a short string's bits).
   @inline(__always)
-  func record(_ bits: (UInt64, UInt64), operation: UInt32, outcome: UInt32, text: (UInt64, UInt64) = (0, 0)) {
+  func record(_ bits: (UInt64, UInt64), operation: UInt32, outcome: Outcome, text: (UInt64, UInt64) = (0, 0)) {
     slot(bits, operation).pointee = Entry(
-      subject0: bits.0, subject1: bits.1, operation: operation, outcome: outcome, text0: text.0, text1: text.1)
+      subject0: bits.0, subject1: bits.1, operation: operation, outcome: outcome.rawValue, text0: text.0, text1: text.1)
   }
 
   private func review() {
