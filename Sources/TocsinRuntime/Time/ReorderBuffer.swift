@@ -307,13 +307,15 @@ public final class ReorderBuffer<Payload, Hint> {
     // nothing can be parked after it, and from 0 every arrival goes to the heap, which is
     // still correct.
     front = bucket &+ 1
-    // The next bucket's first entry and link, to the cache: they were written when the event
-    // arrived, the out-of-orderness bound ago, and had left the cache since (W1: ~5% of the
-    // time waited on them, `perf`). The next drain is about an event's processing from now.
+    // The next bucket's first entry, link and hint, to the cache: they were written when the
+    // event arrived, the out-of-orderness bound ago, and had left the cache since (W1: ~5% of
+    // the time waited on the entry, `perf`). The next drain is about an event's processing from
+    // now; the lookahead reads the hint soon after.
     if parkedCount > 0 {
       let head = Int(bucketHeads[Int(nextParkedBucket() & ringMask)])
       MemoryHint.prefetch(parked + head)
       MemoryHint.prefetch(links + head)
+      MemoryHint.prefetch(hints + head)
     }
   }
 
