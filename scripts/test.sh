@@ -38,6 +38,9 @@ trap 'rm -rf "$bench_dir"' EXIT
 .build/release/tocsin bench --events 20000 --runs 1 --save-baseline "$bench_dir/baseline.json"
 # The second run also measures each rule's cost (--rule-costs: 2 × 8 more passes of W1).
 .build/release/tocsin bench --workload W1 --events 20000 --runs 1 --rule-costs --baseline "$bench_dir/baseline.json"
+# Both builds in one run (--against): here the build against itself, two rounds; fails if a
+# measuring process fails or this build's alerts differ from the generator's.
+.build/release/tocsin bench --workload W1,W3 --events 20000 --runs 1 --rounds 2 --against .build/release/tocsin
 # Condition evaluation must not allocate (issue 4): the bench's condition pass counts mallocs
 # while every step condition of every rule runs on every event.
 python3 - "$bench_dir/baseline.json" <<'PY'

@@ -27,6 +27,13 @@ extension Tocsin {
     @Option(help: "Write the report as JSON to this file, for a later --baseline.") var saveBaseline: String?
     @Option(help: "Compare with a report saved by --save-baseline: each figure gets its ratio new/old.") var baseline: String?
     @Flag(help: "Measure every workload in this process instead of one child process each.") var inProcess = false
+    @Option(
+      help: ArgumentHelp(
+        "Compare with an older build's executable in the same run: --rounds rounds per workload, each "
+          + "running both builds (alternately first); each figure's ratio is the median of the rounds' new/old.",
+        valueName: "tocsin-binary"))
+    var against: String?
+    @Option(help: "Rounds of --against per workload.") var rounds = 5
     @Flag(
       help: ArgumentHelp(
         "Also measure what each rule costs: per rule, --runs pairs of full passes with and without it "
@@ -37,6 +44,20 @@ extension Tocsin {
     func validate() throws {
       guard runs > 0, events > 0 else { throw ValidationError("--runs and --events must be positive") }
       if let users, users <= 0 { throw ValidationError("--users must be positive") }
+      guard let against else {
+        if rounds != 5 { throw ValidationError("--rounds applies only with --against") }
+        return
+      }
+      guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
+      guard FileManager.default.isExecutableFile(atPath: against) else {
+        throw ValidationError("--against \(against): not an executable file (give the older build's tocsin binary)")
+      }
+      for (flag, set) in [
+        ("--in-process", inProcess), ("--baseline", baseline != nil), ("--save-baseline", saveBaseline != nil),
+        ("--rule-costs", ruleCosts),
+      ] where set {
+        throw ValidationError("--against measures in child processes with its own pairing; it does not combine with \(flag)")
+      }
     }
 
     func run() throws {
@@ -53,6 +74,10 @@ extension Tocsin {
         let result = try reportingErrors { try BenchRunner.measureHere(one, options: options, probe: probe, progress: printError) }
         let encoder = JSONEncoder()
         FileHandle.standardOutput.write(try encoder.encode(result))
+        return
+      }
+      if let against {
+        try compare(with: against, options: options)
         return
       }
       let old = try baseline.map { path in try reportingErrors { try BenchReport.load(path: path) } }
@@ -86,6 +111,40 @@ extension Tocsin {
         }
       }
       if !wrong.isEmpty { throw Exit.failure }
+    }
+
+    /// `--against`: both builds measured round by round (``BenchComparison``). Exits 1, as a
+    /// plain run does, when this build's alerts differ from the generator's ground truth or its
+    /// two-worker count from its one-worker count; alerts that differ between the builds are
+    /// shown in the table and warned about, since a change may mean to alter them.
+    private func compare(with against: String, options: BenchRunner.Options) throws {
+      let comparison = try reportingErrors {
+        try BenchRunner.compare(
+          options, rounds: rounds, executable: BenchRunner.currentExecutable(), against: against, build: Self.build,
+          progress: printError)
+      }
+      if json {
+        FileHandle.standardOutput.write(try comparison.jsonData())
+      } else {
+        print(BenchTable.renderComparison(comparison), terminator: "")
+        print(BenchTable.comparisonFooter(comparison), terminator: "")
+      }
+      var failed = false
+      for workload in comparison.workloads {
+        if !workload.roundsWithDifferentAlerts.isEmpty {
+          printError("warning: \(workload.name): the two builds wrote different numbers of alerts")
+        }
+        for (round, r) in workload.new.enumerated() where !r.alertsAsExpected {
+          failed = true
+          if let expected = r.expectedAlerts, expected != r.alerts {
+            printError("error: \(r.name) round \(round + 1): \(r.alerts) alerts, but the generator injected \(expected) cases")
+          }
+          if let differing = r.twoWorkerAlertsDiffering {
+            printError("error: \(r.name) round \(round + 1): \(differing) alerts with two workers, but \(r.alerts) with one")
+          }
+        }
+      }
+      if failed { throw Exit.failure }
     }
 
     /// Runs `body`, turning the bench's errors into a message and exit code.

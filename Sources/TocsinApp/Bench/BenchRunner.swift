@@ -135,10 +135,11 @@ public enum BenchRunner {
     return result
   }
 
-  /// Measures `name` in a child process running `executable` with `options`' arguments; the
-  /// child's standard error (progress) passes through.
+  /// Measures `name` in a child process running `executable` with `options`' arguments. The
+  /// child's standard error (progress) passes through, or with `quiet` goes to a temporary file
+  /// whose last lines become the failure's reason if the child fails.
   /// - Throws: ``Failure/child(workload:reason:)`` when the child fails or prints no result.
-  public static func measureInChild(_ name: String, options: Options, executable: String) throws
+  public static func measureInChild(_ name: String, options: Options, executable: String, quiet: Bool = false) throws
     -> BenchResult
   {
     let process = Process()
@@ -146,20 +147,78 @@ public enum BenchRunner {
     process.arguments = options.childArguments(for: name)
     let output = Pipe()
     process.standardOutput = output
+    // A file, not a pipe: reading two pipes to their ends one after the other could block the
+    // child on the one not being read.
+    let errorLog = quiet ? FileManager.default.temporaryDirectory
+      .appendingPathComponent("tocsin-bench-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).log") : nil
+    if let errorLog {
+      _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+      process.standardError = try? FileHandle(forWritingTo: errorLog)
+    }
+    defer { if let errorLog { try? FileManager.default.removeItem(at: errorLog) } }
     do { try process.run() } catch {
       throw Failure.child(workload: name, reason: "cannot start \(executable): \(error)")
     }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    /// The child's last lines of standard error, when they were kept.
+    func errorTail() -> String {
+      guard let errorLog, let text = try? String(contentsOf: errorLog, encoding: .utf8) else { return "" }
+      let lines = text.split(separator: "\n").suffix(5)
+      return lines.isEmpty ? "" : "; its last output:\n" + lines.joined(separator: "\n")
+    }
     guard process.terminationReason == .exit, process.terminationStatus == 0 else {
       let how = process.terminationReason == .exit ? "exit status" : "signal"
-      throw Failure.child(workload: name, reason: "\(how) \(process.terminationStatus)")
+      throw Failure.child(workload: name, reason: "\(executable): \(how) \(process.terminationStatus)" + errorTail())
     }
     do {
       return try JSONDecoder().decode(BenchResult.self, from: data)
     } catch {
-      throw Failure.child(workload: name, reason: "no result on standard output (\(error))")
+      throw Failure.child(workload: name, reason: "\(executable): no result on standard output (\(error))" + errorTail())
     }
+  }
+
+  /// Measures every workload of `options` with this build and an older one (``BenchComparison``):
+  /// `rounds` rounds per workload, each running both builds, in ``BenchComparison/order(round:)``.
+  /// `measure(workload, side)` takes one measurement (``measureInChild(_:options:executable:quiet:)``
+  /// with the side's executable, or a stand-in in tests).
+  /// - Throws: what `measure` throws.
+  public static func compare(
+    _ options: Options, rounds: Int, progress: (String) -> Void,
+    measure: (String, BenchComparison.Side) throws -> BenchResult
+  ) throws -> [BenchComparison.Workload] {
+    var workloads: [BenchComparison.Workload] = []
+    for name in options.workloads {
+      var old: [BenchResult] = []
+      var new: [BenchResult] = []
+      for round in 0..<rounds {
+        for side in BenchComparison.order(round: round) {
+          progress("\(name): round \(round + 1) of \(rounds): \(side == .old ? "the older build" : "this build")")
+          let result = try measure(name, side)
+          if side == .old { old.append(result) } else { new.append(result) }
+        }
+      }
+      workloads.append(BenchComparison.Workload(name: name, old: old, new: new))
+    }
+    return workloads
+  }
+
+  /// ``compare(_:rounds:progress:measure:)`` with each measurement in a child process: this
+  /// executable for the new side, `against` for the old. Both must understand the child
+  /// arguments (`bench --one W …`, every build since the benchmark ran workloads in children).
+  public static func compare(
+    _ options: Options, rounds: Int, executable: String, against: String, build: String,
+    progress: (String) -> Void
+  ) throws -> BenchComparison {
+    let workloads = try compare(options, rounds: rounds, progress: progress) { name, side in
+      try measureInChild(name, options: options, executable: side == .old ? against : executable, quiet: true)
+    }
+    return BenchComparison(
+      commit: MachineInfo.commit(in: options.root), binary: MachineInfo.fingerprint(ofFile: executable),
+      againstPath: against, againstBinary: MachineInfo.fingerprint(ofFile: against), date: MachineInfo.timestamp(),
+      machine: MachineInfo.current(),
+      settings: .init(events: options.events, runs: options.runs, seed: options.seed, isolated: true, build: build),
+      rounds: rounds, workloads: workloads)
   }
 
   /// Measures every workload of `options`, each in a child process running `executable` when

@@ -155,3 +155,97 @@ public enum BenchTable {
     return out
   }
 }
+
+extension BenchTable {
+  /// The figures ``renderComparison(_:)`` compares: title, format, and how to read it from a
+  /// result (`nil`: not measured).
+  static let comparedFigures: [(title: String, format: String, value: (BenchResult) -> Double?)] = [
+    ("events/s", "%.0f", { $0.eventsPerSecond }),
+    ("ns/event", "%.0f", { $0.nanosecondsPerEvent }),
+    ("parse-only events/s", "%.0f", { $0.parseEventsPerSecond }),
+    ("full/parse", "%.3f", { $0.fullToParseRatio }),
+    ("peak RSS MiB", "%.0f", { $0.peakRSSBytes.map { Double($0) / 1_048_576 } }),
+    ("allocs/event", "%.2f", { $0.allocationsPerEvent }),
+    ("p50 ns", "%.0f", { $0.latency.map { Double($0.p50) } }),
+    ("p99 ns", "%.0f", { $0.latency.map { Double($0.p99) } }),
+    ("open partial", "%.0f", { Double($0.openPartialMatches) }),
+    ("2 workers events/s", "%.0f", { $0.twoWorkerEventsPerSecond }),
+  ]
+
+  /// `tocsin bench --against`'s report: per workload, each figure's median for the older build
+  /// and this one, the median of the rounds' ratios new/old, and in how many rounds the new
+  /// figure was higher and lower (``BenchComparison``):
+  ///
+  ///     W1: 5 rounds, both builds in each (alternately first); ratio: median of the rounds' new/old
+  ///       figure                 older build   this build   ratio  higher/lower
+  ///       events/s                   1259816      1326471   1.05×           5/0
+  public static func renderComparison(_ comparison: BenchComparison) -> String {
+    var out = ""
+    for workload in comparison.workloads {
+      let rounds = min(workload.old.count, workload.new.count)
+      out += "\(workload.name): \(rounds) round\(rounds == 1 ? "" : "s"), both builds in each (alternately first); "
+      out += "ratio: median of the rounds' new/old\n"
+      var rows = [["figure", "older build", "this build", "ratio", "higher/lower"]]
+      for figure in comparedFigures {
+        guard let paired = workload.paired(figure.value) else {
+          rows.append([figure.title, "n/a", "n/a", "", ""])
+          continue
+        }
+        rows.append([
+          figure.title, String(format: figure.format, paired.old), String(format: figure.format, paired.new),
+          String(format: "%.3f×", paired.ratio), "\(paired.higher)/\(paired.lower)",
+        ])
+      }
+      var widths = Array(repeating: 0, count: rows[0].count)
+      for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+      for row in rows {
+        let cells = row.enumerated().map { i, cell in
+          let pad = String(repeating: " ", count: widths[i] - cell.count)
+          return i == 0 ? cell + pad : pad + cell
+        }
+        out += "  " + cells.joined(separator: "  ") + "\n"
+      }
+      out += "  " + alertsLine(workload) + "\n"
+    }
+    return out
+  }
+
+  /// What the rounds' alert counts say: the same everywhere (and whether the generator's count),
+  /// or the rounds where the two builds differ.
+  public static func alertsLine(_ workload: BenchComparison.Workload) -> String {
+    let differing = workload.roundsWithDifferentAlerts
+    if !differing.isEmpty {
+      let rounds = differing.map { "round \($0 + 1): \(workload.old[$0].alerts) → \(workload.new[$0].alerts)" }
+      return "alerts differ between the builds (older → this): " + rounds.joined(separator: ", ")
+    }
+    let counts = Set((workload.old + workload.new).map(\.alerts))
+    guard counts.count == 1, let alerts = counts.first else {
+      return "alerts vary between rounds: " + (workload.new.map { String($0.alerts) }).joined(separator: ", ")
+    }
+    var line = "alerts: \(alerts) in every round of both builds"
+    if let expected = workload.new.first?.expectedAlerts {
+      line += expected == alerts ? " (the generator's count)" : " (the generator injected \(expected))"
+    }
+    return line
+  }
+
+  /// The lines under ``renderComparison(_:)``: the machine and both builds.
+  public static func comparisonFooter(_ comparison: BenchComparison) -> String {
+    var out = "machine: \(comparison.machine.cores) cores, \(comparison.machine.cpu ?? "unknown CPU"), "
+    out += "\(comparison.machine.system)"
+    if let mode = comparison.machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
+    out += "; \(comparison.settings.build) build; \(comparison.settings.events) events, "
+    out += "\(comparison.settings.runs) timed run\(comparison.settings.runs == 1 ? "" : "s") per process\n"
+    out += "this build: commit \(comparison.commit ?? "unknown") (the tree at --root)"
+    if let binary = comparison.binary { out += ", binary \(binary)" }
+    out += "\nolder build: \(comparison.againstPath)"
+    if let binary = comparison.againstBinary { out += ", binary \(binary)" }
+    out += "\n"
+    if comparison.settings.build != "release" {
+      out += "note: a \(comparison.settings.build) build; the timings say nothing about Tocsin's speed\n"
+    }
+    out += "higher/lower: rounds where this build's figure was above / below the older build's "
+    out += "(higher is better for events/s, worse for ns/event, RSS, allocations and latency)\n"
+    return out
+  }
+}

@@ -39,7 +39,9 @@ import TocsinCore
 /// the second event's payload is fetched and its hint handed to `ahead` (``Lookahead/second``),
 /// the next event's hint is handed over again (``Lookahead/next``) and, once `body` has run,
 /// once more (``Lookahead/nextAfterBody``). Each call can read what the previous one asked for,
-/// a few microseconds earlier. All of it is cache hints: an insert that overtakes an event
+/// a few microseconds earlier. The calendar's own lines go cold too: when a bucket drains, the
+/// next occupied bucket's first entry, link and hint are fetched, an event's processing before
+/// the next drain reads them. All of it is cache hints: an insert that overtakes an event
 /// costs bandwidth, not correctness.
 ///
 /// Memory: the heap, the payload slab, the hints, the bucket lists and the free list are plain
