@@ -229,7 +229,7 @@ public final class ReorderBuffer<Payload, Hint> {
 
   /// Adds `entry` to the heap. It rises from the new last place without being stored there
   /// first: reading it back from the heap waited for that store, and the store for the load of
-  /// `entry` (a parked entry that had left the cache: ~4% of W1's time, `perf`).
+  /// `entry` (a parked entry that had left the cache: ~4% of W1's `perf` samples).
   @inline(__always)
   private func push(_ entry: Entry) {
     heapCount += 1
@@ -311,8 +311,8 @@ public final class ReorderBuffer<Payload, Hint> {
     front = bucket &+ 1
     // The next bucket's first entry, link and hint, to the cache: they were written when the
     // event arrived, the out-of-orderness bound ago, and had left the cache since (W1: ~5% of
-    // the time waited on the entry, `perf`). The next drain is about an event's processing from
-    // now; the lookahead reads the hint soon after.
+    // the `perf` samples waited on the entry). The next drain is about an event's processing
+    // from now; the lookahead reads the hint soon after.
     if parkedCount > 0 {
       let head = Int(bucketHeads[Int(nextParkedBucket() & ringMask)])
       MemoryHint.prefetch(parked + head)
