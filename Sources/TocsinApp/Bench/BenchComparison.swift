@@ -112,13 +112,7 @@ public struct BenchComparison: Codable, Equatable, Sendable {
   // MARK: - JSON
 
   /// The comparison as JSON (pretty-printed, sorted keys, a final newline).
-  public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    var data = try encoder.encode(self)
-    data.append(UInt8(ascii: "\n"))
-    return data
-  }
+  public func jsonData() throws -> Data { try BenchReport.prettyJSON(self) }
 }
 
 extension BenchComparison.Workload {

@@ -101,10 +101,14 @@ public struct BenchReport: Codable, Equatable, Sendable {
   // MARK: - JSON
 
   /// The report as pretty-printed JSON with sorted keys, newline-terminated.
-  public func jsonData() throws -> Data {
+  public func jsonData() throws -> Data { try Self.prettyJSON(self) }
+
+  /// `value` as the bench writes its documents: pretty-printed JSON with sorted keys,
+  /// newline-terminated (reports, baselines, ``BenchComparison``).
+  static func prettyJSON(_ value: some Encodable) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    var data = try encoder.encode(self)
+    var data = try encoder.encode(value)
     data.append(UInt8(ascii: "\n"))
     return data
   }
