@@ -102,15 +102,19 @@ extension Tocsin {
         }
       }
       let wrong = results.filter { !$0.alertsAsExpected }
-      for r in wrong {
-        if let expected = r.expectedAlerts, expected != r.alerts {
-          printError("error: \(r.name): \(r.alerts) alerts, but the generator injected \(expected) cases")
-        }
-        if let differing = r.twoWorkerAlertsDiffering {
-          printError("error: \(r.name): \(differing) alerts with two workers, but \(r.alerts) with one")
-        }
-      }
+      for r in wrong { reportWrongAlerts(r, as: r.name) }
       if !wrong.isEmpty { throw Exit.failure }
+    }
+
+    /// Prints why `r`'s alerts are not as expected (``BenchResult/alertsAsExpected``), naming
+    /// the measurement `label`.
+    private func reportWrongAlerts(_ r: BenchResult, as label: String) {
+      if let expected = r.expectedAlerts, expected != r.alerts {
+        printError("error: \(label): \(r.alerts) alerts, but the generator injected \(expected) cases")
+      }
+      if let differing = r.twoWorkerAlertsDiffering {
+        printError("error: \(label): \(differing) alerts with two workers, but \(r.alerts) with one")
+      }
     }
 
     /// `--against`: both builds measured round by round (``BenchComparison``). Exits 1, as a
@@ -136,12 +140,7 @@ extension Tocsin {
         }
         for (round, r) in workload.new.enumerated() where !r.alertsAsExpected {
           failed = true
-          if let expected = r.expectedAlerts, expected != r.alerts {
-            printError("error: \(r.name) round \(round + 1): \(r.alerts) alerts, but the generator injected \(expected) cases")
-          }
-          if let differing = r.twoWorkerAlertsDiffering {
-            printError("error: \(r.name) round \(round + 1): \(differing) alerts with two workers, but \(r.alerts) with one")
-          }
+          reportWrongAlerts(r, as: "\(r.name) round \(round + 1)")
         }
       }
       if failed { throw Exit.failure }

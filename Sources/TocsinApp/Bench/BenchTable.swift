@@ -20,17 +20,25 @@ public enum BenchTable {
   /// The table for `results`, each row compared with the same workload of `baseline` if given.
   public static func render(_ results: [BenchResult], baseline: BenchReport? = nil) -> String {
     let rows = results.map { cells($0, old: baseline?.result(named: $0.name)) }
-    var widths = titles.map(\.count)
+    return aligned([titles] + rows).joined(separator: "\n") + "\n"
+  }
+
+  /// `rows` as lines of columns two spaces apart, each as wide as its widest cell: the first
+  /// column left-aligned, the others right-aligned.
+  static func aligned(_ rows: [[String]]) -> [String] {
+    var widths: [Int] = []
     for row in rows {
-      for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+      for (i, cell) in row.enumerated() {
+        if i == widths.count { widths.append(0) }
+        widths[i] = max(widths[i], cell.count)
+      }
     }
-    func line(_ cells: [String]) -> String {
-      cells.enumerated().map { i, cell in
+    return rows.map { row in
+      row.enumerated().map { i, cell in
         let pad = String(repeating: " ", count: widths[i] - cell.count)
         return i == 0 ? cell + pad : pad + cell
       }.joined(separator: "  ")
     }
-    return ([line(titles)] + rows.map(line)).joined(separator: "\n") + "\n"
   }
 
   /// One row's cells.
@@ -107,13 +115,7 @@ public enum BenchTable {
   /// The lines printed under the table: the machine, the commit, and what the latency and RSS
   /// columns mean.
   public static func footer(_ report: BenchReport, baseline: BenchReport?) -> String {
-    var out = "machine: \(report.machine.cores) cores, \(report.machine.cpu ?? "unknown CPU"), "
-    out += "\(report.machine.system)"
-    if let mode = report.machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
-    out += "; \(report.settings.build) build; \(identity(report))\n"
-    if report.settings.build != "release" {
-      out += "note: a \(report.settings.build) build; the timings say nothing about Tocsin's speed\n"
-    }
+    var out = machineLine(report.machine, build: report.settings.build, then: identity(report))
     for result in report.results {
       guard let c = result.conditions else { continue }
       out += "\(result.name) conditions: \(c.evaluations) evaluations (every step condition of every rule on "
@@ -196,15 +198,7 @@ extension BenchTable {
           String(format: "%.3f×", paired.ratio), "\(paired.higher)/\(paired.lower)",
         ])
       }
-      var widths = Array(repeating: 0, count: rows[0].count)
-      for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-      for row in rows {
-        let cells = row.enumerated().map { i, cell in
-          let pad = String(repeating: " ", count: widths[i] - cell.count)
-          return i == 0 ? cell + pad : pad + cell
-        }
-        out += "  " + cells.joined(separator: "  ") + "\n"
-      }
+      for line in aligned(rows) { out += "  " + line + "\n" }
       out += "  " + alertsLine(workload) + "\n"
     }
     return out
@@ -229,21 +223,29 @@ extension BenchTable {
     return line
   }
 
+  /// The footer's first line (the machine, the build, then `detail`), and a warning line for a
+  /// build that is not a release build.
+  static func machineLine(_ machine: BenchReport.Machine, build: String, then detail: String) -> String {
+    var out = "machine: \(machine.cores) cores, \(machine.cpu ?? "unknown CPU"), \(machine.system)"
+    if let mode = machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
+    out += "; \(build) build; \(detail)\n"
+    if build != "release" {
+      out += "note: a \(build) build; the timings say nothing about Tocsin's speed\n"
+    }
+    return out
+  }
+
   /// The lines under ``renderComparison(_:)``: the machine and both builds.
   public static func comparisonFooter(_ comparison: BenchComparison) -> String {
-    var out = "machine: \(comparison.machine.cores) cores, \(comparison.machine.cpu ?? "unknown CPU"), "
-    out += "\(comparison.machine.system)"
-    if let mode = comparison.machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
-    out += "; \(comparison.settings.build) build; \(comparison.settings.events) events, "
-    out += "\(comparison.settings.runs) timed run\(comparison.settings.runs == 1 ? "" : "s") per process\n"
+    let runs = comparison.settings.runs
+    var out = machineLine(
+      comparison.machine, build: comparison.settings.build,
+      then: "\(comparison.settings.events) events, \(runs) timed run\(runs == 1 ? "" : "s") per process")
     out += "this build: commit \(comparison.commit ?? "unknown") (the tree at --root)"
     if let binary = comparison.binary { out += ", binary \(binary)" }
     out += "\nolder build: \(comparison.againstPath)"
     if let binary = comparison.againstBinary { out += ", binary \(binary)" }
     out += "\n"
-    if comparison.settings.build != "release" {
-      out += "note: a \(comparison.settings.build) build; the timings say nothing about Tocsin's speed\n"
-    }
     out += "higher/lower: rounds where this build's figure was above / below the older build's "
     out += "(higher is better for events/s, worse for ns/event, RSS, allocations and latency)\n"
     return out

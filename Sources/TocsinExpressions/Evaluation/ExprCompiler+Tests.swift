@@ -69,7 +69,7 @@ extension ExprCompiler {
       let a = lhs(e, b, c)
       let v = rhs(e, b, c)
       if let result = Operations.compare(op, a, v) { return result }
-      c.recordTypeError("cannot compare \(a.typeName) with \(v.typeName) using '\(op.rawValue)'")
+      c.recordTypeError(Self.mismatch(a.typeName, v.typeName, op))
       return false
     }
   }
@@ -126,10 +126,9 @@ extension ExprCompiler {
     }
   }
 
-  /// The type error of comparing a value of type `other` with a constant of type `constantType`
-  /// by `op`.
-  private static func mismatch(_ other: String, _ constantType: String, _ op: BinaryOperator) -> String {
-    "cannot compare \(other) with \(constantType) using '\(op.rawValue)'"
+  /// The type error of comparing a value of type `first` with one of type `second` by `op`.
+  private static func mismatch(_ first: String, _ second: String, _ op: BinaryOperator) -> String {
+    "cannot compare \(first) with \(second) using '\(op.rawValue)'"
   }
 
   /// The bits of `s` when it is a short ASCII string in the small form, where that form is
