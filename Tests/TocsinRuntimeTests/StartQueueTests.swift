@@ -105,6 +105,64 @@ final class StartQueueTests: XCTestCase {
     XCTAssertGreaterThan(tally.typeErrors, 100)
   }
 
+  /// A queued start holds its event, not a match node: when it times out, the queue held the
+  /// event's last reference, so the event's slot buffer goes back to the engine's pool at once
+  /// (a node retired to the rule's pool gave it back only `MatchNodePool.retireDelay` time-outs
+  /// later), and one another holder keeps is left alone.
+  func testTimedOutStarts_GiveTheirBuffersBack() {
+    // `begin a followed_by more where type == "b" and amount > a.amount times 2+ within 10s`: a
+    // start queue's shape, whose node keeps the first event's fields (its buffer).
+    let spec = RuleSpec(
+      name: "r", keyFields: [Q.user],
+      steps: [
+        StepSpec(name: "a", condition: Self.isType("a")),
+        StepSpec(
+          name: "more", quantifier: .timesOrMore(2),
+          condition: .and(Self.isType("b"), .binary(.greater, .field(Q.amount), .stepField(step: 0, Q.amount)))),
+      ],
+      within: .seconds(10))
+    let programs = NFACompiler.compile([spec], extraFields: QueueEquivalence.fields)
+    // swift-format-ignore: NeverForceUnwrap
+    // Compiled with `fields`.
+    let slot = { (path: FieldPath) in programs.projection.existingSlot(for: path)!.index }
+    // (starts, of which an event the test keeps a reference to) → buffers given back.
+    let cases: [(starts: Int, kept: Int)] = [(1, 0), (20, 0), (20, 3), (3, 3)]
+    for (n, c) in cases.enumerated() {
+      var options = EngineOptions(outOfOrderness: .seconds(1))
+      options.maxTimeSkew = nil  // no calibration: the second event moves the watermark
+      var engine = Engine(programs: programs, options: options)
+      XCTAssertEqual(engine.startQueueCount, 1, "case \(n)")
+      let pool = EventSlots.Pool(limit: 1000)
+      engine.slotPool = pool
+      var held: [EventRecord] = []
+      func event(_ type: String, user: String, at milliseconds: Int64, _ sequence: Int) -> EventRecord {
+        var values = Array(repeating: Value.null, count: programs.projection.count)
+        values[slot(Q.type)] = .string(type)
+        values[slot(Q.user)] = .string(user)
+        return EventRecord(
+          time: .milliseconds(milliseconds), sequence: UInt64(sequence), line: sequence + 1, identity: "e\(sequence)",
+          slots: EventSlots(values))
+      }
+      var actions: [EngineAction] = []
+      for i in 0..<c.starts {
+        let start = event("a", user: "u\(i)", at: Int64(i), i)
+        if i < c.kept { held.append(start) }
+        engine.eventArrived(start, into: &actions)
+      }
+      // Moves the watermark past the starts, not past their window: they are released and queued.
+      engine.eventArrived(event("x", user: "z", at: 5_000, c.starts), into: &actions)
+      XCTAssertEqual(engine.openPartialMatches, c.starts, "case \(n): every start queued")
+      XCTAssertEqual(pool.count, 0, "case \(n): a queued start keeps its buffer")
+      // Past every window: the first `x` is released (no rule keeps it: its buffer goes back
+      // from the release loop), and the starts time out.
+      engine.eventArrived(event("x", user: "z", at: 60_000, c.starts + 1), into: &actions)
+      XCTAssertEqual(engine.openPartialMatches, 0, "case \(n)")
+      XCTAssertEqual(pool.count, c.starts - c.kept + 1, "case \(n): each timed-out start's buffer, at once")
+      XCTAssertTrue(actions.isEmpty, "case \(n): no alert")
+      XCTAssertEqual(held.map(\.identity), (0..<c.kept).map { "e\($0)" }, "case \(n): kept events untouched")
+    }
+  }
+
   /// Which rules get a start queue: general-walk rules that end silently, whose start is one
   /// take of the first step and nothing else, with a window, a quick start check, and no TTL or
   /// state budget.

@@ -13,7 +13,7 @@ import TocsinExpressions
 /// to drop it. A rule whose start is one take edge of its first step and nothing else
 /// (``RuleMatcher/loneStartState``) makes, from an event its quick start check admits for a key
 /// with nothing open, exactly one partial match in one state, so that partial match is pushed
-/// straight onto the rule's ``StartQueue`` (its node, start and key: 32 bytes in a ring; the key's
+/// straight onto the rule's ``StartQueue`` (its event, time and key: a 64-byte line in a ring; the key's
 /// state slot says where, ``PartialMatches/queuedStart``), with no walk, list or timer. Every
 /// entry has the same window (the earlier of `within` and `within … between steps`: its last
 /// event is its first), and events are released in time order, so the queue times them out from
@@ -86,7 +86,7 @@ extension Engine {
       slot.pointee.hasQueuedStart = false
       assert(slot.pointee.isEmpty, "a key with a queued start had general state")
       matcher.makeRoom(in: &slot.pointee.partials, for: 1)
-      slot.pointee.partials.append(queue.take(queue.number(low: slot.pointee.queuedStart)))
+      slot.pointee.partials.append(queue.take(queue.number(low: slot.pointee.queuedStart), into: matcher.nodes))
       // As the step that started it left it (``RuleMatcher/process`` sets it after each step).
       if matcher.tracksSettling { slot.pointee.isSettled = matcher.isSettled(slot.pointee) }
       return false
@@ -105,10 +105,8 @@ extension Engine {
     // `ensure` gave the key a slot.
     let slot = states.address(of: r, k)!
     assert(slot.pointee.isEmpty && !slot.pointee.hasQueuedStart, "a direct start for a key with something open")
-    let node = withRule(r) { matcher, _, _ in
-      matcher.nodes.make(step: 0, event: matcher.binding(event, step: 0), previous: nil)
-    }
-    slot.pointee.queuedStart = UInt32(truncatingIfNeeded: queue.push(node, start: EventPosition(event), key: k))
+    let binding = withRule(r) { matcher, _, _ in matcher.binding(event, step: 0) }
+    slot.pointee.queuedStart = UInt32(truncatingIfNeeded: queue.push(binding, key: k))
     slot.pointee.hasQueuedStart = true
     hotMasks[space]._withUnsafeGuaranteedRef { $0.set(true, bit: bit, at: k) }
   }
@@ -122,9 +120,9 @@ extension Engine {
     queue.popExpired(upTo: now) { k in
       if let slot = states.address(of: r, k) { MemoryHint.prefetch(slot) }
       hotMasks[space]._withUnsafeGuaranteedRef { $0.prefetch(k) }
-    } expired: { k, node in
+    } expired: { k, event in
       states[r, k].hasQueuedStart = false
-      withRule(r) { matcher, _, _ in matcher.nodes.retire(&node) }
+      hotSlotPool?._withUnsafeGuaranteedRef { $0.recycle(&event.slots) }
       hotMasks[space]._withUnsafeGuaranteedRef { $0.set(false, bit: bit, at: k) }
     }
   }
@@ -153,8 +151,10 @@ extension Engine {
   /// ``states``).
   func queuedStarts(_ queue: StartQueue, rule r: Int) -> [(key: Int, state: PartialMatches)] {
     var out: [(key: Int, state: PartialMatches)] = []
-    queue.forEachLive { k, node, start in
+    queue.forEachLive { k, event in
       var state = PartialMatches()
+      let start = EventPosition(event)
+      let node = MatchNode(step: 0, event: event, previous: nil)
       state.partials.append(Computation(state: queue.waiting, bindings: node, start: start))
       state.scheduledDeadline = Self.roundedUp(start.time + queue.window, to: timerQuantum(rule: r, for: state))
       out.append((k, state))

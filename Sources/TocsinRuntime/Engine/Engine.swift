@@ -125,9 +125,10 @@ public final class Engine {
       for rule in rules { rule.matcher.nodes.slotPool = slotPool }
     }
   }
-  /// ``slotPool`` for the release loop, without reference counting (reading the `var` retained
-  /// and released the pool around each event's recycling); `slotPool` holds the reference.
-  private var hotSlotPool: Unmanaged<EventSlots.Pool>?
+  /// ``slotPool`` for the release loop and the start queues' time-outs, without reference
+  /// counting (reading the `var` retained and released the pool around each event's recycling);
+  /// `slotPool` holds the reference.
+  private(set) var hotSlotPool: Unmanaged<EventSlots.Pool>?
   /// Per key space, the indices of its rules: `rulesBySpace[s][b]` is the rule with bit `b`.
   let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).

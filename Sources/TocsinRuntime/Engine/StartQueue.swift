@@ -3,22 +3,29 @@ import TocsinCore
 import TocsinExpressions
 
 /// One rule's lone starts over all its keys (Engine+StartQueues.swift): for each key that has
-/// one, the partial match that has bound only its first event, as its match node, start and key,
-/// in the order they started. A key has at most one; its state slot says which
-/// (``PartialMatches/queuedStart``).
+/// one, the partial match that has bound only its first event, as that event (bound as its node
+/// would bind it), its time and key, in the order they started. A key has at most one; its state
+/// slot says which (``PartialMatches/queuedStart``).
 ///
 /// Every entry has the same window (``window``) and entries are pushed in event-time order, so
 /// they time out from the head. An entry taken back for the general state stays in the ring,
-/// without its node, until the head passes it. Entries are 32 bytes (a node reference, the
-/// start, the key id) in a ring that doubles.
+/// without its event, until the head passes it. Entries are 64 bytes, one cache line each (the
+/// time, the key id, the event), in a ring that doubles.
+///
+/// The entry holds the event itself, not a match node: the node is made when the start is taken
+/// back (``take(_:into:)``), from the rule's pool. Most lone starts time out untaken; one held
+/// as a node cost a node made (an allocation while the pool is empty), a second line to fetch
+/// when the start timed out a window later, and the node's trip through the pool's retire ring.
 ///
 /// Plain memory the queue owns (a class, one owner, one thread), like ``RunQueue``.
 final class StartQueue {
   struct Entry {
-    /// The partial match's one node; `nil` once taken back.
-    var node: MatchNode?
-    var start: EventPosition
+    /// The start's event time (the entry's, kept when the event is taken back).
+    var time: EventTime
     var key: UInt32
+    /// The start's event as its node binds it (``RuleMatcher/binding(_:step:)``); `nil` once
+    /// taken back.
+    var event: EventRecord?
   }
 
   /// How long a lone start stays open (``RuleMatcher/shortestWindow``: its last event is its first).
@@ -35,8 +42,9 @@ final class StartQueue {
   init(window: EventDuration, waiting: StateID) {
     self.window = window
     self.waiting = waiting
+    assert(MemoryLayout<Entry>.stride == 64, "a start queue entry is one cache line")
     mask = 255
-    entries = .allocate(capacity: 256)
+    entries = Self.allocateRing(capacity: 256)
   }
 
   deinit {
@@ -45,7 +53,18 @@ final class StartQueue {
       (entries + Int(s & mask)).deinitialize(count: 1)
       s &+= 1
     }
-    entries.deallocate()
+    Self.deallocateRing(entries, capacity: Int(mask + 1))
+  }
+
+  /// A ring of `capacity` entries, each on a cache line of its own.
+  private static func allocateRing(capacity: Int) -> UnsafeMutablePointer<Entry> {
+    HugePages.allocate(byteCount: capacity * MemoryLayout<Entry>.stride, alignment: 64)
+      .bindMemory(to: Entry.self, capacity: capacity)
+  }
+
+  /// Frees a ring from ``allocateRing(capacity:)`` (its entries deinitialised or moved out).
+  private static func deallocateRing(_ entries: UnsafeMutablePointer<Entry>, capacity: Int) {
+    HugePages.deallocate(UnsafeMutableRawPointer(entries), byteCount: capacity * MemoryLayout<Entry>.stride)
   }
 
   /// The number of the queued entry whose number's low 32 bits are `low` (every queued number is
@@ -57,65 +76,81 @@ final class StartQueue {
   @inline(__always)
   func address(of s: UInt64) -> UnsafeMutablePointer<Entry> { entries + Int(s & mask) }
 
-  /// Queues the lone start of key `k` started at `start`, the newest so far; returns its number.
+  /// Queues the lone start of key `k` on `event` (bound as its node would bind it), the newest so
+  /// far; returns its number.
   @inline(__always)
-  func push(_ node: consuming MatchNode, start: EventPosition, key k: Int) -> UInt64 {
+  func push(_ event: consuming EventRecord, key k: Int) -> UInt64 {
     if tail &- head > mask { grow() }
-    (entries + Int(tail & mask)).initialize(to: Entry(node: node, start: start, key: UInt32(truncatingIfNeeded: k)))
+    let time = event.time
+    (entries + Int(tail & mask)).initialize(to: Entry(time: time, key: UInt32(truncatingIfNeeded: k), event: event))
     tail &+= 1
     live += 1
     return tail &- 1
   }
 
-  /// Takes live entry `s` out as the general state's partial match waiting in ``waiting``; the
-  /// entry stays queued, empty, until the head passes it. The node moves from the entry into
-  /// the computation: the node was bound a window ago and is out of the cache, and a copy
-  /// retained it (an atomic update of its line, then a release of the entry's reference: 2.7%
-  /// of W2's samples).
+  /// Takes live entry `s` out as the general state's partial match waiting in ``waiting``, its
+  /// node made from `nodes`; the entry stays queued, empty, until the head passes it. The event
+  /// moves from the entry into the node (no reference count touched: the event's buffer was
+  /// bound a window ago and is out of the cache).
   @inline(__always)
-  func take(_ s: UInt64) -> Computation {
+  func take(_ s: UInt64, into nodes: MatchNodePool) -> Computation {
     let e = address(of: s)
     live -= 1
     // swift-format-ignore: NeverForceUnwrap
-    // A live entry has its node.
-    return Computation(state: waiting, loneNode: e.pointee.node.take()!, start: e.pointee.start)
+    // A live entry has its event.
+    let event = e.pointee.event.take()!
+    let start = EventPosition(event)
+    return Computation(state: waiting, loneNode: nodes.make(step: 0, event: event, previous: nil), start: start)
   }
 
   /// Whether the head's window has closed by `now` (``popExpired(upTo:ahead:expired:)`` would
   /// pop something).
   @inline(__always)
   func hasExpired(upTo now: EventTime) -> Bool {
-    head < tail && address(of: head).pointee.start.time + window <= now
+    head < tail && address(of: head).pointee.time + window <= now
   }
 
   /// Times out every lone start whose window has closed by `now` (`start + window <= now`, as
-  /// ``RuleMatcher/isTimedOut(_:at:)``), handing each one's key and node to `expired`. Each
+  /// ``RuleMatcher/isTimedOut(_:at:)``), handing each one's key and event to `expired`. Each
   /// pop first hands `ahead` the key of the entry 8 places on (written a window ago), for a
-  /// cache hint.
+  /// cache hint, and fetches that entry's event buffer, which `expired` will release.
   @inline(__always)
-  func popExpired(upTo now: EventTime, ahead: (Int) -> Void, expired: (Int, inout MatchNode) -> Void) {
+  func popExpired(upTo now: EventTime, ahead: (Int) -> Void, expired: (Int, inout EventRecord) -> Void) {
     while hasExpired(upTo: now) {
       let e = address(of: head)
       let next = head &+ 8
-      if next < tail { ahead(Int(address(of: next).pointee.key)) }
-      // The ring was written a window ago: its line 8 entries past `next` is asked for now, so
-      // that reading `next`'s key then waits for nothing.
+      if next < tail {
+        let n = address(of: next)
+        ahead(Int(n.pointee.key))
+        prefetchEventBuffer(of: n)
+      }
+      // The ring was written a window ago: the entry 8 past `next` (a line of its own) is asked
+      // for now, so that reading `next` then waits for nothing.
       if next &+ 8 < tail { MemoryHint.prefetch(address(of: next &+ 8)) }
-      if var node = e.pointee.node.take() {
+      if var event = e.pointee.event.take() {
         live -= 1
-        expired(Int(e.pointee.key), &node)
+        expired(Int(e.pointee.key), &event)
       }
       e.deinitialize(count: 1)
       head &+= 1
     }
   }
 
-  /// Calls `body` with each live lone start's key, node and start, oldest first.
-  func forEachLive(_ body: (Int, MatchNode, EventPosition) -> Void) {
+  /// Starts loading the event buffer of entry `e`'s event (read as a bit pattern: nothing is
+  /// retained, and an entry without an event gives no address or a harmless one).
+  @inline(__always)
+  private func prefetchEventBuffer(of e: UnsafeMutablePointer<Entry>) {
+    let offset = (MemoryLayout<Entry>.offset(of: \Entry.event) ?? 0) + EventRecord.slotsOffset
+    let word = UnsafeRawPointer(e).load(fromByteOffset: offset, as: UInt.self)
+    if let address = UnsafeRawPointer(bitPattern: word) { MemoryHint.prefetch(address) }
+  }
+
+  /// Calls `body` with each live lone start's key and event, oldest first.
+  func forEachLive(_ body: (Int, EventRecord) -> Void) {
     var s = head
     while s < tail {
       let e = address(of: s)
-      if let node = e.pointee.node { body(Int(e.pointee.key), node, e.pointee.start) }
+      if let event = e.pointee.event { body(Int(e.pointee.key), event) }
       s &+= 1
     }
   }
@@ -126,13 +161,13 @@ final class StartQueue {
   private func grow() {
     let capacity = Int(mask + 1)
     let grownMask = mask << 1 | 1
-    let grown = UnsafeMutablePointer<Entry>.allocate(capacity: 2 * capacity)
+    let grown = Self.allocateRing(capacity: 2 * capacity)
     var s = head
     while s < tail {
       (grown + Int(s & grownMask)).moveInitialize(from: entries + Int(s & mask), count: 1)
       s &+= 1
     }
-    entries.deallocate()
+    Self.deallocateRing(entries, capacity: capacity)
     entries = grown
     mask = grownMask
   }
