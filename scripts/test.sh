@@ -51,6 +51,18 @@ bad = [(r["name"], r["conditions"]) for r in report["results"]
 if bad:
     sys.exit(f"condition evaluation allocated (or was not measured): {bad}")
 print("condition evaluation: 0 allocations in every workload")
+# `tocsin bench` (like `tocsin run`) re-executes itself with malloc's heap on transparent huge
+# pages (docs/operations.md "Memory"), wherever the kernel and glibc offer them.
+import os, re
+try:
+    mode = re.search(r"\[(\w+)\]", open("/sys/kernel/mm/transparent_hugepage/enabled").read()).group(1)
+except OSError:
+    mode = "unreadable"
+version = tuple(int(x) for x in os.confstr("CS_GNU_LIBC_VERSION").split()[1].split(".")[:2])
+expected = mode in ("always", "madvise") and version >= (2, 35)
+if report["machine"].get("heapHugePages") != expected:
+    sys.exit(f"heap huge pages: expected {expected} (THP {mode}, glibc {version}), report says {report['machine'].get('heapHugePages')}")
+print(f"heap huge pages: {expected} (THP {mode}, glibc {version})")
 PY
 
 # Bounded state (issue 6, docs/operations.md "The adversarial test"): 2M distinct keys each

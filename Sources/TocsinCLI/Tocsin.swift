@@ -15,6 +15,18 @@ struct Tocsin: ParsableCommand {
     abstract: "A complex event processing rules engine: rule files in, alerts out.",
     version: "0.1.0",
     subcommands: [Run.self, Check.self, Test.self, Explain.self, Generate.self, Bench.self])
+
+  /// The commands whose speed depends on the heap: they run with malloc's heap on transparent
+  /// huge pages (``HeapHugePages``), re-executing themselves once to turn it on.
+  static let heapHungry: Set<String> = ["run", "bench"]
+
+  static func main() {
+    let arguments = CommandLine.arguments
+    if arguments.count > 1, heapHungry.contains(arguments[1]) {
+      HeapHugePages.reexecIfNeeded(arguments: CommandLine.unsafeArgv)
+    }
+    main(nil)
+  }
 }
 
 /// Named exit codes (docs/cli.md).

@@ -40,16 +40,22 @@ public struct BenchReport: Codable, Equatable, Sendable {
     /// for huge pages for its large tables (`HugePages`), which `never` refuses: figures from
     /// machines in different modes are not comparable. Absent in reports from before session 25.
     public var transparentHugePages: String?
+    /// Whether malloc's heap was on transparent huge pages (`glibc.malloc.hugetlb=1`, which
+    /// `tocsin run` and `tocsin bench` turn on: `HeapHugePages`). Absent in reports from
+    /// before session 33, whose heap was not.
+    public var heapHugePages: Bool?
 
     /// Creates a machine description.
     public init(
-      cores: Int, cpu: String?, system: String, memoryBytes: UInt64, transparentHugePages: String? = nil
+      cores: Int, cpu: String?, system: String, memoryBytes: UInt64, transparentHugePages: String? = nil,
+      heapHugePages: Bool? = nil
     ) {
       self.cores = cores
       self.cpu = cpu
       self.system = system
       self.memoryBytes = memoryBytes
       self.transparentHugePages = transparentHugePages
+      self.heapHugePages = heapHugePages
     }
   }
 

@@ -228,6 +228,7 @@ extension BenchTable {
   static func machineLine(_ machine: BenchReport.Machine, build: String, then detail: String) -> String {
     var out = "machine: \(machine.cores) cores, \(machine.cpu ?? "unknown CPU"), \(machine.system)"
     if let mode = machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
+    if let heap = machine.heapHugePages { out += heap ? " (the heap's too)" : " (not the heap's)" }
     out += "; \(build) build; \(detail)\n"
     if build != "release" {
       out += "note: a \(build) build; the timings say nothing about Tocsin's speed\n"

@@ -12,7 +12,8 @@ public enum MachineInfo {
     #endif
     return BenchReport.Machine(
       cores: info.activeProcessorCount, cpu: cpuModel(), system: system,
-      memoryBytes: info.physicalMemory, transparentHugePages: transparentHugePageMode())
+      memoryBytes: info.physicalMemory, transparentHugePages: transparentHugePageMode(),
+      heapHugePages: HeapHugePages.isOn)
   }
 
   /// The kernel's transparent-huge-page mode, or `nil` where the setting cannot be read.

@@ -91,6 +91,7 @@ public struct RunSummary {
     out += "\(counters.alerts) alerts in \(String(format: "%.2f", elapsed)) s"
     out += " (\(Int(eventsPerSecond)) events/s"
     if let rss = peakRSSBytes { out += ", peak RSS \(rss / (1 << 20)) MiB" }
+    if HeapHugePages.isOn { out += ", heap on huge pages" }
     out += ")\n"
     if let workerTimes { out += "  threads: \(workerTimes.text)\n" }
     let perRule = zip(rules, alertsWrittenByRule).map { "\($0) \($1)" }

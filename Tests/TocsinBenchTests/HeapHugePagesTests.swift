@@ -1,0 +1,58 @@
+import XCTest
+
+@testable import TocsinApp
+
+/// When `tocsin run` and `tocsin bench` re-execute themselves to put malloc's heap on
+/// transparent huge pages, and with what `GLIBC_TUNABLES`.
+final class HeapHugePagesTests: XCTestCase {
+  func testTunables_ByTableOfCases() {
+    let on = "glibc.malloc.hugetlb=1"
+    // (GLIBC_TUNABLES, TOCSIN_HEAP_HUGE_PAGES, kernel mode, glibc version) → new GLIBC_TUNABLES
+    let cases: [(String?, String?, String?, String?, String?, String)] = [
+      (nil, nil, "madvise", "2.36", on, "nothing set: turned on"),
+      (nil, nil, "always", "2.35", on, "the first glibc with the tunable"),
+      ("", nil, "madvise", "2.36", on, "an empty setting"),
+      ("glibc.malloc.arena_max=2", nil, "madvise", "2.36", "glibc.malloc.arena_max=2:" + on, "kept, one added"),
+      ("glibc.malloc.arena_max=2:", nil, "madvise", "2.40", "glibc.malloc.arena_max=2:" + on, "a trailing colon"),
+      ("glibc.malloc.hugetlb=0", nil, "madvise", "2.36", nil, "the user's choice wins"),
+      ("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2", nil, "always", "2.36", nil, "any value of it"),
+      (on, nil, "madvise", "2.36", nil, "already on: no second exec"),
+      (nil, "0", "madvise", "2.36", nil, "switched off"),
+      (nil, "off", "madvise", "2.36", nil, "switched off"),
+      (nil, "FALSE", "madvise", "2.36", nil, "switched off"),
+      (nil, "1", "madvise", "2.36", on, "switched on explicitly"),
+      (nil, nil, "never", "2.36", nil, "the kernel refuses huge pages"),
+      (nil, nil, nil, "2.36", nil, "no kernel setting to read"),
+      (nil, nil, "madvise", "2.34", nil, "glibc without the tunable"),
+      (nil, nil, "madvise", "2.9", nil, "2.9 is older than 2.35"),
+      (nil, nil, "madvise", "3.0", on, "a later major version"),
+      (nil, nil, "madvise", nil, nil, "not glibc"),
+      (nil, nil, "madvise", "unknown", nil, "an unreadable version"),
+    ]
+    for (current, switchValue, mode, version, expected, why) in cases {
+      XCTAssertEqual(
+        HeapHugePages.tunables(current: current, switchValue: switchValue, kernelMode: mode, glibcVersion: version),
+        expected, why)
+    }
+  }
+
+  /// The machine line says whether the heap was on huge pages, when the report knows.
+  func testMachineLine_SaysWhetherTheHeapWasOnHugePages() {
+    func line(_ heap: Bool?) -> String {
+      let machine = BenchReport.Machine(
+        cores: 2, cpu: "x", system: "Linux", memoryBytes: 1, transparentHugePages: "madvise", heapHugePages: heap)
+      return BenchTable.machineLine(machine, build: "release", then: "commit c")
+    }
+    XCTAssertTrue(line(true).contains("transparent huge pages madvise (the heap's too);"), line(true))
+    XCTAssertTrue(line(false).contains("transparent huge pages madvise (not the heap's);"), line(false))
+    XCTAssertTrue(line(nil).contains("transparent huge pages madvise;"), line(nil))
+  }
+
+  #if os(Linux)
+    /// This glibc's version reads as `major.minor` (the CI machines' Debian 12: 2.36).
+    func testGlibcVersion_IsReadable() throws {
+      let version = try XCTUnwrap(HeapHugePages.glibcVersion())
+      XCTAssertNotNil(version.split(separator: ".").first.flatMap { Int($0) }, version)
+    }
+  #endif
+}
