@@ -35,13 +35,7 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     /// over. `smallStrings`: ``SmallString/isAvailable``, read once by the caller.
     @inline(__always)
     static func releaseReference(at value: UnsafeMutablePointer<Value>, smallStrings: Bool) {
-      switch value.pointee {
-      case .null, .bool, .int, .float, .time, .duration: return
-      case .string:
-        if smallStrings && SmallString.isSmall(Value.rawStringBits(at: value)) { return }
-        value.deinitialize(count: 1)
-      case .list: value.deinitialize(count: 1)
-      }
+      if !Value.holdsNoReference(at: value, smallStrings: smallStrings) { value.deinitialize(count: 1) }
     }
 
     @usableFromInline

@@ -64,6 +64,16 @@ extension ExprCompiler {
       return Self.compareSlotTest(slot(for: path).index, op.mirrored, constant)
     }
     let lhs = compileValue(l)
+    // A constant side (folded as ``compileValue(_:)`` would) is compared as captured: evaluated,
+    // it was copied and destroyed per call.
+    if !isFolding, let constant = Self.constantValue(of: r) {
+      return { e, b, c in
+        let a = lhs(e, b, c)
+        if let result = Operations.compare(op, a, constant) { return result }
+        c.recordTypeError(Self.mismatch(a.typeName, constant.typeName, op))
+        return false
+      }
+    }
     let rhs = compileValue(r)
     return { e, b, c in
       let a = lhs(e, b, c)

@@ -67,7 +67,9 @@ public struct ExprCompiler {
       return { _, _, _ in v }
     case .field(let path):
       let slot = projection.slot(for: path).index
-      return { event, _, _ in event.slots[slot] }
+      // A number or a short string is copied out as its bits (``Value/copy(at:smallStrings:)``).
+      let smallStrings = SmallString.isAvailable
+      return { event, _, _ in event.slots.withUnsafeValue(at: slot) { Value.copy(at: $0, smallStrings: smallStrings) } }
     case .stepField(let step, let path):
       if let kept { return compileKept(step: step, path: path, kept) }
       let slot = projection.slot(for: path).index

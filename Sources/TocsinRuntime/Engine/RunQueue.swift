@@ -159,6 +159,9 @@ final class RunQueue {
   private var values: UnsafeMutablePointer<Value>
   /// Values per entry.
   private let width: Int
+  /// ``SmallString/isAvailable``, read once: kept values that hold no reference (numbers, short
+  /// strings) are copied in and dropped as bits (``Value/initialize(_:copying:smallStrings:)``).
+  private let smallStrings = SmallString.isAvailable
   /// Where an entry's end mark lies among its values (after its kept slots), in a pair queue
   /// whose entries can end early (``Pair/endsEntries``); `nil` otherwise.
   private let endMark: Int?
@@ -365,7 +368,9 @@ final class RunQueue {
         ordinal: run.pointee.appended))
     if width > 0 {
       let kept = values + slot &* width
-      for (i, index) in keptSlots.enumerated() { (kept + i).initialize(to: event.slots[index.index]) }
+      for (i, index) in keptSlots.enumerated() {
+        event.slots.withUnsafeValue(at: index.index) { Value.initialize(kept + i, copying: $0, smallStrings: smallStrings) }
+      }
       if let endMark { (kept + endMark).initialize(to: .null) }
       for i in 0..<trackedPositions.count {
         let p = trackedPositions[i]
@@ -640,7 +645,7 @@ final class RunQueue {
   private func discardHead() {
     let slot = Int(head & mask)
     (entries + slot).deinitialize(count: 1)
-    if width > 0 { (values + slot &* width).deinitialize(count: width) }
+    if width > 0 { Value.deinitialize(values + slot &* width, count: width, smallStrings: smallStrings) }
     head &+= 1
   }
 }
