@@ -36,6 +36,26 @@ final class HeapHugePagesTests: XCTestCase {
     }
   }
 
+  /// `tocsin bench --against` starts the older build with the environment as launched: the
+  /// tunable this build added (and only that) taken out again.
+  func testEnvironmentAsLaunched_UndoesOnlyTheReexecution() {
+    let tunable = "glibc.malloc.hugetlb=1"
+    let cases: [([String: String], [String: String], String)] = [
+      (["PATH": "/bin"], ["PATH": "/bin"], "nothing added: unchanged"),
+      ([
+        "PATH": "/bin", "GLIBC_TUNABLES": tunable, HeapHugePages.addedMark: "1",
+      ], ["PATH": "/bin"], "added where none was set"),
+      ([
+        "GLIBC_TUNABLES": "glibc.malloc.arena_max=2:" + tunable, HeapHugePages.addedMark: "1",
+        HeapHugePages.previousTunables: "glibc.malloc.arena_max=2",
+      ], ["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"], "added to the user's"),
+      (["GLIBC_TUNABLES": tunable], ["GLIBC_TUNABLES": tunable], "the user's own: kept"),
+    ]
+    for (environment, expected, why) in cases {
+      XCTAssertEqual(HeapHugePages.environmentAsLaunched(environment), expected, why)
+    }
+  }
+
   /// The machine line says whether the heap was on huge pages, when the report knows.
   func testMachineLine_SaysWhetherTheHeapWasOnHugePages() {
     func line(_ heap: Bool?) -> String {

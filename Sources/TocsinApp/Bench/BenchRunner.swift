@@ -139,12 +139,14 @@ public enum BenchRunner {
   /// child's standard error (progress) passes through, or with `quiet` goes to a temporary file
   /// whose last lines become the failure's reason if the child fails.
   /// - Throws: ``Failure/child(workload:reason:)`` when the child fails or prints no result.
-  public static func measureInChild(_ name: String, options: Options, executable: String, quiet: Bool = false) throws
-    -> BenchResult
-  {
+  /// `environment`: the child's, when not this process's.
+  public static func measureInChild(
+    _ name: String, options: Options, executable: String, quiet: Bool = false, environment: [String: String]? = nil
+  ) throws -> BenchResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = options.childArguments(for: name)
+    if let environment { process.environment = environment }
     let output = Pipe()
     process.standardOutput = output
     // A file, not a pipe: reading two pipes to their ends one after the other could block the
@@ -206,12 +208,18 @@ public enum BenchRunner {
   /// ``compare(_:rounds:progress:measure:)`` with each measurement in a child process: this
   /// executable for the new side, `against` for the old. Both must understand the child
   /// arguments (`bench --one W …`, every build since the benchmark ran workloads in children).
+  /// Each side runs as it would on its own: the old build's children get the environment this
+  /// command was started with, without the heap tunable this build added when it re-executed
+  /// itself (``HeapHugePages/environmentAsLaunched(_:)``); an old build that adds it itself does.
   public static func compare(
     _ options: Options, rounds: Int, executable: String, against: String, build: String,
     progress: (String) -> Void
   ) throws -> BenchComparison {
+    let launched = HeapHugePages.environmentAsLaunched(ProcessInfo.processInfo.environment)
     let workloads = try compare(options, rounds: rounds, progress: progress) { name, side in
-      try measureInChild(name, options: options, executable: side == .old ? against : executable, quiet: true)
+      try measureInChild(
+        name, options: options, executable: side == .old ? against : executable, quiet: true,
+        environment: side == .old ? launched : nil)
     }
     return BenchComparison(
       commit: MachineInfo.commit(in: options.root), binary: MachineInfo.fingerprint(ofFile: executable),

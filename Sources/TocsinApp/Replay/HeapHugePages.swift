@@ -72,6 +72,23 @@ public enum HeapHugePages {
     #endif
   }
 
+  /// Set by the re-execution: `GLIBC_TUNABLES` as it was before (absent when it was unset), and
+  /// a mark that the tunable was added.
+  static let addedMark = "TOCSIN_HEAP_HUGE_PAGES_ADDED"
+  static let previousTunables = "TOCSIN_GLIBC_TUNABLES_BEFORE"
+
+  /// `environment` as it was before ``reexecIfNeeded(arguments:)`` added the tunable (the same
+  /// when it added nothing), for a process that should run as it would have on its own:
+  /// `tocsin bench --against`'s older build.
+  public static func environmentAsLaunched(_ environment: [String: String]) -> [String: String] {
+    guard environment[addedMark] != nil else { return environment }
+    var launched = environment
+    launched[addedMark] = nil
+    launched["GLIBC_TUNABLES"] = environment[previousTunables]
+    launched[previousTunables] = nil
+    return launched
+  }
+
   /// Whether this process runs with the tunable on (`GLIBC_TUNABLES` sets it to 1).
   public static var isOn: Bool {
     guard let current = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"] else { return false }
@@ -93,9 +110,13 @@ public enum HeapHugePages {
           kernelMode: MachineInfo.transparentHugePageMode(), glibcVersion: glibcVersion())
       else { return }
       setenv("GLIBC_TUNABLES", value, 1)
+      setenv(addedMark, "1", 1)
+      if let current { setenv(previousTunables, current, 1) }
       execv("/proc/self/exe", arguments)
       // Only reached when the exec failed: carry on as we are.
       if let current { setenv("GLIBC_TUNABLES", current, 1) } else { unsetenv("GLIBC_TUNABLES") }
+      unsetenv(addedMark)
+      unsetenv(previousTunables)
     #endif
   }
 }
