@@ -25,7 +25,9 @@ import Foundation
 /// - `/proc/self/exe` cannot be executed (the process then goes on as it is).
 ///
 /// The tunable is inherited by the processes the command starts: `tocsin bench`'s measuring
-/// children, an `--against` build's included, run as `tocsin run` does.
+/// children run as `tocsin run` does. An `--against` build's children are started with the
+/// environment as launched instead (``environmentAsLaunched(_:)``), so an older build runs as it
+/// would on its own.
 public enum HeapHugePages {
   /// The glibc tunable.
   public static let tunable = "glibc.malloc.hugetlb"
