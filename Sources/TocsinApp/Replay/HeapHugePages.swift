@@ -11,9 +11,11 @@ import Foundation
 /// also misses the TLB costs a page walk, and every 4 KiB the state grows into costs a page
 /// fault. The engine's own big tables are advised huge pages already (``HugePages``); malloc's
 /// heap is not, unless glibc is told at start-up: with `glibc.malloc.hugetlb=1` (glibc 2.35 and
-/// later) malloc grows its heaps in 2 MiB steps and advises them `MADV_HUGEPAGE`. Measured on
-/// W2 (`tocsin run`, 300k events, 41 interleaved rounds): task-clock median ratio 0.957 (28 of
-/// 41 rounds faster), page faults 41k → 17k, peak RSS +2%; W1 0.978 (25 of 41).
+/// later) malloc grows its heaps in 2 MiB steps and advises them `MADV_HUGEPAGE`. Measured with
+/// `tocsin run` (docs/performance.md, session 33): on W2's first 300k events, while its state
+/// grows, task-clock median ratios 0.957 and 0.979 (28 and 33 of 41 interleaved rounds faster),
+/// page faults 41k → 17k; over the whole 1M stream and on W1, no resolvable difference; peak
+/// RSS +1–3%.
 ///
 /// A tunable is read only when a process starts, so `tocsin run` and `tocsin bench` re-execute
 /// themselves once, at the top of `main`, with it added to `GLIBC_TUNABLES`
