@@ -29,6 +29,15 @@ public struct EventRecord: Sendable {
     MemoryLayout<EventRecord>.offset(of: \EventRecord.slots) ?? 0
   }
 
+  /// Starts loading the slot buffer of the record (or optional record) stored at `record`,
+  /// reading its reference as a bit pattern at ``slotsOffset``: nothing is retained, and a `nil`
+  /// record or a stale word is harmless (a prefetch never faults).
+  @inlinable @inline(__always)
+  public static func prefetchSlots(ofRecordAt record: UnsafeRawPointer) {
+    let word = record.load(fromByteOffset: slotsOffset, as: UInt.self)
+    if let address = UnsafeRawPointer(bitPattern: word) { MemoryHint.prefetch(address) }
+  }
+
   /// Creates an event record.
   public init(time: EventTime, sequence: UInt64, line: Int, identity: EventIdentity, slots: EventSlots) {
     self.time = time

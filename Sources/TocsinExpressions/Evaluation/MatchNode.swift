@@ -69,10 +69,7 @@ public final class MatchNode {
         MemoryHint.prefetch(address, bytes: Self.instanceBytes)
       }
     }
-    withUnsafeMutablePointer(to: &storedEvent) {
-      let word = UnsafeRawPointer($0).load(fromByteOffset: EventRecord.slotsOffset, as: UInt.self)
-      if let address = UnsafeRawPointer(bitPattern: word) { MemoryHint.prefetch(address) }
-    }
+    withUnsafeMutablePointer(to: &storedEvent) { EventRecord.prefetchSlots(ofRecordAt: $0) }
   }
 
   /// The most recent node bound to `step`, walking back from `self`.

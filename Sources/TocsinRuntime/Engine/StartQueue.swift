@@ -13,9 +13,10 @@ import TocsinExpressions
 /// time, the key id, the event), in a ring that doubles.
 ///
 /// The entry holds the event itself, not a match node: the node is made when the start is taken
-/// back (``take(_:into:)``), from the rule's pool. Most lone starts time out untaken; one held
-/// as a node cost a node made (an allocation while the pool is empty), a second line to fetch
-/// when the start timed out a window later, and the node's trip through the pool's retire ring.
+/// back (``take(_:into:)``), from the rule's pool. A lone start that times out untaken (the
+/// case start queues are for) held as a node cost a node made (an allocation while the pool is
+/// empty), a second line to fetch when it timed out a window later, and the node's trip through
+/// the pool's retire ring.
 ///
 /// Plain memory the queue owns (a class, one owner, one thread), like ``RunQueue``.
 final class StartQueue {
@@ -122,7 +123,8 @@ final class StartQueue {
       if next < tail {
         let n = address(of: next)
         ahead(Int(n.pointee.key))
-        prefetchEventBuffer(of: n)
+        let event = UnsafeRawPointer(n) + (MemoryLayout<Entry>.offset(of: \Entry.event) ?? 0)
+        EventRecord.prefetchSlots(ofRecordAt: event)
       }
       // The ring was written a window ago: the entry 8 past `next` (a line of its own) is asked
       // for now, so that reading `next` then waits for nothing.
@@ -134,15 +136,6 @@ final class StartQueue {
       e.deinitialize(count: 1)
       head &+= 1
     }
-  }
-
-  /// Starts loading the event buffer of entry `e`'s event (read as a bit pattern: nothing is
-  /// retained, and an entry without an event gives no address or a harmless one).
-  @inline(__always)
-  private func prefetchEventBuffer(of e: UnsafeMutablePointer<Entry>) {
-    let offset = (MemoryLayout<Entry>.offset(of: \Entry.event) ?? 0) + EventRecord.slotsOffset
-    let word = UnsafeRawPointer(e).load(fromByteOffset: offset, as: UInt.self)
-    if let address = UnsafeRawPointer(bitPattern: word) { MemoryHint.prefetch(address) }
   }
 
   /// Calls `body` with each live lone start's key and event, oldest first.
