@@ -82,6 +82,60 @@ final class DeadLetterTests: XCTestCase {
     }
   }
 
+  /// The record ``DeadLetterWriter/encode`` spells out in one buffer is byte for byte what the
+  /// general writer's calls make of the same inputs: raw lines of plain ASCII, quotes and
+  /// backslashes, control bytes, text outside ASCII, invalid UTF-8, one cut at 4 KiB, none at
+  /// all; messages that need escapes; extra fields of every kind.
+  func testRecord_SameBytesAsTheGeneralWriter() {
+    func general(
+      line: Int, offset: Int64, reason: DeadLetterReason, message: String, raw: [UInt8], extra: [(String, Value)]
+    ) -> String {
+      var json = JSONWriter()
+      json.beginObject()
+      json.field("line", .int(Int64(line)))
+      json.field("offset", .int(offset))
+      json.field("reason", .string(reason.id))
+      json.field("message", .string(message))
+      for (key, value) in extra { json.field(key, value) }
+      json.key("raw")
+      raw.withUnsafeBytes { json.string(bytes: DeadLetterWriter.truncated($0)) }
+      json.endObject()
+      json.newline()
+      return String(decoding: json.bytes, as: UTF8.self)
+    }
+    let line = Array(#"{"id":"e0000030","ts":1767225600292,"type":"login_failed","user":"u000918","city":"Warsaw"}"#.utf8)
+    let raws: [[UInt8]] = [
+      [], line, Array(#"{"a":"back\slash","b":""quoted""}"#.utf8), [0x7B, 0x09, 0x0A, 0x00, 0x1F, 0x7D],
+      Array(#"{"city":"São Paulo","name":"日本","e":"😀"}"#.utf8), [0x7B, 0x22, 0xFF, 0x22, 0xC3, 0x7D, 0xE2, 0x82],
+      Array(repeating: 0x22, count: 5000), Array(repeating: 0x61, count: 4095) + Array("é".utf8) + line,
+      Array(repeating: 0x01, count: 300),
+    ]
+    let extras: [[(String, Value)]] = [
+      [], [("time", .string("2026-01-01T00:00:00Z")), ("watermark", .string("2026-01-01T00:00:05Z"))],
+      [("rule", .string(#"we"ird\rule"#)), ("n", .int(-42)), ("x", .float(0.5)), ("ok", .bool(true)), ("none", .null)],
+      [("k\u{1}é", .list([.string("a"), .int(1)])), ("t", .time(.milliseconds(1_767_225_600_123)))],
+    ]
+    let messages = ["event has none of the key fields 'card'", #"invalid JSON at byte 6: expected ',' or '}'"#, "tab\there \"q\" é", ""]
+    for (r, raw) in raws.enumerated() {
+      for (e, extra) in extras.enumerated() {
+        for (m, message) in messages.enumerated() {
+          for reason in [DeadLetterReason.missingKey, .late, .invalidUTF8] {
+            var direct = JSONWriter()
+            raw.withUnsafeBytes {
+              DeadLetterWriter.encode(
+                into: &direct, line: 12 + r, offset: Int64(1000 * e), reason: reason, message: message, raw: $0,
+                extraFields: extra)
+            }
+            XCTAssertEqual(
+              String(decoding: direct.bytes, as: UTF8.self),
+              general(line: 12 + r, offset: Int64(1000 * e), reason: reason, message: message, raw: raw, extra: extra),
+              "raw \(r), extra \(e), message \(m), \(reason)")
+          }
+        }
+      }
+    }
+  }
+
   func testRecordShape_ByteExact() {
     deadLetterTest(
       line: 3, offset: 120, .invalidJSON, "invalid JSON at byte 6: expected ',' or '}'", raw: Array(#"{"a":1"#.utf8),

@@ -97,6 +97,95 @@ final class JSONWriterTests: XCTestCase {
     XCTAssertLessThan(escaped, 1900)
   }
 
+  /// The word masks (``JSONEscapes``) against the byte predicates they stand for: every byte
+  /// value at every position of a word, among neighbours that match and that do not (a borrow
+  /// or carry from a neighbour would set or clear a bit it does not own).
+  func testEscapeMasks_EveryByteAtEveryPosition() {
+    func bits(_ word: [UInt8], _ test: (UInt8) -> Bool) -> UInt64 {
+      word.enumerated().reduce(0) { $0 | (test($1.element) ? UInt64(0x80) << UInt64(8 * $1.offset) : 0) }
+    }
+    let escapes: (UInt8) -> Bool = { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+    for filler: UInt8 in [0x61, 0x00, 0x1F, 0x20, 0x22, 0x5C, 0x7F, 0x80, 0xA2, 0xDC, 0xFF] {
+      for position in 0..<8 {
+        for byte in UInt8.min...UInt8.max {
+          var word = [UInt8](repeating: filler, count: 8)
+          word[position] = byte
+          let value = word.withUnsafeBufferPointer { JSONEscapes.load($0.baseAddress!) }
+          XCTAssertEqual(JSONEscapes.mask(value), bits(word, escapes), "\(word)")
+          XCTAssertEqual(JSONEscapes.controlMask(value), bits(word) { $0 < 0x20 }, "\(word)")
+          XCTAssertEqual(JSONEscapes.nonASCIIMask(value), bits(word) { $0 >= 0x80 }, "\(word)")
+        }
+      }
+    }
+  }
+
+  /// Escapes at every position of texts of 0–40 bytes (alone, back to back, and every byte),
+  /// so that each falls first, last and in the middle of a word and of the bytes after the last
+  /// whole word: the escaped text, ``JSONWriter/Cursor/escapedCount(_:)``, and the same through a
+  /// cursor with exactly that room (no whole-word store past the end: the tail's byte path) all
+  /// agree with a byte-by-byte reference.
+  func testEscaping_AtEveryPositionOfTheWords() {
+    func reference(_ bytes: [UInt8]) -> [UInt8] {
+      let hex = Array("0123456789abcdef".utf8)
+      var out: [UInt8] = []
+      for b in bytes {
+        switch b {
+        case 0x22, 0x5C: out += [0x5C, b]
+        case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+        default: out.append(b)
+        }
+      }
+      return out
+    }
+    func check(_ text: [UInt8], _ label: String) {
+      let expected = reference(text)
+      text.withUnsafeBufferPointer { utf8 in
+        XCTAssertEqual(JSONWriter.Cursor.escapedCount(utf8), expected.count, label)
+        for slack in [0, 3, 8] {
+          let written = [UInt8](unsafeUninitializedCapacity: expected.count + slack) { buffer, count in
+            var cursor = JSONWriter.Cursor(buffer)
+            cursor.put(escaped: utf8)
+            count = cursor.count
+          }
+          XCTAssertEqual(written, expected, "\(label), \(slack) bytes to spare")
+        }
+      }
+      var json = JSONWriter()
+      text.withUnsafeBytes { json.string(bytes: $0) }
+      XCTAssertEqual(json.bytes, [0x22] + expected + [0x22], label)
+    }
+    for length in 0...40 {
+      let plain = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+      check(plain, "length \(length), nothing to escape")
+      for escape: UInt8 in [0x22, 0x5C, 0x0A, 0x00, 0x1F] {
+        check([UInt8](repeating: escape, count: length), "length \(length), every byte \(escape)")
+        for position in 0..<length {
+          var one = plain
+          one[position] = escape
+          check(one, "length \(length), \(escape) at \(position)")
+          if position + 1 < length {
+            one[position + 1] = 0x22
+            check(one, "length \(length), \(escape) and a quote at \(position)")
+          }
+        }
+      }
+    }
+  }
+
+  func testIsASCII() {
+    let cases: [([UInt8], Bool)] = [
+      ([], true), (Array("a".utf8), true), (Array("{\"id\":\"e1\"}".utf8), true),
+      (Array(repeating: 0x7F, count: 23), true), ([0x80], false), (Array("é".utf8), false),
+      // Outside ASCII first, last, in the word the last overlaps, and past 8 bytes.
+      ([0xFF] + Array(repeating: 0x61, count: 20), false), (Array(repeating: 0x61, count: 20) + [0xC3], false),
+      (Array(repeating: 0x61, count: 12) + [0x80] + Array(repeating: 0x61, count: 3), false),
+      (Array(repeating: 0x61, count: 7) + [0x80], false), (Array(repeating: 0x61, count: 9) + [0x80, 0x61], false),
+    ]
+    for (bytes, expected) in cases {
+      XCTAssertEqual(bytes.withUnsafeBytes { JSONEscapes.isASCII($0) }, expected, "\(bytes)")
+    }
+  }
+
   func testRawBytes_InvalidUTF8Replaced() {
     var json = JSONWriter()
     let bytes: [UInt8] = [0x61, 0xFF, 0x62, 0xC3, 0xA9, 0xC3]
