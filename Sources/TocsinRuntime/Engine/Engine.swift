@@ -247,6 +247,14 @@ public final class Engine {
     }
     self.queues = queues
     hotQueues = queues.map { $0.map { .passUnretained($0) } }
+    // The queues of one key space keep their key records side by side, a block per key
+    // (``KeyRecords``): an event reaches several of them for its key.
+    for space in keySpaces.indices {
+      let members = rules.indices.compactMap { r in rules[r].keySpace == space ? queues[r] : nil }
+      guard members.count > 1 else { continue }
+      let shared = KeyRecords(layout: members.map(\.keyRecordBytes))
+      for (queue, offset) in zip(members, shared.offsets) { queue.useKeyRecords(shared, offset: offset) }
+    }
     queuedRules = rules.indices.compactMap { r in
       queues[r].map {
         QueuedRule(rule: r, keySpace: rules[r].keySpace, bit: rules[r].bitInSpace, queue: .passUnretained($0))

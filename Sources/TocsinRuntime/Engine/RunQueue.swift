@@ -168,19 +168,25 @@ final class RunQueue {
   private var mask: UInt64
   private(set) var head: UInt64 = 1
   private(set) var tail: UInt64 = 1
-  /// Per key id, its counts.
-  /// Per key id, its record at `k · keyRecordBytes`: its counts (``KeyRun``), then in a pair
-  /// queue four words: the number of its queued entries that ended early, and the low 32 bits
-  /// of the numbers of its ``recentCount`` newest live entries, newest first. One record, not
-  /// the counts in one array and the words in another: a pair step reads both for every key it
-  /// reaches, and as two arrays that was two cache misses per rule and event (~37% of the pair
-  /// step's samples on W2). A shared run's queue has the counts alone (16 bytes: at 32, W1's
-  /// `card_velocity` ran 1.5% slower). The buffer is line-aligned, so no record straddles two
-  /// lines.
-  private var keys: UnsafeMutableRawPointer
-  private var keyCapacity: Int
+  /// Per key id, its record (``KeyRecords``): its counts (``KeyRun``), then in a pair queue four
+  /// words: the number of its queued entries that ended early, and the low 32 bits of the
+  /// numbers of its ``recentCount`` newest live entries, newest first. One record, not the counts
+  /// in one array and the words in another: a pair step reads both for every key it reaches, and
+  /// as two arrays that was two cache misses per rule and event (~37% of the pair step's samples
+  /// on W2). A shared run's queue has the counts alone (16 bytes: at 32, W1's `card_velocity`
+  /// ran 1.5% slower).
+  ///
+  /// The records of the queues of one key space lie side by side, a block per key
+  /// (``useKeyRecords(_:offset:)``): an event of the key reaches the records of several of its
+  /// space's queues, and each in an array of its own was a cache miss of its own.
+  private var records: KeyRecords
+  private var hotRecords: Unmanaged<KeyRecords>
+  /// Where this queue's record lies in a key's block, and the blocks' size (copied here: read
+  /// through the shared object for every record, it cost ~30 instructions per W2 event).
+  private var recordOffset = 0
+  private var recordStride: Int
   /// Bytes per key record: 32 in a pair queue, 16 otherwise.
-  private let keyRecordBytes: Int
+  let keyRecordBytes: Int
   /// Whether the queue is a pair queue's (its key records' four words in use). The recent
   /// numbers let the walk find a key's newest live entries without following links back: a
   /// chain of loads each waiting on the one before, which took most of the walk's time on W5.
@@ -256,49 +262,35 @@ final class RunQueue {
     walk = .allocate(capacity: 16)
     mask = 255
     (entries, values) = Self.allocateRing(capacity: 256, width: width)
-    keyCapacity = 256
     keyRecordBytes = pair != nil ? 32 : 16
-    keys = Self.allocateKeys(256, recordBytes: keyRecordBytes)
+    records = KeyRecords(layout: [keyRecordBytes])
+    hotRecords = .passUnretained(records)
+    recordStride = records.stride
+  }
+
+  /// Keeps this queue's key records at `offset` in each key's block of `shared` (the records of
+  /// its key space's queues: ``KeyRecords/init(layout:)``), before any key is used.
+  func useKeyRecords(_ shared: KeyRecords, offset: Int) {
+    precondition(tail == 1 && offset % keyRecordBytes == 0 && offset + keyRecordBytes <= shared.stride)
+    records = shared
+    hotRecords = .passUnretained(shared)
+    recordOffset = offset
+    recordStride = shared.stride
   }
 
   deinit {
     while head < tail { discardHead() }
     Self.deallocateRing(entries, values, capacity: Int(mask + 1), width: width)
-    HugePages.deallocate(keys, byteCount: keyCapacity * keyRecordBytes)
     walk.deallocate()
     kinds.deallocate()
   }
 
   // MARK: - Keys
 
-  /// Gives key ids up to `k` their counts.
+  /// Gives key ids up to `k` their counts (and every other queue sharing the records theirs).
   @inline(__always)
   func ensureKey(_ k: Int) {
-    if k >= keyCapacity { growKeys(to: k) }
-  }
-
-  @inline(never)
-  private func growKeys(to k: Int) {
-    var capacity = keyCapacity
-    while capacity <= k { capacity *= 2 }
-    // The added records read as zeros, which is a key with no entries (``allocateKeys``).
-    keys = HugePages.reallocate(
-      keys, from: keyCapacity * keyRecordBytes, to: capacity * keyRecordBytes, alignment: 64)
-    keyCapacity = capacity
-  }
-
-  /// Room for `count` keys' records of `recordBytes` each, zeroed: each record's counts bound as
-  /// a ``KeyRun``, its pair words (in a 32-byte record) as `UInt32`s. A key with no entries is
-  /// all zero bytes, so records added by growing (``HugePages/reallocate``) need no writing.
-  private static func allocateKeys(_ count: Int, recordBytes: Int) -> UnsafeMutableRawPointer {
-    assert(MemoryLayout<KeyRun>.stride == 16 && (recordBytes == 16 || recordBytes == 32))
-    let raw = HugePages.allocate(byteCount: count * recordBytes, alignment: 64)
-    for k in 0..<count {
-      let record = raw + k * recordBytes
-      record.initializeMemory(as: KeyRun.self, repeating: KeyRun(), count: 1)
-      if recordBytes == 32 { (record + 16).initializeMemory(as: UInt32.self, repeating: 0, count: 4) }
-    }
-    return raw
+    hotRecords._withUnsafeGuaranteedRef { if k >= $0.capacity { $0.grow(toHold: k) } }
   }
 
   /// Room for a ring of `capacity` entries and their kept values (`width` per entry), from
@@ -327,20 +319,32 @@ final class RunQueue {
     max(1, capacity * width) * MemoryLayout<Value>.stride
   }
 
-  /// Key `k`'s counts (`k` below ``keyCapacity``).
+  /// Key `k`'s record (`k` below the records' capacity).
+  @inline(__always)
+  private func record(_ k: Int) -> UnsafeMutableRawPointer {
+    hotRecords._withUnsafeGuaranteedRef { $0.base } + (k &* recordStride &+ recordOffset)
+  }
+
+  /// Key `k`'s counts (`k` below the records' capacity).
   @inline(__always)
   private func run(_ k: Int) -> UnsafeMutablePointer<KeyRun> {
-    (keys + k &* keyRecordBytes).assumingMemoryBound(to: KeyRun.self)
+    record(k).assumingMemoryBound(to: KeyRun.self)
+  }
+
+  /// Whether key `k` has a record (an id below the records' capacity).
+  @inline(__always)
+  private func hasRecord(_ k: Int) -> Bool {
+    hotRecords._withUnsafeGuaranteedRef { k < $0.capacity }
   }
 
   /// Where key `k`'s counts lie, `nil` for an id never seen (for cache hints).
   @inline(__always)
-  func address(ofKey k: Int) -> UnsafeMutablePointer<KeyRun>? { k < keyCapacity ? run(k) : nil }
+  func address(ofKey k: Int) -> UnsafeMutablePointer<KeyRun>? { hasRecord(k) ? run(k) : nil }
 
   /// Key `k`'s live entries (its open partial matches).
   @inline(__always)
   func count(ofKey k: Int) -> Int {
-    guard k < keyCapacity else { return 0 }
+    guard hasRecord(k) else { return 0 }
     guard isPair else { return run(k).pointee.queued }
     return run(k).pointee.queued &- Int(endedCount(ofKey: k).pointee)
   }
@@ -525,7 +529,7 @@ final class RunQueue {
   /// (``end(_:key:)``) and the head has not passed: the first word after its counts in its record.
   @inline(__always)
   private func endedCount(ofKey k: Int) -> UnsafeMutablePointer<UInt32> {
-    (keys + (k &* keyRecordBytes &+ MemoryLayout<KeyRun>.stride)).assumingMemoryBound(to: UInt32.self)
+    (record(k) + MemoryLayout<KeyRun>.stride).assumingMemoryBound(to: UInt32.self)
   }
 
   /// Where a pair queue keeps key `k`'s recent live entry numbers, newest first: the words after
@@ -647,5 +651,60 @@ final class RunQueue {
     (entries + slot).deinitialize(count: 1)
     if width > 0 { Value.deinitialize(values + slot &* width, count: width, smallStrings: smallStrings) }
     head &+= 1
+  }
+}
+
+/// The key records of the run and pair queues of one key space (``RunQueue``), a block per key
+/// id: each queue's record at its offset in the block (its layout), every block zero bytes
+/// until a queue writes its record (a key with no entries). Grown for all its queues at once,
+/// where it lies (``HugePages/reallocate``: the added blocks read as zeros).
+///
+/// A record of 32 bytes lies at an offset that is a multiple of 32 and one of 16 at a multiple
+/// of 16, and the block's size is a multiple of 32 (or 16 for a lone shared run's queue), so no
+/// record straddles two cache lines of the line-aligned memory.
+final class KeyRecords {
+  private(set) var base: UnsafeMutableRawPointer
+  /// Key ids with a block.
+  private(set) var capacity: Int
+  /// Bytes per key's block.
+  let stride: Int
+  /// Each queue's offset in a block, in the order of the layout given.
+  let offsets: [Int]
+
+  /// Blocks for records of the given sizes (16 or 32 bytes each), the 32-byte ones first.
+  init(layout recordBytes: [Int]) {
+    precondition(recordBytes.allSatisfy { $0 == 16 || $0 == 32 })
+    var offsets = Array(repeating: 0, count: recordBytes.count)
+    var next = 0
+    for size in [32, 16] {
+      for (i, bytes) in recordBytes.enumerated() where bytes == size {
+        offsets[i] = next
+        next += bytes
+      }
+    }
+    self.offsets = offsets
+    stride = next <= 16 ? max(next, 16) : (next + 31) & ~31
+    capacity = 256
+    base = HugePages.allocate(byteCount: capacity * stride, alignment: 64)
+    // Each record's counts bound as a ``RunQueue/KeyRun``, its pair words (in a 32-byte record)
+    // as `UInt32`s, all zero: a key with no entries. Blocks added by growing read as zeros.
+    for k in 0..<capacity {
+      for (offset, bytes) in zip(offsets, recordBytes) {
+        let record = base + (k * stride + offset)
+        record.initializeMemory(as: RunQueue.KeyRun.self, repeating: RunQueue.KeyRun(), count: 1)
+        if bytes == 32 { (record + 16).initializeMemory(as: UInt32.self, repeating: 0, count: 4) }
+      }
+    }
+  }
+
+  deinit { HugePages.deallocate(base, byteCount: capacity * stride) }
+
+  /// Gives key ids up to `k` their blocks.
+  @inline(never)
+  func grow(toHold k: Int) {
+    var grown = capacity
+    while grown <= k { grown *= 2 }
+    base = HugePages.reallocate(base, from: capacity * stride, to: grown * stride, alignment: 64)
+    capacity = grown
   }
 }
