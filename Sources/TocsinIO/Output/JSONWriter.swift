@@ -226,34 +226,53 @@ public struct JSONWriter {
       guard let source = utf8.baseAddress else { return }
       let n = utf8.count
       var i = 0
+      // In locals: the stores through `base` might alias `self` for all the compiler knows, so
+      // it wrote `count` back and read it again around each of them.
+      let (out, capacity) = (base, capacity)
+      var count = count
+      defer { self.count = count }
       while i &+ 8 <= n, count &+ 8 <= capacity {
         let word = JSONEscapes.load(source + i)
-        JSONEscapes.store(word, base + count)
-        let mask = JSONEscapes.mask(word)
+        JSONEscapes.store(word, out + count)
+        var mask = JSONEscapes.mask(word)
         guard mask != 0 else {
           i &+= 8
           count &+= 8
           continue
         }
-        let run = mask.trailingZeroBitCount &>> 3
-        count &+= run
-        putEscape(source[i &+ run])
-        i &+= run &+ 1
+        // Every escape of the word from its mask, without loading it again: the bytes after
+        // each escape are stored again, shifted to where they now go. Needs room for the word
+        // escaped (at most 2 bytes a byte, 6 with control bytes) and a last whole-word store;
+        // without it, the tail's byte path takes over from here.
+        let most = JSONEscapes.controlMask(word) == 0 ? 24 : 56
+        guard count &+ most <= capacity else { break }
+        var done = 0
+        repeat {
+          let at = mask.trailingZeroBitCount &>> 3
+          count &+= at &- done
+          count &+= Self.writeEscape(source[i &+ at], to: out + count)
+          done = at &+ 1
+          mask &= mask &- 1
+          JSONEscapes.store(word &>> UInt64(8 &* done & 63), out + count)
+        } while mask != 0
+        count &+= 8 &- done
+        i &+= 8
       }
       // The tail (under eight bytes, or where the cursor has no room for a whole word).
       var run = i
       while i < n {
         if Self.needsEscape(source[i]) {
-          room(i - run)
-          (base + count).update(from: source + run, count: i - run)
+          let escape = source[i] < 0x20 ? 6 : 2
+          precondition(count + (i - run) + escape <= capacity, "JSON fragment larger than its buffer")
+          (out + count).update(from: source + run, count: i - run)
           count += i - run
-          putEscape(source[i])
+          count += Self.writeEscape(source[i], to: out + count)
           run = i + 1
         }
         i += 1
       }
-      room(n - run)
-      (base + count).update(from: source + run, count: n - run)
+      precondition(count + (n - run) <= capacity, "JSON fragment larger than its buffer")
+      (out + count).update(from: source + run, count: n - run)
       count += n - run
     }
 
@@ -366,25 +385,22 @@ public struct JSONWriter {
       }
     }
 
-    /// The escape sequence of one byte that needs one.
+    /// Writes the escape of `byte` (one that needs one) at `target`, which has room for it, and
+    /// returns its length: 2, or 6 for a control byte (`\u00xx`).
     @inline(__always)
-    mutating func putEscape(_ byte: UInt8) {
+    private static func writeEscape(_ byte: UInt8, to target: UnsafeMutablePointer<UInt8>) -> Int {
+      target[0] = UInt8(ascii: "\\")
       guard byte < 0x20 else {
-        room(2)
-        base[count] = UInt8(ascii: "\\")
-        base[count + 1] = byte
-        count += 2
-        return
+        target[1] = byte
+        return 2
       }
-      room(6)
-      base[count] = UInt8(ascii: "\\")
       @inline(__always) func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
-      base[count + 1] = UInt8(ascii: "u")
-      base[count + 2] = UInt8(ascii: "0")
-      base[count + 3] = UInt8(ascii: "0")
-      base[count + 4] = hex(byte >> 4)
-      base[count + 5] = hex(byte & 0xF)
-      count += 6
+      target[1] = UInt8(ascii: "u")
+      target[2] = UInt8(ascii: "0")
+      target[3] = UInt8(ascii: "0")
+      target[4] = hex(byte >> 4)
+      target[5] = hex(byte & 0xF)
+      return 6
     }
   }
 
