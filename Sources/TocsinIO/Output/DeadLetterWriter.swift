@@ -62,7 +62,7 @@ public final class DeadLetterWriter {
   /// raw line escaped eight bytes at a time and, where it is ASCII, without decoding it into a
   /// string first: a bad-input flood (or a stream whose events mostly lack every rule's key)
   /// writes one record per line, and through the general writer's calls, one per piece, a
-  /// record of a 180-byte line cost ~9,500 instructions (now ~3,700).
+  /// record of a 180-byte line cost ~9,500 instructions (now ~3,500).
   /// `testRecord_SameBytesAsTheGeneralWriter` holds it to the general writer byte for byte.
   public static func encode(
     into json: inout JSONWriter, line: Int, offset: Int64, reason: DeadLetterReason, message: String,
