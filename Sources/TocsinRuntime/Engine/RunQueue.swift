@@ -181,10 +181,8 @@ final class RunQueue {
   /// space's queues, and each in an array of its own was a cache miss of its own.
   private var records: KeyRecords
   private var hotRecords: Unmanaged<KeyRecords>
-  /// Where this queue's record lies in a key's block, and the blocks' size (copied here: read
-  /// through the shared object for every record, it cost ~30 instructions per W2 event).
+  /// Where this queue's record lies in a key's block.
   private var recordOffset = 0
-  private var recordStride: Int
   /// Bytes per key record: 32 in a pair queue, 16 otherwise.
   let keyRecordBytes: Int
   /// Whether the queue is a pair queue's (its key records' four words in use). The recent
@@ -265,7 +263,6 @@ final class RunQueue {
     keyRecordBytes = pair != nil ? 32 : 16
     records = KeyRecords(layout: [keyRecordBytes])
     hotRecords = .passUnretained(records)
-    recordStride = records.stride
   }
 
   /// Keeps this queue's key records at `offset` in each key's block of `shared` (the records of
@@ -275,7 +272,6 @@ final class RunQueue {
     records = shared
     hotRecords = .passUnretained(shared)
     recordOffset = offset
-    recordStride = shared.stride
   }
 
   deinit {
@@ -322,7 +318,7 @@ final class RunQueue {
   /// Key `k`'s record (`k` below the records' capacity).
   @inline(__always)
   private func record(_ k: Int) -> UnsafeMutableRawPointer {
-    hotRecords._withUnsafeGuaranteedRef { $0.base } + (k &* recordStride &+ recordOffset)
+    hotRecords._withUnsafeGuaranteedRef { $0.base + (k &* $0.stride &+ recordOffset) }
   }
 
   /// Key `k`'s counts (`k` below the records' capacity).
