@@ -606,7 +606,9 @@ public final class Engine {
   }
 
   private func releaseBuffered(into actions: inout [EngineAction]) {
-    buffer.release(upTo: watermark.time, ahead: prefetch(for:_:)) { (item: inout Buffered) in
+    // `ahead` as a closure, not the method reference `prefetch(for:_:)`: the reference went
+    // through a partial application and a thunk per call, three calls per event.
+    buffer.release(upTo: watermark.time, ahead: { prefetch(for: $0, $1) }) { (item: inout Buffered) in
       // The event is lent to the rules (`route`), not copied: the closures inside capture a
       // parameter, where reading `item` (`inout`) copied the event for each rule it reached.
       route(item.event, keys: item.keys, into: &actions)

@@ -240,6 +240,12 @@ public final class ReorderBuffer<Payload, Hint> {
   /// owner, `inout`, so `body` may take parts of it). Around each event, `ahead` gets the hints
   /// of the events expected to leave after it (see the type's notes).
   /// - Complexity: O(k log h) for k released events and a heap of h.
+  ///
+  /// Inlined into its caller (the engine's release loop, its one caller on the hot path), so
+  /// that `body` and `ahead` are inlined or called directly: called through closure contexts,
+  /// with `ahead` behind a reabstraction thunk, they cost ~180 instructions per W1 event
+  /// (callgrind, 300k events: 1,992.4 → 1,937.5 M).
+  @inline(__always)
   public func release(
     upTo watermark: EventTime, ahead: (Hint, Lookahead) -> Void, _ body: (inout Payload) -> Void
   ) {
