@@ -159,6 +159,10 @@ public final class Engine {
     /// them: all but those with a shared run's queue, whose key records the lookahead fetches
     /// for every event (``prefetchQueuedKeys(for:)``).
     var fetchedWhenVisited: UInt64 = 0
+    /// The key spaces whose ids the release hints carry (the first four).
+    var hintedSpaces = 0
+    /// Key spaces among those with more rules than the open masks track (almost never any).
+    var spacesPastTrackedRules: [Int] = []
   }
 
   private struct Route {
@@ -304,6 +308,9 @@ public final class Engine {
         routing.ruleAt[s * KeySpace.trackedRules + bit] = r
       }
     }
+    let hinted = min(keySpaces.count, 4)
+    routing.hintedSpaces = hinted
+    routing.spacesPastTrackedRules = (0..<hinted).filter { [rulesBySpace] in rulesBySpace[$0].count > KeySpace.trackedRules }
     for r in rules.indices.prefix(RuleGuards.trackedRules) {
       let bit = UInt64(1) << UInt64(r)
       if routes[r].hasQuickStartCheck { routing.quickStart |= bit } else { routing.always |= bit }
