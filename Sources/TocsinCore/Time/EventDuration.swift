@@ -11,7 +11,7 @@ public struct EventDuration: Hashable, Comparable, Sendable, CustomStringConvert
   @inlinable public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
   /// The empty interval.
-  public static let zero = EventDuration(nanoseconds: 0)
+  @inlinable public static var zero: EventDuration { EventDuration(nanoseconds: 0) }
 
   /// An interval of `n` milliseconds, saturating at the bounds of `Int64` nanoseconds.
   public static func milliseconds(_ n: Int64) -> EventDuration { .scaled(n, by: 1_000_000) }

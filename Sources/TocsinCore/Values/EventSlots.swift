@@ -177,6 +177,8 @@ extension EventSlots {
     @usableFromInline var kept = 0
     /// The most buffers kept; beyond it, given-back buffers are freed.
     public let limit: Int
+    /// ``SmallString/isAvailable``, for resetting buffers.
+    @usableFromInline let smallStrings = SmallString.isAvailable
     /// A pool keeping at most `limit` buffers.
     public init(limit: Int = 1024) {
       self.limit = Swift.max(0, limit)
@@ -210,7 +212,7 @@ extension EventSlots {
         MemoryHint.prefetch(
           UnsafeRawPointer(free[kept - 1].toOpaque()), bytes: EventSlots.bufferBytes(slots: count))
       }
-      storage.resetToNulls()
+      storage.resetToNulls(smallStrings: smallStrings)
       return EventSlots(storage: consume storage)
     }
 
@@ -251,13 +253,14 @@ extension EventSlots {
 }
 
 extension EventSlots.Storage {
-  /// Releases every value and sets every slot to `.null`.
+  /// Releases every value and sets every slot to `.null`. `smallStrings`:
+  /// ``SmallString/isAvailable``, read once by the caller (read here, the global's lazy
+  /// initialisation was checked through `swift_once` for every event).
   @usableFromInline
-  func resetToNulls() {
+  func resetToNulls(smallStrings: Bool) {
     // One pass: each slot's reference, if it holds one, released, then `.null` written over it
     // (``releaseReferences()`` and then a second pass to write the nulls cost ~270 instructions
     // per W1 event for its 16 slots).
-    let smallStrings = SmallString.isAvailable
     withUnsafeMutablePointers { count, values in
       for i in 0..<count.pointee {
         Self.releaseReference(at: values + i, smallStrings: smallStrings)
