@@ -66,6 +66,86 @@ final class SlotPoolTests: XCTestCase {
     }
   }
 
+  /// `Header.mayHoldReferences` lets a buffer be reset, and freed, without a look at each slot:
+  /// it must never be false while a slot holds a reference. Every way of writing slots, by table:
+  /// the flag each leaves, and the invariant.
+  func testMayHoldReferences_NeverFalseWhileASlotHoldsOne() {
+    struct Thrown: Error {}
+    let small = SmallString.isAvailable
+    let cases: [(name: String, make: () -> EventSlots, flag: Bool)] = [
+      ("nulls", { EventSlots(nulls: 4) }, false),
+      ("short strings and numbers", { EventSlots([.string("short"), .int(1), .float(2), .bool(true)]) }, !small),
+      ("a heap string", { EventSlots([.int(1), .string(self.heap)]) }, true),
+      ("a list", { EventSlots([.list([])]) }, true),
+      ("set a short string", { var s = EventSlots(nulls: 3); s[1] = .string("short"); return s }, !small),
+      ("set a heap string", { var s = EventSlots(nulls: 3); s[1] = .string(self.heap); return s }, true),
+      // Conservative: once set, only a reset clears it.
+      ("set a heap string, then null", { var s = EventSlots(nulls: 3); s[1] = .string(self.heap); s[1] = .null; return s }, true),
+      ("through the mutable buffer", { var s = EventSlots(nulls: 3); s.withUnsafeMutableBufferPointer { _ in }; return s }, true),
+      ("filled, none reported", { var s = EventSlots(nulls: 3); s.fillNulled { b in b[0] = .int(5); return false }; return s }, false),
+      ("filled, one reported", { var s = EventSlots(nulls: 3); s.fillNulled { b in b[0] = .string(self.heap); return true }; return s }, true),
+      (
+        "filled, then a throw",
+        {
+          var s = EventSlots(nulls: 3)
+          try? s.fillNulled { (b) throws(Thrown) -> Bool in
+            b[0] = .string(self.heap)
+            throw Thrown()
+          }
+          return s
+        }, true
+      ),
+      ("copied on write from a heap string", { let a = EventSlots([.string(self.heap)]); var b = a; b[0] = .int(1); return b }, true),
+      ("copied on write from plain values", { let a = EventSlots([.int(1)]); var b = a; b[0] = .int(2); return b }, false),
+    ]
+    for c in cases {
+      let slots = c.make()
+      let header = slots.storage!.header
+      XCTAssertEqual(header.mayHoldReferences, c.flag, c.name)
+      let holdsOne = (0..<slots.count).contains { i in
+        slots.withUnsafeValue(at: i) { !Value.holdsNoReference(at: $0, smallStrings: small) }
+      }
+      if holdsOne { XCTAssertTrue(header.mayHoldReferences, "\(c.name): a reference under a clear flag") }
+      // Reset through the pool: all null, the flag clear.
+      let pool = EventSlots.Pool()
+      var given = slots
+      pool.recycle(&given)
+      let reset = pool.slots(nulls: slots.count)
+      XCTAssertEqual(Array(reset), Array(repeating: .null, count: slots.count), c.name)
+      XCTAssertFalse(reset.storage!.header.mayHoldReferences, c.name)
+    }
+  }
+
+  /// A heap string written through each writer is released by the reset and by the free that
+  /// follow (no writer leaves it behind a clear flag): afterwards it is unique again, and grows
+  /// in place.
+  func testMayHoldReferences_EveryWriterLetsTheResetReleaseIt() {
+    let writers: [(name: String, write: (inout EventSlots, String) -> Void)] = [
+      ("subscript", { s, text in s[2] = .string(text) }),
+      ("mutable buffer", { s, text in s.withUnsafeMutableBufferPointer { $0[2] = .string(text) } }),
+      ("fillNulled", { s, text in s.fillNulled { b in b[2] = .string(text); return true } }),
+    ]
+    for (name, write) in writers {
+      for freeing in [false, true] {
+        var text = String(repeating: "x", count: 40)
+        text.reserveCapacity(200)
+        let before = text.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) }
+        let pool = EventSlots.Pool(limit: 4)
+        var event: EventSlots? = EventSlots(nulls: 4)
+        write(&event!, text)
+        if freeing {
+          event = nil
+        } else {
+          pool.recycle(&event!)
+          _ = pool.slots(nulls: 4)
+        }
+        text.append("y")
+        let after = text.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) }
+        XCTAssertEqual(before, after, "\(name), \(freeing ? "freed" : "reset")")
+      }
+    }
+  }
+
   func testSlots_ReuseOnlyAnAllNullBufferOfTheSize() throws {
     let pool = EventSlots.Pool()
     var a = slots(6)

@@ -11,8 +11,25 @@
 public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayLiteral, @unchecked Sendable {
   // @unchecked: the storage is only written while uniquely referenced (copy on write).
 
+  /// A buffer's count and whether a slot may hold a reference.
   @usableFromInline
-  final class Storage: ManagedBuffer<Int, Value> {
+  struct Header {
+    @usableFromInline var count: Int
+    /// `false` only when no slot holds a reference (``Value/holdsNoReference(at:smallStrings:)``
+    /// for each): the buffer is then reset and freed without a look at its slots. Set by every
+    /// write that may store one; cleared by a reset, or by ``EventSlots/fillNulled(_:)`` when
+    /// its writer stored none.
+    @usableFromInline var mayHoldReferences: Bool
+
+    @inlinable
+    init(count: Int, mayHoldReferences: Bool) {
+      self.count = count
+      self.mayHoldReferences = mayHoldReferences
+    }
+  }
+
+  @usableFromInline
+  final class Storage: ManagedBuffer<Header, Value> {
     deinit { releaseReferences() }
 
     /// Deinitialises the slots that hold a reference (strings and lists), leaving the others:
@@ -24,9 +41,10 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     /// an event holds (ids, users, types) are, and each skipped is a release call saved.
     @usableFromInline
     func releaseReferences() {
+      guard header.mayHoldReferences else { return }
       let smallStrings = SmallString.isAvailable
-      withUnsafeMutablePointers { count, values in
-        for i in 0..<count.pointee { Self.releaseReference(at: values + i, smallStrings: smallStrings) }
+      withUnsafeMutablePointers { header, values in
+        for i in 0..<header.pointee.count { Self.releaseReference(at: values + i, smallStrings: smallStrings) }
       }
     }
 
@@ -39,8 +57,12 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     }
 
     @usableFromInline
-    static func make(count: Int, _ initialize: (UnsafeMutablePointer<Value>) -> Void) -> Storage {
-      let buffer = Storage.create(minimumCapacity: count) { _ in count }
+    static func make(
+      count: Int, mayHoldReferences: Bool, _ initialize: (UnsafeMutablePointer<Value>) -> Void
+    ) -> Storage {
+      let buffer = Storage.create(minimumCapacity: count) { _ in
+        Header(count: count, mayHoldReferences: mayHoldReferences)
+      }
       // `create` returns the dynamic type it was called on.
       let storage = unsafeDowncast(buffer, to: Storage.self)
       storage.withUnsafeMutablePointerToElements { initialize($0) }
@@ -57,12 +79,16 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   /// `count` slots, all `.null`.
   @inlinable
   public init(nulls count: Int) {
-    storage = Storage.make(count: count) { $0.initialize(repeating: .null, count: count) }
+    storage = Storage.make(count: count, mayHoldReferences: false) { $0.initialize(repeating: .null, count: count) }
   }
 
   /// The slots holding `values`.
   public init(_ values: [Value]) {
-    storage = Storage.make(count: values.count) { base in
+    let smallStrings = SmallString.isAvailable
+    let references = values.withUnsafeBufferPointer { source in
+      source.indices.contains { !Value.holdsNoReference(at: source.baseAddress.unsafelyUnwrapped + $0, smallStrings: smallStrings) }
+    }
+    storage = Storage.make(count: values.count, mayHoldReferences: references) { base in
       values.withUnsafeBufferPointer { source in
         guard let from = source.baseAddress else { return }
         base.initialize(from: from, count: values.count)
@@ -74,7 +100,7 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
 
   @inlinable public var startIndex: Int { 0 }
   /// The number of slots; 0 once ``Pool/recycle(_:)`` took the buffer.
-  @inlinable public var endIndex: Int { storage?.header ?? 0 }
+  @inlinable public var endIndex: Int { storage?.header.count ?? 0 }
 
   /// The value of slot `i`.
   /// - Complexity: O(1); a write copies the buffer first if it is shared.
@@ -83,15 +109,19 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     // Lent, not copied: a reader that only looks (a comparison, a hash, a switch) takes no
     // retain and release of a string's storage (a runtime call each, even for small strings).
     _read {
-      precondition(i >= 0 && i < storage.unsafelyUnwrapped.header, "slot index out of range")
+      precondition(i >= 0 && i < storage.unsafelyUnwrapped.header.count, "slot index out of range")
       let values = storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { $0 }
       yield values[i]
       withExtendedLifetime(storage) {}
     }
     set {
-      precondition(i >= 0 && i < storage.unsafelyUnwrapped.header, "slot index out of range")
+      precondition(i >= 0 && i < storage.unsafelyUnwrapped.header.count, "slot index out of range")
       makeUnique()
-      storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { $0[i] = newValue }
+      let (header, values) = storage.unsafelyUnwrapped.withUnsafeMutablePointers { ($0, $1) }
+      values[i] = newValue
+      if !header.pointee.mayHoldReferences {
+        header.pointee.mayHoldReferences = !Value.holdsNoReference(at: values + i, smallStrings: SmallString.isAvailable)
+      }
     }
   }
 
@@ -101,27 +131,50 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   /// write the slots or keep the pointer.
   @inlinable
   public func withUnsafeValue<R>(at i: Int, _ body: (UnsafePointer<Value>) -> R) -> R {
-    precondition(i >= 0 && i < storage.unsafelyUnwrapped.header, "slot index out of range")
+    precondition(i >= 0 && i < storage.unsafelyUnwrapped.header.count, "slot index out of range")
     return storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { body(UnsafePointer($0 + i)) }
   }
 
-  /// Calls `body` with the slots' memory, copying the buffer first if it is shared.
+  /// Calls `body` with the slots' memory, copying the buffer first if it is shared. `body` may
+  /// store any value.
   @inlinable
   public mutating func withUnsafeMutableBufferPointer<R, E: Error>(
     _ body: (UnsafeMutableBufferPointer<Value>) throws(E) -> R
   ) throws(E) -> R {
     makeUnique()
     // `self` is held (inout) for the call, and with it the buffer.
-    let base = storage.unsafelyUnwrapped.withUnsafeMutablePointerToElements { $0 }
-    return try body(UnsafeMutableBufferPointer(start: base, count: storage.unsafelyUnwrapped.header))
+    let (header, base) = storage.unsafelyUnwrapped.withUnsafeMutablePointers { ($0, $1) }
+    header.pointee.mayHoldReferences = true
+    return try body(UnsafeMutableBufferPointer(start: base, count: header.pointee.count))
+  }
+
+  /// Calls `body` with the memory of slots that are all `.null` (fresh, or from
+  /// ``Pool/slots(nulls:)``), for a writer that knows what it stores: `body` returns whether it
+  /// stored a value holding a reference (``Value/holdsNoReference(at:smallStrings:)``), and
+  /// `false` lets the buffer be reset and freed without a look at each slot. A throw counts as
+  /// `true`. The decoder's path (``EventScanner/scan(_:intoNulled:)`` reports it).
+  @inlinable
+  package mutating func fillNulled<E: Error>(
+    _ body: (UnsafeMutableBufferPointer<Value>) throws(E) -> Bool
+  ) throws(E) {
+    makeUnique()
+    assert(
+      storage.unsafelyUnwrapped.withUnsafeMutablePointers { header, values in
+        (0..<header.pointee.count).allSatisfy { if case .null = values[$0] { true } else { false } }
+      }, "fillNulled on slots that are not all null")
+    // `self` is held (inout) for the call, and with it the buffer. Reached through the optional
+    // in place, not through a copy of the reference (a retain and a release per event).
+    let (header, base) = storage.unsafelyUnwrapped.withUnsafeMutablePointers { ($0, $1) }
+    header.pointee.mayHoldReferences = true
+    header.pointee.mayHoldReferences = try body(UnsafeMutableBufferPointer(start: base, count: header.pointee.count))
   }
 
   @inlinable
   mutating func makeUnique() {
     if isKnownUniquelyReferenced(&storage) { return }
     let old = storage.unsafelyUnwrapped
-    let count = old.header
-    storage = Storage.make(count: count) { base in
+    let count = old.header.count
+    storage = Storage.make(count: count, mayHoldReferences: old.header.mayHoldReferences) { base in
       old.withUnsafeMutablePointerToElements { base.initialize(from: $0, count: count) }
     }
   }
@@ -139,12 +192,14 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
   public var memorySpan: MemorySpan {
     MemorySpan(
       address: UInt(bitPattern: bufferAddress),
-      bytes: UInt32(truncatingIfNeeded: Self.bufferBytes(slots: storage.unsafelyUnwrapped.header)))
+      bytes: UInt32(truncatingIfNeeded: Self.bufferBytes(slots: storage.unsafelyUnwrapped.header.count)))
   }
 
-  /// The bytes of a buffer of `slots` slots: object header, count and values.
+  /// The bytes of a buffer of `slots` slots: object header, ``Header`` and values.
   @inlinable
-  static func bufferBytes(slots: Int) -> Int { MemoryLayout<Int>.stride * 3 + slots * MemoryLayout<Value>.stride }
+  static func bufferBytes(slots: Int) -> Int {
+    MemoryLayout<Int>.stride * 2 + MemoryLayout<Header>.stride + slots * MemoryLayout<Value>.stride
+  }
 
   public static func == (lhs: EventSlots, rhs: EventSlots) -> Bool {
     lhs.storage === rhs.storage || lhs.elementsEqual(rhs)
@@ -207,7 +262,7 @@ extension EventSlots {
       kept -= 1
       // The pool's reference moves to `storage`: no reference count update.
       var storage = free[kept].takeRetainedValue()
-      guard storage.header == count, isKnownUniquelyReferenced(&storage) else { return EventSlots(nulls: count) }
+      guard storage.header.count == count, isKnownUniquelyReferenced(&storage) else { return EventSlots(nulls: count) }
       if kept > 0 {
         MemoryHint.prefetch(
           UnsafeRawPointer(free[kept - 1].toOpaque()), bytes: EventSlots.bufferBytes(slots: count))
@@ -258,15 +313,23 @@ extension EventSlots.Storage {
   /// initialisation was checked through `swift_once` for every event).
   @usableFromInline
   func resetToNulls(smallStrings: Bool) {
-    // One pass: each slot's reference, if it holds one, released, then `.null` written over it
-    // (``releaseReferences()`` and then a second pass to write the nulls cost ~270 instructions
-    // per W1 event for its 16 slots).
-    withUnsafeMutablePointers { count, values in
-      for i in 0..<count.pointee {
+    withUnsafeMutablePointers { header, values in
+      let count = header.pointee.count
+      guard header.pointee.mayHoldReferences else {
+        // Every slot is plain bits: written over without a look (~200 instructions per W1
+        // event for its 16 slots when each was tested).
+        values.initialize(repeating: .null, count: count)
+        return
+      }
+      // One pass: each slot's reference, if it holds one, released, then `.null` written over
+      // it (``releaseReferences()`` and then a second pass to write the nulls cost ~270
+      // instructions per W1 event).
+      for i in 0..<count {
         Self.releaseReference(at: values + i, smallStrings: smallStrings)
         // Trivial or deinitialised: initialising over either is sound.
         (values + i).initialize(to: .null)
       }
+      header.pointee.mayHoldReferences = false
     }
   }
 }

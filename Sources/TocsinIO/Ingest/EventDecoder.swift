@@ -57,13 +57,16 @@ public struct EventDecoder {
     let timeIndex = timeSlot.index
     let idIndex = idSlot.index
     do {
-      try slots.withUnsafeMutableBufferPointer { (buffer) throws(ScanError) in
-        try scanner.scan(line, intoNulled: buffer)
+      // Filled through `fillNulled`: the scanner reports whether it stored a value that may hold a
+      // reference, and a buffer without one is reset and freed without a look at each slot.
+      try slots.fillNulled { (buffer) throws(ScanError) -> Bool in
+        let storedReference = try scanner.scan(line, intoNulled: buffer)
         // swift-format-ignore: NeverForceUnwrap
         // The projection always holds the time and id slots, so the buffer is not empty.
         let base = UnsafePointer(buffer.baseAddress!)
         if case .int(let n) = base[timeIndex] { epochUnits = n }
         identity = EventDecoder.identity(at: base + idIndex, line: line)
+        return storedReference
       }
     } catch {
       throw .scan(error)

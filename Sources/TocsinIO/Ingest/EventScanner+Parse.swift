@@ -217,6 +217,8 @@ struct _JSONScanner {
       if try skipString() {
         decodeEscapedString(from: start, to: pos - 1)
         slots[slot] = .string(String(decoding: scratch, as: UTF8.self))
+        // Decoded from escapes: its form is not known here.
+        strings.mayReference.pointee = true
       } else {
         // Raw (validated) bytes: a value seen recently in this slot comes from the cache.
         let count = pos &- 1 &- start

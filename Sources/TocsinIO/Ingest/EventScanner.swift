@@ -89,15 +89,20 @@ public struct EventScanner {
   /// Parses `line` into `slots`, which must hold ``FieldProjection/count`` values, all `.null`
   /// (a fresh ``EventSlots``): absent fields stay `.null`.
   /// After an error the contents of `slots` are unspecified (but initialized).
+  /// - Returns: Whether a value it stored may hold a reference (a string not certainly in the
+  ///   small form, ``Value/holdsNoReference(at:smallStrings:)``); `false` means every slot is
+  ///   plain bits (``EventSlots/fillNulled(_:)``).
   /// - Throws: ``ScanError`` when the line is not a valid JSON object.
+  @discardableResult
   public mutating func scan(_ line: UnsafeRawBufferPointer, intoNulled slots: UnsafeMutableBufferPointer<Value>)
-    throws(ScanError)
+    throws(ScanError) -> Bool
   {
     precondition(slots.count == projection.count, "slot buffer does not match the projection")
     guard let base = line.baseAddress, line.count > 0 else { throw .emptyLine }
     // A copy of this scanner may hold the same caches: never mutate shared ones.
     if !isKnownUniquelyReferenced(&caches) { caches = caches.emptyCopy() }
     let caches = self.caches
+    caches.strings.view.mayReference.pointee = false
     var parser = _JSONScanner(
       base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie.view,
       strings: caches.strings.view, shapes: caches.shapes.view, maxDepth: maxDepth, scratch: caches.scratch.bytes)
@@ -110,6 +115,10 @@ public struct EventScanner {
     try withExtendedLifetime(trie) { () throws(ScanError) in
       try withExtendedLifetime(caches) { () throws(ScanError) in try parser.run(slots: slotBase) }
     }
+    // The only values the parser stores that may hold a reference are strings not certainly in
+    // the small form (objects and arrays are stored as `.null`), all of which pass the cache's
+    // flag (cleared when the parser was made).
+    return caches.strings.view.mayReference.pointee
   }
 
   /// Convenience for tests and tools: scans the bytes of `line`.

@@ -64,6 +64,8 @@ final class StringValueCache: @unchecked Sendable {
   let buildsSmallStrings: Bool
   private let buckets: UnsafeMutablePointer<Bucket>
   private let states: UnsafeMutablePointer<SlotState>
+  /// Set when a string handed out may hold a reference (``View/mayReference``).
+  private let mayReference: UnsafeMutablePointer<Bool>
 
   /// A cache with empty buckets for `slotCount` slots.
   init(slotCount: Int) {
@@ -74,6 +76,8 @@ final class StringValueCache: @unchecked Sendable {
     buckets.initialize(repeating: Bucket(), count: capacity)
     states = .allocate(capacity: max(1, self.slotCount))
     states.initialize(repeating: SlotState(), count: max(1, self.slotCount))
+    mayReference = .allocate(capacity: 1)
+    mayReference.initialize(to: false)
   }
 
   deinit {
@@ -81,6 +85,7 @@ final class StringValueCache: @unchecked Sendable {
     buckets.deallocate()
     states.deinitialize(count: max(1, slotCount))
     states.deallocate()
+    mayReference.deallocate()
   }
 
   /// A cache for the same slots with every bucket empty (what a copy needs: the cache only ever
@@ -97,7 +102,9 @@ final class StringValueCache: @unchecked Sendable {
   /// The cache's tables as plain pointers, for the scanner's inner loop: no reference counting.
   /// Valid while the cache lives.
   var view: View {
-    View(slotCount: slotCount, buckets: buckets, states: states, buildsSmallStrings: buildsSmallStrings)
+    View(
+      slotCount: slotCount, buckets: buckets, states: states, buildsSmallStrings: buildsSmallStrings,
+      mayReference: mayReference)
   }
 
   /// See ``view``.
@@ -106,6 +113,13 @@ final class StringValueCache: @unchecked Sendable {
     let buckets: UnsafeMutablePointer<Bucket>
     let states: UnsafeMutablePointer<SlotState>
     let buildsSmallStrings: Bool
+    /// Set to `true` by ``string(slot:_:count:readable:)`` when the string it hands out is not
+    /// certainly in the small form (built in place: a short ASCII value), so it may hold a
+    /// reference (``Value/holdsNoReference(at:smallStrings:)``); never cleared here. The scanner
+    /// clears it before a line and reads it after (``EventScanner/scan(_:intoNulled:)``). A flag
+    /// in the cache's memory, written on the slow paths only: passed `inout` through the
+    /// scanner's state, it cost the member loop ~40 instructions per W1 event.
+    let mayReference: UnsafeMutablePointer<Bool>
 
     /// The string `bytes[0..<count]` decodes to, from the cache or newly made (and remembered).
     ///
@@ -118,6 +132,7 @@ final class StringValueCache: @unchecked Sendable {
     @inline(__always)
     func string(slot: Int, _ bytes: UnsafePointer<UInt8>, count: Int, readable: Int) -> String {
       if count > StringValueCache.maxBytes || slot >= slotCount {
+        mayReference.pointee = true
         return StringValueCache.makeString(bytes, count: count)
       }
       let word0: UInt64
@@ -136,6 +151,7 @@ final class StringValueCache: @unchecked Sendable {
       if buildsSmallStrings && count <= SmallString.maxBytes && (word0 | word1) & 0x8080_8080_8080_8080 == 0 {
         return SmallString.make(word0: word0, word1: word1, count: count)
       }
+      mayReference.pointee = true
       let state = states + slot
       state.pointee.remaining &-= 1
       if state.pointee.remaining <= 0 { StringValueCache.endWindow(state) }
