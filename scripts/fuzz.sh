@@ -21,8 +21,9 @@ scripts/install-deps.sh
 
 out=.build-fuzz
 mkdir -p "$out/modules" "$out/corpus/$target"
+# -package-name: modules share `package` declarations, as SwiftPM builds them (one package).
 flags=(-O -g -parse-as-library -sanitize=fuzzer,address -swift-version 5 -I "$out/modules"
-  -I Sources/CPCRE2 -I Sources/CMemoryHints/include -enforce-exclusivity=checked)
+  -I Sources/CPCRE2 -I Sources/CMemoryHints/include -enforce-exclusivity=checked -package-name tocsin)
 
 # build_module NAME SOURCES…: a static library and its .swiftmodule, rebuilt when a source is
 # newer than the library.

@@ -82,7 +82,7 @@ public struct EventScanner {
       for i in 0..<count { slots[i] = .null }
     }
     try slots.withUnsafeMutableBufferPointer { (buffer) throws(ScanError) in
-      try scan(line, intoNulled: buffer)
+      _ = try scan(line, intoNulled: buffer)
     }
   }
 
