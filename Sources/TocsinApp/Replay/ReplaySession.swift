@@ -172,7 +172,8 @@ public final class ReplaySession {
       heldLines[line.number] = (line.offset, Array(line.bytes.prefix(DeadLetterWriter.maxRawBytes)))
     }
     if !actions.isEmpty { try perform(rawLine: line) }
-    if !heldLines.isEmpty && !hotEngine._withUnsafeGuaranteedRef({ $0.isCalibrating }) { heldLines.removeAll() }
+    // `perform` leaves the engine alone: whether it calibrates is still `calibrating`.
+    if !calibrating && !heldLines.isEmpty { heldLines.removeAll() }
   }
 
   // MARK: - Decoding ahead

@@ -102,10 +102,10 @@ public struct EventScanner {
     // A copy of this scanner may hold the same caches: never mutate shared ones.
     if !isKnownUniquelyReferenced(&caches) { caches = caches.emptyCopy() }
     let caches = self.caches
-    caches.strings.view.mayReference.pointee = false
     var parser = _JSONScanner(
       base: base.assumingMemoryBound(to: UInt8.self), end: line.count, trie: trie.view,
       strings: caches.strings.view, shapes: caches.shapes.view, maxDepth: maxDepth, scratch: caches.scratch.bytes)
+    parser.strings.mayReference.pointee = false
     // swift-format-ignore: NeverForceUnwrap
     // A zero-count buffer may have no base address; the parser never writes when the
     // projection (and so every entry's slot) is empty, so any non-null pointer is fine.
@@ -117,8 +117,8 @@ public struct EventScanner {
     }
     // The only values the parser stores that may hold a reference are strings not certainly in
     // the small form (objects and arrays are stored as `.null`), all of which pass the cache's
-    // flag (cleared when the parser was made).
-    return caches.strings.view.mayReference.pointee
+    // flag (cleared above).
+    return parser.strings.mayReference.pointee
   }
 
   /// Convenience for tests and tools: scans the bytes of `line`.
