@@ -1,0 +1,49 @@
+import XCTest
+
+@testable import TocsinRuntime
+
+/// An event's key ids per key space (``KeyIDs``, its first four spaces packed in two words by
+/// ``FourKeyIDs``): each write changes its own space only, and what was written reads back.
+final class KeyIDsTests: XCTestCase {
+  /// Ids that exercise each half of a word: zero, small, the top bit of the low half's
+  /// neighbour, and the largest id a space may hold.
+  private let ids: [KeyID?] = [nil, KeyID(0), KeyID(1), KeyID(0x7FFF_FFFF), KeyID(0x8000_0000), KeyID(KeyID.limit)]
+
+  func testEachSpaceReadsBackWhatWasWrittenAndNothingElseChanges() {
+    for count in [1, 2, 3, 4, 5, 8] {
+      var keys = KeyIDs(count: count)
+      var expected = [KeyID?](repeating: nil, count: count)
+      for space in 0..<count { XCTAssertNil(keys[space], "\(count) spaces: \(space) starts missing") }
+      // Every space takes every id in turn, a different one for each space at each step, so
+      // a write that leaks into a neighbour (the other half of a word, the other word) shows.
+      for step in 0..<ids.count {
+        for space in 0..<count {
+          let id = ids[(step + space) % ids.count]
+          keys[space] = id
+          expected[space] = id
+          for other in 0..<count {
+            XCTAssertEqual(keys[other], expected[other], "\(count) spaces, step \(step): space \(other) after writing \(space)")
+          }
+        }
+      }
+    }
+  }
+
+  func testFourKeyIDs_SpacesPastTheFourthReadAsMissing() {
+    var four = FourKeyIDs()
+    for space in 0..<4 { four[space] = KeyID(space + 10) }
+    for space in [4, 5, 63, Int.max, -1] { XCTAssertNil(four[space], "space \(space)") }
+    XCTAssertEqual((0..<4).map { four[$0]?.index }, [10, 11, 12, 13])
+  }
+
+  func testFourKeyIDs_WritingMissingClearsOnlyThatSpace() {
+    // (space cleared, the ids left in spaces 0–3)
+    let cases: [(Int, [Int?])] = [(0, [nil, 1, 2, 3]), (1, [0, nil, 2, 3]), (2, [0, 1, nil, 3]), (3, [0, 1, 2, nil])]
+    for (cleared, left) in cases {
+      var four = FourKeyIDs()
+      for space in 0..<4 { four[space] = KeyID(space) }
+      four[cleared] = nil
+      XCTAssertEqual((0..<4).map { four[$0]?.index }, left, "cleared \(cleared)")
+    }
+  }
+}
