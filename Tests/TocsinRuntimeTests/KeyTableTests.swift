@@ -137,6 +137,17 @@ final class KeyTableTests: XCTestCase {
       XCTAssertEqual(tableInPlace.hash, tableByValue.hash, "\(value)")
       XCTAssertTrue(tableInPlace.inline.isSame(as: tableByValue.inline), "\(value)")
     }
+    // A key of several fields hashed field by field in place (the arrival probes) hashes as its
+    // values passed by value do (stored keys: reclamation, pins), for every pair of cases.
+    for i in values.indices {
+      for j in values.indices {
+        let byValue = table.hasher.hash(count: 2) { [values[i], values[j]][$0] }
+        let inPlace = table.hasher.hash(count: 2) { k, seed in
+          slots.withUnsafeValue(at: [i, j][k]) { Value.keyHashAndInlineForm(at: $0, seed: seed).hash }
+        }
+        XCTAssertEqual(inPlace, byValue, "(\(values[i]), \(values[j]))")
+      }
+    }
   }
 
   /// One key space per shape of key: each key is found again under its id after growth,

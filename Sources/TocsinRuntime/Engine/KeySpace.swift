@@ -109,7 +109,9 @@ public struct KeySpace {
       return probe(of: event, slot: slots[0], hasher: hasher)
     default:
       for slot in slots where event[slot].isNull { return .missing }
-      let hash = hasher.hash(count: slots.count) { event[slots[$0]] }
+      let hash = hasher.hash(count: slots.count) { i, seed in
+        event.slots.withUnsafeValue(at: slots[i].index) { Value.keyHashAndInlineForm(at: $0, seed: seed).hash }
+      }
       let inline = slots.count == 2 ? pairInlineForm(event, slots[0], slots[1]) : .notInline
       return Probe(hash: hash, inline: inline, isMissing: false)
     }
