@@ -5,9 +5,11 @@ import XCTest
 /// An event's key ids per key space (``KeyIDs``, its first four spaces packed in two words by
 /// ``FourKeyIDs``): each write changes its own space only, and what was written reads back.
 final class KeyIDsTests: XCTestCase {
-  /// Ids that exercise each half of a word: zero, small, the top bit of the low half's
-  /// neighbour, and the largest id a space may hold.
-  private let ids: [KeyID?] = [nil, KeyID(0), KeyID(1), KeyID(0x7FFF_FFFF), KeyID(0x8000_0000), KeyID(KeyID.limit)]
+  /// Missing, zero, small, ids with and without a half-word's top bit set, and the largest id a
+  /// space may hold.
+  private let ids: [KeyID?] = [
+    nil, KeyID(0), KeyID(1), KeyID(0x7FFF_FFFF), KeyID(0x8000_0000), KeyID(KeyID.limit),
+  ]
 
   func testEachSpaceReadsBackWhatWasWrittenAndNothingElseChanges() {
     for count in [1, 2, 3, 4, 5, 8] {
@@ -22,7 +24,8 @@ final class KeyIDsTests: XCTestCase {
           keys[space] = id
           expected[space] = id
           for other in 0..<count {
-            XCTAssertEqual(keys[other], expected[other], "\(count) spaces, step \(step): space \(other) after writing \(space)")
+            XCTAssertEqual(
+              keys[other], expected[other], "\(count) spaces, step \(step): space \(other) after writing \(space)")
           }
         }
       }
