@@ -93,7 +93,6 @@ public struct EventScanner {
   ///   small form, ``Value/holdsNoReference(at:smallStrings:)``); `false` means every slot is
   ///   plain bits (``EventSlots/fillNulled(_:)``).
   /// - Throws: ``ScanError`` when the line is not a valid JSON object.
-  @discardableResult
   public mutating func scan(_ line: UnsafeRawBufferPointer, intoNulled slots: UnsafeMutableBufferPointer<Value>)
     throws(ScanError) -> Bool
   {

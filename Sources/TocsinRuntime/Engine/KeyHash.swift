@@ -240,4 +240,11 @@ extension Value {
   /// A seeded hash consistent with `==`: equal values (same case, same payload) hash equally.
   @inline(__always)
   func keyHash(seed: UInt64) -> UInt64 { keyHashAndInlineForm(seed: seed).hash }
+
+  /// ``keyHash(seed:)`` of the value at `value`, read in place (a field of a multi-field key:
+  /// handed out of its slot, a string value is copied, a retain and a release).
+  @inline(__always)
+  static func keyHash(at value: UnsafePointer<Value>, seed: UInt64) -> UInt64 {
+    keyHashAndInlineForm(at: value, seed: seed).hash
+  }
 }

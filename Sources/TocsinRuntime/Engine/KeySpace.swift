@@ -119,7 +119,7 @@ public struct KeySpace {
   static func compositeProbe(of event: EventRecord, slots: [SlotIndex], hasher: KeyHasher) -> Probe {
     for slot in slots where event[slot].isNull { return .missing }
     let hash = hasher.hash(count: slots.count) { i, seed in
-      event.slots.withUnsafeValue(at: slots[i].index) { Value.keyHashAndInlineForm(at: $0, seed: seed).hash }
+      event.slots.withUnsafeValue(at: slots[i].index) { Value.keyHash(at: $0, seed: seed) }
     }
     let inline = slots.count == 2 ? pairInlineForm(event, slots[0], slots[1]) : .notInline
     return Probe(hash: hash, inline: inline, isMissing: false)

@@ -102,15 +102,14 @@ struct KeyTable {
   /// Slots allocated (a power of two).
   var capacity: Int { storage.capacity }
 
-  /// The hash `lookup` and `insert` expect for `keyValues` (a multi-field key).
+  /// The hash `lookup` and `insert` expect for `keyValues` (a multi-field key), each field read
+  /// where it lies, as the arrival probes read an event's (``KeySpace/compositeProbe(of:slots:hasher:)``).
   @inline(__always)
   func hash(_ keyValues: UnsafeBufferPointer<Value>) -> UInt64 {
-    hash(count: keyValues.count) { keyValues[$0] }
+    hasher.hash(count: keyValues.count) { i, seed in
+      Value.keyHash(at: keyValues.baseAddress.unsafelyUnwrapped + i, seed: seed)
+    }
   }
-
-  /// The hash of a key of `count` fields, the `i`th being `value(i)`.
-  @inline(__always)
-  func hash(count: Int, _ value: (Int) -> Value) -> UInt64 { hasher.hash(count: count, value) }
 
   /// The hash of a single-field key.
   @inline(__always)
@@ -353,16 +352,17 @@ struct KeyHasher: Sendable {
     readsSmallStrings = SmallString.isAvailable
   }
 
-  /// The hash of a key of `count` fields, the `i`th being `value(i)`.
+  /// The hash of a key of `count` fields, the `i`th being `value(i)`: the definition, which the
+  /// in-place form below must agree with (`KeyTableTests`).
   @inline(__always)
   func hash(count: Int, _ value: (Int) -> Value) -> UInt64 {
     hash(count: count) { i, seed in value(i).keyHash(seed: seed) }
   }
 
   /// The hash of a key of `count` fields, the `i`th field's own hash being `fieldHash(i, seed)`
-  /// (its ``Value/keyHash(seed:)``): for fields read where they lie
-  /// (``Value/keyHashAndInlineForm(at:seed:)``), since a `Value` handed out of its slot is
-  /// copied, a string's retain and release (W2's composite keys: ~0.9 copies per event).
+  /// (its ``Value/keyHash(seed:)``): for fields read where they lie (``Value/keyHash(at:seed:)``),
+  /// since a `Value` handed out of its slot is copied, a string's retain and release (W2's
+  /// composite keys: ~0.9 copies per event).
   @inline(__always)
   func hash(count: Int, fieldHash: (Int, UInt64) -> UInt64) -> UInt64 {
     var h = seed
