@@ -130,8 +130,12 @@ extension Engine {
   /// One link of the chain of loads the event behind `hint` will need, each reading only what
   /// the previous link asked for a release earlier (``ReorderBuffer/Lookahead``):
   /// - `.second`: its field values, and its keys' open masks;
-  /// - `.next`: the state slot of each rule the masks say is open for its key;
-  /// - `.nextAfterBody`: the partial matches those slots point to.
+  /// - `.next`: the state slot of each rule the masks say is open for its key.
+  ///
+  /// The partial matches those slots point to are not fetched ahead: a third link for them,
+  /// after the current event's processing, cost ~50 instructions per W1 event and bought
+  /// nothing measurable on W1, W2 or W5 (docs/performance.md, session 37). The walk fetches a
+  /// key's partial matches' nodes all at once instead (`prefetchNodes()`).
   @inline(__always)
   func prefetch(for hint: ReleaseHint, _ distance: ReorderBuffer<Buffered, ReleaseHint>.Lookahead) {
     switch distance {
@@ -143,8 +147,6 @@ extension Engine {
     case .next:
       forEachOpenRule(hint) { prefetchState(rule: $0, key: $1) }
       if !runQueuedRules.isEmpty { prefetchQueuedKeys(for: hint) }
-    case .nextAfterBody:
-      forEachOpenRule(hint) { prefetchPartials(rule: $0, key: $1) }
     }
   }
 

@@ -37,9 +37,10 @@ import TocsinCore
 /// heap's root leaves next, the smaller of its children after it, and the third-smallest is
 /// among the next level. So on each release the hints of the root's grandchildren are fetched,
 /// the second event's payload is fetched and its hint handed to `ahead` (``Lookahead/second``),
-/// the next event's hint is handed over again (``Lookahead/next``) and, once `body` has run,
-/// once more (``Lookahead/nextAfterBody``). Each call can read what the previous one asked for,
-/// a few microseconds earlier. The calendar's own lines go cold too: when a bucket drains, the
+/// and the next event's hint is handed over again (``Lookahead/next``). Each call can read what
+/// the previous one asked for, a few microseconds earlier. (A third hand-over after `body`, for
+/// the partial matches the state slots point to, bought nothing measurable on W1, W2 or W5 and
+/// cost ~50 instructions per event: docs/performance.md, session 37.) The calendar's own lines go cold too: when a bucket drains, the
 /// next occupied bucket's first entry, link and hint are fetched, an event's processing before
 /// the next drain reads them. All of it is cache hints: an insert that overtakes an event
 /// costs bandwidth, not correctness.
@@ -56,8 +57,6 @@ public final class ReorderBuffer<Payload, Hint> {
     case second
     /// The next event, before the current one is processed.
     case next
-    /// The next event, after the current one is processed.
-    case nextAfterBody
   }
 
   private struct Entry {
@@ -271,7 +270,6 @@ public final class ReorderBuffer<Payload, Hint> {
       // Every slot in the heap holds a payload; it is moved out exactly once, here.
       var payload = (payloads + first.slot).move()
       body(&payload)
-      if heapCount > 0 { ahead(hints[heap[0].slot], .nextAfterBody) }
     }
   }
 
