@@ -353,8 +353,11 @@ public final class Engine {
       } else {
         key = keySpaces[i].key(of: event, pinning: pins)
       }
-      if key != nil { hasAnyKey = true }
-      keys[i] = key
+      // `keys` starts with every space missing: only a found key is written.
+      if let key {
+        hasAnyKey = true
+        keys[i] = key
+      }
     }
     guard hasAnyKey else {
       tallies.missingKey += 1
