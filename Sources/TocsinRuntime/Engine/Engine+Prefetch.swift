@@ -133,7 +133,7 @@ extension Engine {
   /// - `.next`: the state slot of each rule the masks say is open for its key.
   ///
   /// The partial matches those slots point to are not fetched ahead: a third link for them,
-  /// after the current event's processing, cost ~50 instructions per W1 event and bought
+  /// after the current event's processing, cost ~120 instructions per W1 event and bought
   /// nothing measurable on W1, W2 or W5 (docs/performance.md, session 37). The walk fetches a
   /// key's partial matches' nodes all at once instead (`prefetchNodes()`).
   @inline(__always)

@@ -40,10 +40,10 @@ import TocsinCore
 /// and the next event's hint is handed over again (``Lookahead/next``). Each call can read what
 /// the previous one asked for, a few microseconds earlier. (A third hand-over after `body`, for
 /// the partial matches the state slots point to, bought nothing measurable on W1, W2 or W5 and
-/// cost ~50 instructions per event: docs/performance.md, session 37.) The calendar's own lines go cold too: when a bucket drains, the
-/// next occupied bucket's first entry, link and hint are fetched, an event's processing before
-/// the next drain reads them. All of it is cache hints: an insert that overtakes an event
-/// costs bandwidth, not correctness.
+/// cost ~120 instructions per W1 event: docs/performance.md, session 37.) The calendar's own
+/// lines go cold too: when a bucket drains, the next occupied bucket's first entry, link and hint
+/// are fetched, an event's processing before the next drain reads them. All of it is cache
+/// hints: an insert that overtakes an event costs bandwidth, not correctness.
 ///
 /// Memory: the heap, the payload slab, the hints, the bucket lists and the free list are plain
 /// memory the buffer owns, grown by doubling. As arrays inside a value held by the engine (a
