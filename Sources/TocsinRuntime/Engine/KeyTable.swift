@@ -137,11 +137,20 @@ struct KeyTable {
     return storage.slots[i].id
   }
 
-  /// Starts loading the slot a lookup of a key with `hash` probes first. A hint only: it reads
-  /// no slot, so it is correct whatever the table holds.
+  /// Starts loading the two slots a lookup of a key with `hash` probes first. A hint only: it
+  /// reads no slot, so it is correct whatever the table holds.
+  ///
+  /// Two slots, not one: a line holds two, so a probe that goes on from the second slot of a
+  /// line (a collision, or a new key's search for an empty slot) reads the next line. With only
+  /// the first slot fetched, the lookup's slot load took 57% of `KeySpace.key`'s `perf` samples
+  /// on W1 whatever the prefetch distance; with both, 33–38%, and W1, W2 and W5 ran 1–3% faster
+  /// (docs/performance.md, session 37). When the first slot is a line's first, both hints name
+  /// the same line, and the second costs an instruction.
   @inline(__always)
   func prefetch(hash: UInt64) {
-    MemoryHint.prefetch(storage.slots + (Int(Self.fold(hash)) & mask))
+    let i = Int(Self.fold(hash)) & mask
+    MemoryHint.prefetch(storage.slots + i)
+    MemoryHint.prefetch(storage.slots + ((i + 1) & mask))
   }
 
   /// The slot of the key with `hash`, not inserted inline, for which `isKey(id)` is true.
