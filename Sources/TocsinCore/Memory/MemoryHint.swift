@@ -12,6 +12,14 @@ public enum MemoryHint {
   @inlinable @inline(__always)
   public static func prefetch(_ address: UnsafeRawPointer) { tocsin_prefetch(address) }
 
+  /// Starts loading the cache lines holding `first` and `second`, in one call: where the two
+  /// addresses are read from a value borrowed in place, a second call after the first made the
+  /// optimiser copy the value (retaining its references) to keep it alive across it.
+  @inlinable @inline(__always)
+  public static func prefetch(_ first: UnsafeRawPointer, _ second: UnsafeRawPointer) {
+    tocsin_prefetch2(first, second)
+  }
+
   /// Starts loading every cache line of `[address, address + bytes)` (at least the first),
   /// including the last one when the range does not start on a line boundary: an 88-byte object
   /// 16-byte aligned spans two or three lines, and stepping 64 bytes from its start missed the
