@@ -143,9 +143,9 @@ struct KeyTable {
   /// Two slots, not one: a line holds two, so a probe that goes on from the second slot of a
   /// line (a collision, or a new key's search for an empty slot) reads the next line. With only
   /// the first slot fetched, the lookup's slot load took 57% of `KeySpace.key`'s `perf` samples
-  /// on W1 whatever the prefetch distance; with both, 33–38%, and W1, W2 and W5 ran 1–3% faster
-  /// (docs/performance.md, session 37). When the first slot is a line's first, both hints name
-  /// the same line, and the second costs an instruction.
+  /// on W1 whatever the prefetch distance; with both, 33–38%, and W1 ran 1–4% faster (W2 and W5
+  /// within the noise; docs/performance.md, session 37). When the first slot is a line's first,
+  /// both hints name the same line, and the second costs an instruction.
   @inline(__always)
   func prefetch(hash: UInt64) {
     let i = Int(Self.fold(hash)) & mask
