@@ -152,6 +152,8 @@ struct KeyTable {
     // One call for both lines: with two, `--workers 2`'s prefetch through a key space borrowed
     // in place (`Engine.prepareArrival(_:)`) copied the space out to keep it alive across the
     // first, retaining and releasing its six references per space and event (13% of the run).
+    // `MemoryHint.prefetch(_:bytes:)`, a loop of such calls, brings the six retains back, and
+    // its line count (one or two) is a branch mispredicted about half the time.
     MemoryHint.prefetch(storage.slots + i, storage.slots + ((i + 1) & mask))
   }
 
@@ -361,13 +363,6 @@ struct KeyHasher: Sendable {
   init(seed: UInt64) {
     self.seed = seed
     readsSmallStrings = SmallString.isAvailable
-  }
-
-  /// The hash of a key of `count` fields, the `i`th being `value(i)`: the definition, which the
-  /// in-place form below must agree with (`KeyTableTests`).
-  @inline(__always)
-  func hash(count: Int, _ value: (Int) -> Value) -> UInt64 {
-    hash(count: count) { i, seed in value(i).keyHash(seed: seed) }
   }
 
   /// The hash of a key of `count` fields, the `i`th field's own hash being `fieldHash(i, seed)`
