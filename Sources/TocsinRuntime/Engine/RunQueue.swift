@@ -361,6 +361,9 @@ final class RunQueue {
     let s = tail
     let run = run(k)
     let slot = Int(s & mask)
+    // The lines 8 appends on, for the stores then (as `StartQueue.push(_:key:)`'s).
+    MemoryHint.prefetch(entries + Int((s &+ 8) & mask))
+    if width > 0 { MemoryHint.prefetch(values + Int((s &+ 8) & mask) &* width) }
     (entries + slot).initialize(
       to: Entry(
         start: EventPosition(event), line: event.line, identity: event.identity,

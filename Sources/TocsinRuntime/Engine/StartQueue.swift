@@ -83,6 +83,10 @@ final class StartQueue {
   func push(_ event: consuming EventRecord, key k: Int) -> UInt64 {
     if tail &- head > mask { grow() }
     let time = event.time
+    // The entry 8 pushes on was last written a lap of the ring ago and has left the cache: a
+    // store to it would wait in the store buffer, and the next retain or release (a locked
+    // instruction) waits for the store buffer to drain. Fetched now, it is there in time.
+    MemoryHint.prefetch(entries + Int((tail &+ 8) & mask))
     (entries + Int(tail & mask)).initialize(to: Entry(time: time, key: UInt32(truncatingIfNeeded: k), event: event))
     tail &+= 1
     live += 1
