@@ -83,11 +83,11 @@ final class StartQueue {
   func push(_ event: consuming EventRecord, key k: Int) -> UInt64 {
     if tail &- head > mask { grow() }
     let time = event.time
-    // The entry 8 pushes on was last written a lap of the ring ago, and in a ring of many
-    // entries (W2's `merchant_hopping`: ~27k, 1.7 MB) it has left the cache: a store to it would
-    // wait in the store buffer, and the next retain or release (a locked instruction) waits for
-    // the store buffer to drain (docs/performance.md, session 38). Fetched now, it is there in
-    // time.
+    // The entry 8 pushes on was last written a lap of the ring ago, and in a long ring (W2's
+    // `merchant_hopping`: ten minutes of starts, over a megabyte) it has left the cache: a store
+    // to it would wait in the store buffer, and the next retain or release (a locked
+    // instruction) waits for the store buffer to drain (docs/performance.md, session 38).
+    // Fetched now, it is there in time.
     MemoryHint.prefetch(entries + Int((tail &+ 8) & mask))
     (entries + Int(tail & mask)).initialize(to: Entry(time: time, key: UInt32(truncatingIfNeeded: k), event: event))
     tail &+= 1
