@@ -113,6 +113,27 @@ final class KeyLookupTests: XCTestCase {
     XCTAssertEqual(space.texts, ["a|1", "a|2"])
   }
 
+  /// A new composite key's values are copied from the event through a temporary buffer on the
+  /// stack: values that own heap storage (strings past the inline length) must come out whole,
+  /// be found again, and be released when the key is reclaimed.
+  func testCompositeKeysWithHeapStrings() {
+    var space = KeySpace(slots: [SlotIndex(0), SlotIndex(1)])
+    let long = String(repeating: "user-", count: 8)
+    let other = String(repeating: "country-", count: 4)
+    let first = space.key(of: record([.string(long), .string(other)]))!
+    let second = space.key(of: record([.string(long), .string("AU")]))!
+    XCTAssertNotEqual(first, second)
+    XCTAssertEqual(space.key(of: record([.string(long), .string(other)])), first)
+    XCTAssertEqual(Array(space.values(of: first)), [.string(long), .string(other)])
+    XCTAssertEqual(Array(space.values(of: second)), [.string(long), .string("AU")])
+    XCTAssertEqual(space.texts, ["\(long)|\(other)", "\(long)|AU"])
+    XCTAssertGreaterThan(space.textHeapBytes, 0)
+    space.reclaim(first)
+    space.reclaim(second)
+    XCTAssertEqual(space.textHeapBytes, 0)
+    XCTAssertEqual(space.key(of: record([.string(other), .string(long)]))?.index, second.index)
+  }
+
   func testReclaimedKeysAreForgottenAndTheirIDsReused() {
     var space = KeySpace(slots: [SlotIndex(0)])
     for i in 0..<6 { _ = space.key(of: record([.string("u\(i)")])) }

@@ -130,7 +130,7 @@ final class StartQueueTests: XCTestCase {
     for (n, c) in cases.enumerated() {
       var options = EngineOptions(outOfOrderness: .seconds(1))
       options.maxTimeSkew = nil  // no calibration: the second event moves the watermark
-      var engine = Engine(programs: programs, options: options)
+      let engine = Engine(programs: programs, options: options)
       XCTAssertEqual(engine.startQueueCount, 1, "case \(n)")
       let pool = EventSlots.Pool(limit: 1000)
       engine.slotPool = pool

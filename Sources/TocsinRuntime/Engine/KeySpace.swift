@@ -211,7 +211,17 @@ public struct KeySpace {
         }
       }
       if let found { return KeyID(Int(found)) }
-      return intern(slots.map { event[$0] }, hash: hash, inline: probe.inline, pin: pin)
+      // The values on the stack, not in an array: a new composite key was an allocation (W2's
+      // `(user, geo.country)` space: 0.26 per event, a seventh of the run's).
+      let n = slots.count
+      return withUnsafeTemporaryAllocation(of: Value.self, capacity: n) { buffer in
+        // swift-format-ignore: NeverForceUnwrap
+        // A temporary allocation of at least one element has a base address.
+        let base = buffer.baseAddress!
+        for i in 0..<n { (base + i).initialize(to: event[slots[i]]) }
+        defer { base.deinitialize(count: n) }
+        return intern(UnsafeBufferPointer(buffer), hash: hash, inline: probe.inline, pin: pin)
+      }
     }
   }
 
