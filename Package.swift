@@ -104,7 +104,7 @@ let package = Package(
       name: "TocsinSinksTests", dependencies: ["TocsinSinks", "TocsinApp", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
     .testTarget(
       name: "TocsinEndToEndTests", dependencies: ["TocsinApp", "CHeapReserve", "TocsinAutomaton", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
-    .testTarget(name: "TocsinBenchTests", dependencies: ["TocsinApp", "TocsinIO", "TocsinTestSupport"]),
+    .testTarget(name: "TocsinBenchTests", dependencies: ["TocsinApp", "TocsinCore", "TocsinIO", "TocsinTestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

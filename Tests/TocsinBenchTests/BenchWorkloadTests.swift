@@ -1,5 +1,6 @@
 import Foundation
 @testable import TocsinApp
+import TocsinCore
 import TocsinIO
 import TocsinTestSupport
 import XCTest
@@ -85,6 +86,25 @@ final class BenchWorkloadTests: XCTestCase {
       XCTAssertEqual(report.warnings, 0, "\(folder):\n\(report.text)")
       XCTAssertEqual(report.rules, count, folder)
     }
+  }
+
+  /// The parse-only pass decodes every event of the stream, as the full pass does, into one
+  /// slot buffer given back after each event (as a session's engine gives buffers back), so
+  /// that it measures decoding and not an allocation and a free per event.
+  func testParsePass_DecodesEveryEventIntoAReusedBuffer() throws {
+    let options = BenchRunner.Options(
+      workloads: ["W1"], events: 2_000, users: nil, runs: 1, seed: 5, rulesOverride: nil, root: Repository.root)
+    let workload = try BenchRunner.workload("W1", options: options)
+    let programs = try XCTUnwrap(RuleSet.load(workload.rulePaths, ingest: IngestOptions()).programs)
+    let input = Benchmark.paymentStream(workload.stream)
+    let pool = EventSlots.Pool()
+    let decoded = try Benchmark.parsePass(
+      programs: programs, input: input, configuration: ReplayConfiguration(), pool: pool)
+    let full = try Benchmark.fullPass(programs: programs, input: input, configuration: ReplayConfiguration())
+    XCTAssertEqual(decoded, 2_000)
+    XCTAssertEqual(decoded, full.counts.events)
+    // One buffer, taken and given back for each event: none allocated per event and dropped.
+    XCTAssertEqual(pool.count, 1)
   }
 
   /// The real passes on small streams: the known alert counts come out, and every figure is
