@@ -81,6 +81,9 @@ final class SlotlessBindingTests: XCTestCase {
     let match = try XCTUnwrap(matches.first)
     XCTAssertEqual(match.nodesInOrder.map(\.event.identity), ["a0", "b1", "b2", "c3"])
     XCTAssertEqual(match.nodesInOrder.map(\.event.slots.count), [0, 0, 0, projection.count])
+    // No buffer behind the unread steps' slots (a shared empty one was retained by each
+    // binding, and released when it went).
+    XCTAssertEqual(match.nodesInOrder.map(\.event.slots.holdsBuffer), [false, false, false, true])
     // The alert's fields read the kept step.
     let values = program.emitValues.map { $0(match.event, match, harness.context) }
     XCTAssertEqual(values, [.int(2), .int(30)])

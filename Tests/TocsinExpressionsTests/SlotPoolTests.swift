@@ -19,6 +19,29 @@ final class SlotPoolTests: XCTestCase {
     })
   }
 
+  /// `EventSlots.none` (a binding of a step nothing reads) reads as empty slots, equals them,
+  /// has no buffer, and leaves a pool as it was: nothing to take back, in any state of the pool.
+  func testNone_IsEmptyWithoutABuffer() {
+    for (limit, before) in [(4, 0), (4, 2), (4, 4), (0, 0)] {
+      let pool = EventSlots.Pool(limit: limit)
+      for _ in 0..<before {
+        var given = EventSlots(nulls: 3)
+        pool.recycle(&given)
+      }
+      var none = EventSlots.none
+      let copy = none
+      XCTAssertEqual(none.count, 0)
+      XCTAssertTrue(none.isEmpty)
+      XCTAssertFalse(none.holdsBuffer)
+      XCTAssertEqual(none, EventSlots([]))
+      XCTAssertEqual(copy, none)
+      XCTAssertTrue(EventSlots([]).holdsBuffer)
+      pool.recycle(&none)
+      XCTAssertEqual(pool.count, before, "limit \(limit), \(before) kept before")
+      XCTAssertFalse(none.holdsBuffer)
+    }
+  }
+
   func testRecycle_OnlyTheLastHolderGivesBack() {
     // (slots, another holder?, pool limit, pool size before) → taken back?
     let cases: [(count: Int, shared: Bool, limit: Int, before: Int, taken: Bool)] = [

@@ -171,10 +171,10 @@ public final class RuleMatcher {
   /// of every projected field (~400 bytes on W2) each for as long as their partial matches
   /// stayed open.
   let keepsSlots: [Bool]
-  /// The slots of an event bound by a step whose fields nothing reads: none. Held here for the
-  /// matcher's life, so never uniquely referenced by a node and never recycled (a recycled
-  /// buffer must have the projection's width, which ``EventSlots/Pool`` checks too).
-  let noSlots = EventSlots(nulls: 0)
+  /// The slots of an event bound by a step whose fields nothing reads: none, and no buffer
+  /// (``EventSlots/none``), so binding them and dropping them update no reference count, and
+  /// there is nothing for a pool to take back.
+  let noSlots = EventSlots.none
   private let within: EventDuration?
   private let gap: EventDuration?
   let holdsCompleted: Bool
