@@ -70,10 +70,10 @@ public struct EventSlots: RandomAccessCollection, Equatable, ExpressibleByArrayL
     }
   }
 
-  /// The buffer; `nil` only once ``Pool/recycle(_:)`` has taken it, after which the slots read
-  /// as empty (their holder is about to drop them). Optional so that taking the buffer leaves no
-  /// reference behind: a shared empty buffer put in its place cost an atomic retain, and
-  /// dropping the event an atomic release, per released event.
+  /// The buffer; `nil` once ``Pool/recycle(_:)`` has taken it, after which the slots read as
+  /// empty (their holder is about to drop them), and in ``none``. Optional so that taking the
+  /// buffer leaves no reference behind: a shared empty buffer put in its place cost an atomic
+  /// retain, and dropping the event an atomic release, per released event.
   @usableFromInline var storage: Storage?
 
   /// No slots, and no buffer behind them: what a match node binds when nothing reads its step's
