@@ -166,15 +166,12 @@ public final class RuleMatcher {
   public let program: RuleProgram
   /// Per step, whether its match-buffer nodes keep the event's field values: only when an
   /// expression of the rule reads one of the step's fields (``RuleSpec/stepFieldsRead``).
-  /// Otherwise a node binds the event with ``noSlots``, and the event's slot buffer goes back
-  /// to the decoder once nothing else holds it: a loop's events (`count(spree)`) held a buffer
+  /// Otherwise a node binds the event with no slots (``EventSlots/none``: no buffer, so binding
+  /// and dropping it update no reference count), and the event's slot buffer goes back to the
+  /// decoder once nothing else holds it: a loop's events (`count(spree)`) held a buffer
   /// of every projected field (~400 bytes on W2) each for as long as their partial matches
   /// stayed open.
   let keepsSlots: [Bool]
-  /// The slots of an event bound by a step whose fields nothing reads: none, and no buffer
-  /// (``EventSlots/none``), so binding them and dropping them update no reference count, and
-  /// there is nothing for a pool to take back.
-  let noSlots = EventSlots.none
   private let within: EventDuration?
   private let gap: EventDuration?
   let holdsCompleted: Bool
@@ -648,7 +645,7 @@ public final class RuleMatcher {
   func binding(_ event: EventRecord, step: Int) -> EventRecord {
     if keepsSlots[step] { return event }
     return EventRecord(
-      time: event.time, sequence: event.sequence, line: event.line, identity: event.identity, slots: noSlots)
+      time: event.time, sequence: event.sequence, line: event.line, identity: event.identity, slots: .none)
   }
 
   // MARK: - Events
