@@ -113,24 +113,29 @@ final class CheckpointReplayTests: XCTestCase {
 
   /// Reclaiming keys (Engine+Keys.swift) never changes output: every fixture, with a sweep after
   /// every watermark step, uncut and cut at every line (so free ids go through checkpoints),
-  /// writes the bytes of a replay that never reclaims.
+  /// writes the bytes of a replay that never reclaims; with keys interned on arrival, and
+  /// deferred (interned only when a match starts, so far fewer come and go).
   func testReclaimingKeysAtEveryStepChangesNothing() throws {
-    var reclaimed = 0
+    var reclaimed = [false: 0, true: 0]
     try forEachFixture { name, programs, configuration, text in
-      var never = configuration
-      never.engine.keySweepFloor = Int.max
-      var always = configuration
-      always.engine.keySweepFloor = 0
-      let reference = try replay(programs, never, text, cutEvery: 0)
-      XCTAssertEqual(reference.reclaimed, 0, name)
-      for cut in Self.cuts(text, small: [0, 1, 2]) {
-        let run = try replay(programs, always, text, cutEvery: cut)
-        assertSameOutput(run, reference, "\(name), cut every \(cut)")
-        if cut == 0 { reclaimed += run.reclaimed }
+      for defers in [false, true] {
+        var never = configuration
+        never.engine.keySweepFloor = Int.max
+        never.engine.defersKeys = defers
+        var always = never
+        always.engine.keySweepFloor = 0
+        let reference = try replay(programs, never, text, cutEvery: 0)
+        XCTAssertEqual(reference.reclaimed, 0, name)
+        for cut in Self.cuts(text, small: [0, 1, 2]) {
+          let run = try replay(programs, always, text, cutEvery: cut)
+          assertSameOutput(run, reference, "\(name), cut every \(cut), deferring keys: \(defers)")
+          if cut == 0 { reclaimed[defers, default: 0] += run.reclaimed }
+        }
       }
     }
     // The test means something only if keys were in fact reclaimed and came back.
-    XCTAssertGreaterThan(reclaimed, 1000)
+    XCTAssertGreaterThan(reclaimed[false, default: 0], 1000)
+    XCTAssertGreaterThan(reclaimed[true, default: 0], 50)
   }
 
   /// A generated stream of 10,000 events 700 ms apart (5 s of disorder): it spans ~2 h, so the
@@ -278,6 +283,16 @@ final class CheckpointReplayTests: XCTestCase {
     try assertQueuesChangeNothing(
       turnedOff: { $0.queuesStarts = false }, queues: \.startQueueCount, inFixtures: 12,
       ruleSets: [("rules", 3), ("bench/rules/w2", 8)])
+  }
+
+  /// Deferring keys (Engine.swift, "Deferred keys": a key space interns a key only when a match
+  /// starts, other events find it at release) never changes output, as for the queues above:
+  /// every fixture, and generated streams of the example rules (three spaces that defer: user,
+  /// card, session) and W2's, uncut and cut, with checkpoints restored across the two forms.
+  func testDeferringKeysChangesNothing() throws {
+    try assertQueuesChangeNothing(
+      turnedOff: { $0.defersKeys = false }, queues: \.deferrableKeySpaces, inFixtures: 20,
+      ruleSets: [("rules", 3), ("bench/rules/w2", 3)])
   }
 
   /// Replays every fixture, and a generated two-hour stream through each of `ruleSets` (with

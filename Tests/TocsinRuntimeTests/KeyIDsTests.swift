@@ -5,10 +5,10 @@ import XCTest
 /// An event's key ids per key space (``KeyIDs``, its first four spaces packed in two words by
 /// ``FourKeyIDs``): each write changes its own space only, and what was written reads back.
 final class KeyIDsTests: XCTestCase {
-  /// Missing, zero, small, ids with and without a half-word's top bit set, and the largest id a
-  /// space may hold.
+  /// Missing, zero, small, ids with and without the bit below a half-word's top bit set (the
+  /// top bit marks a deferred key), and the largest id a space may hold.
   private let ids: [KeyID?] = [
-    nil, KeyID(0), KeyID(1), KeyID(0x7FFF_FFFF), KeyID(0x8000_0000), KeyID(KeyID.limit),
+    nil, KeyID(0), KeyID(1), KeyID(0x3FFF_FFFF), KeyID(0x4000_0000), KeyID(KeyID.limit - 1),
   ]
 
   func testEachSpaceReadsBackWhatWasWrittenAndNothingElseChanges() {
@@ -30,6 +30,35 @@ final class KeyIDsTests: XCTestCase {
         }
       }
     }
+  }
+
+  /// A deferred key (``FourKeyIDs/markDeferred(space:bits:)``) reads as no id, gives back its
+  /// presence bits, and leaves the other spaces alone; writing an id or `nil` ends it.
+  func testDeferredKeysKeepTheirBitsAndReadAsNoID() {
+    let bits: [UInt32] = [0, 1, 0x2AAA_AAAA, 0x3FFF_FFFE, 0x3FFF_FFFF]
+    for space in 0..<4 {
+      for b in bits {
+        var keys = KeyIDs(count: 6)
+        for other in 0..<6 { keys[other] = KeyID(other + 100) }
+        keys.markDeferred(space: space, bits: b)
+        XCTAssertNil(keys[space], "space \(space), bits \(b): no id")
+        XCTAssertEqual(keys.deferredBits(space), b, "space \(space): the bits read back")
+        for other in 0..<6 where other != space {
+          XCTAssertEqual(keys[other], KeyID(other + 100), "space \(space), bits \(b): space \(other) unchanged")
+          XCTAssertNil(keys.deferredBits(other), "space \(other) is not deferred")
+        }
+        keys[space] = KeyID(7)
+        XCTAssertNil(keys.deferredBits(space), "an id ends the deferral")
+        XCTAssertEqual(keys[space], KeyID(7))
+        keys.markDeferred(space: space, bits: b)
+        keys[space] = nil
+        XCTAssertNil(keys.deferredBits(space), "missing is not deferred")
+        XCTAssertNil(keys[space])
+      }
+    }
+    // Missing and past the fourth space: never deferred.
+    let keys = KeyIDs(count: 6)
+    for space in 0..<6 { XCTAssertNil(keys.deferredBits(space), "space \(space)") }
   }
 
   func testFourKeyIDs_SpacesPastTheFourthReadAsMissing() {

@@ -392,5 +392,53 @@ final class KeyLookupTests: XCTestCase {
     }
     XCTAssertEqual(decided, events.count)  // each event matched one rule's guard
   }
-}
 
+  /// `find` answers what `key(of:)` would, without interning: the id of a held key, `nil` for
+  /// any other (and for a missing field), with the space's count unchanged.
+  func testFindLooksUpWithoutInterning() {
+    let long = String(repeating: "k", count: 30)
+    // (key value, interned first?)
+    let cases: [(Value, Bool)] = [
+      (.string("u1"), true), (.string("u2"), false), (.string(long + "1"), true), (.string(long + "2"), false),
+      (.int(7), true), (.int(8), false), (.null, false),
+    ]
+    var space = KeySpace(slots: [SlotIndex(0)])
+    var ids: [Int: KeyID] = [:]
+    for (i, (value, interned)) in cases.enumerated() where interned { ids[i] = space.key(of: record([value])) }
+    let count = space.count
+    for (i, (value, _)) in cases.enumerated() {
+      XCTAssertEqual(space.find(record([value])), ids[i], "\(value)")
+    }
+    XCTAssertEqual(space.count, count, "nothing interned")
+  }
+
+  /// The presence map (``KeyPresence``) has no false negatives: every held key reads as present
+  /// while the map is rebuilt larger as 100k keys are interned, and after half of them are
+  /// reclaimed and the map rebuilt; and few keys the space does not hold read as present (it
+  /// keeps at least 16 bits per key: at most about one in 16, bounded here at one in 8).
+  func testPresenceMapHoldsEveryKeyAndFewOthers() {
+    var space = KeySpace(slots: [SlotIndex(0)])
+    space.tracksPresence = true  // as the engine sets it for a space that may defer keys
+    func bits(_ text: String) -> UInt32 {
+      KeyPresence.bits(of: KeySpace.probe(of: record([.string(text)]), slots: [SlotIndex(0)], hasher: space.table.hasher).hash)
+    }
+    let n = 100_000
+    for i in 0..<n {
+      _ = space.key(of: record([.string("u\(i)")]))
+      // Keys interned before the map's latest rebuild, and since.
+      // Around the map's rebuilds (at 4096 keys, then at each doubling).
+      if [4_095, 4_096, 8_192, 8_193, 40_000].contains(i) {
+        XCTAssertTrue((0...i).allSatisfy { space.presence.mayHold(bits("u\($0)")) }, "after \(i + 1) keys")
+      }
+    }
+    XCTAssertTrue((0..<n).allSatisfy { space.presence.mayHold(bits("u\($0)")) }, "every key")
+    let strangers = (0..<n).filter { space.presence.mayHold(bits("v\($0)")) }.count
+    XCTAssertLessThan(strangers, n / 8, "absent keys read as present")
+
+    for i in stride(from: 0, to: n, by: 2) { space.reclaim(KeyID(i)) }
+    space.rebuildPresence()
+    XCTAssertTrue(stride(from: 1, to: n, by: 2).allSatisfy { space.presence.mayHold(bits("u\($0)")) }, "held keys")
+    let gone = stride(from: 0, to: n, by: 2).filter { space.presence.mayHold(bits("u\($0)")) }.count
+    XCTAssertLessThan(gone, n / 2 / 8, "reclaimed keys read as present after the rebuild")
+  }
+}

@@ -63,6 +63,14 @@ public final class Engine {
   var tallies = EngineCounters()
   /// Per key space: released events that lacked its key.
   let missingKeys: SpaceTallies
+  /// Per key space: released events whose key was deferred, since the space's last review of
+  /// its deferral (``reviewDeferral(space:)``), and how many of those the release needed (the
+  /// space held the key, or a match started and interned it).
+  let deferredReleased: SpaceTallies
+  let deferredNeeded: SpaceTallies
+  /// Per key space that stopped deferring: ``EngineCounters/eventsProcessed`` at which it defers
+  /// again, to look at the stream anew.
+  var deferralResumesAt: [Int]
   /// The current watermark.
   public internal(set) var watermark = Watermark()
 
@@ -142,6 +150,8 @@ public final class Engine {
   /// nearly every event without reaching through `keySpaces`, whose element access retained
   /// or checked the space's storage.
   private(set) var hotMasks: [Unmanaged<OpenMasks>] = []
+  /// Each key space's ``KeySpace/presence``, unretained, as ``hotMasks``.
+  private(set) var hotPresence: [Unmanaged<KeyPresence>] = []
 
   /// Rules as bits (bit `r` for rule `r`, the first 64 rules only), for the release loop.
   struct Routing {
@@ -163,6 +173,11 @@ public final class Engine {
     var hintedSpaces = 0
     /// Key spaces among those with more rules than the open masks track (almost never any).
     var spacesPastTrackedRules: [Int] = []
+    /// Key spaces (bits) whose keys are deferred on arrival now (``Engine`` "Deferred keys"): of
+    /// ``deferrable``, those whose last review did not find most deferred keys needed.
+    var deferring: UInt64 = 0
+    /// Key spaces (bits) that may defer keys: their rules all have a quick start check.
+    var deferrable: UInt64 = 0
   }
 
   private struct Route {
@@ -301,6 +316,7 @@ public final class Engine {
     }
     for r in rules.indices { rules[r].matcher.tracksSettling = routes[r].skipsUnconcerned }
     hotMasks = keySpaces.map { .passUnretained($0.masks) }
+    hotPresence = keySpaces.map { .passUnretained($0.presence) }
     routing.rulesOfSpace = Array(repeating: 0, count: keySpaces.count)
     routing.ruleAt = Array(repeating: 0, count: keySpaces.count * KeySpace.trackedRules)
     for (s, spaceRules) in rulesBySpace.enumerated() {
@@ -318,8 +334,22 @@ public final class Engine {
       let fetchedAhead = runQueuedRules.contains { $0.rule == r && $0.keySpace < 4 }
       if !fetchedAhead { routing.fetchedWhenVisited |= bit }
     }
+    if options.defersKeys {
+      for s in keySpaces.indices.prefix(4) where !keySpaces[s].slots.isEmpty && !rulesBySpace[s].isEmpty {
+        let defers = rulesBySpace[s].allSatisfy { [routes] r in
+          r < RuleGuards.trackedRules && routes[r].bitInSpace < KeySpace.trackedRules && routes[r].hasQuickStartCheck
+        }
+        if defers { routing.deferrable |= 1 << UInt64(s) }
+      }
+      routing.deferring = routing.deferrable
+    }
+    // Only a space that may defer keeps a presence map (``KeySpace/tracksPresence``).
+    for s in keySpaces.indices { keySpaces[s].tracksPresence = routing.deferrable & (1 << UInt64(s)) != 0 }
     assert(residuals.projection.count == programs.projection.count, "a start residual read a field no rule projects")
     missingKeys = SpaceTallies(spaces: keySpaces.count)
+    deferredReleased = SpaceTallies(spaces: keySpaces.count)
+    deferredNeeded = SpaceTallies(spaces: keySpaces.count)
+    deferralResumesAt = Array(repeating: 0, count: keySpaces.count)
     tallies.missingKeyByRule = Array(repeating: 0, count: rules.count)
     tallies.alertsByRule = Array(repeating: 0, count: rules.count)
     if let skew = options.maxTimeSkew {
@@ -342,6 +372,7 @@ public final class Engine {
     var keys = KeyIDs(count: keySpaces.count)
     var hasAnyKey = keySpaces.isEmpty
     let probes = prepared.take(sequence: event.sequence)
+    let deferring = routing.deferring
     for i in keySpaces.indices {
       let key: KeyID?
       if let probes, i < PreparedArrivals.spaces {
@@ -349,7 +380,22 @@ public final class Engine {
           probes[i].isSame(as: keySpaces[i].probe(of: event, prefetching: false)),
           "key space \(i): a probe prepared for another event")
         // An absent key needs no call: most events lack some space's field (W1's sessions).
-        key = probes[i].isMissing ? nil : keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
+        if probes[i].isMissing {
+          key = nil
+        } else if deferring & (1 << UInt64(i)) != 0 {
+          keys.markDeferred(space: i, bits: KeyPresence.bits(of: probes[i].hash))
+          hasAnyKey = true
+          continue
+        } else {
+          key = keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
+        }
+      } else if deferring & (1 << UInt64(i)) != 0 {
+        let probe = keySpaces[i].probe(of: event, prefetching: false)
+        if !probe.isMissing {
+          keys.markDeferred(space: i, bits: KeyPresence.bits(of: probe.hash))
+          hasAnyKey = true
+        }
+        continue
       } else {
         key = keySpaces[i].key(of: event, pinning: pins)
       }
@@ -508,12 +554,83 @@ public final class Engine {
   }
 
   /// The key ids of `event` in every key space (interning new keys), pinned: the event is bound
-  /// for the reorder buffer (held events admitted, events restored from a checkpoint).
+  /// for the reorder buffer (held events admitted, events restored from a checkpoint). In a space
+  /// that defers keys, the key's presence bits instead, as on arrival.
   func keys(of event: EventRecord) -> KeyIDs {
     var ids = KeyIDs(count: keySpaces.count)
-    for i in keySpaces.indices { ids[i] = keySpaces[i].key(of: event, pinning: true) }
+    for i in keySpaces.indices {
+      if routing.deferring & (1 << UInt64(i)) != 0 {
+        let probe = keySpaces[i].probe(of: event, prefetching: false)
+        if !probe.isMissing { ids.markDeferred(space: i, bits: KeyPresence.bits(of: probe.hash)) }
+      } else {
+        ids[i] = keySpaces[i].key(of: event, pinning: true)
+      }
+    }
     return ids
   }
+
+  // MARK: - Deferred keys
+  //
+  // A key space whose rules all have a quick start check (``Routing/deferrable``: all rules but
+  // one whose start condition reads `key`) does not look an event's key up on arrival: the
+  // event carries the key's presence bits instead of an id (``KeyIDs/markDeferred(space:bits:)``),
+  // and the release (``route(_:keys:into:)``) asks the space's presence map (``KeyPresence``)
+  // whether it may hold the key, and looks it up only then (``resolveDeferredKeys(_:_:)``). A
+  // key found is routed as if looked up on arrival; a key not held has nothing open, so only
+  // the rules whose start guard admits the event are visited (``routeUnheld(_:rule:space:_:_:)``),
+  // and the key is interned once a match starts. So a key is interned only when a match starts.
+  //
+  // Why it is exact: which rules an event may start depends on the event alone, and whether a
+  // key is held is asked at release, in event-time order, so every event sees the state that
+  // interning on arrival would have given it. A deferred event holds no id while it waits (no
+  // pin: the release's lookup or interning is the only use of the id), so reclaiming is
+  // unchanged; a key interned at release is not pinned, as no buffered event refers to it.
+  // W1: the user space interns ~11k keys instead of ~100k (docs/performance.md, session 40).
+
+  /// Deferred keys a space releases between reviews of its deferral (a property, not a
+  /// constant, for tests).
+  var deferralWindow = 1 << 10
+  /// Events processed before a space that stopped deferring tries again (as above).
+  var deferralPause = 1 << 20
+
+  /// Reviews key space `s`'s deferral after ``deferralWindow`` deferred keys: when the release
+  /// needed more than an eighth of them (the space held them, or a match started), the space
+  /// stops deferring for ``deferralPause`` events. A needed key costs the release a second hash
+  /// and a lookup whose open mask and rule state were not fetched ahead, far more than an
+  /// unneeded one saves: W1's card space, where every purchase starts `card_velocity`, ran
+  /// ~2.5% slower deferred, and W5's user space, needing ~30% of its keys, ~3% (session 40).
+  /// W1's user space needs 1–9% (the reviews of a 1M-event run).
+  @inline(never)
+  private func reviewDeferral(space s: Int) {
+    let needed = deferredNeeded.count(space: s)
+    let released = deferredReleased.count(space: s)
+    deferredNeeded.reset(space: s)
+    deferredReleased.reset(space: s)
+    guard 8 * needed > released else { return }
+    routing.deferring &= ~(1 << UInt64(s))
+    deferralResumesAt[s] = tallies.eventsProcessed + deferralPause
+    keySpaces[s].rebuildsPresence = false
+  }
+
+  /// After a watermark step: spaces whose pause is over defer again.
+  @inline(__always)
+  private func resumeDeferral() {
+    guard routing.deferring != routing.deferrable else { return }
+    var paused = routing.deferrable & ~routing.deferring
+    while paused != 0 {
+      let s = paused.trailingZeroBitCount
+      paused &= paused &- 1
+      guard tallies.eventsProcessed >= deferralResumesAt[s] else { continue }
+      routing.deferring |= 1 << UInt64(s)
+      keySpaces[s].rebuildsPresence = true
+      keySpaces[s].rebuildPresence()
+    }
+  }
+
+  /// Key spaces that may defer keys (``Routing/deferrable``).
+  public var deferrableKeySpaces: Int { routing.deferrable.nonzeroBitCount }
+  /// Key spaces that defer keys now (``Routing/deferring``).
+  public var deferringKeySpaces: Int { routing.deferring.nonzeroBitCount }
 
   private static func isNear(_ a: EventTime, _ b: EventTime, _ skew: EventDuration) -> Bool {
     (a > b ? a - b : b - a) <= skew
@@ -582,6 +699,7 @@ public final class Engine {
     }
     if let next = timers.next ?? quietTimers.next { prefetchState(rule: next.rule, key: next.key) }
     expireIdleKeys(now: now) { pending.append($0) }
+    resumeDeferral()
     if limitState.isTracking { enforceBudget { pending.append($0) } }
     appendSorted(pending, into: &actions)
     flushLimitActions(into: &actions)
@@ -621,6 +739,7 @@ public final class Engine {
     buffer.release(upTo: watermark.time, ahead: { prefetch(for: $0, $1) }) { (item: inout Buffered) in
       // The event is lent to the rules (`route`), not copied: the closures inside capture a
       // parameter, where reading `item` (`inout`) copied the event for each rule it reached.
+      if item.keys.firstFour.hasDeferred { resolveDeferredKeys(item.event, &item.keys) }
       route(item.event, keys: item.keys, into: &actions)
       flushLimitActions(into: &actions)
       // No partial match, alert or action kept the event: its slot buffer goes to the decoder.
@@ -648,8 +767,12 @@ public final class Engine {
     var open: UInt64 = 0
     for space in keySpaces.indices {
       guard let key = keys[space] else {
-        visit &= ~routing.rulesOfSpace[space]
-        missingKeys.add(space: space)
+        // A deferred key the space does not hold (``resolveDeferredKeys(_:_:)``) has nothing
+        // open: its rules are visited only as the event's start guards admit them.
+        if keys.deferredBits(space) == nil {
+          visit &= ~routing.rulesOfSpace[space]
+          missingKeys.add(space: space)
+        }
         continue
       }
       var bits = openRules(space: space, key: key)
@@ -673,14 +796,39 @@ public final class Engine {
     while visit != 0 {
       let r = visit.trailingZeroBitCount
       visit &= visit &- 1
-      // swift-format-ignore: NeverForceUnwrap
-      // Rules of a space without a key were taken out of `visit` above.
-      route(event, rule: r, key: keys[routes[r].keySpace]!, isOpen: open & (1 << UInt64(r)) != 0, candidates, &actions)
+      // Rules of a space without a key were taken out of `visit` above; a deferred key the space
+      // does not hold is interned if the rule starts a match.
+      if let key = keys[routes[r].keySpace] {
+        route(event, rule: r, key: key, isOpen: open & (1 << UInt64(r)) != 0, candidates, &actions)
+      } else {
+        routeUnheld(event, rule: r, space: routes[r].keySpace, candidates, &actions)
+      }
     }
     for r in routes.indices.dropFirst(RuleGuards.trackedRules) {
       // Without the key, counted above with the rule's space.
       guard let key = keys[routes[r].keySpace] else { continue }
       route(event, rule: r, key: key, isOpen: isOpen(routes[r], rule: r, key: key), candidates, &actions)
+    }
+  }
+
+  /// Looks up `event`'s deferred keys (``KeyIDs/deferredBits(_:)``) as it is released: a key
+  /// the space's presence map may hold is looked up, and replaces the bits in `keys` when found;
+  /// one the space does not hold stays deferred, and ``route(_:keys:into:)`` visits only the
+  /// rules of the space whose start guard admits the event. Counts the space's deferred and
+  /// needed keys for its review (``reviewDeferral(space:)``). Not inlined: in line, it kept the
+  /// release loop's calls from being inlined (the optimiser stops inlining into a function past
+  /// a size), and it runs only for an event with a deferred key.
+  @inline(never)
+  private func resolveDeferredKeys(_ event: EventRecord, _ keys: inout KeyIDs) {
+    for space in 0..<min(4, keySpaces.count) {
+      guard let bits = keys.deferredBits(space) else { continue }
+      deferredReleased.add(space: space)
+      if deferredReleased.count(space: space) >= deferralWindow { reviewDeferral(space: space) }
+      guard hotPresence[space]._withUnsafeGuaranteedRef({ $0.mayHold(bits) }),
+        let found = keySpaces[space].find(event)
+      else { continue }
+      deferredNeeded.add(space: space)
+      keys.resolveDeferred(space: space, to: found)
     }
   }
 
@@ -692,39 +840,103 @@ public final class Engine {
     _ event: EventRecord, rule r: Int, key: KeyID, isOpen: Bool, _ candidates: RuleGuards.Candidates,
     _ actions: inout [EngineAction]
   ) {
-    let route = routes[r]
-    let startQueue = hotStartQueues[r]
-    if route.hasQuickStartCheck, !isOpen {
-      if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
-        _assertQuickCheckAgrees(rule: r, event: event)
+    if routes[r].hasQuickStartCheck, !isOpen {
+      switch closedStart(event, rule: r, candidates) {
+      case .none: return
+      case .queued:
+        queueStart(event, rule: r, key: key)
         return
-      }
-      // A rule with a start queue takes a start for a key with nothing open straight into it
-      // (Engine+StartQueues.swift), when the check below recorded no error (the walk would then
-      // record it a second time, as the general state's counts do).
-      let errors = startQueue == nil ? 0 : withRule(r) { _, context, _ in context.recordedErrors }
-      // An exact start guard that matched answers the quick check already, or with the rest
-      // of the start step's conjunction.
-      if candidates.exactStart & (1 << UInt64(r)) != 0 {
-        guard
-          !route.checksStartResidual
-            || withRule(r, { m, context, _ in m.startResidualHolds(event, context: context) })
-        else {
-          _assertQuickCheckAgrees(rule: r, event: event)
-          return
-        }
-        _assertExactGuardAgrees(rule: r, event: event)
-      } else if !withRule(r, { $0.mayStart(event, context: $1, scratch: $2) }) {
-        _assertQuickCheckAgrees(rule: r, event: event)
-        return
-      }
-      if let startQueue, withRule(r, { _, context, _ in context.recordedErrors }) == errors {
-        startQueue._withUnsafeGuaranteedRef {
-          queueStart($0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace)
-        }
-        return
+      case .walk: break
       }
     }
+    step(event, rule: r, key: key, candidates, &actions)
+  }
+
+  /// ``route(_:rule:key:isOpen:_:_:)`` for a rule of a space that defers keys and does not hold
+  /// the event's: nothing is open, and the key is interned only if a match starts. Not inlined:
+  /// it is the deferring spaces' path, and in line it kept the release loop's common path (a
+  /// held key) from being inlined (docs/performance.md, session 40).
+  @inline(never)
+  private func routeUnheld(
+    _ event: EventRecord, rule r: Int, space: Int, _ candidates: RuleGuards.Candidates,
+    _ actions: inout [EngineAction]
+  ) {
+    assert(routes[r].hasQuickStartCheck, "a space with a rule without a quick start check does not defer keys")
+    let start = closedStart(event, rule: r, candidates)
+    if start == .none { return }
+    // Two rules of the space that start at the same event both come here; the second finds the key.
+    // swift-format-ignore: NeverForceUnwrap
+    // A deferred key's fields are present: it was marked for that.
+    let (key, isNew) = keySpaces[space].internedKey(of: event)!
+    // Once per event: a second rule that starts finds the key.
+    if isNew { deferredNeeded.add(space: space) }
+    if start == .queued {
+      queueStart(event, rule: r, key: key)
+    } else {
+      step(event, rule: r, key: key, candidates, &actions)
+    }
+  }
+
+  /// What a rule with a quick start check does with an event for a key with nothing open.
+  private enum ClosedStart {
+    /// The event starts no match.
+    case none
+    /// The start goes into the rule's start queue (Engine+StartQueues.swift).
+    case queued
+    /// The rule's walk takes the event (``step(_:rule:key:_:_:)``).
+    case walk
+  }
+
+  /// Whether `event` starts a match of rule `r` (which has a quick start check) for a key with
+  /// nothing open, and how: first the guard bit (no condition evaluated), then the exact guard's
+  /// residual or the quick check.
+  @inline(__always)
+  private func closedStart(_ event: EventRecord, rule r: Int, _ candidates: RuleGuards.Candidates) -> ClosedStart {
+    if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
+      _assertQuickCheckAgrees(rule: r, event: event)
+      return .none
+    }
+    let hasStartQueue = hotStartQueues[r] != nil
+    // A rule with a start queue takes a start for a key with nothing open straight into it
+    // (Engine+StartQueues.swift), when the check below recorded no error (the walk would then
+    // record it a second time, as the general state's counts do).
+    let errors = hasStartQueue ? withRule(r) { _, context, _ in context.recordedErrors } : 0
+    // An exact start guard that matched answers the quick check already, or with the rest
+    // of the start step's conjunction.
+    if candidates.exactStart & (1 << UInt64(r)) != 0 {
+      guard
+        !routes[r].checksStartResidual
+          || withRule(r, { m, context, _ in m.startResidualHolds(event, context: context) })
+      else {
+        _assertQuickCheckAgrees(rule: r, event: event)
+        return .none
+      }
+      _assertExactGuardAgrees(rule: r, event: event)
+    } else if !withRule(r, { $0.mayStart(event, context: $1, scratch: $2) }) {
+      _assertQuickCheckAgrees(rule: r, event: event)
+      return .none
+    }
+    return hasStartQueue && withRule(r, { _, context, _ in context.recordedErrors }) == errors ? .queued : .walk
+  }
+
+  /// Takes `event`'s start of rule `r` for `key` into the rule's start queue.
+  @inline(__always)
+  private func queueStart(_ event: EventRecord, rule r: Int, key: KeyID) {
+    let route = routes[r]
+    // swift-format-ignore: NeverForceUnwrap
+    // Only a rule with a start queue answers `.queued`.
+    hotStartQueues[r]!._withUnsafeGuaranteedRef {
+      queueStart($0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace)
+    }
+  }
+
+  /// Steps rule `r` for `key` with `event`, once the event starts a match or the key has one
+  /// open: its run queue, its start queue, or the walk over the key's partial matches.
+  @inline(__always)
+  private func step(
+    _ event: EventRecord, rule r: Int, key: KeyID, _ candidates: RuleGuards.Candidates, _ actions: inout [EngineAction]
+  ) {
+    let route = routes[r]
     // A rule with a run queue steps there (Engine+RunQueues.swift): it has no per-key state,
     // timer or TTL here, and its condition reads the event alone.
     if let queue = hotQueues[r] {
@@ -740,7 +952,7 @@ public final class Engine {
     let unconcerned = route.skipsUnconcerned && candidates.step & (1 << UInt64(r)) == 0
     // A rule with a start queue (Engine+StartQueues.swift): a queued start of the key stays
     // there for an event that cannot change it, or comes back to the general state for the step.
-    if let startQueue,
+    if let startQueue = hotStartQueues[r],
       startQueue._withUnsafeGuaranteedRef({
         prepareStep(
           $0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace, unconcerned: unconcerned)
@@ -1108,7 +1320,11 @@ final class SpaceTallies {
   @inline(__always)
   func add(space: Int) { counts[space] &+= 1 }
 
+  @inline(__always)
   func count(space: Int) -> Int { counts[space] }
+
+  /// One space's count back to zero.
+  func reset(space: Int) { counts[space] = 0 }
 
   /// Every count back to zero.
   func reset() { counts.update(repeating: 0, count: max(1, spaces)) }

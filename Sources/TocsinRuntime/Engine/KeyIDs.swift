@@ -2,6 +2,11 @@
 /// ``KeyIDs`` and the reorder buffer's prefetch hints.
 struct FourKeyIDs {
   static let missing = UInt32.max
+  /// The top bit of a half-word that holds no id: ``missing``, or a deferred key — one present
+  /// in the event but not looked up on arrival (``Engine`` "Deferred keys"), whose low 30 bits
+  /// are ``KeyPresence/bits(of:)`` of its hash, for the release to test before it looks the key
+  /// up. Ids stay below it (``KeyID/limit``); the subscript reads both as `nil`.
+  static let notAnID: UInt32 = 0x8000_0000
   /// Spaces 0 and 1 (low and high half), then spaces 2 and 3: two words, so that an id is
   /// picked by a conditional move and a shift. As a tuple, the subscript compiled to a jump
   /// table, an indirect branch per read whose target changed with each space of a loop over
@@ -19,18 +24,49 @@ struct FourKeyIDs {
       guard UInt(bitPattern: space) < 4 else { return nil }
       let word = space < 2 ? low : high
       let raw = UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32))
-      return raw == Self.missing ? nil : KeyID(Int(raw))
+      return raw >= Self.notAnID ? nil : KeyID(Int(raw))
     }
-    set {
-      precondition(UInt(bitPattern: space) < 4, "FourKeyIDs holds key spaces 0–3, not \(space)")
-      let raw = UInt64(newValue.map(\.rawValue) ?? Self.missing)
-      let shift = UInt64(truncatingIfNeeded: (space & 1) &* 32)
-      let keep = ~(UInt64(UInt32.max) &<< shift)
-      if space < 2 {
-        low = low & keep | raw &<< shift
-      } else {
-        high = high & keep | raw &<< shift
-      }
+    set { setRaw(newValue.map(\.rawValue) ?? Self.missing, space: space) }
+  }
+
+  /// The presence bits of `space`'s key (``KeyPresence/bits(of:)``) when it is deferred,
+  /// else `nil` (an id, missing, or a space past the fourth).
+  @inline(__always)
+  func deferredBits(_ space: Int) -> UInt32? {
+    guard UInt(bitPattern: space) < 4 else { return nil }
+    let word = space < 2 ? low : high
+    let raw = UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32))
+    return raw >= Self.notAnID && raw != Self.missing ? raw & ~Self.notAnID : nil
+  }
+
+  /// Whether any of the four spaces holds a deferred key.
+  @inline(__always)
+  var hasDeferred: Bool {
+    Self.isDeferred(UInt32(truncatingIfNeeded: low)) || Self.isDeferred(UInt32(truncatingIfNeeded: low &>> 32))
+      || Self.isDeferred(UInt32(truncatingIfNeeded: high)) || Self.isDeferred(UInt32(truncatingIfNeeded: high &>> 32))
+  }
+
+  /// Whether a half-word holds a deferred key: its top bit set, and not `missing` (all ones).
+  @inline(__always)
+  private static func isDeferred(_ half: UInt32) -> Bool { half &- notAnID < missing &- notAnID }
+
+  /// Marks `space`'s key deferred, with its presence bits (30 bits).
+  @inline(__always)
+  mutating func markDeferred(space: Int, bits: UInt32) {
+    assert(bits < 1 << 30, "presence bits are 30 bits")
+    setRaw(Self.notAnID | bits, space: space)
+  }
+
+  @inline(__always)
+  private mutating func setRaw(_ value: UInt32, space: Int) {
+    precondition(UInt(bitPattern: space) < 4, "FourKeyIDs holds key spaces 0–3, not \(space)")
+    let raw = UInt64(value)
+    let shift = UInt64(truncatingIfNeeded: (space & 1) &* 32)
+    let keep = ~(UInt64(UInt32.max) &<< shift)
+    if space < 2 {
+      low = low & keep | raw &<< shift
+    } else {
+      high = high & keep | raw &<< shift
     }
   }
 }
@@ -47,6 +83,7 @@ struct KeyIDs {
     overflow = count > 4 ? Array(repeating: FourKeyIDs.missing, count: count - 4) : []
   }
 
+  @inline(__always)
   subscript(space: Int) -> KeyID? {
     get {
       if space < 4 { return firstFour[space] }
@@ -61,4 +98,19 @@ struct KeyIDs {
       }
     }
   }
+
+  /// The presence bits of `space`'s deferred key (``FourKeyIDs/deferredBits(_:)``); only the
+  /// first four spaces defer.
+  @inline(__always)
+  func deferredBits(_ space: Int) -> UInt32? { firstFour.deferredBits(space) }
+
+  /// Replaces `space`'s deferred key (one of the first four) with the id the space holds for it.
+  /// Writes only the first four spaces' words: a write through the subscript made the overflow
+  /// array unique, an allocation per event where `KeyIDs` sits in the reorder buffer.
+  @inline(__always)
+  mutating func resolveDeferred(space: Int, to id: KeyID) { firstFour[space] = id }
+
+  /// Marks key space `space` (one of the first four) as deferred, with its key's presence bits.
+  @inline(__always)
+  mutating func markDeferred(space: Int, bits: UInt32) { firstFour.markDeferred(space: space, bits: bits) }
 }

@@ -3,7 +3,7 @@ import TocsinCore
 /// A dense integer id for one partition key value within a ``KeySpace``.
 public struct KeyID: Hashable, Sendable, Comparable {
   /// The most keys one key space may hold.
-  public static let limit = Int(UInt32.max) - 1
+  public static let limit = Int(Int32.max)
   /// Position in ``KeySpace``'s tables.
   public var rawValue: UInt32
 
@@ -48,6 +48,17 @@ public struct KeySpace {
   /// by copies of the space (it is written in place, never copied on write); the engine never
   /// copies its spaces.
   let masks = OpenMasks()
+  /// Which keys the space may hold, by bits of their hashes: tested before an event's deferred
+  /// key is looked up (``Engine`` "Deferred keys"). Shared by copies of the space, as ``masks``.
+  let presence = KeyPresence()
+  /// Whether ``presence`` is kept as keys are interned: only in a space that may defer keys
+  /// (set by the engine before the first key; elsewhere the map's inserts and rebuilds cost
+  /// ~40 instructions per new key for nothing).
+  var tracksPresence = false
+  /// Whether ``presence`` is rebuilt larger as it fills. The engine turns it off while the space
+  /// has paused deferring (bits are still set, so events deferred before the pause find their
+  /// keys; the map just fills up), and rebuilds the map when deferral resumes.
+  var rebuildsPresence = true
   /// Ids reclaimed and not yet reused; the last one is reused first.
   public private(set) var freeIDs: [UInt32] = []
   /// Keys reclaimed over the space's lifetime.
@@ -170,14 +181,41 @@ public struct KeySpace {
     key(of: event, probe: probe(of: event, prefetching: false), pinning: pinning)
   }
 
+  /// The id of `event`'s key, interned if new (not pinned), and whether it was new; `nil` if a
+  /// key field is missing. For a deferred key that a starting match needs (``Engine`` "Deferred
+  /// keys"): the engine counts the keys it had to intern.
+  mutating func internedKey(of event: EventRecord) -> (key: KeyID, isNew: Bool)? {
+    let before = interned
+    guard let key = key(of: event, pinning: false) else { return nil }
+    return (key, interned != before)
+  }
+
   /// ``key(of:pinning:)`` with the key's ``Probe`` already computed by this space.
   public mutating func key(of event: EventRecord, probe: Probe, pinning: Bool = false) -> KeyID? {
+    key(of: event, probe: probe, pinning: pinning, interning: true)
+  }
+
+  /// The id of `event`'s key if the space holds it, `nil` if it does not (or a key field is
+  /// missing): nothing is interned and no pin raised. For an event whose key was deferred on
+  /// arrival (``Engine`` "Deferred keys"), looked up as it is released.
+  /// Not inlined: it is the rare path of the release loop (a presence bit set), and in line its
+  /// hashing and probing kept the loop from being inlined itself.
+  @inline(never)
+  public mutating func find(_ event: EventRecord) -> KeyID? {
+    key(of: event, probe: probe(of: event, prefetching: false), pinning: false, interning: false)
+  }
+
+  @inline(__always)
+  private mutating func key(of event: EventRecord, probe: Probe, pinning: Bool, interning: Bool) -> KeyID? {
     if probe.isMissing { return nil }
     let pin: EventTime? = pinning ? event.time : nil
     let hash = probe.hash
     switch slots.count {
     case 0:
-      if texts.isEmpty { intern(EmptyCollection<Value>(), hash: 0, inline: .notInline, pin: nil) }
+      if texts.isEmpty {
+        guard interning else { return nil }
+        intern(EmptyCollection<Value>(), hash: 0, inline: .notInline, pin: nil)
+      }
       return KeyID(0)
     case 1:
       let found: UInt32?
@@ -191,6 +229,7 @@ public struct KeySpace {
         }
       }
       if let found { return KeyID(Int(found)) }
+      guard interning else { return nil }
       return intern(CollectionOfOne(event[slots[0]]), hash: hash, inline: probe.inline, pin: pin)
     default:
       let found: UInt32?
@@ -211,6 +250,7 @@ public struct KeySpace {
         }
       }
       if let found { return KeyID(Int(found)) }
+      guard interning else { return nil }
       // The values on the stack, not in an array: a new composite key was an allocation (W2's
       // `(user, geo.country)` space: 0.26 per event, a seventh of the run's).
       let n = slots.count
@@ -239,6 +279,7 @@ public struct KeySpace {
       for (i, value) in keyValues.enumerated() { flatValues[base + i] = value }
       masks.clear(id.index)
     } else {
+      precondition(texts.count < KeyID.limit, "a key space holds at most \(KeyID.limit) keys")
       id = KeyID(texts.count)
       texts.append(text)
       // Element by element: `append(contentsOf:)` of a `CollectionOfOne` (most keys) went
@@ -248,7 +289,22 @@ public struct KeySpace {
     }
     if !slots.isEmpty { table.insert(hash: hash, id: id.rawValue, inline: inline, pin: pin ?? .negativeInfinity) }
     interned += 1
+    if tracksPresence {
+      presence.insert(KeyPresence.bits(of: hash))
+      if rebuildsPresence, presence.isCrowded(live: count) { rebuildPresence() }
+      presence.noteTable(table.slotBlock)
+    }
     return id
+  }
+
+  /// Sets ``presence`` afresh from the live keys (dropping the bits of reclaimed ones), sized
+  /// for four times their count, so that it is rebuilt again (reading every slot of the key
+  /// table) only once the interned keys have quadrupled: sized for twice, the rebuilds cost W5
+  /// ~23 instructions per event (session 40).
+  mutating func rebuildPresence() {
+    presence.reset(forKeys: 4 * count)
+    guard !slots.isEmpty else { return }
+    table.forEachStoredHash { presence.insert(KeyPresence.bits(folded: $0)) }
   }
 
   /// Forgets key `id`: it is no longer found by ``key(of:)``, its text and values are released,
@@ -432,5 +488,108 @@ public final class OpenMasks {
   func prefetch(_ i: Int) {
     guard i < count else { return }
     MemoryHint.prefetch(base + i)
+  }
+}
+
+/// Which keys a ``KeySpace`` may hold: one bit per 30-bit fragment of a key's hash
+/// (``bits(of:)``) in a bitmap of a power-of-two size, set when a key is interned. No false
+/// negatives: a clear bit means the space does not hold the key, so the event of a deferred key
+/// (``Engine`` "Deferred keys") is done with the space after one load of a bitmap that stays in
+/// cache, where a lookup hashed the key again and read a line of the key table. Bits of
+/// reclaimed keys stay until the next rebuild (``KeySpace/rebuildPresence()``), as false
+/// positives; the map is rebuilt larger when it holds more than one key per 16 bits (about one
+/// false positive in 16).
+final class KeyPresence {
+  /// The map's scalars in plain memory: read and written per event and per new key without the
+  /// exclusivity checks a class's `var` properties get.
+  private struct State {
+    var words: UnsafeMutablePointer<UInt64>
+    var wordCount: Int
+    /// `bits - 1`.
+    var mask: UInt32
+    /// Bits set since the last reset (one per interned key, duplicates counted).
+    var inserted = 0
+    /// The space's key-table slot block as of its last insertion, for ``prefetchSlot(bits:)``
+    /// only: a block the table has since replaced is a stale address, harmless to a prefetch
+    /// (which never faults) and wasted.
+    var tableBase: UnsafeRawPointer?
+    var tableMask = 0
+  }
+  private let state: UnsafeMutablePointer<State>
+
+  /// An empty map of 2¹⁶ bits (8 KiB).
+  init() {
+    let wordCount = 1 << 10
+    let words = UnsafeMutablePointer<UInt64>.allocate(capacity: wordCount)
+    words.initialize(repeating: 0, count: wordCount)
+    state = .allocate(capacity: 1)
+    state.initialize(to: State(words: words, wordCount: wordCount, mask: UInt32(wordCount * 64 - 1)))
+  }
+
+  deinit {
+    state.pointee.words.deallocate()
+    state.deallocate()
+  }
+
+  /// The 30 bits of a key's hash the map (and a deferred key's half-word, ``FourKeyIDs``) uses:
+  /// the low bits of the key table's folded hash, which its slots keep (so a rebuild reads them,
+  /// hashing nothing) and which pick the key's first slot in a table of up to 2³⁰ slots (so the
+  /// release loop can fetch it ahead: ``prefetchSlot(bits:)``).
+  @inline(__always)
+  static func bits(of hash: UInt64) -> UInt32 { bits(folded: KeyTable.fold(hash)) }
+
+  /// ``bits(of:)`` of a key table's folded hash.
+  @inline(__always)
+  static func bits(folded: UInt32) -> UInt32 { folded & (1 << 30 - 1) }
+
+  /// Whether a key with presence bits `bits` may be in the space.
+  @inline(__always)
+  func mayHold(_ bits: UInt32) -> Bool {
+    let i = bits & state.pointee.mask
+    return state.pointee.words[Int(i &>> 6)] & (1 &<< UInt64(i & 63)) != 0
+  }
+
+  /// Records where the space's key-table slots lie (``KeyTable/slotBlock``), after an insertion.
+  @inline(__always)
+  func noteTable(_ block: (base: UnsafeRawPointer, mask: Int)) {
+    state.pointee.tableBase = block.base
+    state.pointee.tableMask = block.mask
+  }
+
+  /// Starts loading the key-table slot a lookup of a key with presence bits `bits` reads first.
+  @inline(__always)
+  func prefetchSlot(bits: UInt32) {
+    guard let base = state.pointee.tableBase else { return }
+    MemoryHint.prefetch(base + (Int(bits) & state.pointee.tableMask) &* KeyTable.slotBytes)
+  }
+
+  @inline(__always)
+  func insert(_ bits: UInt32) {
+    let i = bits & state.pointee.mask
+    state.pointee.words[Int(i &>> 6)] |= 1 &<< UInt64(i & 63)
+    state.pointee.inserted &+= 1
+  }
+
+  /// Whether the map holds more than one insertion per 16 bits, or twice the `live` keys'
+  /// (reclaimed keys' bits piling up): time for ``KeySpace/rebuildPresence()``.
+  @inline(__always)
+  func isCrowded(live: Int) -> Bool {
+    let bits = state.pointee.wordCount &* 64
+    let inserted = state.pointee.inserted
+    return inserted &* 16 > bits && (bits < 1 << 30 || inserted > 2 &* live)
+  }
+
+  /// Clears the map, sized for `keys` keys at 16 bits each (at least 2¹⁶ bits, at most 2³⁰).
+  func reset(forKeys keys: Int) {
+    var bits = 1 << 16
+    while bits < 16 * keys && bits < 1 << 30 { bits *= 2 }
+    if bits / 64 != state.pointee.wordCount {
+      state.pointee.words.deallocate()
+      state.pointee.wordCount = bits / 64
+      state.pointee.words = .allocate(capacity: bits / 64)
+    }
+    state.pointee.words.initialize(repeating: 0, count: bits / 64)
+    state.pointee.mask = UInt32(bits - 1)
+    state.pointee.inserted = 0
   }
 }

@@ -102,6 +102,10 @@ struct KeyTable {
   /// Slots allocated (a power of two).
   var capacity: Int { storage.capacity }
 
+  /// Where the slot block lies and its index mask, for a hint that fetches a slot from a
+  /// folded hash's low bits (``KeyPresence/prefetchSlot(bits:)``).
+  var slotBlock: (base: UnsafeRawPointer, mask: Int) { (UnsafeRawPointer(storage.slots), mask) }
+
   /// The hash `lookup` and `insert` expect for `keyValues` (a multi-field key), each field read
   /// where it lies, as the arrival probes read an event's (``KeySpace/compositeProbe(of:slots:hasher:)``).
   @inline(__always)
@@ -274,7 +278,13 @@ struct KeyTable {
 
   /// The 32 bits of the hash a slot keeps; they pick the slot too, so growing needs no rehash.
   @inline(__always)
-  private static func fold(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash ^ (hash >> 32)) }
+  static func fold(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash ^ (hash >> 32)) }
+
+  /// Calls `body` with the stored (folded) hash of every key in the table, in slot order.
+  func forEachStoredHash(_ body: (UInt32) -> Void) {
+    let slots = storage.slots
+    for i in 0...mask where slots[i].id != .max { body(slots[i].hash) }
+  }
 
   /// Gives this table a block of its own before a write, if a copy of it shares the block.
   @inline(__always)
