@@ -58,7 +58,7 @@ final class DeferredKeyTests: XCTestCase {
   /// 20,000 events: every 100th an `a` of one of 200 users, the next a `b` of the same user, the
   /// rest `x` (which starts nothing) of 1,000 other users, with times jittered within the
   /// out-of-orderness bound. The release needs 2% of the deferred keys (an `a` interns its key,
-  /// its `b` finds it), well under the review's eighth.
+  /// its `b` finds it), well under the review's fifth.
   private func mostlyIdle() -> [EventRecord] {
     var rng = SplitMix64(seed: 5)
     return (0..<20_000).map { i in
