@@ -56,10 +56,11 @@ public struct EngineOptions: Sendable {
   /// second step's (or the negation's) condition can hold for any of them (``PairFilter``).
   /// `false` always walks (tests use it to show the filter never changes output or counts).
   public var filtersPairs = true
-  /// Whether a key space whose rules all have a quick start check looks an event's key up on
-  /// arrival only when the event may start a match of one of them, and otherwise as the event
-  /// is released, without interning it (``Engine`` "Deferred keys"). `false` interns every key
-  /// on arrival (tests use it to show deferring never changes output).
+  /// Whether a key space whose rules all have a quick start check defers its keys: it looks an
+  /// event's key up only as the event is released, and interns it only when one of its rules
+  /// starts a match (``Engine`` "Deferred keys"; a space whose keys are mostly needed pauses
+  /// deferral on its own). `false` interns every key on arrival (tests use it to show deferring
+  /// never changes output).
   public var defersKeys = true
 
   /// Creates options; defaults are 10 s out-of-orderness, dead-lettering late events, and a
