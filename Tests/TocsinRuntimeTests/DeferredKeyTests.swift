@@ -39,20 +39,12 @@ final class DeferredKeyTests: XCTestCase {
       slots: [.string(t), .string(u)])
   }
 
-  /// Feeds `events` and ends the input; the actions as text.
+  /// Feeds `events` and ends the input; the actions as text (everything an alert carries).
   private func run(_ e: Engine, _ events: [EventRecord]) -> [String] {
     var actions: [EngineAction] = []
     for ev in events { e.eventArrived(ev, into: &actions) }
     e.finish(into: &actions)
-    return actions.map { action in
-      switch action {
-      case .alert(let alert): return "alert \(alert.keyValues) " + alert.events.flatMap(\.identities).joined(separator: " ")
-      case .late(let ev, _): return "late \(ev.identity)"
-      case .missingKey(let ev, _): return "missingKey \(ev.identity)"
-      case .timeSkew(let ev, _): return "skew \(ev.identity)"
-      case .stateLimit(let drop): return "stateLimit \(drop.key) \(drop.dropped)"
-      }
-    }
+    return QueueEquivalence.describe(actions)
   }
 
   /// 20,000 events: every 100th an `a` of one of 200 users, the next a `b` of the same user, the
