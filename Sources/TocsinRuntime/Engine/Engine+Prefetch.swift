@@ -161,7 +161,7 @@ extension Engine {
         } else if let bits = hint.keys.deferredBits(space) {
           // A deferred key: the release looks it up if the space may hold it, or interns it if a
           // match starts; both read this slot first.
-          hotPresence[space]._withUnsafeGuaranteedRef { $0.prefetchSlot(bits: bits) }
+          keySpaces[space].prefetch(presenceBits: bits)
         }
       }
     case .next:

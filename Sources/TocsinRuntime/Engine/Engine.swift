@@ -383,7 +383,7 @@ public final class Engine {
         if probes[i].isMissing {
           key = nil
         } else if deferring & (1 << UInt64(i)) != 0 {
-          keys.markDeferred(space: i, bits: KeyPresence.bits(of: probes[i].hash))
+          keys.markDeferred(space: i, probe: probes[i])
           hasAnyKey = true
           continue
         } else {
@@ -392,7 +392,7 @@ public final class Engine {
       } else if deferring & (1 << UInt64(i)) != 0 {
         let probe = keySpaces[i].probe(of: event, prefetching: false)
         if !probe.isMissing {
-          keys.markDeferred(space: i, bits: KeyPresence.bits(of: probe.hash))
+          keys.markDeferred(space: i, probe: probe)
           hasAnyKey = true
         }
         continue
@@ -561,7 +561,7 @@ public final class Engine {
     for i in keySpaces.indices {
       if routing.deferring & (1 << UInt64(i)) != 0 {
         let probe = keySpaces[i].probe(of: event, prefetching: false)
-        if !probe.isMissing { ids.markDeferred(space: i, bits: KeyPresence.bits(of: probe.hash)) }
+        if !probe.isMissing { ids.markDeferred(space: i, probe: probe) }
       } else {
         ids[i] = keySpaces[i].key(of: event, pinning: true)
       }
@@ -573,7 +573,7 @@ public final class Engine {
   //
   // A key space whose rules all have a quick start check (``Routing/deferrable``: all rules but
   // one whose start condition reads `key`) does not look an event's key up on arrival: the
-  // event carries the key's presence bits instead of an id (``KeyIDs/markDeferred(space:bits:)``),
+  // event carries the key's presence bits instead of an id (``KeyIDs/markDeferred(space:probe:)``),
   // and the release (``route(_:keys:into:)``) asks the space's presence map (``KeyPresence``)
   // whether it may hold the key, and looks it up only then (``resolveDeferredKeys(_:_:)``). A
   // key found is routed as if looked up on arrival; a key not held has nothing open, so only

@@ -36,7 +36,7 @@ struct FourKeyIDs {
     guard UInt(bitPattern: space) < 4 else { return nil }
     let word = space < 2 ? low : high
     let raw = UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32))
-    return raw >= Self.notAnID && raw != Self.missing ? raw & ~Self.notAnID : nil
+    return Self.isDeferred(raw) ? raw & ~Self.notAnID : nil
   }
 
   /// Whether any of the four spaces holds a deferred key.
@@ -113,4 +113,11 @@ struct KeyIDs {
   /// Marks key space `space` (one of the first four) as deferred, with its key's presence bits.
   @inline(__always)
   mutating func markDeferred(space: Int, bits: UInt32) { firstFour.markDeferred(space: space, bits: bits) }
+
+  /// ``markDeferred(space:bits:)`` with the presence bits of the key's `probe` (not missing).
+  @inline(__always)
+  mutating func markDeferred(space: Int, probe: KeySpace.Probe) {
+    assert(!probe.isMissing, "a missing key is not deferred")
+    markDeferred(space: space, bits: KeyPresence.bits(of: probe.hash))
+  }
 }

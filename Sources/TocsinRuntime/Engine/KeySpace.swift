@@ -173,6 +173,11 @@ public struct KeySpace {
     if !probe.isMissing { table.prefetch(hash: probe.hash) }
   }
 
+  /// Starts loading the table slot a lookup of a deferred key with presence bits `bits` reads
+  /// first (the release loop's lookahead, ``Engine/prefetch(for:_:)``).
+  @inline(__always)
+  func prefetch(presenceBits bits: UInt32) { table.prefetch(folded: bits) }
+
   /// The id of `event`'s key, interning it if new; `nil` if a key field is missing or null.
   /// With `pinning`, raises the key's pin to the event's time (the event will wait in the
   /// reorder buffer, so the id must not be reclaimed before the watermark passes it).
@@ -292,7 +297,6 @@ public struct KeySpace {
     if tracksPresence {
       presence.insert(KeyPresence.bits(of: hash))
       if rebuildsPresence, presence.isCrowded(live: count) { rebuildPresence() }
-      presence.noteTable(table.slotBlock)
     }
     return id
   }
@@ -509,11 +513,6 @@ final class KeyPresence {
     var mask: UInt32
     /// Bits set since the last reset (one per interned key, duplicates counted).
     var inserted = 0
-    /// The space's key-table slot block as of its last insertion, for ``prefetchSlot(bits:)``
-    /// only: a block the table has since replaced is a stale address, harmless to a prefetch
-    /// (which never faults) and wasted.
-    var tableBase: UnsafeRawPointer?
-    var tableMask = 0
   }
   private let state: UnsafeMutablePointer<State>
 
@@ -534,7 +533,7 @@ final class KeyPresence {
   /// The 30 bits of a key's hash the map (and a deferred key's half-word, ``FourKeyIDs``) uses:
   /// the low bits of the key table's folded hash, which its slots keep (so a rebuild reads them,
   /// hashing nothing) and which pick the key's first slot in a table of up to 2³⁰ slots (so the
-  /// release loop can fetch it ahead: ``prefetchSlot(bits:)``).
+  /// release loop can fetch it ahead: ``KeySpace/prefetch(presenceBits:)``).
   @inline(__always)
   static func bits(of hash: UInt64) -> UInt32 { bits(folded: KeyTable.fold(hash)) }
 
@@ -547,20 +546,6 @@ final class KeyPresence {
   func mayHold(_ bits: UInt32) -> Bool {
     let i = bits & state.pointee.mask
     return state.pointee.words[Int(i &>> 6)] & (1 &<< UInt64(i & 63)) != 0
-  }
-
-  /// Records where the space's key-table slots lie (``KeyTable/slotBlock``), after an insertion.
-  @inline(__always)
-  func noteTable(_ block: (base: UnsafeRawPointer, mask: Int)) {
-    state.pointee.tableBase = block.base
-    state.pointee.tableMask = block.mask
-  }
-
-  /// Starts loading the key-table slot a lookup of a key with presence bits `bits` reads first.
-  @inline(__always)
-  func prefetchSlot(bits: UInt32) {
-    guard let base = state.pointee.tableBase else { return }
-    MemoryHint.prefetch(base + (Int(bits) & state.pointee.tableMask) &* KeyTable.slotBytes)
   }
 
   @inline(__always)

@@ -102,10 +102,6 @@ struct KeyTable {
   /// Slots allocated (a power of two).
   var capacity: Int { storage.capacity }
 
-  /// Where the slot block lies and its index mask, for a hint that fetches a slot from a
-  /// folded hash's low bits (``KeyPresence/prefetchSlot(bits:)``).
-  var slotBlock: (base: UnsafeRawPointer, mask: Int) { (UnsafeRawPointer(storage.slots), mask) }
-
   /// The hash `lookup` and `insert` expect for `keyValues` (a multi-field key), each field read
   /// where it lies, as the arrival probes read an event's (``KeySpace/compositeProbe(of:slots:hasher:)``).
   @inline(__always)
@@ -151,8 +147,13 @@ struct KeyTable {
   /// within the noise; docs/performance.md, session 37). When the first slot is a line's first,
   /// both hints name the same line, and the second costs an instruction.
   @inline(__always)
-  func prefetch(hash: UInt64) {
-    let i = Int(Self.fold(hash)) & mask
+  func prefetch(hash: UInt64) { prefetch(folded: Self.fold(hash)) }
+
+  /// ``prefetch(hash:)`` from the folded hash, or its low bits (a deferred key's presence bits,
+  /// ``KeyPresence/bits(of:)``: the same slot in a table of up to 2³⁰ slots).
+  @inline(__always)
+  func prefetch(folded: UInt32) {
+    let i = Int(folded) & mask
     // One call for both lines: with two, `--workers 2`'s prefetch through a key space borrowed
     // in place (`Engine.prepareArrival(_:)`) copied the space out to keep it alive across the
     // first, retaining and releasing its six references per space and event (13% of the run).
