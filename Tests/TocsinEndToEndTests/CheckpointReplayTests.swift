@@ -138,11 +138,11 @@ final class CheckpointReplayTests: XCTestCase {
     XCTAssertGreaterThan(reclaimed[true, default: 0], 50)
   }
 
-  /// A generated stream of 10,000 events 700 ms apart (5 s of disorder): it spans ~2 h, so the
-  /// example rules' hour-long windows time out (10 ms apart, it spanned 100 s).
-  private static func twoHourStream(seed: UInt64, arrivalSeed: UInt64) -> String {
+  /// A generated stream of 10,000 events 700 ms apart (5 s of disorder, or `disorder`): it spans
+  /// ~2 h, so the example rules' hour-long windows time out (10 ms apart, it spanned 100 s).
+  private static func twoHourStream(seed: UInt64, arrivalSeed: UInt64, disorder: EventDuration = .seconds(5)) -> String {
     let config = PaymentStreamConfig(
-      seed: seed, events: 10_000, users: 1_000, maxDisorder: .seconds(5), geoPairs: 20,
+      seed: seed, events: 10_000, users: 1_000, maxDisorder: disorder, geoPairs: 20,
       velocityBursts: 20, bruteForceCases: 10, cardTestingCases: 10, spacing: .milliseconds(700))
     var text = ""
     _ = PaymentStream.generate(config, arrivalSeed: arrivalSeed) { text += $0 + "\n" }
@@ -319,6 +319,9 @@ final class CheckpointReplayTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(queued, inFixtures)
 
     let text = Self.twoHourStream(seed: 31, arrivalSeed: 7)
+    // And in time order, where the watermark moves with nearly every event: the steps that
+    // leave the queues alone until their earliest time-out (`TimeOutFloor`) are most of them.
+    let ordered = Self.twoHourStream(seed: 31, arrivalSeed: 7, disorder: .zero)
     for (rules, count) in ruleSets {
       let programs = try XCTUnwrap(RuleSet.load([Repository.path(rules)], ingest: IngestOptions()).programs)
       XCTAssertEqual(Engine(programs: programs, options: ReplayConfiguration().engine)[keyPath: queues], count, rules)
@@ -328,6 +331,9 @@ final class CheckpointReplayTests: XCTestCase {
         let run = try replay(programs, ReplayConfiguration(), text, cutEvery: cut, alternating: cut > 0 ? plain : nil)
         assertSameOutput(run, reference, "\(rules), cut every \(cut)")
       }
+      let orderedReference = try replay(programs, plain, ordered, cutEvery: 0)
+      XCTAssertGreaterThan(orderedReference.alerts.count, 0, rules)
+      assertSameOutput(try replay(programs, ReplayConfiguration(), ordered, cutEvery: 0), orderedReference, "\(rules) in time order")
     }
   }
 

@@ -102,6 +102,12 @@ public final class Engine {
   let hotStartQueues: [Unmanaged<StartQueue>?]
   /// The rules with a start queue.
   let startQueuedRules: [StartQueuedRule]
+  /// The earliest time-out the run, pair and start queues may hold: a watermark step before it
+  /// leaves them alone.
+  let queueTimeOuts = TimeOutFloor()
+  /// The watermark at the last step (``watermarkAdvanced(into:)``), for how far ahead its timer
+  /// hint looks.
+  private var previousWatermark = EventTime.negativeInfinity
 
   /// A rule with a start queue.
   struct StartQueuedRule {
@@ -292,6 +298,8 @@ public final class Engine {
         StartQueuedRule(rule: r, keySpace: rules[r].keySpace, bit: rules[r].bitInSpace, queue: .passUnretained($0))
       }
     }
+    for queue in queues { queue?.timeOutFloor = TimeOutFloor.Cell(owner: queueTimeOuts) }
+    for queue in startQueues { queue?.timeOutFloor = TimeOutFloor.Cell(owner: queueTimeOuts) }
     hotRules = rules.map {
       HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
     }
@@ -683,28 +691,58 @@ public final class Engine {
   // MARK: - Watermark steps
 
   private func watermarkAdvanced(into actions: inout [EngineAction]) {
-    if let next = timers.next ?? quietTimers.next { prefetchPartials(rule: next.rule, key: next.key) }
+    let now = watermark.time
+    // The first link of the timer chain (``fireTimers(upTo:collect:)``'s), while the release loop
+    // runs: only when a timer is due by `now` (on a stream in time order the watermark moves
+    // with nearly every event, and finding the next timer each step cost ~40 instructions).
+    if timers.mayHaveDue(upTo: now) || quietTimers.mayHaveDue(upTo: now),
+      let next = timers.next ?? quietTimers.next
+    {
+      prefetchPartials(rule: next.rule, key: next.key)
+    }
     releaseBuffered(into: &actions)
     var pending: [Alert] = []
-    let now = watermark.time
+    // Asked again: the release may have scheduled timers already due (a window shorter than the
+    // out-of-orderness bound).
     if timers.mayHaveDue(upTo: now) || quietTimers.mayHaveDue(upTo: now) {
       fireTimers(upTo: now) { pending.append($0) }
     }
+    if now >= queueTimeOuts.time { timeOutQueues(upTo: now) }
+    // The next timer's state slot, for the step that will fire it: only when one may be due
+    // within another step as long as this one.
+    let horizon = now + (now - previousWatermark)
+    if timers.mayHaveDue(upTo: horizon) || quietTimers.mayHaveDue(upTo: horizon),
+      let next = timers.next ?? quietTimers.next
+    {
+      prefetchState(rule: next.rule, key: next.key)
+    }
+    previousWatermark = now
+    expireIdleKeys(now: now) { pending.append($0) }
+    resumeDeferral()
+    if limitState.isTracking { enforceBudget { pending.append($0) } }
+    if !pending.isEmpty { appendSorted(pending, into: &actions) }
+    flushLimitActions(into: &actions)
+    sweepGrownKeySpaces()
+  }
+
+  /// Pops every queue's entries that have timed out by `now`, and sets ``queueTimeOuts`` to the
+  /// earliest time-out left. Only called once `now` reaches it: until then no queue has an entry
+  /// to pop.
+  private func timeOutQueues(upTo now: EventTime) {
+    var earliest = EventTime.infinity
     for queued in queuedRules {
-      queued.queue._withUnsafeGuaranteedRef { popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit) }
+      queued.queue._withUnsafeGuaranteedRef {
+        popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
+        earliest = min(earliest, $0.headTimeOut)
+      }
     }
     for queued in startQueuedRules {
       queued.queue._withUnsafeGuaranteedRef {
         popExpired($0, rule: queued.rule, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
+        earliest = min(earliest, $0.headTimeOut)
       }
     }
-    if let next = timers.next ?? quietTimers.next { prefetchState(rule: next.rule, key: next.key) }
-    expireIdleKeys(now: now) { pending.append($0) }
-    resumeDeferral()
-    if limitState.isTracking { enforceBudget { pending.append($0) } }
-    appendSorted(pending, into: &actions)
-    flushLimitActions(into: &actions)
-    sweepGrownKeySpaces()
+    queueTimeOuts.time = earliest
   }
 
   /// Times out the partial matches of every (rule, key) whose timer is due by `now`.

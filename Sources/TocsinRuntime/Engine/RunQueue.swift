@@ -168,6 +168,9 @@ final class RunQueue {
   private var mask: UInt64
   private(set) var head: UInt64 = 1
   private(set) var tail: UInt64 = 1
+  /// The engine's floor of its queues' time-outs, lowered by each append (``TimeOutFloor``);
+  /// ``TimeOutFloor/Cell/none`` for a queue on its own.
+  var timeOutFloor = TimeOutFloor.Cell.none
   /// Per key id, its record (``KeyRecords``): its counts (``KeyRun``), then in a pair queue four
   /// words: the number of its queued entries that ended early, and the low 32 bits of the
   /// numbers of its ``recentCount`` newest live entries, newest first. One record, not the counts
@@ -387,6 +390,9 @@ final class RunQueue {
       recent[0] = UInt32(truncatingIfNeeded: s)
     }
     tail = s &+ 1
+    // The head's time-out is the queue's earliest (entries come in time order): only a first
+    // entry can lower the floor.
+    if s == head { timeOutFloor.lower(to: event.time + within) }
     run.pointee.newest = s
     run.pointee.appended &+= 1
     live += 1
@@ -597,6 +603,12 @@ final class RunQueue {
   }
 
   // MARK: - Time-outs
+
+  /// When the head entry times out (``popExpired(upTo:ahead:emptied:)`` pops it once the
+  /// watermark reaches it); ``EventTime/infinity`` when the queue is empty.
+  var headTimeOut: EventTime {
+    head < tail ? entries[Int(head & mask)].start.time + within : .infinity
+  }
 
   /// Pops every entry whose window has closed by `now` (`start + within <= now`: a shared run's
   /// time-out), calling `emptied` with each key left without live entries. Each pop first hands

@@ -37,6 +37,9 @@ final class StartQueue {
   private var mask: UInt64
   private(set) var head: UInt64 = 0
   private(set) var tail: UInt64 = 0
+  /// The engine's floor of its queues' time-outs, lowered by each push (``TimeOutFloor``);
+  /// ``TimeOutFloor/Cell/none`` for a queue on its own.
+  var timeOutFloor = TimeOutFloor.Cell.none
   /// Live entries: the rule's partial matches held here.
   private(set) var live = 0
 
@@ -90,6 +93,9 @@ final class StartQueue {
     // Fetched now, it is there in time.
     MemoryHint.prefetch(entries + Int((tail &+ 8) & mask))
     (entries + Int(tail & mask)).initialize(to: Entry(time: time, key: UInt32(truncatingIfNeeded: k), event: event))
+    // The head's time-out is the queue's earliest (entries come in time order): only a first
+    // entry can lower the floor.
+    if tail == head { timeOutFloor.lower(to: time + window) }
     tail &+= 1
     live += 1
     return tail &- 1
@@ -109,6 +115,9 @@ final class StartQueue {
     let start = EventPosition(event)
     return Computation(state: waiting, loneNode: nodes.make(step: 0, event: event, previous: nil), start: start)
   }
+
+  /// When the head entry times out; ``EventTime/infinity`` when the queue is empty.
+  var headTimeOut: EventTime { head < tail ? address(of: head).pointee.time + window : .infinity }
 
   /// Whether the head's window has closed by `now` (``popExpired(upTo:ahead:expired:)`` would
   /// pop something).
