@@ -102,9 +102,9 @@ public final class Engine {
   let hotStartQueues: [Unmanaged<StartQueue>?]
   /// The rules with a start queue.
   let startQueuedRules: [StartQueuedRule]
-  /// The earliest time-out the run, pair and start queues may hold: a watermark step before it
-  /// leaves them alone.
-  let queueTimeOuts = TimeOutFloor()
+  /// When each run, pair and start queue (``queuedRules``, then ``startQueuedRules``) may next
+  /// time out an entry, and the earliest: a watermark step before a queue's time leaves it alone.
+  let queueTimeOuts: TimeOutFloor
   /// The watermark at the last step (``watermarkAdvanced(into:)``), for how far ahead its timer
   /// hint looks.
   private var previousWatermark = EventTime.negativeInfinity
@@ -298,8 +298,13 @@ public final class Engine {
         StartQueuedRule(rule: r, keySpace: rules[r].keySpace, bit: rules[r].bitInSpace, queue: .passUnretained($0))
       }
     }
-    for queue in queues { queue?.timeOutFloor = TimeOutFloor.Cell(owner: queueTimeOuts) }
-    for queue in startQueues { queue?.timeOutFloor = TimeOutFloor.Cell(owner: queueTimeOuts) }
+    queueTimeOuts = TimeOutFloor(queues: queuedRules.count + startQueuedRules.count)
+    for (i, queued) in queuedRules.enumerated() {
+      queued.queue.takeUnretainedValue().timeOutFloor = queueTimeOuts.cell(queue: i)
+    }
+    for (i, queued) in startQueuedRules.enumerated() {
+      queued.queue.takeUnretainedValue().timeOutFloor = queueTimeOuts.cell(queue: queuedRules.count + i)
+    }
     hotRules = rules.map {
       HotRule(matcher: .passUnretained($0.matcher), context: .passUnretained($0.context), scratch: .passUnretained($0.scratch))
     }
@@ -707,7 +712,7 @@ public final class Engine {
     if timers.mayHaveDue(upTo: now) || quietTimers.mayHaveDue(upTo: now) {
       fireTimers(upTo: now) { pending.append($0) }
     }
-    if now >= queueTimeOuts.time { timeOutQueues(upTo: now) }
+    if now >= queueTimeOuts.earliest { timeOutQueues(upTo: now) }
     // The next timer's state slot, for the step that will fire it: only when one may be due
     // within another step as long as this one.
     let horizon = now + (now - previousWatermark)
@@ -725,24 +730,34 @@ public final class Engine {
     sweepGrownKeySpaces()
   }
 
-  /// Pops every queue's entries that have timed out by `now`, and sets ``queueTimeOuts`` to the
-  /// earliest time-out left. Only called once `now` reaches it: until then no queue has an entry
-  /// to pop.
+  /// Pops the entries that have timed out by `now` from each queue whose time (``queueTimeOuts``)
+  /// has come, setting its time to its new head's, and the earliest to the earliest of them. Only
+  /// called once `now` reaches the earliest: until then no queue has an entry to pop.
   private func timeOutQueues(upTo now: EventTime) {
+    let times = queueTimeOuts
     var earliest = EventTime.infinity
-    for queued in queuedRules {
-      queued.queue._withUnsafeGuaranteedRef {
-        popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
-        earliest = min(earliest, $0.headTimeOut)
+    for i in queuedRules.indices {
+      if times[i] <= now {
+        let queued = queuedRules[i]
+        queued.queue._withUnsafeGuaranteedRef {
+          popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
+          times[i] = $0.headTimeOut
+        }
       }
+      earliest = min(earliest, times[i])
     }
-    for queued in startQueuedRules {
-      queued.queue._withUnsafeGuaranteedRef {
-        popExpired($0, rule: queued.rule, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
-        earliest = min(earliest, $0.headTimeOut)
+    let offset = queuedRules.count
+    for j in startQueuedRules.indices {
+      if times[offset + j] <= now {
+        let queued = startQueuedRules[j]
+        queued.queue._withUnsafeGuaranteedRef {
+          popExpired($0, rule: queued.rule, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
+          times[offset + j] = $0.headTimeOut
+        }
       }
+      earliest = min(earliest, times[offset + j])
     }
-    queueTimeOuts.time = earliest
+    times.earliest = earliest
   }
 
   /// Times out the partial matches of every (rule, key) whose timer is due by `now`.

@@ -168,8 +168,8 @@ final class RunQueue {
   private var mask: UInt64
   private(set) var head: UInt64 = 1
   private(set) var tail: UInt64 = 1
-  /// The engine's floor of its queues' time-outs, lowered by each append (``TimeOutFloor``);
-  /// ``TimeOutFloor/Cell/none`` for a queue on its own.
+  /// This queue's time in the engine's ``TimeOutFloor``, lowered by an append into the empty
+  /// queue; ``TimeOutFloor/Cell/none`` for a queue on its own.
   var timeOutFloor = TimeOutFloor.Cell.none
   /// Per key id, its record (``KeyRecords``): its counts (``KeyRun``), then in a pair queue four
   /// words: the number of its queued entries that ended early, and the low 32 bits of the
