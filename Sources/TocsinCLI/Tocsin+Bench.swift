@@ -2,6 +2,7 @@ import ArgumentParser
 import CAllocCounter
 import Foundation
 import TocsinApp
+import TocsinCore
 
 extension Tocsin {
   struct Bench: ParsableCommand {
@@ -22,6 +23,11 @@ extension Tocsin {
     @Option(help: "Users per workload (default: one per ten events; W3 has one per event).") var users: Int?
     @Option(help: "Timed runs per workload (the median is reported).") var runs = 5
     @Option(help: "Seed of the generated streams.") var seed: UInt64 = 42
+    @Option(
+      help: ArgumentHelp(
+        "Largest arrival disorder of every workload's stream (a duration; default: the workloads' own, 5s). "
+          + "0s gives streams in time order, where the watermark moves with nearly every event."))
+    var maxDisorder: String?
     @Option(help: "Repository root the workloads' rule folders are relative to.") var root = "."
     @Flag(help: "Print the report as JSON instead of the table.") var json = false
     @Option(help: "Write the report as JSON to this file, for a later --baseline.") var saveBaseline: String?
@@ -44,6 +50,9 @@ extension Tocsin {
     func validate() throws {
       guard runs > 0, events > 0 else { throw ValidationError("--runs and --events must be positive") }
       if let users, users <= 0 { throw ValidationError("--users must be positive") }
+      if let maxDisorder, EventDuration(parsing: maxDisorder).map({ $0.nanoseconds >= 0 }) != true {
+        throw ValidationError("invalid --max-disorder '\(maxDisorder)'; expected a duration like 5s or 0s")
+      }
       guard let against else {
         if rounds != 5 { throw ValidationError("--rounds applies only with --against") }
         return
@@ -64,7 +73,8 @@ extension Tocsin {
       let options = BenchRunner.Options(
         workloads: workload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() },
         events: events, users: users, runs: runs, seed: seed,
-        rulesOverride: rules.isEmpty ? nil : rules, root: root, ruleCosts: ruleCosts)
+        rulesOverride: rules.isEmpty ? nil : rules, root: root, ruleCosts: ruleCosts,
+        maxDisorder: maxDisorder.flatMap { EventDuration(parsing: $0) })
       for name in options.workloads where BenchWorkload.named(name, events: 1, seed: 0) == nil {
         throw ValidationError(BenchRunner.Failure.unknownWorkload(name).description)
       }

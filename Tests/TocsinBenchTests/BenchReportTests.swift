@@ -98,6 +98,30 @@ final class BenchReportTests: XCTestCase {
     XCTAssertFalse(BenchTable.footer(decoded, baseline: old).contains("note: the baseline"))
   }
 
+  /// `--max-disorder` travels with the settings: the footer names it, warns when a baseline's
+  /// streams had another, and a report saved without it (or by a build from before it) reads
+  /// back as the workloads' own.
+  func testMaxDisorder_RecordedComparedAndOptional() throws {
+    var ordered = report([result("W1", seconds: [1.0])])
+    ordered.settings = .init(events: 1_000_000, runs: 5, seed: 42, isolated: true, build: "release", maxDisorder: .zero)
+    let decoded = try BenchReport.decode(ordered.jsonData(), path: "b.json")
+    XCTAssertEqual(decoded.settings.maxDisorder, "0s")
+    XCTAssertTrue(BenchTable.footer(decoded, baseline: nil).contains("arrival disorder: at most 0s in every workload's stream"))
+    XCTAssertFalse(BenchTable.footer(decoded, baseline: decoded).contains("note: the baseline's streams"))
+    let plain = report([result("W1", seconds: [1.0])])
+    XCTAssertFalse(BenchTable.footer(plain, baseline: nil).contains("arrival disorder"))
+    XCTAssertTrue(
+      BenchTable.footer(decoded, baseline: plain).contains(
+        "note: the baseline's streams had at most 5s of arrival disorder, this run's 0s"))
+    var json = try XCTUnwrap(JSONSerialization.jsonObject(with: ordered.jsonData()) as? [String: Any])
+    var settings = try XCTUnwrap(json["settings"] as? [String: Any])
+    settings["maxDisorder"] = nil
+    json["settings"] = settings
+    let old = try BenchReport.decode(JSONSerialization.data(withJSONObject: json), path: "old.json")
+    XCTAssertNil(old.settings.maxDisorder)
+    XCTAssertEqual(old.settings, plain.settings)
+  }
+
   /// The bracketed choice of a kernel setting, as `/sys/kernel/mm/transparent_hugepage/enabled`
   /// prints it.
   func testSelectedMode_FromKernelSettings() {

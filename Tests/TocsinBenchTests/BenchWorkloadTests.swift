@@ -30,6 +30,41 @@ final class BenchWorkloadTests: XCTestCase {
     XCTAssertEqual(fingerprint(config), 0x0140_1fff_a2da_6f57)
   }
 
+  /// `--max-disorder` replaces every workload's arrival disorder and is passed to the child
+  /// processes; zero gives each workload its own events in time order.
+  func testMaxDisorder_ReplacesEveryWorkloadsDisorder() throws {
+    func options(_ disorder: EventDuration?) -> BenchRunner.Options {
+      BenchRunner.Options(
+        workloads: BenchWorkload.names, events: 5_000, users: nil, runs: 1, seed: 42, rulesOverride: nil, root: ".",
+        maxDisorder: disorder)
+    }
+    for name in BenchWorkload.names {
+      let own = try BenchRunner.workload(name, options: options(nil))
+      XCTAssertEqual(own.stream.maxDisorder, .seconds(5), name)
+      XCTAssertFalse(options(nil).childArguments(for: name).contains("--max-disorder"), name)
+      let ordered = try BenchRunner.workload(name, options: options(.zero))
+      XCTAssertEqual(ordered.stream.maxDisorder, .zero, name)
+      let arguments = options(.milliseconds(250)).childArguments(for: name)
+      let flag = try XCTUnwrap(arguments.firstIndex(of: "--max-disorder"), name)
+      XCTAssertEqual(EventDuration(parsing: arguments[flag + 1]), .milliseconds(250), name)
+      // The same events, in time order.
+      var times: [Int64] = []
+      var lines: [String] = []
+      PaymentStream.generate(ordered.stream) { line in
+        lines.append(line)
+        if let ts = line.range(of: "\"ts\":") {
+          times.append(Int64(line[ts.upperBound...].prefix { $0.isNumber }) ?? -1)
+        }
+      }
+      XCTAssertEqual(times.count, 5_000, name)
+      XCTAssertEqual(times, times.sorted(), "\(name): in time order")
+      var shuffled: [String] = []
+      PaymentStream.generate(own.stream) { shuffled.append($0) }
+      XCTAssertNotEqual(shuffled, lines, "\(name): the workload's own stream is not in time order")
+      XCTAssertEqual(shuffled.sorted(), lines.sorted(), "\(name): the same events")
+    }
+  }
+
   /// Collected `user`/`card` values per line.
   private func keys(_ config: PaymentStreamConfig) -> (users: [String], cards: [String]) {
     var users: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 
 /// A whole `tocsin bench` run: where it ran, with what settings, and every workload's result.
 ///
@@ -71,14 +72,25 @@ public struct BenchReport: Codable, Equatable, Sendable {
     public var isolated: Bool
     /// The build configuration of the measuring executable (`debug` or `release`).
     public var build: String
+    /// `--max-disorder` (a duration, as it reads), when it replaced the workloads' own; absent
+    /// from reports of runs without it, and of builds from before it.
+    public var maxDisorder: String?
 
     /// Creates settings.
-    public init(events: Int, runs: Int, seed: UInt64, isolated: Bool, build: String) {
+    public init(
+      events: Int, runs: Int, seed: UInt64, isolated: Bool, build: String, maxDisorder: EventDuration? = nil
+    ) {
       self.events = events
       self.runs = runs
       self.seed = seed
       self.isolated = isolated
       self.build = build
+      self.maxDisorder = maxDisorder?.description
+    }
+
+    /// How the streams' arrival disorder was set, for the lines under a table.
+    var disorderLine: String? {
+      maxDisorder.map { "arrival disorder: at most \($0) in every workload's stream (--max-disorder; the workloads' own is 5s)\n" }
     }
   }
 

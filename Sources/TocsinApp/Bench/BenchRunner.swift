@@ -31,13 +31,17 @@ public enum BenchRunner {
     public var root: String
     /// Whether each rule's cost is measured too (``Benchmark/ruleCosts(programs:ingest:input:runs:configuration:progress:)``).
     public var ruleCosts: Bool
+    /// The largest arrival disorder of every workload's stream (`nil`: each workload's own,
+    /// 5 s); zero gives streams in time order, where the watermark moves with nearly every event.
+    public var maxDisorder: EventDuration?
 
     /// Creates options.
     public init(
       workloads: [String], events: Int, users: Int?, runs: Int, seed: UInt64,
-      rulesOverride: [String]?, root: String, ruleCosts: Bool = false
+      rulesOverride: [String]?, root: String, ruleCosts: Bool = false, maxDisorder: EventDuration? = nil
     ) {
       self.ruleCosts = ruleCosts
+      self.maxDisorder = maxDisorder
       self.workloads = workloads
       self.events = events
       self.users = users
@@ -54,6 +58,7 @@ public enum BenchRunner {
         "--seed", String(seed), "--root", root,
       ]
       if let users { arguments += ["--users", String(users)] }
+      if let maxDisorder { arguments += ["--max-disorder", maxDisorder.description] }
       if ruleCosts { arguments.append("--rule-costs") }
       arguments += rulesOverride ?? []
       return arguments
@@ -87,6 +92,7 @@ public enum BenchRunner {
       var workload = BenchWorkload.named(
         name, events: options.events, users: options.users, seed: options.seed)
     else { throw Failure.unknownWorkload(name) }
+    if let maxDisorder = options.maxDisorder { workload.stream.maxDisorder = maxDisorder }
     if let rules = options.rulesOverride {
       workload.rulePaths = rules
       workload.expectedAlerts = nil
@@ -225,7 +231,9 @@ public enum BenchRunner {
       commit: MachineInfo.commit(in: options.root), binary: MachineInfo.fingerprint(ofFile: executable),
       againstPath: against, againstBinary: MachineInfo.fingerprint(ofFile: against), date: MachineInfo.timestamp(),
       machine: MachineInfo.current(),
-      settings: .init(events: options.events, runs: options.runs, seed: options.seed, isolated: true, build: build),
+      settings: .init(
+        events: options.events, runs: options.runs, seed: options.seed, isolated: true, build: build,
+        maxDisorder: options.maxDisorder),
       rounds: rounds, workloads: workloads)
   }
 
@@ -254,7 +262,7 @@ public enum BenchRunner {
       machine: MachineInfo.current(),
       settings: .init(
         events: options.events, runs: options.runs, seed: options.seed, isolated: isolated,
-        build: build),
+        build: build, maxDisorder: options.maxDisorder),
       results: results)
   }
 

@@ -146,9 +146,14 @@ public enum BenchTable {
     out += report.settings.isolated
       ? "peak RSS: each workload in its own process, from after generating its input (input held in memory included)\n"
       : "peak RSS: one process for all workloads (--in-process); memory the allocator kept from earlier workloads may count\n"
+    out += report.settings.disorderLine ?? ""
     if let baseline {
       out += "ratios new/old against \(identity(baseline)) of \(baseline.date)"
       out += " (\(baseline.machine.cores) cores, \(baseline.machine.cpu ?? "unknown CPU"))\n"
+      if baseline.settings.maxDisorder != report.settings.maxDisorder {
+        out += "note: the baseline's streams had at most \(baseline.settings.maxDisorder ?? "5s") of arrival disorder, "
+        out += "this run's \(report.settings.maxDisorder ?? "5s"): the ratios compare different streams\n"
+      }
       if let old = baseline.machine.transparentHugePages, let new = report.machine.transparentHugePages, old != new {
         out += "note: the baseline ran with transparent huge pages \(old), this run with \(new): "
         out += "the ratios include the difference (docs/operations.md, \"Transparent huge pages\")\n"
@@ -247,6 +252,7 @@ extension BenchTable {
     out += "\nolder build: \(comparison.againstPath)"
     if let binary = comparison.againstBinary { out += ", binary \(binary)" }
     out += "\n"
+    out += comparison.settings.disorderLine ?? ""
     out += "higher/lower: rounds where this build's figure was above / below the older build's "
     out += "(higher is better for events/s, worse for ns/event, RSS, allocations and latency)\n"
     return out
