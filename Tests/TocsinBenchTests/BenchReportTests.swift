@@ -46,6 +46,16 @@ final class BenchReportTests: XCTestCase {
 
   /// The build's fingerprint travels with the report; a report saved before it was recorded
   /// still reads back (without one), and the footer names whichever it has.
+  /// `report` read back from JSON without `key` in its object `section`, as a report saved by a
+  /// build from before that key reads.
+  private func decode(_ report: BenchReport, without key: String, in section: String) throws -> BenchReport {
+    var json = try XCTUnwrap(JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
+    var object = try XCTUnwrap(json[section] as? [String: Any])
+    object[key] = nil
+    json[section] = object
+    return try BenchReport.decode(JSONSerialization.data(withJSONObject: json), path: "old.json")
+  }
+
   func testBinaryFingerprint_RecordedAndOptional() throws {
     var withBinary = report([result("W1", seconds: [1.0])])
     withBinary.binary = "0a1b2c3d4e5f"
@@ -87,11 +97,7 @@ final class BenchReportTests: XCTestCase {
     XCTAssertTrue(
       BenchTable.footer(decoded, baseline: never).contains(
         "note: the baseline ran with transparent huge pages never, this run with madvise"))
-    var json = try XCTUnwrap(JSONSerialization.jsonObject(with: current.jsonData()) as? [String: Any])
-    var machine = try XCTUnwrap(json["machine"] as? [String: Any])
-    machine["transparentHugePages"] = nil
-    json["machine"] = machine
-    let old = try BenchReport.decode(JSONSerialization.data(withJSONObject: json), path: "old.json")
+    let old = try decode(current, without: "transparentHugePages", in: "machine")
     XCTAssertNil(old.machine.transparentHugePages)
     XCTAssertFalse(BenchTable.footer(old, baseline: nil).contains("huge pages"))
     // No warning without both modes known.
@@ -113,11 +119,7 @@ final class BenchReportTests: XCTestCase {
     XCTAssertTrue(
       BenchTable.footer(decoded, baseline: plain).contains(
         "note: the baseline's streams had at most 5s of arrival disorder, this run's 0s"))
-    var json = try XCTUnwrap(JSONSerialization.jsonObject(with: ordered.jsonData()) as? [String: Any])
-    var settings = try XCTUnwrap(json["settings"] as? [String: Any])
-    settings["maxDisorder"] = nil
-    json["settings"] = settings
-    let old = try BenchReport.decode(JSONSerialization.data(withJSONObject: json), path: "old.json")
+    let old = try decode(ordered, without: "maxDisorder", in: "settings")
     XCTAssertNil(old.settings.maxDisorder)
     XCTAssertEqual(old.settings, plain.settings)
   }

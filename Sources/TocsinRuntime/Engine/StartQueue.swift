@@ -37,7 +37,7 @@ final class StartQueue {
   private var mask: UInt64
   private(set) var head: UInt64 = 0
   private(set) var tail: UInt64 = 0
-  /// This queue's time in the engine's ``TimeOutFloor``, lowered by an push into the empty
+  /// This queue's time in the engine's ``TimeOutFloor``, lowered by a push into the empty
   /// queue; ``TimeOutFloor/Cell/none`` for a queue on its own.
   var timeOutFloor = TimeOutFloor.Cell.none
   /// Live entries: the rule's partial matches held here.
