@@ -14,7 +14,7 @@ extension Tocsin {
     @Option(help: "Number of users.") var users = 100_000
     @Option(help: "Seed for the events.") var seed: UInt64 = 42
     @Option(help: "Seed for the arrival order (default: the event seed).") var arrivalSeed: UInt64?
-    @Option(help: "Largest arrival disorder (a duration).") var maxDisorder = "5s"
+    @Option(help: "Largest arrival disorder (a duration).") var maxDisorder = PaymentStreamConfig.defaultMaxDisorder.description
     @Option(help: "Injected geo-impossible purchase pairs.") var geoPairs = 300
     @Option(help: "Injected velocity bursts (12 purchases of one card in under 20 minutes).") var velocityBursts = 300
     @Option(help: "Injected brute-force login cases.") var bruteForce = 100
@@ -32,7 +32,7 @@ extension Tocsin {
     func run() throws {
       let config = PaymentStreamConfig(
         seed: seed, events: events, users: users,
-        maxDisorder: EventDuration(parsing: maxDisorder) ?? .seconds(5), geoPairs: geoPairs,
+        maxDisorder: EventDuration(parsing: maxDisorder) ?? PaymentStreamConfig.defaultMaxDisorder, geoPairs: geoPairs,
         velocityBursts: velocityBursts, bruteForceCases: bruteForce, cardTestingCases: cardTesting)
       guard config.injectedEventCount <= events else {
         throw ValidationError(

@@ -88,9 +88,15 @@ public struct BenchReport: Codable, Equatable, Sendable {
       self.maxDisorder = maxDisorder?.description
     }
 
+    /// The streams' arrival disorder: ``maxDisorder``, or the workloads' own.
+    var disorder: String { maxDisorder ?? PaymentStreamConfig.defaultMaxDisorder.description }
+
     /// How the streams' arrival disorder was set, for the lines under a table.
     var disorderLine: String? {
-      maxDisorder.map { "arrival disorder: at most \($0) in every workload's stream (--max-disorder; the workloads' own is 5s)\n" }
+      maxDisorder.map {
+        "arrival disorder: at most \($0) in every workload's stream (--max-disorder; the workloads' own is "
+          + "\(PaymentStreamConfig.defaultMaxDisorder))\n"
+      }
     }
   }
 

@@ -150,9 +150,9 @@ public enum BenchTable {
     if let baseline {
       out += "ratios new/old against \(identity(baseline)) of \(baseline.date)"
       out += " (\(baseline.machine.cores) cores, \(baseline.machine.cpu ?? "unknown CPU"))\n"
-      if baseline.settings.maxDisorder != report.settings.maxDisorder {
-        out += "note: the baseline's streams had at most \(baseline.settings.maxDisorder ?? "5s") of arrival disorder, "
-        out += "this run's \(report.settings.maxDisorder ?? "5s"): the ratios compare different streams\n"
+      if baseline.settings.disorder != report.settings.disorder {
+        out += "note: the baseline's streams had at most \(baseline.settings.disorder) of arrival disorder, "
+        out += "this run's \(report.settings.disorder): the ratios compare different streams\n"
       }
       if let old = baseline.machine.transparentHugePages, let new = report.machine.transparentHugePages, old != new {
         out += "note: the baseline ran with transparent huge pages \(old), this run with \(new): "

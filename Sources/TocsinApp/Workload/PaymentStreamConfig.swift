@@ -20,6 +20,8 @@ public struct PaymentStreamConfig: Hashable, Sendable {
   /// The largest delay between an event's time and its arrival; arrival order is a shuffle
   /// bounded by this, so a reorder buffer with at least this out-of-orderness restores event order.
   public var maxDisorder: EventDuration
+  /// ``maxDisorder`` unless given: the bench's workloads' and `tocsin generate`'s.
+  public static let defaultMaxDisorder = EventDuration.seconds(5)
   /// How many `geo_impossible_purchase` cases to inject.
   public var geoPairs: Int
   /// How many `card_velocity` bursts to inject.
@@ -51,7 +53,7 @@ public struct PaymentStreamConfig: Hashable, Sendable {
   /// A configuration; every parameter has the default the benchmark uses.
   public init(
     seed: UInt64 = 42, events: Int = 1_000_000, users: Int = 100_000,
-    maxDisorder: EventDuration = .seconds(5), geoPairs: Int = 300, velocityBursts: Int = 300,
+    maxDisorder: EventDuration = defaultMaxDisorder, geoPairs: Int = 300, velocityBursts: Int = 300,
     bruteForceCases: Int = 100, cardTestingCases: Int = 100,
     start: EventTime = PaymentStreamConfig.defaultStart, spacing: EventDuration = .milliseconds(10)
   ) {

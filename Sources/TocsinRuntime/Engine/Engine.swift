@@ -403,11 +403,7 @@ public final class Engine {
           key = keySpaces[i].key(of: event, probe: probes[i], pinning: pins)
         }
       } else if deferring & (1 << UInt64(i)) != 0 {
-        let probe = keySpaces[i].probe(of: event, prefetching: false)
-        if !probe.isMissing {
-          keys.markDeferred(space: i, probe: probe)
-          hasAnyKey = true
-        }
+        if deferKey(of: event, space: i, in: &keys) { hasAnyKey = true }
         continue
       } else {
         key = keySpaces[i].key(of: event, pinning: pins)
@@ -573,13 +569,22 @@ public final class Engine {
     var ids = KeyIDs(count: keySpaces.count)
     for i in keySpaces.indices {
       if routing.deferring & (1 << UInt64(i)) != 0 {
-        let probe = keySpaces[i].probe(of: event, prefetching: false)
-        if !probe.isMissing { ids.markDeferred(space: i, probe: probe) }
+        deferKey(of: event, space: i, in: &ids)
       } else {
         ids[i] = keySpaces[i].key(of: event, pinning: true)
       }
     }
     return ids
+  }
+
+  /// Marks `event`'s key in deferring space `i` deferred in `keys`, with its presence bits, when
+  /// the event has it (for an event whose probes were not prepared ahead); returns whether it has.
+  @discardableResult
+  private func deferKey(of event: EventRecord, space i: Int, in keys: inout KeyIDs) -> Bool {
+    let probe = keySpaces[i].probe(of: event, prefetching: false)
+    if probe.isMissing { return false }
+    keys.markDeferred(space: i, probe: probe)
+    return true
   }
 
   // MARK: - Deferred keys
@@ -700,25 +705,16 @@ public final class Engine {
     // The first link of the timer chain (``fireTimers(upTo:collect:)``'s), while the release loop
     // runs: only when a timer is due by `now` (on a stream in time order the watermark moves
     // with nearly every event, and finding the next timer each step cost ~40 instructions).
-    if timers.mayHaveDue(upTo: now) || quietTimers.mayHaveDue(upTo: now),
-      let next = timers.next ?? quietTimers.next
-    {
-      prefetchPartials(rule: next.rule, key: next.key)
-    }
+    if timerMayBeDue(by: now), let next = nextTimer { prefetchPartials(rule: next.rule, key: next.key) }
     releaseBuffered(into: &actions)
     var pending: [Alert] = []
     // Asked again: the release may have scheduled timers already due (a window shorter than the
     // out-of-orderness bound).
-    if timers.mayHaveDue(upTo: now) || quietTimers.mayHaveDue(upTo: now) {
-      fireTimers(upTo: now) { pending.append($0) }
-    }
+    if timerMayBeDue(by: now) { fireTimers(upTo: now) { pending.append($0) } }
     if now >= queueTimeOuts.earliest { timeOutQueues(upTo: now) }
     // The next timer's state slot, for the step that will fire it: only when one may be due
     // within another step as long as this one.
-    let horizon = now + (now - previousWatermark)
-    if timers.mayHaveDue(upTo: horizon) || quietTimers.mayHaveDue(upTo: horizon),
-      let next = timers.next ?? quietTimers.next
-    {
+    if timerMayBeDue(by: now + (now - previousWatermark)), let next = nextTimer {
       prefetchState(rule: next.rule, key: next.key)
     }
     previousWatermark = now
@@ -730,32 +726,42 @@ public final class Engine {
     sweepGrownKeySpaces()
   }
 
+  /// Whether a timer, exact or quiet, may be due by `time` (``TimerQueue/mayHaveDue(upTo:)``).
+  @inline(__always)
+  private func timerMayBeDue(by time: EventTime) -> Bool {
+    timers.mayHaveDue(upTo: time) || quietTimers.mayHaveDue(upTo: time)
+  }
+
+  /// A timer among the next to fire, exact ones first, for cache hints (``TimerQueue/next``).
+  @inline(__always)
+  private var nextTimer: TimerQueue.Timer? { timers.next ?? quietTimers.next }
+
   /// Pops the entries that have timed out by `now` from each queue whose time (``queueTimeOuts``)
   /// has come, setting its time to its new head's, and the earliest to the earliest of them. Only
   /// called once `now` reaches the earliest: until then no queue has an entry to pop.
   private func timeOutQueues(upTo now: EventTime) {
     let times = queueTimeOuts
     var earliest = EventTime.infinity
-    for i in queuedRules.indices {
-      if times[i] <= now {
-        let queued = queuedRules[i]
-        queued.queue._withUnsafeGuaranteedRef {
-          popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
-          times[i] = $0.headTimeOut
-        }
-      }
+    // Queue `i` when its time has come: `pop` times it out and gives its new head's time-out.
+    func visit(_ i: Int, _ pop: () -> EventTime) {
+      if times[i] <= now { times[i] = pop() }
       earliest = min(earliest, times[i])
     }
-    let offset = queuedRules.count
-    for j in startQueuedRules.indices {
-      if times[offset + j] <= now {
-        let queued = startQueuedRules[j]
+    for (i, queued) in queuedRules.enumerated() {
+      visit(i) {
         queued.queue._withUnsafeGuaranteedRef {
-          popExpired($0, rule: queued.rule, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
-          times[offset + j] = $0.headTimeOut
+          popExpired($0, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
+          return $0.headTimeOut
         }
       }
-      earliest = min(earliest, times[offset + j])
+    }
+    for (j, queued) in startQueuedRules.enumerated() {
+      visit(queuedRules.count + j) {
+        queued.queue._withUnsafeGuaranteedRef {
+          popExpired($0, rule: queued.rule, upTo: now, keySpace: queued.keySpace, bit: queued.bit)
+          return $0.headTimeOut
+        }
+      }
     }
     times.earliest = earliest
   }
