@@ -17,6 +17,9 @@
 #   --sort EVENT     the count the function list is sorted by (default Ir; e.g. Bcm, Bim, DLmr)
 #   --lines REGEX    also each source line's self count inside the functions whose mangled name
 #                    matches REGEX (an extended regular expression), for the count --sort names
+#   --files          also the counts per source file, over every function: code inlined into
+#                    another function counts for the file it was written in (the reorder
+#                    buffer's, inlined into the release loop, is not under its own functions)
 #   --out FILE       keep callgrind's output here (default: a temporary file, removed)
 #
 # Why the steps: valgrind 3.19 (Debian 12) cannot read Swift's DWARF 5, so callgrind runs on a
@@ -33,6 +36,7 @@ events=1
 top=25
 sort_event=Ir
 lines_regex=""
+by_files=""
 keep=""
 sims=()
 
@@ -45,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --top) top=$2; shift 2 ;;
     --sort) sort_event=$2; shift 2 ;;
     --lines) lines_regex=$2; shift 2 ;;
+    --files) by_files=1; shift ;;
     --out) keep=$2; shift 2 ;;
     --) shift; break ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -105,6 +110,33 @@ head -n "$top" "$work/all.tsv" > "$work/functions.tsv"
 printf '%10s' "${names[@]}"; printf '  %s\n' "function"
 cut -f1 "$work/functions.tsv" | demangle | paste - <(cut -f2- "$work/functions.tsv") |
   awk -F'\t' -v ev="$events" '{ for (i = 2; i <= NF; i++) printf "%10.1f", $i / ev; printf "  %s\n", substr($1, 1, 100) }'
+
+if [[ -n "$by_files" ]]; then
+  echo
+  echo "source files by $sort_event (self, inlined code under its own file; per event; shared libraries as \"(library)name\"):"
+  # Addresses in tocsin itself are mapped to files; those in a shared library count for the
+  # library (its addresses mean nothing to addr2line on tocsin).
+  awk -v col="$column" -v self="$work/tocsin" -v libraries="$work/libraries" '
+    /^ob=/ { ob = substr($0, 4); next }
+    /^fn=/ { skip = 0; next }
+    /^calls=/ { skip = 1; next }
+    /^0x/ {
+      if (skip) { skip = 0; next }
+      if (ob == self) { cost[$1] += $(col + 3) } else { n = split(ob, part, "/"); lib[part[n]] += $(col + 3) }
+    }
+    END {
+      for (a in cost) if (cost[a] > 0) print a, cost[a]
+      for (l in lib) if (lib[l] > 0) print l, lib[l] > libraries
+    }
+  ' "$out" > "$work/all-addresses"
+  { cut -d' ' -f1 "$work/all-addresses" | addr2line -e "$binary" |
+      sed -E 's| \(discriminator [0-9]+\)$||; s|:[0-9?]+$||; s|.*/Sources/||' |
+      paste -d' ' - <(cut -d' ' -f2 "$work/all-addresses")
+    [[ -f "$work/libraries" ]] && sed 's/^/(library) /; s/^(library) \([^ ]*\) /(library)\1 /' "$work/libraries"
+  } | awk -v ev="$events" '{ c[$1] += $2 } END { for (f in c) printf "%12.1f  %s\n", c[f] / ev, f }' |
+    sort -nr > "$work/files"
+  head -n "$top" "$work/files"
+fi
 
 [[ -n "$lines_regex" ]] || exit 0
 echo
