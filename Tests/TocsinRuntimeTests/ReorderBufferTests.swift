@@ -2,7 +2,7 @@ import TocsinCore
 import TocsinRuntime
 import XCTest
 
-/// The reorder buffer (a calendar of time buckets in front of a small heap) against a
+/// The reorder buffer (a calendar of time buckets in front of a sorted run and a heap) against a
 /// sorted-list model: whatever the arrival order and whatever the span its buckets were sized
 /// for, events leave in `(time, arrival)` order, each exactly once, and never before the
 /// watermark passes them.
@@ -114,6 +114,23 @@ final class ReorderBufferTests: XCTestCase {
       buffer.insert(7, hint: 7, at: EventPosition(time: .milliseconds(4), sequence: 7))
       buffer.release(upTo: .infinity, ahead: { _, _ in }) { released.append($0) }
       XCTAssertEqual(released.suffix(2), [7, 6], "span \(span): after the end of time")
+      XCTAssertEqual(buffer.count, 0)
+    }
+  }
+
+  /// Past the last bucket of time the ring goes on with bucket 0: events drained from the last
+  /// buckets wait while an event at the start of time, parked in the ring's next bucket, must
+  /// still leave first.
+  func testPastTheLastBucketOfTime() {
+    let times: [Int64] = [.max - 2, .max - 1, .max, .min + 1]
+    for span in Self.spans {
+      let buffer = Buffer(span: span)
+      for (i, ns) in times.enumerated() {
+        buffer.insert(i, hint: i, at: EventPosition(time: EventTime(nanosecondsSinceEpoch: ns), sequence: UInt64(i)))
+      }
+      var released: [Int] = []
+      buffer.release(upTo: .infinity, ahead: { _, _ in }) { released.append($0) }
+      XCTAssertEqual(released, [3, 0, 1, 2], "span \(span)")
       XCTAssertEqual(buffer.count, 0)
     }
   }

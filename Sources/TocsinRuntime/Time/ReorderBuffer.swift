@@ -7,49 +7,57 @@ import TocsinCore
 /// yields event-time order with arrival order breaking ties. (The buffer stays correct without
 /// it, only slower: see *Layout*.)
 ///
-/// Layout: a calendar queue (Brown 1988) in front of a small binary heap, over a slab of
-/// payloads with a free list. Event time is cut into buckets of `2^shift` ns, sized from the
-/// out-of-orderness bound so that a ring of ``ringSize`` buckets spans at least twice the time
-/// the buffer holds. An arriving event is put on its bucket's list in O(1), unordered, and the
-/// bucket's bit is set in an occupancy bitmap. The heap holds the buckets *drained* so far, in
-/// bucket order: the release loop drains the next non-empty bucket whenever the heap holds
-/// fewer than ``heapFloor`` events, so the few events that leave next, and their order, are
-/// known for the lookahead. An arrival in a drained bucket (just after the watermark), or
-/// outside the ring's span (further ahead than the bound allows), goes to the heap directly.
+/// Layout: a calendar queue (Brown 1988) in front of a sorted run and a small binary heap, over
+/// a slab of payloads with a free list. Event time is cut into buckets of `2^shift` ns, sized
+/// from the out-of-orderness bound so that a ring of ``ringSize`` buckets spans at least twice
+/// the time the buffer holds. An arriving event is put on its bucket's list in O(1), unordered,
+/// and the bucket's bit is set in an occupancy bitmap. The release loop *drains* the next
+/// non-empty bucket whenever the run holds fewer than ``runFloor`` events: the bucket's events
+/// are put in order (its list holds them newest first, so a bucket that arrived in order is
+/// only reversed) and appended to the run, after all of its events, which come from earlier
+/// buckets. So the few events that leave next, and their order, are known for the lookahead.
+/// An arrival in a drained bucket (just after the watermark), or outside the ring's span
+/// (further ahead than the bound allows), goes to the heap; the next event to leave is the
+/// earlier of the run's first and the heap's root.
 ///
 /// Why it is correct: every event in the calendar lies in a bucket at or after `front`, the
-/// first bucket not drained, and every event of an earlier bucket is in the heap. So a heap
-/// root from a bucket before `front` precedes everything in the calendar, and it leaves when
-/// the watermark has passed it. A root from `front` on (an arrival beyond the ring's span) may
-/// not: the next bucket is drained first. Nothing depends on the out-of-orderness bound being
-/// kept; a stream that breaks it only costs heap operations.
+/// first bucket not drained, and every event of an earlier bucket is in the run or the heap,
+/// each in order. So the earlier of their first events precedes everything in the calendar
+/// when it is from a bucket before `front`, and it leaves when the watermark has passed it. One
+/// from `front` on (a heap arrival beyond the ring's span) may not: the next bucket is drained
+/// first. Past the last bucket of time the ring goes on with bucket 0, whose events precede
+/// the run's: from then on (``frontWrapped``) such a bucket goes to the heap, and the run's
+/// first event is checked against `front` too. Nothing depends on the out-of-orderness bound
+/// being kept; a stream that breaks it only costs heap operations.
 ///
 /// Cost: the heap of 24-byte `(time, sequence, slot)` entries that held the whole buffer (~500
 /// events in W1, nine levels) cost ~555 instructions per event; a heap of a few events, an
-/// append to a bucket list and a bitmap search cost ~410 (cachegrind, W1). Sifting moves only
-/// the small entries: payloads (an event record and its key ids, ~100 bytes) are written once
-/// on insert and moved once on release.
+/// append to a bucket list and a bitmap search cost ~410 (cachegrind, W1). With the heap in
+/// front of the calendar, the buffer's own code (its lines wherever they were inlined) took
+/// 340 of W1's instructions per event; with the run, and the next parked bucket kept rather
+/// than searched for twice per drain, 267 (callgrind, 300k events; docs/performance.md, session
+/// 42). Sorting moves only the small entries: payloads (an event record and its key ids, ~100
+/// bytes) are written once on insert and moved once on release.
 ///
 /// Prefetching: an event waits in the buffer for the out-of-orderness bound, long enough for its
 /// payload and everything it refers to to leave the cache. Each payload carries a small plain
 /// `Hint` (addresses, ids) in a parallel array, and ``release(upTo:ahead:_:)`` walks the chain of
-/// loads an event will need one link per release, through the events about to leave: the
-/// heap's root leaves next, the smaller of its children after it, and the third-smallest is
-/// among the next level. So on each release the hints of the root's grandchildren are fetched,
-/// the second event's payload is fetched and its hint handed to `ahead` (``Lookahead/second``),
-/// and the next event's hint is handed over again (``Lookahead/next``). Each call can read what
-/// the previous one asked for, a few microseconds earlier. (A third hand-over after `body`, for
-/// the partial matches the state slots point to, bought nothing measurable on W1, W2 or W5 and
-/// cost ~120 instructions per W1 event: docs/performance.md, session 37.) The calendar's own
-/// lines go cold too: when a bucket drains, the next occupied bucket's first entry, link and hint
-/// are fetched, an event's processing before the next drain reads them. All of it is cache
-/// hints: an insert that overtakes an event costs bandwidth, not correctness.
+/// loads an event will need one link per release, through the events about to leave, the run's
+/// first three: on each release the third event's hint is fetched, the second event's payload
+/// is fetched and its hint handed to `ahead` (``Lookahead/second``), and the next event's hint
+/// is handed over again (``Lookahead/next``). Each call can read what the previous one asked
+/// for, a few microseconds earlier. (A third hand-over after `body`, for the partial matches the
+/// state slots point to, bought nothing measurable on W1, W2 or W5 and cost ~120 instructions
+/// per W1 event: docs/performance.md, session 37.) The calendar's own lines go cold too: when a
+/// bucket drains, the next occupied bucket's first entry, link and hint are fetched, an event's
+/// processing before the next drain reads them. All of it is cache hints: an insert that
+/// overtakes an event costs bandwidth, not correctness.
 ///
-/// Memory: the heap, the payload slab, the hints, the bucket lists and the free list are plain
-/// memory the buffer owns, grown by doubling. As arrays inside a value held by the engine (a
-/// class), every insert and release checked each array it wrote for uniqueness (a runtime call
-/// apiece, ~6 per event) and kept each payload as an optional. A class, so that the engine
-/// reaches it without copying; one owner, one thread.
+/// Memory: the run, the heap, the payload slab, the hints, the bucket lists and the free list
+/// are plain memory the buffer owns, grown by doubling. As arrays inside a value held by the
+/// engine (a class), every insert and release checked each array it wrote for uniqueness (a
+/// runtime call apiece, ~6 per event) and kept each payload as an optional. A class, so that
+/// the engine reaches it without copying; one owner, one thread.
 public final class ReorderBuffer<Payload, Hint> {
   /// How far ahead of use a hint is handed out (see the type's notes).
   public enum Lookahead {
@@ -79,17 +87,25 @@ public final class ReorderBuffer<Payload, Hint> {
 
   /// Buckets in the calendar's ring (a power of two).
   static var ringSize: Int { 4096 }
-  /// The heap is refilled from the calendar until it holds this many events (or the calendar
-  /// is empty): the root, the second event and the candidates for the third, for the lookahead.
-  static var heapFloor: Int { 4 }
+  /// The run is refilled from the calendar until it holds this many events (or the calendar
+  /// is empty): the next event, the second and the third, for the lookahead.
+  static var runFloor: Int { 3 }
+  /// A drained bucket of at most this many events is put in order by insertion (its list
+  /// holds them in reverse arrival order, so a bucket that arrived in order is reversed and
+  /// done); a longer one is sorted.
+  private static var insertionSortLimit: Int { 32 }
   /// No slot number reaches this (bucket lists link slots as `Int32`).
   private static var slotLimit: Int { Int(Int32.max) }
 
-  /// The heap: `heap[0..<heapCount]`.
+  /// The run: `run[runStart..<runEnd]`, the drained buckets' events in order.
+  private var run: UnsafeMutablePointer<Entry>
+  private var runStart = 0
+  private var runEnd = 0
+  /// The heap: `heap[0..<heapCount]`, the events that arrived outside the calendar.
   private var heap: UnsafeMutablePointer<Entry>
   private var heapCount = 0
-  /// Buffered events: in the heap and in the calendar.
-  public var count: Int { heapCount + parkedCount }
+  /// Buffered events: in the run, the heap and the calendar.
+  public var count: Int { runEnd - runStart + heapCount + parkedCount }
   /// `payloads[slot]`: initialised exactly for the slots the heap's entries and the bucket lists
   /// name.
   private var payloads: UnsafeMutablePointer<Payload>
@@ -121,11 +137,20 @@ public final class ReorderBuffer<Payload, Hint> {
   private var parkedCount = 0
   /// The first bucket not drained: the calendar's events lie in `front ..< front + ringSize`.
   private var front: UInt64 = 0
+  /// The first bucket at or after `front` with a list, while any event is parked: found in the
+  /// bitmap as a bucket drains (for the prefetch of its successor) and kept by each arrival
+  /// parked, so the next drain does not search again.
+  private var nextParked: UInt64 = 0
+  /// `front` has gone past the last bucket of time to bucket 0 (events at the end of time): a
+  /// drained bucket may then hold events before the run's, and the run's first event may
+  /// follow parked ones. Never reset: only streams that reach the end of time pay the checks.
+  private var frontWrapped = false
 
   /// An empty buffer for events up to `span` out of order (the engine's out-of-orderness
   /// bound): the ring spans at least twice it. Any span is correct; it only sizes the buckets.
   public init(span: EventDuration = .seconds(1)) {
     capacity = 16
+    run = .allocate(capacity: capacity)
     heap = .allocate(capacity: capacity)
     payloads = .allocate(capacity: capacity)
     hints = .allocate(capacity: capacity)
@@ -142,9 +167,9 @@ public final class ReorderBuffer<Payload, Hint> {
   }
 
   deinit {
-    for i in 0..<heapCount { (payloads + heap[i].slot).deinitialize(count: 1) }
-    forEachParkedSlot { (payloads + $0).deinitialize(count: 1) }
+    forEachHeldSlot { (payloads + $0).deinitialize(count: 1) }
     hints.deinitialize(count: slotsUsed)
+    run.deallocate()
     heap.deallocate()
     payloads.deallocate()
     hints.deallocate()
@@ -153,6 +178,13 @@ public final class ReorderBuffer<Payload, Hint> {
     links.deallocate()
     bucketHeads.deallocate()
     occupied.deallocate()
+  }
+
+  /// Calls `body` with the slot of every buffered event: in the run, the heap and the calendar.
+  private func forEachHeldSlot(_ body: (Int) -> Void) {
+    for i in runStart..<runEnd { body(run[i].slot) }
+    for i in 0..<heapCount { body(heap[i].slot) }
+    forEachParkedSlot(body)
   }
 
   /// Calls `body` with the slot of every event on a bucket list.
@@ -172,15 +204,18 @@ public final class ReorderBuffer<Payload, Hint> {
   private func grow() {
     let newCapacity = capacity * 2
     precondition(newCapacity <= Self.slotLimit, "reorder buffer: more than \(Self.slotLimit) events held")
-    // The payloads lie in the heap's and the lists' slots, not in a prefix: each moves alone.
+    // The payloads lie in the run's, the heap's and the lists' slots, not in a prefix: each
+    // moves alone.
     let newPayloads = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
-    for i in 0..<heapCount {
-      let slot = heap[i].slot
-      (newPayloads + slot).moveInitialize(from: payloads + slot, count: 1)
-    }
-    forEachParkedSlot { (newPayloads + $0).moveInitialize(from: payloads + $0, count: 1) }
+    forEachHeldSlot { (newPayloads + $0).moveInitialize(from: payloads + $0, count: 1) }
     payloads.deallocate()
     payloads = newPayloads
+    let newRun = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
+    newRun.moveInitialize(from: run + runStart, count: runEnd - runStart)
+    run.deallocate()
+    run = newRun
+    runEnd -= runStart
+    runStart = 0
     heap = heap.moved(count: heapCount, toCapacity: newCapacity)
     hints = hints.moved(count: slotsUsed, toCapacity: newCapacity)
     freeSlots = freeSlots.moved(count: freeCount, toCapacity: newCapacity)
@@ -215,6 +250,7 @@ public final class ReorderBuffer<Payload, Hint> {
     }
     // Unsigned: a bucket before `front` wraps to a large distance too.
     if bucket &- front < UInt64(Self.ringSize) {
+      if parkedCount == 0 || bucket &- front < nextParked &- front { nextParked = bucket }
       let r = Int(bucket & ringMask)
       parked[slot] = entry
       links[slot] = bucketHeads[r]
@@ -238,7 +274,7 @@ public final class ReorderBuffer<Payload, Hint> {
   /// Removes and hands to `body`, in order, every event with `time <= watermark` (as the only
   /// owner, `inout`, so `body` may take parts of it). Around each event, `ahead` gets the hints
   /// of the events expected to leave after it (see the type's notes).
-  /// - Complexity: O(k log h) for k released events and a heap of h.
+  /// - Complexity: O(k) for k released events from the run; O(log h) each from a heap of h.
   ///
   /// Inlined into its caller (the engine's release loop, its one caller on the hot path), so
   /// that `body` and `ahead` are inlined or called directly: called through closure contexts,
@@ -249,34 +285,48 @@ public final class ReorderBuffer<Payload, Hint> {
     upTo watermark: EventTime, ahead: (Hint, Lookahead) -> Void, _ body: (inout Payload) -> Void
   ) {
     while true {
-      if heapCount < Self.heapFloor { refill() }
-      guard heapCount > 0 else { return }
-      let first = heap[0]
-      // The heap holds every bucket before `front` and the calendar nothing before it, so a
-      // root from before `front` leads. One from after (an arrival past the ring's span) may
-      // not: the next bucket joins the heap first.
-      if parkedCount > 0, first.time.unsignedOrder >> shift >= front {
+      if runEnd - runStart < Self.runFloor, parkedCount > 0 { refill() }
+      // The earlier of the run's first event and the heap's root.
+      let fromRun: Bool
+      if heapCount == 0 {
+        guard runStart < runEnd else { return }
+        fromRun = true
+      } else {
+        fromRun = runStart < runEnd && !Entry.precedes(heap[0], run[runStart])
+      }
+      let first = fromRun ? run[runStart] : heap[0]
+      // The run and the heap hold every bucket before `front` and the calendar nothing before
+      // it, so an event from before `front` leads. One from after may not (an arrival past the
+      // ring's span in the heap; after the last bucket of time, whose successor in the ring is
+      // bucket 0, anything): the next bucket is drained first.
+      if !fromRun || frontWrapped, parkedCount > 0, first.time.unsignedOrder >> shift >= front {
         drainBucket(nextParkedBucket())
         continue
       }
       guard first.time <= watermark else { return }
-      heapCount -= 1
-      if heapCount > 0 {
-        replaceRoot(with: heap[heapCount])
-        prefetchNext(ahead)
+      if fromRun {
+        runStart += 1
+      } else {
+        heapCount -= 1
+        if heapCount > 0 { replaceRoot(with: heap[heapCount]) }
       }
+      if runStart == runEnd {
+        runStart = 0
+        runEnd = 0
+      }
+      prefetchNext(ahead)
       freeSlots[freeCount] = first.slot
       freeCount += 1
-      // Every slot in the heap holds a payload; it is moved out exactly once, here.
+      // Every slot in the run or the heap holds a payload; it is moved out exactly once, here.
       var payload = (payloads + first.slot).move()
       body(&payload)
     }
   }
 
-  /// Drains the next buckets until the heap holds ``heapFloor`` events or nothing is parked.
+  /// Drains the next buckets until the run holds ``runFloor`` events or nothing is parked.
   @inline(__always)
   private func refill() {
-    while heapCount < Self.heapFloor, parkedCount > 0 {
+    while runEnd - runStart < Self.runFloor, parkedCount > 0 {
       drainBucket(nextParkedBucket())
     }
   }
@@ -284,6 +334,13 @@ public final class ReorderBuffer<Payload, Hint> {
   /// The first bucket at or after `front` with a list (some event must be parked).
   @inline(__always)
   private func nextParkedBucket() -> UInt64 {
+    assert(nextParked == searchParkedBucket(), "the next parked bucket was kept")
+    return nextParked
+  }
+
+  /// ``nextParkedBucket()`` from the bitmap.
+  @inline(__always)
+  private func searchParkedBucket() -> UInt64 {
     let start = Int(front & ringMask)
     var word = start >> 6
     var bits = occupied[word] & (~0 << UInt64(start & 63))
@@ -297,51 +354,135 @@ public final class ReorderBuffer<Payload, Hint> {
     return front &+ ((r &- UInt64(start)) & ringMask)
   }
 
-  /// Moves `bucket`'s events into the heap and puts `front` after it.
+  /// Moves `bucket`'s events, in order, to the end of the run (after every event in it: the
+  /// run holds earlier buckets only) and puts `front` after it.
   @inline(__always)
   private func drainBucket(_ bucket: UInt64) {
     let r = Int(bucket & ringMask)
     var slot = Int(bucketHeads[r])
     bucketHeads[r] = -1
     occupied[r >> 6] &= ~(1 << UInt64(r & 63))
+    // The list holds the bucket's events newest first: written backwards, a bucket that
+    // arrived in order needs no sorting.
+    var first = runEnd
+    var end = runEnd
     while slot >= 0 {
-      push(parked[slot])
+      if end == capacity {
+        // The run and the bucket fit the slab (it has a slot for every buffered event): the
+        // run moves to the front of its block.
+        let shift = runStart
+        run.moveInitialize(from: run + shift, count: end - shift)
+        runStart = 0
+        first -= shift
+        end -= shift
+      }
+      run[end] = parked[slot]
+      end += 1
       parkedCount -= 1
       slot = Int(links[slot])
     }
+    reverse(from: first, to: end)
+    sortRun(from: first, to: end)
+    if frontWrapped && first > runStart && Entry.precedes(run[first], run[first - 1]) {
+      // Not after the run: only past the last bucket of time, where the ring's next buckets
+      // are those from 0 on. The heap puts them in order.
+      for i in first..<end { push(run[i]) }
+      end = first
+    }
+    runEnd = end
     // Wraps only after the last bucket of time (an event at +∞ with one-nanosecond buckets);
     // nothing can be parked after it, and from 0 every arrival goes to the heap, which is
     // still correct.
     front = bucket &+ 1
+    if front == 0 { frontWrapped = true }
     // The next bucket's first entry, link and hint, to the cache: they were written when the
     // event arrived, the out-of-orderness bound ago, and had left the cache since (W1: ~5% of
     // the `perf` samples waited on the entry). The next drain is about an event's processing
     // from now; the lookahead reads the hint soon after.
     if parkedCount > 0 {
-      let head = Int(bucketHeads[Int(nextParkedBucket() & ringMask)])
+      nextParked = searchParkedBucket()
+      let head = Int(bucketHeads[Int(nextParked & ringMask)])
       MemoryHint.prefetch(parked + head)
       MemoryHint.prefetch(links + head)
       MemoryHint.prefetch(hints + head)
     }
   }
 
-  /// The lookahead before an event is processed: the hints of the root's grandchildren to the
-  /// cache, the second event's payload to the cache and its hint to `ahead`, then the next
-  /// event's hint to `ahead`.
+  /// Reverses `run[from..<to]`.
+  @inline(__always)
+  private func reverse(from: Int, to: Int) {
+    var i = from
+    var j = to - 1
+    while i < j {
+      let t = run[i]
+      run[i] = run[j]
+      run[j] = t
+      i += 1
+      j -= 1
+    }
+  }
+
+  /// Puts `run[from..<to]` in `(time, arrival)` order.
+  @inline(__always)
+  private func sortRun(from: Int, to: Int) {
+    guard to - from > 1 else { return }
+    guard to - from <= Self.insertionSortLimit else {
+      var entries = UnsafeMutableBufferPointer(start: run + from, count: to - from)
+      entries.sort(by: Entry.precedes)
+      return
+    }
+    for i in (from + 1)..<to {
+      let moving = run[i]
+      var j = i
+      while j > from, Entry.precedes(moving, run[j - 1]) {
+        run[j] = run[j - 1]
+        j -= 1
+      }
+      run[j] = moving
+    }
+  }
+
+  /// The lookahead before an event is processed: the third event's hint to the cache, the
+  /// second event's payload to the cache and its hint to `ahead`, then the next event's hint to
+  /// `ahead`. From the run, unless the heap holds events (an arrival outside the calendar):
+  /// then the next is the earlier of the run's and the heap's first, and the second a guess
+  /// (hints only).
   @inline(__always)
   private func prefetchNext(_ ahead: (Hint, Lookahead) -> Void) {
-    let n = heapCount
-    for i in 3..<max(3, min(7, n)) { MemoryHint.prefetch(hints + heap[i].slot) }
-    if n > 1 {
-      let second = n > 2 && Entry.precedes(heap[2], heap[1]) ? heap[2].slot : heap[1].slot
+    let n = runEnd - runStart
+    if heapCount == 0 {
+      guard n > 0 else { return }
+      if n > 1 {
+        if n > 2 { MemoryHint.prefetch(hints + run[runStart + 2].slot) }
+        let second = run[runStart + 1].slot
+        MemoryHint.prefetch(payloads + second, bytes: MemoryLayout<Payload>.stride)
+        ahead(hints[second], .second)
+      }
+      ahead(hints[run[runStart].slot], .next)
+      return
+    }
+    let next: Int
+    let second: Int?
+    if n > 0 && !Entry.precedes(heap[0], run[runStart]) {
+      next = run[runStart].slot
+      second = n > 1 && Entry.precedes(run[runStart + 1], heap[0]) ? run[runStart + 1].slot : heap[0].slot
+    } else {
+      next = heap[0].slot
+      second = n > 0 ? run[runStart].slot : (heapCount > 1 ? heap[1].slot : nil)
+    }
+    if let second {
       MemoryHint.prefetch(payloads + second, bytes: MemoryLayout<Payload>.stride)
       ahead(hints[second], .second)
     }
-    ahead(hints[heap[0].slot], .next)
+    ahead(hints[next], .next)
   }
 
   /// Every buffered payload with its position, in no particular order (for snapshots).
   public func forEach(_ body: (Payload, EventPosition) -> Void) {
+    for i in runStart..<runEnd {
+      let entry = run[i]
+      body(payloads[entry.slot], EventPosition(time: entry.time, sequence: entry.sequence))
+    }
     for i in 0..<heapCount {
       let entry = heap[i]
       body(payloads[entry.slot], EventPosition(time: entry.time, sequence: entry.sequence))
