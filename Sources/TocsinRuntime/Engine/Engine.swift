@@ -799,7 +799,8 @@ public final class Engine {
     buffer.release(upTo: watermark.time, ahead: { prefetch(for: $0, $1) }) { (item: inout Buffered) in
       // The event is lent to the rules (`route`), not copied: the closures inside capture a
       // parameter, where reading `item` (`inout`) copied the event for each rule it reached.
-      if item.keys.firstFour.hasDeferred { resolveDeferredKeys(item.event, &item.keys) }
+      let deferred = item.keys.firstFour.deferredSpaces
+      if deferred != 0 { resolveDeferredKeys(item.event, &item.keys, spaces: deferred) }
       route(item.event, keys: item.keys, into: &actions)
       flushLimitActions(into: &actions)
       // No partial match, alert or action kept the event: its slot buffer goes to the decoder.
@@ -827,8 +828,8 @@ public final class Engine {
     var open: UInt64 = 0
     for space in keySpaces.indices {
       guard let key = keys[space] else {
-        // A deferred key the space does not hold (``resolveDeferredKeys(_:_:)``) has nothing
-        // open: its rules are visited only as the event's start guards admit them.
+        // A deferred key the space does not hold (``resolveDeferredKeys(_:_:spaces:)``) has
+        // nothing open: its rules are visited only as the event's start guards admit them.
         if keys.deferredBits(space) == nil {
           visit &= ~routing.rulesOfSpace[space]
           missingKeys.add(space: space)
@@ -871,7 +872,8 @@ public final class Engine {
     }
   }
 
-  /// Looks up `event`'s deferred keys (``KeyIDs/deferredBits(_:)``) as it is released: a key
+  /// Looks up `event`'s deferred keys, those of the key spaces in `spaces`
+  /// (``FourKeyIDs/deferredSpaces``), as it is released: a key
   /// the space's presence map may hold is looked up, and replaces the bits in `keys` when found;
   /// one the space does not hold stays deferred, and ``route(_:keys:into:)`` visits only the
   /// rules of the space whose start guard admits the event. Counts the space's deferred and
@@ -879,9 +881,12 @@ public final class Engine {
   /// release loop's calls from being inlined (the optimiser stops inlining into a function past
   /// a size), and it runs only for an event with a deferred key.
   @inline(never)
-  private func resolveDeferredKeys(_ event: EventRecord, _ keys: inout KeyIDs) {
-    for space in 0..<min(4, keySpaces.count) {
-      guard let bits = keys.deferredBits(space) else { continue }
+  private func resolveDeferredKeys(_ event: EventRecord, _ keys: inout KeyIDs, spaces: UInt64) {
+    var spaces = spaces
+    while spaces != 0 {
+      let space = spaces.trailingZeroBitCount
+      spaces &= spaces &- 1
+      let bits = keys.firstFour.presenceBits(ofDeferred: space)
       deferredReleased.add(space: space)
       if deferredReleased.count(space: space) >= deferralWindow { reviewDeferral(space: space) }
       guard hotPresence[space]._withUnsafeGuaranteedRef({ $0.mayHold(bits) }),

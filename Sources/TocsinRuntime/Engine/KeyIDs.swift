@@ -39,11 +39,23 @@ struct FourKeyIDs {
     return Self.isDeferred(raw) ? raw & ~Self.notAnID : nil
   }
 
-  /// Whether any of the four spaces holds a deferred key.
+  /// The spaces whose key is deferred, as bits (bit `s` for space `s`; zero when none is): the
+  /// release visits only those (``Engine`` "Deferred keys"), where asking each of the four
+  /// spaces for its bits cost W1 ~45 instructions per event.
   @inline(__always)
-  var hasDeferred: Bool {
-    Self.isDeferred(UInt32(truncatingIfNeeded: low)) || Self.isDeferred(UInt32(truncatingIfNeeded: low &>> 32))
-      || Self.isDeferred(UInt32(truncatingIfNeeded: high)) || Self.isDeferred(UInt32(truncatingIfNeeded: high &>> 32))
+  var deferredSpaces: UInt64 {
+    (Self.isDeferred(UInt32(truncatingIfNeeded: low)) ? 1 : 0)
+      | (Self.isDeferred(UInt32(truncatingIfNeeded: low &>> 32)) ? 2 : 0)
+      | (Self.isDeferred(UInt32(truncatingIfNeeded: high)) ? 4 : 0)
+      | (Self.isDeferred(UInt32(truncatingIfNeeded: high &>> 32)) ? 8 : 0)
+  }
+
+  /// The presence bits of the deferred key of `space`, one of ``deferredSpaces``.
+  @inline(__always)
+  func presenceBits(ofDeferred space: Int) -> UInt32 {
+    assert(deferredBits(space) != nil, "space \(space) holds no deferred key")
+    let word = space < 2 ? low : high
+    return UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32)) & ~Self.notAnID
   }
 
   /// Whether a half-word holds a deferred key: its top bit set, and not `missing` (all ones).
