@@ -381,8 +381,10 @@ public final class ReorderBuffer<Payload, Hint> {
       parkedCount -= 1
       slot = Int(links[slot])
     }
-    reverse(from: first, to: end)
-    sortRun(from: first, to: end)
+    if end - first > 1 {
+      reverse(from: first, to: end)
+      sortRun(from: first, to: end)
+    }
     if frontWrapped && first > runStart && Entry.precedes(run[first], run[first - 1]) {
       // Not after the run: only past the last bucket of time, where the ring's next buckets
       // are those from 0 on. The heap puts them in order.
@@ -425,7 +427,6 @@ public final class ReorderBuffer<Payload, Hint> {
   /// Puts `run[from..<to]` in `(time, arrival)` order.
   @inline(__always)
   private func sortRun(from: Int, to: Int) {
-    guard to - from > 1 else { return }
     guard to - from <= Self.insertionSortLimit else {
       var entries = UnsafeMutableBufferPointer(start: run + from, count: to - from)
       entries.sort(by: Entry.precedes)
