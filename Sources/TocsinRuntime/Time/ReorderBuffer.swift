@@ -227,6 +227,7 @@ public final class ReorderBuffer<Payload, Hint> {
 
   /// Buffers an event. The payload is consumed: it moves into its slot without a copy.
   /// - Complexity: O(1) into the calendar; O(log n) when it goes to the heap.
+  @inline(__always)
   public func insert(_ payload: consuming Payload, hint: Hint, at position: EventPosition) {
     let slot: Int
     if freeCount > 0 {
