@@ -190,8 +190,20 @@ public final class ReplaySession {
 
   /// The lines of the current batch, decoded by ``decodeAhead(_:)``, in its first entries (those
   /// past the batch are left from a longer one); an entry is taken (and reset) by
-  /// ``consumeAhead(_:at:)``.
-  private var decodedAhead: [Decoded] = []
+  /// ``consumeAhead(_:at:)``. Plain memory, `decodedRoom` entries, all initialised: as an array
+  /// in this class, the write of each entry and its take each checked the array's buffer for
+  /// uniqueness, two runtime calls per event (~15 instructions per W1 event).
+  private var decodedAhead: UnsafeMutablePointer<Decoded> = {
+    let entries = UnsafeMutablePointer<Decoded>.allocate(capacity: batchLines)
+    entries.initialize(repeating: .notDecoded, count: batchLines)
+    return entries
+  }()
+  private var decodedRoom = batchLines
+
+  deinit {
+    decodedAhead.deinitialize(count: decodedRoom)
+    decodedAhead.deallocate()
+  }
 
   /// Fills `lines` with the next batch from `reader`: one line from ``LineReader/nextLine()``
   /// (which may wait for input), then the lines already complete in its buffer, up to
@@ -213,16 +225,23 @@ public final class ReplaySession {
   /// changes nothing the session does: events are numbered as ``consume(_:)`` numbers them, and
   /// the engine sees them in the same order.
   public func decodeAhead(_ lines: [InputLine]) {
+    if lines.count > decodedRoom {
+      // A batch longer than any before (callers other than `nextBatch`'s): room for it.
+      let grown = UnsafeMutablePointer<Decoded>.allocate(capacity: lines.count)
+      grown.moveInitialize(from: decodedAhead, count: decodedRoom)
+      (grown + decodedRoom).initialize(repeating: .notDecoded, count: lines.count - decodedRoom)
+      decodedAhead.deallocate()
+      decodedAhead = grown
+      decodedRoom = lines.count
+    }
     var next = sequence
     for (i, line) in lines.enumerated() {
       let decoded = Self.decode(line, with: &decoder, sequence: next) { event in
         hotEngine._withUnsafeGuaranteedRef { $0.prepareArrival(of: event) }
       }
       if case .event = decoded { next += 1 }
-      // Written over the entries of the last batch (which ``consumeAhead(_:at:)`` emptied), not
-      // appended after emptying the array: `removeAll(keepingCapacity:)` went through the
-      // generic `replaceSubrange`, ~700 instructions a batch (W1: ~43 per event; ~20 saved net).
-      if i < decodedAhead.count { decodedAhead[i] = decoded } else { decodedAhead.append(decoded) }
+      // Written over the entries of the last batch (which ``consumeAhead(_:at:)`` emptied).
+      decodedAhead[i] = decoded
     }
   }
 
@@ -242,6 +261,7 @@ public final class ReplaySession {
   /// - Throws: what a destination throws (a write error).
   public func consumeAhead(_ line: InputLine, at i: Int) throws {
     // Taken out of the batch, so the engine holds the event's only reference.
+    precondition(i >= 0 && i < decodedRoom, "line \(i) of a batch of at most \(decodedRoom)")
     var decoded = Decoded.notDecoded
     swap(&decoded, &decodedAhead[i])
     try consume(line, decoded: decoded)
