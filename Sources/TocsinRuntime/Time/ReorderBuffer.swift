@@ -34,9 +34,9 @@ import TocsinCore
 /// events in W1, nine levels) cost ~555 instructions per event; a heap of a few events, an
 /// append to a bucket list and a bitmap search cost ~410 (cachegrind, W1). With the heap in
 /// front of the calendar, the buffer's own code (its lines wherever they were inlined) took
-/// 340 of W1's instructions per event; with the run, and the next parked bucket kept rather
-/// than searched for twice per drain, 267 (callgrind, 300k events; docs/performance.md, session
-/// 42). Sorting moves only the small entries: payloads (an event record and its key ids, ~100
+/// 340 of W1's instructions per event; with the run, the next parked bucket kept rather than
+/// searched for twice per drain, and `insert` inlined into its caller, 243 (callgrind, 300k
+/// events; docs/performance.md, session 42). Sorting moves only the small entries: payloads (an event record and its key ids, ~100
 /// bytes) are written once on insert and moved once on release.
 ///
 /// Prefetching: an event waits in the buffer for the out-of-orderness bound, long enough for its
@@ -106,8 +106,8 @@ public final class ReorderBuffer<Payload, Hint> {
   private var heapCount = 0
   /// Buffered events: in the run, the heap and the calendar.
   public var count: Int { runEnd - runStart + heapCount + parkedCount }
-  /// `payloads[slot]`: initialised exactly for the slots the heap's entries and the bucket lists
-  /// name.
+  /// `payloads[slot]`: initialised exactly for the slots the run's and the heap's entries and the
+  /// bucket lists name.
   private var payloads: UnsafeMutablePointer<Payload>
   /// `hints[slot]`: the hint given with the payload in `payloads[slot]` (stale for a free slot);
   /// initialised for every slot below `slotsUsed`.
@@ -372,6 +372,7 @@ public final class ReorderBuffer<Payload, Hint> {
         // The run and the bucket fit the slab (it has a slot for every buffered event): the
         // run moves to the front of its block.
         let shift = runStart
+        assert(shift > 0, "a full run with an event still parked: more events than slots")
         run.moveInitialize(from: run + shift, count: end - shift)
         runStart = 0
         first -= shift
