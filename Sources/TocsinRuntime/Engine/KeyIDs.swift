@@ -22,8 +22,7 @@ struct FourKeyIDs {
   subscript(space: Int) -> KeyID? {
     get {
       guard UInt(bitPattern: space) < 4 else { return nil }
-      let word = space < 2 ? low : high
-      let raw = UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32))
+      let raw = half(space)
       return raw >= Self.notAnID ? nil : KeyID(Int(raw))
     }
     set { setRaw(newValue.map(\.rawValue) ?? Self.missing, space: space) }
@@ -34,8 +33,7 @@ struct FourKeyIDs {
   @inline(__always)
   func deferredBits(_ space: Int) -> UInt32? {
     guard UInt(bitPattern: space) < 4 else { return nil }
-    let word = space < 2 ? low : high
-    let raw = UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32))
+    let raw = half(space)
     return Self.isDeferred(raw) ? raw & ~Self.notAnID : nil
   }
 
@@ -44,18 +42,23 @@ struct FourKeyIDs {
   /// spaces for its bits cost W1 ~45 instructions per event.
   @inline(__always)
   var deferredSpaces: UInt64 {
-    (Self.isDeferred(UInt32(truncatingIfNeeded: low)) ? 1 : 0)
-      | (Self.isDeferred(UInt32(truncatingIfNeeded: low &>> 32)) ? 2 : 0)
-      | (Self.isDeferred(UInt32(truncatingIfNeeded: high)) ? 4 : 0)
-      | (Self.isDeferred(UInt32(truncatingIfNeeded: high &>> 32)) ? 8 : 0)
+    (Self.isDeferred(half(0)) ? 1 : 0) | (Self.isDeferred(half(1)) ? 2 : 0)
+      | (Self.isDeferred(half(2)) ? 4 : 0) | (Self.isDeferred(half(3)) ? 8 : 0)
   }
 
   /// The presence bits of the deferred key of `space`, one of ``deferredSpaces``.
   @inline(__always)
   func presenceBits(ofDeferred space: Int) -> UInt32 {
     assert(deferredBits(space) != nil, "space \(space) holds no deferred key")
+    return half(space) & ~Self.notAnID
+  }
+
+  /// The half-word of `space` (0–3; not checked) as stored: an id, ``missing``, or a deferred
+  /// key's presence bits under ``notAnID``.
+  @inline(__always)
+  private func half(_ space: Int) -> UInt32 {
     let word = space < 2 ? low : high
-    return UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32)) & ~Self.notAnID
+    return UInt32(truncatingIfNeeded: word &>> UInt64(truncatingIfNeeded: (space & 1) &* 32))
   }
 
   /// Whether a half-word holds a deferred key: its top bit set, and not `missing` (all ones).

@@ -167,7 +167,7 @@ public final class ReorderBuffer<Payload, Hint> {
   }
 
   deinit {
-    forEachHeldSlot { (payloads + $0).deinitialize(count: 1) }
+    forEachHeldEntry { (payloads + $0.slot).deinitialize(count: 1) }
     hints.deinitialize(count: slotsUsed)
     run.deallocate()
     heap.deallocate()
@@ -180,11 +180,11 @@ public final class ReorderBuffer<Payload, Hint> {
     occupied.deallocate()
   }
 
-  /// Calls `body` with the slot of every buffered event: in the run, the heap and the calendar.
-  private func forEachHeldSlot(_ body: (Int) -> Void) {
-    for i in runStart..<runEnd { body(run[i].slot) }
-    for i in 0..<heapCount { body(heap[i].slot) }
-    forEachParkedSlot(body)
+  /// Calls `body` with the entry of every buffered event: in the run, the heap and the calendar.
+  private func forEachHeldEntry(_ body: (Entry) -> Void) {
+    for i in runStart..<runEnd { body(run[i]) }
+    for i in 0..<heapCount { body(heap[i]) }
+    forEachParkedSlot { body(parked[$0]) }
   }
 
   /// Calls `body` with the slot of every event on a bucket list.
@@ -207,7 +207,7 @@ public final class ReorderBuffer<Payload, Hint> {
     // The payloads lie in the run's, the heap's and the lists' slots, not in a prefix: each
     // moves alone.
     let newPayloads = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
-    forEachHeldSlot { (newPayloads + $0).moveInitialize(from: payloads + $0, count: 1) }
+    forEachHeldEntry { (newPayloads + $0.slot).moveInitialize(from: payloads + $0.slot, count: 1) }
     payloads.deallocate()
     payloads = newPayloads
     let newRun = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
@@ -287,14 +287,8 @@ public final class ReorderBuffer<Payload, Hint> {
   ) {
     while true {
       if runEnd - runStart < Self.runFloor, parkedCount > 0 { refill() }
-      // The earlier of the run's first event and the heap's root.
-      let fromRun: Bool
-      if heapCount == 0 {
-        guard runStart < runEnd else { return }
-        fromRun = true
-      } else {
-        fromRun = runStart < runEnd && !Entry.precedes(heap[0], run[runStart])
-      }
+      guard runStart < runEnd || heapCount > 0 else { return }
+      let fromRun = runLeads
       let first = fromRun ? run[runStart] : heap[0]
       // The run and the heap hold every bucket before `front` and the calendar nothing before
       // it, so an event from before `front` leads. One from after may not (an arrival past the
@@ -445,6 +439,13 @@ public final class ReorderBuffer<Payload, Hint> {
     }
   }
 
+  /// Whether the next event to leave is the run's first (the earlier of it and the heap's root);
+  /// `false` when the run is empty.
+  @inline(__always)
+  private var runLeads: Bool {
+    runStart < runEnd && (heapCount == 0 || !Entry.precedes(heap[0], run[runStart]))
+  }
+
   /// The lookahead before an event is processed: the third event's hint to the cache, the
   /// second event's payload to the cache and its hint to `ahead`, then the next event's hint to
   /// `ahead`. From the run, unless the heap holds events (an arrival outside the calendar):
@@ -466,7 +467,7 @@ public final class ReorderBuffer<Payload, Hint> {
     }
     let next: Int
     let second: Int?
-    if n > 0 && !Entry.precedes(heap[0], run[runStart]) {
+    if runLeads {
       next = run[runStart].slot
       second = n > 1 && Entry.precedes(run[runStart + 1], heap[0]) ? run[runStart + 1].slot : heap[0].slot
     } else {
@@ -482,18 +483,7 @@ public final class ReorderBuffer<Payload, Hint> {
 
   /// Every buffered payload with its position, in no particular order (for snapshots).
   public func forEach(_ body: (Payload, EventPosition) -> Void) {
-    for i in runStart..<runEnd {
-      let entry = run[i]
-      body(payloads[entry.slot], EventPosition(time: entry.time, sequence: entry.sequence))
-    }
-    for i in 0..<heapCount {
-      let entry = heap[i]
-      body(payloads[entry.slot], EventPosition(time: entry.time, sequence: entry.sequence))
-    }
-    forEachParkedSlot {
-      let entry = parked[$0]
-      body(payloads[$0], EventPosition(time: entry.time, sequence: entry.sequence))
-    }
+    forEachHeldEntry { body(payloads[$0.slot], EventPosition(time: $0.time, sequence: $0.sequence)) }
   }
 
   /// Puts `moving` at the hole `start` or above it: parents that `moving` precedes move down.
