@@ -231,6 +231,9 @@ public final class Engine {
     var contradictions = 0
   }
   var finished = false
+  /// The released event's keys in the spaces past the fourth, looked up as it is routed
+  /// (``keyPastFour(_:space:)``).
+  private var pastFourKeys: [KeyID?] = []
   /// Bookkeeping of the state limits (Engine+Limits.swift).
   var limitState = LimitState()
 
@@ -337,7 +340,8 @@ public final class Engine {
         routing.ruleAt[s * KeySpace.trackedRules + bit] = r
       }
     }
-    let hinted = min(keySpaces.count, 4)
+    let hinted = min(keySpaces.count, FourKeyIDs.spaces)
+    pastFourKeys = Array(repeating: nil, count: keySpaces.count - hinted)
     routing.hintedSpaces = hinted
     routing.spacesPastTrackedRules = (0..<hinted).filter { [rulesBySpace] in rulesBySpace[$0].count > KeySpace.trackedRules }
     for r in rules.indices.prefix(RuleGuards.trackedRules) {
@@ -382,11 +386,17 @@ public final class Engine {
     // 1) Route. An event bound for the reorder buffer pins its keys (Engine+Keys.swift); one
     // held by calibration or as a suspect does not, and is routed again when admitted.
     let pins = calibration == nil && !isSuspect(event.time)
-    var keys = KeyIDs(count: keySpaces.count)
+    var keys = KeyIDs()
     var hasAnyKey = keySpaces.isEmpty
     let probes = prepared.take(sequence: event.sequence)
     let deferring = routing.deferring
     for i in keySpaces.indices {
+      if i >= FourKeyIDs.spaces {
+        // Looked up as the event is released (``keyPastFour(_:space:)``); here only whether the
+        // event has the key.
+        if !hasAnyKey && !keySpaces[i].probe(of: event, prefetching: false).isMissing { hasAnyKey = true }
+        continue
+      }
       let key: KeyID?
       if let probes, i < PreparedArrivals.spaces {
         assert(
@@ -464,7 +474,9 @@ public final class Engine {
   /// Buffers a routed event whose keys are pinned (routed with `pinning`, or ``rerouted(_:)``).
   private func accept(_ item: consuming Buffered, into actions: inout [EngineAction]) {
     let hint = releaseHint(for: item)
-    let position = EventPosition(item.event)
+    // From the two fields: `EventPosition(item.event)` copied the whole item first (retaining its
+    // references, then releasing them).
+    let position = EventPosition(time: item.event.time, sequence: item.event.sequence)
     buffer.insert(item, hint: hint, at: position)
     tallies.peakBuffered = max(tallies.peakBuffered, buffer.count)
     if position.time > maxEventTime { maxEventTime = position.time }
@@ -562,12 +574,14 @@ public final class Engine {
     Buffered(event: item.event, keys: keys(of: item.event))
   }
 
-  /// The key ids of `event` in every key space (interning new keys), pinned: the event is bound
+  /// The key ids of `event` in the first four key spaces (interning new keys; later spaces are
+  /// looked up at release, ``keyPastFour(_:space:)``), pinned: the event is bound
   /// for the reorder buffer (held events admitted, events restored from a checkpoint). In a space
   /// that defers keys, the key's presence bits instead, as on arrival.
   func keys(of event: EventRecord) -> KeyIDs {
-    var ids = KeyIDs(count: keySpaces.count)
-    for i in keySpaces.indices {
+    var ids = KeyIDs()
+    // The spaces past the fourth are looked up as the event is released (``keyPastFour(_:space:)``).
+    for i in keySpaces.indices.prefix(FourKeyIDs.spaces) {
       if routing.deferring & (1 << UInt64(i)) != 0 {
         deferKey(of: event, space: i, in: &ids)
       } else {
@@ -827,7 +841,7 @@ public final class Engine {
     var visit = routing.always | (candidates.start & routing.quickStart)
     var open: UInt64 = 0
     for space in keySpaces.indices {
-      guard let key = keys[space] else {
+      guard let key = space < FourKeyIDs.spaces ? keys[space] : keyPastFour(event, space: space) else {
         // A deferred key the space does not hold (``resolveDeferredKeys(_:_:spaces:)``) has
         // nothing open: its rules are visited only as the event's start guards admit them.
         if keys.deferredBits(space) == nil {
@@ -852,14 +866,14 @@ public final class Engine {
     while cold != 0 {
       let r = cold.trailingZeroBitCount
       cold &= cold &- 1
-      if let key = keys[routes[r].keySpace] { prefetchState(rule: r, key: key) }
+      if let key = key(keys, space: routes[r].keySpace) { prefetchState(rule: r, key: key) }
     }
     while visit != 0 {
       let r = visit.trailingZeroBitCount
       visit &= visit &- 1
       // Rules of a space without a key were taken out of `visit` above; a deferred key the space
       // does not hold is interned if the rule starts a match.
-      if let key = keys[routes[r].keySpace] {
+      if let key = key(keys, space: routes[r].keySpace) {
         route(event, rule: r, key: key, isOpen: open & (1 << UInt64(r)) != 0, candidates, &actions)
       } else {
         routeUnheld(event, rule: r, space: routes[r].keySpace, candidates, &actions)
@@ -867,9 +881,28 @@ public final class Engine {
     }
     for r in routes.indices.dropFirst(RuleGuards.trackedRules) {
       // Without the key, counted above with the rule's space.
-      guard let key = keys[routes[r].keySpace] else { continue }
+      guard let key = key(keys, space: routes[r].keySpace) else { continue }
       route(event, rule: r, key: key, isOpen: isOpen(routes[r], rule: r, key: key), candidates, &actions)
     }
+  }
+
+  /// The released event's key in `space`: from `keys` in the first four spaces, else as
+  /// ``route(_:keys:into:)`` looked it up (``keyPastFour(_:space:)``).
+  @inline(__always)
+  private func key(_ keys: KeyIDs, space: Int) -> KeyID? {
+    space < FourKeyIDs.spaces ? keys[space] : pastFourKeys[space &- FourKeyIDs.spaces]
+  }
+
+  /// The released `event`'s key in `space`, past the first four (whose ids the event carries),
+  /// interned if new, and kept for the rest of its routing (``key(_:space:)``); `nil` if the event
+  /// lacks it. Looked up here rather than on arrival, as a deferred key is, so that a buffered
+  /// event holds no reference for them (``KeyIDs``); not pinned, as it is not held. Not inlined:
+  /// rule sets with more than four key spaces are rare.
+  @inline(never)
+  private func keyPastFour(_ event: EventRecord, space: Int) -> KeyID? {
+    let key = keySpaces[space].key(of: event, pinning: false)
+    pastFourKeys[space - FourKeyIDs.spaces] = key
+    return key
   }
 
   /// Looks up `event`'s deferred keys, those of the key spaces in `spaces`

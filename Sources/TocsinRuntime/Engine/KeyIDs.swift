@@ -1,6 +1,8 @@
 /// Key ids of the first four key spaces as plain data (no reference counting to copy it), for
 /// ``KeyIDs`` and the reorder buffer's prefetch hints.
 struct FourKeyIDs {
+  /// The key spaces it holds: the first four.
+  static let spaces = 4
   static let missing = UInt32.max
   /// The top bit of a half-word that holds no id: ``missing``, or a deferred key — one present
   /// in the event but not looked up on arrival (``Engine`` "Deferred keys"), whose low 30 bits
@@ -86,32 +88,27 @@ struct FourKeyIDs {
   }
 }
 
-/// An event's key in each key space, without a heap allocation for up to four key spaces
-/// (rule sets rarely partition by more than four different field lists).
+/// An event's key ids in the first four key spaces (rule sets rarely partition by more than four
+/// different field lists), as plain data: copying an event's record and dropping it touch no
+/// reference count for its keys, and the reorder buffer's entry is a cache line. The keys of the
+/// spaces past the fourth are not carried: the release looks them up
+/// (``Engine`` `keyPastFour(_:space:)`). An array for them was a reference in every buffered
+/// event (a release per event, ~14 instructions, W1) and 8 more bytes in its entry.
 struct KeyIDs {
   /// The ids of the first four key spaces.
   private(set) var firstFour = FourKeyIDs()
-  private var overflow: [UInt32]
 
-  /// Room for `count` key spaces, all missing.
-  init(count: Int) {
-    overflow = count > 4 ? Array(repeating: FourKeyIDs.missing, count: count - 4) : []
-  }
+  /// Every space missing.
+  init() {}
 
+  /// The id in `space`, one of the first four; `nil` when missing or deferred.
   @inline(__always)
   subscript(space: Int) -> KeyID? {
     get {
-      if space < 4 { return firstFour[space] }
-      let raw = overflow[space - 4]
-      return raw == FourKeyIDs.missing ? nil : KeyID(Int(raw))
+      assert(space < FourKeyIDs.spaces, "key space \(space) is looked up at release, not carried")
+      return firstFour[space]
     }
-    set {
-      if space < 4 {
-        firstFour[space] = newValue
-      } else {
-        overflow[space - 4] = newValue.map(\.rawValue) ?? FourKeyIDs.missing
-      }
-    }
+    set { firstFour[space] = newValue }
   }
 
   /// The presence bits of `space`'s deferred key (``FourKeyIDs/deferredBits(_:)``); only the
@@ -120,8 +117,6 @@ struct KeyIDs {
   func deferredBits(_ space: Int) -> UInt32? { firstFour.deferredBits(space) }
 
   /// Replaces `space`'s deferred key (one of the first four) with the id the space holds for it.
-  /// Writes only the first four spaces' words: a write through the subscript made the overflow
-  /// array unique, an allocation per event where `KeyIDs` sits in the reorder buffer.
   @inline(__always)
   mutating func resolveDeferred(space: Int, to id: KeyID) { firstFour[space] = id }
 
