@@ -152,7 +152,7 @@ public final class ReorderBuffer<Payload, Hint> {
     capacity = 16
     run = .allocate(capacity: capacity)
     heap = .allocate(capacity: capacity)
-    payloads = .allocate(capacity: capacity)
+    payloads = Self.allocatePayloads(capacity)
     hints = .allocate(capacity: capacity)
     freeSlots = .allocate(capacity: capacity)
     parked = .allocate(capacity: capacity)
@@ -178,6 +178,15 @@ public final class ReorderBuffer<Payload, Hint> {
     links.deallocate()
     bucketHeads.deallocate()
     occupied.deallocate()
+  }
+
+  /// Room for `capacity` payloads, aligned to a cache line: a payload of a line's size or less
+  /// that divides it (the engine's event and key ids are 64 bytes) then never straddles two
+  /// lines, so writing it on arrival, fetching it ahead and moving it out each touch one.
+  private static func allocatePayloads(_ capacity: Int) -> UnsafeMutablePointer<Payload> {
+    let alignment = max(MemoryLayout<Payload>.alignment, MemoryHint.lineBytes)
+    return UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Payload>.stride, alignment: alignment)
+      .bindMemory(to: Payload.self, capacity: capacity)
   }
 
   /// Calls `body` with the entry of every buffered event: in the run, the heap and the calendar.
@@ -206,7 +215,7 @@ public final class ReorderBuffer<Payload, Hint> {
     precondition(newCapacity <= Self.slotLimit, "reorder buffer: more than \(Self.slotLimit) events held")
     // The payloads lie in the run's, the heap's and the lists' slots, not in a prefix: each
     // moves alone.
-    let newPayloads = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
+    let newPayloads = Self.allocatePayloads(newCapacity)
     forEachHeldEntry { (newPayloads + $0.slot).moveInitialize(from: payloads + $0.slot, count: 1) }
     payloads.deallocate()
     payloads = newPayloads
