@@ -1,7 +1,8 @@
 import TocsinCore
 import TocsinExpressions
-import TocsinRuntime
 import XCTest
+
+@testable import TocsinRuntime
 
 /// Pins the size of the hot per-match structures (docs/architecture.md quotes these figures).
 final class LayoutTests: XCTestCase {
@@ -15,6 +16,13 @@ final class LayoutTests: XCTestCase {
     // most of them empty, so its size is paid per key and rule (two lists, the timer's deadline
     // and queue, the settled flag).
     XCTAssertEqual(MemoryLayout<PartialMatches>.stride, 32)
+  }
+
+  /// A buffered event (its record and the key ids of the first four key spaces) fills one cache
+  /// line of the reorder buffer's line-aligned slab, and its hint half of one.
+  func testBufferedEventIsOneLine() {
+    XCTAssertEqual(MemoryLayout<Engine.Buffered>.stride, MemoryHint.lineBytes)
+    XCTAssertEqual(MemoryLayout<Engine.ReleaseHint>.stride, MemoryHint.lineBytes / 2)
   }
 
   /// `MatchNode.instanceBytes` (the span its cache hints fetch) is the header plus its fields.

@@ -1,3 +1,5 @@
+import TocsinCore
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -20,14 +22,23 @@
 /// then moved by remapping its pages, not copied into freshly faulted ones: growing by
 /// doubling copied every rule's states again at each step (`grow` was 3.4% of the samples of a
 /// 300k-event W1 replay, most of it page faults on the new buffer and the copy).
+///
+/// Each buffer's states start on a cache line (a few bytes into its block): a 32-byte state
+/// then never straddles two lines, and the one line the release's lookahead fetches for it is
+/// all of it. From `malloc` a buffer starts 16 bytes into a line as often as not, and then every
+/// other key's state was split over two lines.
 struct StateStore: ~Copyable {
   private var bases: [UnsafeMutablePointer<PartialMatches>]
+  /// Per rule, the bytes from its buffer's block to its first state (below a cache line).
+  private var offsets: [Int]
   private var counts: [Int]
   private var capacities: [Int]
 
   /// Empty state for `rules` rules.
   init(rules: Int) {
-    bases = (0..<rules).map { _ in Self.resize(nil, to: 0) }
+    let empty = (0..<rules).map { _ in Self.resize(nil, offset: 0, initialized: 0, to: 0) }
+    bases = empty.map(\.base)
+    offsets = empty.map(\.offset)
     counts = Array(repeating: 0, count: rules)
     capacities = Array(repeating: 0, count: rules)
   }
@@ -35,7 +46,7 @@ struct StateStore: ~Copyable {
   deinit {
     for r in bases.indices {
       bases[r].deinitialize(count: counts[r])
-      free(bases[r])
+      free(UnsafeMutableRawPointer(bases[r]) - offsets[r])
     }
   }
 
@@ -76,21 +87,31 @@ struct StateStore: ~Copyable {
   private mutating func grow(rule r: Int, to count: Int) {
     if capacities[r] < count {
       let capacity = max(count, 2 * capacities[r], 16)
-      bases[r] = Self.resize(bases[r], to: capacity)
+      (bases[r], offsets[r]) = Self.resize(bases[r], offset: offsets[r], initialized: counts[r], to: capacity)
       capacities[r] = capacity
     }
     (bases[r] + counts[r]).initialize(repeating: PartialMatches(), count: count - counts[r])
     counts[r] = count
   }
 
-  /// `base` (from this function, or `nil`) with room for `capacity` states, its initialised
-  /// states moved along.
+  /// `base` (from this function, `offset` bytes into its block, or `nil`) with room for
+  /// `capacity` states starting on a cache line, its first `initialized` states moved along;
+  /// and the new offset.
   private static func resize(
-    _ base: UnsafeMutablePointer<PartialMatches>?, to capacity: Int
-  ) -> UnsafeMutablePointer<PartialMatches> {
-    let bytes = max(1, capacity) * MemoryLayout<PartialMatches>.stride
-    guard let raw = realloc(base, bytes) else { fatalError("out of memory: \(bytes) bytes of rule state") }
-    return raw.bindMemory(to: PartialMatches.self, capacity: max(1, capacity))
+    _ base: UnsafeMutablePointer<PartialMatches>?, offset: Int, initialized: Int, to capacity: Int
+  ) -> (base: UnsafeMutablePointer<PartialMatches>, offset: Int) {
+    let line = MemoryHint.lineBytes
+    let stride = MemoryLayout<PartialMatches>.stride
+    let bytes = max(1, capacity) * stride + line
+    let block = base.map { UnsafeMutableRawPointer($0) - offset }
+    guard let raw = realloc(block, bytes) else { fatalError("out of memory: \(bytes) bytes of rule state") }
+    let misalignment = Int(UInt(bitPattern: raw) % UInt(line))
+    let newOffset = misalignment == 0 ? 0 : line - misalignment
+    // `realloc` kept the states at the old offset into the block; they are bitwise movable.
+    if newOffset != offset, initialized > 0 {
+      (raw + newOffset).copyMemory(from: raw + offset, byteCount: initialized * stride)
+    }
+    return ((raw + newOffset).bindMemory(to: PartialMatches.self, capacity: max(1, capacity)), newOffset)
   }
 
   /// Number of open partial matches over all rules and keys.

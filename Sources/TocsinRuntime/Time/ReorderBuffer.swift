@@ -152,8 +152,8 @@ public final class ReorderBuffer<Payload, Hint> {
     capacity = 16
     run = .allocate(capacity: capacity)
     heap = .allocate(capacity: capacity)
-    payloads = Self.allocatePayloads(capacity)
-    hints = .allocate(capacity: capacity)
+    payloads = Self.allocateAligned(capacity)
+    hints = Self.allocateAligned(capacity)
     freeSlots = .allocate(capacity: capacity)
     parked = .allocate(capacity: capacity)
     links = .allocate(capacity: capacity)
@@ -180,13 +180,14 @@ public final class ReorderBuffer<Payload, Hint> {
     occupied.deallocate()
   }
 
-  /// Room for `capacity` payloads, aligned to a cache line: a payload of a line's size or less
-  /// that divides it (the engine's event and key ids are 64 bytes) then never straddles two
-  /// lines, so writing it on arrival, fetching it ahead and moving it out each touch one.
-  private static func allocatePayloads(_ capacity: Int) -> UnsafeMutablePointer<Payload> {
-    let alignment = max(MemoryLayout<Payload>.alignment, MemoryHint.lineBytes)
-    return UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Payload>.stride, alignment: alignment)
-      .bindMemory(to: Payload.self, capacity: capacity)
+  /// Room for `capacity` payloads or hints, aligned to a cache line: an element whose size
+  /// divides a line's (the engine's payload, an event and its key ids, is 64 bytes; its hint 32)
+  /// then never straddles two lines, so writing it on arrival, fetching it ahead and reading it
+  /// each touch one.
+  private static func allocateAligned<Element>(_ capacity: Int) -> UnsafeMutablePointer<Element> {
+    let alignment = max(MemoryLayout<Element>.alignment, MemoryHint.lineBytes)
+    return UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Element>.stride, alignment: alignment)
+      .bindMemory(to: Element.self, capacity: capacity)
   }
 
   /// Calls `body` with the entry of every buffered event: in the run, the heap and the calendar.
@@ -215,7 +216,7 @@ public final class ReorderBuffer<Payload, Hint> {
     precondition(newCapacity <= Self.slotLimit, "reorder buffer: more than \(Self.slotLimit) events held")
     // The payloads lie in the run's, the heap's and the lists' slots, not in a prefix: each
     // moves alone.
-    let newPayloads = Self.allocatePayloads(newCapacity)
+    let newPayloads: UnsafeMutablePointer<Payload> = Self.allocateAligned(newCapacity)
     forEachHeldEntry { (newPayloads + $0.slot).moveInitialize(from: payloads + $0.slot, count: 1) }
     payloads.deallocate()
     payloads = newPayloads
@@ -226,7 +227,10 @@ public final class ReorderBuffer<Payload, Hint> {
     runEnd -= runStart
     runStart = 0
     heap = heap.moved(count: heapCount, toCapacity: newCapacity)
-    hints = hints.moved(count: slotsUsed, toCapacity: newCapacity)
+    let newHints: UnsafeMutablePointer<Hint> = Self.allocateAligned(newCapacity)
+    newHints.moveInitialize(from: hints, count: slotsUsed)
+    hints.deallocate()
+    hints = newHints
     freeSlots = freeSlots.moved(count: freeCount, toCapacity: newCapacity)
     // Plain values: what is not on a list is never read.
     parked = parked.moved(count: slotsUsed, toCapacity: newCapacity)
