@@ -141,30 +141,44 @@ public final class ReplaySession {
   /// sequence: the number of events it has taken so far).
   /// - Throws: what a destination throws (a write error).
   public func consume(_ line: InputLine, decoded: consuming Decoded) throws {
+    guard try takeLine(line) else { return }
+    switch consume decoded {
+    case .event(let event):
+      try consumeEvent(line, event)
+    case .failure(let error):
+      try deadLetter(error.reason, error.message, line: line)
+    case .notDecoded:
+      preconditionFailure("a non-empty line that is not too long is always decoded")
+    }
+  }
+
+  /// Counts `line` and handles an empty or over-long one; whether it remains to be handled (it
+  /// was decoded).
+  @inline(__always)
+  private func takeLine(_ line: InputLine) throws -> Bool {
     counters.lines += 1
     if line.isEmpty {
       counters.emptyLines += 1
-      return
+      return false
     }
     if line.isTooLong {
       try deadLetter(
         .lineTooLong, "line of \(line.length) bytes exceeds the limit of \(maxLineBytes) bytes",
         line: line)
-      return
+      return false
     }
-    switch consume decoded {
-    case .event(let event):
-      sequence += 1
-      counters.events += 1
-      // The event's last use: it moves into the engine (and on into the reorder buffer).
-      var moving = Optional(consume event)
-      hotEngine._withUnsafeGuaranteedRef { $0.eventArrived(moving.take().unsafelyUnwrapped, into: &actions) }
-    case .failure(let error):
-      try deadLetter(error.reason, error.message, line: line)
-      return
-    case .notDecoded:
-      preconditionFailure("a non-empty line that is not too long is always decoded")
-    }
+    return true
+  }
+
+  /// Hands `event`, decoded from `line` (taken: ``takeLine(_:)``), to the engine and performs
+  /// what it did.
+  @inline(__always)
+  private func consumeEvent(_ line: InputLine, _ event: consuming EventRecord) throws {
+    sequence += 1
+    counters.events += 1
+    // The event's last use: it moves into the engine (and on into the reorder buffer).
+    var moving = Optional(consume event)
+    hotEngine._withUnsafeGuaranteedRef { $0.eventArrived(moving.take().unsafelyUnwrapped, into: &actions) }
     // Through `hotEngine`, and the calls skipped when there is nothing to do: reading `engine`
     // retained it, and each call was made for every line (~22 instructions per W1 event).
     let calibrating = hotEngine._withUnsafeGuaranteedRef { $0.isCalibrating }
@@ -188,21 +202,42 @@ public final class ReplaySession {
   /// latency, and few enough loads in flight for the core's miss buffers.
   public static let batchLines = 16
 
-  /// The lines of the current batch, decoded by ``decodeAhead(_:)``, in its first entries (those
-  /// past the batch are left from a longer one); an entry is taken (and reset) by
-  /// ``consumeAhead(_:at:)``. Plain memory, `decodedRoom` entries, all initialised: as an array
-  /// in this class, the write of each entry and its take each checked the array's buffer for
-  /// uniqueness, two runtime calls per event (~15 instructions per W1 event).
-  private var decodedAhead: UnsafeMutablePointer<Decoded> = {
-    let entries = UnsafeMutablePointer<Decoded>.allocate(capacity: batchLines)
-    entries.initialize(repeating: .notDecoded, count: batchLines)
-    return entries
+  /// The lines of the current batch as ``decodeAhead(_:)`` decoded them, in the first entries of
+  /// three blocks of `decodedRoom` (plain memory: as an array in this class, each write and take
+  /// checked the array's buffer for uniqueness, two runtime calls per event): what each line
+  /// gave (``Ahead``), and for an event its record, for a failure its error, initialised only
+  /// while the entry says so. ``consumeAhead(_:at:)`` moves the event straight out to the engine;
+  /// as a ``Decoded`` it was copied in and out of the enum (~25 instructions per W1 event).
+  private var aheadKinds: UnsafeMutablePointer<Ahead> = {
+    let kinds = UnsafeMutablePointer<Ahead>.allocate(capacity: batchLines)
+    kinds.initialize(repeating: .none, count: batchLines)
+    return kinds
   }()
+  private var aheadEvents = UnsafeMutablePointer<EventRecord>.allocate(capacity: batchLines)
+  private var aheadFailures = UnsafeMutablePointer<IngestError>.allocate(capacity: batchLines)
   private var decodedRoom = batchLines
 
+  /// What a line of the decoded batch gave; its entry is taken (``Ahead/none``) by
+  /// ``consumeAhead(_:at:)``.
+  private enum Ahead: UInt8 {
+    case none, event, failure
+  }
+
+  /// Empties entry `i` of the decoded batch (one a batch given up half way left: a write error).
+  private func clearAhead(_ i: Int) {
+    switch aheadKinds[i] {
+    case .none: break
+    case .event: (aheadEvents + i).deinitialize(count: 1)
+    case .failure: (aheadFailures + i).deinitialize(count: 1)
+    }
+    aheadKinds[i] = .none
+  }
+
   deinit {
-    decodedAhead.deinitialize(count: decodedRoom)
-    decodedAhead.deallocate()
+    for i in 0..<decodedRoom { clearAhead(i) }
+    aheadKinds.deallocate()
+    aheadEvents.deallocate()
+    aheadFailures.deallocate()
   }
 
   /// Fills `lines` with the next batch from `reader`: one line from ``LineReader/nextLine()``
@@ -227,21 +262,31 @@ public final class ReplaySession {
   public func decodeAhead(_ lines: [InputLine]) {
     if lines.count > decodedRoom {
       // A batch longer than any before (callers other than `nextBatch`'s): room for it.
-      let grown = UnsafeMutablePointer<Decoded>.allocate(capacity: lines.count)
-      grown.moveInitialize(from: decodedAhead, count: decodedRoom)
-      (grown + decodedRoom).initialize(repeating: .notDecoded, count: lines.count - decodedRoom)
-      decodedAhead.deallocate()
-      decodedAhead = grown
+      for i in 0..<decodedRoom { clearAhead(i) }
+      aheadKinds.deallocate()
+      aheadEvents.deallocate()
+      aheadFailures.deallocate()
+      aheadKinds = .allocate(capacity: lines.count)
+      aheadKinds.initialize(repeating: .none, count: lines.count)
+      aheadEvents = .allocate(capacity: lines.count)
+      aheadFailures = .allocate(capacity: lines.count)
       decodedRoom = lines.count
     }
     var next = sequence
     for (i, line) in lines.enumerated() {
-      let decoded = Self.decode(line, with: &decoder, sequence: next) { event in
+      // Left by a batch not consumed to its end (``consumeAhead(_:at:)`` empties each entry).
+      if aheadKinds[i] != .none { clearAhead(i) }
+      if line.isEmpty || line.isTooLong { continue }
+      do {
+        let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: next)
         hotEngine._withUnsafeGuaranteedRef { $0.prepareArrival(of: event) }
+        (aheadEvents + i).initialize(to: event)
+        aheadKinds[i] = .event
+        next += 1
+      } catch {
+        (aheadFailures + i).initialize(to: error)
+        aheadKinds[i] = .failure
       }
-      if case .event = decoded { next += 1 }
-      // Written over the entries of the last batch (which ``consumeAhead(_:at:)`` emptied).
-      decodedAhead[i] = decoded
     }
   }
 
@@ -260,11 +305,20 @@ public final class ReplaySession {
   /// every line of the batch, in order.
   /// - Throws: what a destination throws (a write error).
   public func consumeAhead(_ line: InputLine, at i: Int) throws {
-    // Taken out of the batch, so the engine holds the event's only reference.
     precondition(i >= 0 && i < decodedRoom, "line \(i) of a batch of at most \(decodedRoom)")
-    var decoded = Decoded.notDecoded
-    swap(&decoded, &decodedAhead[i])
-    try consume(line, decoded: decoded)
+    let kind = aheadKinds[i]
+    aheadKinds[i] = .none
+    switch kind {
+    case .event:
+      // Moved out of the batch, so the engine holds the event's only reference.
+      let event = (aheadEvents + i).move()
+      guard try takeLine(line) else { preconditionFailure("an event from an empty or over-long line") }
+      try consumeEvent(line, event)
+    case .failure:
+      try consume(line, decoded: .failure((aheadFailures + i).move()))
+    case .none:
+      try consume(line, decoded: .notDecoded)
+    }
   }
 
   /// Handles every remaining line of `reader`, a batch at a time (``nextBatch(from:into:)``,
