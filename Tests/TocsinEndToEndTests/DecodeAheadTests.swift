@@ -84,6 +84,63 @@ final class DecodeAheadTests: XCTestCase {
     }
   }
 
+  func testABatchGivenUpHalfWayAndALongBatchWriteWhatSingleLinesWrite() throws {
+    // A caller may stop consuming a batch (a write error) and decode its remaining lines again
+    // in the next, which here is longer than any before (room grows). The entries left behind —
+    // events and a failure among them — are emptied, and the output is a line-at-a-time run's.
+    var text = String(decoding: Benchmark.paymentStream(PaymentStreamConfig(events: 3_000, users: 200, geoPairs: 10, velocityBursts: 10, bruteForceCases: 5, cardTestingCases: 5)), as: UTF8.self)
+      .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    text.insert("not json", at: 7)
+    text.insert("", at: 9)
+    text.insert("{\"type\":\"purchase\"}", at: 11)
+    let bytes = Array(text.joined(separator: "\n").utf8)
+    let expected = try replay(bytes, rules: "rules", batched: false, chunk: LineReader.defaultChunkSize, maxLineBytes: LineReader.defaultMaxLineBytes)
+
+    let ruleSet = try RuleSet.load([Repository.path("rules")], ingest: IngestOptions())
+    var alerts: [UInt8] = []
+    var deadLetters: [UInt8] = []
+    let session = ReplaySession(
+      programs: try XCTUnwrap(ruleSet.programs), configuration: ReplayConfiguration(),
+      alerts: { alerts += $0 }, deadLetters: { deadLetters += $0 })
+    // Each line as the reader would give it, over one buffer that outlives them all.
+    var lines: [InputLine] = []
+    try bytes.withUnsafeBytes { whole in
+      var start = 0
+      var offset: Int64 = 0
+      for (n, line) in text.enumerated() {
+        let length = line.utf8.count
+        if n == text.count - 1 && length == 0 { break }
+        lines.append(
+          InputLine(
+            bytes: UnsafeRawBufferPointer(rebasing: whole[start..<(start + length)]), number: n + 1, offset: offset,
+            length: length, isTooLong: false))
+        start += length + 1
+        offset += Int64(length + 1)
+      }
+      session.decodeAhead(Array(lines[0..<16]))
+      for i in 0..<5 { try session.consumeAhead(lines[i], at: i) }
+      let long = Array(lines[5..<45])
+      session.decodeAhead(long)
+      for i in long.indices { try session.consumeAhead(long[i], at: i) }
+      var next = 45
+      while next < lines.count {
+        let batch = Array(lines[next..<min(next + 16, lines.count)])
+        session.decodeAhead(batch)
+        for i in batch.indices { try session.consumeAhead(batch[i], at: i) }
+        next += batch.count
+      }
+      try session.finish()
+    }
+    let counters = session.counters
+    let batched = Output(
+      alerts: String(decoding: alerts, as: UTF8.self), deadLetters: String(decoding: deadLetters, as: UTF8.self),
+      lines: counters.lines, events: counters.events, alertCount: counters.alerts,
+      badLines: Dictionary(uniqueKeysWithValues: counters.badLines.nonZero.map { ("\($0.reason)", $0.count) }))
+    XCTAssertGreaterThan(expected.alertCount, 0)
+    XCTAssertGreaterThanOrEqual(expected.badLines.values.reduce(0, +), 2, "the bad lines are dead-lettered")
+    XCTAssertEqual(batched, expected)
+  }
+
   func testBatchesTakeOnlyBufferedLines() throws {
     // 40 lines in one chunk: batches of 16, 16 and 8, the first line of each from `nextLine()`.
     let text = (1...40).map { "{\"n\":\($0)}" }.joined(separator: "\n") + "\n"

@@ -144,7 +144,7 @@ public final class ReplaySession {
     guard try takeLine(line) else { return }
     switch consume decoded {
     case .event(let event):
-      try consumeEvent(line, event)
+      try consumeEvent(line, consume event)
     case .failure(let error):
       try deadLetter(error.reason, error.message, line: line)
     case .notDecoded:
@@ -313,7 +313,7 @@ public final class ReplaySession {
       // Moved out of the batch, so the engine holds the event's only reference.
       let event = (aheadEvents + i).move()
       guard try takeLine(line) else { preconditionFailure("an event from an empty or over-long line") }
-      try consumeEvent(line, event)
+      try consumeEvent(line, consume event)
     case .failure:
       try consume(line, decoded: .failure((aheadFailures + i).move()))
     case .none:
