@@ -432,13 +432,14 @@ public final class Engine {
 
     // 2) Time-skew guard: the first events calibrate the time base; afterwards a far jump
     // ahead waits for confirmation before it moves time.
-    // `consume`: without it the event was copied into the item (a retain of its slot buffer,
-    // and a release when the parameter went), though this is its last use.
+    // `consume event`: without it the event was copied into the item (a retain of its slot
+    // buffer, and a release when the parameter went), though this is its last use. (The key
+    // ids are plain data.)
     if calibration != nil {
-      calibrate(Buffered(event: consume event, keys: consume keys), into: &actions)
+      calibrate(Buffered(event: consume event, keys: keys), into: &actions)
       return
     }
-    admit(Buffered(event: consume event, keys: consume keys), into: &actions)
+    admit(Buffered(event: consume event, keys: keys), into: &actions)
   }
 
   /// Steps 2–4 for a routed event. Consumed, as the rest of the way to the reorder buffer: the
