@@ -127,14 +127,23 @@ public final class ReplaySession {
     _ line: InputLine, with decoder: inout EventDecoder, sequence: UInt64,
     prepare: (EventRecord) -> Void = { _ in }
   ) -> Decoded {
-    if line.isEmpty || line.isTooLong { return .notDecoded }
     do {
-      let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
+      guard let event = try decodeEvent(line, with: &decoder, sequence: sequence) else { return .notDecoded }
       prepare(event)
       return .event(consume event)
     } catch {
       return .failure(error)
     }
+  }
+
+  /// The event on `line` (``decode(_:with:sequence:prepare:)``'s decoding, for the decoded
+  /// batch too), `nil` for an empty or over-long line, which is not decoded.
+  @inline(__always)
+  static func decodeEvent(
+    _ line: InputLine, with decoder: inout EventDecoder, sequence: UInt64
+  ) throws(IngestError) -> EventRecord? {
+    if line.isEmpty || line.isTooLong { return nil }
+    return try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
   }
 
   /// Handles one input line already decoded by ``decode(_:with:sequence:)`` (with this session's
@@ -276,9 +285,8 @@ public final class ReplaySession {
     for (i, line) in lines.enumerated() {
       // Left by a batch not consumed to its end (``consumeAhead(_:at:)`` empties each entry).
       if aheadKinds[i] != .none { clearAhead(i) }
-      if line.isEmpty || line.isTooLong { continue }
       do {
-        let event = try decoder.decode(line.bytes, lineNumber: line.number, sequence: next)
+        guard let event = try Self.decodeEvent(line, with: &decoder, sequence: next) else { continue }
         hotEngine._withUnsafeGuaranteedRef { $0.prepareArrival(of: event) }
         (aheadEvents + i).initialize(to: event)
         aheadKinds[i] = .event

@@ -390,15 +390,10 @@ public final class Engine {
     var hasAnyKey = keySpaces.isEmpty
     let probes = prepared.take(sequence: event.sequence)
     let deferring = routing.deferring
-    for i in keySpaces.indices {
-      if i >= FourKeyIDs.spaces {
-        // Looked up as the event is released (``keyPastFour(_:space:)``); here only whether the
-        // event has the key.
-        if !hasAnyKey && !keySpaces[i].probe(of: event, prefetching: false).isMissing { hasAnyKey = true }
-        continue
-      }
+    // The first four spaces, whose ids the event carries (the prepared probes cover them).
+    for i in keySpaces.indices.prefix(FourKeyIDs.spaces) {
       let key: KeyID?
-      if let probes, i < PreparedArrivals.spaces {
+      if let probes {
         assert(
           probes[i].isSame(as: keySpaces[i].probe(of: event, prefetching: false)),
           "key space \(i): a probe prepared for another event")
@@ -422,6 +417,13 @@ public final class Engine {
       if let key {
         hasAnyKey = true
         keys[i] = key
+      }
+    }
+    // Later spaces are looked up as the event is released (``keyPastFour(_:space:)``); here only
+    // whether the event has a key at all.
+    if !hasAnyKey && keySpaces.count > FourKeyIDs.spaces {
+      for i in FourKeyIDs.spaces..<keySpaces.count where !hasAnyKey {
+        hasAnyKey = !keySpaces[i].probe(of: event, prefetching: false).isMissing
       }
     }
     guard hasAnyKey else {

@@ -14,8 +14,9 @@
 struct PreparedArrivals: ~Copyable {
   /// Events that can be prepared ahead before the oldest preparation is overwritten.
   static let capacity = 32
-  /// Key spaces prepared per event; later spaces compute their probe on arrival.
-  static let spaces = 4
+  /// Key spaces prepared per event: those whose ids an event carries (later spaces are looked
+  /// up at release).
+  static let spaces = FourKeyIDs.spaces
 
   private static let empty = UInt64.max
   private let tags: UnsafeMutablePointer<UInt64>

@@ -36,8 +36,9 @@ import TocsinCore
 /// front of the calendar, the buffer's own code (its lines wherever they were inlined) took
 /// 340 of W1's instructions per event; with the run, the next parked bucket kept rather than
 /// searched for twice per drain, and `insert` inlined into its caller, 243 (callgrind, 300k
-/// events; docs/performance.md, session 42). Sorting moves only the small entries: payloads (an event record and its key ids, ~100
-/// bytes) are written once on insert and moved once on release.
+/// events; docs/performance.md, session 42). Sorting moves only the small entries: payloads (the
+/// engine's, an event record and its key ids, are 64 bytes, one line of the aligned slab) are
+/// written once on insert and moved once on release.
 ///
 /// Prefetching: an event waits in the buffer for the out-of-orderness bound, long enough for its
 /// payload and everything it refers to to leave the cache. Each payload carries a small plain
