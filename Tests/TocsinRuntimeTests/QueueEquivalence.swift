@@ -112,7 +112,13 @@ enum QueueEquivalence {
       // swift-format-ignore: NeverForceUnwrap
       // `kinds` is never empty.
       let kind = kinds.randomElement(using: &rng)!
-      values[slot(type)] = .string(kind)
+      // Now and then a type that is no string (a type error for the conditions, which the guard
+      // lookup must leave to them) or none at all (no rule can use the event).
+      switch Int.random(in: 0..<40, using: &rng) {
+      case 0: values[slot(type)] = .int(7)
+      case 1: values[slot(type)] = .null
+      default: values[slot(type)] = .string(kind)
+      }
       values[slot(amount)] = .int(Int64.random(in: 0...10, using: &rng))
       values[slot(user)] = .string("u\(Int.random(in: 0..<users, using: &rng))")
       values[slot(score)] = .int(Int64(sequence))
@@ -122,7 +128,7 @@ enum QueueEquivalence {
         values[m.index] = kinds[Int.random(in: 0..<(numbersOnly ? 4 : kinds.count), using: &rng)]
       }
       let id = "\(kind)\(sequence)"
-      trail.append("\(id)@\(at)/\(values[slot(user)])/\(values[slot(amount)])")
+      trail.append("\(id)@\(at)/\(values[slot(user)])/\(values[slot(amount)])/t=\(values[slot(type)])/m=\(mixedSlot.map { values[$0.index] } ?? .null)")
       let event = EventRecord(
         time: .milliseconds(at), sequence: UInt64(sequence), line: sequence + 1, identity: id, slots: EventSlots(values))
       var a: [EngineAction] = []
@@ -131,13 +137,13 @@ enum QueueEquivalence {
       plain.eventArrived(event, into: &b)
       let (da, db) = (describe(a), describe(b))
       add(da, to: &tally)
-      guard da == db, queued.openPartialMatches == plain.openPartialMatches else {
+      guard da == db, queued.openPartialMatches == plain.openPartialMatches, typeErrors(queued) == typeErrors(plain) else {
         XCTFail(
           """
           \(label) after \(id)
           trail: \(trail.joined(separator: " "))
-          queued (\(queued.openPartialMatches) open): \(da)
-          plain  (\(plain.openPartialMatches) open): \(db)
+          queued (\(queued.openPartialMatches) open, type errors \(typeErrors(queued))): \(da)
+          plain  (\(plain.openPartialMatches) open, type errors \(typeErrors(plain))): \(db)
           """)
         return false
       }

@@ -105,6 +105,66 @@ final class StartQueueTests: XCTestCase {
     XCTAssertGreaterThan(tally.typeErrors, 100)
   }
 
+  /// An error the start step meets is counted once per event, whether the key has partial
+  /// matches open (the walk evaluates the step), nothing open (the quick check, then the walk
+  /// when it admits the start), or had a lone start that a start queue timed out before the
+  /// event came (the key closed earlier than the general state's timer closes it). The quick
+  /// check and the walk both counted it, and the last case read 2 with a start queue and 1
+  /// without (found by the random streams below once they were drawn differently; they now
+  /// compare the counts after every event, not only at the cut and the end).
+  func testAnErrorInTheStartStepIsCountedOnce() {
+    // `begin a where mixed > 1 or type == "a" followed_by b where type == "b" and amount >
+    // a.amount times 2 within 6s within 2s between steps`: `mixed > 1` errs on a string.
+    let spec = RuleSpec(
+      name: "r", keyFields: [Q.user],
+      steps: [
+        StepSpec(name: "a", condition: .or(.binary(.greater, .field(Q.mixed), .constant(.int(1))), Self.isType("a"))),
+        StepSpec(
+          name: "b", quantifier: .times(2),
+          condition: .and(Self.isType("b"), .binary(.greater, .field(Q.amount), .stepField(step: 0, Q.amount)))),
+      ],
+      within: .seconds(6), withinBetweenSteps: .seconds(2), skip: .skipPastLastEvent,
+      emit: [EmitField(name: "first", value: .stepField(step: 0, Q.amount))])
+    let programs = NFACompiler.compile([spec], extraFields: Q.fields + [Q.mixed])
+    // (time in ms, user, type, mixed)
+    typealias Arrival = (ms: Int64, user: String, type: String, mixed: Value)
+    let startU3: Arrival = (6_500, "u3", "c", .float(2))  // a lone start (2.0 > 1), timed out at 8.5 s
+    let erringU3: Arrival = (10_000, "u3", "a", .string("y"))  // starts a match; `mixed > 1` errs
+    let startU1: Arrival = (9_500, "u1", "a", .float(2))  // another key's start, released before it
+    let late: Arrival = (13_500, "u1", "b", .int(0))  // moves the watermark past the others
+    let cases: [(name: String, arrivals: [Arrival])] = [
+      ("nothing open for the key", [erringU3, late]),
+      ("the key's lone start timed out, its timer not yet fired", [startU3, erringU3, late]),
+      ("the key's lone start timed out by another key's start", [startU3, erringU3, startU1, late]),
+    ]
+    for c in cases {
+      for queuesStarts in [true, false] {
+        var options = EngineOptions(outOfOrderness: .seconds(3), maxTimeSkew: nil)
+        options.queuesStarts = queuesStarts
+        let engine = Engine(programs: programs, options: options)
+        XCTAssertEqual(engine.startQueueCount, queuesStarts ? 1 : 0, c.name)
+        for (i, arrival) in c.arrivals.enumerated() {
+          var values = Array(repeating: Value.null, count: programs.projection.count)
+          values[programs.projection.existingSlot(for: Q.user)!.index] = .string(arrival.user)
+          values[programs.projection.existingSlot(for: Q.type)!.index] = .string(arrival.type)
+          values[programs.projection.existingSlot(for: Q.mixed)!.index] = arrival.mixed
+          values[programs.projection.existingSlot(for: Q.amount)!.index] = .int(4)
+          var actions: [EngineAction] = []
+          engine.eventArrived(
+            EventRecord(
+              time: .milliseconds(arrival.ms), sequence: UInt64(i), line: i + 1, identity: "e\(i)",
+              slots: EventSlots(values)),
+            into: &actions)
+        }
+        var actions: [EngineAction] = []
+        engine.finish(into: &actions)
+        XCTAssertEqual(
+          Q.typeErrors(engine), ["r 1 cannot compare string with int using '>'"],
+          "\(c.name), start queues \(queuesStarts)")
+      }
+    }
+  }
+
   /// A queued start holds its event, not a match node: when it times out, the queue held the
   /// event's last reference, so the event's slot buffer goes back to the engine's pool at once
   /// (a node retired to the rule's pool gave it back only `MatchNodePool.retireDelay` time-outs

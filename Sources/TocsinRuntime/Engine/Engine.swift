@@ -991,17 +991,20 @@ public final class Engine {
   /// Whether `event` starts a match of rule `r` (which has a quick start check) for a key with
   /// nothing open, and how: first the guard bit (no condition evaluated), then the exact guard's
   /// residual or the quick check.
+  ///
+  /// Errors are counted once per event and condition, whatever the key's state: a check that
+  /// admits the start leaves the errors it met to the walk, which evaluates the start step again
+  /// and records them (for a key with partial matches open, the walk is the only evaluation).
+  /// Counted by both, they were counted twice for a closed key and once for an open one, and a
+  /// start queue, which closes a key as its lone start times out, moved events from one count
+  /// to the other.
   @inline(__always)
   private func closedStart(_ event: EventRecord, rule r: Int, _ candidates: RuleGuards.Candidates) -> ClosedStart {
     if r < RuleGuards.trackedRules, candidates.start & (1 << UInt64(r)) == 0 {
       _assertQuickCheckAgrees(rule: r, event: event)
       return .none
     }
-    let hasStartQueue = hotStartQueues[r] != nil
-    // A rule with a start queue takes a start for a key with nothing open straight into it
-    // (Engine+StartQueues.swift), when the check below recorded no error (the walk would then
-    // record it a second time, as the general state's counts do).
-    let errors = hasStartQueue ? withRule(r) { _, context, _ in context.recordedErrors } : 0
+    let mark = withRule(r) { _, context, _ in context.errorMark }
     // An exact start guard that matched answers the quick check already, or with the rest
     // of the start step's conjunction.
     if candidates.exactStart & (1 << UInt64(r)) != 0 {
@@ -1017,7 +1020,15 @@ public final class Engine {
       _assertQuickCheckAgrees(rule: r, event: event)
       return .none
     }
-    return hasStartQueue && withRule(r, { _, context, _ in context.recordedErrors }) == errors ? .queued : .walk
+    // A rule with a start queue takes a start for a key with nothing open straight into it
+    // (Engine+StartQueues.swift) when the check met no error; one that met an error goes to the
+    // walk, which records it.
+    let erred = withRule(r) { _, context, _ in
+      guard context.recordedErrors != mark.recordedErrors else { return false }
+      context.forgetErrors(since: mark)
+      return true
+    }
+    return !erred && hotStartQueues[r] != nil ? .queued : .walk
   }
 
   /// Takes `event`'s start of rule `r` for `key` into the rule's start queue.
