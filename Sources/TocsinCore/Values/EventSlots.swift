@@ -291,7 +291,7 @@ extension EventSlots {
     /// with `--workers 2` the engine's thread gives buffers back and the decoding thread takes
     /// them, so the loop over every slot and the release of the strings, which that thread
     /// allocated, run there.
-    @inlinable
+    @inlinable @inline(__always)
     public func recycle(_ slots: inout EventSlots) {
       guard kept < limit, isKnownUniquelyReferenced(&slots.storage) else { return }
       // Taken out, and its reference moved here: no reference count update of the buffer

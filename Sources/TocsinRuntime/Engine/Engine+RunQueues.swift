@@ -124,11 +124,13 @@ extension Engine {
   /// (``RuleMatcher/processRun``) on the queue.
   ///
   /// For a pair queue, the walk of ``processPaired(_:_:_:rule:key:keySpace:hasQuickStartCheck:_:)``.
-  /// `mayTake` is `false` when the step guard shows no step of the rule can take the event.
+  /// `mayTake` is `false` when the step guard shows no step of the rule can take the event;
+  /// `takesByGuard` is `true` when the guard lookup alone shows that the first step takes it: an
+  /// exact start guard without a residual conjunction matched (``RuleGuards/Candidates/exactStart``).
   @inline(__always)
   func processQueued(
     _ queue: RunQueue, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int, bit: Int,
-    hasQuickStartCheck: Bool, mayTake: Bool, _ actions: inout [EngineAction]
+    hasQuickStartCheck: Bool, mayTake: Bool, takesByGuard: Bool, _ actions: inout [EngineAction]
   ) {
     let k = key.index
     queue.ensureKey(k)
@@ -142,14 +144,19 @@ extension Engine {
         // no step can take it.
         if mayTake || pair.strict {
           processPaired(
-            queue, pair, event, rule: r, key: key, keySpace: space, hasQuickStartCheck: hasQuickStartCheck, &actions)
+            queue, pair, event, rule: r, key: key, keySpace: space, hasQuickStartCheck: hasQuickStartCheck,
+            takesByGuard: takesByGuard, &actions)
         }
       }
     } else {
-      let taken = withRule(r) { matcher, context, _ in
-        if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
-        return matcher.takeHolds(step: 0, event, nil, context)
-      }
+      let taken =
+        mayTake
+        && (takesByGuard
+          || withRule(r) { matcher, context, _ in
+            if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
+            return matcher.takeHolds(step: 0, event, nil, context)
+          })
+      _assertTakeAgrees(rule: r, event: event, taken: taken, hasQuickStartCheck: hasQuickStartCheck)
       if taken {
         queue.append(event, key: k)
         let count = queue.count(ofKey: k)
@@ -169,20 +176,38 @@ extension Engine {
     if options.limits.keyTTL != nil { scheduleTTL(rule: r, key: key) }
   }
 
+  /// Debug builds: the first step's condition, evaluated apart, agrees with `taken`, where the
+  /// guard lookup decided it (a rule whose condition reads only the event). The lookup that
+  /// admits the event as a start decides a take as well, as the general state's `closedStart`
+  /// does: a run or pair queue's first step is its start step (~60 instructions per W1
+  /// purchase in `card_velocity`'s step).
+  private func _assertTakeAgrees(rule r: Int, event: EventRecord, taken: Bool, hasQuickStartCheck: Bool) {
+    #if DEBUG
+      guard hasQuickStartCheck else { return }
+      assert(
+        rules[r].matcher.takeHolds(step: 0, event, nil, EvalContext()) == taken,
+        "the guard lookup and the first step of rule '\(rules[r].matcher.program.name)' disagree on event \(event.identity)")
+    #endif
+  }
+
   /// A pair queue's step (the general matcher's, for the pair shape): the key's partial matches
   /// are walked oldest first (``walkPairs(_:_:_:rule:key:context:_:)``); then the event starts a
   /// partial match of its own when the first step takes it.
   @inline(__always)
   private func processPaired(
     _ queue: RunQueue, _ pair: RunQueue.Pair, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int,
-    hasQuickStartCheck: Bool, _ actions: inout [EngineAction]
+    hasQuickStartCheck: Bool, takesByGuard: Bool, _ actions: inout [EngineAction]
   ) {
     let k = key.index
     let open = queue.count(ofKey: k) > 0
     withRule(r) { matcher, context, _ in
       if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
       if open { walkPairs(queue, pair, event, rule: r, key: key, context: context, &actions) }
-      guard matcher.takeHolds(step: 0, event, nil, context) else { return }
+      if takesByGuard {
+        _assertTakeAgrees(rule: r, event: event, taken: true, hasQuickStartCheck: hasQuickStartCheck)
+      } else if !matcher.takeHolds(step: 0, event, nil, context) {
+        return
+      }
       // Nothing more to evaluate: the general walk asks whether a partial match's new state
       // reaches the final state by proceed edges only from states with a path of them to it
       // (`RuleMatcher.proceedsReachFinal`), and the pair's first state has none (its proceed

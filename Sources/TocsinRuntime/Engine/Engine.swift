@@ -1056,7 +1056,8 @@ public final class Engine {
         processQueued(
           $0, event, rule: r, key: key, keySpace: route.keySpace, bit: route.bitInSpace,
           hasQuickStartCheck: route.hasQuickStartCheck,
-          mayTake: !route.guardsSteps || candidates.step & (1 << UInt64(r)) != 0, &actions)
+          mayTake: !route.guardsSteps || candidates.step & (1 << UInt64(r)) != 0,
+          takesByGuard: !route.checksStartResidual && candidates.exactStart & (1 << UInt64(r)) != 0, &actions)
       }
       return
     }

@@ -343,7 +343,11 @@ public struct KeySpace {
   /// A key's text: its values' texts joined by `|` (a single value's text as it is, with no
   /// array or joined copy: most keys are one field, and a new one arrives every few events).
   private static func text<Values: Collection<Value>>(of values: Values) -> String {
-    if values.count == 1, let only = values.first { return only.description }
+    if values.count == 1, let only = values.first {
+      // A string key (most are) is its own text: no call into the value's description.
+      if case .string(let text) = only { return text }
+      return only.description
+    }
     var text = ""
     for (i, value) in values.enumerated() {
       if i > 0 { text += "|" }
