@@ -224,4 +224,60 @@ final class ReorderBufferTests: XCTestCase {
       XCTAssertEqual(Set(released).count, released.count, "\(c.name): each released once")
     }
   }
+
+  /// `releaseInPlace(upTo:ahead:_:)`: a payload the body emptied (its reference taken out) is
+  /// not deinitialised, one it did not empty is, and the slots of both are reused by later
+  /// inserts: every payload is released exactly once, by the body or by the buffer.
+  func testPayloadsEmptiedByTheBodyAreNotDeinitialisedAgain() {
+    final class Tracked {
+      static var alive = 0
+      static var freed: [Int] = []
+      let id: Int
+      init(_ id: Int) {
+        self.id = id
+        Tracked.alive += 1
+      }
+      deinit {
+        Tracked.alive -= 1
+        Tracked.freed.append(id)
+      }
+    }
+    let cases: [(name: String, empties: (Int) -> Bool)] = [
+      ("the body empties every payload", { _ in true }),
+      ("the body empties none", { _ in false }),
+      ("the body empties every other one", { $0 % 2 == 0 }),
+    ]
+    for c in cases {
+      Tracked.alive = 0
+      Tracked.freed = []
+      var seen: [Int] = []
+      do {
+        let buffer = ReorderBuffer<Tracked?, Int>()
+        func releaseAll(upTo ms: Int64) {
+          buffer.releaseInPlace(upTo: .milliseconds(ms), ahead: { _, _ in }) { payload in
+            // swift-format-ignore: NeverForceUnwrap
+            // Every inserted payload holds an object.
+            let id = payload!.id
+            seen.append(id)
+            guard c.empties(id) else { return false }
+            payload = nil  // the object is released here, by the body
+            return true
+          }
+        }
+        // Two rounds, so that the second round's inserts reuse the slots the first freed.
+        for round in 0..<2 {
+          for i in 0..<30 {
+            let id = round * 100 + i
+            buffer.insert(Tracked(id), hint: id, at: EventPosition(time: .milliseconds(Int64(id)), sequence: UInt64(id)))
+          }
+          releaseAll(upTo: Int64(round * 100 + 19))
+        }
+        XCTAssertEqual(seen, Array(0..<20) + Array(20..<30) + Array(100..<120), c.name)
+        XCTAssertEqual(Tracked.alive, 10, "\(c.name): only the ten still buffered are alive")
+        XCTAssertEqual(Set(Tracked.freed), Set(seen), "\(c.name): each released payload freed once")
+        XCTAssertEqual(Tracked.freed.count, seen.count, c.name)
+      }
+      XCTAssertEqual(Tracked.alive, 0, "\(c.name): the buffer's deinit released what it held")
+    }
+  }
 }

@@ -143,6 +143,9 @@ public final class Engine {
   /// counting (reading the `var` retained and released the pool around each event's recycling);
   /// `slotPool` holds the reference.
   private(set) var hotSlotPool: Unmanaged<EventSlots.Pool>?
+  /// ``SmallString/isAvailable``, read once (each read of the static is a `swift_once` check):
+  /// whether a released event's identity can be seen to hold no reference by its bits.
+  private let readsSmallStrings = SmallString.isAvailable
   /// Per key space, the indices of its rules: `rulesBySpace[s][b]` is the rule with bit `b`.
   let rulesBySpace: [[Int]]
   /// Per key space, when to sweep it for keys to reclaim (Engine+Keys.swift).
@@ -813,7 +816,8 @@ public final class Engine {
   private func releaseBuffered(into actions: inout [EngineAction]) {
     // `ahead` as a closure, not the method reference `prefetch(for:_:)`: the reference went
     // through a partial application and a thunk per call, three calls per event.
-    buffer.release(upTo: watermark.time, ahead: { prefetch(for: $0, $1) }) { (item: inout Buffered) in
+    let smallStrings = readsSmallStrings
+    buffer.releaseInPlace(upTo: watermark.time, ahead: { prefetch(for: $0, $1) }) { (item: inout Buffered) -> Bool in
       // The event is lent to the rules (`route`), not copied: the closures inside capture a
       // parameter, where reading `item` (`inout`) copied the event for each rule it reached.
       let deferred = item.keys.firstFour.deferredSpaces
@@ -822,6 +826,10 @@ public final class Engine {
       flushLimitActions(into: &actions)
       // No partial match, alert or action kept the event: its slot buffer goes to the decoder.
       hotSlotPool?._withUnsafeGuaranteedRef { $0.recycle(&item.event.slots) }
+      // Its other reference is its identity, a short string as a rule (an event id): then
+      // nothing is left to release, and the buffer skips the event's deinitialisation.
+      return !item.event.slots.holdsBuffer && smallStrings
+        && SmallString.isSmall(SmallString.bits(of: item.event.identity))
     }
     // After the release loop: the budget estimate reads the buffer, which the loop holds.
     if limitState.isTracking {
