@@ -24,6 +24,9 @@ public struct EventDecoder {
   /// (``EventSlots/Pool``). Not shared between threads: a copy of the decoder for another
   /// thread must set it to `nil`.
   public var slotPool: EventSlots.Pool?
+  /// ``SmallString/isAvailable``, read once: a short id is then taken from its bits, without
+  /// the retain a copy of the string would call for (a runtime call that retains nothing).
+  private let takesSmallIDs = SmallString.isAvailable
 
   /// Creates a decoder for the fields `ruleProjection` reads.
   public init(ruleProjection: FieldProjection, options: IngestOptions = IngestOptions(),
@@ -65,7 +68,12 @@ public struct EventDecoder {
         // The projection always holds the time and id slots, so the buffer is not empty.
         let base = UnsafePointer(buffer.baseAddress!)
         if case .int(let n) = base[timeIndex] { epochUnits = n }
-        identity = EventDecoder.identity(at: base + idIndex, line: line)
+        if takesSmallIDs, let bits = Value.smallStringBits(at: base + idIndex), SmallString.contents(bits).count > 0 {
+          identity = SmallString.string(bits: bits)
+          assert(identity == EventDecoder.identity(at: base + idIndex, line: line), "a short id taken from its bits")
+        } else {
+          identity = EventDecoder.identity(at: base + idIndex, line: line)
+        }
         return storedReference
       }
     } catch {
