@@ -27,7 +27,8 @@ struct TracedRule {
 
   /// The event's key text for this rule, `nil` when it lacks a key field.
   mutating func keyText(of event: EventRecord) -> String? {
-    keySpace.key(of: event).map { keySpace.texts[$0.index] }
+    guard let id = keySpace.key(of: event) else { return nil }
+    return keySpace.text(of: id)
   }
 
   /// Keys with open or held partial matches, in first-seen order.

@@ -249,7 +249,7 @@ extension Engine {
       .stateLimit(
         StateLimitDrop(
           ruleIndex: r, rule: rules[r].matcher.program.name,
-          key: keySpaces[rules[r].keySpace].texts[key.index], limit: limit, dropped: dropped,
+          key: keySpaces[rules[r].keySpace].text(of: key), limit: limit, dropped: dropped,
           oldestStart: oldest, watermark: watermark.time)))
   }
 

@@ -153,7 +153,7 @@ extension Engine {
         mayTake
         && (takesByGuard
           || withRule(r) { matcher, context, _ in
-            if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
+            if !hasQuickStartCheck { context.key = .string(keySpaces[space].text(of: key)) }
             return matcher.takeHolds(step: 0, event, nil, context)
           })
       _assertTakeAgrees(rule: r, event: event, taken: taken, hasQuickStartCheck: hasQuickStartCheck)
@@ -201,7 +201,7 @@ extension Engine {
     let k = key.index
     let open = queue.count(ofKey: k) > 0
     withRule(r) { matcher, context, _ in
-      if !hasQuickStartCheck { context.key = .string(keySpaces[space].texts[k]) }
+      if !hasQuickStartCheck { context.key = .string(keySpaces[space].text(of: key)) }
       if open { walkPairs(queue, pair, event, rule: r, key: key, context: context, &actions) }
       if takesByGuard {
         _assertTakeAgrees(rule: r, event: event, taken: true, hasQuickStartCheck: hasQuickStartCheck)

@@ -1131,7 +1131,7 @@ public final class Engine {
   @inline(never)
   private func _verifySkip(rule r: Int, key: KeyID, event: EventRecord) {
     let state = key.index < states.count(of: r) ? states[r, key.index] : PartialMatches()
-    let (probe, emitted) = _probe(rule: r, state, event, key: .string(keySpaces[rules[r].keySpace].texts[key.index]))
+    let (probe, emitted) = _probe(rule: r, state, event, key: .string(keySpaces[rules[r].keySpace].text(of: key)))
     func same(_ a: [Computation], _ b: [Computation]) -> Bool {
       a.count == b.count
         && zip(a, b).allSatisfy { $0.state == $1.state && $0.bindings === $1.bindings && $0.start == $1.start }
@@ -1201,7 +1201,7 @@ public final class Engine {
     withRule(r) { matcher, context, scratch in
       // Only a rule whose conditions read `key` needs its text here (a load from a cold array
       // per rule and event otherwise); alerts set it themselves (`makeAlert`).
-      if !route.hasQuickStartCheck { context.key = .string(keySpaces[route.keySpace].texts[key.index]) }
+      if !route.hasQuickStartCheck { context.key = .string(keySpaces[route.keySpace].text(of: key)) }
       body(matcher, context, scratch, &state.pointee) { matches.append(($0, $1)) }
     }
     if state.pointee.partials.count > options.limits.maxPartialsPerKey {
@@ -1328,7 +1328,7 @@ public final class Engine {
     let source = rules[r].alertRule
     let space = rules[r].keySpace
     let context = rules[r].context
-    let keyText = keySpaces[space].texts[key.index]
+    let keyText = keySpaces[space].text(of: key)
     context.key = .string(keyText)  // emitted values may read `key`
     let last = match.event
     var time = last.time

@@ -42,8 +42,12 @@ public struct KeySpace {
   private(set) var table = KeyTable()
   /// Key values, `slots.count` per id, in id order (nulls for a free id).
   private var flatValues: [Value] = []
-  /// `texts[id]`: the key as text (values joined with `|`; empty for a free id).
-  public private(set) var texts: [String] = []
+  /// `texts[id]`: the key as text once ``text(of:)`` has made it (values joined with `|`), else
+  /// empty (and for a free id). Made when first asked for (an alert, a rule that reads `key`),
+  /// not as the key is interned: a composite key's text was a string built by interpolation
+  /// for every new key (~180 instructions per event of W2's `country_velocity` at 100k events),
+  /// most of them never shown.
+  private var texts: [String] = []
   /// `masks[id]`: bit `b` set when the space's rule number `b` has state for key `id`. Shared
   /// by copies of the space (it is written in place, never copied on write); the engine never
   /// copies its spaces.
@@ -68,8 +72,9 @@ public struct KeySpace {
   public var openKeys: Int { masks.openKeys }
   /// Keys interned over the space's lifetime (a reused id counts again).
   public private(set) var interned = 0
-  /// Heap bytes of the live keys' texts too long to be stored inline (over 15 bytes), as glibc's
-  /// malloc stores them; part of the engine's state estimate.
+  /// Heap bytes of the live keys' string values and made composite texts too long to be stored
+  /// inline (over 15 bytes), as glibc's malloc stores them; part of the engine's state estimate.
+  /// (A single-field key's text is its value's string: its storage is counted once.)
   public private(set) var textHeapBytes = 0
 
   /// The most rules of one space that ``openRules(_:)`` tracks; rules beyond it are treated as
@@ -277,19 +282,18 @@ public struct KeySpace {
   private mutating func intern<Values: Collection<Value>>(
     _ keyValues: Values, hash: UInt64, inline: InlineKey, pin: EventTime?
   ) -> KeyID {
-    let text = Self.text(of: keyValues)
-    textHeapBytes += Self.heapBytes(of: text)
+    for value in keyValues { textHeapBytes += Self.heapBytes(of: value) }
     let id: KeyID
     if let free = freeIDs.popLast() {
       id = KeyID(Int(free))
-      texts[id.index] = text
+      assert(texts[id.index].isEmpty, "a free id keeps no text")
       let base = id.index * slots.count
       for (i, value) in keyValues.enumerated() { flatValues[base + i] = value }
       masks.clear(id.index)
     } else {
       precondition(texts.count < KeyID.limit, "a key space holds at most \(KeyID.limit) keys")
       id = KeyID(texts.count)
-      texts.append(text)
+      texts.append("")
       // Element by element: `append(contentsOf:)` of a `CollectionOfOne` (most keys) went
       // through the generic sequence path, ~90 instructions.
       for value in keyValues { flatValues.append(value) }
@@ -331,7 +335,8 @@ public struct KeySpace {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    textHeapBytes -= Self.heapBytes(of: texts[id.index])
+    for value in values(of: id) { textHeapBytes -= Self.heapBytes(of: value) }
+    if slots.count > 1 { textHeapBytes -= Self.heapBytes(of: texts[id.index]) }
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
@@ -356,10 +361,27 @@ public struct KeySpace {
     return text
   }
 
+  /// Key `id` as text: its values' texts joined by `|` (a single value's text as it is), made
+  /// the first time it is asked for and kept until the key is reclaimed.
+  public mutating func text(of id: KeyID) -> String {
+    let kept = texts[id.index]
+    if !kept.isEmpty || slots.isEmpty || isFree(id) { return kept }
+    let text = Self.text(of: values(of: id))
+    texts[id.index] = text
+    if slots.count > 1 { textHeapBytes += Self.heapBytes(of: text) }
+    return text
+  }
+
   /// Heap bytes of a key text: none when stored inline, else its storage object.
   private static func heapBytes(of text: String) -> Int {
     let n = text.utf8.count
     return n <= 15 ? 0 : max(32, (32 + n + 1 + 8 + 15) & ~15)
+  }
+
+  /// Heap bytes of a key value: a string's (``heapBytes(of:)-5ouf``), none for the other kinds.
+  private static func heapBytes(of value: Value) -> Int {
+    guard case .string(let string) = value else { return 0 }
+    return heapBytes(of: string)
   }
 
   /// Appends a free id (restoring a checkpoint: ids are re-created in order, free ones too).
