@@ -113,6 +113,35 @@ final class KeyLookupTests: XCTestCase {
     XCTAssertEqual([space.text(of: KeyID(0)), space.text(of: KeyID(1))], ["a|1", "a|2"])
   }
 
+  /// A key of two short strings is probed from the strings' bits (hash and packed pair shifted
+  /// together): for every split of lengths around the packed form's 14 bytes, ASCII or not, the
+  /// key is interned once, found again, and reads back as its values (debug builds also compare
+  /// each probe with the one made from the strings' UTF-8 bytes).
+  func testPairsOfShortStringsProbedFromTheirBits() {
+    var space = KeySpace(slots: [SlotIndex(0), SlotIndex(1)])
+    var pairs: [(String, String)] = []
+    for n in [0, 1, 5, 7, 8, 9, 13, 14, 15] {
+      for m in [0, 1, 6, 7, 8, 14, 15] {
+        pairs.append((String(repeating: "u", count: n), String(repeating: "c", count: m)))
+      }
+    }
+    pairs += [("é", "AU"), ("Zürich", "CH"), ("u089695", "AU"), ("AU", "u089695"), ("ab", "c"), ("a", "bc")]
+    var ids: [KeyID] = []
+    for (a, b) in pairs {
+      // swift-format-ignore: NeverForceUnwrap
+      // Both fields are present.
+      let id = space.key(of: record([.string(a), .string(b)]))!
+      XCTAssertFalse(ids.contains(id), "\(a)|\(b): a new key")
+      ids.append(id)
+    }
+    for ((a, b), id) in zip(pairs, ids) {
+      XCTAssertEqual(space.key(of: record([.string(a), .string(b)])), id, "\(a)|\(b)")
+      XCTAssertEqual(Array(space.values(of: id)), [.string(a), .string(b)])
+      XCTAssertEqual(space.text(of: id), "\(a)|\(b)")
+    }
+    XCTAssertEqual(space.count, pairs.count)
+  }
+
   /// A new composite key's values are copied from the event through a temporary buffer on the
   /// stack: values that own heap storage (strings past the inline length) must come out whole,
   /// be found again, and be released when the key is reclaimed.

@@ -79,6 +79,24 @@ struct InlineKey {
     high = UInt64(littleEndian: words.1) | (Tag.pair.rawValue + UInt64(truncatingIfNeeded: n)) << 56
   }
 
+  /// ``init(firstOf:second:)`` of two strings in the small form (``SmallString``) whose bits are
+  /// `first` and `second`: their bytes are already zero-padded words, shifted into place.
+  /// ``notInline`` when they do not fit.
+  @inline(__always)
+  init(smallPair first: (UInt64, UInt64), _ second: (UInt64, UInt64)) {
+    let (a, b) = (SmallString.contents(first), SmallString.contents(second))
+    guard a.count + b.count <= Self.maxPairBytes else {
+      self = .notInline
+      return
+    }
+    let x = UInt128(a.high) << 64 | UInt128(a.low)
+    let y = UInt128(b.high) << 64 | UInt128(b.low)
+    // The second's length, the first's bytes, then the second's (at most 15 bytes in all).
+    let packed = UInt128(truncatingIfNeeded: b.count) | x << 8 | y << UInt128(truncatingIfNeeded: 8 &+ 8 &* a.count)
+    low = UInt64(truncatingIfNeeded: packed)
+    high = UInt64(truncatingIfNeeded: packed >> 64) | (Tag.pair.rawValue + UInt64(truncatingIfNeeded: a.count)) << 56
+  }
+
   /// The most UTF-8 bytes two strings of a packed pair hold together (one byte of the 15 holds
   /// the second's length).
   static var maxPairBytes: Int { 14 }
