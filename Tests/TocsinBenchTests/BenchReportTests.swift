@@ -190,7 +190,39 @@ final class BenchReportTests: XCTestCase {
     XCTAssertTrue(BenchTable.footer(report([r]), baseline: nil).contains("(799 alerts, not 800)"))
     // A baseline from before the two-worker pass: the column has no ratio.
     let old = report([result("W1", seconds: [1.0])])
-    XCTAssertTrue(BenchTable.render([r], baseline: old).hasSuffix("1666667\n"), BenchTable.render([r], baseline: old))
+    let table = BenchTable.render([r], baseline: old)
+    XCTAssertTrue(table.contains("1666667") && !table.contains("1666667 ("), table)
+  }
+
+  /// The passes' CPU figures: user-mode nanoseconds per event and full/parse from the medians
+  /// of the runs' user seconds, and the full runs' median kernel seconds; "n/a" (and no ratio)
+  /// for a report written before they were measured.
+  func testCPUFigures() throws {
+    /// The last three cells of the table's (one) row.
+    func lastCells(_ table: String) -> [String] {
+      Array((table.split(separator: "\n").last ?? "").split(separator: " ").suffix(3).map(String.init))
+    }
+    var r = result("W1", seconds: [1.0, 1.2, 1.1])
+    XCTAssertNil(r.userNanosecondsPerEvent)
+    XCTAssertNil(r.userFullToParseRatio)
+    XCTAssertNil(r.fullSystemSecondsMedian)
+    XCTAssertEqual(lastCells(BenchTable.render([r])), ["n/a", "n/a", "n/a"], BenchTable.render([r]))
+    r.fullUserSeconds = [0.7, 0.5, 0.6]  // median 0.6 s: 600 ns per event of 1M
+    r.parseUserSeconds = [0.3, 0.31, 0.29]  // median 0.3 s
+    r.fullSystemSeconds = [0.1, 0.9, 0.2]  // median 0.2 s
+    XCTAssertEqual(r.userNanosecondsPerEvent ?? 0, 600, accuracy: 1e-9)
+    XCTAssertEqual(r.userFullToParseRatio ?? 0, 0.5, accuracy: 1e-12)
+    XCTAssertEqual(r.fullSystemSecondsMedian ?? 0, 0.2, accuracy: 1e-12)
+    XCTAssertEqual(lastCells(BenchTable.render([r])), ["600", "0.50", "0.200"], BenchTable.render([r]))
+    // Against a report without them: the figures, no ratios.
+    let old = report([result("W1", seconds: [1.0])])
+    XCTAssertEqual(lastCells(BenchTable.render([r], baseline: old)), ["600", "0.50", "0.200"])
+    // Against one with them: ratios.
+    let table = BenchTable.render([r], baseline: report([r]))
+    XCTAssertTrue(table.contains("600 (1.00×)") && table.contains("0.200 (1.00×)"), table)
+    // Round-trips through JSON.
+    let data = try JSONEncoder().encode(r)
+    XCTAssertEqual(try JSONDecoder().decode(BenchResult.self, from: data), r)
   }
 
   func testRatio_Formatting() {

@@ -23,6 +23,14 @@ public struct BenchResult: Codable, Equatable, Sendable {
   public var parseSeconds: [Double] = []
   /// Wall-clock seconds of each full run.
   public var fullSeconds: [Double] = []
+  /// CPU seconds in user mode of each parse-only run and each full run, and the full runs'
+  /// seconds in the kernel (``ProcessStats/cpuSeconds()``); `nil` in reports written before they
+  /// were measured. The wall clock counts the kernel's first touches of memory, which on a
+  /// shared VM vary from one process to the next more than a change to the engine moves them;
+  /// user time leaves them out.
+  public var parseUserSeconds: [Double]?
+  public var fullUserSeconds: [Double]?
+  public var fullSystemSeconds: [Double]?
   /// Wall-clock seconds freeing each full run's session (its rule state, key tables and pooled
   /// buffers) after that run's clock stopped; `tocsin run` leaves this to the process exit.
   /// `nil` in reports written before it was measured.
@@ -113,6 +121,18 @@ public struct BenchResult: Codable, Equatable, Sendable {
   public var nanosecondsPerEvent: Double {
     events > 0 ? Self.median(fullSeconds) / Double(events) * 1e9 : 0
   }
+  /// Median user-mode CPU nanoseconds per event of the full pipeline, when measured.
+  public var userNanosecondsPerEvent: Double? {
+    guard let fullUserSeconds, !fullUserSeconds.isEmpty, events > 0 else { return nil }
+    return Self.median(fullUserSeconds) / Double(events) * 1e9
+  }
+  /// ``fullToParseRatio`` from the passes' user-mode CPU time, when measured.
+  public var userFullToParseRatio: Double? {
+    guard let full = fullUserSeconds, let parse = parseUserSeconds, Self.median(full) > 0 else { return nil }
+    return Self.median(parse) / Self.median(full)
+  }
+  /// Median seconds in the kernel of a full run, when measured.
+  public var fullSystemSecondsMedian: Double? { fullSystemSeconds.map { Self.median($0) } }
   /// Full-pipeline throughput as a share of parse-only throughput.
   public var fullToParseRatio: Double {
     parseEventsPerSecond > 0 ? eventsPerSecond / parseEventsPerSecond : 0

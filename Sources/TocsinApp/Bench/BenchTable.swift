@@ -14,7 +14,7 @@ public enum BenchTable {
   public static let titles = [
     "workload", "events", "alerts", "events/s", "ns/event", "parse-only events/s", "full/parse",
     "full run s (min-max)", "peak RSS MiB", "allocs/event", "p50 ns", "p99 ns", "open partial",
-    "2 workers events/s",
+    "2 workers events/s", "user ns/event", "user full/parse", "full sys s",
   ]
 
   /// The table for `results`, each row compared with the same workload of `baseline` if given.
@@ -70,6 +70,9 @@ public enum BenchTable {
       cell(r.latency.map { Double($0.p99) }, "%.0f", o.map { $0.latency.map { Double($0.p99) } }),
       cell(Double(r.openPartialMatches), "%.0f", o.map { Double($0.openPartialMatches) }),
       cell(r.twoWorkerEventsPerSecond, "%.0f", o.map { $0.twoWorkerEventsPerSecond }),
+      cell(r.userNanosecondsPerEvent, "%.0f", o.map { $0.userNanosecondsPerEvent }),
+      cell(r.userFullToParseRatio, "%.2f", o.map { $0.userFullToParseRatio }),
+      cell(r.fullSystemSecondsMedian, "%.3f", o.map { $0.fullSystemSecondsMedian }),
     ]
   }
 
@@ -177,6 +180,9 @@ extension BenchTable {
     ("p99 ns", "%.0f", { $0.latency.map { Double($0.p99) } }),
     ("open partial", "%.0f", { Double($0.openPartialMatches) }),
     ("2 workers events/s", "%.0f", { $0.twoWorkerEventsPerSecond }),
+    ("user ns/event", "%.0f", { $0.userNanosecondsPerEvent }),
+    ("user full/parse", "%.3f", { $0.userFullToParseRatio }),
+    ("full sys s", "%.3f", { $0.fullSystemSecondsMedian }),
   ]
 
   /// `tocsin bench --against`'s report: per workload, each figure's median for the older build

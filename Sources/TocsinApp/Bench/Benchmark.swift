@@ -91,14 +91,20 @@ public enum Benchmark {
     let clock = ContinuousClock()
     for run in 1...max(1, runs) {
       progress("\(workload.name): timed run \(run) of \(runs)")
+      let parseCPU = ProcessStats.cpuSeconds()
       let parse = try clock.measure { _ = try parsePass(programs: programs, input: input, configuration: configuration) }
+      let fullCPU = ProcessStats.cpuSeconds()
       result.parseSeconds.append(parse.inSeconds)
+      result.parseUserSeconds = (result.parseUserSeconds ?? []) + [fullCPU.user - parseCPU.user]
       // The finished session is kept past the full pass's clock and freed on its own.
       var finished: [ReplaySession] = []
       let full = try clock.measure {
         finished.append(try fullPass(programs: programs, input: input, configuration: configuration).session)
       }
+      let doneCPU = ProcessStats.cpuSeconds()
       result.fullSeconds.append(full.inSeconds)
+      result.fullUserSeconds = (result.fullUserSeconds ?? []) + [doneCPU.user - fullCPU.user]
+      result.fullSystemSeconds = (result.fullSystemSeconds ?? []) + [doneCPU.system - fullCPU.system]
       let teardown = clock.measure { finished.removeAll() }
       result.teardownSeconds = (result.teardownSeconds ?? []) + [teardown.inSeconds]
     }

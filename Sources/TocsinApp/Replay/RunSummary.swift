@@ -159,6 +159,17 @@ public struct RunSummary {
 
 /// Process resource figures.
 public enum ProcessStats {
+  /// The process's CPU seconds so far, in user mode and in the kernel (`getrusage`): the
+  /// benchmark's passes are single-threaded, so their differences are the pass's own. The kernel
+  /// part is mostly first touches of memory (page faults and page clearing), which on the
+  /// development VMs varied threefold from one process to the next.
+  public static func cpuSeconds() -> (user: Double, system: Double) {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return (0, 0) }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return (seconds(usage.ru_utime), seconds(usage.ru_stime))
+  }
+
   /// Peak resident set size (`VmHWM` in `/proc/self/status`), or `nil` where unavailable.
   public static func peakResidentBytes() -> Int? {
     guard let data = FileManager.default.contents(atPath: "/proc/self/status") else { return nil }
