@@ -72,9 +72,10 @@ public struct KeySpace {
   public var openKeys: Int { masks.openKeys }
   /// Keys interned over the space's lifetime (a reused id counts again).
   public private(set) var interned = 0
-  /// Heap bytes of the live keys' string values and made composite texts too long to be stored
-  /// inline (over 15 bytes), as glibc's malloc stores them; part of the engine's state estimate.
-  /// (A single-field key's text is its value's string: its storage is counted once.)
+  /// Heap bytes of the live keys' texts too long to be stored inline (over 15 bytes), as glibc's
+  /// malloc stores them; part of the engine's state estimate. Charged from the texts' lengths
+  /// as keys are interned, whether ``text(of:)`` has made a text yet or not, so the estimate is
+  /// the same on every run of the same input (and after a resume).
   public private(set) var textHeapBytes = 0
 
   /// The most rules of one space that ``openRules(_:)`` tracks; rules beyond it are treated as
@@ -308,7 +309,7 @@ public struct KeySpace {
   private mutating func intern<Values: Collection<Value>>(
     _ keyValues: Values, hash: UInt64, inline: InlineKey, pin: EventTime?
   ) -> KeyID {
-    for value in keyValues { textHeapBytes += Self.heapBytes(of: value) }
+    textHeapBytes += Self.textHeapBytes(of: keyValues)
     let id: KeyID
     if let free = freeIDs.popLast() {
       id = KeyID(Int(free))
@@ -361,8 +362,7 @@ public struct KeySpace {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    for value in values(of: id) { textHeapBytes -= Self.heapBytes(of: value) }
-    if slots.count > 1 { textHeapBytes -= Self.heapBytes(of: texts[id.index]) }
+    textHeapBytes -= Self.textHeapBytes(of: values(of: id))
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
@@ -394,20 +394,22 @@ public struct KeySpace {
     if !kept.isEmpty || slots.isEmpty || isFree(id) { return kept }
     let text = Self.text(of: values(of: id))
     texts[id.index] = text
-    if slots.count > 1 { textHeapBytes += Self.heapBytes(of: text) }
     return text
   }
 
-  /// Heap bytes of a key text: none when stored inline, else its storage object.
-  private static func heapBytes(of text: String) -> Int {
-    let n = text.utf8.count
-    return n <= 15 ? 0 : max(32, (32 + n + 1 + 8 + 15) & ~15)
+  /// Heap bytes of the text of a key with `values` (``text(of:)-swift.type.method``): from its
+  /// length, without making it.
+  private static func textHeapBytes<Values: Collection<Value>>(of values: Values) -> Int {
+    var n = max(0, values.count - 1)  // the `|`s
+    for value in values {
+      if case .string(let string) = value { n += string.utf8.count } else { n += value.description.utf8.count }
+    }
+    return heapBytes(ofLength: n)
   }
 
-  /// Heap bytes of a key value: a string's (``heapBytes(of:)-5ouf``), none for the other kinds.
-  private static func heapBytes(of value: Value) -> Int {
-    guard case .string(let string) = value else { return 0 }
-    return heapBytes(of: string)
+  /// Heap bytes of a string of `n` UTF-8 bytes: none when stored inline, else its storage object.
+  private static func heapBytes(ofLength n: Int) -> Int {
+    n <= 15 ? 0 : max(32, (32 + n + 1 + 8 + 15) & ~15)
   }
 
   /// Appends a free id (restoring a checkpoint: ids are re-created in order, free ones too).
