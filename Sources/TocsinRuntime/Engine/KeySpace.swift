@@ -373,7 +373,7 @@ public struct KeySpace {
 
   /// A key's text: its values' texts joined by `|` (a single value's text as it is, with no
   /// array or joined copy: most keys are one field, and a new one arrives every few events).
-  private static func text<Values: Collection<Value>>(of values: Values) -> String {
+  private static func joinedText<Values: Collection<Value>>(of values: Values) -> String {
     if values.count == 1, let only = values.first {
       // A string key (most are) is its own text: no call into the value's description.
       if case .string(let text) = only { return text }
@@ -392,13 +392,13 @@ public struct KeySpace {
   public mutating func text(of id: KeyID) -> String {
     let kept = texts[id.index]
     if !kept.isEmpty || slots.isEmpty || isFree(id) { return kept }
-    let text = Self.text(of: values(of: id))
+    let text = Self.joinedText(of: values(of: id))
     texts[id.index] = text
     return text
   }
 
-  /// Heap bytes of the text of a key with `values` (``text(of:)-swift.type.method``): from its
-  /// length, without making it.
+  /// Heap bytes of the text of a key with `values` (``joinedText(of:)``): from its length,
+  /// without making it.
   private static func textHeapBytes<Values: Collection<Value>>(of values: Values) -> Int {
     var n = max(0, values.count - 1)  // the `|`s
     for value in values {
