@@ -362,7 +362,8 @@ public struct KeySpace {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    textHeapBytes -= Self.textHeapBytes(of: values(of: id))
+    textHeapBytes -= slots.count == 1
+      ? Self.textHeapBytes(of: CollectionOfOne(flatValues[id.index])) : Self.textHeapBytes(of: values(of: id))
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
@@ -390,6 +391,9 @@ public struct KeySpace {
   /// Key `id` as text: its values' texts joined by `|` (a single value's text as it is), made
   /// the first time it is asked for and kept until the key is reclaimed.
   public mutating func text(of id: KeyID) -> String {
+    // A single string field is its own text: handed out as it is, nothing kept (a state limit
+    // asks for the text of every key it drops: ~100 instructions per drop through the cache).
+    if slots.count == 1, case .string(let string) = flatValues[id.index] { return string }
     let kept = texts[id.index]
     if !kept.isEmpty || slots.isEmpty || isFree(id) { return kept }
     let text = Self.joinedText(of: values(of: id))
@@ -399,7 +403,11 @@ public struct KeySpace {
 
   /// Heap bytes of the text of a key with `values` (``joinedText(of:)``): from its length,
   /// without making it.
+  @inline(__always)
   private static func textHeapBytes<Values: Collection<Value>>(of values: Values) -> Int {
+    if values.count == 1, let only = values.first, case .string(let string) = only {
+      return heapBytes(ofLength: string.utf8.count)
+    }
     var n = max(0, values.count - 1)  // the `|`s
     for value in values {
       if case .string(let string) = value { n += string.utf8.count } else { n += value.description.utf8.count }
