@@ -123,10 +123,13 @@ extension Engine {
   /// ``route(_:keys:into:)`` for a rule with a run queue: the shared run's step
   /// (``RuleMatcher/processRun``) on the queue.
   ///
-  /// For a pair queue, the walk of ``processPaired(_:_:_:rule:key:keySpace:hasQuickStartCheck:_:)``.
+  /// For a pair queue, the walk of ``processPaired(_:_:_:rule:key:keySpace:hasQuickStartCheck:takesByGuard:_:)``.
   /// `mayTake` is `false` when the step guard shows no step of the rule can take the event;
   /// `takesByGuard` is `true` when the guard lookup alone shows that the first step takes it: an
   /// exact start guard without a residual conjunction matched (``RuleGuards/Candidates/exactStart``).
+  /// Then the step's condition is not evaluated again, nor when `mayTake` is `false`, as the
+  /// general state's closed-key start does (`closedStart`): a run or pair queue's first step is
+  /// its start step (~60 instructions per W1 purchase in `card_velocity`'s step).
   @inline(__always)
   func processQueued(
     _ queue: RunQueue, _ event: EventRecord, rule r: Int, key: KeyID, keySpace space: Int, bit: Int,
@@ -177,10 +180,7 @@ extension Engine {
   }
 
   /// Debug builds: the first step's condition, evaluated apart, agrees with `taken`, where the
-  /// guard lookup decided it (a rule whose condition reads only the event). The lookup that
-  /// admits the event as a start decides a take as well, as the general state's `closedStart`
-  /// does: a run or pair queue's first step is its start step (~60 instructions per W1
-  /// purchase in `card_velocity`'s step).
+  /// guard lookup decided it (for a rule whose condition reads only the event).
   private func _assertTakeAgrees(rule r: Int, event: EventRecord, taken: Bool, hasQuickStartCheck: Bool) {
     #if DEBUG
       guard hasQuickStartCheck else { return }
