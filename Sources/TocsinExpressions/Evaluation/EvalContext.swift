@@ -112,15 +112,10 @@ public final class EvalContext {
   /// queue's filter), so that its errors are counted where the rule's own evaluation meets them.
   @inline(__always)
   public func withoutRecording(_ body: () -> Bool) -> Bool? {
-    let (types, arithmetic, limits) = (typeErrors, arithmeticErrors, regexLimitHits)
-    let hadMessages = (firstTypeError != nil, firstRegexLimitPattern != nil)
+    let mark = errorMark
     let result = body()
-    if typeErrors == types && arithmeticErrors == arithmetic && regexLimitHits == limits { return result }
-    typeErrors = types
-    arithmeticErrors = arithmetic
-    regexLimitHits = limits
-    if !hadMessages.0 { firstTypeError = nil }
-    if !hadMessages.1 { firstRegexLimitPattern = nil }
+    if recordedErrors == mark.recordedErrors { return result }
+    forgetErrors(since: mark)
     return nil
   }
 }

@@ -24,8 +24,7 @@ public struct EventDecoder {
   /// (``EventSlots/Pool``). Not shared between threads: a copy of the decoder for another
   /// thread must set it to `nil`.
   public var slotPool: EventSlots.Pool?
-  /// ``SmallString/isAvailable``, read once: a short id is then taken from its bits, without
-  /// the retain a copy of the string would call for (a runtime call that retains nothing).
+  /// ``SmallString/isAvailable``, read once, for ``identity(at:line:smallStrings:)``.
   private let takesSmallIDs = SmallString.isAvailable
 
   /// Creates a decoder for the fields `ruleProjection` reads.
@@ -68,12 +67,7 @@ public struct EventDecoder {
         // The projection always holds the time and id slots, so the buffer is not empty.
         let base = UnsafePointer(buffer.baseAddress!)
         if case .int(let n) = base[timeIndex] { epochUnits = n }
-        if takesSmallIDs, let bits = Value.smallStringBits(at: base + idIndex), SmallString.contents(bits).count > 0 {
-          identity = SmallString.string(bits: bits)
-          assert(identity == EventDecoder.identity(at: base + idIndex, line: line), "a short id taken from its bits")
-        } else {
-          identity = EventDecoder.identity(at: base + idIndex, line: line)
-        }
+        identity = EventDecoder.identity(at: base + idIndex, line: line, smallStrings: takesSmallIDs)
         return storedReference
       }
     } catch {
@@ -165,12 +159,17 @@ public struct EventDecoder {
 
   /// The identity of an event whose id field holds `value` and whose line is `line`.
   public static func identity(_ value: Value, line: UnsafeRawBufferPointer) -> EventIdentity {
-    withUnsafePointer(to: value) { identity(at: $0, line: line) }
+    withUnsafePointer(to: value) { identity(at: $0, line: line, smallStrings: SmallString.isAvailable) }
   }
 
-  /// ``identity(_:line:)`` of the value at `value`, read in place.
+  /// ``identity(_:line:)`` of the value at `value`, read in place. With `smallStrings`
+  /// (``SmallString/isAvailable``, read once by the caller), a short id is taken from its bits,
+  /// without the retain a copy of the string would call for (a runtime call that retains nothing).
   @inline(__always)
-  static func identity(at value: UnsafePointer<Value>, line: UnsafeRawBufferPointer) -> EventIdentity {
+  static func identity(at value: UnsafePointer<Value>, line: UnsafeRawBufferPointer, smallStrings: Bool) -> EventIdentity {
+    if smallStrings, let bits = Value.smallStringBits(at: value), SmallString.contents(bits).count > 0 {
+      return SmallString.string(bits: bits)
+    }
     switch value.pointee {
     case .string(let s) where !s.isEmpty: return s
     case .int(let i): return String(i)

@@ -362,8 +362,7 @@ public struct KeySpace {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    textHeapBytes -= slots.count == 1
-      ? Self.textHeapBytes(of: CollectionOfOne(flatValues[id.index])) : Self.textHeapBytes(of: values(of: id))
+    textHeapBytes -= Self.textHeapBytes(of: values(of: id))
     texts[id.index] = ""
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
@@ -373,13 +372,9 @@ public struct KeySpace {
   }
 
   /// A key's text: its values' texts joined by `|` (a single value's text as it is, with no
-  /// array or joined copy: most keys are one field, and a new one arrives every few events).
+  /// joined copy).
   private static func joinedText<Values: Collection<Value>>(of values: Values) -> String {
-    if values.count == 1, let only = values.first {
-      // A string key (most are) is its own text: no call into the value's description.
-      if case .string(let text) = only { return text }
-      return only.description
-    }
+    if values.count == 1, let only = values.first { return only.description }
     var text = ""
     for (i, value) in values.enumerated() {
       if i > 0 { text += "|" }
