@@ -1,3 +1,4 @@
+import Foundation
 import TocsinCore
 import XCTest
 
@@ -78,17 +79,27 @@ final class HugePagesTests: XCTestCase {
     }
   }
 
-  /// Advice on ranges that start and end anywhere (a `realloc`ed block): only whole huge pages
-  /// inside are advised, and every byte stays as written.
-  func testAdviceOnUnalignedRangesKeepsTheirContents() {
-    for (offset, bytes) in [(16, 5 * HugePages.pageBytes), (4096, HugePages.pageBytes), (8, 100), (0, 0)] {
-      guard let raw = malloc(offset + bytes + 1) else { return XCTFail("malloc") }
-      let start = raw + offset
-      fill(start, bytes)
-      HugePages.advise(start, byteCount: bytes)
-      check(start, bytes)
-      free(raw)
-    }
+  /// A block of a huge page or more is one mapping from end to end, after it is allocated and
+  /// after each growth, whatever its length: `mremap` grows only a range inside one mapping, and
+  /// advice on part of a block split it in two (a run queue's 56-byte entries make blocks of 3.5,
+  /// 7, 14 MiB …, each then copied into a new mapping at every doubling).
+  func testABlockStaysOneMappingSoItGrowsWithoutACopy() throws {
+    #if os(Linux)
+      let page = HugePages.pageBytes
+      for (old, new) in [(56 << 16, 56 << 17), (24 << 17, 24 << 18), (page + 4096, 3 * page + 8192), (2 * page, 4 * page)] {
+        let block = HugePages.allocate(byteCount: old, alignment: 64)
+        XCTAssertEqual(try mappings(block, old), 1, "\(old) bytes: allocated")
+        fill(block, old)
+        let grown = HugePages.reallocate(block, from: old, to: new, alignment: 64)
+        XCTAssertEqual(try mappings(grown, new), 1, "\(old) → \(new) bytes: grown")
+        check(grown, old)
+        fill(grown, new)
+        let again = HugePages.reallocate(grown, from: new, to: 2 * new, alignment: 64)
+        XCTAssertEqual(try mappings(again, 2 * new), 1, "\(new) → \(2 * new) bytes: grown again")
+        check(again, new)
+        HugePages.deallocate(again, byteCount: 2 * new)
+      }
+    #endif
   }
 
   /// A key table grown well past a huge page (its storage comes from ``HugePages``, each old one
@@ -142,6 +153,17 @@ final class HugePagesTests: XCTestCase {
 
   private func record(_ key: String) -> EventRecord {
     EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e", slots: [.string(key)])
+  }
+
+  /// How many of the process's mappings (lines of `/proc/self/maps`) cover part of
+  /// `[start, start + bytes)`.
+  private func mappings(_ start: UnsafeMutableRawPointer, _ bytes: Int) throws -> Int {
+    let low = UInt(bitPattern: start)
+    let high = low + UInt(bytes)
+    return try String(contentsOfFile: "/proc/self/maps", encoding: .utf8).split(separator: "\n").count { line in
+      let range = line.prefix { $0 != " " }.split(separator: "-").compactMap { UInt($0, radix: 16) }
+      return range.count == 2 && range[0] < high && range[1] > low
+    }
   }
 
   /// Whether every page of `[start, start + bytes)` is mapped (`mincore` fails with `ENOMEM`

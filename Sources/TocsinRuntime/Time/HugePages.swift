@@ -43,7 +43,7 @@ enum HugePages {
     }
     let length = mappedLength(byteCount)
     let block = mapAligned(length)
-    advise(block, byteCount: length)
+    adviseMapping(block, length: length)
     return block
   }
 
@@ -88,7 +88,7 @@ enum HugePages {
       grown = tocsin_remap(block, oldLength, newLength, target)
       if grown == nil { munmap(target, newLength) }
     }
-    if let grown { advise(grown, byteCount: newLength) }
+    if let grown { adviseMapping(grown, length: newLength) }
     return grown
   }
 
@@ -123,15 +123,17 @@ enum HugePages {
     return (byteCount + page - 1) / page * page
   }
 
-  /// Advises the whole huge pages inside `[start, start + byteCount)` to be backed by huge pages;
-  /// does nothing for a range that holds none (only the 2 MiB-aligned part of a range can be).
-  static func advise(_ start: UnsafeMutableRawPointer, byteCount: Int) {
+  /// Advises a whole mapping of ours (`start` page-aligned, `length` whole pages) to be backed by
+  /// huge pages where its 2 MiB-aligned parts allow (a tail shorter than one gets small pages).
+  ///
+  /// Why the whole mapping and not only its whole huge pages: advice on part of a mapping splits
+  /// it in two (advised and not), and `mremap` refuses a range that spans two (`EFAULT`). Run
+  /// queue blocks are 56 or 24 bytes times a power of two (3.5, 7, 14 MiB …): advised up to their
+  /// last whole huge page, every one of them was copied into a new mapping at each doubling,
+  /// every page of it faulted and zeroed again (`strace`: W1's 3.5, 7 and 3 MiB blocks).
+  static func adviseMapping(_ start: UnsafeMutableRawPointer, length: Int) {
     #if os(Linux)
-      let mask = UInt(pageBytes - 1)
-      let first = (UInt(bitPattern: start) + mask) & ~mask
-      let end = (UInt(bitPattern: start) + UInt(byteCount)) & ~mask
-      guard end > first, let aligned = UnsafeMutableRawPointer(bitPattern: first) else { return }
-      _ = madvise(aligned, Int(end - first), MADV_HUGEPAGE)
+      _ = madvise(start, length, MADV_HUGEPAGE)
     #endif
   }
 }
