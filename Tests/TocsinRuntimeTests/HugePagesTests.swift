@@ -1,4 +1,5 @@
 import Foundation
+import TocsinAutomaton
 import TocsinCore
 import XCTest
 
@@ -149,6 +150,38 @@ final class HugePagesTests: XCTestCase {
     queue.popExpired(upTo: .infinity) { _ in emptied += 1 }
     XCTAssertEqual(emptied, keys)
     XCTAssertEqual(queue.live, 0)
+  }
+
+  /// A start queue's ring grown past a huge page while it wraps (its head moved on by time-outs,
+  /// so each doubling moves the entries whose slot changes, in place) keeps every live start in
+  /// order with its key and event.
+  func testStartQueueGrownWhileWrappedKeepsItsStarts() {
+    let queue = StartQueue(window: .seconds(10), waiting: StateID(1))
+    var next = 0
+    var expired: [Int] = []
+    // Pushes of one event per millisecond; every so often the starts older than the window go.
+    for round in 0..<40 {
+      for _ in 0..<(1_000 * (round + 1)) {
+        let identity = "a start identity longer than fifteen bytes \(next)"
+        _ = queue.push(
+          EventRecord(time: .milliseconds(Int64(next)), sequence: UInt64(next), line: next + 1, identity: identity, slots: []),
+          key: next % 7_919)
+        next += 1
+      }
+      queue.popExpired(upTo: EventTime.milliseconds(Int64(next)), ahead: { _ in }) { _, event in expired.append(event.line - 1) }
+    }
+    XCTAssertGreaterThan(next * 64, 2 * HugePages.pageBytes)
+    XCTAssertEqual(expired.indices.first { expired[$0] != $0 } ?? -1, -1, "time-outs in push order: first out of order")
+    var live: [Int] = []
+    queue.forEachLive { key, event in
+      let n = event.line - 1
+      XCTAssertEqual(key, n % 7_919)
+      XCTAssertEqual(event.identity, "a start identity longer than fifteen bytes \(n)")
+      live.append(n)
+    }
+    XCTAssertEqual(live.count, next - expired.count, "the live starts are the newest")
+    XCTAssertEqual(live.indices.first { live[$0] != expired.count + $0 } ?? -1, -1, "the live starts in order: first out of order")
+    XCTAssertEqual(queue.live, live.count)
   }
 
   private func record(_ key: String) -> EventRecord {

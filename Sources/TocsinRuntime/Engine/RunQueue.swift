@@ -409,11 +409,11 @@ final class RunQueue {
     // entry not yet moved.
     entries = HugePages.reallocate(
       UnsafeMutableRawPointer(entries), from: capacity * MemoryLayout<Entry>.stride,
-      to: 2 * capacity * MemoryLayout<Entry>.stride, alignment: 64
+      to: 2 * capacity * MemoryLayout<Entry>.stride, alignment: 64, zeroed: false
     ).bindMemory(to: Entry.self, capacity: 2 * capacity)
     values = HugePages.reallocate(
       UnsafeMutableRawPointer(values), from: Self.valueBytes(capacity: capacity, width: width),
-      to: Self.valueBytes(capacity: 2 * capacity, width: width), alignment: 64
+      to: Self.valueBytes(capacity: 2 * capacity, width: width), alignment: 64, zeroed: false
     ).bindMemory(to: Value.self, capacity: max(1, 2 * capacity * width))
     var s = head
     while s < tail {

@@ -8,10 +8,11 @@ import CMemoryHints
   import Darwin
 #endif
 
-/// Large blocks the engine reads at random (key tables, run-queue key records and entry rings)
-/// backed by transparent huge pages where the kernel offers them. (Rule state buffers grow by
-/// `realloc`, which moves a large one by remapping its pages; advising them made no measurable
-/// difference, so they are left as they are.)
+/// Large blocks the engine reads at random (key tables, run-queue key records and entry rings,
+/// start-queue rings) backed by transparent huge pages where the kernel offers them. (Rule state
+/// buffers grow by `realloc`, which moves a large one by remapping its pages; advising them made
+/// no measurable difference, and from here (session 45) they touched as much memory and ran as
+/// many instructions, so they are left as they are.)
 ///
 /// Why: each event looks its keys up in tables of several MiB and reads its rules' state for
 /// those keys, each a load (or a prefetch) at a random address. With 4 KiB pages those addresses
@@ -49,8 +50,10 @@ enum HugePages {
 
   /// Grows a block from ``allocate(byteCount:alignment:)`` (or from this function) of
   /// `oldByteCount` bytes to `newByteCount`, keeping its first `oldByteCount` bytes; the bytes
-  /// after them read as zeros. Returns the block, which may have moved; `block` is no longer
-  /// valid. Free the result with ``deallocate(_:byteCount:)`` and `newByteCount`.
+  /// after them read as zeros, or, when not `zeroed`, are uninitialised below a huge page (for a
+  /// caller that initialises what it uses: clearing them was a `memset` per doubling). Returns
+  /// the block, which may have moved; `block` is no longer valid. Free the result with
+  /// ``deallocate(_:byteCount:)`` and `newByteCount`.
   ///
   /// Why: the engine's tables double as keys and partial matches arrive, and a new block for
   /// each doubling meant the kernel zeroed every page of it again (a huge page fault clears
@@ -61,7 +64,8 @@ enum HugePages {
   /// first touched. Smaller blocks, and any system without `mremap`, are copied into a new block
   /// as before.
   static func reallocate(
-    _ block: UnsafeMutableRawPointer, from oldByteCount: Int, to newByteCount: Int, alignment: Int
+    _ block: UnsafeMutableRawPointer, from oldByteCount: Int, to newByteCount: Int, alignment: Int,
+    zeroed: Bool = true
   ) -> UnsafeMutableRawPointer {
     precondition(newByteCount >= oldByteCount, "reallocate only grows a block")
     if oldByteCount >= pageBytes, let grown = remap(block, from: mappedLength(oldByteCount), to: mappedLength(newByteCount)) {
@@ -70,7 +74,7 @@ enum HugePages {
     let grown = allocate(byteCount: newByteCount, alignment: alignment)
     grown.copyMemory(from: block, byteCount: oldByteCount)
     // A fresh mapping is zeroed already; memory from the allocator is not.
-    if newByteCount < pageBytes { (grown + oldByteCount).initializeMemory(as: UInt8.self, repeating: 0, count: newByteCount - oldByteCount) }
+    if zeroed && newByteCount < pageBytes { (grown + oldByteCount).initializeMemory(as: UInt8.self, repeating: 0, count: newByteCount - oldByteCount) }
     deallocate(block, byteCount: oldByteCount)
     return grown
   }
