@@ -121,14 +121,19 @@ enum HugePages {
     munmap(block, mappedLength(byteCount))
   }
 
-  /// `byteCount` rounded up to whole pages of the system's size (the unit `munmap` trims in).
+  /// The length of the mapping that holds a block of `byteCount` bytes (a huge page or more):
+  /// whole huge pages. A mapping that ended inside a huge page had that part in small pages, and
+  /// when it grew where it was (`mremap`), the part stayed in small pages, now in the middle of
+  /// the block: each doubling of a run-queue ring (3.5, 7, 14 MiB …) left one such stretch, read
+  /// at random through the TLB like the rest (W2's user time in `tocsin bench` +5–8% against
+  /// blocks copied into fresh mappings). Whole huge pages cost at most one huge page's tail per
+  /// block, touched only if the block reaches it.
   private static func mappedLength(_ byteCount: Int) -> Int {
-    let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
-    return (byteCount + page - 1) / page * page
+    (byteCount + pageBytes - 1) / pageBytes * pageBytes
   }
 
-  /// Advises a whole mapping of ours (`start` page-aligned, `length` whole pages) to be backed by
-  /// huge pages where its 2 MiB-aligned parts allow (a tail shorter than one gets small pages).
+  /// Advises a whole mapping of ours (``mappedLength(_:)``: whole huge pages) to be backed by
+  /// huge pages.
   ///
   /// Why the whole mapping and not only its whole huge pages: advice on part of a mapping splits
   /// it in two (advised and not), and `mremap` refuses a range that spans two (`EFAULT`). Run
