@@ -121,8 +121,10 @@ final class HugePagesTests: XCTestCase {
   }
 
   /// A run queue grown well past a huge page (its entries and kept values move into blocks from
-  /// ``HugePages`` at each doubling) keeps every entry, its links and its values.
+  /// ``HugePages`` at each doubling) keeps every entry, its links, its values and its identity
+  /// (short ones, kept as bits, and long ones, which hold a reference).
   func testRunQueueGrownPastHugePages() {
+    func identity(_ i: Int) -> String { i % 3 == 0 ? "an event identity of more than fifteen bytes \(i)" : "e\(i)" }
     let queue = RunQueue(within: .seconds(3600), needed: 1, keptSlots: [SlotIndex(0)], slotCount: 1)
     let keys = 500
     let events = 100_000
@@ -132,7 +134,7 @@ final class HugePagesTests: XCTestCase {
       // Longer than a small string: every kept value holds a reference that must move intact.
       let value = Value.string("a value of more than fifteen bytes \(i)")
       queue.append(
-        EventRecord(time: .milliseconds(Int64(i)), sequence: UInt64(i), line: i + 1, identity: "e\(i)", slots: [value]),
+        EventRecord(time: .milliseconds(Int64(i)), sequence: UInt64(i), line: i + 1, identity: identity(i), slots: [value]),
         key: k)
     }
     XCTAssertGreaterThan(events * 56, 2 * HugePages.pageBytes)
@@ -143,7 +145,7 @@ final class HugePagesTests: XCTestCase {
       for (n, s) in live.enumerated() where n % 37 == 0 {
         let i = n * keys + k
         XCTAssertEqual(queue.keptValues(s).pointee, .string("a value of more than fifteen bytes \(i)"), "key \(k)")
-        XCTAssertEqual(queue.event(s).identity, "e\(i)")
+        XCTAssertEqual(queue.event(s).identity, identity(i))
       }
     }
     var emptied = 0

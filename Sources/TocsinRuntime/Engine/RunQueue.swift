@@ -367,9 +367,13 @@ final class RunQueue {
     // The lines 8 appends on, for the stores then (as `StartQueue.push(_:key:)`'s).
     MemoryHint.prefetch(entries + Int((s &+ 8) & mask))
     if width > 0 { MemoryHint.prefetch(values + Int((s &+ 8) & mask) &* width) }
+    // A short identity (W1's event ids) is copied as its bits: a copy of the string called
+    // `swift_bridgeObjectRetain`, which retains nothing for one (``discardHead()`` likewise).
+    let bits = SmallString.bits(of: event.identity)
+    let identity = smallStrings && SmallString.isSmall(bits) ? SmallString.string(bits: bits) : event.identity
     (entries + slot).initialize(
       to: Entry(
-        start: EventPosition(event), line: event.line, identity: event.identity,
+        start: EventPosition(event), line: event.line, identity: identity,
         previous: run.pointee.newest & ~KeyRun.skippedBit, key: UInt32(truncatingIfNeeded: k),
         ordinal: run.pointee.appended))
     if width > 0 {
@@ -659,7 +663,11 @@ final class RunQueue {
   @inline(__always)
   private func discardHead() {
     let slot = Int(head & mask)
-    (entries + slot).deinitialize(count: 1)
+    // An entry's one reference is its identity: a short string holds none, and the entry's
+    // memory is then left as it is, no `swift_bridgeObjectRelease` call.
+    if !(smallStrings && SmallString.isSmall(SmallString.bits(of: entries[slot].identity))) {
+      (entries + slot).deinitialize(count: 1)
+    }
     if width > 0 { Value.deinitialize(values + slot &* width, count: width, smallStrings: smallStrings) }
     head &+= 1
   }
