@@ -126,8 +126,8 @@ enum HugePages {
   /// when it grew where it was (`mremap`), the part stayed in small pages, now in the middle of
   /// the block: each doubling of a run-queue ring (3.5, 7, 14 MiB …) left one such stretch, read
   /// at random through the TLB like the rest (W2's user time in `tocsin bench` +5–8% against
-  /// blocks copied into fresh mappings). Whole huge pages cost at most one huge page's tail per
-  /// block, touched only if the block reaches it.
+  /// blocks copied into fresh mappings). The cost: a huge page is faulted whole, so a block's last
+  /// one may hold up to 2 MiB it does not use, once the block reaches into it.
   private static func mappedLength(_ byteCount: Int) -> Int {
     (byteCount + pageBytes - 1) / pageBytes * pageBytes
   }
