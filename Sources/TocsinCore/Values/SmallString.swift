@@ -72,6 +72,11 @@ public enum SmallString {
     bits.1 >> 56 & 0xA0 == 0xA0
   }
 
+  /// Whether `string` is in the small form: it holds no reference, so copying or dropping it
+  /// needs no reference count. Only where ``probe()`` returned `true`.
+  @inlinable
+  public static func isSmall(_ string: String) -> Bool { isSmall(bits(of: string)) }
+
   /// Whether `bits` (of a string in the small form) are an ASCII string's.
   @inlinable
   public static func isASCII(_ bits: (UInt64, UInt64)) -> Bool {

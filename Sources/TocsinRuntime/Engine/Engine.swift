@@ -828,8 +828,7 @@ public final class Engine {
       hotSlotPool?._withUnsafeGuaranteedRef { $0.recycle(&item.event.slots) }
       // Its other reference is its identity, a short string as a rule (an event id): then
       // nothing is left to release, and the buffer skips the event's deinitialisation.
-      return !item.event.slots.holdsBuffer && smallStrings
-        && SmallString.isSmall(SmallString.bits(of: item.event.identity))
+      return !item.event.slots.holdsBuffer && smallStrings && SmallString.isSmall(item.event.identity)
     }
     // After the release loop: the budget estimate reads the buffer, which the loop holds.
     if limitState.isTracking {

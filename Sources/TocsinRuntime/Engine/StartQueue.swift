@@ -163,30 +163,13 @@ final class StartQueue {
     }
   }
 
-  /// Doubles the ring, keeping every entry's number (entry `s` moves from `s & mask` to
-  /// `s & grownMask`).
-  ///
-  /// The ring grows where it is (``HugePages/reallocate(_:from:to:alignment:)``: from 2 MiB on,
-  /// its pages are remapped, not copied, and only the added half is faulted), as ``RunQueue``'s
-  /// does. Entry `s` then moves from `s & mask` to `s & grownMask`, the same slot or the one
-  /// `capacity` after it, in the added half, so no move overwrites an entry not yet moved. (A new
-  /// ring for each doubling faulted and zeroed every page of it again: 2.7% of a W2 replay's
-  /// samples, in the kernel.)
+  /// Doubles the ring where it is, keeping every entry's number
+  /// (``HugePages/doubleRing(_:capacity:width:queued:)``, as ``RunQueue``'s ring). A new ring for
+  /// each doubling faulted and zeroed every page of it again: 2.7% of a W2 replay's samples, in
+  /// the kernel.
   @inline(never)
   private func grow() {
-    let capacity = Int(mask + 1)
-    let grownMask = mask << 1 | 1
-    entries = HugePages.reallocate(
-      UnsafeMutableRawPointer(entries), from: capacity * MemoryLayout<Entry>.stride,
-      to: 2 * capacity * MemoryLayout<Entry>.stride, alignment: 64, zeroed: false
-    ).bindMemory(to: Entry.self, capacity: 2 * capacity)
-    var s = head
-    while s < tail {
-      let from = Int(s & mask)
-      let to = Int(s & grownMask)
-      if to != from { (entries + to).moveInitialize(from: entries + from, count: 1) }
-      s &+= 1
-    }
-    mask = grownMask
+    entries = HugePages.doubleRing(entries, capacity: Int(mask + 1), queued: head..<tail)
+    mask = mask << 1 | 1
   }
 }

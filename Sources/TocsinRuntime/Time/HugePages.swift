@@ -11,8 +11,8 @@ import CMemoryHints
 /// Large blocks the engine reads at random (key tables, run-queue key records and entry rings,
 /// start-queue rings) backed by transparent huge pages where the kernel offers them. (Rule state
 /// buffers grow by `realloc`, which moves a large one by remapping its pages; advising them made
-/// no measurable difference, and from here (session 45) they touched as much memory and ran as
-/// many instructions, so they are left as they are.)
+/// no measurable difference, and as blocks of these (session 45) they touched as much memory and
+/// ran as many instructions, so they are left as they are.)
 ///
 /// Why: each event looks its keys up in tables of several MiB and reads its rules' state for
 /// those keys, each a load (or a prefetch) at a random address. With 4 KiB pages those addresses
@@ -76,6 +76,36 @@ enum HugePages {
     // A fresh mapping is zeroed already; memory from the allocator is not.
     if zeroed && newByteCount < pageBytes { (grown + oldByteCount).initializeMemory(as: UInt8.self, repeating: 0, count: newByteCount - oldByteCount) }
     deallocate(block, byteCount: oldByteCount)
+    return grown
+  }
+
+  /// Doubles a ring of `capacity` slots (a power of two), `width` elements each, from
+  /// ``allocate(byteCount:alignment:)`` with `max(1, capacity * width)` elements at 64 bytes,
+  /// where it is (``reallocate(_:from:to:alignment:zeroed:)``), keeping the number of every
+  /// queued entry: entry `s` lies at slot `s % capacity` before and `s % (2 * capacity)` after,
+  /// which is the same slot or the one `capacity` after it, in the added half, so no move
+  /// overwrites an entry not yet moved and only those entries move. Returns the ring, which may
+  /// have moved.
+  static func doubleRing<Element>(
+    _ ring: UnsafeMutablePointer<Element>, capacity: Int, width: Int = 1, queued: Range<UInt64>
+  ) -> UnsafeMutablePointer<Element> {
+    let stride = MemoryLayout<Element>.stride
+    let grown = reallocate(
+      UnsafeMutableRawPointer(ring), from: max(1, capacity * width) * stride,
+      to: max(1, 2 * capacity * width) * stride, alignment: 64, zeroed: false
+    ).bindMemory(to: Element.self, capacity: max(1, 2 * capacity * width))
+    // The numbers of one lap of the ring (from a multiple of `capacity` to the next) lie in
+    // consecutive slots and all stay or all move: one move per lap, two at most.
+    let mask = UInt64(capacity - 1)
+    var s = queued.lowerBound
+    while s < queued.upperBound {
+      let lapEnd = min(queued.upperBound, (s | mask) &+ 1)
+      if s & UInt64(capacity) != 0 {
+        let from = Int(s & mask) * width
+        (grown + from + capacity * width).moveInitialize(from: grown + from, count: Int(lapEnd - s) * width)
+      }
+      s = lapEnd
+    }
     return grown
   }
 
