@@ -120,6 +120,55 @@ final class HugePagesTests: XCTestCase {
     space.table.checkInvariants()
   }
 
+  /// A key space grown well past a huge page: its key values (heap strings and ints, which move
+  /// with their block) and its open masks grow where they lie, and every key keeps its id, its
+  /// values, its text (made before or after the growth) and its open bits; reclaimed ids are
+  /// reused with none of the old key's.
+  func testKeySpaceGrownPastHugePages() {
+    var space = KeySpace(slots: [SlotIndex(0), SlotIndex(1)])
+    func event(_ n: Int) -> EventRecord {
+      EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e",
+        slots: [.string("a user of more than fifteen bytes \(n)"), .int(Int64(n))])
+    }
+    let keys = 300_000
+    var early: [KeyID: String] = [:]
+    for n in 0..<keys {
+      // swift-format-ignore: NeverForceUnwrap
+      // Both fields are present.
+      let id = space.key(of: event(n))!
+      XCTAssertEqual(id.index, n)
+      if n % 1000 == 7 {
+        space.setOpen(true, rule: n % 64, key: id)
+        // Made while the blocks are small, read back after they have grown.
+        if n < 10_000 { early[id] = space.text(of: id) }
+      }
+    }
+    XCTAssertGreaterThan(MemoryLayout<Value>.stride * 2 * keys, 2 * HugePages.pageBytes)
+    XCTAssertGreaterThan(MemoryLayout<UInt64>.stride * keys, HugePages.pageBytes)
+    for n in stride(from: 0, to: keys, by: 97) {
+      XCTAssertEqual(space.key(of: event(n)), KeyID(n))
+      XCTAssertEqual(space.values(of: KeyID(n)), [.string("a user of more than fifteen bytes \(n)"), .int(Int64(n))])
+      XCTAssertEqual(space.openRules(KeyID(n)), n % 1000 == 7 ? 1 << UInt64(n % 64) : 0, "\(n)")
+    }
+    for (id, text) in early { XCTAssertEqual(space.text(of: id), text) }
+    XCTAssertEqual(space.text(of: KeyID(keys - 1)), "a user of more than fifteen bytes \(keys - 1)|\(keys - 1)")
+    XCTAssertEqual(space.openKeys, keys / 1000)
+    // A reclaimed key's id goes to the next new key, with its values and text, not the old ones.
+    space.setOpen(false, rule: 7, key: KeyID(7))
+    space.reclaim(KeyID(7))
+    space.reclaim(KeyID(keys - 1))
+    XCTAssertTrue(space.isFree(KeyID(7)))
+    XCTAssertNil(space.find(event(7)))
+    let reused = space.key(of: EventRecord(time: .milliseconds(0), sequence: 0, line: 1, identity: "e", slots: [.string("new"), .int(-1)]))
+    XCTAssertEqual(reused, KeyID(keys - 1))
+    XCTAssertEqual(space.key(of: event(keys)), KeyID(7))
+    XCTAssertEqual(space.text(of: KeyID(keys - 1)), "new|-1")
+    XCTAssertEqual(space.text(of: KeyID(7)), "a user of more than fifteen bytes \(keys)|\(keys)")
+    XCTAssertEqual(space.openRules(KeyID(7)), 0)
+    XCTAssertEqual(space.count, keys)
+    XCTAssertEqual(space.idCount, keys)
+  }
+
   /// A run queue grown well past a huge page (its entries and kept values move into blocks from
   /// ``HugePages`` at each doubling) keeps every entry, its links, its values and its identity
   /// (short ones, kept as bits, and long ones, which hold a reference).

@@ -40,14 +40,19 @@ public struct KeySpace {
   /// The slots of the key fields, in order.
   public let slots: [SlotIndex]
   private(set) var table = KeyTable()
-  /// Key values, `slots.count` per id, in id order (nulls for a free id).
-  private var flatValues: [Value] = []
+  /// Key values, `slots.count` per id, in id order (nulls for a free id). Shared by copies of
+  /// the space, as ``masks``.
+  let flatValues = KeyValues()
   /// `texts[id]`: the key as text once ``text(of:)`` has made it (values joined with `|`), else
-  /// empty (and for a free id). Made when first asked for (an alert, a rule that reads `key`),
-  /// not as the key is interned: a composite key's text was a string built by interpolation
-  /// for every new key (~180 instructions per event of W2's `country_velocity` at 100k events),
-  /// most of them never shown.
+  /// empty (and for a free id); ids past its end have none. Made when first asked for (an alert,
+  /// a rule that reads `key`), not as the key is interned: a composite key's text was a string
+  /// built by interpolation for every new key (~180 instructions per event of W2's
+  /// `country_velocity` at 100k events), most of them never shown. Nor is the array grown as
+  /// keys are interned, only as far as the highest id with a text: an empty text per key was
+  /// 16 bytes per key, and the array's doublings copied them (W2: 21 bytes per event, session 46).
   private var texts: [String] = []
+  /// Ids handed out, free ones included: the length of every per-key table.
+  public private(set) var idCount = 0
   /// `masks[id]`: bit `b` set when the space's rule number `b` has state for key `id`. Shared
   /// by copies of the space (it is written in place, never copied on write); the engine never
   /// copies its spaces.
@@ -252,7 +257,7 @@ public struct KeySpace {
     let hash = probe.hash
     switch slots.count {
     case 0:
-      if texts.isEmpty {
+      if idCount == 0 {
         guard interning else { return nil }
         intern(EmptyCollection<Value>(), hash: 0, inline: .notInline, pin: nil)
       }
@@ -264,9 +269,8 @@ public struct KeySpace {
         found = table.lookup(hash: hash, inline: probe.inline, pinningAt: pin)
       } else {
         let value = event[slots[0]]
-        found = flatValues.withUnsafeBufferPointer { stored in
-          table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
-        }
+        let stored = flatValues.base
+        found = table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
       }
       if let found { return KeyID(Int(found)) }
       guard interning else { return nil }
@@ -281,12 +285,11 @@ public struct KeySpace {
         // Hashed and compared in place in the event's slots: an array of the values is built
         // only for a new key (it was one allocation per event for every composite key).
         let n = slots.count
-        found = flatValues.withUnsafeBufferPointer { stored in
-          table.lookup(hash: hash, pinningAt: pin) { id in
-            let base = Int(id) * n
-            for i in 0..<n where stored[base + i] != event[slots[i]] { return false }
-            return true
-          }
+        let stored = flatValues.base
+        found = table.lookup(hash: hash, pinningAt: pin) { id in
+          let base = Int(id) * n
+          for i in 0..<n where stored[base + i] != event[slots[i]] { return false }
+          return true
         }
       }
       if let found { return KeyID(Int(found)) }
@@ -313,14 +316,14 @@ public struct KeySpace {
     let id: KeyID
     if let free = freeIDs.popLast() {
       id = KeyID(Int(free))
-      assert(texts[id.index].isEmpty, "a free id keeps no text")
+      assert(id.index >= texts.count || texts[id.index].isEmpty, "a free id keeps no text")
       let base = id.index * slots.count
       for (i, value) in keyValues.enumerated() { flatValues[base + i] = value }
       masks.clear(id.index)
     } else {
-      precondition(texts.count < KeyID.limit, "a key space holds at most \(KeyID.limit) keys")
-      id = KeyID(texts.count)
-      texts.append("")
+      precondition(idCount < KeyID.limit, "a key space holds at most \(KeyID.limit) keys")
+      id = KeyID(idCount)
+      idCount += 1
       // Element by element: `append(contentsOf:)` of a `CollectionOfOne` (most keys) went
       // through the generic sequence path, ~90 instructions.
       for value in keyValues { flatValues.append(value) }
@@ -362,8 +365,8 @@ public struct KeySpace {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    textHeapBytes -= Self.textHeapBytes(of: values(of: id))
-    texts[id.index] = ""
+    textHeapBytes -= flatValues.withValues(from: id.index * slots.count, count: slots.count) { Self.textHeapBytes(of: $0) }
+    if id.index < texts.count { texts[id.index] = "" }
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
     freeIDs.append(id.rawValue)
@@ -389,9 +392,10 @@ public struct KeySpace {
     // A single string field is its own text: handed out as it is, nothing kept (a state limit
     // asks for the text of every key it drops: ~100 instructions per drop through the cache).
     if slots.count == 1, case .string(let string) = flatValues[id.index] { return string }
-    let kept = texts[id.index]
-    if !kept.isEmpty || slots.isEmpty || isFree(id) { return kept }
-    let text = Self.joinedText(of: values(of: id))
+    if id.index < texts.count, !texts[id.index].isEmpty { return texts[id.index] }
+    if slots.isEmpty || isFree(id) { return "" }
+    let text = flatValues.withValues(from: id.index * slots.count, count: slots.count) { Self.joinedText(of: $0) }
+    if texts.count <= id.index { texts.append(contentsOf: repeatElement("", count: id.index + 1 - texts.count)) }
     texts[id.index] = text
     return text
   }
@@ -418,9 +422,9 @@ public struct KeySpace {
   /// Appends a free id (restoring a checkpoint: ids are re-created in order, free ones too).
   /// It is not reused until ``restoreFreeOrder(_:reclaimed:)`` hands over the free list.
   mutating func appendFreeID() -> KeyID {
-    let id = KeyID(texts.count)
-    texts.append("")
-    flatValues.append(contentsOf: repeatElement(Value.null, count: slots.count))
+    let id = KeyID(idCount)
+    idCount += 1
+    for _ in 0..<slots.count { flatValues.append(.null) }
     masks.appendZero()
     return id
   }
@@ -429,9 +433,9 @@ public struct KeySpace {
   /// `false` unless `order` names every free id exactly once.
   mutating func restoreFreeOrder(_ order: [UInt32], reclaimed: Int) -> Bool {
     var free = 0
-    for id in 0..<texts.count where isFree(KeyID(id)) { free += 1 }
+    for id in 0..<idCount where isFree(KeyID(id)) { free += 1 }
     guard order.count == free, Set(order).count == order.count else { return false }
-    for raw in order where Int(raw) >= texts.count || !isFree(KeyID(Int(raw))) { return false }
+    for raw in order where Int(raw) >= idCount || !isFree(KeyID(Int(raw))) { return false }
     freeIDs = order
     self.reclaimed = reclaimed
     return true
@@ -444,8 +448,8 @@ public struct KeySpace {
   }
 
   /// The field values of key `id`, in key-field order.
-  public func values(of id: KeyID) -> ArraySlice<Value> {
-    flatValues[id.index * slots.count..<(id.index + 1) * slots.count]
+  public func values(of id: KeyID) -> [Value] {
+    flatValues.withValues(from: id.index * slots.count, count: slots.count) { Array($0) }
   }
 
   /// ``values(of:)`` as an array (an alert's key values). A key of one field, most keys, is
@@ -455,7 +459,7 @@ public struct KeySpace {
   @inline(__always)
   public func valueArray(of id: KeyID) -> [Value] {
     if slots.count == 1 { return [flatValues[id.index]] }
-    return Array(values(of: id))
+    return values(of: id)
   }
 
   /// Bit `b` is set when the space's rule number `b` has open or held matches for `id`.
@@ -476,15 +480,11 @@ public struct KeySpace {
   /// The table hash of live key `id`'s values.
   func hash(of id: KeyID) -> UInt64 {
     if slots.count == 1 { return table.hash(flatValues[id.index]) }
-    let range = id.index * slots.count..<(id.index + 1) * slots.count
-    return flatValues[range].withUnsafeBufferPointer { table.hash($0) }
+    return flatValues.withValues(from: id.index * slots.count, count: slots.count) { table.hash($0) }
   }
 
   /// Number of keys interned and not reclaimed.
-  public var count: Int { texts.count - freeIDs.count }
-
-  /// Number of ids handed out, free ones included: the length of every per-key table.
-  public var idCount: Int { texts.count }
+  public var count: Int { idCount - freeIDs.count }
 }
 
 /// The open masks of a key space's ids (``KeySpace/openRules(_:)``): one word per id, in plain
@@ -503,9 +503,12 @@ public final class OpenMasks {
   /// Ids whose mask is not zero.
   private(set) var openKeys = 0
 
-  init() { base = .allocate(capacity: capacity) }
+  init() {
+    base = HugePages.allocate(byteCount: capacity * MemoryLayout<UInt64>.stride, alignment: 64)
+      .bindMemory(to: UInt64.self, capacity: capacity)
+  }
 
-  deinit { base.deallocate() }
+  deinit { HugePages.deallocate(UnsafeMutableRawPointer(base), byteCount: capacity * MemoryLayout<UInt64>.stride) }
 
   /// The mask of id `i`.
   @inline(__always)
@@ -516,12 +519,19 @@ public final class OpenMasks {
 
   /// A new id's mask: zero.
   func appendZero() {
-    if count == capacity {
-      capacity *= 2
-      base = base.moved(count: count, toCapacity: capacity)
-    }
+    if count == capacity { grow() }
     base[count] = 0
     count += 1
+  }
+
+  /// Doubles the room, where it lies once past a huge page (``HugePages/reallocate``), not
+  /// copied into a new block.
+  @inline(never)
+  private func grow() {
+    let bytes = capacity * MemoryLayout<UInt64>.stride
+    base = HugePages.reallocate(UnsafeMutableRawPointer(base), from: bytes, to: 2 * bytes, alignment: 64, zeroed: false)
+      .bindMemory(to: UInt64.self, capacity: 2 * capacity)
+    capacity *= 2
   }
 
   /// Zeroes a reused or reclaimed id's mask (it has no state: the count of open keys stays).
@@ -552,6 +562,67 @@ public final class OpenMasks {
   func prefetch(_ i: Int) {
     guard i < count else { return }
     MemoryHint.prefetch(base + i)
+  }
+}
+
+/// A key space's key values (``KeySpace``'s `flatValues`): a run of values per id, in id order,
+/// in one block of plain memory that grows where it lies once past a huge page
+/// (``HugePages/reallocate``). As a Swift array, each doubling copied every key's values into a
+/// new buffer, faulted whole (W2: 30 bytes copied per event, callgrind on 300k events; a run's
+/// key spaces hold megabytes of them). Not copy-on-write: one owner, one thread, as
+/// ``OpenMasks``.
+final class KeyValues {
+  /// `base[0..<count]`: the values, room for `capacity`.
+  private(set) var base: UnsafeMutablePointer<Value>
+  private(set) var count = 0
+  private var capacity = 16
+
+  private static var stride: Int { MemoryLayout<Value>.stride }
+
+  init() {
+    base = HugePages.allocate(byteCount: capacity * Self.stride, alignment: 64).bindMemory(to: Value.self, capacity: capacity)
+  }
+
+  deinit {
+    base.deinitialize(count: count)
+    HugePages.deallocate(UnsafeMutableRawPointer(base), byteCount: capacity * Self.stride)
+  }
+
+  /// Value `i`, read and written in place.
+  subscript(i: Int) -> Value {
+    unsafeAddress {
+      precondition(i >= 0 && i < count, "key value out of range")
+      return UnsafePointer(base + i)
+    }
+    unsafeMutableAddress {
+      precondition(i >= 0 && i < count, "key value out of range")
+      return base + i
+    }
+  }
+
+  /// Adds `value` at the end.
+  @inline(__always)
+  func append(_ value: consuming Value) {
+    if count == capacity { grow() }
+    (base + count).initialize(to: value)
+    count += 1
+  }
+
+  /// Doubles the room.
+  @inline(never)
+  private func grow() {
+    let bytes = capacity * Self.stride
+    // Values are bitwise movable: the block's bytes move (or stay) as they are.
+    base = HugePages.reallocate(UnsafeMutableRawPointer(base), from: bytes, to: 2 * bytes, alignment: 64, zeroed: false)
+      .bindMemory(to: Value.self, capacity: 2 * capacity)
+    capacity *= 2
+  }
+
+  /// Calls `body` with values `start..<start + n` (valid only inside `body`).
+  @inline(__always)
+  func withValues<R>(from start: Int, count n: Int, _ body: (UnsafeBufferPointer<Value>) throws -> R) rethrows -> R {
+    precondition(start >= 0 && n >= 0 && start + n <= count, "key values out of range")
+    return try body(UnsafeBufferPointer(start: base + start, count: n))
   }
 }
 
