@@ -36,10 +36,7 @@ extension Engine {
           firstRegexLimitPattern: rule.context.firstRegexLimitPattern, keys: keys))
     }
     for space in keySpaces {
-      var values: [Value] = []
-      values.reserveCapacity(space.idCount * space.slots.count)
-      for id in 0..<space.idCount { values.append(contentsOf: space.values(of: KeyID(id))) }
-      var state = EngineSnapshot.KeySpaceState(fields: fields(of: space), values: values, count: space.idCount)
+      var state = EngineSnapshot.KeySpaceState(fields: fields(of: space), values: space.allValues, count: space.idCount)
       state.free = space.freeIDs
       state.reclaimed = space.reclaimed
       snap.keySpaces.append(state)

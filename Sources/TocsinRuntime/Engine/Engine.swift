@@ -1349,7 +1349,7 @@ public final class Engine {
       ? .null : matcher.program.suppressionKey.map { $0(last, match, context) } ?? .string(keyText)
     // Made whole in one initialiser call: a `var` set after it was copied and destroyed once more.
     return Alert(
-      source: source, keyValues: keySpaces[space].valueArray(of: key),
+      source: source, keyValues: keySpaces[space].values(of: key),
       idHash: Alert.makeIDHash(
         source: source, isTimeout: isTimeout, keyText: keyText, identities: bound.lazy.map(\.identity)),
       isTimeout: isTimeout, time: time, start: match.first.event.time, boundEvents: bound,

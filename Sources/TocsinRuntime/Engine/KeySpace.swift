@@ -447,20 +447,18 @@ public struct KeySpace {
     !slots.isEmpty && flatValues[id.index * slots.count].isNull
   }
 
-  /// The field values of key `id`, in key-field order.
+  /// The field values of key `id`, in key-field order (an alert's key values). A key of one
+  /// field, most keys, is put in an array of one: through the generic collection copy it was
+  /// ~280 instructions an alert. Inlined: called on an element of the engine's array of spaces,
+  /// a call copied the whole space.
+  @inline(__always)
   public func values(of id: KeyID) -> [Value] {
-    flatValues.withValues(from: id.index * slots.count, count: slots.count) { Array($0) }
+    if slots.count == 1 { return [flatValues[id.index]] }
+    return flatValues.withValues(from: id.index * slots.count, count: slots.count) { Array($0) }
   }
 
-  /// ``values(of:)`` as an array (an alert's key values). A key of one field, most keys, is
-  /// put in an array of one: converting the slice went through the generic collection copy
-  /// (~280 instructions an alert). Inlined: called on an element of the engine's array of
-  /// spaces, a call copied the whole space.
-  @inline(__always)
-  public func valueArray(of id: KeyID) -> [Value] {
-    if slots.count == 1 { return [flatValues[id.index]] }
-    return values(of: id)
-  }
+  /// Every id's values (``values(of:)``) one after another, in id order (a checkpoint's).
+  public var allValues: [Value] { flatValues.withValues(from: 0, count: flatValues.count) { Array($0) } }
 
   /// Bit `b` is set when the space's rule number `b` has open or held matches for `id`.
   @inline(__always)
