@@ -40,9 +40,11 @@ public struct KeySpace {
   /// The slots of the key fields, in order.
   public let slots: [SlotIndex]
   private(set) var table = KeyTable()
-  /// Key values, `slots.count` per id, in id order (nulls for a free id). Shared by copies of
-  /// the space, as ``masks``.
-  let flatValues = KeyValues()
+  /// Key values, `slots.count` per id, in id order (nulls for a free id), in a block that grows
+  /// where it lies once past a huge page (``PlainArray``): as a Swift array, each doubling copied
+  /// every key's values into a new buffer, faulted whole (W2: 30 bytes copied per event,
+  /// callgrind on 300k events). Shared by copies of the space, as ``masks``.
+  let flatValues = PlainArray<Value>()
   /// `texts[id]`: the key as text once ``text(of:)`` has made it (values joined with `|`), else
   /// empty (and for a free id); ids past its end have none. Made when first asked for (an alert,
   /// a rule that reads `key`), not as the key is interned: a composite key's text was a string
@@ -269,8 +271,9 @@ public struct KeySpace {
         found = table.lookup(hash: hash, inline: probe.inline, pinningAt: pin)
       } else {
         let value = event[slots[0]]
-        let stored = flatValues.base
-        found = table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
+        found = flatValues.withElements(from: 0, count: flatValues.count) { stored in
+          table.lookup(hash: hash, pinningAt: pin) { stored[Int($0)] == value }
+        }
       }
       if let found { return KeyID(Int(found)) }
       guard interning else { return nil }
@@ -285,11 +288,12 @@ public struct KeySpace {
         // Hashed and compared in place in the event's slots: an array of the values is built
         // only for a new key (it was one allocation per event for every composite key).
         let n = slots.count
-        let stored = flatValues.base
-        found = table.lookup(hash: hash, pinningAt: pin) { id in
-          let base = Int(id) * n
-          for i in 0..<n where stored[base + i] != event[slots[i]] { return false }
-          return true
+        found = flatValues.withElements(from: 0, count: flatValues.count) { stored in
+          table.lookup(hash: hash, pinningAt: pin) { id in
+            let base = Int(id) * n
+            for i in 0..<n where stored[base + i] != event[slots[i]] { return false }
+            return true
+          }
         }
       }
       if let found { return KeyID(Int(found)) }
@@ -365,7 +369,7 @@ public struct KeySpace {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    textHeapBytes -= flatValues.withValues(from: id.index * slots.count, count: slots.count) { Self.textHeapBytes(of: $0) }
+    textHeapBytes -= flatValues.withElements(from: id.index * slots.count, count: slots.count) { Self.textHeapBytes(of: $0) }
     if id.index < texts.count { texts[id.index] = "" }
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
@@ -394,7 +398,7 @@ public struct KeySpace {
     if slots.count == 1, case .string(let string) = flatValues[id.index] { return string }
     if id.index < texts.count, !texts[id.index].isEmpty { return texts[id.index] }
     if slots.isEmpty || isFree(id) { return "" }
-    let text = flatValues.withValues(from: id.index * slots.count, count: slots.count) { Self.joinedText(of: $0) }
+    let text = flatValues.withElements(from: id.index * slots.count, count: slots.count) { Self.joinedText(of: $0) }
     if texts.count <= id.index { texts.append(contentsOf: repeatElement("", count: id.index + 1 - texts.count)) }
     texts[id.index] = text
     return text
@@ -454,11 +458,11 @@ public struct KeySpace {
   @inline(__always)
   public func values(of id: KeyID) -> [Value] {
     if slots.count == 1 { return [flatValues[id.index]] }
-    return flatValues.withValues(from: id.index * slots.count, count: slots.count) { Array($0) }
+    return flatValues.withElements(from: id.index * slots.count, count: slots.count) { Array($0) }
   }
 
   /// Every id's values (``values(of:)``) one after another, in id order (a checkpoint's).
-  public var allValues: [Value] { flatValues.withValues(from: 0, count: flatValues.count) { Array($0) } }
+  public var allValues: [Value] { flatValues.withElements(from: 0, count: flatValues.count) { Array($0) } }
 
   /// Bit `b` is set when the space's rule number `b` has open or held matches for `id`.
   @inline(__always)
@@ -478,7 +482,7 @@ public struct KeySpace {
   /// The table hash of live key `id`'s values.
   func hash(of id: KeyID) -> UInt64 {
     if slots.count == 1 { return table.hash(flatValues[id.index]) }
-    return flatValues.withValues(from: id.index * slots.count, count: slots.count) { table.hash($0) }
+    return flatValues.withElements(from: id.index * slots.count, count: slots.count) { table.hash($0) }
   }
 
   /// Number of keys interned and not reclaimed.
@@ -560,67 +564,6 @@ public final class OpenMasks {
   func prefetch(_ i: Int) {
     guard i < count else { return }
     MemoryHint.prefetch(base + i)
-  }
-}
-
-/// A key space's key values (``KeySpace``'s `flatValues`): a run of values per id, in id order,
-/// in one block of plain memory that grows where it lies once past a huge page
-/// (``HugePages/reallocate``). As a Swift array, each doubling copied every key's values into a
-/// new buffer, faulted whole (W2: 30 bytes copied per event, callgrind on 300k events; a run's
-/// key spaces hold megabytes of them). Not copy-on-write: one owner, one thread, as
-/// ``OpenMasks``.
-final class KeyValues {
-  /// `base[0..<count]`: the values, room for `capacity`.
-  private(set) var base: UnsafeMutablePointer<Value>
-  private(set) var count = 0
-  private var capacity = 16
-
-  private static var stride: Int { MemoryLayout<Value>.stride }
-
-  init() {
-    base = HugePages.allocate(byteCount: capacity * Self.stride, alignment: 64).bindMemory(to: Value.self, capacity: capacity)
-  }
-
-  deinit {
-    base.deinitialize(count: count)
-    HugePages.deallocate(UnsafeMutableRawPointer(base), byteCount: capacity * Self.stride)
-  }
-
-  /// Value `i`, read and written in place.
-  subscript(i: Int) -> Value {
-    unsafeAddress {
-      precondition(i >= 0 && i < count, "key value out of range")
-      return UnsafePointer(base + i)
-    }
-    unsafeMutableAddress {
-      precondition(i >= 0 && i < count, "key value out of range")
-      return base + i
-    }
-  }
-
-  /// Adds `value` at the end.
-  @inline(__always)
-  func append(_ value: consuming Value) {
-    if count == capacity { grow() }
-    (base + count).initialize(to: value)
-    count += 1
-  }
-
-  /// Doubles the room.
-  @inline(never)
-  private func grow() {
-    let bytes = capacity * Self.stride
-    // Values are bitwise movable: the block's bytes move (or stay) as they are.
-    base = HugePages.reallocate(UnsafeMutableRawPointer(base), from: bytes, to: 2 * bytes, alignment: 64, zeroed: false)
-      .bindMemory(to: Value.self, capacity: 2 * capacity)
-    capacity *= 2
-  }
-
-  /// Calls `body` with values `start..<start + n` (valid only inside `body`).
-  @inline(__always)
-  func withValues<R>(from start: Int, count n: Int, _ body: (UnsafeBufferPointer<Value>) throws -> R) rethrows -> R {
-    precondition(start >= 0 && n >= 0 && start + n <= count, "key values out of range")
-    return try body(UnsafeBufferPointer(start: base + start, count: n))
   }
 }
 

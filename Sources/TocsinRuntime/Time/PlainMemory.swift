@@ -14,7 +14,9 @@ extension UnsafeMutablePointer {
 /// read and mutated in place through the subscript's addresses, with no uniqueness check of a
 /// buffer (an `Array` in a class's `var` property checked it on every mutating access, a
 /// runtime call each; the engine mutates a key space three times per event). Not copy-on-write:
-/// one owner, one thread, like the other plain-memory structures.
+/// one owner, one thread, like the other plain-memory structures. Its block grows where it lies
+/// once past a huge page (``HugePages/reallocate``), not copied into a new one (a key space's
+/// values: megabytes in a run of many keys).
 final class PlainArray<Element>: RandomAccessCollection {
   private var base: UnsafeMutablePointer<Element>
   private var capacity: Int
@@ -23,14 +25,16 @@ final class PlainArray<Element>: RandomAccessCollection {
 
   /// An empty array.
   init() {
-    capacity = 4
-    base = .allocate(capacity: capacity)
+    capacity = 16
+    base = HugePages.allocate(byteCount: capacity * Self.stride, alignment: 64).bindMemory(to: Element.self, capacity: capacity)
   }
 
   deinit {
     base.deinitialize(count: count)
-    base.deallocate()
+    HugePages.deallocate(UnsafeMutableRawPointer(base), byteCount: capacity * Self.stride)
   }
+
+  private static var stride: Int { MemoryLayout<Element>.stride }
 
   var startIndex: Int { 0 }
   var endIndex: Int { count }
@@ -48,13 +52,28 @@ final class PlainArray<Element>: RandomAccessCollection {
   }
 
   /// Adds `element` at the end.
+  @inline(__always)
   func append(_ element: consuming Element) {
-    if count == capacity {
-      capacity *= 2
-      base = base.moved(count: count, toCapacity: capacity)
-    }
+    if count == capacity { grow() }
     (base + count).initialize(to: element)
     count += 1
+  }
+
+  /// Doubles the room. Elements are bitwise movable: the block's bytes move (or stay) as they are.
+  @inline(never)
+  private func grow() {
+    let bytes = capacity * Self.stride
+    base = HugePages.reallocate(UnsafeMutableRawPointer(base), from: bytes, to: 2 * bytes, alignment: 64, zeroed: false)
+      .bindMemory(to: Element.self, capacity: 2 * capacity)
+    capacity *= 2
+  }
+
+  /// Calls `body` with elements `start..<start + n` (valid only inside `body`, which must not
+  /// append).
+  @inline(__always)
+  func withElements<R>(from start: Int, count n: Int, _ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+    precondition(start >= 0 && n >= 0 && start + n <= count, "elements out of range")
+    return try body(UnsafeBufferPointer(start: base + start, count: n))
   }
 
   /// Calls `body` with the elements' memory (valid only inside `body`, which must not append).
