@@ -369,7 +369,7 @@ public struct KeySpace {
     guard !slots.isEmpty, id.index < idCount, !isFree(id),
       table.remove(hash: hash(of: id), id: id.rawValue, ifPinnedAtOrBefore: watermark)
     else { return false }
-    textHeapBytes -= flatValues.withElements(from: id.index * slots.count, count: slots.count) { Self.textHeapBytes(of: $0) }
+    textHeapBytes -= withValues(of: id) { Self.textHeapBytes(of: $0) }
     if id.index < texts.count { texts[id.index] = "" }
     for i in id.index * slots.count..<(id.index + 1) * slots.count { flatValues[i] = .null }
     masks.clear(id.index)
@@ -398,7 +398,7 @@ public struct KeySpace {
     if slots.count == 1, case .string(let string) = flatValues[id.index] { return string }
     if id.index < texts.count, !texts[id.index].isEmpty { return texts[id.index] }
     if slots.isEmpty || isFree(id) { return "" }
-    let text = flatValues.withElements(from: id.index * slots.count, count: slots.count) { Self.joinedText(of: $0) }
+    let text = withValues(of: id) { Self.joinedText(of: $0) }
     if texts.count <= id.index { texts.append(contentsOf: repeatElement("", count: id.index + 1 - texts.count)) }
     texts[id.index] = text
     return text
@@ -458,7 +458,13 @@ public struct KeySpace {
   @inline(__always)
   public func values(of id: KeyID) -> [Value] {
     if slots.count == 1 { return [flatValues[id.index]] }
-    return flatValues.withElements(from: id.index * slots.count, count: slots.count) { Array($0) }
+    return withValues(of: id) { Array($0) }
+  }
+
+  /// Calls `body` with key `id`'s values in place (valid only inside `body`).
+  @inline(__always)
+  private func withValues<R>(of id: KeyID, _ body: (UnsafeBufferPointer<Value>) throws -> R) rethrows -> R {
+    try flatValues.withElements(from: id.index * slots.count, count: slots.count, body)
   }
 
   /// Every id's values (``values(of:)``) one after another, in id order (a checkpoint's).
@@ -482,7 +488,7 @@ public struct KeySpace {
   /// The table hash of live key `id`'s values.
   func hash(of id: KeyID) -> UInt64 {
     if slots.count == 1 { return table.hash(flatValues[id.index]) }
-    return flatValues.withElements(from: id.index * slots.count, count: slots.count) { table.hash($0) }
+    return withValues(of: id) { table.hash($0) }
   }
 
   /// Number of keys interned and not reclaimed.
@@ -506,11 +512,10 @@ public final class OpenMasks {
   private(set) var openKeys = 0
 
   init() {
-    base = HugePages.allocate(byteCount: capacity * MemoryLayout<UInt64>.stride, alignment: 64)
-      .bindMemory(to: UInt64.self, capacity: capacity)
+    base = HugePages.allocate(UInt64.self, count: capacity)
   }
 
-  deinit { HugePages.deallocate(UnsafeMutableRawPointer(base), byteCount: capacity * MemoryLayout<UInt64>.stride) }
+  deinit { HugePages.deallocate(base, count: capacity) }
 
   /// The mask of id `i`.
   @inline(__always)
@@ -530,9 +535,7 @@ public final class OpenMasks {
   /// copied into a new block.
   @inline(never)
   private func grow() {
-    let bytes = capacity * MemoryLayout<UInt64>.stride
-    base = HugePages.reallocate(UnsafeMutableRawPointer(base), from: bytes, to: 2 * bytes, alignment: 64, zeroed: false)
-      .bindMemory(to: UInt64.self, capacity: 2 * capacity)
+    base = HugePages.reallocate(base, from: capacity, to: 2 * capacity)
     capacity *= 2
   }
 

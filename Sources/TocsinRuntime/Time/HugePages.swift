@@ -79,6 +79,29 @@ enum HugePages {
     return grown
   }
 
+  /// Room for `count` elements at 64 bytes (``allocate(byteCount:alignment:)``), uninitialised.
+  /// Free with ``deallocate(_:count:)`` and the same `count`.
+  static func allocate<Element>(_: Element.Type, count: Int) -> UnsafeMutablePointer<Element> {
+    allocate(byteCount: count * MemoryLayout<Element>.stride, alignment: 64).bindMemory(to: Element.self, capacity: count)
+  }
+
+  /// Frees a block from ``allocate(_:count:)`` or ``reallocate(_:from:to:)`` of `count` elements.
+  static func deallocate<Element>(_ block: UnsafeMutablePointer<Element>, count: Int) {
+    deallocate(UnsafeMutableRawPointer(block), byteCount: count * MemoryLayout<Element>.stride)
+  }
+
+  /// A block of `oldCount` elements grown to room for `newCount`, its elements moved bitwise
+  /// (``reallocate(_:from:to:alignment:zeroed:)``, in place from a huge page on); the added room
+  /// is uninitialised, for a caller that initialises what it uses. `block` is no longer valid.
+  static func reallocate<Element>(
+    _ block: UnsafeMutablePointer<Element>, from oldCount: Int, to newCount: Int
+  ) -> UnsafeMutablePointer<Element> {
+    let stride = MemoryLayout<Element>.stride
+    return reallocate(
+      UnsafeMutableRawPointer(block), from: oldCount * stride, to: newCount * stride, alignment: 64, zeroed: false
+    ).bindMemory(to: Element.self, capacity: newCount)
+  }
+
   /// Doubles a ring of `capacity` slots (a power of two), `width` elements each, from
   /// ``allocate(byteCount:alignment:)`` with `max(1, capacity * width)` elements at 64 bytes,
   /// where it is (``reallocate(_:from:to:alignment:zeroed:)``), keeping the number of every
@@ -89,11 +112,7 @@ enum HugePages {
   static func doubleRing<Element>(
     _ ring: UnsafeMutablePointer<Element>, capacity: Int, width: Int = 1, queued: Range<UInt64>
   ) -> UnsafeMutablePointer<Element> {
-    let stride = MemoryLayout<Element>.stride
-    let grown = reallocate(
-      UnsafeMutableRawPointer(ring), from: max(1, capacity * width) * stride,
-      to: max(1, 2 * capacity * width) * stride, alignment: 64, zeroed: false
-    ).bindMemory(to: Element.self, capacity: max(1, 2 * capacity * width))
+    let grown = reallocate(ring, from: max(1, capacity * width), to: max(1, 2 * capacity * width))
     // The numbers of one lap of the ring (from a multiple of `capacity` to the next) lie in
     // consecutive slots and all stay or all move: one move per lap, two at most.
     let mask = UInt64(capacity - 1)

@@ -26,15 +26,13 @@ final class PlainArray<Element>: RandomAccessCollection {
   /// An empty array.
   init() {
     capacity = 16
-    base = HugePages.allocate(byteCount: capacity * Self.stride, alignment: 64).bindMemory(to: Element.self, capacity: capacity)
+    base = HugePages.allocate(Element.self, count: capacity)
   }
 
   deinit {
     base.deinitialize(count: count)
-    HugePages.deallocate(UnsafeMutableRawPointer(base), byteCount: capacity * Self.stride)
+    HugePages.deallocate(base, count: capacity)
   }
-
-  private static var stride: Int { MemoryLayout<Element>.stride }
 
   var startIndex: Int { 0 }
   var endIndex: Int { count }
@@ -62,9 +60,7 @@ final class PlainArray<Element>: RandomAccessCollection {
   /// Doubles the room. Elements are bitwise movable: the block's bytes move (or stay) as they are.
   @inline(never)
   private func grow() {
-    let bytes = capacity * Self.stride
-    base = HugePages.reallocate(UnsafeMutableRawPointer(base), from: bytes, to: 2 * bytes, alignment: 64, zeroed: false)
-      .bindMemory(to: Element.self, capacity: 2 * capacity)
+    base = HugePages.reallocate(base, from: capacity, to: 2 * capacity)
     capacity *= 2
   }
 
