@@ -50,6 +50,9 @@ public struct BenchResult: Codable, Equatable, Sendable {
   /// (``WorkerTimes``).
   public var twoWorkerEngineCPUSeconds: [Double]?
   public var twoWorkerDecodingCPUSeconds: [Double]?
+  /// Per two-worker run, the share of the batches of lines the engine's thread decoded itself
+  /// rather than wait for the decoding thread (``DecodingStage``); `nil` in older reports.
+  public var twoWorkerEngineDecodedShares: [Double]?
   /// Peak resident set size during the two-worker runs alone (the window reset before them).
   public var twoWorkerPeakRSSBytes: Int?
   /// Alerts of the two-worker runs when any differed from the count pass's (the command then

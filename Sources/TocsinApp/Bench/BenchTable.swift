@@ -127,7 +127,11 @@ public enum BenchTable {
     }
     let busy = report.results.compactMap { r -> String? in
       guard let engine = r.twoWorkerEngineBusy, let decoding = r.twoWorkerDecodingBusy else { return nil }
-      var text = "\(r.name) engine \(Int((100 * engine).rounded()))%, decoding \(Int((100 * decoding).rounded()))%"
+      var text = "\(r.name) engine \(Int((100 * engine).rounded()))%"
+      if let shares = r.twoWorkerEngineDecodedShares, !shares.isEmpty {
+        text += " (decoding \(Int((100 * BenchResult.median(shares)).rounded()))% of the batches)"
+      }
+      text += ", decoding \(Int((100 * decoding).rounded()))%"
       if let rss = r.twoWorkerPeakRSSBytes { text += " (peak RSS \(rss >> 20) MiB)" }
       if let differing = r.twoWorkerAlertsDiffering { text += " (\(differing) alerts, not \(r.alerts))" }
       return text

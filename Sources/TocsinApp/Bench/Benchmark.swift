@@ -130,6 +130,7 @@ public enum Benchmark {
     result.twoWorkerSeconds = []
     result.twoWorkerEngineCPUSeconds = []
     result.twoWorkerDecodingCPUSeconds = []
+    result.twoWorkerEngineDecodedShares = []
     for run in 1...max(1, runs) {
       progress("\(result.name): two-worker run \(run) of \(runs)")
       var pass: (counts: PassCounts, session: ReplaySession, times: WorkerTimes)?
@@ -140,6 +141,9 @@ public enum Benchmark {
       result.twoWorkerSeconds?.append(elapsed.inSeconds)
       result.twoWorkerEngineCPUSeconds?.append(done.times.engine)
       result.twoWorkerDecodingCPUSeconds?.append(done.times.decoding)
+      if done.times.batches > 0 {
+        result.twoWorkerEngineDecodedShares?.append(Double(done.times.batchesDecodedByEngine) / Double(done.times.batches))
+      }
       if done.counts.alerts != result.alerts { result.twoWorkerAlertsDiffering = done.counts.alerts }
       pass = nil
     }

@@ -146,13 +146,15 @@ public final class ReplaySession {
     return try decoder.decode(line.bytes, lineNumber: line.number, sequence: sequence)
   }
 
-  /// Handles one input line already decoded by ``decode(_:with:sequence:)`` (with this session's
-  /// sequence: the number of events it has taken so far).
+  /// Handles one input line already decoded by ``decode(_:with:sequence:)``. An event is
+  /// numbered here with this session's sequence (the number of events it has taken so far),
+  /// whatever it was decoded with: `--workers 2` decodes batches out of order.
   /// - Throws: what a destination throws (a write error).
   public func consume(_ line: InputLine, decoded: consuming Decoded) throws {
     guard try takeLine(line) else { return }
     switch consume decoded {
-    case .event(let event):
+    case .event(var event):
+      event.sequence = sequence
       try consumeEvent(line, consume event)
     case .failure(let error):
       try deadLetter(error.reason, error.message, line: line)
@@ -350,6 +352,17 @@ public final class ReplaySession {
     var copy = decoder
     copy.slotPool = EventSlots.Pool()
     decoder.slotPool = nil
+    return copy
+  }
+
+  /// A decoder configured like this session's, for the engine's thread of `--workers 2`, which
+  /// decodes the batches the decoding thread has not reached rather than wait for them
+  /// (``DecodingStage``): with the pool the engine gives finished events' slot buffers to, as
+  /// in a run on one thread. (Its caches are its own: a decoder's copy that finds them shared
+  /// starts new ones.)
+  public func decoderForEngineThread() -> EventDecoder {
+    var copy = decoder
+    copy.slotPool = slotPool
     return copy
   }
 

@@ -27,6 +27,9 @@ public enum RunPipeline {
     /// Threads: 1 (everything on the caller's), or 2 (reading and decoding on a second thread,
     /// see ``DecodingStage``). The output is the same.
     public var workers: Int = 1
+    /// With two workers, whether the decoding thread decodes as well as reads; `false` leaves
+    /// every batch to the engine's thread (tests: the path it takes when it would wait).
+    var decodingThreadDecodes = true
     /// The process ends right after the run (the `tocsin run` command): the session — rule
     /// state, key tables, pooled buffers — is not torn down but left to go with the process,
     /// as compilers do with their ASTs. Freeing the state of a 1M-event replay object by object
@@ -153,14 +156,18 @@ public enum RunPipeline {
   /// ``observe(_:_:_:linesPerCheck:)`` with reading and decoding on a second thread: lines
   /// arrive decoded, in batches, in input order.
   static func observePipelined(
-    _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int
+    _ session: ReplaySession, _ reader: LineReader, _ observer: RunObserver, linesPerCheck: Int,
+    decodingThreadDecodes: Bool = true
   ) throws -> WorkerTimes {
     let clock = ContinuousClock()
     let started = clock.now
     let engineStarted = WorkerTimes.threadCPUSeconds()
     let stage = DecodingStage(
-      reader: reader, decoder: session.decoderForAnotherThread(), sequence: session.eventsTaken,
-      prober: session.arrivalProber)
+      reader: reader, decoder: session.decoderForAnotherThread(), prober: session.arrivalProber,
+      decodes: decodingThreadDecodes)
+    // For the batches this thread decodes rather than wait (``DecodingStage``).
+    var decoder = session.decoderForEngineThread()
+    let prober = session.arrivalProber
     var sinceCheck = 0
     var bytesConsumed: Int64 = 0
     let hotSession = Unmanaged.passUnretained(session)
@@ -169,10 +176,12 @@ public enum RunPipeline {
       while true {
         // Publish what was processed before possibly waiting on a quiet input.
         if !stage.hasReadyBatch { observer.tick(session: session, bytesRead: bytesConsumed) }
-        guard let batch = stage.next() else { break }
+        guard let batch = stage.next(decodingWith: &decoder, prober: prober) else { break }
         // Each event's key lookups are prepared a few lines ahead, as `decodeAhead` does for
-        // one thread.
-        try batch.forEachLine(lookahead: ReplaySession.batchLines, prepare: session.prepare(_:)) { line, decoded in
+        // one thread; the events are numbered on from those the session has taken.
+        try batch.forEachLine(
+          lookahead: ReplaySession.batchLines, firstSequence: session.eventsTaken, prepare: session.prepare(_:)
+        ) { line, decoded in
           // The session unretained (the closure's capture was retained and released per line),
           // and the event moved on, not copied (a copy retained it, and the original released it).
           try observer.sampled {
@@ -198,10 +207,13 @@ public enum RunPipeline {
     }
     stage.join()
     let wall = clock.now - started
-    return WorkerTimes(
+    var times = WorkerTimes(
       wall: wall.inSeconds,
       decoding: stage.cpuSeconds, engine: WorkerTimes.threadCPUSeconds() - engineStarted,
       heapFaultedIn: stage.heapBytesFaultedIn)
+    times.batches = stage.batchesPublished
+    times.batchesDecodedByEngine = stage.batchesDecodedByEngine
+    return times
   }
 
   /// Runs `programs` over the input; returns the summary.
@@ -288,7 +300,8 @@ public enum RunPipeline {
       if let checkpointer, resumePoint == nil { try checkpointer.write(session: session, reader: reader) }
       if options.workers > 1 && checkpointer == nil {
         workerTimes = try observePipelined(
-          session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256)
+          session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256,
+          decodingThreadDecodes: options.decodingThreadDecodes)
       } else {
         try observe(
           session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256,

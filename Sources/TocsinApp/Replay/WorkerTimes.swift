@@ -13,6 +13,10 @@ public struct WorkerTimes: Equatable {
   /// Bytes of the engine's heap growth the decoding thread faulted in (``HeapReserve``); part of
   /// its CPU time.
   public var heapFaultedIn: Int
+  /// Batches of lines the decoding thread read, and how many of them the engine's thread
+  /// decoded itself rather than wait (``DecodingStage``).
+  public var batches = 0
+  public var batchesDecodedByEngine = 0
 
   /// The times of one run.
   public init(wall: Double, decoding: Double, engine: Double, heapFaultedIn: Int = 0) {
@@ -31,13 +35,14 @@ public struct WorkerTimes: Equatable {
   }
 
   /// `decoding 0.52 s CPU (74% of 0.70 s; faulted in 190 MiB of the engine's heap), engine
-  /// 0.69 s CPU (98%): the engine's thread is the busier`.
+  /// 0.69 s CPU (98%; decoded 12 of 977 batches): the engine's thread is the busier`.
   var text: String {
     func share(_ cpu: Double) -> String { wall > 0 ? String(format: "%.0f%%", 100 * cpu / wall) : "–" }
     let faulted = heapFaultedIn > 0 ? "; faulted in \((heapFaultedIn + (1 << 19)) >> 20) MiB of the engine's heap" : ""
+    let decoded = batches > 0 ? "; decoded \(batchesDecodedByEngine) of \(batches) batches" : ""
     var out = String(
-      format: "decoding %.2f s CPU (%@ of %.2f s%@), engine %.2f s CPU (%@)", decoding, share(decoding), wall, faulted,
-      engine, share(engine))
+      format: "decoding %.2f s CPU (%@ of %.2f s%@), engine %.2f s CPU (%@%@)", decoding, share(decoding), wall, faulted,
+      engine, share(engine), decoded)
     out += engine >= decoding ? ": the engine's thread is the busier" : ": the decoding thread is the busier"
     return out
   }

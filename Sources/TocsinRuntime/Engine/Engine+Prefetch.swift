@@ -55,7 +55,10 @@ extension Engine {
     fileprivate var probes: (KeySpace.Probe, KeySpace.Probe, KeySpace.Probe, KeySpace.Probe) =
       (.missing, .missing, .missing, .missing)
     fileprivate var slots: MemorySpan?
-    fileprivate var sequence: UInt64 = 0
+    /// The sequence number of the event they were computed for, which the engine matches them
+    /// to on arrival: set by whoever numbers the events (`--workers 2` decodes batches out of
+    /// order and numbers their events as it consumes them).
+    public var sequence: UInt64 = 0
 
     /// Where the tuple of probes lies: they are homogeneous, so it is laid out as an array.
     /// Computed, not stored: a stored `static let` is read through `swift_once`, a call per event.
