@@ -184,6 +184,12 @@ final class BenchReportTests: XCTestCase {
     XCTAssertTrue(
       BenchTable.footer(report([r]), baseline: nil).contains("W1 engine 95%, decoding 60% (peak RSS 250 MiB)\n"),
       BenchTable.footer(report([r]), baseline: nil))
+    // The share of the batches the engine's thread decoded itself: the median of the runs'.
+    r.twoWorkerEngineDecodedShares = [0.1, 0.3, 0.16]
+    XCTAssertTrue(
+      BenchTable.footer(report([r]), baseline: nil).contains(
+        "W1 engine 95% (decoded 16% of the batches), decoding 60% (peak RSS 250 MiB)\n"),
+      BenchTable.footer(report([r]), baseline: nil))
     r.twoWorkerAlertsDiffering = 799
     XCTAssertFalse(r.alertsAsExpected)
     XCTAssertTrue(BenchTable.render([r]).contains("800≠799 (2 workers)"), BenchTable.render([r]))

@@ -129,7 +129,7 @@ public enum BenchTable {
       guard let engine = r.twoWorkerEngineBusy, let decoding = r.twoWorkerDecodingBusy else { return nil }
       var text = "\(r.name) engine \(Int((100 * engine).rounded()))%"
       if let shares = r.twoWorkerEngineDecodedShares, !shares.isEmpty {
-        text += " (decoding \(Int((100 * BenchResult.median(shares)).rounded()))% of the batches)"
+        text += " (decoded \(Int((100 * BenchResult.median(shares)).rounded()))% of the batches)"
       }
       text += ", decoding \(Int((100 * decoding).rounded()))%"
       if let rss = r.twoWorkerPeakRSSBytes { text += " (peak RSS \(rss >> 20) MiB)" }
