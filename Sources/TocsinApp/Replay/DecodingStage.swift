@@ -54,7 +54,11 @@ final class DecodingStage {
     /// lock): read, claimed by one of the threads to decode, decoded.
     enum State { case read, decoding, decoded }
 
-    var bytes: [UInt8] = []
+    /// The lines' bytes one after another (``append(_:)``): plain memory, where an array's
+    /// `append(contentsOf:)` cost ~80 instructions a line besides the copy.
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var used = 0
     var items: [Item] = []
     fileprivate var state = State.read
     /// Whether the engine's thread decoded the batch (its slot buffers came from the engine's
@@ -68,6 +72,41 @@ final class DecodingStage {
     var error: Error?
     /// Whether this is the last batch.
     var isLast = false
+
+    init() {
+      capacity = DecodingStage.batchLines * 256
+      storage = .allocate(byteCount: capacity, alignment: 16)
+      items.reserveCapacity(DecodingStage.batchLines)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The bytes of every line appended.
+    private var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: used) }
+
+    /// Appends `line`: its bytes after those of the lines before it, and its item.
+    fileprivate func append(_ line: InputLine) {
+      let count = line.bytes.count
+      if used + count > capacity { grow(toHold: used + count) }
+      if let source = line.bytes.baseAddress { (storage + used).copyMemory(from: source, byteCount: count) }
+      items.append(
+        Item(
+          number: line.number, offset: line.offset, length: line.length, isTooLong: line.isTooLong,
+          start: used, count: count, decoded: .notDecoded, probes: Engine.ArrivalProbes()))
+      used += count
+    }
+
+    /// Doubles the byte buffer until `count` bytes fit (a batch of long lines).
+    @inline(never)
+    private func grow(toHold count: Int) {
+      var newCapacity = 2 * capacity
+      while newCapacity < count { newCapacity *= 2 }
+      let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+      grown.copyMemory(from: storage, byteCount: used)
+      storage.deallocate()
+      storage = grown
+      capacity = newCapacity
+    }
 
     /// The line of `item`, its bytes in `raw` (``bytes``).
     @inline(__always)
@@ -83,15 +122,14 @@ final class DecodingStage {
     /// `prober` as it is decoded (in place: they are ~190 bytes). The events are left unnumbered
     /// (sequence 0): ``forEachLine`` and the session number them as they are consumed.
     fileprivate func decode(with decoder: inout EventDecoder, prober: Engine.ArrivalProber) {
-      bytes.withUnsafeBytes { raw in
-        items.withUnsafeMutableBufferPointer { items in
-          let base = items.baseAddress.unsafelyUnwrapped
-          for i in items.indices {
-            let decoded = ReplaySession.decode(Self.line(base + i, in: raw), with: &decoder, sequence: 0) { event in
-              prober.fill(&base[i].probes, of: event)
-            }
-            base[i].decoded = consume decoded
+      let raw = bytes
+      items.withUnsafeMutableBufferPointer { items in
+        let base = items.baseAddress.unsafelyUnwrapped
+        for i in items.indices {
+          let decoded = ReplaySession.decode(Self.line(base + i, in: raw), with: &decoder, sequence: 0) { event in
+            prober.fill(&base[i].probes, of: event)
           }
+          base[i].decoded = consume decoded
         }
       }
     }
@@ -109,32 +147,31 @@ final class DecodingStage {
       lookahead: Int, firstSequence: UInt64, prepare: (UnsafePointer<Engine.ArrivalProbes>) -> Void,
       _ body: (InputLine, inout ReplaySession.Decoded) throws -> Void
     ) rethrows {
-      try bytes.withUnsafeBytes { raw in
-        try items.withUnsafeMutableBufferPointer { items in
-          // The probes by address: copied out, each was a ~190-byte `memmove`.
-          let base = items.baseAddress.unsafelyUnwrapped
-          var sequence = firstSequence
-          @inline(__always) func prepareItem(_ j: Int) {
-            if case .event = base[j].decoded {
-              base[j].probes.sequence = sequence
-              sequence &+= 1
-            }
-            withUnsafePointer(to: &base[j].probes) { prepare($0) }
+      let raw = bytes
+      try items.withUnsafeMutableBufferPointer { items in
+        // The probes by address: copied out, each was a ~190-byte `memmove`.
+        let base = items.baseAddress.unsafelyUnwrapped
+        var sequence = firstSequence
+        @inline(__always) func prepareItem(_ j: Int) {
+          if case .event = base[j].decoded {
+            base[j].probes.sequence = sequence
+            sequence &+= 1
           }
-          for i in 0..<min(lookahead, items.count) { prepareItem(i) }
-          for i in items.indices {
-            if i + lookahead < items.count { prepareItem(i + lookahead) }
-            var decoded = ReplaySession.Decoded.notDecoded
-            swap(&decoded, &items[i].decoded)
-            try body(Self.line(base + i, in: raw), &decoded)
-          }
+          withUnsafePointer(to: &base[j].probes) { prepare($0) }
+        }
+        for i in 0..<min(lookahead, items.count) { prepareItem(i) }
+        for i in items.indices {
+          if i + lookahead < items.count { prepareItem(i + lookahead) }
+          var decoded = ReplaySession.Decoded.notDecoded
+          swap(&decoded, &items[i].decoded)
+          try body(Self.line(base + i, in: raw), &decoded)
         }
       }
     }
 
     /// Empties the batch for reuse, keeping its arrays' capacity.
     fileprivate func reset() {
-      bytes.removeAll(keepingCapacity: true)
+      used = 0
       items.removeAll(keepingCapacity: true)
       state = .read
       decodedByEngine = false
@@ -277,12 +314,7 @@ final class DecodingStage {
       condition.lock()
       let reused = spare.popLast()
       condition.unlock()
-      guard let reused else {
-        let batch = Batch()
-        batch.bytes.reserveCapacity(Self.batchLines * 256)
-        batch.items.reserveCapacity(Self.batchLines)
-        return batch
-      }
+      guard let reused else { return Batch() }
       reused.reset()
       if let pool = decoder.slotPool { reused.returnedSlots.give(upTo: .max, to: pool) }
       return reused
@@ -322,12 +354,7 @@ final class DecodingStage {
     var batch = emptyBatch()
     do {
       while let line = try reader.nextLine() {
-        let start = batch.bytes.count
-        batch.bytes.append(contentsOf: line.bytes)
-        batch.items.append(
-          Item(
-            number: line.number, offset: line.offset, length: line.length, isTooLong: line.isTooLong,
-            start: start, count: line.bytes.count, decoded: .notDecoded, probes: Engine.ArrivalProbes()))
+        batch.append(line)
         // A full batch, or the reader's buffer ran dry (the next read may block on a quiet
         // pipe): hand over what there is, decoded before the read that may block.
         let dry = reader.bytesConsumed == reader.bytesRead
