@@ -115,9 +115,9 @@ public final class ReplaySession {
     case failure(IngestError)
   }
 
-  /// Decodes `line` as ``consume(_:)`` would, with the event numbered `sequence` (the number of
-  /// events decoded before it). Used by the decoding thread of `--workers 2`, which keeps its
-  /// own decoder and sequence.
+  /// Decodes `line` as ``consume(_:)`` would, with the event numbered `sequence`. Used by both
+  /// threads of `--workers 2` with decoders of their own (``DecodingStage``), which leave events
+  /// unnumbered (0): ``consume(_:decoded:)`` numbers them.
   ///
   /// `prepare` sees a decoded event before it moves into the result (lent, not copied: binding
   /// it back out of a `Decoded` retained it), for the work done as each event is decoded
