@@ -55,11 +55,7 @@ final class WorkersTests: XCTestCase {
     let config = PaymentStreamConfig(
       seed: 11, events: 30_000, users: 3_000, geoPairs: 30, velocityBursts: 30, bruteForceCases: 15,
       cardTestingCases: 15)
-    var text = ""
-    text.reserveCapacity(config.events * 200)
-    PaymentStream.generate(config) { text += $0 + "\n" }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString).ndjson")
-    try text.write(to: path, atomically: false, encoding: .utf8)
+    let path = try writeStream(config)
     defer { try? FileManager.default.removeItem(at: path) }
     XCTAssertGreaterThan(config.events, 20 * DecodingStage.batchLines)
     try compare(rules: "rules", events: path.path, maxLineBytes: nil)
@@ -74,20 +70,16 @@ final class WorkersTests: XCTestCase {
     let config = PaymentStreamConfig(
       seed: 5, events: 12_000, users: 1_500, geoPairs: 20, velocityBursts: 20, bruteForceCases: 10,
       cardTestingCases: 10)
-    var text = ""
-    text.reserveCapacity(config.events * 200)
-    PaymentStream.generate(config) { line in
-      // `"ts":1767225600058,` → `"ts":1767225600000,`.
+    // `"ts":1767225600058,` → `"ts":1767225600000,`.
+    let path = try writeStream(config) { line in
       var line = line
       if let key = line.range(of: "\"ts\":"), let comma = line[key.upperBound...].firstIndex(of: ",") {
         line.replaceSubrange(line.index(comma, offsetBy: -3)..<comma, with: "000")
       }
-      text += line + "\n"
+      return line
     }
-    XCTAssertTrue(text.contains("000,\"type\""))
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString).ndjson")
-    try text.write(to: path, atomically: false, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: path) }
+    XCTAssertTrue(try String(contentsOf: path, encoding: .utf8).contains("000,\"type\""))
     XCTAssertGreaterThan(config.events, 10 * DecodingStage.batchLines)
     let one = try run(rules: "rules", events: path.path, workers: 1)
     XCTAssertFalse(one.alerts.isEmpty)
@@ -214,6 +206,16 @@ final class WorkersTests: XCTestCase {
       ),
     ]
     for (times, expected) in cases { XCTAssertEqual(times.text, expected) }
+  }
+
+  /// The payment stream of `config`, each line passed through `transform`, in a temporary file.
+  private func writeStream(_ config: PaymentStreamConfig, transform: (String) -> String = { $0 }) throws -> URL {
+    var text = ""
+    text.reserveCapacity(config.events * 200)
+    PaymentStream.generate(config) { text += transform($0) + "\n" }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString).ndjson")
+    try text.write(to: path, atomically: false, encoding: .utf8)
+    return path
   }
 
   private func compare(rules: String, events: String, maxLineBytes limit: Int?) throws {
