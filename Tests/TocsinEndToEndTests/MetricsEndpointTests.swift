@@ -82,6 +82,55 @@ final class MetricsEndpointTests: XCTestCase {
     XCTAssertTrue(summary.text.contains("watermark before end of input: 2026-01-01T00:39:49.999999999Z"))
   }
 
+  /// A burst of input shorter than the publish interval, then quiet: the figures are published
+  /// while the run waits for more (one worker: its reader waits with `poll`; two: the engine's
+  /// thread times its wait for batches), not left at the snapshot taken before the burst.
+  func testQuietInput_FiguresStillPublished() throws {
+    for workers in [1, 2] {
+      let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-quiet-\(getpid())-\(UUID())")
+      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let fifo = dir.appendingPathComponent("events").path
+      XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+      let ruleSet = try RuleSet.load([Repository.path("fixtures/suppression/rules.tcs")], ingest: IngestOptions())
+      let programs = try XCTUnwrap(ruleSet.programs)
+      let listening = DispatchSemaphore(value: 0)
+      let port = LockedBox<UInt16>(0)
+      let finished = DispatchSemaphore(value: 0)
+      // Ticks every 256 lines or when the input runs dry, published at most every 300 ms: the
+      // 22 lines arrive well within the first interval.
+      var options = RunPipeline.Options(
+        inputPath: fifo, outputPath: dir.appendingPathComponent("alerts").path,
+        deadLetterPath: dir.appendingPathComponent("dead").path,
+        metrics: RunPipeline.MetricsOptions(
+          address: MetricsAddress(host: "127.0.0.1", port: 0), publishInterval: .milliseconds(300),
+          onListening: { address in
+            port.value = address.port
+            listening.signal()
+          }))
+      options.workers = workers
+      let runOptions = options
+      Thread.detachNewThread {
+        _ = try? RunPipeline.run(programs: programs, rules: ruleSet.checked.rules, options: runOptions)
+        finished.signal()
+      }
+      let writer = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
+      XCTAssertEqual(listening.wait(timeout: .now() + 5), .success)
+      let events = try String(contentsOfFile: Repository.path("fixtures/suppression/events.ndjson"), encoding: .utf8)
+      writer.write(Data((events + "not json\n").utf8))
+      var lines: Double?
+      let deadline = Date().addingTimeInterval(5)
+      while Date() < deadline {
+        lines = try parse(try scrape(port: port.value, path: "/metrics").body)["tocsin_input_lines_total"]
+        if lines == 22 { break }
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+      XCTAssertEqual(lines, 22, "\(workers) worker(s): the snapshot stayed the one before the burst")
+      writer.closeFile()
+      XCTAssertEqual(finished.wait(timeout: .now() + 5), .success)
+    }
+  }
+
   func testProgressLineText() {
     let cases: [(read: Int64, total: Int64, events: Int, elapsed: Double, text: String)] = [
       (0, 1000, 0, 0, "  0.0% 0 B / 1000 B, 0 events, 0 events/s, ETA --:--"),

@@ -249,8 +249,12 @@ final class DecodingStage {
 
   /// The next batch in input order, decoded; `nil` after the last one. While the next batch is
   /// not decoded yet, the calling (engine's) thread decodes the oldest batch no thread has
-  /// claimed with `decoder` and `prober`, and waits only when there is none.
-  func next(decodingWith decoder: inout EventDecoder, prober: Engine.ArrivalProber) -> Batch? {
+  /// claimed with `decoder` and `prober`, and waits only when there is none; with `idleEvery`,
+  /// it calls `idle` (without the lock) each time it has waited that long.
+  func next(
+    decodingWith decoder: inout EventDecoder, prober: Engine.ArrivalProber, idleEvery: Duration? = nil,
+    idle: () -> Void = {}
+  ) -> Batch? {
     condition.lock()
     defer { condition.unlock() }
     while true {
@@ -268,7 +272,17 @@ final class DecodingStage {
       }
       if queue.isEmpty && finished { return nil }
       engineWaits = true
-      condition.wait()
+      if let idleEvery {
+        let seconds = Double(idleEvery.components.seconds) + Double(idleEvery.components.attoseconds) / 1e18
+        if !condition.wait(until: Date(timeIntervalSinceNow: seconds)) {
+          engineWaits = false
+          condition.unlock()
+          idle()
+          condition.lock()
+        }
+      } else {
+        condition.wait()
+      }
       engineWaits = false
     }
   }

@@ -178,8 +178,24 @@ final class RunObserver {
     latency.observe(elapsed.inSeconds)
   }
 
+  /// The input position of the last tick.
+  private var lastBytesRead: Int64 = 0
+
+  /// How long the engine's thread waits for input before it publishes anyway (``idle(session:)``):
+  /// the publish interval, at least 50 ms; `nil` without `/metrics`.
+  var idleInterval: Duration? { registry.map { _ in max(publishInterval, .milliseconds(50)) } }
+
+  /// Publishes what the session has done so far, called while the input is quiet: the ticks
+  /// come with lines, and a snapshot rate-limited at the last of a burst would otherwise stay
+  /// the one served until more input came (`tocsin_input_lines_total` 0 after a burst that
+  /// took less than the interval).
+  func idle(session: ReplaySession) {
+    tick(session: session, bytesRead: lastBytesRead, force: true)
+  }
+
   /// Called every few hundred lines: publishes when the interval has passed, redraws progress.
   func tick(session: ReplaySession, bytesRead: Int64, force: Bool = false) {
+    lastBytesRead = bytesRead
     progress?.update(bytesRead: bytesRead, events: session.counters.events)
     if force { lastWatermark = RunMetrics.finite(session.engineState.watermark.time) ?? lastWatermark }
     guard let registry else { return }
