@@ -11,34 +11,9 @@ import XCTest
 /// more input, then the progress line's text.
 final class MetricsEndpointTests: XCTestCase {
   func testScrapeDuringRunMatchesTheInput() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-metrics-\(getpid())-\(UUID())")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let fifo = dir.appendingPathComponent("events").path
-    XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-    let ruleSet = try RuleSet.load([Repository.path("fixtures/suppression/rules.tcs")], ingest: IngestOptions())
-    let programs = try XCTUnwrap(ruleSet.programs)
-
-    let listening = DispatchSemaphore(value: 0)
-    let port = LockedBox<UInt16>(0)
-    let outcome = LockedBox<Result<RunSummary, Error>?>(nil)
-    let finished = DispatchSemaphore(value: 0)
-    let options = RunPipeline.Options(
-      inputPath: fifo, outputPath: dir.appendingPathComponent("alerts").path,
-      deadLetterPath: dir.appendingPathComponent("dead").path,
-      metrics: RunPipeline.MetricsOptions(
-        address: MetricsAddress(host: "127.0.0.1", port: 0), publishInterval: .zero, linesPerCheck: 1,
-        onListening: { address in
-          port.value = address.port
-          listening.signal()
-        }))
-    Thread.detachNewThread {
-      outcome.value = Result { try RunPipeline.run(programs: programs, rules: ruleSet.checked.rules, options: options) }
-      finished.signal()
-    }
-    // Opening the FIFO for writing waits for the run to open it for reading.
-    let writer = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
-    XCTAssertEqual(listening.wait(timeout: .now() + 5), .success)
+    let run = try startRun(publishInterval: .zero, linesPerCheck: 1)
+    defer { try? FileManager.default.removeItem(at: run.dir) }
+    let (writer, port, outcome, finished) = (run.writer, run.port, run.outcome, run.finished)
     let events = try String(contentsOfFile: Repository.path("fixtures/suppression/events.ndjson"), encoding: .utf8)
     writer.write(Data((events + "not json\n").utf8))
 
@@ -87,35 +62,11 @@ final class MetricsEndpointTests: XCTestCase {
   /// thread times its wait for batches), not left at the snapshot taken before the burst.
   func testQuietInput_FiguresStillPublished() throws {
     for workers in [1, 2] {
-      let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-quiet-\(getpid())-\(UUID())")
-      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(at: dir) }
-      let fifo = dir.appendingPathComponent("events").path
-      XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-      let ruleSet = try RuleSet.load([Repository.path("fixtures/suppression/rules.tcs")], ingest: IngestOptions())
-      let programs = try XCTUnwrap(ruleSet.programs)
-      let listening = DispatchSemaphore(value: 0)
-      let port = LockedBox<UInt16>(0)
-      let finished = DispatchSemaphore(value: 0)
       // Ticks every 256 lines or when the input runs dry, published at most every 300 ms: the
       // 22 lines arrive well within the first interval.
-      var options = RunPipeline.Options(
-        inputPath: fifo, outputPath: dir.appendingPathComponent("alerts").path,
-        deadLetterPath: dir.appendingPathComponent("dead").path,
-        metrics: RunPipeline.MetricsOptions(
-          address: MetricsAddress(host: "127.0.0.1", port: 0), publishInterval: .milliseconds(300),
-          onListening: { address in
-            port.value = address.port
-            listening.signal()
-          }))
-      options.workers = workers
-      let runOptions = options
-      Thread.detachNewThread {
-        _ = try? RunPipeline.run(programs: programs, rules: ruleSet.checked.rules, options: runOptions)
-        finished.signal()
-      }
-      let writer = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
-      XCTAssertEqual(listening.wait(timeout: .now() + 5), .success)
+      let run = try startRun(publishInterval: .milliseconds(300), linesPerCheck: 256, workers: workers)
+      defer { try? FileManager.default.removeItem(at: run.dir) }
+      let (writer, port, finished) = (run.writer, run.port, run.finished)
       let events = try String(contentsOfFile: Repository.path("fixtures/suppression/events.ndjson"), encoding: .utf8)
       writer.write(Data((events + "not json\n").utf8))
       var lines: Double?
@@ -164,6 +115,44 @@ final class MetricsEndpointTests: XCTestCase {
   }
 
   // MARK: - Helpers
+
+  /// A run of the suppression fixture's rules reading a FIFO in a new directory, with metrics
+  /// on a free loopback port, started on its own thread; the FIFO's writer is open (which waits
+  /// for the run to open it for reading) and the server listens.
+  private func startRun(publishInterval: Duration, linesPerCheck: Int, workers: Int = 1) throws -> (
+    dir: URL, writer: FileHandle, port: LockedBox<UInt16>, outcome: LockedBox<Result<RunSummary, Error>?>,
+    finished: DispatchSemaphore
+  ) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tocsin-metrics-\(getpid())-\(UUID())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let fifo = dir.appendingPathComponent("events").path
+    XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+    let ruleSet = try RuleSet.load([Repository.path("fixtures/suppression/rules.tcs")], ingest: IngestOptions())
+    let programs = try XCTUnwrap(ruleSet.programs)
+    let listening = DispatchSemaphore(value: 0)
+    let port = LockedBox<UInt16>(0)
+    let outcome = LockedBox<Result<RunSummary, Error>?>(nil)
+    let finished = DispatchSemaphore(value: 0)
+    var options = RunPipeline.Options(
+      inputPath: fifo, outputPath: dir.appendingPathComponent("alerts").path,
+      deadLetterPath: dir.appendingPathComponent("dead").path,
+      metrics: RunPipeline.MetricsOptions(
+        address: MetricsAddress(host: "127.0.0.1", port: 0), publishInterval: publishInterval,
+        linesPerCheck: linesPerCheck,
+        onListening: { address in
+          port.value = address.port
+          listening.signal()
+        }))
+    options.workers = workers
+    let runOptions = options
+    Thread.detachNewThread {
+      outcome.value = Result { try RunPipeline.run(programs: programs, rules: ruleSet.checked.rules, options: runOptions) }
+      finished.signal()
+    }
+    let writer = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
+    XCTAssertEqual(listening.wait(timeout: .now() + 5), .success)
+    return (dir, writer, port, outcome, finished)
+  }
 
   /// One HTTP/1.1 GET over a fresh loopback connection.
   private func scrape(port: UInt16, path: String) throws -> (status: Int, body: String) {
