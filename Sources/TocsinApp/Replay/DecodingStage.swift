@@ -55,7 +55,9 @@ final class DecodingStage {
     enum State { case read, decoding, decoded }
 
     /// The lines' bytes one after another (``append(_:)``): plain memory, where an array's
-    /// `append(contentsOf:)` cost ~80 instructions a line besides the copy.
+    /// `append(contentsOf:)` cost ~80 instructions a line besides the copy. (Not the runtime's
+    /// `PlainArray`: internal to it, and generic across a module boundary it would copy byte by
+    /// byte through unspecialised code.)
     private var storage: UnsafeMutableRawPointer
     private var capacity: Int
     private var used = 0
@@ -228,13 +230,18 @@ final class DecodingStage {
     thread.start()
   }
 
-  /// The oldest published batch no thread has claimed, claimed for the caller (under the lock).
-  private func claimRead() -> Batch? {
+  /// The oldest published batch no thread has claimed, claimed for the caller, when more than
+  /// `ahead` are unclaimed (under the lock).
+  private func claimRead(leaving ahead: Int = 0) -> Batch? {
+    var oldest: Batch?
+    var unclaimed = 0
     for batch in queue where batch.state == .read {
-      batch.state = .decoding
-      return batch
+      if oldest == nil { oldest = batch }
+      unclaimed += 1
     }
-    return nil
+    guard unclaimed > ahead, let oldest else { return nil }
+    oldest.state = .decoding
+    return oldest
   }
 
   /// Decodes `batch` (claimed by the caller) outside the lock, then marks it decoded and wakes
@@ -273,8 +280,7 @@ final class DecodingStage {
       if queue.isEmpty && finished { return nil }
       engineWaits = true
       if let idleEvery {
-        let seconds = Double(idleEvery.components.seconds) + Double(idleEvery.components.attoseconds) / 1e18
-        if !condition.wait(until: Date(timeIntervalSinceNow: seconds)) {
+        if !condition.wait(until: Date(timeIntervalSinceNow: idleEvery.inSeconds)) {
           engineWaits = false
           condition.unlock()
           idle()
@@ -360,7 +366,7 @@ final class DecodingStage {
       condition.lock()
       defer { condition.unlock() }
       while decodes && !cancelled {
-        guard queue.lazy.filter({ $0.state == .read }).count > ahead, let batch = claimRead() else { return true }
+        guard let batch = claimRead(leaving: ahead) else { return true }
         decodeClaimed(batch, with: &decoder, prober: prober)
       }
       return !cancelled

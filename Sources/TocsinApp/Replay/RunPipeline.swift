@@ -264,18 +264,6 @@ public enum RunPipeline {
       throw Failure.output(failure.message)
     }
 
-    // With `/metrics`, a quiet pipe must not leave the last snapshot stale: reading one waits
-    // with `poll(2)` and publishes every interval it waits (one thread: the reader is the
-    // engine's; two: the engine's thread times its wait for batches instead).
-    let quietInput = QuietInput()
-    let reader =
-      options.metrics.map { metrics in
-        isRegularFile(inputFD)
-          ? LineReader(fileDescriptor: inputFD, maxLineBytes: options.configuration.maxLineBytes)
-          : LineReader(maxLineBytes: options.configuration.maxLineBytes) { target in
-            try quietInput.read(inputFD, into: target, every: max(metrics.publishInterval, .milliseconds(50)))
-          }
-      } ?? LineReader(fileDescriptor: inputFD, maxLineBytes: options.configuration.maxLineBytes)
     let session = ReplaySession(
       programs: programs, configuration: options.configuration,
       routedAlerts: { try router.deliver($0, bytes: $1) }, deadLetters: { try router.deadLetter($0) })
@@ -296,6 +284,15 @@ public enum RunPipeline {
     let observer = RunObserver(
       registry: registry, publishInterval: options.metrics?.publishInterval ?? .seconds(1), progress: progress)
     observer.extraFamilies = { router.metricFamilies }
+    // With `/metrics`, a quiet pipe must not leave the last snapshot stale: with one worker the
+    // reader is the engine's thread's, and publishes at each interval it waits for input (with
+    // two, the engine's thread times its wait for batches instead: `observePipelined`).
+    var publishesWhileQuiet = false
+    let reader = LineReader(
+      fileDescriptor: inputFD, maxLineBytes: options.configuration.maxLineBytes,
+      whileQuiet: observer.idleInterval.map { interval in
+        (interval, { if publishesWhileQuiet { observer.idle(session: session) } })
+      })
     session.warn = options.warn
     if let resumePoint {
       router.requeue(resumePoint.sinkRecords, warn: options.warn)
@@ -318,8 +315,8 @@ public enum RunPipeline {
           session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256,
           decodingThreadDecodes: options.decodingThreadDecodes)
       } else {
-        quietInput.whileWaiting = { observer.idle(session: session) }
-        defer { quietInput.whileWaiting = nil }
+        publishesWhileQuiet = true
+        defer { publishesWhileQuiet = false }
         try observe(
           session, reader, observer, linesPerCheck: options.metrics?.linesPerCheck ?? 256,
           checkpointer: checkpointer)
@@ -351,35 +348,4 @@ public enum RunPipeline {
     if options.leavesStateToExit { _ = Unmanaged.passRetained(session) }
     return summary
   }
-}
-
-/// Reading an input that may go quiet (a pipe, a FIFO, a socket) for a run with `/metrics`:
-/// `poll(2)` first, so that while no input comes the engine's thread can publish its figures
-/// every interval (``whileWaiting``) instead of serving the snapshot taken before the quiet.
-final class QuietInput {
-  /// Called on the reading thread each interval it waits; set only while the engine's thread
-  /// reads (one worker), `nil` otherwise.
-  var whileWaiting: (() -> Void)?
-
-  /// `read(2)` of `fd` into `target` once input is ready, calling ``whileWaiting`` each
-  /// `interval` without any; retries on `EINTR`.
-  func read(_ fd: Int32, into target: UnsafeMutableRawBufferPointer, every interval: Duration) throws -> Int {
-    let milliseconds = Int32(clamping: interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
-    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    // 0: the interval passed with nothing to read. An error (EINTR) falls through to `read`,
-    // which waits or reports it.
-    while poll(&descriptor, 1, milliseconds) == 0 { whileWaiting?() }
-    while true {
-      let n = Glibc.read(fd, target.baseAddress, target.count)
-      if n >= 0 { return n }
-      if errno == EINTR { continue }
-      throw LineReaderError.readFailed(errno: errno)
-    }
-  }
-}
-
-/// Whether `fd` is a regular file (never quiet: it reads to its end without waiting).
-private func isRegularFile(_ fd: Int32) -> Bool {
-  var status = stat()
-  return fstat(fd, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
 }

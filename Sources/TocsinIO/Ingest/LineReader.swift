@@ -102,11 +102,25 @@ public final class LineReader {
   private var atStartOfInput = true
 
   /// Reads from `fileDescriptor` with `read(2)`, retrying on `EINTR`. The reader does not close it.
+  ///
+  /// With `whileQuiet`, an input that can go quiet (not a regular file: a pipe, a FIFO, a
+  /// socket, a terminal) is waited for with `poll(2)`, and `whileQuiet.call` runs on the reading
+  /// thread each `whileQuiet.every` without input (`tocsin run` publishes its metrics there).
   public convenience init(
     fileDescriptor: Int32, chunkSize: Int = LineReader.defaultChunkSize,
-    maxLineBytes: Int = LineReader.defaultMaxLineBytes
+    maxLineBytes: Int = LineReader.defaultMaxLineBytes, whileQuiet: (every: Duration, call: () -> Void)? = nil
   ) {
+    let quiet = whileQuiet.flatMap { LineReader.isRegularFile(fileDescriptor) ? nil : $0 }
+    let milliseconds = quiet.map {
+      Int32(clamping: $0.every.components.seconds * 1000 + $0.every.components.attoseconds / 1_000_000_000_000_000)
+    }
     self.init(chunkSize: chunkSize, maxLineBytes: maxLineBytes) { target in
+      if let quiet, let milliseconds {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        // 0: the interval passed with nothing to read. An error (EINTR) falls through to
+        // `read`, which waits or reports it.
+        while poll(&descriptor, 1, milliseconds) == 0 { quiet.call() }
+      }
       while true {
         let n = read(fileDescriptor, target.baseAddress, target.count)
         if n >= 0 { return n }
@@ -114,6 +128,12 @@ public final class LineReader {
         throw LineReaderError.readFailed(errno: errno)
       }
     }
+  }
+
+  /// Whether `fd` is a regular file (never quiet: read to its end without waiting).
+  private static func isRegularFile(_ fd: Int32) -> Bool {
+    var status = stat()
+    return fstat(fd, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
   }
 
   /// Reads with `readChunk`, which fills a prefix of its argument and returns the byte count
