@@ -25,10 +25,10 @@
 # Why the steps: valgrind 3.19 (Debian 12) cannot read Swift's DWARF 5, so callgrind runs on a
 # copy without debug information (`strip -g` keeps the code and symbols where they were) and
 # addresses are mapped to source lines afterwards with `addr2line` on the original binary.
-# `TOCSIN_HEAP_HUGE_PAGES=0` stops `tocsin run` from re-executing itself to put malloc's heap
-# on huge pages (docs/operations.md): the new process would run outside valgrind. Counts are
-# deterministic: compare two builds on the same input with them when wall-clock time cannot
-# resolve a difference (docs/performance.md).
+# `TOCSIN_HEAP_HUGE_PAGES=0` keeps `tocsin run` from re-executing itself to put malloc's heap
+# on huge pages should the caller's environment opt in (docs/operations.md): the new process
+# would run outside valgrind. Counts are deterministic: compare two builds on the same input
+# with them when wall-clock time cannot resolve a difference (docs/performance.md).
 set -euo pipefail
 
 binary=.build/release/tocsin

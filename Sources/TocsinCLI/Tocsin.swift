@@ -16,8 +16,9 @@ struct Tocsin: ParsableCommand {
     version: "0.1.0",
     subcommands: [Run.self, Check.self, Test.self, Explain.self, Generate.self, Bench.self])
 
-  /// The commands whose speed depends on the heap: they run with malloc's heap on transparent
-  /// huge pages (``HeapHugePages``), re-executing themselves once to turn it on.
+  /// The commands whose speed depends on the heap: with `TOCSIN_HEAP_HUGE_PAGES=1` they run with
+  /// malloc's heap on transparent huge pages (``HeapHugePages``), re-executing themselves once to
+  /// turn it on.
   static let heapHungry: Set<String> = ["run", "bench"]
 
   static func main() {

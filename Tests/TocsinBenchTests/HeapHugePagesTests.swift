@@ -3,31 +3,35 @@ import XCTest
 @testable import TocsinApp
 
 /// When `tocsin run` and `tocsin bench` re-execute themselves to put malloc's heap on
-/// transparent huge pages, and with what `GLIBC_TUNABLES`.
+/// transparent huge pages (only when asked: `TOCSIN_HEAP_HUGE_PAGES=1`), and with what
+/// `GLIBC_TUNABLES`.
 final class HeapHugePagesTests: XCTestCase {
   func testTunables_ByTableOfCases() {
     let on = "glibc.malloc.hugetlb=1"
     // (GLIBC_TUNABLES, TOCSIN_HEAP_HUGE_PAGES, kernel mode, glibc version) → new GLIBC_TUNABLES
     let cases: [(String?, String?, String?, String?, String?, String)] = [
-      (nil, nil, "madvise", "2.36", on, "nothing set: turned on"),
-      (nil, nil, "always", "2.35", on, "the first glibc with the tunable"),
-      ("", nil, "madvise", "2.36", on, "an empty setting"),
-      ("glibc.malloc.arena_max=2", nil, "madvise", "2.36", "glibc.malloc.arena_max=2:" + on, "kept, one added"),
-      ("glibc.malloc.arena_max=2:", nil, "madvise", "2.40", "glibc.malloc.arena_max=2:" + on, "a trailing colon"),
-      ("glibc.malloc.hugetlb=0", nil, "madvise", "2.36", nil, "the user's choice wins"),
-      ("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2", nil, "always", "2.36", nil, "any value of it"),
-      (on, nil, "madvise", "2.36", nil, "already on: no second exec"),
+      (nil, nil, "madvise", "2.36", nil, "nothing set: off, the default"),
+      (nil, "", "madvise", "2.36", nil, "an empty switch: off"),
       (nil, "0", "madvise", "2.36", nil, "switched off"),
       (nil, "off", "madvise", "2.36", nil, "switched off"),
-      (nil, "FALSE", "madvise", "2.36", nil, "switched off"),
-      (nil, "1", "madvise", "2.36", on, "switched on explicitly"),
-      (nil, nil, "never", "2.36", nil, "the kernel refuses huge pages"),
-      (nil, nil, nil, "2.36", nil, "no kernel setting to read"),
-      (nil, nil, "madvise", "2.34", nil, "glibc without the tunable"),
-      (nil, nil, "madvise", "2.9", nil, "2.9 is older than 2.35"),
-      (nil, nil, "madvise", "3.0", on, "a later major version"),
-      (nil, nil, "madvise", nil, nil, "not glibc"),
-      (nil, nil, "madvise", "unknown", nil, "an unreadable version"),
+      (nil, "maybe", "madvise", "2.36", nil, "not a yes: off"),
+      (nil, "1", "madvise", "2.36", on, "opted in"),
+      (nil, "on", "always", "2.35", on, "the first glibc with the tunable"),
+      (nil, "TRUE", "madvise", "2.36", on, "any case"),
+      (nil, "yes", "madvise", "3.0", on, "a later major version"),
+      ("", "1", "madvise", "2.36", on, "an empty setting"),
+      ("glibc.malloc.arena_max=2", "1", "madvise", "2.36", "glibc.malloc.arena_max=2:" + on, "kept, one added"),
+      ("glibc.malloc.arena_max=2:", "1", "madvise", "2.40", "glibc.malloc.arena_max=2:" + on, "a trailing colon"),
+      ("glibc.malloc.hugetlb=0", "1", "madvise", "2.36", nil, "the user's choice wins"),
+      ("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2", "1", "always", "2.36", nil, "any value of it"),
+      (on, "1", "madvise", "2.36", nil, "already on: no second exec"),
+      (on, nil, "madvise", "2.36", nil, "set by the user without the switch: left as it is"),
+      (nil, "1", "never", "2.36", nil, "the kernel refuses huge pages"),
+      (nil, "1", nil, "2.36", nil, "no kernel setting to read"),
+      (nil, "1", "madvise", "2.34", nil, "glibc without the tunable"),
+      (nil, "1", "madvise", "2.9", nil, "2.9 is older than 2.35"),
+      (nil, "1", "madvise", nil, nil, "not glibc"),
+      (nil, "1", "madvise", "unknown", nil, "an unreadable version"),
     ]
     for (current, switchValue, mode, version, expected, why) in cases {
       XCTAssertEqual(

@@ -42,8 +42,9 @@ public struct BenchReport: Codable, Equatable, Sendable {
     /// machines in different modes are not comparable. Absent in reports from before session 25.
     public var transparentHugePages: String?
     /// Whether malloc's heap was on transparent huge pages (`glibc.malloc.hugetlb=1`, which
-    /// `tocsin run` and `tocsin bench` turn on: `HeapHugePages`). Absent in reports from
-    /// before session 33, whose heap was not.
+    /// `tocsin run` and `tocsin bench` turn on with `TOCSIN_HEAP_HUGE_PAGES=1`, and by default
+    /// from session 33 to 47: `HeapHugePages`). Absent in reports from before session 33, whose
+    /// heap was not.
     public var heapHugePages: Bool?
 
     /// Creates a machine description.

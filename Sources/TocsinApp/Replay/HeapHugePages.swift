@@ -4,23 +4,30 @@ import Foundation
   import Glibc
 #endif
 
-/// Transparent huge pages for malloc's heap, through glibc's `glibc.malloc.hugetlb=1` tunable.
+/// Transparent huge pages for malloc's heap, through glibc's `glibc.malloc.hugetlb=1` tunable:
+/// off unless asked for with `TOCSIN_HEAP_HUGE_PAGES=1`.
 ///
 /// The engine's state (match nodes, partial-match lists, held slot buffers, key texts) lives in
 /// malloc's heap and is read at random: on W2, 300 MB of it. In 4 KiB pages every miss that
 /// also misses the TLB costs a page walk, and every 4 KiB the state grows into costs a page
 /// fault. The engine's own big tables are advised huge pages already (``HugePages``); malloc's
 /// heap is not, unless glibc is told at start-up: with `glibc.malloc.hugetlb=1` (glibc 2.35 and
-/// later) malloc grows its heaps in 2 MiB steps and advises them `MADV_HUGEPAGE`. Measured with
-/// `tocsin run` (docs/performance.md, session 33): on W2's first 300k events, while its state
-/// grows, task-clock median ratios 0.957 and 0.979 (28 and 33 of 41 interleaved rounds faster),
-/// page faults 41k → 17k; over the whole 1M stream and on W1, no resolvable difference; peak
-/// RSS +1–3%.
+/// later) malloc grows its heaps in 2 MiB steps and advises them `MADV_HUGEPAGE`.
 ///
-/// A tunable is read only when a process starts, so `tocsin run` and `tocsin bench` re-execute
-/// themselves once, at the top of `main`, with it added to `GLIBC_TUNABLES`
-/// (``reexecIfNeeded(arguments:)``). They do not when:
-/// - `TOCSIN_HEAP_HUGE_PAGES` is `0` (or `off`, `false`, `no`);
+/// Why it is not the default (docs/performance.md, sessions 33 and 48): where a huge page's
+/// first touch is cheap (session 33's Intel VM) the tunable took W2's task-clock down 2–4% while
+/// its state grew, and nothing measurable over the whole 1M stream or on W1. On the Firecracker
+/// VMs the project has run on since (free page reporting hands freed memory back to the host, so
+/// a fresh 2 MiB page is faulted in by the host as well), each huge page of the heap cost
+/// milliseconds of system time to clear: `tocsin run` W2 1M took 6.6 s with it against 3.6 s
+/// without (system time 3.3 s against 0.25 s; user time the same), W5 2.4 against 1.2 s, W1 1.04
+/// against 0.85 s. A default that can halve the speed for a few percent elsewhere is the wrong
+/// way round, so the heap stays in ordinary pages unless the user opts in.
+///
+/// A tunable is read only when a process starts, so with the opt-in `tocsin run` and
+/// `tocsin bench` re-execute themselves once, at the top of `main`, with it added to
+/// `GLIBC_TUNABLES` (``reexecIfNeeded(arguments:)``). They do not when:
+/// - `TOCSIN_HEAP_HUGE_PAGES` is not `1` (or `on`, `true`, `yes`): the default;
 /// - `GLIBC_TUNABLES` already sets `glibc.malloc.hugetlb` (any value: the user's choice wins);
 /// - the kernel's transparent huge pages are `never`, or their setting cannot be read;
 /// - glibc is older than 2.35 (no such tunable), or not the C library;
@@ -29,11 +36,11 @@ import Foundation
 /// The tunable is inherited by the processes the command starts: `tocsin bench`'s measuring
 /// children run as `tocsin run` does. An `--against` build's children are started with the
 /// environment as launched instead (``environmentAsLaunched(_:)``), so an older build runs as it
-/// would on its own.
+/// would on its own (builds before session 48 turn the tunable on by default).
 public enum HeapHugePages {
   /// The glibc tunable.
   public static let tunable = "glibc.malloc.hugetlb"
-  /// The environment variable that turns the re-execution off.
+  /// The environment variable that turns the re-execution on.
   public static let switchVariable = "TOCSIN_HEAP_HUGE_PAGES"
 
   /// The `GLIBC_TUNABLES` value to run with, or `nil` to leave the environment as it is.
@@ -46,7 +53,7 @@ public enum HeapHugePages {
   public static func tunables(current: String?, switchValue: String?, kernelMode: String?, glibcVersion: String?)
     -> String?
   {
-    if let value = switchValue?.lowercased(), ["0", "off", "false", "no"].contains(value) { return nil }
+    guard let value = switchValue?.lowercased(), ["1", "on", "true", "yes"].contains(value) else { return nil }
     guard let kernelMode, kernelMode == "always" || kernelMode == "madvise" else { return nil }
     guard let glibcVersion, supportsTunable(glibcVersion: glibcVersion) else { return nil }
     let settings = (current ?? "").split(separator: ":", omittingEmptySubsequences: true)
