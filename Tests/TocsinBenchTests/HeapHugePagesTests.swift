@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import TocsinApp
+import TocsinRuntime
 
 /// When `tocsin run` and `tocsin bench` re-execute themselves to put malloc's heap on
 /// transparent huge pages (only when asked: `TOCSIN_HEAP_HUGE_PAGES=1`), and with what
@@ -60,16 +61,32 @@ final class HeapHugePagesTests: XCTestCase {
     }
   }
 
-  /// The machine line says whether the heap was on huge pages, when the report knows.
-  func testMachineLine_SaysWhetherTheHeapWasOnHugePages() {
-    func line(_ heap: Bool?) -> String {
+  /// The machine line says whether the heap was on huge pages, and why the engine's blocks were
+  /// not, when the report knows.
+  func testMachineLine_SaysWhatWasOnHugePages() {
+    func line(_ heap: Bool?, blocks: Bool? = nil, why: String? = nil) -> String {
       let machine = BenchReport.Machine(
-        cores: 2, cpu: "x", system: "Linux", memoryBytes: 1, transparentHugePages: "madvise", heapHugePages: heap)
+        cores: 2, cpu: "x", system: "Linux", memoryBytes: 1, transparentHugePages: "madvise", heapHugePages: heap,
+        engineHugePages: blocks, engineHugePagesReason: why)
       return BenchTable.machineLine(machine, build: "release", then: "commit c")
     }
-    XCTAssertTrue(line(true).contains("transparent huge pages madvise (the heap's too);"), line(true))
-    XCTAssertTrue(line(false).contains("transparent huge pages madvise (not the heap's);"), line(false))
-    XCTAssertTrue(line(nil).contains("transparent huge pages madvise;"), line(nil))
+    let reporting = HugePages.Policy.Reason.freePageReporting.rawValue
+    // (heap, blocks, reason) → what the line says after the mode
+    let cases: [(Bool?, Bool?, String?, String)] = [
+      (true, nil, nil, "transparent huge pages madvise (the heap's too);"),
+      (false, nil, nil, "transparent huge pages madvise (not the heap's);"),
+      (nil, nil, nil, "transparent huge pages madvise;"),
+      (false, true, "default", "transparent huge pages madvise (not the heap's);"),
+      (
+        false, false, reporting,
+        "transparent huge pages madvise (not for the engine's blocks: the machine reports free pages to its host; not the heap's);"
+      ),
+      (true, false, "switched off", "transparent huge pages madvise (not for the engine's blocks: switched off; the heap's too);"),
+    ]
+    for (heap, blocks, why, expected) in cases {
+      let text = line(heap, blocks: blocks, why: why)
+      XCTAssertTrue(text.contains(expected), text)
+    }
   }
 
   #if os(Linux)

@@ -27,6 +27,78 @@ final class HugePagesTests: XCTestCase {
     }
   }
 
+  /// `TOCSIN_HUGE_PAGES` decides when set to a yes or a no; otherwise the machine does: blocks
+  /// are advised unless it reports free pages to its host (asked only then).
+  func testPolicy_ByTableOfCases() {
+    // (switch, machine reports free pages, advised, reason, machine asked)
+    let cases: [(String?, Bool, Bool, HugePages.Policy.Reason, Bool)] = [
+      (nil, false, true, .standard, true),
+      (nil, true, false, .freePageReporting, true),
+      ("", true, false, .freePageReporting, true),
+      ("auto", false, true, .standard, true),
+      ("1", true, true, .switchedOn, false),
+      ("ON", true, true, .switchedOn, false),
+      ("yes", false, true, .switchedOn, false),
+      ("0", false, false, .switchedOff, false),
+      ("off", true, false, .switchedOff, false),
+      ("False", false, false, .switchedOff, false),
+    ]
+    for (value, reports, advises, reason, asks) in cases {
+      var asked = false
+      let policy = HugePages.Policy.decide(
+        switchValue: value,
+        reportsFreePages: {
+          asked = true
+          return reports
+        }())
+      XCTAssertEqual(policy, HugePages.Policy(advises: advises, reason: reason), "\(value ?? "unset"), reports \(reports)")
+      XCTAssertEqual(asked, asks, "\(value ?? "unset"): machine asked")
+    }
+  }
+
+  /// Free page reporting is read from the virtio devices: a balloon (`0x0005`) whose feature
+  /// bit 5 (`VIRTIO_BALLOON_F_REPORTING`) is set. Each case is a directory laid out as
+  /// `/sys/bus/virtio/devices` is.
+  func testReportsFreePages_FromTheBalloonsFeatureBits() throws {
+    // This machine's (a Firecracker VM): the balloon's features, bit 0 first.
+    let reporting = "0110010100000000000000000000000010000000"
+    let cases: [([(device: String, features: String)], Bool, String)] = [
+      ([("0x0005", reporting)], true, "a balloon that reports"),
+      ([("0x0002", "0010001001100100"), ("0x0005", reporting)], true, "a block device, then the balloon"),
+      ([("0x0005", "0110000100000000")], false, "a balloon without bit 5"),
+      ([("0x0002", reporting)], false, "bit 5 of a block device (another meaning)"),
+      ([("0x0005", "01100")], false, "a features string too short for bit 5"),
+      ([], false, "no virtio devices"),
+    ]
+    for (devices, expected, why) in cases {
+      let root = FileManager.default.temporaryDirectory.appendingPathComponent("virtio-\(UUID().uuidString)")
+      defer { try? FileManager.default.removeItem(at: root) }
+      for (index, device) in devices.enumerated() {
+        let directory = root.appendingPathComponent("virtio\(index)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try (device.device + "\n").write(to: directory.appendingPathComponent("device"), atomically: true, encoding: .utf8)
+        try (device.features + "\n").write(to: directory.appendingPathComponent("features"), atomically: true, encoding: .utf8)
+      }
+      try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+      XCTAssertEqual(HugePages.Policy.reportsFreePages(devices: root.path), expected, why)
+    }
+    XCTAssertFalse(HugePages.Policy.reportsFreePages(devices: "/nonexistent/virtio"), "no such directory")
+  }
+
+  /// A block of a huge page or more carries the huge-page advice (`hg` in its `VmFlags`) exactly
+  /// when this process's policy says so.
+  func testBlocksAreAdvisedAsThePolicySays() throws {
+    #if os(Linux)
+      let bytes = 2 * HugePages.pageBytes
+      let block = HugePages.allocate(byteCount: bytes, alignment: 64)
+      defer { HugePages.deallocate(block, byteCount: bytes) }
+      XCTAssertEqual(try vmFlags(block).contains("hg"), HugePages.policy.advises, "policy: \(HugePages.policy)")
+      let grown = HugePages.reallocate(block, from: bytes, to: 2 * bytes, alignment: 64)
+      defer { HugePages.deallocate(grown, byteCount: 2 * bytes) }
+      XCTAssertEqual(try vmFlags(grown).contains("hg"), HugePages.policy.advises, "grown; policy: \(HugePages.policy)")
+    #endif
+  }
+
   func testSmallerBlocksKeepTheAlignmentAskedFor() {
     for (bytes, alignment) in [(1, 8), (4096, 64), (HugePages.pageBytes - 1, 64), (100_000, 4096)] {
       let block = HugePages.allocate(byteCount: bytes, alignment: alignment)
@@ -241,6 +313,25 @@ final class HugePagesTests: XCTestCase {
 
   /// How many of the process's mappings (lines of `/proc/self/maps`) cover part of
   /// `[start, start + bytes)`.
+  /// The `VmFlags` of the mapping that holds `start` (`/proc/self/smaps`).
+  private func vmFlags(_ start: UnsafeMutableRawPointer) throws -> [Substring] {
+    let address = UInt(bitPattern: start)
+    var inside = false
+    // Read to the end: the file is larger than one read, and `String(contentsOfFile:)` stops
+    // after the first for a file whose size reads as zero.
+    let smaps = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/smaps")).readDataToEndOfFile()
+    for line in String(decoding: smaps, as: UTF8.self).split(separator: "\n") {
+      let range = line.prefix { $0 != " " }.split(separator: "-").compactMap { UInt($0, radix: 16) }
+      if range.count == 2 && line.contains(" ") && !line.hasPrefix("VmFlags") {
+        inside = range[0] <= address && address < range[1]
+      } else if inside && line.hasPrefix("VmFlags:") {
+        return line.dropFirst("VmFlags:".count).split(separator: " ")
+      }
+    }
+    XCTFail("no mapping holds \(start)")
+    return []
+  }
+
   private func mappings(_ start: UnsafeMutableRawPointer, _ bytes: Int) throws -> Int {
     let low = UInt(bitPattern: start)
     let high = low + UInt(bytes)

@@ -46,11 +46,18 @@ public struct BenchReport: Codable, Equatable, Sendable {
     /// from session 33 to 47: `HeapHugePages`). Absent in reports from before session 33, whose
     /// heap was not.
     public var heapHugePages: Bool?
+    /// Whether the engine's large blocks were advised huge pages (`HugePages.policy`: not on a
+    /// machine that reports free pages to its host, unless `TOCSIN_HUGE_PAGES` says otherwise),
+    /// and why (`HugePages.Policy.Reason`'s text). Absent in reports from before session 48,
+    /// whose blocks were always advised.
+    public var engineHugePages: Bool?
+    /// Why ``engineHugePages`` is what it is.
+    public var engineHugePagesReason: String?
 
     /// Creates a machine description.
     public init(
       cores: Int, cpu: String?, system: String, memoryBytes: UInt64, transparentHugePages: String? = nil,
-      heapHugePages: Bool? = nil
+      heapHugePages: Bool? = nil, engineHugePages: Bool? = nil, engineHugePagesReason: String? = nil
     ) {
       self.cores = cores
       self.cpu = cpu
@@ -58,6 +65,8 @@ public struct BenchReport: Codable, Equatable, Sendable {
       self.memoryBytes = memoryBytes
       self.transparentHugePages = transparentHugePages
       self.heapHugePages = heapHugePages
+      self.engineHugePages = engineHugePages
+      self.engineHugePagesReason = engineHugePagesReason
     }
   }
 

@@ -243,7 +243,12 @@ extension BenchTable {
   static func machineLine(_ machine: BenchReport.Machine, build: String, then detail: String) -> String {
     var out = "machine: \(machine.cores) cores, \(machine.cpu ?? "unknown CPU"), \(machine.system)"
     if let mode = machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
-    if let heap = machine.heapHugePages { out += heap ? " (the heap's too)" : " (not the heap's)" }
+    var uses: [String] = []
+    if let blocks = machine.engineHugePages, !blocks {
+      uses.append("not for the engine's blocks: " + (machine.engineHugePagesReason ?? "unknown"))
+    }
+    if let heap = machine.heapHugePages { uses.append(heap ? "the heap's too" : "not the heap's") }
+    if !uses.isEmpty { out += " (" + uses.joined(separator: "; ") + ")" }
     out += "; \(build) build; \(detail)\n"
     if build != "release" {
       out += "note: a \(build) build; the timings say nothing about Tocsin's speed\n"

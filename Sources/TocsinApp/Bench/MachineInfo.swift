@@ -1,5 +1,6 @@
 import Foundation
 import TocsinCore
+import TocsinRuntime
 
 /// Where a benchmark runs: machine, commit, clock; and the process's peak-RSS window.
 public enum MachineInfo {
@@ -13,7 +14,8 @@ public enum MachineInfo {
     return BenchReport.Machine(
       cores: info.activeProcessorCount, cpu: cpuModel(), system: system,
       memoryBytes: info.physicalMemory, transparentHugePages: transparentHugePageMode(),
-      heapHugePages: HeapHugePages.isOn)
+      heapHugePages: HeapHugePages.isOn, engineHugePages: HugePages.policy.advises,
+      engineHugePagesReason: HugePages.policy.reason.rawValue)
   }
 
   /// The kernel's transparent-huge-page mode, or `nil` where the setting cannot be read.
