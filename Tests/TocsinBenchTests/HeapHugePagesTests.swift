@@ -61,27 +61,26 @@ final class HeapHugePagesTests: XCTestCase {
     }
   }
 
-  /// The machine line says whether the heap was on huge pages, and why the engine's blocks were
-  /// not, when the report knows.
+  /// The machine line says whether the heap was on huge pages, and when and why the engine's
+  /// blocks were, when not from the start, when the report knows.
   func testMachineLine_SaysWhatWasOnHugePages() {
-    func line(_ heap: Bool?, blocks: Bool? = nil, why: String? = nil) -> String {
+    func line(_ heap: Bool?, blocks: HugePages.Policy.Advice? = nil, why: HugePages.Policy.Reason? = nil) -> String {
       let machine = BenchReport.Machine(
         cores: 2, cpu: "x", system: "Linux", memoryBytes: 1, transparentHugePages: "madvise", heapHugePages: heap,
-        engineHugePages: blocks, engineHugePagesReason: why)
+        engineHugePages: blocks?.rawValue, engineHugePagesReason: why?.rawValue)
       return BenchTable.machineLine(machine, build: "release", then: "commit c")
     }
-    let reporting = HugePages.Policy.Reason.freePageReporting.rawValue
     // (heap, blocks, reason) → what the line says after the mode
-    let cases: [(Bool?, Bool?, String?, String)] = [
+    let cases: [(Bool?, HugePages.Policy.Advice?, HugePages.Policy.Reason?, String)] = [
       (true, nil, nil, "transparent huge pages madvise (the heap's too);"),
       (false, nil, nil, "transparent huge pages madvise (not the heap's);"),
       (nil, nil, nil, "transparent huge pages madvise;"),
-      (false, true, "default", "transparent huge pages madvise (not the heap's);"),
+      (false, .atOnce, .standard, "transparent huge pages madvise (not the heap's);"),
       (
-        false, false, reporting,
-        "transparent huge pages madvise (not for the engine's blocks: the machine reports free pages to its host; not the heap's);"
+        false, .afterWarmUp, .freePageReporting,
+        "transparent huge pages madvise (the engine's blocks after the first 30 s of a run: the machine reports free pages to its host; not the heap's);"
       ),
-      (true, false, "switched off", "transparent huge pages madvise (not for the engine's blocks: switched off; the heap's too);"),
+      (true, .never, .switchedOff, "transparent huge pages madvise (the engine's blocks never: switched off; the heap's too);"),
     ]
     for (heap, blocks, why, expected) in cases {
       let text = line(heap, blocks: blocks, why: why)

@@ -1,6 +1,7 @@
 import Foundation
 import TocsinCore
 import TocsinIO
+import TocsinRuntime
 import TocsinSinks
 import TocsinTestSupport
 import XCTest
@@ -154,6 +155,23 @@ final class DecodeAheadTests: XCTestCase {
     }
     XCTAssertEqual(sizes, [16, 16, 8])
     XCTAssertEqual(numbers, Array(1...40))
+  }
+
+  /// A run's ticks start the engine's huge-page advice once the run has gone on for the warm-up,
+  /// where the policy waits for one (``HugePages/Policy/Advice/afterWarmUp``), and not before;
+  /// under the other policies ticks change nothing.
+  func testTicksStartHugePageAdviceAfterTheWarmUp() throws {
+    let programs = try XCTUnwrap(RuleSet.load([Repository.path("rules")], ingest: IngestOptions()).programs)
+    let session = ReplaySession(
+      programs: programs, configuration: ReplayConfiguration(), alerts: { _ in }, deadLetters: { _ in })
+    let before = HugePages.isAdvising
+    let waiting = RunObserver(registry: nil, publishInterval: .seconds(1), progress: nil, hugePagesWarmUp: .seconds(3600))
+    for _ in 0..<3 { waiting.tick(session: session, bytesRead: 0) }
+    XCTAssertEqual(HugePages.isAdvising, before, "before the warm-up has passed")
+    let warm = RunObserver(registry: nil, publishInterval: .seconds(1), progress: nil, hugePagesWarmUp: .zero)
+    warm.tick(session: session, bytesRead: 0)
+    let expected = HugePages.policy.advice == .afterWarmUp ? true : before
+    XCTAssertEqual(HugePages.isAdvising, expected, "after the warm-up; policy \(HugePages.policy)")
   }
 
   func testBatchesSampleOneLineInSixtyFour() {

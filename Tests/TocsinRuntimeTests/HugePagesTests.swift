@@ -28,22 +28,23 @@ final class HugePagesTests: XCTestCase {
   }
 
   /// `TOCSIN_HUGE_PAGES` decides when set to a yes or a no; otherwise the machine does: blocks
-  /// are advised unless it reports free pages to its host (asked only then).
+  /// are advised from the start unless it reports free pages to its host, and then after the
+  /// warm-up (the machine asked only when the switch leaves it the choice).
   func testPolicy_ByTableOfCases() {
-    // (switch, machine reports free pages, advised, reason, machine asked)
-    let cases: [(String?, Bool, Bool, HugePages.Policy.Reason, Bool)] = [
-      (nil, false, true, .standard, true),
-      (nil, true, false, .freePageReporting, true),
-      ("", true, false, .freePageReporting, true),
-      ("auto", false, true, .standard, true),
-      ("1", true, true, .switchedOn, false),
-      ("ON", true, true, .switchedOn, false),
-      ("yes", false, true, .switchedOn, false),
-      ("0", false, false, .switchedOff, false),
-      ("off", true, false, .switchedOff, false),
-      ("False", false, false, .switchedOff, false),
+    // (switch, machine reports free pages, advice, reason, machine asked)
+    let cases: [(String?, Bool, HugePages.Policy.Advice, HugePages.Policy.Reason, Bool)] = [
+      (nil, false, .atOnce, .standard, true),
+      (nil, true, .afterWarmUp, .freePageReporting, true),
+      ("", true, .afterWarmUp, .freePageReporting, true),
+      ("auto", false, .atOnce, .standard, true),
+      ("1", true, .atOnce, .switchedOn, false),
+      ("ON", true, .atOnce, .switchedOn, false),
+      ("yes", false, .atOnce, .switchedOn, false),
+      ("0", false, .never, .switchedOff, false),
+      ("off", true, .never, .switchedOff, false),
+      ("False", false, .never, .switchedOff, false),
     ]
-    for (value, reports, advises, reason, asks) in cases {
+    for (value, reports, advice, reason, asks) in cases {
       var asked = false
       let policy = HugePages.Policy.decide(
         switchValue: value,
@@ -51,7 +52,7 @@ final class HugePagesTests: XCTestCase {
           asked = true
           return reports
         }())
-      XCTAssertEqual(policy, HugePages.Policy(advises: advises, reason: reason), "\(value ?? "unset"), reports \(reports)")
+      XCTAssertEqual(policy, HugePages.Policy(advice: advice, reason: reason), "\(value ?? "unset"), reports \(reports)")
       XCTAssertEqual(asked, asks, "\(value ?? "unset"): machine asked")
     }
   }
@@ -86,16 +87,30 @@ final class HugePagesTests: XCTestCase {
   }
 
   /// A block of a huge page or more carries the huge-page advice (`hg` in its `VmFlags`) exactly
-  /// when this process's policy says so.
+  /// when blocks are advised: under this process's policy from the start, or once
+  /// ``HugePages/startAdvising()`` has been called (as a run does after the warm-up), when the
+  /// blocks mapped before are advised too; never under `TOCSIN_HUGE_PAGES=0`.
   func testBlocksAreAdvisedAsThePolicySays() throws {
     #if os(Linux)
       let bytes = 2 * HugePages.pageBytes
+      let before = HugePages.isAdvising
+      switch HugePages.policy.advice {
+      case .atOnce: XCTAssertTrue(before)
+      case .never: XCTAssertFalse(before)
+      case .afterWarmUp: break  // not until startAdvising(), which this test calls
+      }
       let block = HugePages.allocate(byteCount: bytes, alignment: 64)
-      defer { HugePages.deallocate(block, byteCount: bytes) }
-      XCTAssertEqual(try vmFlags(block).contains("hg"), HugePages.policy.advises, "policy: \(HugePages.policy)")
+      XCTAssertEqual(try vmFlags(block).contains("hg"), before, "policy: \(HugePages.policy)")
       let grown = HugePages.reallocate(block, from: bytes, to: 2 * bytes, alignment: 64)
-      defer { HugePages.deallocate(grown, byteCount: 2 * bytes) }
-      XCTAssertEqual(try vmFlags(grown).contains("hg"), HugePages.policy.advises, "grown; policy: \(HugePages.policy)")
+      XCTAssertEqual(try vmFlags(grown).contains("hg"), before, "grown; policy: \(HugePages.policy)")
+      HugePages.startAdvising()
+      let advising = HugePages.policy.advice != .never
+      XCTAssertEqual(HugePages.isAdvising, advising)
+      XCTAssertEqual(try vmFlags(grown).contains("hg"), advising, "mapped before the switch; policy: \(HugePages.policy)")
+      let later = HugePages.allocate(byteCount: bytes, alignment: 64)
+      XCTAssertEqual(try vmFlags(later).contains("hg"), advising, "mapped after the switch; policy: \(HugePages.policy)")
+      HugePages.deallocate(later, byteCount: bytes)
+      HugePages.deallocate(grown, byteCount: 2 * bytes)
     #endif
   }
 

@@ -46,18 +46,18 @@ public struct BenchReport: Codable, Equatable, Sendable {
     /// from session 33 to 47: `HeapHugePages`). Absent in reports from before session 33, whose
     /// heap was not.
     public var heapHugePages: Bool?
-    /// Whether the engine's large blocks were advised huge pages (`HugePages.policy`: not on a
-    /// machine that reports free pages to its host, unless `TOCSIN_HUGE_PAGES` says otherwise),
-    /// and why (`HugePages.Policy.Reason`'s text). Absent in reports from before session 48,
-    /// whose blocks were always advised.
-    public var engineHugePages: Bool?
+    /// When the engine's large blocks were advised huge pages (`HugePages.Policy.Advice`'s text:
+    /// `from the start`, or, on a machine that reports free pages to its host, only after the
+    /// first 30 s of a run, which no bench pass lasts; `TOCSIN_HUGE_PAGES` overrides). Absent in
+    /// reports from before session 48, whose blocks were always advised.
+    public var engineHugePages: String?
     /// Why ``engineHugePages`` is what it is.
     public var engineHugePagesReason: String?
 
     /// Creates a machine description.
     public init(
       cores: Int, cpu: String?, system: String, memoryBytes: UInt64, transparentHugePages: String? = nil,
-      heapHugePages: Bool? = nil, engineHugePages: Bool? = nil, engineHugePagesReason: String? = nil
+      heapHugePages: Bool? = nil, engineHugePages: String? = nil, engineHugePagesReason: String? = nil
     ) {
       self.cores = cores
       self.cpu = cpu

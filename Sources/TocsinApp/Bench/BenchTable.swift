@@ -1,4 +1,5 @@
 import Foundation
+import TocsinRuntime
 
 /// The aligned text table `tocsin bench` prints, optionally with ratios to a baseline.
 ///
@@ -244,8 +245,8 @@ extension BenchTable {
     var out = "machine: \(machine.cores) cores, \(machine.cpu ?? "unknown CPU"), \(machine.system)"
     if let mode = machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
     var uses: [String] = []
-    if let blocks = machine.engineHugePages, !blocks {
-      uses.append("not for the engine's blocks: " + (machine.engineHugePagesReason ?? "unknown"))
+    if let blocks = machine.engineHugePages, blocks != HugePages.Policy.Advice.atOnce.rawValue {
+      uses.append("the engine's blocks \(blocks): " + (machine.engineHugePagesReason ?? "unknown reason"))
     }
     if let heap = machine.heapHugePages { uses.append(heap ? "the heap's too" : "not the heap's") }
     if !uses.isEmpty { out += " (" + uses.joined(separator: "; ") + ")" }

@@ -109,12 +109,25 @@ final class RunObserver {
   private let watermark = LockedWatermark()
   /// More families published with every snapshot, computed on the engine thread (the sinks').
   var extraFamilies: (() -> [MetricFamily])?
+  /// When the run started, for ``hugePagesWarmUp``.
+  private let started: ContinuousClock.Instant
+  /// How long the run goes on before the engine's blocks are advised huge pages, where the
+  /// policy waits (``HugePages/warmUp``; tests shorten it).
+  let hugePagesWarmUp: Duration
+  /// Whether the engine's blocks are left to be advised huge pages once the run has gone on for
+  /// ``hugePagesWarmUp`` (``HugePages/Policy/Advice/afterWarmUp``), checked at each tick.
+  private var hugePagesDue = HugePages.policy.advice == .afterWarmUp
 
-  init(registry: MetricsRegistry?, publishInterval: Duration, progress: ProgressLine?) {
+  init(
+    registry: MetricsRegistry?, publishInterval: Duration, progress: ProgressLine?,
+    hugePagesWarmUp: Duration = HugePages.warmUp
+  ) {
     self.registry = registry
     self.publishInterval = publishInterval
     self.progress = progress
+    self.hugePagesWarmUp = hugePagesWarmUp
     lastPublish = clock.now
+    started = lastPublish
     if let registry {
       let watermark = self.watermark
       registry.register {
@@ -198,6 +211,10 @@ final class RunObserver {
     lastBytesRead = bytesRead
     progress?.update(bytesRead: bytesRead, events: session.counters.events)
     if force { lastWatermark = RunMetrics.finite(session.engineState.watermark.time) ?? lastWatermark }
+    if hugePagesDue && clock.now - started >= hugePagesWarmUp {
+      hugePagesDue = false
+      HugePages.startAdvising()
+    }
     guard let registry else { return }
     let now = clock.now
     guard force || now - lastPublish >= publishInterval else { return }

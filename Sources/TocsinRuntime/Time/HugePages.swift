@@ -1,4 +1,5 @@
 import CMemoryHints
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -32,17 +33,29 @@ import CMemoryHints
 /// written from end to end as keys arrive. They grow where they are
 /// (``reallocate(_:from:to:alignment:)``), without a copy or a page cleared twice.
 ///
-/// When not: on a machine that hands its free memory back to its host (a virtual machine whose
-/// balloon device does free page reporting), the blocks are not advised (``policy``). There the
-/// memory a huge page is made of has usually been handed back, so its first touch is the host's
-/// fault as well as the guest's: 10–36 ms per 2 MiB page on the Firecracker VMs of session 48,
-/// against 0.23 ms for a recycled one and ~1 ms for the same 2 MiB in ordinary pages. A W2 replay
-/// (`tocsin run`, 1M events, started on an idle machine) took ~5 s with the blocks advised (system
-/// time ~2 s) against ~3.1 s without (0.35 s). `TOCSIN_HUGE_PAGES` overrides the choice.
+/// When not at once: on a machine that hands its free memory back to its host (a virtual machine
+/// whose balloon device does free page reporting), blocks are advised only once the run has gone
+/// on for ``warmUp`` (``policy``, ``startAdvising()``). There the memory a huge page is made of
+/// has usually been handed back, so its first touch is the host's fault as well as the guest's:
+/// 10–36 ms per 2 MiB page on the Firecracker VMs of session 48, against 0.23 ms for a recycled
+/// one and ~1 ms for the same 2 MiB in ordinary pages. A W2 replay (`tocsin run`, 1M events,
+/// started on an idle machine) took ~5 s with the blocks advised (system time ~2 s) against
+/// ~3.1 s without (0.35 s). What huge pages save, page walks on random reads, is a rate (up to
+/// ~10% of W1's user time in the bench's warm passes) and what their first touches cost there is
+/// a one-off, so a run that goes on for longer than a replay gets them: at the switch the blocks
+/// already mapped are advised too (the kernel's `khugepaged` gathers their pages into huge pages
+/// in the background) and later ones from the start. `TOCSIN_HUGE_PAGES` overrides the choice.
 public enum HugePages {
-  /// Whether this process advises its blocks to use huge pages, and why (``Policy``): decided
-  /// once, on first use.
+  /// Whether and when this process advises its blocks to use huge pages, and why (``Policy``):
+  /// decided once, on first use.
   public static let policy = Policy.current()
+  /// How long a run goes on before blocks are advised under ``Policy/Advice/afterWarmUp``.
+  public static let warmUp = Duration.seconds(30)
+  /// Whether blocks are advised now, and the mappings of the blocks not advised (start → mapped
+  /// length) that ``startAdvising()`` is to advise. Blocks are mapped, grown and freed rarely (a
+  /// doubling at a time), so one lock for them costs nothing measurable.
+  private static let advice = Mutex<(advising: Bool, unadvised: [UInt: Int])>(
+    (policy.advice == .atOnce, [:]))
   /// The size of a transparent huge page on x86-64 and most arm64 kernels.
   static var pageBytes: Int { 1 << 21 }
 
@@ -55,7 +68,7 @@ public enum HugePages {
     }
     let length = mappedLength(byteCount)
     let block = mapAligned(length)
-    adviseMapping(block, length: length)
+    mapped(block, length: length)
     return block
   }
 
@@ -152,7 +165,10 @@ public enum HugePages {
       grown = tocsin_remap(block, oldLength, newLength, target)
       if grown == nil { munmap(target, newLength) }
     }
-    if let grown { adviseMapping(grown, length: newLength) }
+    if let grown {
+      unmapped(block)
+      mapped(grown, length: newLength)
+    }
     return grown
   }
 
@@ -178,6 +194,7 @@ public enum HugePages {
   /// Frees a block from ``allocate(byteCount:alignment:)`` of `byteCount` bytes.
   static func deallocate(_ block: UnsafeMutableRawPointer, byteCount: Int) {
     guard byteCount >= pageBytes else { return block.deallocate() }
+    unmapped(block)
     munmap(block, mappedLength(byteCount))
   }
 
@@ -192,6 +209,43 @@ public enum HugePages {
     (byteCount + pageBytes - 1) / pageBytes * pageBytes
   }
 
+  /// A block's mapping of `length` bytes made or grown: advised now if blocks are, else kept
+  /// for ``startAdvising()``.
+  private static func mapped(_ start: UnsafeMutableRawPointer, length: Int) {
+    advice.withLock { advice in
+      if advice.advising {
+        adviseMapping(start, length: length)
+      } else if policy.advice != .never {
+        advice.unadvised[UInt(bitPattern: start)] = length
+      }
+    }
+  }
+
+  /// A block's mapping at `start` unmapped, or moved away by growth.
+  private static func unmapped(_ start: UnsafeMutableRawPointer) {
+    advice.withLock { advice in _ = advice.unadvised.removeValue(forKey: UInt(bitPattern: start)) }
+  }
+
+  /// From now on blocks are advised huge pages, those already mapped included, unless the
+  /// policy says never (then nothing changes). Called once a run has gone on for ``warmUp``
+  /// (`RunObserver`); safe to call again, and from any thread.
+  public static func startAdvising() {
+    guard policy.advice != .never else { return }
+    advice.withLock { advice in
+      guard !advice.advising else { return }
+      advice.advising = true
+      for (start, length) in advice.unadvised {
+        // swift-format-ignore: NeverForceUnwrap
+        // The start of a live mapping: not null.
+        adviseMapping(UnsafeMutableRawPointer(bitPattern: start)!, length: length)
+      }
+      advice.unadvised = [:]
+    }
+  }
+
+  /// Whether blocks are advised now.
+  public static var isAdvising: Bool { advice.withLock { $0.advising } }
+
   /// Advises a whole mapping of ours (``mappedLength(_:)``: whole huge pages) to be backed by
   /// huge pages.
   ///
@@ -200,15 +254,22 @@ public enum HugePages {
   /// queue blocks are 56 or 24 bytes times a power of two (3.5, 7, 14 MiB …): advised up to their
   /// last whole huge page, every one of them was copied into a new mapping at each doubling,
   /// every page of it faulted and zeroed again (`strace`: W1's 3.5, 7 and 3 MiB blocks).
-  static func adviseMapping(_ start: UnsafeMutableRawPointer, length: Int) {
+  private static func adviseMapping(_ start: UnsafeMutableRawPointer, length: Int) {
     #if os(Linux)
-      if policy.advises { _ = madvise(start, length, MADV_HUGEPAGE) }
+      _ = madvise(start, length, MADV_HUGEPAGE)
     #endif
   }
 
-  /// Whether blocks are advised huge pages, from `TOCSIN_HUGE_PAGES` and the machine.
+  /// Whether and when blocks are advised huge pages, from `TOCSIN_HUGE_PAGES` and the machine.
   public struct Policy: Equatable, Sendable {
-    /// Why blocks are, or are not, advised.
+    /// When blocks are advised.
+    public enum Advice: String, Sendable {
+      case atOnce = "from the start"
+      case afterWarmUp = "after the first 30 s of a run"
+      case never = "never"
+    }
+
+    /// Why.
     public enum Reason: String, Sendable {
       case switchedOn = "switched on"
       case switchedOff = "switched off"
@@ -216,13 +277,13 @@ public enum HugePages {
       case standard = "default"
     }
 
-    /// Whether blocks of a huge page or more are advised `MADV_HUGEPAGE`.
-    public var advises: Bool
+    /// When blocks of a huge page or more are advised `MADV_HUGEPAGE`.
+    public var advice: Advice
     /// Why.
     public var reason: Reason
 
-    /// The environment variable that overrides the machine's default (`1`, `on`, `true`, `yes`
-    /// or `0`, `off`, `false`, `no`; anything else leaves the default).
+    /// The environment variable that overrides the machine's default (`1`, `on`, `true`, `yes`:
+    /// from the start; `0`, `off`, `false`, `no`: never; anything else leaves the default).
     public static let switchVariable = "TOCSIN_HUGE_PAGES"
 
     /// The policy for a switch set to `switchValue` on a machine that does (or does not) report
@@ -230,11 +291,11 @@ public enum HugePages {
     /// to the machine.
     public static func decide(switchValue: String?, reportsFreePages: @autoclosure () -> Bool) -> Policy {
       switch switchValue?.lowercased() {
-      case "1", "on", "true", "yes": return Policy(advises: true, reason: .switchedOn)
-      case "0", "off", "false", "no": return Policy(advises: false, reason: .switchedOff)
+      case "1", "on", "true", "yes": return Policy(advice: .atOnce, reason: .switchedOn)
+      case "0", "off", "false", "no": return Policy(advice: .never, reason: .switchedOff)
       default:
         return reportsFreePages()
-          ? Policy(advises: false, reason: .freePageReporting) : Policy(advises: true, reason: .standard)
+          ? Policy(advice: .afterWarmUp, reason: .freePageReporting) : Policy(advice: .atOnce, reason: .standard)
       }
     }
 
