@@ -1,5 +1,4 @@
 import CMemoryHints
-import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -54,7 +53,7 @@ public enum HugePages {
   /// Whether blocks are advised now, and the mappings of the blocks not advised (start → mapped
   /// length) that ``startAdvising()`` is to advise. Blocks are mapped, grown and freed rarely (a
   /// doubling at a time), so one lock for them costs nothing measurable.
-  private static let advice = Mutex<(advising: Bool, unadvised: [UInt: Int])>(
+  private static let advice = Locked<(advising: Bool, unadvised: [UInt: Int])>(
     (policy.advice == .atOnce, [:]))
   /// The size of a transparent huge page on x86-64 and most arm64 kernels.
   static var pageBytes: Int { 1 << 21 }
@@ -335,5 +334,29 @@ public enum HugePages {
       guard count >= 0 else { return nil }
       return String(decoding: buffer.prefix(count), as: UTF8.self)
     }
+  }
+}
+
+/// `value` behind a `pthread` mutex (Synchronization's `Mutex` needs macOS 15, and the package
+/// builds for 13).
+private final class Locked<Value>: @unchecked Sendable {
+  // @unchecked: `value` is only touched with `mutex` held.
+  private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+  private var value: Value
+
+  init(_ value: Value) {
+    self.value = value
+    pthread_mutex_init(mutex, nil)
+  }
+
+  deinit {
+    pthread_mutex_destroy(mutex)
+    mutex.deallocate()
+  }
+
+  func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    pthread_mutex_lock(mutex)
+    defer { pthread_mutex_unlock(mutex) }
+    return try body(&value)
   }
 }
