@@ -67,7 +67,7 @@ final class HeapHugePagesTests: XCTestCase {
     func line(_ heap: Bool?, blocks: HugePages.Policy.Advice? = nil, why: HugePages.Policy.Reason? = nil) -> String {
       let machine = BenchReport.Machine(
         cores: 2, cpu: "x", system: "Linux", memoryBytes: 1, transparentHugePages: "madvise", heapHugePages: heap,
-        engineHugePages: blocks?.rawValue, engineHugePagesReason: why?.rawValue)
+        engineHugePages: blocks?.text, engineHugePagesReason: why?.rawValue)
       return BenchTable.machineLine(machine, build: "release", then: "commit c")
     }
     // (heap, blocks, reason) → what the line says after the mode

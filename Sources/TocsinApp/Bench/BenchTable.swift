@@ -245,7 +245,7 @@ extension BenchTable {
     var out = "machine: \(machine.cores) cores, \(machine.cpu ?? "unknown CPU"), \(machine.system)"
     if let mode = machine.transparentHugePages { out += ", transparent huge pages \(mode)" }
     var uses: [String] = []
-    if let blocks = machine.engineHugePages, blocks != HugePages.Policy.Advice.atOnce.rawValue {
+    if let blocks = machine.engineHugePages, blocks != HugePages.Policy.Advice.atOnce.text {
       uses.append("the engine's blocks \(blocks): " + (machine.engineHugePagesReason ?? "unknown reason"))
     }
     if let heap = machine.heapHugePages { uses.append(heap ? "the heap's too" : "not the heap's") }

@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 import TocsinAutomaton
 import TocsinExpressions
 import TocsinIO

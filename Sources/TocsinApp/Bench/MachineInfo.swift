@@ -14,7 +14,7 @@ public enum MachineInfo {
     return BenchReport.Machine(
       cores: info.activeProcessorCount, cpu: cpuModel(), system: system,
       memoryBytes: info.physicalMemory, transparentHugePages: transparentHugePageMode(),
-      heapHugePages: HeapHugePages.isOn, engineHugePages: HugePages.policy.advice.rawValue,
+      heapHugePages: HeapHugePages.isOn, engineHugePages: HugePages.policy.advice.text,
       engineHugePagesReason: HugePages.policy.reason.rawValue)
   }
 

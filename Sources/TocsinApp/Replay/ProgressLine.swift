@@ -1,4 +1,5 @@
 import Foundation
+import TocsinCore
 
 /// The progress line `tocsin run` draws on standard error while replaying a regular file:
 /// bytes read of the total, events per second and the time left, redrawn in place with `\r` at

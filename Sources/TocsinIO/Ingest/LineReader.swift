@@ -1,3 +1,5 @@
+import TocsinCore
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -110,16 +112,16 @@ public final class LineReader {
     fileDescriptor: Int32, chunkSize: Int = LineReader.defaultChunkSize,
     maxLineBytes: Int = LineReader.defaultMaxLineBytes, whileQuiet: (every: Duration, call: () -> Void)? = nil
   ) {
-    let quiet = whileQuiet.flatMap { LineReader.isRegularFile(fileDescriptor) ? nil : $0 }
-    let milliseconds = quiet.map {
-      Int32(clamping: $0.every.components.seconds * 1000 + $0.every.components.attoseconds / 1_000_000_000_000_000)
+    let quiet = whileQuiet.flatMap { quiet in
+      LineReader.isRegularFile(fileDescriptor)
+        ? nil : (milliseconds: Int32(clamping: Int(quiet.every.inSeconds * 1000)), call: quiet.call)
     }
     self.init(chunkSize: chunkSize, maxLineBytes: maxLineBytes) { target in
-      if let quiet, let milliseconds {
+      if let quiet {
         var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
         // 0: the interval passed with nothing to read. An error (EINTR) falls through to
         // `read`, which waits or reports it.
-        while poll(&descriptor, 1, milliseconds) == 0 { quiet.call() }
+        while poll(&descriptor, 1, quiet.milliseconds) == 0 { quiet.call() }
       }
       while true {
         let n = read(fileDescriptor, target.baseAddress, target.count)

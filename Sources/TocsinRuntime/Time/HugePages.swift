@@ -262,10 +262,17 @@ public enum HugePages {
   /// Whether and when blocks are advised huge pages, from `TOCSIN_HUGE_PAGES` and the machine.
   public struct Policy: Equatable, Sendable {
     /// When blocks are advised.
-    public enum Advice: String, Sendable {
-      case atOnce = "from the start"
-      case afterWarmUp = "after the first 30 s of a run"
-      case never = "never"
+    public enum Advice: Sendable {
+      case atOnce, afterWarmUp, never
+
+      /// What reports say of it (`from the start`, `after the first 30 s of a run`, `never`).
+      public var text: String {
+        switch self {
+        case .atOnce: return "from the start"
+        case .afterWarmUp: return "after the first \(HugePages.warmUp.components.seconds) s of a run"
+        case .never: return "never"
+        }
+      }
     }
 
     /// Why.
@@ -300,7 +307,8 @@ public enum HugePages {
 
     /// This process's policy: its environment and this machine.
     public static func current() -> Policy {
-      decide(switchValue: getenv(switchVariable).map { String(cString: $0) }, reportsFreePages: reportsFreePages())
+      decide(
+        switchValue: getenv(switchVariable).map { String(cString: $0) }, reportsFreePages: reportsFreePages())
     }
 
     /// Whether a virtio balloon device under `devices` (Linux's `/sys/bus/virtio/devices`) has
